@@ -1,0 +1,6 @@
+//! FHIR knowledge for assure: the instance model, packages, FHIRPath and validation.
+//! Pure and synchronous: no network, no cucumber.
+
+pub mod model;
+
+pub use model::{parse_json, Kind, Node, Pos};

@@ -1,0 +1,1 @@
+//! assure: a conformance testing harness for FHIR and GP Connect APIs.
