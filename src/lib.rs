@@ -1,1 +1,4 @@
 //! assure: a conformance testing harness for FHIR and GP Connect APIs.
+
+pub mod diagnostic;
+pub mod exit_codes;

@@ -117,11 +117,16 @@ impl Node {
         match &self.kind {
             Kind::Null => Value::Null,
             Kind::Bool(b) => Value::Bool(*b),
-            Kind::Number(n) => serde_json::from_str(n).unwrap_or_else(|_| Value::String(n.to_string())),
+            Kind::Number(n) => {
+                serde_json::from_str(n).unwrap_or_else(|_| Value::String(n.to_string()))
+            }
             Kind::String(s) => Value::String(s.to_string()),
             Kind::Array(items) => Value::Array(items.iter().map(Node::to_value).collect()),
             Kind::Object(members) => Value::Object(
-                members.iter().map(|(k, v)| (k.to_string(), v.to_value())).collect(),
+                members
+                    .iter()
+                    .map(|(k, v)| (k.to_string(), v.to_value()))
+                    .collect(),
             ),
         }
     }
@@ -134,9 +139,13 @@ impl Node {
             Value::Bool(b) => Kind::Bool(*b),
             Value::Number(n) => Kind::Number(n.to_string().into()),
             Value::String(s) => Kind::String(s.as_str().into()),
-            Value::Array(items) => Kind::Array(items.iter().map(|v| Node::from_value(v, pos)).collect()),
+            Value::Array(items) => {
+                Kind::Array(items.iter().map(|v| Node::from_value(v, pos)).collect())
+            }
             Value::Object(map) => Kind::Object(
-                map.iter().map(|(k, v)| (k.as_str().into(), Node::from_value(v, pos))).collect(),
+                map.iter()
+                    .map(|(k, v)| (k.as_str().into(), Node::from_value(v, pos)))
+                    .collect(),
             ),
         };
         Node { kind, pos }
@@ -169,7 +178,14 @@ pub fn parse_json(text: &str) -> Result<Node, JsonError> {
 }
 
 pub fn parse_json_with(text: &str, options: ParseOptions) -> Result<Node, JsonError> {
-    let mut parser = Parser { src: text.as_bytes(), at: 0, line: 1, line_start: 0, col_cache: Default::default(), options };
+    let mut parser = Parser {
+        src: text.as_bytes(),
+        at: 0,
+        line: 1,
+        line_start: 0,
+        col_cache: Default::default(),
+        options,
+    };
     if parser.src.starts_with(b"\xEF\xBB\xBF") {
         parser.at = 3;
         parser.line_start = 3;
@@ -200,13 +216,22 @@ impl Parser<'_> {
         if from < self.line_start || from > self.at {
             (from, chars) = (self.line_start, 0);
         }
-        chars += self.src[from..self.at].iter().filter(|b| (**b & 0xC0) != 0x80).count() as u32;
+        chars += self.src[from..self.at]
+            .iter()
+            .filter(|b| (**b & 0xC0) != 0x80)
+            .count() as u32;
         self.col_cache.set((self.at, chars));
-        Pos { line: self.line, col: chars + 1 }
+        Pos {
+            line: self.line,
+            col: chars + 1,
+        }
     }
 
     fn error(&self, message: impl Into<String>) -> JsonError {
-        JsonError { message: message.into(), pos: self.pos() }
+        JsonError {
+            message: message.into(),
+            pos: self.pos(),
+        }
     }
 
     fn peek(&self) -> Option<u8> {
@@ -251,7 +276,10 @@ impl Parser<'_> {
             Some(b'"') => {
                 let pos = self.pos();
                 let s = self.string()?;
-                Ok(Node { kind: Kind::String(s.into()), pos })
+                Ok(Node {
+                    kind: Kind::String(s.into()),
+                    pos,
+                })
             }
             Some(b't') => self.expect_literal("true", Kind::Bool(true)),
             Some(b'f') => self.expect_literal("false", Kind::Bool(false)),
@@ -268,7 +296,10 @@ impl Parser<'_> {
         self.skip_ws();
         if self.peek() == Some(b'}') {
             self.at += 1;
-            return Ok(Node { kind: Kind::Object(members), pos });
+            return Ok(Node {
+                kind: Kind::Object(members),
+                pos,
+            });
         }
         loop {
             self.skip_ws();
@@ -278,7 +309,10 @@ impl Parser<'_> {
             let name_pos = self.pos();
             let name = self.string()?;
             if members.iter().any(|(k, _)| **k == *name) {
-                return Err(JsonError { message: format!("duplicate member name \"{name}\""), pos: name_pos });
+                return Err(JsonError {
+                    message: format!("duplicate member name \"{name}\""),
+                    pos: name_pos,
+                });
             }
             self.skip_ws();
             if self.peek() != Some(b':') {
@@ -293,7 +327,10 @@ impl Parser<'_> {
                 Some(b',') => self.at += 1,
                 Some(b'}') => {
                     self.at += 1;
-                    return Ok(Node { kind: Kind::Object(members), pos });
+                    return Ok(Node {
+                        kind: Kind::Object(members),
+                        pos,
+                    });
                 }
                 _ => return Err(self.error("expected `,` or `}` in object")),
             }
@@ -307,7 +344,10 @@ impl Parser<'_> {
         self.skip_ws();
         if self.peek() == Some(b']') {
             self.at += 1;
-            return Ok(Node { kind: Kind::Array(items), pos });
+            return Ok(Node {
+                kind: Kind::Array(items),
+                pos,
+            });
         }
         loop {
             self.skip_ws();
@@ -317,7 +357,10 @@ impl Parser<'_> {
                 Some(b',') => self.at += 1,
                 Some(b']') => {
                     self.at += 1;
-                    return Ok(Node { kind: Kind::Array(items), pos });
+                    return Ok(Node {
+                        kind: Kind::Array(items),
+                        pos,
+                    });
                 }
                 _ => return Err(self.error("expected `,` or `]` in array")),
             }
@@ -353,7 +396,10 @@ impl Parser<'_> {
             self.digits();
         }
         let text = std::str::from_utf8(&self.src[start..self.at]).unwrap_or_default();
-        Ok(Node { kind: Kind::Number(text.into()), pos })
+        Ok(Node {
+            kind: Kind::Number(text.into()),
+            pos,
+        })
     }
 
     fn digits(&mut self) {
@@ -410,7 +456,10 @@ impl Parser<'_> {
     }
 
     fn hex4(&mut self) -> Result<u32, JsonError> {
-        let digits = self.src.get(self.at..self.at + 4).ok_or_else(|| self.error("truncated \\u escape"))?;
+        let digits = self
+            .src
+            .get(self.at..self.at + 4)
+            .ok_or_else(|| self.error("truncated \\u escape"))?;
         let text = std::str::from_utf8(digits).map_err(|_| self.error("invalid \\u escape"))?;
         let value = u32::from_str_radix(text, 16).map_err(|_| self.error("invalid \\u escape"))?;
         self.at += 4;
@@ -470,7 +519,10 @@ mod tests {
     #[test]
     fn escapes_and_pointer() {
         let node = parse_json(r#"{"a/b": {"c": ["\u00e9\ud83d\ude00"]}}"#).unwrap();
-        assert_eq!(node.pointer("/a~1b/c/0").and_then(Node::as_str), Some("é😀"));
+        assert_eq!(
+            node.pointer("/a~1b/c/0").and_then(Node::as_str),
+            Some("é😀")
+        );
         assert!(node.pointer("/nope").is_none());
     }
 
