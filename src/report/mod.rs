@@ -1,0 +1,3 @@
+//! Reports: one model, rendered by independent writers into `reports/<run-id>/`.
+
+pub mod model;

@@ -1,0 +1,294 @@
+//! The report model: one structure that every writer renders and that `report.json`
+//! serialises, so a report can be re-rendered from `report.json` alone.
+
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
+
+use crate::evidence::Exchange;
+use crate::suite::Level;
+use crate::world::Failure;
+
+/// Bumped when the JSON shape changes incompatibly.
+pub const SCHEMA_VERSION: u32 = 1;
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct Report {
+    pub schema_version: u32,
+    pub run: RunInfo,
+    pub verdict: Verdict,
+    pub summary: Summary,
+    pub suites: Vec<SuiteResult>,
+    /// Every exchange with the target, redacted, referenced by id from steps.
+    pub exchanges: Vec<Exchange>,
+    /// Problems that kept part of the run from completing (not findings).
+    pub errors: Vec<String>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct RunInfo {
+    pub id: String,
+    pub tool: Tool,
+    pub started: String,
+    pub finished: String,
+    pub duration_ms: f64,
+    pub target: Target,
+    pub command_line: Vec<String>,
+    pub os: String,
+    /// Inputs as used, secret ones masked.
+    pub inputs: BTreeMap<String, String>,
+    pub tags: Option<String>,
+    pub concurrency: usize,
+    pub interrupted: bool,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct Tool {
+    pub name: String,
+    pub version: String,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct Target {
+    pub base_url: String,
+    /// The stub set that played the target, when it was an embedded counterpart.
+    pub counterpart: Option<String>,
+    /// What `/metadata` declared: `software.name` and `software.version`.
+    pub software: Option<String>,
+    pub fhir_version: Option<String>,
+}
+
+#[derive(Debug, Clone, Copy, Serialize, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "snake_case")]
+pub enum Verdict {
+    /// Every required (MUST) requirement that ran passed.
+    Passed,
+    /// At least one conformance failure.
+    Failed,
+    /// The run did not complete: interrupted, or the target could not be reached.
+    Incomplete,
+}
+
+#[derive(Debug, Clone, Copy, Serialize, Deserialize, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[serde(rename_all = "snake_case")]
+pub enum Status {
+    Passed,
+    Failed,
+    /// The harness could not run the scenario to a verdict (a bug, or no response).
+    Error,
+    /// The target does not declare the capability the scenario needs.
+    NotApplicable,
+    /// Not executed: filtered out, or the run was interrupted first.
+    NotRun,
+    Skipped,
+}
+
+impl Status {
+    pub fn label(self) -> &'static str {
+        match self {
+            Status::Passed => "passed",
+            Status::Failed => "failed",
+            Status::Error => "error",
+            Status::NotApplicable => "not applicable",
+            Status::NotRun => "not run",
+            Status::Skipped => "skipped",
+        }
+    }
+}
+
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq, Eq)]
+pub struct Counts {
+    pub total: usize,
+    pub passed: usize,
+    pub failed: usize,
+    pub error: usize,
+    pub not_applicable: usize,
+    pub not_run: usize,
+}
+
+impl Counts {
+    pub fn add(&mut self, status: Status) {
+        self.total += 1;
+        match status {
+            Status::Passed => self.passed += 1,
+            Status::Failed => self.failed += 1,
+            Status::Error => self.error += 1,
+            Status::NotApplicable => self.not_applicable += 1,
+            Status::NotRun | Status::Skipped => self.not_run += 1,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
+pub struct Summary {
+    pub scenarios: Counts,
+    pub requirements: Counts,
+    pub steps: Counts,
+    pub exchanges: usize,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct SuiteResult {
+    pub id: String,
+    pub version: String,
+    pub title: String,
+    /// sha256 of the manifest and of each feature file, so a reader can tell
+    /// exactly which scenarios ran.
+    pub manifest_sha256: String,
+    pub requirements: Vec<RequirementResult>,
+    pub features: Vec<FeatureResult>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct RequirementResult {
+    pub id: String,
+    pub level: Level,
+    pub text: String,
+    pub source: String,
+    pub status: Status,
+    /// Scenario ids that trace to it.
+    pub scenarios: Vec<String>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct FeatureResult {
+    pub name: String,
+    pub file: String,
+    pub sha256: String,
+    pub scenarios: Vec<ScenarioResult>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct ScenarioResult {
+    /// `<feature file>:<line>`, stable across runs of the same files.
+    pub id: String,
+    pub name: String,
+    pub line: usize,
+    pub tags: Vec<String>,
+    pub requirements: Vec<String>,
+    pub status: Status,
+    /// Why it was not applicable or not run.
+    pub reason: Option<String>,
+    pub duration_ms: f64,
+    pub steps: Vec<StepResult>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct StepResult {
+    pub keyword: String,
+    pub text: String,
+    pub line: usize,
+    pub status: Status,
+    pub failure: Option<Failure>,
+    pub exchanges: Vec<String>,
+    pub duration_ms: f64,
+    pub docstring: Option<String>,
+    pub table: Option<Vec<Vec<String>>>,
+}
+
+impl Report {
+    /// Recomputes requirement statuses, counts and the verdict from the scenarios.
+    pub fn finalize(&mut self) {
+        let mut summary = Summary {
+            exchanges: self.exchanges.len(),
+            ..Summary::default()
+        };
+        let mut must_failed = false;
+        let mut any_error = false;
+        for suite in &mut self.suites {
+            let by_id: BTreeMap<&str, Status> = suite
+                .features
+                .iter()
+                .flat_map(|f| f.scenarios.iter())
+                .map(|s| (s.id.as_str(), s.status))
+                .collect();
+            for req in &mut suite.requirements {
+                let statuses: Vec<Status> = req
+                    .scenarios
+                    .iter()
+                    .filter_map(|id| by_id.get(id.as_str()).copied())
+                    .collect();
+                req.status = requirement_status(&statuses);
+                summary.requirements.add(req.status);
+                if matches!(req.status, Status::Failed | Status::Error) && req.level == Level::Must
+                {
+                    must_failed = true;
+                }
+            }
+            let levels: BTreeMap<&str, Level> = suite
+                .requirements
+                .iter()
+                .map(|r| (r.id.as_str(), r.level))
+                .collect();
+            for scenario in suite.features.iter().flat_map(|f| f.scenarios.iter()) {
+                summary.scenarios.add(scenario.status);
+                any_error |= scenario.status == Status::Error;
+                // A failing scenario that traces to no requirement still counts as required.
+                let required = scenario.requirements.is_empty()
+                    || scenario
+                        .requirements
+                        .iter()
+                        .any(|r| levels.get(r.as_str()) == Some(&Level::Must));
+                must_failed |= scenario.status == Status::Failed && required;
+                for step in &scenario.steps {
+                    summary.steps.add(step.status);
+                }
+            }
+        }
+        self.summary = summary;
+        self.verdict = if self.run.interrupted || (!self.errors.is_empty() && !must_failed) {
+            Verdict::Incomplete
+        } else if must_failed || any_error {
+            Verdict::Failed
+        } else {
+            Verdict::Passed
+        };
+    }
+
+    pub fn scenarios(
+        &self,
+    ) -> impl Iterator<Item = (&SuiteResult, &FeatureResult, &ScenarioResult)> {
+        self.suites.iter().flat_map(|s| {
+            s.features
+                .iter()
+                .flat_map(move |f| f.scenarios.iter().map(move |sc| (s, f, sc)))
+        })
+    }
+
+    pub fn exchange(&self, id: &str) -> Option<&Exchange> {
+        self.exchanges.iter().find(|e| e.id == id)
+    }
+}
+
+/// A requirement fails if any of its scenarios failed; passes only if every scenario
+/// that ran passed; is not applicable only if all of them were.
+fn requirement_status(statuses: &[Status]) -> Status {
+    if statuses.contains(&Status::Failed) {
+        Status::Failed
+    } else if statuses.contains(&Status::Error) {
+        Status::Error
+    } else if statuses.contains(&Status::Passed) && !statuses.contains(&Status::NotRun) {
+        Status::Passed
+    } else if !statuses.is_empty() && statuses.iter().all(|s| *s == Status::NotApplicable) {
+        Status::NotApplicable
+    } else {
+        Status::NotRun
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn requirement_status_never_claims_unrun_passes() {
+        use Status::*;
+        assert_eq!(requirement_status(&[Passed, Passed]), Passed);
+        assert_eq!(requirement_status(&[Passed, Failed]), Failed);
+        assert_eq!(requirement_status(&[Passed, NotRun]), NotRun);
+        assert_eq!(requirement_status(&[NotApplicable]), NotApplicable);
+        assert_eq!(requirement_status(&[Passed, NotApplicable]), Passed);
+        assert_eq!(requirement_status(&[]), NotRun);
+        assert_eq!(requirement_status(&[Error, Passed]), Error);
+    }
+}

@@ -1,0 +1,352 @@
+//! FHIR RESTful steps: resource types, versions, Bundles and OperationOutcomes.
+
+use assure_fhir::model::Node;
+use cucumber::step::Context;
+
+use super::data::scalar_text;
+use super::{arg, StepDef, THEN, WHEN};
+use crate::step_fn;
+use crate::world::{AssureWorld, Failure, StepResult};
+
+pub fn steps() -> Vec<StepDef> {
+    vec![
+        StepDef {
+            kinds: THEN,
+            pattern: r"the response body is an? ([A-Z][A-Za-z]+) resource",
+            usage: "the response body is a <ResourceType> resource",
+            help: "Checks the body is JSON with that `resourceType`.",
+            example: "Then the response body is a Patient resource",
+            func: step_fn!(resource_type),
+        },
+        StepDef {
+            kinds: THEN,
+            pattern: r"the ETag matches the resource version",
+            usage: "the ETag matches the resource version",
+            help: "Checks the ETag header is the weak ETag of `meta.versionId` (W/\"<versionId>\").",
+            example: "Then the ETag matches the resource version",
+            func: step_fn!(etag_matches_version),
+        },
+        StepDef {
+            kinds: THEN,
+            pattern: r"the Bundle type is {Q}",
+            usage: r#"the Bundle type is "<type>""#,
+            help: "Checks the body is a Bundle of that type (searchset, history, collection...).",
+            example: r#"Then the Bundle type is "searchset""#,
+            func: step_fn!(bundle_type),
+        },
+        StepDef {
+            kinds: THEN,
+            pattern: r"the Bundle total is (\d+)",
+            usage: "the Bundle total is <n>",
+            help: "Checks `Bundle.total`.",
+            example: "Then the Bundle total is 1",
+            func: step_fn!(bundle_total),
+        },
+        StepDef {
+            kinds: THEN,
+            pattern: r"the Bundle has (exactly|at least|at most) (\d+) entr(?:y|ies)",
+            usage: "the Bundle has exactly|at least|at most <n> entries",
+            help: "Checks the number of `Bundle.entry` elements.",
+            example: "Then the Bundle has exactly 1 entry",
+            func: step_fn!(bundle_entries),
+        },
+        StepDef {
+            kinds: THEN,
+            pattern: r"the Bundle has an? {Q} link",
+            usage: r#"the Bundle has a "<relation>" link"#,
+            help: "Checks `Bundle.link` has that relation (self, next, previous...) with a URL.",
+            example: r#"Then the Bundle has a "self" link"#,
+            func: step_fn!(bundle_has_link),
+        },
+        StepDef {
+            kinds: THEN,
+            pattern: r"the Bundle has no {Q} link",
+            usage: r#"the Bundle has no "<relation>" link"#,
+            help: "Checks `Bundle.link` has no such relation.",
+            example: r#"Then the Bundle has no "next" link"#,
+            func: step_fn!(bundle_has_no_link),
+        },
+        StepDef {
+            kinds: THEN,
+            pattern: r"every Bundle entry is an? ([A-Z][A-Za-z]+) resource",
+            usage: "every Bundle entry is a <ResourceType> resource",
+            help: "Checks each entry whose search mode is `match` (or has none) holds that resource type.",
+            example: "Then every Bundle entry is a Patient resource",
+            func: step_fn!(entries_are),
+        },
+        StepDef {
+            kinds: THEN,
+            pattern: r"every Bundle entry has the search mode {Q}",
+            usage: r#"every Bundle entry has the search mode "<mode>""#,
+            help: "Checks `entry.search.mode` of every entry.",
+            example: r#"Then every Bundle entry has the search mode "match""#,
+            func: step_fn!(entries_search_mode),
+        },
+        StepDef {
+            kinds: THEN,
+            pattern: r"every Bundle entry has an absolute fullUrl",
+            usage: "every Bundle entry has an absolute fullUrl",
+            help: "Checks `entry.fullUrl` is an absolute URL (or urn:uuid/urn:oid) on every entry.",
+            example: "Then every Bundle entry has an absolute fullUrl",
+            func: step_fn!(entries_full_url),
+        },
+        StepDef {
+            kinds: WHEN,
+            pattern: r"I follow the Bundle link {Q}",
+            usage: r#"I follow the Bundle link "<relation>""#,
+            help: "Sends a GET to the URL of the last Bundle's link with that relation (e.g. `next`).",
+            example: r#"When I follow the Bundle link "next""#,
+            func: step_fn!(follow_link),
+        },
+        StepDef {
+            kinds: THEN,
+            pattern: r"the response is an OperationOutcome",
+            usage: "the response is an OperationOutcome",
+            help: "Checks the body is an OperationOutcome with at least one issue.",
+            example: "Then the response is an OperationOutcome",
+            func: step_fn!(is_outcome),
+        },
+        StepDef {
+            kinds: THEN,
+            pattern: r"the OperationOutcome has an issue with (severity|code) {Q}",
+            usage: r#"the OperationOutcome has an issue with severity|code "<value>""#,
+            help: "Checks some `OperationOutcome.issue` has that severity (fatal, error...) or code (not-found...).",
+            example: r#"Then the OperationOutcome has an issue with code "not-found""#,
+            func: step_fn!(outcome_issue),
+        },
+    ]
+}
+
+fn resource_of<'a>(w: &'a AssureWorld, expected: &str) -> Result<&'a Node, Failure> {
+    let json = w.json()?;
+    match json.resource_type() {
+        Some(t) if t == expected => Ok(json),
+        Some(t) => Err(
+            Failure::new(format!("the response body is not a {expected}")).expected(expected, t),
+        ),
+        None => Err(Failure::new("the response body has no resourceType")
+            .expected(expected, "no resourceType")),
+    }
+}
+
+async fn resource_type(w: &mut AssureWorld, ctx: &Context) -> StepResult {
+    resource_of(w, &arg(ctx, 1)).map(|_| ())
+}
+
+async fn etag_matches_version(w: &mut AssureWorld, _: &Context) -> StepResult {
+    let json = w.json()?;
+    let version = json
+        .get("meta")
+        .and_then(|m| m.get("versionId"))
+        .map(scalar_text)
+        .ok_or_else(|| {
+            Failure::new("the resource has no meta.versionId to compare the ETag with")
+        })?;
+    let expected = format!("W/\"{version}\"");
+    match w.response()?.received.header("ETag") {
+        Some(etag) if etag == expected => Ok(()),
+        Some(etag) => {
+            Err(Failure::new("the ETag does not match meta.versionId").expected(expected, etag))
+        }
+        None => Err(Failure::new("the response has no ETag header").expected(expected, "no ETag")),
+    }
+}
+
+fn bundle(w: &AssureWorld) -> Result<&Node, Failure> {
+    resource_of(w, "Bundle")
+}
+
+async fn bundle_type(w: &mut AssureWorld, ctx: &Context) -> StepResult {
+    let expected = arg(ctx, 1);
+    let actual = bundle(w)?
+        .get("type")
+        .map(scalar_text)
+        .unwrap_or_else(|| "no type".into());
+    if actual == expected {
+        Ok(())
+    } else {
+        Err(Failure::new("unexpected Bundle type").expected(expected, actual))
+    }
+}
+
+async fn bundle_total(w: &mut AssureWorld, ctx: &Context) -> StepResult {
+    let expected = arg(ctx, 1);
+    let actual = bundle(w)?
+        .get("total")
+        .map(scalar_text)
+        .unwrap_or_else(|| "no total".into());
+    if actual == expected {
+        Ok(())
+    } else {
+        Err(Failure::new("unexpected Bundle total").expected(expected, actual))
+    }
+}
+
+async fn bundle_entries(w: &mut AssureWorld, ctx: &Context) -> StepResult {
+    let how = arg(ctx, 1);
+    let n: usize = arg(ctx, 2).parse().unwrap_or_default();
+    let count = bundle(w)?.get("entry").map_or(0, |e| e.items().len());
+    let ok = match how.as_str() {
+        "exactly" => count == n,
+        "at least" => count >= n,
+        _ => count <= n,
+    };
+    if ok {
+        Ok(())
+    } else {
+        Err(Failure::new("unexpected number of Bundle entries")
+            .expected(format!("{how} {n}"), count.to_string()))
+    }
+}
+
+fn link<'a>(bundle: &'a Node, relation: &str) -> Option<&'a str> {
+    bundle
+        .get("link")?
+        .items()
+        .iter()
+        .find(|l| l.get("relation").and_then(Node::as_str) == Some(relation))
+        .and_then(|l| l.get("url"))
+        .and_then(Node::as_str)
+}
+
+fn relations(bundle: &Node) -> String {
+    let rels: Vec<String> = bundle
+        .get("link")
+        .map(|l| {
+            l.items()
+                .iter()
+                .filter_map(|l| l.get("relation").map(scalar_text))
+                .collect()
+        })
+        .unwrap_or_default();
+    if rels.is_empty() {
+        "no links".into()
+    } else {
+        rels.join(", ")
+    }
+}
+
+async fn bundle_has_link(w: &mut AssureWorld, ctx: &Context) -> StepResult {
+    let relation = arg(ctx, 1);
+    let b = bundle(w)?;
+    match link(b, &relation) {
+        Some(url) if !url.is_empty() => Ok(()),
+        _ => Err(Failure::new(format!("the Bundle has no `{relation}` link"))
+            .expected(relation, relations(b))),
+    }
+}
+
+async fn bundle_has_no_link(w: &mut AssureWorld, ctx: &Context) -> StepResult {
+    let relation = arg(ctx, 1);
+    let b = bundle(w)?;
+    match link(b, &relation) {
+        None => Ok(()),
+        Some(url) => {
+            Err(Failure::new(format!("the Bundle has a `{relation}` link"))
+                .expected("no link", url))
+        }
+    }
+}
+
+fn entries(b: &Node) -> &[Node] {
+    b.get("entry").map_or(&[], Node::items)
+}
+
+async fn entries_are(w: &mut AssureWorld, ctx: &Context) -> StepResult {
+    let expected = arg(ctx, 1);
+    for (i, entry) in entries(bundle(w)?).iter().enumerate() {
+        let mode = entry
+            .get("search")
+            .and_then(|s| s.get("mode"))
+            .and_then(Node::as_str);
+        if mode.is_some_and(|m| m != "match") {
+            continue;
+        }
+        let actual = entry
+            .get("resource")
+            .and_then(Node::resource_type)
+            .unwrap_or("no resource");
+        if actual != expected {
+            return Err(
+                Failure::new(format!("entry[{i}] holds another resource type"))
+                    .expected(expected, actual),
+            );
+        }
+    }
+    Ok(())
+}
+
+async fn entries_search_mode(w: &mut AssureWorld, ctx: &Context) -> StepResult {
+    let expected = arg(ctx, 1);
+    for (i, entry) in entries(bundle(w)?).iter().enumerate() {
+        let actual = entry
+            .get("search")
+            .and_then(|s| s.get("mode"))
+            .map(scalar_text)
+            .unwrap_or_else(|| "none".into());
+        if actual != expected {
+            return Err(Failure::new(format!("entry[{i}] has another search mode"))
+                .expected(expected, actual));
+        }
+    }
+    Ok(())
+}
+
+async fn entries_full_url(w: &mut AssureWorld, _: &Context) -> StepResult {
+    for (i, entry) in entries(bundle(w)?).iter().enumerate() {
+        let url = entry
+            .get("fullUrl")
+            .and_then(Node::as_str)
+            .unwrap_or_default();
+        let absolute = ["http://", "https://", "urn:uuid:", "urn:oid:"]
+            .iter()
+            .any(|p| url.starts_with(p));
+        if !absolute {
+            return Err(Failure::new(format!("entry[{i}] has no absolute fullUrl"))
+                .expected("an absolute URL", url));
+        }
+    }
+    Ok(())
+}
+
+async fn follow_link(w: &mut AssureWorld, ctx: &Context) -> StepResult {
+    let relation = arg(ctx, 1);
+    let url = {
+        let b = bundle(w)?;
+        link(b, &relation)
+            .ok_or_else(|| {
+                Failure::new(format!("the Bundle has no `{relation}` link to follow"))
+                    .expected(relation.clone(), relations(b))
+            })?
+            .to_owned()
+    };
+    w.send("GET", &url).await
+}
+
+async fn is_outcome(w: &mut AssureWorld, _: &Context) -> StepResult {
+    let oo = resource_of(w, "OperationOutcome")?;
+    if oo.get("issue").is_some_and(|i| !i.items().is_empty()) {
+        Ok(())
+    } else {
+        Err(Failure::new("the OperationOutcome has no issue")
+            .expected("at least one issue", "none"))
+    }
+}
+
+async fn outcome_issue(w: &mut AssureWorld, ctx: &Context) -> StepResult {
+    let field = arg(ctx, 1);
+    let expected = arg(ctx, 2);
+    let oo = resource_of(w, "OperationOutcome")?;
+    let values: Vec<String> = oo
+        .get("issue")
+        .map_or(&[][..], Node::items)
+        .iter()
+        .filter_map(|i| i.get(&field).map(scalar_text))
+        .collect();
+    if values.contains(&expected) {
+        Ok(())
+    } else {
+        Err(Failure::new(format!("no issue has {field} `{expected}`"))
+            .expected(expected, values.join(", ")))
+    }
+}

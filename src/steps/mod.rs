@@ -1,0 +1,187 @@
+//! The Gherkin step library. Each vocabulary file lists its steps with a pattern, one
+//! line of help and an example; `assure steps` prints them and the runner registers
+//! them with cucumber.
+//!
+//! A step is an async function returning [`StepResult`]. The wrapper records what the
+//! step did in the world, and fails the step for cucumber by unwinding with a
+//! [`StepFailed`] payload, which the panic hook keeps quiet: a finding is data.
+
+use std::time::Instant;
+
+use cucumber::gherkin::StepType;
+
+use crate::world::{AssureWorld, Failure};
+
+pub mod data;
+pub mod fhir;
+pub mod http;
+
+/// The payload a failing step unwinds with.
+#[derive(Debug)]
+pub struct StepFailed;
+
+/// One step of the vocabulary.
+pub struct StepDef {
+    pub kinds: &'static [StepType],
+    /// Anchored regular expression; captures are the step's arguments.
+    pub pattern: &'static str,
+    /// How a person writes it, with `<placeholders>`.
+    pub usage: &'static str,
+    pub help: &'static str,
+    pub example: &'static str,
+    pub func: cucumber::Step<AssureWorld>,
+}
+
+pub const GIVEN_WHEN: &[StepType] = &[StepType::Given, StepType::When];
+pub const WHEN: &[StepType] = &[StepType::When];
+pub const THEN: &[StepType] = &[StepType::Then];
+pub const ANY: &[StepType] = &[StepType::Given, StepType::When, StepType::Then];
+
+/// Wraps `async fn(&mut AssureWorld, &Context) -> StepResult` into a cucumber step.
+#[macro_export]
+macro_rules! step_fn {
+    ($f:path) => {
+        |world: &mut $crate::world::AssureWorld, ctx: cucumber::step::Context| {
+            Box::pin(async move {
+                let started = std::time::Instant::now();
+                let result = $f(world, &ctx).await;
+                $crate::steps::finish(world, &ctx, result, started);
+            }) as futures::future::LocalBoxFuture<'_, ()>
+        }
+    };
+}
+
+pub fn finish(
+    world: &mut AssureWorld,
+    ctx: &cucumber::step::Context,
+    result: Result<(), Failure>,
+    started: Instant,
+) {
+    let duration_ms = started.elapsed().as_secs_f64() * 1000.0;
+    let failed = result.is_err();
+    world.record(ctx.step.position.line, result.err(), duration_ms);
+    if failed {
+        std::panic::panic_any(StepFailed);
+    }
+}
+
+/// Keeps step failures off stderr; real panics (bugs) still print.
+pub fn install_panic_hook() {
+    static ONCE: std::sync::Once = std::sync::Once::new();
+    ONCE.call_once(|| {
+        let previous = std::panic::take_hook();
+        std::panic::set_hook(Box::new(move |info| {
+            if info.payload().downcast_ref::<StepFailed>().is_none() {
+                previous(info);
+            }
+        }));
+    });
+}
+
+/// The whole vocabulary.
+pub fn catalogue() -> Vec<StepDef> {
+    let mut all = http::steps();
+    all.extend(fhir::steps());
+    all.extend(data::steps());
+    all
+}
+
+/// Argument `i` of a step (1-based capture group), unescaped.
+pub fn arg(ctx: &cucumber::step::Context, i: usize) -> String {
+    ctx.matches
+        .get(i)
+        .map(|(_, v)| v.replace("\\\"", "\""))
+        .unwrap_or_default()
+}
+
+/// The step's doc string, or a failure saying it needs one.
+pub fn docstring(ctx: &cucumber::step::Context) -> Result<String, Failure> {
+    ctx.step
+        .docstring
+        .clone()
+        .ok_or_else(|| Failure::new("this step needs a doc string (\"\"\" ... \"\"\") below it"))
+}
+
+/// The step's data table rows after the header row.
+pub fn table_rows(
+    ctx: &cucumber::step::Context,
+    columns: usize,
+) -> Result<Vec<Vec<String>>, Failure> {
+    let table = ctx
+        .step
+        .table
+        .as_ref()
+        .ok_or_else(|| Failure::new("this step needs a data table below it"))?;
+    if table.row_width() != columns {
+        return Err(Failure::new(format!(
+            "this step's data table needs {columns} columns"
+        )));
+    }
+    Ok(table.rows.iter().skip(1).cloned().collect())
+}
+
+/// A quoted argument in a pattern: `"..."` with `\"` escapes allowed.
+pub const Q: &str = r#""((?:[^"\\]|\\.)*)""#;
+
+/// Finds which steps match `text` for a step of type `ty`.
+pub fn matching<'a>(
+    catalogue: &'a [(StepDef, regex::Regex)],
+    ty: StepType,
+    text: &str,
+) -> Vec<&'a StepDef> {
+    catalogue
+        .iter()
+        .filter(|(d, re)| d.kinds.contains(&ty) && re.is_match(text))
+        .map(|(d, _)| d)
+        .collect()
+}
+
+/// Compiles the catalogue's patterns (they are static and tested).
+pub fn compiled() -> Vec<(StepDef, regex::Regex)> {
+    catalogue()
+        .into_iter()
+        .map(|d| {
+            let pattern = d.pattern.replace("{Q}", Q);
+            let re = regex::Regex::new(&format!("^{pattern}$")).expect("step patterns are tested");
+            (d, re)
+        })
+        .collect()
+}
+
+pub fn keyword(ty: StepType) -> &'static str {
+    match ty {
+        StepType::Given => "Given",
+        StepType::When => "When",
+        StepType::Then => "Then",
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_example_matches_exactly_one_step() {
+        let steps = compiled();
+        for (def, _) in &steps {
+            let example = def.example.lines().next().unwrap();
+            let (kw, text) = example.split_once(' ').unwrap();
+            let ty = match kw {
+                "Given" => StepType::Given,
+                "When" => StepType::When,
+                _ => StepType::Then,
+            };
+            let found = matching(&steps, ty, text);
+            assert_eq!(
+                found.len(),
+                1,
+                "example `{example}` matches {} steps",
+                found.len()
+            );
+            assert_eq!(
+                found[0].usage, def.usage,
+                "example `{example}` matches another step"
+            );
+        }
+    }
+}

@@ -1,0 +1,269 @@
+//! Per-scenario state handed to steps: the request being built, the last response,
+//! captured variables, the evidence gathered and what each step did.
+
+use std::collections::BTreeMap;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, OnceLock};
+
+use assure_fhir::model::Node;
+
+use crate::client::{Client, Outgoing, Received};
+use crate::evidence::Exchange;
+
+/// What every scenario of a run shares, read-only.
+pub struct RunContext {
+    pub client: Client,
+    pub base_url: String,
+    /// Suite inputs by name (secret ones included; the redactor knows them).
+    pub inputs: BTreeMap<String, String>,
+    /// Folder that relative file paths in steps resolve against.
+    pub files_dir: std::path::PathBuf,
+    pub exchange_counter: AtomicU64,
+}
+
+impl RunContext {
+    pub fn next_exchange_id(&self) -> String {
+        format!(
+            "ex-{}",
+            self.exchange_counter.fetch_add(1, Ordering::Relaxed) + 1
+        )
+    }
+}
+
+/// A finding: the target did something the scenario says it must not.
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct Failure {
+    pub message: String,
+    pub expected: Option<String>,
+    pub actual: Option<String>,
+}
+
+impl Failure {
+    pub fn new(message: impl Into<String>) -> Self {
+        Failure {
+            message: message.into(),
+            expected: None,
+            actual: None,
+        }
+    }
+
+    #[must_use]
+    pub fn expected(mut self, expected: impl Into<String>, actual: impl Into<String>) -> Self {
+        self.expected = Some(expected.into());
+        self.actual = Some(actual.into());
+        self
+    }
+}
+
+pub type StepResult = Result<(), Failure>;
+
+/// What one step did, as the world saw it.
+#[derive(Debug, Clone)]
+pub struct StepRecord {
+    pub line: usize,
+    pub failure: Option<Failure>,
+    pub exchanges: Vec<String>,
+    pub duration_ms: f64,
+}
+
+/// The last response, with its JSON parsed at most once.
+pub struct LastResponse {
+    pub received: Received,
+    pub exchange_id: String,
+    json: OnceLock<Result<Node, String>>,
+}
+
+impl LastResponse {
+    pub fn json(&self) -> Result<&Node, Failure> {
+        let parsed = self
+            .json
+            .get_or_init(|| match std::str::from_utf8(&self.received.body) {
+                Err(e) => Err(format!(
+                    "the response body is not UTF-8 text (invalid byte at offset {})",
+                    e.valid_up_to()
+                )),
+                Ok(text) if text.trim().is_empty() => Err("the response body is empty".to_owned()),
+                Ok(text) => assure_fhir::model::parse_json(text)
+                    .map_err(|e| format!("the response body is not JSON: {e}")),
+            });
+        parsed.as_ref().map_err(|e| Failure::new(e.clone()))
+    }
+}
+
+#[derive(Default)]
+pub struct AssureWorld {
+    pub ctx: Option<Arc<RunContext>>,
+    pub vars: BTreeMap<String, String>,
+    pub request: Outgoing,
+    query: Vec<(String, String)>,
+    pub last: Option<LastResponse>,
+    pub exchanges: Vec<Exchange>,
+    pub records: Vec<StepRecord>,
+    step_exchanges: Vec<String>,
+}
+
+impl std::fmt::Debug for AssureWorld {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("AssureWorld")
+            .field("vars", &self.vars.keys())
+            .finish_non_exhaustive()
+    }
+}
+
+impl cucumber::World for AssureWorld {
+    type Error = std::convert::Infallible;
+
+    async fn new() -> Result<Self, Self::Error> {
+        Ok(AssureWorld::default())
+    }
+}
+
+impl AssureWorld {
+    pub fn ctx(&self) -> &Arc<RunContext> {
+        self.ctx
+            .as_ref()
+            .expect("the before hook sets the run context")
+    }
+
+    /// Replaces `{name}` with captured variables, suite inputs or built-ins.
+    pub fn expand(&self, text: &str) -> Result<String, Failure> {
+        static VAR: OnceLock<regex::Regex> = OnceLock::new();
+        let re = VAR.get_or_init(|| {
+            regex::Regex::new(r"\{([A-Za-z_][A-Za-z0-9_.-]*)\}").expect("static regex")
+        });
+        let mut missing = None;
+        let out = re.replace_all(text, |c: &regex::Captures<'_>| {
+            let name = &c[1];
+            match self.lookup(name) {
+                Some(v) => v,
+                None => {
+                    missing.get_or_insert_with(|| name.to_owned());
+                    c[0].to_owned()
+                }
+            }
+        });
+        match missing {
+            None => Ok(out.into_owned()),
+            Some(name) => {
+                let known: Vec<&str> = self.variable_names().collect();
+                let mut message = format!("unknown variable `{{{name}}}`");
+                if let Some(best) = crate::diagnostic::closest(&name, known.iter().copied()).first()
+                {
+                    message.push_str(&format!(" (did you mean `{{{best}}}`?)"));
+                }
+                Err(Failure::new(message))
+            }
+        }
+    }
+
+    fn lookup(&self, name: &str) -> Option<String> {
+        if name == "base_url" {
+            return Some(self.ctx().base_url.clone());
+        }
+        self.vars
+            .get(name)
+            .or_else(|| self.ctx().inputs.get(name))
+            .cloned()
+    }
+
+    fn variable_names(&self) -> impl Iterator<Item = &str> {
+        self.vars
+            .keys()
+            .chain(self.ctx().inputs.keys())
+            .map(String::as_str)
+            .chain(["base_url"])
+    }
+
+    pub fn set_header(&mut self, name: &str, value: String) {
+        self.request
+            .headers
+            .retain(|(k, _)| !k.eq_ignore_ascii_case(name));
+        self.request.headers.push((name.to_owned(), value));
+    }
+
+    pub fn add_query(&mut self, name: String, value: String) {
+        self.query.push((name, value));
+    }
+
+    /// Resolves a path against the target's base URL; absolute URLs are kept.
+    pub fn url_for(&self, path: &str) -> String {
+        let mut url = if path.starts_with("http://") || path.starts_with("https://") {
+            path.to_owned()
+        } else {
+            let base = self.ctx().base_url.trim_end_matches('/');
+            format!("{base}/{}", path.trim_start_matches('/'))
+        };
+        if !self.query.is_empty() {
+            let pairs: Vec<String> = self
+                .query
+                .iter()
+                .map(|(k, v)| format!("{}={}", encode_query(k), encode_query(v)))
+                .collect();
+            url.push(if url.contains('?') { '&' } else { '?' });
+            url.push_str(&pairs.join("&"));
+        }
+        url
+    }
+
+    /// Sends the request built so far, records the exchange, and resets the builder.
+    pub async fn send(&mut self, method: &str, path: &str) -> StepResult {
+        let path = self.expand(path)?;
+        let mut out = std::mem::take(&mut self.request);
+        out.method = method.to_owned();
+        out.url = self.url_for(&path);
+        self.query.clear();
+        let ctx = self.ctx().clone();
+        let id = ctx.next_exchange_id();
+        let outcome = ctx.client.send(&out, id.clone()).await;
+        self.exchanges.push(outcome.exchange);
+        self.step_exchanges.push(id.clone());
+        match outcome.received {
+            Ok(received) => {
+                self.last = Some(LastResponse {
+                    received,
+                    exchange_id: id,
+                    json: OnceLock::new(),
+                });
+                Ok(())
+            }
+            Err(e) => {
+                self.last = None;
+                Err(Failure::new(format!("{} {}: {e}", out.method, out.url)))
+            }
+        }
+    }
+
+    pub fn response(&self) -> Result<&LastResponse, Failure> {
+        self.last
+            .as_ref()
+            .ok_or_else(|| Failure::new("no response to check: no request has been sent yet"))
+    }
+
+    pub fn json(&self) -> Result<&Node, Failure> {
+        self.response()?.json()
+    }
+
+    /// Records a finished step; called by the step wrapper.
+    pub fn record(&mut self, line: usize, failure: Option<Failure>, duration_ms: f64) {
+        let exchanges = std::mem::take(&mut self.step_exchanges);
+        self.records.push(StepRecord {
+            line,
+            failure,
+            exchanges,
+            duration_ms,
+        });
+    }
+}
+
+fn encode_query(s: &str) -> String {
+    let mut out = String::new();
+    for b in s.bytes() {
+        if b.is_ascii_alphanumeric() || b"-_.~:/|,$*".contains(&b) {
+            // `|` and `:` stay readable: FHIR token searches are written that way.
+            out.push(b as char);
+        } else {
+            out.push_str(&format!("%{b:02X}"));
+        }
+    }
+    out
+}
