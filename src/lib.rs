@@ -1,7 +1,13 @@
 //! assure: a conformance testing harness for FHIR and GP Connect APIs.
 
+// Diagnostics travel by value on cold error paths; boxing them buys nothing.
+#![allow(clippy::result_large_err)]
+
 pub mod capability;
+pub mod cli;
 pub mod client;
+pub mod config;
+pub mod counterpart_glue;
 pub mod diagnostic;
 pub mod evidence;
 pub mod exit_codes;

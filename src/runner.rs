@@ -182,6 +182,7 @@ pub async fn run(plan: Plan, settings: RunSettings) -> Report {
     let clock = Instant::now();
     let ctx = Arc::new(settings.context);
     let mut errors = Vec::new();
+    let mut warnings = Vec::new();
     let mut exchanges = Vec::new();
 
     let needs_capabilities = plan
@@ -196,7 +197,7 @@ pub async fn run(plan: Plan, settings: RunSettings) -> Report {
         match caps {
             Ok(c) => Some(c),
             Err(e) => {
-                errors.push(format!(
+                warnings.push(format!(
                     "could not read the target's CapabilityStatement, so capability-tagged scenarios ran anyway: {e}"
                 ));
                 None
@@ -272,7 +273,6 @@ pub async fn run(plan: Plan, settings: RunSettings) -> Report {
                         &f.feature,
                         rule,
                         scenario,
-                        &file,
                         Status::NotApplicable,
                         Some(reason.clone()),
                     ),
@@ -280,7 +280,6 @@ pub async fn run(plan: Plan, settings: RunSettings) -> Report {
                         &f.feature,
                         rule,
                         scenario,
-                        &file,
                         Status::NotRun,
                         Some(format!(
                             "excluded by --tags {}",
@@ -291,7 +290,6 @@ pub async fn run(plan: Plan, settings: RunSettings) -> Report {
                         &f.feature,
                         rule,
                         scenario,
-                        &file,
                         Status::NotRun,
                         Some(
                             if interrupted {
@@ -388,6 +386,7 @@ pub async fn run(plan: Plan, settings: RunSettings) -> Report {
         suites: suite_results,
         exchanges,
         errors,
+        warnings,
     };
     report.finalize();
     report
@@ -465,7 +464,6 @@ fn unrun(
     feature: &gherkin::Feature,
     rule: Option<&gherkin::Rule>,
     scenario: &gherkin::Scenario,
-    _file: &str,
     status: Status,
     reason: Option<String>,
 ) -> ScenarioResult {

@@ -166,6 +166,7 @@ impl Suite {
                 problems.push(d);
             }
             for path in matches {
+                let path = normalize(&path);
                 if !feature_files.contains(&path) {
                     feature_files.push(path);
                 }
@@ -207,6 +208,24 @@ impl Suite {
             .at_offset(&self.source, offset)
             .width(needle.chars().count())
     }
+}
+
+/// Removes `.` and `..` lexically, so paths read as users expect in reports.
+pub fn normalize(path: &Path) -> PathBuf {
+    use std::path::Component;
+    let mut out = PathBuf::new();
+    for c in path.components() {
+        match c {
+            Component::CurDir => {}
+            Component::ParentDir
+                if matches!(out.components().next_back(), Some(Component::Normal(_))) =>
+            {
+                out.pop();
+            }
+            other => out.push(other),
+        }
+    }
+    out
 }
 
 fn valid_requirement_id(id: &str) -> bool {

@@ -19,6 +19,8 @@ pub struct RunContext {
     /// Folder that relative file paths in steps resolve against.
     pub files_dir: std::path::PathBuf,
     pub exchange_counter: AtomicU64,
+    /// Sent with every request unless a step sets the same header.
+    pub default_headers: Vec<(String, String)>,
 }
 
 impl RunContext {
@@ -209,10 +211,19 @@ impl AssureWorld {
     pub async fn send(&mut self, method: &str, path: &str) -> StepResult {
         let path = self.expand(path)?;
         let mut out = std::mem::take(&mut self.request);
+        let ctx = self.ctx().clone();
+        for (k, v) in ctx.default_headers.iter().rev() {
+            if !out
+                .headers
+                .iter()
+                .any(|(name, _)| name.eq_ignore_ascii_case(k))
+            {
+                out.headers.insert(0, (k.clone(), v.clone()));
+            }
+        }
         out.method = method.to_owned();
         out.url = self.url_for(&path);
         self.query.clear();
-        let ctx = self.ctx().clone();
         let id = ctx.next_exchange_id();
         let outcome = ctx.client.send(&out, id.clone()).await;
         self.exchanges.push(outcome.exchange);

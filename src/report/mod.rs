@@ -1,3 +1,93 @@
 //! Reports: one model, rendered by independent writers into `reports/<run-id>/`.
+//! Each file is written to a temporary name and renamed, so a reader never sees half
+//! a report; one writer failing does not stop the others.
 
+use std::io::{self, Write};
+use std::path::{Path, PathBuf};
+
+pub mod html;
+pub mod junit;
+pub mod markdown;
 pub mod model;
+
+use model::Report;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum Format {
+    Html,
+    Json,
+    Junit,
+    Md,
+}
+
+impl Format {
+    pub const ALL: [Format; 4] = [Format::Json, Format::Html, Format::Junit, Format::Md];
+
+    pub fn file_name(self) -> &'static str {
+        match self {
+            Format::Html => "report.html",
+            Format::Json => "report.json",
+            Format::Junit => "junit.xml",
+            Format::Md => "summary.md",
+        }
+    }
+
+    pub fn render(self, report: &Report, out: &mut dyn Write) -> io::Result<()> {
+        match self {
+            Format::Html => html::write(report, out),
+            Format::Json => {
+                serde_json::to_writer_pretty(&mut *out, report)?;
+                writeln!(out)
+            }
+            Format::Junit => junit::write(report, out),
+            Format::Md => markdown::write(report, out),
+        }
+    }
+}
+
+/// Writes each format into `dir`; returns what was written and what failed.
+pub fn write_all(
+    report: &Report,
+    dir: &Path,
+    formats: &[Format],
+) -> Vec<(Format, Result<PathBuf, io::Error>)> {
+    if let Err(e) = std::fs::create_dir_all(dir) {
+        return formats
+            .iter()
+            .map(|f| (*f, Err(io::Error::new(e.kind(), e.to_string()))))
+            .collect();
+    }
+    formats
+        .iter()
+        .map(|f| (*f, write_one(report, dir, *f)))
+        .collect()
+}
+
+fn write_one(report: &Report, dir: &Path, format: Format) -> Result<PathBuf, io::Error> {
+    let path = dir.join(format.file_name());
+    let tmp = dir.join(format!(
+        ".{}.tmp-{}",
+        format.file_name(),
+        std::process::id()
+    ));
+    let result = (|| {
+        let file = std::fs::File::create(&tmp)?;
+        let mut out = io::BufWriter::new(file);
+        format.render(report, &mut out)?;
+        let file = out.into_inner().map_err(|e| e.into_error())?;
+        file.sync_all()?;
+        std::fs::rename(&tmp, &path)
+    })();
+    if result.is_err() {
+        let _ = std::fs::remove_file(&tmp);
+    }
+    result.map(|()| path)
+}
+
+/// Reads a `report.json` back, for re-rendering.
+pub fn read_json(path: &Path) -> Result<Report, String> {
+    let text = std::fs::read_to_string(path)
+        .map_err(|e| format!("cannot read {}: {e}", path.display()))?;
+    serde_json::from_str(&text)
+        .map_err(|e| format!("{} is not an assure report.json: {e}", path.display()))
+}

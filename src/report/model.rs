@@ -21,8 +21,11 @@ pub struct Report {
     pub suites: Vec<SuiteResult>,
     /// Every exchange with the target, redacted, referenced by id from steps.
     pub exchanges: Vec<Exchange>,
-    /// Problems that kept part of the run from completing (not findings).
+    /// Problems that kept the run from completing (not findings): the verdict is
+    /// then `incomplete`.
     pub errors: Vec<String>,
+    /// Problems worth a reader's attention that did not stop the run.
+    pub warnings: Vec<String>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
@@ -236,7 +239,7 @@ impl Report {
             }
         }
         self.summary = summary;
-        self.verdict = if self.run.interrupted || (!self.errors.is_empty() && !must_failed) {
+        self.verdict = if self.run.interrupted || !self.errors.is_empty() {
             Verdict::Incomplete
         } else if must_failed || any_error {
             Verdict::Failed

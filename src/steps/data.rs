@@ -59,6 +59,22 @@ pub fn steps() -> Vec<StepDef> {
         },
         StepDef {
             kinds: THEN,
+            pattern: r"the JSON value at {Q} does not match {Q}",
+            usage: r#"the JSON value at "<path>" does not match "<regex>""#,
+            help: "Checks a scalar in the response body does not match a regular expression.",
+            example: r#"Then the JSON value at "entry[0].resource.id" does not match "^{first}$""#,
+            func: step_fn!(value_does_not_match),
+        },
+        StepDef {
+            kinds: THEN,
+            pattern: r"the JSON array at {Q} has an item matching {Q}",
+            usage: r#"the JSON array at "<path>" has an item matching "<regex>""#,
+            help: "Checks some scalar item of an array in the response body matches a regular expression.",
+            example: r#"Then the JSON array at "format" has an item matching "^(json|application/fhir\+json)$""#,
+            func: step_fn!(array_has_match),
+        },
+        StepDef {
+            kinds: THEN,
             pattern: r"the JSON values are:",
             usage: "the JSON values are:",
             help: "Checks several scalars at once from a data table with columns | path | value |.",
@@ -203,6 +219,41 @@ async fn value_matches(w: &mut AssureWorld, ctx: &Context) -> StepResult {
     } else {
         Err(Failure::new(format!("value at `{path}` does not match"))
             .expected(format!("matches /{pattern}/"), actual))
+    }
+}
+
+async fn value_does_not_match(w: &mut AssureWorld, ctx: &Context) -> StepResult {
+    let path = arg(ctx, 1);
+    let pattern = w.expand(&arg(ctx, 2))?;
+    let re = regex::Regex::new(&pattern)
+        .map_err(|e| Failure::new(format!("invalid regular expression: {e}")))?;
+    let actual = scalar_text(required(w, &path)?);
+    if re.is_match(&actual) {
+        Err(Failure::new(format!("value at `{path}` matches"))
+            .expected(format!("does not match /{pattern}/"), actual))
+    } else {
+        Ok(())
+    }
+}
+
+async fn array_has_match(w: &mut AssureWorld, ctx: &Context) -> StepResult {
+    let path = arg(ctx, 1);
+    let pattern = w.expand(&arg(ctx, 2))?;
+    let re = regex::Regex::new(&pattern)
+        .map_err(|e| Failure::new(format!("invalid regular expression: {e}")))?;
+    let node = required(w, &path)?;
+    if !node.is_array() {
+        return Err(
+            Failure::new(format!("the value at `{path}` is not an array"))
+                .expected("an array", scalar_text(node)),
+        );
+    }
+    let items: Vec<String> = node.items().iter().map(scalar_text).collect();
+    if items.iter().any(|i| re.is_match(i)) {
+        Ok(())
+    } else {
+        Err(Failure::new(format!("no item of `{path}` matches"))
+            .expected(format!("an item matching /{pattern}/"), items.join(", ")))
     }
 }
 

@@ -1,0 +1,508 @@
+//! The command line: `assure run`, `suites`, `steps`, `mock`. Each command returns an
+//! exit code from [`crate::exit_codes`]; nothing here panics on user input.
+
+use std::path::{Path, PathBuf};
+use std::sync::atomic::AtomicU64;
+use std::time::Duration;
+
+use clap::{Args, Parser, Subcommand};
+use futures::FutureExt as _;
+
+use crate::client::{Client, Limits};
+use crate::config::{self, Config, InputValue};
+use crate::diagnostic::{Diagnostic, Diagnostics};
+use crate::evidence::Redactor;
+use crate::exit_codes;
+use crate::report::{self, Format};
+use crate::runner::{self, RunSettings, RunTarget};
+use crate::suite::{self, Suite};
+use crate::world::RunContext;
+
+#[derive(Parser, Debug)]
+#[command(name = "assure", version, about = "Conformance testing for FHIR and GP Connect APIs", long_about = None)]
+pub struct Cli {
+    /// Folder holding `suites/`, `features/` and `mocks/` [default: the current
+    /// folder if it has `suites/`, else the suites this build ships with]
+    #[arg(long, global = true, env = "ASSURE_PROJECT")]
+    pub project: Option<PathBuf>,
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum Command {
+    /// Run conformance suites against a target and write the assurance report.
+    Run(RunArgs),
+    /// List suites, or show one suite's requirements and inputs.
+    Suites {
+        #[command(subcommand)]
+        command: SuitesCommand,
+    },
+    /// List the step vocabulary with one line of help and an example each.
+    Steps {
+        /// Print Markdown (for docs) instead of text.
+        #[arg(long)]
+        markdown: bool,
+    },
+    /// Serve a counterpart stub set on loopback until Ctrl-C.
+    Mock {
+        /// Stub set name (a folder of `mocks/`) or a path to one.
+        set: String,
+        /// Port to listen on [default: any free port].
+        #[arg(long)]
+        port: Option<u16>,
+    },
+}
+
+#[derive(Subcommand, Debug)]
+pub enum SuitesCommand {
+    /// List every suite.
+    List,
+    /// Show a suite's features, inputs and requirement catalogue.
+    Show { id: String },
+}
+
+#[derive(Args, Debug)]
+pub struct RunArgs {
+    /// Suite to run (repeatable) [default: the default suites].
+    #[arg(long = "suite", value_name = "ID")]
+    pub suites: Vec<String>,
+    /// Base URL of the system under test [default: the suite's embedded reference counterpart].
+    #[arg(long, value_name = "URL")]
+    pub target: Option<String>,
+    /// A suite input, `name=value`, or `name=env:VARIABLE` (repeatable).
+    #[arg(long = "input", value_name = "NAME=VALUE")]
+    pub inputs: Vec<String>,
+    /// Configuration file.
+    #[arg(long, value_name = "FILE")]
+    pub config: Option<PathBuf>,
+    /// Only scenarios matching this tag expression, e.g. `@read and not @slow`.
+    #[arg(long, value_name = "EXPR")]
+    pub tags: Option<String>,
+    /// Folder the run's report folder is created in [default: reports].
+    #[arg(long, value_name = "DIR")]
+    pub report_dir: Option<PathBuf>,
+    /// Report formats to write.
+    #[arg(long, value_delimiter = ',', default_value = "html,json,junit,md")]
+    pub format: Vec<Format>,
+    /// Scenarios run at once.
+    #[arg(long, value_name = "N")]
+    pub concurrency: Option<usize>,
+    /// Time limit for each exchange, in seconds.
+    #[arg(long, value_name = "SECS")]
+    pub timeout: Option<u64>,
+    /// Response body size limit, in bytes.
+    #[arg(long, value_name = "BYTES")]
+    pub max_body: Option<u64>,
+}
+
+/// Parses arguments and runs the command; returns the process exit code.
+pub async fn main(args: Vec<String>) -> i32 {
+    let cli = match Cli::try_parse_from(&args) {
+        Ok(cli) => cli,
+        Err(e) => {
+            let _ = e.print();
+            return if e.use_stderr() {
+                exit_codes::BAD_INPUT
+            } else {
+                exit_codes::OK
+            };
+        }
+    };
+    let project = project_dir(cli.project.as_deref());
+    match cli.command {
+        Command::Run(run) => run_command(&project, run, args).await,
+        Command::Suites { command } => suites_command(&project, command),
+        Command::Steps { markdown } => {
+            print!("{}", steps_text(markdown));
+            exit_codes::OK
+        }
+        Command::Mock { set, port } => mock_command(&project, &set, port).await,
+    }
+}
+
+fn project_dir(given: Option<&Path>) -> PathBuf {
+    if let Some(p) = given {
+        return p.to_path_buf();
+    }
+    let cwd = std::env::current_dir().unwrap_or_default();
+    if cwd.join("suites").is_dir() {
+        return cwd;
+    }
+    let built = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
+    if built.join("suites").is_dir() {
+        built
+    } else {
+        cwd
+    }
+}
+
+fn report_problems(problems: &Diagnostics) -> i32 {
+    eprintln!("{problems}");
+    let n = problems.0.len();
+    eprintln!(
+        "error: {n} problem{} in input files; nothing was run",
+        if n == 1 { "" } else { "s" }
+    );
+    exit_codes::BAD_INPUT
+}
+
+async fn run_command(project: &Path, args: RunArgs, command_line: Vec<String>) -> i32 {
+    let config_path = args
+        .config
+        .clone()
+        .unwrap_or_else(|| PathBuf::from("assure.toml"));
+    let config = match &args.config {
+        Some(path) => match Config::load(path) {
+            Ok(c) => c,
+            Err(d) => return report_problems(&d.into()),
+        },
+        None => Config::default(),
+    };
+    let suites_dir = project.join("suites");
+    let all = match suite::discover(&suites_dir) {
+        Ok(all) => all,
+        Err(d) => return report_problems(&d),
+    };
+    let wanted = if args.suites.is_empty() {
+        config.suites.clone()
+    } else {
+        args.suites.clone()
+    };
+    let suites = match suite::select(&all, &wanted, &suites_dir) {
+        Ok(s) if s.is_empty() => {
+            eprintln!("error: no suite selected: no suite is marked default; pass --suite ID (see `assure suites list`)");
+            return exit_codes::BAD_INPUT;
+        }
+        Ok(s) => s,
+        Err(d) => return report_problems(&d),
+    };
+    let inputs = match config::resolve_inputs(&suites, &config, &config_path, &args.inputs) {
+        Ok(i) => i,
+        Err(d) => return report_problems(&d),
+    };
+    let mut secrets = inputs.secret_values();
+    let mut default_headers = Vec::new();
+    if let Some(var) = &config.auth.bearer_token_env {
+        match std::env::var(var) {
+            Ok(token) => {
+                secrets.push(token.clone());
+                default_headers.push(("Authorization".to_owned(), format!("Bearer {token}")));
+            }
+            Err(_) => {
+                return report_problems(
+                    &Diagnostic::new(
+                        &config_path,
+                        format!("[auth] bearer_token_env names `{var}`, which is not set"),
+                    )
+                    .into(),
+                )
+            }
+        }
+    }
+    for (name, value) in &config.headers {
+        match value {
+            InputValue::Literal(v) => default_headers.push((name.clone(), v.clone())),
+            InputValue::Env { env } => match std::env::var(env) {
+                Ok(v) => {
+                    secrets.push(v.clone());
+                    default_headers.push((name.clone(), v));
+                }
+                Err(_) => {
+                    return report_problems(
+                        &Diagnostic::new(
+                            &config_path,
+                            format!("header `{name}` reads `{env}`, which is not set"),
+                        )
+                        .into(),
+                    )
+                }
+            },
+        }
+    }
+    let concurrency = args.concurrency.or(config.concurrency).unwrap_or(8);
+    let plan = match runner::plan(suites.clone(), args.tags.as_deref(), concurrency) {
+        Ok(p) => p,
+        Err(d) => return report_problems(&Diagnostics(d)),
+    };
+
+    let limits = Limits {
+        timeout: Duration::from_secs(args.timeout.or(config.timeout).unwrap_or(30).max(1)),
+        max_body_bytes: args
+            .max_body
+            .or(config.max_body)
+            .unwrap_or(Limits::default().max_body_bytes),
+    };
+    let client = match Client::new(limits, Redactor::new(&secrets)) {
+        Ok(c) => c,
+        Err(e) => {
+            eprintln!("error: failed to build the HTTP client: {e}");
+            return exit_codes::INCOMPLETE;
+        }
+    };
+
+    let target_url = args.target.clone().or(config.target.clone());
+    let (target, _guard) = match target_url {
+        Some(url) => match validate_url(&url) {
+            Ok(()) => (
+                RunTarget {
+                    base_url: url,
+                    counterpart: None,
+                },
+                None,
+            ),
+            Err(e) => {
+                eprintln!("error: --target {e}");
+                return exit_codes::BAD_INPUT;
+            }
+        },
+        None => {
+            let Some(name) = suites.iter().find_map(|s| s.reference.clone()) else {
+                eprintln!("error: no --target given and the selected suites name no reference counterpart to run against");
+                return exit_codes::BAD_INPUT;
+            };
+            match crate::counterpart_glue::start(project, &name).await {
+                Ok((base_url, guard)) => {
+                    eprintln!("no --target given: running against the embedded `{name}` counterpart at {base_url}");
+                    (
+                        RunTarget {
+                            base_url,
+                            counterpart: Some(name),
+                        },
+                        Some(guard),
+                    )
+                }
+                Err(e) => {
+                    eprintln!("{e}");
+                    return e.exit_code();
+                }
+            }
+        }
+    };
+
+    let files_dir = suites
+        .first()
+        .map(|s| s.dir.clone())
+        .unwrap_or_else(|| project.to_path_buf());
+    let context = RunContext {
+        client,
+        base_url: target.base_url.clone(),
+        inputs: inputs.values.clone(),
+        files_dir,
+        exchange_counter: AtomicU64::new(0),
+        default_headers,
+    };
+    let base_dir = args
+        .report_dir
+        .clone()
+        .or(config.report_dir.clone())
+        .unwrap_or_else(|| PathBuf::from("reports"));
+    let total: usize = plan
+        .suites
+        .iter()
+        .map(|(_, fs)| {
+            fs.iter()
+                .map(|f| crate::features::all_scenarios(&f.feature).count())
+                .sum::<usize>()
+        })
+        .sum();
+    eprintln!(
+        "running {total} scenarios from {} against {} ({} at a time)",
+        suites
+            .iter()
+            .map(|s| format!("{} {}", s.id, s.version))
+            .collect::<Vec<_>>()
+            .join(", "),
+        target.base_url,
+        plan.concurrency
+    );
+    let settings = RunSettings {
+        context,
+        target,
+        command_line,
+        shown_inputs: inputs.shown(),
+        interrupt: async {
+            if tokio::signal::ctrl_c().await.is_err() {
+                futures::future::pending::<()>().await;
+            }
+        }
+        .boxed_local(),
+    };
+    let report = runner::run(plan, settings).await;
+    let dir = base_dir.join(&report.run.id);
+    let mut write_failed = false;
+    for (format, result) in report::write_all(&report, &dir, &args.format) {
+        match result {
+            Ok(path) => eprintln!("wrote {}", crate::diagnostic::display_path(&path)),
+            Err(e) => {
+                write_failed = true;
+                eprintln!(
+                    "error: failed to write the {} report in {}: {e}",
+                    format.file_name(),
+                    dir.display()
+                );
+            }
+        }
+    }
+    print_summary(&report);
+    if write_failed {
+        return exit_codes::INCOMPLETE;
+    }
+    match report.verdict {
+        crate::report::model::Verdict::Passed => exit_codes::OK,
+        crate::report::model::Verdict::Failed => exit_codes::CONFORMANCE_FAILURE,
+        crate::report::model::Verdict::Incomplete => exit_codes::INCOMPLETE,
+    }
+}
+
+fn validate_url(url: &str) -> Result<(), String> {
+    match reqwest::Url::parse(url) {
+        Ok(u) if u.scheme() == "http" || u.scheme() == "https" => Ok(()),
+        Ok(u) => Err(format!(
+            "`{url}` must be an http or https URL, not {}",
+            u.scheme()
+        )),
+        Err(e) => Err(format!("`{url}` is not a URL: {e}")),
+    }
+}
+
+fn print_summary(report: &crate::report::model::Report) {
+    use crate::report::model::Status;
+    for (_, feature, sc) in report.scenarios() {
+        if matches!(sc.status, Status::Failed | Status::Error) {
+            eprintln!("{:>8}  {}  {}", sc.status.label(), sc.id, sc.name);
+            if let Some(step) = sc
+                .steps
+                .iter()
+                .find(|s| matches!(s.status, Status::Failed | Status::Error))
+            {
+                if let Some(f) = &step.failure {
+                    let detail = match (&f.expected, &f.actual) {
+                        (Some(e), Some(a)) => format!(" (expected {e}, actual {a})"),
+                        _ => String::new(),
+                    };
+                    eprintln!(
+                        "          {}:{}: {}{detail}",
+                        feature.file, step.line, f.message
+                    );
+                }
+            }
+        }
+    }
+    let s = &report.summary.scenarios;
+    let r = &report.summary.requirements;
+    for w in &report.warnings {
+        eprintln!("warning: {w}");
+    }
+    for e in &report.errors {
+        eprintln!("error: {e}");
+    }
+    eprintln!(
+        "{:?}: {} scenarios: {} passed, {} failed, {} error, {} not applicable, {} not run; requirements: {} passed, {} failed of {}",
+        report.verdict, s.total, s.passed, s.failed, s.error, s.not_applicable, s.not_run, r.passed, r.failed + r.error, r.total
+    );
+}
+
+fn suites_command(project: &Path, command: SuitesCommand) -> i32 {
+    let suites_dir = project.join("suites");
+    let all = match suite::discover(&suites_dir) {
+        Ok(all) => all,
+        Err(d) => return report_problems(&d),
+    };
+    match command {
+        SuitesCommand::List => {
+            for s in &all {
+                let default = if s.default { " (default)" } else { "" };
+                println!("{:<28} {:<8} {}{default}", s.id, s.version, s.title);
+            }
+            exit_codes::OK
+        }
+        SuitesCommand::Show { id } => {
+            match suite::select(&all, std::slice::from_ref(&id), &suites_dir) {
+                Ok(s) => {
+                    print!("{}", describe(&s[0]));
+                    exit_codes::OK
+                }
+                Err(d) => report_problems(&d),
+            }
+        }
+    }
+}
+
+fn describe(s: &Suite) -> String {
+    let mut out = format!("{} {}: {}\n", s.id, s.version, s.title);
+    if !s.description.is_empty() {
+        out.push_str(&format!("\n{}\n", s.description.trim()));
+    }
+    out.push_str("\nfeatures:\n");
+    for f in &s.feature_files {
+        out.push_str(&format!("  {}\n", crate::diagnostic::display_path(f)));
+    }
+    if let Some(r) = &s.reference {
+        out.push_str(&format!("\nreference counterpart: {r}\n"));
+    }
+    out.push_str("\ninputs:\n");
+    for (name, decl) in &s.inputs {
+        let default = decl
+            .default
+            .as_deref()
+            .map(|d| format!(" [default: {d}]"))
+            .unwrap_or_default();
+        let secret = if decl.secret { " (secret)" } else { "" };
+        out.push_str(&format!(
+            "  {name}{secret}{default}  {}\n",
+            decl.description
+        ));
+    }
+    out.push_str(&format!("\nrequirements ({}):\n", s.requirements.len()));
+    for r in &s.requirements {
+        out.push_str(&format!(
+            "  {:<14} {:?}  {}  [{}]\n",
+            r.id, r.level, r.text, r.source
+        ));
+    }
+    out
+}
+
+/// The step vocabulary as text or Markdown.
+pub fn steps_text(markdown: bool) -> String {
+    let mut out = String::new();
+    if markdown {
+        out.push_str("# Step reference\n\nGenerated by `assure steps --markdown`. Quoted arguments expand `{variables}` from suite inputs and captures.\n");
+    }
+    for def in crate::steps::catalogue() {
+        let kinds: Vec<&str> = def
+            .kinds
+            .iter()
+            .map(|k| crate::steps::keyword(*k))
+            .collect();
+        if markdown {
+            out.push_str(&format!(
+                "\n## `{}`\n\n{} *({})*\n\n```gherkin\n{}\n```\n",
+                def.usage,
+                def.help,
+                kinds.join(", "),
+                def.example
+            ));
+        } else {
+            out.push_str(&format!(
+                "{} {}\n    {}\n    e.g. {}\n\n",
+                kinds.join("/"),
+                def.usage,
+                def.help,
+                def.example.replace('\n', "\n         ")
+            ));
+        }
+    }
+    out
+}
+
+async fn mock_command(project: &Path, set: &str, port: Option<u16>) -> i32 {
+    match crate::counterpart_glue::serve(project, set, port).await {
+        Ok(()) => exit_codes::OK,
+        Err(e) => {
+            eprintln!("{e}");
+            e.exit_code()
+        }
+    }
+}

@@ -1,0 +1,154 @@
+//! Markdown summary, sized for `$GITHUB_STEP_SUMMARY`: verdict, counts, the
+//! requirement table with failures first, and each failure's expected and actual.
+
+use std::io::{self, Write};
+
+use super::model::{Report, Status, Verdict};
+use crate::suite::Level;
+
+pub fn write(report: &Report, out: &mut dyn Write) -> io::Result<()> {
+    let verdict = match report.verdict {
+        Verdict::Passed => "✅ passed",
+        Verdict::Failed => "❌ failed",
+        Verdict::Incomplete => "⚠️ incomplete",
+    };
+    writeln!(out, "# assure: {verdict}\n")?;
+    let suites: Vec<String> = report
+        .suites
+        .iter()
+        .map(|s| format!("`{}` {}", s.id, s.version))
+        .collect();
+    writeln!(out, "- **Target:** {}", cell(&report.run.target.base_url))?;
+    if let Some(software) = &report.run.target.software {
+        writeln!(out, "- **Target software:** {}", cell(software))?;
+    }
+    writeln!(out, "- **Suites:** {}", suites.join(", "))?;
+    writeln!(
+        out,
+        "- **Run:** `{}` with assure {}, {}",
+        report.run.id, report.run.tool.version, report.run.started
+    )?;
+    if report.run.interrupted {
+        writeln!(
+            out,
+            "- **Interrupted:** scenarios that had not finished are reported as not run"
+        )?;
+    }
+    writeln!(out)?;
+    let s = &report.summary.scenarios;
+    let r = &report.summary.requirements;
+    writeln!(
+        out,
+        "| | total | passed | failed | error | not applicable | not run |"
+    )?;
+    writeln!(out, "|---|---:|---:|---:|---:|---:|---:|")?;
+    writeln!(
+        out,
+        "| requirements | {} | {} | {} | {} | {} | {} |",
+        r.total, r.passed, r.failed, r.error, r.not_applicable, r.not_run
+    )?;
+    writeln!(
+        out,
+        "| scenarios | {} | {} | {} | {} | {} | {} |",
+        s.total, s.passed, s.failed, s.error, s.not_applicable, s.not_run
+    )?;
+    writeln!(out)?;
+    for e in &report.errors {
+        writeln!(out, "> ⚠️ **Incomplete:** {}\n", cell(e))?;
+    }
+    for w in &report.warnings {
+        writeln!(out, "> ℹ️ {}\n", cell(w))?;
+    }
+    writeln!(out, "## Requirements\n")?;
+    writeln!(out, "| status | requirement | level | text | source |")?;
+    writeln!(out, "|---|---|---|---|---|")?;
+    let mut rows: Vec<_> = report
+        .suites
+        .iter()
+        .flat_map(|s| s.requirements.iter())
+        .collect();
+    rows.sort_by_key(|r| (rank(r.status), r.level != Level::Must));
+    for req in rows {
+        writeln!(
+            out,
+            "| {} | `{}` | {:?} | {} | {} |",
+            icon(req.status),
+            req.id,
+            req.level,
+            cell(&req.text),
+            cell(&req.source)
+        )?;
+    }
+    let failures: Vec<_> = report
+        .scenarios()
+        .filter(|(_, _, sc)| matches!(sc.status, Status::Failed | Status::Error))
+        .collect();
+    if !failures.is_empty() {
+        writeln!(out, "\n## Failures\n")?;
+    }
+    for (_, feature, sc) in failures {
+        writeln!(out, "### {} `{}`\n", icon(sc.status), cell(&sc.name))?;
+        writeln!(
+            out,
+            "`{}` · requirements: {}\n",
+            sc.id,
+            sc.requirements.join(", ")
+        )?;
+        for step in sc
+            .steps
+            .iter()
+            .filter(|s| matches!(s.status, Status::Failed | Status::Error))
+        {
+            writeln!(
+                out,
+                "- **{} {}** ({}:{})",
+                step.keyword,
+                cell(&step.text),
+                feature.file,
+                step.line
+            )?;
+            if let Some(f) = &step.failure {
+                writeln!(out, "  - {}", cell(&f.message))?;
+                if let (Some(e), Some(a)) = (&f.expected, &f.actual) {
+                    writeln!(out, "  - expected `{}`, actual `{}`", code(e), code(a))?;
+                }
+            }
+        }
+        writeln!(out)?;
+    }
+    Ok(())
+}
+
+fn rank(status: Status) -> u8 {
+    match status {
+        Status::Failed => 0,
+        Status::Error => 1,
+        Status::NotRun | Status::Skipped => 2,
+        Status::NotApplicable => 3,
+        Status::Passed => 4,
+    }
+}
+
+fn icon(status: Status) -> &'static str {
+    match status {
+        Status::Passed => "✅ passed",
+        Status::Failed => "❌ failed",
+        Status::Error => "⚠️ error",
+        Status::NotApplicable => "➖ not applicable",
+        Status::NotRun | Status::Skipped => "⏸️ not run",
+    }
+}
+
+/// Keeps a value inside one table cell.
+fn cell(s: &str) -> String {
+    s.replace('|', "\\|").replace(['\n', '\r'], " ")
+}
+
+fn code(s: &str) -> String {
+    let one_line = cell(s).replace('`', "'");
+    if one_line.chars().count() > 120 {
+        format!("{}…", one_line.chars().take(120).collect::<String>())
+    } else {
+        one_line
+    }
+}
