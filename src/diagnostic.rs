@@ -166,7 +166,7 @@ pub fn closest<'a>(word: &str, candidates: impl IntoIterator<Item = &'a str>) ->
         .into_iter()
         .map(|c| {
             (
-                strsim::normalized_levenshtein(&word_lower, &c.to_lowercase()),
+                strsim::normalized_damerau_levenshtein(&word_lower, &c.to_lowercase()),
                 c,
             )
         })
