@@ -457,7 +457,7 @@ fn describe(s: &Suite) -> String {
     out.push_str(&format!("\nrequirements ({}):\n", s.requirements.len()));
     for r in &s.requirements {
         out.push_str(&format!(
-            "  {:<14} {:?}  {}  [{}]\n",
+            "  {:<14} {:<6}  {}  [{}]\n",
             r.id, r.level, r.text, r.source
         ));
     }

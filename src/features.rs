@@ -51,7 +51,7 @@ pub fn parse(path: &Path) -> Result<(gherkin::Feature, String), Diagnostic> {
 
 /// The parser says "Error at L:C: {expected tokens}"; turn that into a diagnostic.
 fn syntax_error(path: &Path, source: &str, message: &str) -> Diagnostic {
-    let re = regex::Regex::new(r"Error at (\d+):(\d+): \{(.*)\}").expect("static regex");
+    let re = regex::Regex::new(r"Error at (\d+):(\d+)").expect("static regex");
     let Some(caps) = re.captures(message) else {
         return Diagnostic::new(path, format!("invalid Gherkin: {message}"));
     };
@@ -62,13 +62,6 @@ fn syntax_error(path: &Path, source: &str, message: &str) -> Diagnostic {
     if let Some((l, c)) = first_stray_line(source).filter(|(l, _)| *l <= line) {
         (line, col) = (l, c);
     }
-    let mut expected: Vec<String> = caps[3]
-        .split(", ")
-        .map(|t| t.trim_matches('"').to_owned())
-        .filter(|t| !t.is_empty() && !t.starts_with('[') && *t != "EOF")
-        .collect();
-    expected.sort();
-    expected.dedup();
     let offending = source
         .lines()
         .nth(line.saturating_sub(1))
@@ -76,17 +69,15 @@ fn syntax_error(path: &Path, source: &str, message: &str) -> Diagnostic {
     let width = offending
         .chars()
         .skip(col.saturating_sub(1))
-        .take_while(|c| !c.is_whitespace())
+        .collect::<String>()
+        .trim_end()
+        .chars()
         .count();
-    let mut d = Diagnostic::new(path, "invalid Gherkin")
+    Diagnostic::new(path, "invalid Gherkin")
         .at(line, col)
         .width(width)
         .label("this line is not a Gherkin keyword, step, table row or doc string here")
-        .with_source(source);
-    if !expected.is_empty() && expected.len() <= 12 {
-        d = d.help(format!("expected one of: {}", expected.join(", ")));
-    }
-    d
+        .with_source(source)
 }
 
 /// The first line that cannot stand where it is: inside a scenario, after its first

@@ -173,7 +173,7 @@ fn requirements(report: &Report, out: &mut dyn Write) -> io::Result<()> {
                 .collect();
             writeln!(
                 out,
-                "<tr><td>{}</td><td><code>{}</code></td><td>{:?}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
+                "<tr><td>{}</td><td><code>{}</code></td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
                 badge(req.status),
                 esc(&req.id),
                 req.level,

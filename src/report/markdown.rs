@@ -71,7 +71,7 @@ pub fn write(report: &Report, out: &mut dyn Write) -> io::Result<()> {
     for req in rows {
         writeln!(
             out,
-            "| {} | `{}` | {:?} | {} | {} |",
+            "| {} | `{}` | {} | {} | {} |",
             icon(req.status),
             req.id,
             req.level,

@@ -1,0 +1,462 @@
+//! Every step of the vocabulary, passing and failing, against a wiremock "supplier".
+//! Scenario names say the expected outcome (`pass:`/`fail:`/`n/a:`).
+
+use serde_json::json;
+use wiremock::matchers::{body_string_contains, header, method, path, query_param};
+use wiremock::{Mock, MockServer, ResponseTemplate};
+
+use crate::support::{assert_named_outcomes, Project};
+
+const FHIR_JSON: &str = "application/fhir+json; charset=utf-8";
+
+pub async fn supplier() -> MockServer {
+    let server = MockServer::start().await;
+    let base = server.uri();
+    let fhir = |status: u16, body: serde_json::Value| {
+        ResponseTemplate::new(status).set_body_raw(body.to_string(), FHIR_JSON)
+    };
+    Mock::given(method("GET"))
+        .and(path("/metadata"))
+        .respond_with(fhir(
+            200,
+            json!({"resourceType": "CapabilityStatement", "status": "active", "kind": "instance", "fhirVersion": "4.0.1",
+                   "format": ["application/fhir+json"], "software": {"name": "Test EPR", "version": "9.1"},
+                   "rest": [{"mode": "server", "resource": [{"type": "Patient", "interaction": [{"code": "read"}, {"code": "search-type"}]}]}]}),
+        ))
+        .mount(&server)
+        .await;
+    let patient = json!({"resourceType": "Patient", "id": "p1", "meta": {"versionId": "3"}, "active": true,
+                         "name": [{"family": "Smith", "given": ["Jo"]}], "multipleBirthInteger": 2});
+    Mock::given(method("GET"))
+        .and(path("/Patient/p1"))
+        .respond_with(
+            fhir(200, patient.clone())
+                .insert_header("ETag", "W/\"3\"")
+                .insert_header("Last-Modified", "Tue, 03 Jun 2025 10:15:00 GMT"),
+        )
+        .mount(&server)
+        .await;
+    Mock::given(method("GET"))
+        .and(path("/Patient/p2"))
+        .respond_with(
+            ResponseTemplate::new(200)
+                .set_body_raw(
+                    json!({"resourceType": "Patient", "id": "p2", "meta": {"versionId": "1"}})
+                        .to_string(),
+                    "application/json; charset=iso-8859-1",
+                )
+                .insert_header("ETag", "W/\"9\"")
+                .insert_header("Last-Modified", "yesterday"),
+        )
+        .mount(&server)
+        .await;
+    Mock::given(method("GET"))
+        .and(path("/Patient"))
+        .and(query_param("page", "2"))
+        .respond_with(fhir(
+            200,
+            json!({"resourceType": "Bundle", "type": "searchset", "total": 2,
+                   "link": [{"relation": "self", "url": format!("{base}/Patient?page=2")}],
+                   "entry": [{"fullUrl": format!("{base}/Patient/p2"), "resource": {"resourceType": "Patient", "id": "p2"}, "search": {"mode": "match"}}]}),
+        ))
+        .mount(&server)
+        .await;
+    Mock::given(method("GET"))
+        .and(path("/Patient"))
+        .respond_with(fhir(
+            200,
+            json!({"resourceType": "Bundle", "type": "searchset", "total": 2,
+                   "link": [{"relation": "self", "url": format!("{base}/Patient")}, {"relation": "next", "url": format!("{base}/Patient?page=2")}],
+                   "entry": [{"fullUrl": format!("{base}/Patient/p1"), "resource": patient, "search": {"mode": "match"}}]}),
+        ))
+        .mount(&server)
+        .await;
+    Mock::given(method("GET"))
+        .and(path("/collection"))
+        .respond_with(fhir(
+            200,
+            json!({"resourceType": "Bundle", "type": "collection",
+                   "entry": [{"fullUrl": "Patient/p1", "resource": {"resourceType": "Observation", "id": "o1"}, "search": {"mode": "include"}}]}),
+        ))
+        .mount(&server)
+        .await;
+    Mock::given(method("GET"))
+        .and(path("/missing"))
+        .respond_with(fhir(
+            404,
+            json!({"resourceType": "OperationOutcome", "issue": [{"severity": "error", "code": "not-found"}]}),
+        ))
+        .mount(&server)
+        .await;
+    Mock::given(method("GET"))
+        .and(path("/empty-outcome"))
+        .respond_with(fhir(
+            400,
+            json!({"resourceType": "OperationOutcome", "issue": []}),
+        ))
+        .mount(&server)
+        .await;
+    Mock::given(method("GET"))
+        .and(path("/echo"))
+        .and(header("X-Test", "yes"))
+        .and(header("Accept", "application/fhir+json"))
+        .and(query_param("q", "a b"))
+        .respond_with(ResponseTemplate::new(204))
+        .mount(&server)
+        .await;
+    Mock::given(method("POST"))
+        .and(path("/echo"))
+        .and(header("Content-Type", "application/fhir+json"))
+        .and(body_string_contains("\"family\": \"p1\""))
+        .respond_with(
+            ResponseTemplate::new(201)
+                .insert_header("Location", format!("{base}/Patient/new/_history/1")),
+        )
+        .mount(&server)
+        .await;
+    Mock::given(method("GET"))
+        .and(path("/slow"))
+        .respond_with(ResponseTemplate::new(200).set_delay(std::time::Duration::from_millis(400)))
+        .mount(&server)
+        .await;
+    server
+}
+
+const FEATURE: &str = r#"
+@req:T-1
+Feature: Step vocabulary
+
+  Background:
+    Given the variable "greeting" is "hello"
+
+  Scenario: pass: status, headers, content type, dates, ETag
+    When I send a GET request to "/Patient/{patient_id}"
+    Then the response status is 200
+    And the response status is one of 200, 201 or 204
+    And the response header "ETag" is "W/\"3\""
+    And the response header "Content-Type" contains "fhir+json"
+    And the response header "ETag" matches "^W/\"\d+\"$"
+    And the response header "ETag" is present
+    And the response header "Location" is absent
+    And the response content type is "application/fhir+json"
+    And the response header "Last-Modified" is an HTTP date
+    And the ETag matches the resource version
+    And the response time is under 5000 ms
+    And I capture the response header "ETag" as "etag"
+    And the value "{etag}" is "W/\"3\""
+
+  Scenario: fail: status
+    When I send a GET request to "/Patient/p1"
+    Then the response status is 404
+
+  Scenario: fail: status one of
+    When I send a GET request to "/Patient/p1"
+    Then the response status is one of 400 or 404
+
+  Scenario: fail: header is
+    When I send a GET request to "/Patient/p2"
+    Then the response header "ETag" is "W/\"3\""
+
+  Scenario: fail: header contains
+    When I send a GET request to "/Patient/p2"
+    Then the response header "Content-Type" contains "fhir"
+
+  Scenario: fail: header matches
+    When I send a GET request to "/Patient/p2"
+    Then the response header "ETag" matches "^W/\"3\"$"
+
+  Scenario: fail: header present
+    When I send a GET request to "/Patient/p1"
+    Then the response header "Location" is present
+
+  Scenario: fail: header absent
+    When I send a GET request to "/Patient/p1"
+    Then the response header "ETag" is absent
+
+  Scenario: fail: content type media type
+    When I send a GET request to "/Patient/p2"
+    Then the response content type is "application/fhir+json"
+
+  Scenario: fail: content type charset
+    When I send a GET request to "/Patient/p2"
+    Then the response content type is "application/json"
+
+  Scenario: fail: HTTP date
+    When I send a GET request to "/Patient/p2"
+    Then the response header "Last-Modified" is an HTTP date
+
+  Scenario: fail: ETag version
+    When I send a GET request to "/Patient/p2"
+    Then the ETag matches the resource version
+
+  Scenario: fail: response time
+    When I send a GET request to "/slow"
+    Then the response time is under 100 ms
+
+  Scenario: fail: capture header that is missing
+    When I send a GET request to "/Patient/p1"
+    Then I capture the response header "Location" as "where"
+
+  Scenario: fail: values compared
+    Then the value "{greeting}" is "goodbye"
+
+  Scenario: pass: request building reaches the right stub
+    Given the request header "X-Test" is "yes"
+    And the request accepts "application/fhir+json"
+    And the request query parameter "q" is "a b"
+    When I send a GET request to "/echo"
+    Then the response status is 204
+
+  Scenario: fail: request header missing so no stub matches
+    Given the request query parameter "q" is "a b"
+    And the request accepts "application/fhir+json"
+    When I send a GET request to "/echo"
+    Then the response status is 204
+
+  Scenario: pass: headers table and doc string body
+    Given the request headers are:
+      | name         | value                 |
+      | Content-Type | application/fhir+json |
+    And the request body is:
+      """
+      {"resourceType": "Patient", "name": [{"family": "{patient_id}"}]}
+      """
+    When I send a POST request to "/echo"
+    Then the response status is 201
+    And I capture the response header "Location" as "created"
+    And the value "{created}" is "{base_url}/Patient/new/_history/1"
+
+  Scenario: pass: body from a file
+    Given the request content type is "application/fhir+json"
+    And the request body is the file "bodies/patient.json"
+    When I send a POST request to "/echo"
+    Then the response status is 201
+
+  Scenario: fail: body file that does not exist
+    Given the request body is the file "bodies/nope.json"
+    When I send a POST request to "/echo"
+    Then the response status is 201
+
+  Scenario: pass: JSON values
+    When I send a GET request to "/Patient/p1"
+    Then the response body is a Patient resource
+    And the JSON value at "name[0].family" is "Smith"
+    And the JSON value at "/name/0/given/0" is "Jo"
+    And the JSON value at "multipleBirthInteger" equals 2
+    And the JSON value at "active" equals true
+    And the JSON value at "meta.versionId" exists
+    And the JSON value at "deceasedBoolean" does not exist
+    And the JSON value at "id" matches "^p\d$"
+    And the JSON value at "id" does not match "^x"
+    And the JSON array at "name[0].given" has an item matching "^J"
+    And the JSON values are:
+      | path           | value |
+      | id             | p1    |
+      | name[0].family | Smith |
+    And I capture the JSON value at "meta.versionId" as "version"
+    And the value "{version}" is "3"
+
+  Scenario: fail: resource type
+    When I send a GET request to "/Patient/p1"
+    Then the response body is a Bundle resource
+
+  Scenario: fail: JSON value is
+    When I send a GET request to "/Patient/p1"
+    Then the JSON value at "name[0].family" is "Jones"
+
+  Scenario: fail: JSON value equals
+    When I send a GET request to "/Patient/p1"
+    Then the JSON value at "multipleBirthInteger" equals 3
+
+  Scenario: fail: JSON value exists
+    When I send a GET request to "/Patient/p1"
+    Then the JSON value at "birthDate" exists
+
+  Scenario: fail: JSON value does not exist
+    When I send a GET request to "/Patient/p1"
+    Then the JSON value at "active" does not exist
+
+  Scenario: fail: JSON value matches
+    When I send a GET request to "/Patient/p1"
+    Then the JSON value at "id" matches "^x"
+
+  Scenario: fail: JSON value does not match
+    When I send a GET request to "/Patient/p1"
+    Then the JSON value at "id" does not match "^p"
+
+  Scenario: fail: JSON array item
+    When I send a GET request to "/Patient/p1"
+    Then the JSON array at "name[0].given" has an item matching "^Z"
+
+  Scenario: fail: JSON values table
+    When I send a GET request to "/Patient/p1"
+    Then the JSON values are:
+      | path | value |
+      | id   | p9    |
+
+  Scenario: fail: capture JSON value that is missing
+    When I send a GET request to "/Patient/p1"
+    Then I capture the JSON value at "birthDate" as "dob"
+
+  Scenario: pass: Bundle checks and paging
+    When I send a GET request to "/Patient"
+    Then the Bundle type is "searchset"
+    And the Bundle total is 2
+    And the Bundle has exactly 1 entry
+    And the Bundle has at least 1 entry
+    And the Bundle has at most 1 entry
+    And the Bundle has a "self" link
+    And the Bundle has no "previous" link
+    And every Bundle entry is a Patient resource
+    And every Bundle entry has the search mode "match"
+    And every Bundle entry has an absolute fullUrl
+    When I follow the Bundle link "next"
+    Then the JSON value at "entry[0].resource.id" is "p2"
+    And the Bundle has no "next" link
+
+  Scenario: fail: Bundle type
+    When I send a GET request to "/collection"
+    Then the Bundle type is "searchset"
+
+  Scenario: fail: Bundle total
+    When I send a GET request to "/Patient"
+    Then the Bundle total is 3
+
+  Scenario: fail: Bundle entries
+    When I send a GET request to "/Patient"
+    Then the Bundle has at least 2 entries
+
+  Scenario: fail: Bundle link
+    When I send a GET request to "/collection"
+    Then the Bundle has a "self" link
+
+  Scenario: fail: Bundle has no link
+    When I send a GET request to "/Patient"
+    Then the Bundle has no "next" link
+
+  Scenario: fail: entry resource type
+    When I send a GET request to "/Patient"
+    Then every Bundle entry is a Observation resource
+
+  Scenario: fail: entry search mode
+    When I send a GET request to "/collection"
+    Then every Bundle entry has the search mode "match"
+
+  Scenario: fail: entry fullUrl
+    When I send a GET request to "/collection"
+    Then every Bundle entry has an absolute fullUrl
+
+  Scenario: fail: follow a link that is not there
+    When I send a GET request to "/collection"
+    And I follow the Bundle link "next"
+
+  Scenario: pass: OperationOutcome
+    When I send a GET request to "/missing"
+    Then the response is an OperationOutcome
+    And the OperationOutcome has an issue with severity "error"
+    And the OperationOutcome has an issue with code "not-found"
+
+  Scenario: fail: OperationOutcome without issues
+    When I send a GET request to "/empty-outcome"
+    Then the response is an OperationOutcome
+
+  Scenario: fail: OperationOutcome issue code
+    When I send a GET request to "/missing"
+    Then the OperationOutcome has an issue with code "invalid"
+
+  Scenario: fail: checks before any request
+    Then the response status is 200
+
+  Scenario: fail: unknown variable
+    When I send a GET request to "/Patient/{patient_idd}"
+
+  Scenario Outline: pass: outline row <id>
+    When I send a GET request to "/Patient/<id>"
+    Then the JSON value at "id" is "<id>"
+
+    Examples:
+      | id |
+      | p1 |
+      | p2 |
+
+  @capability:Patient.read
+  Scenario: pass: declared capability applies
+    When I send a GET request to "/Patient/p1"
+    Then the response status is 200
+
+  @capability:Patient.delete
+  Scenario: n/a: undeclared interaction is not applicable
+    When I send a DELETE request to "/Patient/p1"
+    Then the response status is 204
+
+  @capability:Observation.read
+  Scenario: n/a: undeclared resource is not applicable
+    When I send a GET request to "/Observation/o1"
+    Then the response status is 200
+"#;
+
+#[tokio::test(flavor = "multi_thread")]
+async fn every_step_passes_and_fails_as_it_should() {
+    let server = supplier().await;
+    let project = Project::new(&["T-1"]);
+    project.feature("steps.feature", FEATURE);
+    project.file(
+        "suites/t/bodies/patient.json",
+        r#"{"resourceType": "Patient", "name": [{"family": "{patient_id}"}]}"#,
+    );
+    let run = project.run(&["run", "--target", &server.uri()]).await;
+    assert_named_outcomes(&run);
+    assert_eq!(run.code, 1, "{}", run.stderr);
+
+    // Every step of the vocabulary is used, and every check fails somewhere.
+    let report = run.report();
+    let compiled = assure::steps::compiled();
+    let mut used = vec![false; compiled.len()];
+    let mut failed = vec![false; compiled.len()];
+    for feature in report["suites"][0]["features"].as_array().unwrap() {
+        for sc in feature["scenarios"].as_array().unwrap() {
+            for step in sc["steps"].as_array().unwrap() {
+                let text = step["text"].as_str().unwrap();
+                for (i, (_, re)) in compiled.iter().enumerate() {
+                    if re.is_match(text) {
+                        used[i] = true;
+                        failed[i] |= step["status"] == "failed";
+                    }
+                }
+            }
+        }
+    }
+    for (i, (def, _)) in compiled.iter().enumerate() {
+        assert!(used[i], "step `{}` is not exercised", def.usage);
+        let builds_request = def
+            .kinds
+            .iter()
+            .all(|k| *k != cucumber::gherkin::StepType::Then);
+        assert!(
+            builds_request || failed[i],
+            "step `{}` never fails in the test",
+            def.usage
+        );
+    }
+    let software = report["run"]["target"]["software"].as_str();
+    assert_eq!(software, Some("Test EPR 9.1"));
+    let na = report["summary"]["scenarios"]["not_applicable"].as_u64();
+    assert_eq!(na, Some(2));
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_passing_run_exits_zero_and_tags_select_scenarios() {
+    let server = supplier().await;
+    let project = Project::new(&["T-1"]);
+    project.feature(
+        "one.feature",
+        "Feature: one\n  @req:T-1 @smoke\n  Scenario: pass: read\n    When I send a GET request to \"/Patient/p1\"\n    Then the response status is 200\n\n  @req:T-1\n  Scenario: fail: excluded\n    Then the response status is 200\n",
+    );
+    let run = project
+        .run(&["run", "--target", &server.uri(), "--tags", "@smoke"])
+        .await;
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let statuses = run.statuses();
+    assert_eq!(statuses[1].1, "not_run");
+    assert_eq!(run.report()["verdict"], "passed");
+}
