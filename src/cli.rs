@@ -22,7 +22,7 @@ use crate::world::RunContext;
 #[command(name = "assure", version, about = "Conformance testing for FHIR and GP Connect APIs", long_about = None)]
 pub struct Cli {
     /// Folder holding `suites/`, `features/` and `mocks/` [default: the current
-    /// folder if it has `suites/`, else the suites this build ships with]
+    /// folder if it has `suites/`, else the ones this build ships with]
     #[arg(long, global = true, env = "ASSURE_PROJECT")]
     pub project: Option<PathBuf>,
     #[command(subcommand)]
@@ -110,6 +110,7 @@ pub async fn main(args: Vec<String>) -> i32 {
         }
     };
     let project = project_dir(cli.project.as_deref());
+    crate::diagnostic::set_project_root(&project);
     match cli.command {
         Command::Run(run) => run_command(&project, run, args).await,
         Command::Suites { command } => suites_command(&project, command),
@@ -129,11 +130,12 @@ fn project_dir(given: Option<&Path>) -> PathBuf {
     if cwd.join("suites").is_dir() {
         return cwd;
     }
-    let built = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
-    if built.join("suites").is_dir() {
-        built
-    } else {
-        cwd
+    match crate::embedded::project_dir() {
+        Ok(dir) => dir,
+        Err(e) => {
+            eprintln!("warning: could not unpack the suites this build ships with: {e}");
+            cwd
+        }
     }
 }
 

@@ -119,11 +119,21 @@ pub fn line_col(source: &str, offset: usize) -> (usize, usize) {
     (line, col)
 }
 
-/// Paths are shown relative to the working directory when they are under it.
+static PROJECT_ROOT: std::sync::OnceLock<PathBuf> = std::sync::OnceLock::new();
+
+/// Paths under the project (which may be the unpacked embedded one) are shown
+/// relative to it, as a checkout would show them.
+pub fn set_project_root(root: &Path) {
+    let _ = PROJECT_ROOT.set(root.to_path_buf());
+}
+
+/// Paths are shown relative to the working directory or the project when under them.
 pub fn display_path(path: &Path) -> String {
+    let relative_to = |base: &Path| path.strip_prefix(base).ok().map(Path::to_path_buf);
     let shown = std::env::current_dir()
         .ok()
-        .and_then(|cwd| path.strip_prefix(cwd).ok().map(Path::to_path_buf))
+        .and_then(|cwd| relative_to(&cwd))
+        .or_else(|| PROJECT_ROOT.get().and_then(|root| relative_to(root)))
         .unwrap_or_else(|| path.to_path_buf());
     shown.display().to_string()
 }

@@ -9,6 +9,7 @@ pub mod client;
 pub mod config;
 pub mod counterpart_glue;
 pub mod diagnostic;
+pub mod embedded;
 pub mod evidence;
 pub mod exit_codes;
 pub mod features;

@@ -193,3 +193,72 @@ async fn an_unreachable_target_makes_the_run_incomplete() {
     assert_eq!(run.report()["verdict"], "incomplete");
     assert!(run.stderr.contains("never answered"), "{}", run.stderr);
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn ctrl_c_still_writes_the_report_marked_interrupted() {
+    let server = MockServer::start().await;
+    Mock::given(method("GET"))
+        .respond_with(ResponseTemplate::new(200).set_delay(std::time::Duration::from_millis(700)))
+        .mount(&server)
+        .await;
+    let project = Project::new(&["T-1"]);
+    let mut feature = String::from("@req:T-1\nFeature: slow\n");
+    for i in 0..6 {
+        feature.push_str(&format!("  Scenario: s{i}\n    When I send a GET request to \"/{i}\"\n    Then the response status is 200\n"));
+    }
+    project.feature("slow.feature", &feature);
+    let dir = project.path().to_path_buf();
+    let reports = dir.join("reports");
+    let uri = server.uri();
+    let (code, stderr) = tokio::task::spawn_blocking(move || {
+        let child = std::process::Command::new(env!("CARGO_BIN_EXE_assure"))
+            .args([
+                "run",
+                "--target",
+                &uri,
+                "--concurrency",
+                "1",
+                "--input",
+                "token=abcd1234",
+                "--report-dir",
+            ])
+            .arg(&reports)
+            .arg("--project")
+            .arg(&dir)
+            .current_dir(&dir)
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .unwrap();
+        std::thread::sleep(std::time::Duration::from_millis(1500));
+        std::process::Command::new("kill")
+            .args(["-INT", &child.id().to_string()])
+            .status()
+            .unwrap();
+        let out = child.wait_with_output().unwrap();
+        (
+            out.status.code(),
+            String::from_utf8_lossy(&out.stderr).into_owned(),
+        )
+    })
+    .await
+    .unwrap();
+    assert_eq!(code, Some(3), "{stderr}");
+    let run_dir = std::fs::read_dir(project.path().join("reports"))
+        .unwrap()
+        .next()
+        .unwrap()
+        .unwrap()
+        .path();
+    let report: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(run_dir.join("report.json")).unwrap())
+            .unwrap();
+    assert_eq!(report["run"]["interrupted"], true);
+    assert_eq!(report["verdict"], "incomplete");
+    let passed = report["summary"]["scenarios"]["passed"].as_u64().unwrap();
+    let not_run = report["summary"]["scenarios"]["not_run"].as_u64().unwrap();
+    assert!(
+        passed >= 1 && not_run >= 1,
+        "passed {passed}, not run {not_run}"
+    );
+    assert!(run_dir.join("report.html").is_file() && run_dir.join("junit.xml").is_file());
+}
