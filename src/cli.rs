@@ -10,6 +10,7 @@ use futures::FutureExt as _;
 
 use crate::client::{Client, Limits};
 use crate::config::{self, Config, InputValue};
+use crate::counterpart::{Counterpart, StubSet};
 use crate::diagnostic::{Diagnostic, Diagnostics};
 use crate::evidence::Redactor;
 use crate::exit_codes;
@@ -263,20 +264,25 @@ async fn run_command(project: &Path, args: RunArgs, command_line: Vec<String>) -
                 eprintln!("error: no --target given and the selected suites name no reference counterpart to run against");
                 return exit_codes::BAD_INPUT;
             };
-            match crate::counterpart_glue::start(project, &name).await {
-                Ok((base_url, guard)) => {
+            let set = match StubSet::load_named(&project.join("mocks"), &name) {
+                Ok(set) => set,
+                Err(d) => return report_problems(&d),
+            };
+            match Counterpart::start(&set, None).await {
+                Ok(server) => {
+                    let base_url = server.base_url().to_owned();
                     eprintln!("no --target given: running against the embedded `{name}` counterpart at {base_url}");
                     (
                         RunTarget {
                             base_url,
                             counterpart: Some(name),
                         },
-                        Some(guard),
+                        Some(server),
                     )
                 }
                 Err(e) => {
-                    eprintln!("{e}");
-                    return e.exit_code();
+                    eprintln!("error: failed to {}", error_chain(&e));
+                    return exit_codes::INCOMPLETE;
                 }
             }
         }
@@ -499,12 +505,34 @@ pub fn steps_text(markdown: bool) -> String {
     out
 }
 
-async fn mock_command(project: &Path, set: &str, port: Option<u16>) -> i32 {
-    match crate::counterpart_glue::serve(project, set, port).await {
+async fn mock_command(project: &Path, name: &str, port: Option<u16>) -> i32 {
+    let as_path = Path::new(name);
+    let loaded = if as_path.join("mappings").is_dir() {
+        StubSet::load(as_path)
+    } else {
+        StubSet::load_named(&project.join("mocks"), name)
+    };
+    let set = match loaded {
+        Ok(set) => set,
+        Err(d) => return report_problems(&d),
+    };
+    let addr = port.map(|p| std::net::SocketAddr::from(([127, 0, 0, 1], p)));
+    match crate::counterpart::serve_until_ctrl_c(&set, addr).await {
         Ok(()) => exit_codes::OK,
         Err(e) => {
-            eprintln!("{e}");
-            e.exit_code()
+            eprintln!("error: failed to {}", error_chain(&e));
+            exit_codes::INCOMPLETE
         }
     }
+}
+
+/// An error and its causes, as one line.
+fn error_chain(e: &dyn std::error::Error) -> String {
+    let mut out = e.to_string();
+    let mut source = e.source();
+    while let Some(s) = source {
+        out.push_str(&format!(": {s}"));
+        source = s.source();
+    }
+    out
 }

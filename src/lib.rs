@@ -7,7 +7,7 @@ pub mod capability;
 pub mod cli;
 pub mod client;
 pub mod config;
-pub mod counterpart_glue;
+pub mod counterpart;
 pub mod diagnostic;
 pub mod embedded;
 pub mod evidence;

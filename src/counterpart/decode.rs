@@ -1,0 +1,613 @@
+//! Reads one mapping file's positioned JSON into [`Mapping`]s, diagnosing every bad
+//! field (unknown, wrong type, bad regex, bad JSONPath, bad template, missing body
+//! file) at its file:line:col, and carrying on so a set reports all its errors at once.
+//! The response half lives in `decode_response.rs`.
+
+use std::path::Path;
+
+use assure_fhir::model::{Kind, Node};
+use fancy_regex::Regex;
+
+use super::jsonpath::JsonPath;
+use super::mapping::*;
+use crate::diagnostic::{closest, Diagnostic};
+
+const MAPPING_FIELDS: &[&str] = &[
+    "id",
+    "uuid",
+    "name",
+    "request",
+    "response",
+    "priority",
+    "metadata",
+    "scenarioName",
+    "requiredScenarioState",
+    "newScenarioState",
+    "persistent",
+];
+const REQUEST_FIELDS: &[&str] = &[
+    "method",
+    "url",
+    "urlPath",
+    "urlPattern",
+    "urlPathPattern",
+    "queryParameters",
+    "headers",
+    "bodyPatterns",
+];
+const VALUE_FIELDS: &[&str] = &[
+    "equalTo",
+    "contains",
+    "matches",
+    "doesNotMatch",
+    "absent",
+    "caseInsensitive",
+];
+const BODY_FIELDS: &[&str] = &[
+    "equalToJson",
+    "ignoreExtraElements",
+    "ignoreArrayOrder",
+    "matchesJsonPath",
+    "contains",
+    "equalTo",
+    "caseInsensitive",
+    "matches",
+    "doesNotMatch",
+];
+const JSONPATH_FIELDS: &[&str] = &[
+    "expression",
+    "equalTo",
+    "contains",
+    "matches",
+    "doesNotMatch",
+    "absent",
+    "caseInsensitive",
+];
+/// WireMock features assure knows of but does not serve: named, not "unknown".
+const UNSUPPORTED: &[&str] = &[
+    "urlPathTemplate",
+    "pathParameters",
+    "cookies",
+    "basicAuthCredentials",
+    "formParameters",
+    "multipartPatterns",
+    "host",
+    "port",
+    "scheme",
+    "customMatcher",
+    "statusMessage",
+    "proxyBaseUrl",
+    "transformerParameters",
+    "delayDistribution",
+    "chunkedDribbleDelay",
+    "postServeActions",
+    "serveEventListeners",
+    "hasExactly",
+    "includes",
+    "equalToXml",
+    "matchesXPath",
+    "binaryEqualTo",
+    "matchesJsonSchema",
+    "before",
+    "after",
+    "equalToDateTime",
+    "and",
+    "or",
+    "not",
+    "insertionIndex",
+    "additionalProxyRequestHeaders",
+];
+
+/// One file's decoding state: where it is, its text, and what went wrong so far.
+pub struct Decoder<'a> {
+    pub file: &'a Path,
+    pub src: &'a str,
+    pub files_dir: &'a Path,
+    pub diags: Vec<Diagnostic>,
+    line_starts: Vec<usize>,
+}
+
+impl<'a> Decoder<'a> {
+    pub fn new(file: &'a Path, src: &'a str, files_dir: &'a Path) -> Self {
+        let line_starts = std::iter::once(0)
+            .chain(src.match_indices('\n').map(|(i, _)| i + 1))
+            .collect();
+        Decoder {
+            file,
+            src,
+            files_dir,
+            diags: Vec::new(),
+            line_starts,
+        }
+    }
+
+    fn offset(&self, node: &Node) -> usize {
+        let start = self
+            .line_starts
+            .get((node.pos.line as usize).saturating_sub(1))
+            .copied()
+            .unwrap_or(0);
+        let line = &self.src[start..];
+        start
+            + line
+                .char_indices()
+                .nth((node.pos.col as usize).saturating_sub(1))
+                .map_or(line.len(), |(i, _)| i)
+    }
+
+    /// How many characters the value's text spans on its line (for the caret).
+    fn width(&self, node: &Node) -> usize {
+        let text = &self.src[self.offset(node)..];
+        let len = match node.kind {
+            Kind::String(_) => {
+                let mut escaped = false;
+                text.char_indices()
+                    .skip(1)
+                    .find(|(_, c)| {
+                        let end = !escaped && *c == '"';
+                        escaped = !escaped && *c == '\\';
+                        end
+                    })
+                    .map_or(1, |(i, _)| i + 1)
+            }
+            Kind::Object(_) | Kind::Array(_) => 1,
+            _ => text
+                .find(|c: char| matches!(c, ',' | '}' | ']') || c.is_whitespace())
+                .unwrap_or(text.len()),
+        };
+        let line_len = text.find('\n').unwrap_or(text.len());
+        text[..len.min(line_len)].chars().count()
+    }
+
+    pub(super) fn error(
+        &mut self,
+        node: &Node,
+        message: impl Into<String>,
+        label: impl Into<String>,
+    ) -> &mut Diagnostic {
+        let d = Diagnostic::new(self.file, message)
+            .at(node.pos.line as usize, node.pos.col as usize)
+            .width(self.width(node))
+            .label(label)
+            .with_source(self.src);
+        self.diags.push(d);
+        let last = self.diags.len() - 1;
+        &mut self.diags[last]
+    }
+
+    /// Points at a member's name rather than its value.
+    pub(super) fn key_error(
+        &mut self,
+        key: &str,
+        value: &Node,
+        message: String,
+        label: &str,
+    ) -> &mut Diagnostic {
+        let quoted = format!("\"{key}\"");
+        let end = self.offset(value);
+        let at = self.src[..end].rfind(&quoted).unwrap_or(end);
+        let d = Diagnostic::new(self.file, message)
+            .at_offset(self.src, at)
+            .width(quoted.chars().count())
+            .label(label);
+        self.diags.push(d);
+        let last = self.diags.len() - 1;
+        &mut self.diags[last]
+    }
+
+    /// The members of an object whose fields are all in `allowed`; reports the rest.
+    pub(super) fn object<'n>(
+        &mut self,
+        node: &'n Node,
+        what: &str,
+        allowed: &[&str],
+    ) -> &'n [(Box<str>, Node)] {
+        if !node.is_object() {
+            self.error(
+                node,
+                format!("{what} must be a JSON object"),
+                format!("found {}", kind_name(node)),
+            );
+            return &[];
+        }
+        for (key, value) in node.members() {
+            if allowed.contains(&&**key) {
+                continue;
+            }
+            if UNSUPPORTED.contains(&&**key) {
+                let msg = format!("`{key}` is not supported by assure counterparts");
+                self.key_error(key, value, msg, "WireMock feature not implemented")
+                    .help
+                    .push("see mocks/README.md for the supported subset".into());
+                continue;
+            }
+            let suggestions = closest(key, allowed.iter().copied());
+            let d = self.key_error(
+                key,
+                value,
+                format!("unknown field `{key}` in {what}"),
+                "unknown field",
+            );
+            match suggestions.first() {
+                Some(s) => d.help.push(format!("did you mean `{s}`?")),
+                None => d
+                    .help
+                    .push(format!("expected one of: {}", allowed.join(", "))),
+            }
+        }
+        node.members()
+    }
+
+    pub(super) fn string(&mut self, node: &Node, field: &str) -> Option<String> {
+        match node.as_str() {
+            Some(s) => Some(s.to_owned()),
+            None => {
+                self.error(
+                    node,
+                    format!("`{field}` must be a string"),
+                    format!("found {}", kind_name(node)),
+                );
+                None
+            }
+        }
+    }
+
+    pub(super) fn boolean(&mut self, node: &Node, field: &str) -> bool {
+        node.as_bool().unwrap_or_else(|| {
+            self.error(
+                node,
+                format!("`{field}` must be true or false"),
+                format!("found {}", kind_name(node)),
+            );
+            false
+        })
+    }
+
+    pub(super) fn integer(&mut self, node: &Node, field: &str, min: i64, max: i64) -> Option<i64> {
+        let n = match &node.kind {
+            Kind::Number(n) => n.parse::<i64>().ok(),
+            _ => None,
+        };
+        match n {
+            Some(n) if (min..=max).contains(&n) => Some(n),
+            _ => {
+                self.error(
+                    node,
+                    format!("`{field}` must be a whole number from {min} to {max}"),
+                    format!("found {}", kind_name(node)),
+                );
+                None
+            }
+        }
+    }
+
+    fn regex(&mut self, node: &Node, field: &str) -> Option<Regex> {
+        let pattern = self.string(node, field)?;
+        // Checked as written, so error positions are the author's; then anchored,
+        // because WireMock (Java `matches()`) tests the whole string.
+        let checked = Regex::new(&pattern).map_err(Box::new);
+        match checked.and_then(|_| Regex::new(&format!("^(?:{pattern})$")).map_err(Box::new)) {
+            Ok(re) => Some(re),
+            Err(e) => {
+                self.error(
+                    node,
+                    format!("invalid regular expression in `{field}`"),
+                    e.to_string(),
+                );
+                None
+            }
+        }
+    }
+
+    /// A file's mappings: one mapping, or `{"mappings": [...]}`.
+    pub fn mappings(&mut self, root: &Node) -> Vec<Mapping> {
+        if let Some(list) = root.get("mappings") {
+            self.object(root, "a mapping file", &["mappings", "meta"]);
+            if !list.is_array() {
+                self.error(
+                    list,
+                    "`mappings` must be an array",
+                    format!("found {}", kind_name(list)),
+                );
+            }
+            return list
+                .items()
+                .iter()
+                .filter_map(|m| self.mapping(m))
+                .collect();
+        }
+        self.mapping(root).into_iter().collect()
+    }
+
+    fn mapping(&mut self, node: &Node) -> Option<Mapping> {
+        let errors_before = self.diags.len();
+        let members = self.object(node, "mapping", MAPPING_FIELDS);
+        let mut m = Mapping {
+            id: None,
+            name: None,
+            source: Source {
+                file: self.file.to_path_buf(),
+                line: node.pos.line,
+                col: node.pos.col,
+            },
+            priority: DEFAULT_PRIORITY,
+            request: RequestPattern::default(),
+            response: ResponseDef {
+                status: 200,
+                headers: Vec::new(),
+                body: ResponseBody::Empty,
+                delay_ms: 0,
+                fault: None,
+            },
+            metadata: serde_json::Value::Null,
+            scenario: None,
+        };
+        let (mut request, mut response) = (None, None);
+        let (mut scenario, mut required, mut new_state) = (None, None, None);
+        for (key, value) in members {
+            match &**key {
+                "id" | "uuid" => m.id = self.string(value, key),
+                "name" => m.name = self.string(value, key),
+                "priority" => {
+                    m.priority = self.integer(value, key, 1, 254).unwrap_or(DEFAULT_PRIORITY)
+                }
+                "metadata" => m.metadata = value.to_value(),
+                "scenarioName" => scenario = self.string(value, key),
+                "requiredScenarioState" => required = self.string(value, key),
+                "newScenarioState" => new_state = self.string(value, key),
+                "persistent" => {
+                    self.boolean(value, key);
+                }
+                "request" => request = Some(value),
+                "response" => response = Some(value),
+                _ => {}
+            }
+        }
+        match request {
+            Some(r) => m.request = self.request(r),
+            None if node.is_object() => {
+                self.error(node, "mapping has no `request`", "this mapping");
+            }
+            None => {}
+        }
+        let templated = response
+            .and_then(|r| r.get("transformers"))
+            .is_some_and(|t| self.transformers(t));
+        match response {
+            Some(r) => m.response = self.response(r, templated),
+            None if node.is_object() => {
+                self.error(node, "mapping has no `response`", "this mapping");
+            }
+            None => {}
+        }
+        match (scenario, required.is_some() || new_state.is_some()) {
+            (Some(name), _) => {
+                m.scenario = Some(ScenarioRule {
+                    name,
+                    required_state: required,
+                    new_state,
+                })
+            }
+            (None, true) => {
+                self.error(
+                    node,
+                    "scenario states need a `scenarioName`",
+                    "this mapping",
+                );
+            }
+            (None, false) => {}
+        }
+        (self.diags.len() == errors_before).then_some(m)
+    }
+
+    fn request(&mut self, node: &Node) -> RequestPattern {
+        let mut req = RequestPattern::default();
+        let mut url_field: Option<&str> = None;
+        for (key, value) in self.object(node, "request", REQUEST_FIELDS) {
+            let url = match &**key {
+                "method" => {
+                    req.method = self
+                        .string(value, key)
+                        .map(|s| s.to_uppercase())
+                        .filter(|m| m != "ANY");
+                    continue;
+                }
+                "queryParameters" => {
+                    req.query = self.named_matchers(value, "queryParameters");
+                    continue;
+                }
+                "headers" => {
+                    req.headers = self.named_matchers(value, "headers");
+                    continue;
+                }
+                "bodyPatterns" => {
+                    if !value.is_array() {
+                        self.error(
+                            value,
+                            "`bodyPatterns` must be an array",
+                            format!("found {}", kind_name(value)),
+                        );
+                    }
+                    req.body = value
+                        .items()
+                        .iter()
+                        .filter_map(|p| self.body_pattern(p))
+                        .collect();
+                    continue;
+                }
+                "url" => self.string(value, key).map(UrlMatch::Url),
+                "urlPath" => self.string(value, key).map(UrlMatch::Path),
+                "urlPattern" => self.regex(value, key).map(UrlMatch::Pattern),
+                "urlPathPattern" => self.regex(value, key).map(UrlMatch::PathPattern),
+                _ => continue,
+            };
+            if let Some(previous) = url_field.replace(key) {
+                self.key_error(
+                    key,
+                    value,
+                    format!("`{key}` and `{previous}` both given"),
+                    "second URL matcher",
+                )
+                .help
+                .push(
+                    "a request has at most one of url, urlPath, urlPattern, urlPathPattern".into(),
+                );
+            }
+            req.url = url;
+        }
+        req
+    }
+
+    fn named_matchers(&mut self, node: &Node, what: &str) -> Vec<(String, ValueMatcher)> {
+        if !node.is_object() {
+            self.error(
+                node,
+                format!("`{what}` must be an object of name: matcher"),
+                format!("found {}", kind_name(node)),
+            );
+            return Vec::new();
+        }
+        node.members()
+            .iter()
+            .filter_map(|(name, m)| {
+                Some((
+                    name.to_string(),
+                    self.value_matcher(m, VALUE_FIELDS, "matcher")?,
+                ))
+            })
+            .collect()
+    }
+
+    fn value_matcher(&mut self, node: &Node, allowed: &[&str], what: &str) -> Option<ValueMatcher> {
+        let mut kind = None;
+        let mut case_insensitive = false;
+        for (key, value) in self.object(node, what, allowed) {
+            let k = match &**key {
+                "equalTo" => self.string(value, key).map(ValueKind::EqualTo),
+                "contains" => self.string(value, key).map(ValueKind::Contains),
+                "matches" => self.regex(value, key).map(ValueKind::Matches),
+                "doesNotMatch" => self.regex(value, key).map(ValueKind::DoesNotMatch),
+                "absent" => Some(ValueKind::Absent(self.boolean(value, key))),
+                "caseInsensitive" => {
+                    case_insensitive = self.boolean(value, key);
+                    continue;
+                }
+                _ => continue,
+            };
+            if kind.is_some() {
+                self.key_error(
+                    key,
+                    value,
+                    format!("more than one operator in this {what}"),
+                    "second operator",
+                );
+            }
+            kind = kind.or(k);
+        }
+        if kind.is_none()
+            && node.is_object()
+            && node.members().iter().all(|(k, _)| allowed.contains(&&**k))
+        {
+            self.error(
+                node,
+                format!("{what} has no operator"),
+                "expected equalTo, contains, matches, doesNotMatch or absent",
+            );
+        }
+        Some(ValueMatcher {
+            kind: kind?,
+            case_insensitive,
+        })
+    }
+
+    fn body_pattern(&mut self, node: &Node) -> Option<BodyPattern> {
+        if let Some(expected) = node.get("equalToJson") {
+            self.object(
+                node,
+                "body pattern",
+                &["equalToJson", "ignoreExtraElements", "ignoreArrayOrder"],
+            );
+            let flag =
+                |d: &mut Self, name: &str| node.get(name).is_some_and(|v| d.boolean(v, name));
+            let (ignore_extra_elements, ignore_array_order) = (
+                flag(self, "ignoreExtraElements"),
+                flag(self, "ignoreArrayOrder"),
+            );
+            // WireMock takes the expected JSON inline or as a string holding JSON.
+            let expected = match expected.as_str() {
+                Some(text) => match serde_json::from_str(text) {
+                    Ok(v) => v,
+                    Err(e) => {
+                        self.error(
+                            expected,
+                            "`equalToJson` string is not valid JSON",
+                            e.to_string(),
+                        );
+                        return None;
+                    }
+                },
+                None => expected.to_value(),
+            };
+            return Some(BodyPattern::EqualToJson {
+                expected,
+                ignore_extra_elements,
+                ignore_array_order,
+            });
+        }
+        if let Some(path) = node.get("matchesJsonPath") {
+            self.object(node, "body pattern", &["matchesJsonPath"]);
+            return self.json_path(path);
+        }
+        self.value_matcher(node, BODY_FIELDS, "body pattern")
+            .map(BodyPattern::Text)
+    }
+
+    fn json_path(&mut self, node: &Node) -> Option<BodyPattern> {
+        let (expr_node, matcher) = match node.get("expression") {
+            Some(expr) => {
+                let mut fields = JSONPATH_FIELDS.to_vec();
+                fields.retain(|f| *f != "expression");
+                let only_ops = Node::new(
+                    Kind::Object(
+                        node.members()
+                            .iter()
+                            .filter(|(k, _)| &**k != "expression")
+                            .cloned()
+                            .collect(),
+                    ),
+                    node.pos,
+                );
+                (
+                    expr,
+                    self.value_matcher(&only_ops, &fields, "matchesJsonPath"),
+                )
+            }
+            None => (node, None),
+        };
+        let text = self.string(expr_node, "matchesJsonPath")?;
+        match JsonPath::parse(&text) {
+            Ok(path) => Some(BodyPattern::MatchesJsonPath { path, matcher }),
+            Err(e) => {
+                let label = format!(
+                    "{} (at character {} of the expression)",
+                    e.message,
+                    e.offset + 1
+                );
+                self.error(expr_node, "unsupported JSONPath", label)
+                    .help.push("supported: $.a.b, $['a'], $.a[0], $.a[*], $..a, [?(@.x == 'y')] with == != < <= > >=".into());
+                None
+            }
+        }
+    }
+}
+
+pub fn kind_name(node: &Node) -> &'static str {
+    match node.kind {
+        Kind::Null => "null",
+        Kind::Bool(_) => "a boolean",
+        Kind::Number(_) => "a number",
+        Kind::String(_) => "a string",
+        Kind::Array(_) => "an array",
+        Kind::Object(_) => "an object",
+    }
+}

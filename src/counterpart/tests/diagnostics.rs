@@ -1,0 +1,196 @@
+//! Snapshots of what a stub author sees for each kind of bad mapping.
+
+use super::write_set;
+use crate::counterpart::StubSet;
+
+/// Loads a set made of `files` and renders its diagnostics with the temp path hidden.
+fn diagnose(files: &[(&str, &str)]) -> String {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = write_set(tmp.path(), "set", files);
+    let err = StubSet::load(&dir).expect_err("the set should not load");
+    err.to_string()
+        .replace(&tmp.path().display().to_string(), "[tmp]")
+}
+
+#[test]
+fn unknown_fields_suggest_the_right_one() {
+    let out = diagnose(&[(
+        "mappings/a.json",
+        r#"{
+  "request": {"method": "GET", "urlPth": "/x"},
+  "respons": {"status": 200}
+}"#,
+    )]);
+    insta::assert_snapshot!(out, @r#"
+        error: mapping has no `response`
+         --> [tmp]/set/mappings/a.json:1:1
+          |
+        1 | {
+          | ^ this mapping
+
+        error: unknown field `urlPth` in request
+         --> [tmp]/set/mappings/a.json:2:32
+          |
+        2 |   "request": {"method": "GET", "urlPth": "/x"},
+          |                                ^^^^^^^^ unknown field
+          = help: did you mean `urlPath`?
+
+        error: unknown field `respons` in mapping
+         --> [tmp]/set/mappings/a.json:3:3
+          |
+        3 |   "respons": {"status": 200}
+          |   ^^^^^^^^^ unknown field
+          = help: did you mean `response`?
+        "#);
+}
+
+#[test]
+fn wrong_types_bad_regexes_and_unsupported_jsonpath() {
+    let out = diagnose(&[(
+        "mappings/a.json",
+        r#"{
+  "priority": "high",
+  "request": {
+    "urlPattern": "/Patient/(unclosed",
+    "headers": {"Accept": {"equals": "x"}},
+    "bodyPatterns": [{"matchesJsonPath": "$.name[0:2]"}]
+  },
+  "response": {"status": 200, "fault": "CONNECTION_RESET", "bodyFileName": "missing.json"}
+}"#,
+    )]);
+    insta::assert_snapshot!(out, @r#"
+        error: `priority` must be a whole number from 1 to 254
+         --> [tmp]/set/mappings/a.json:2:15
+          |
+        2 |   "priority": "high",
+          |               ^^^^^^ found a string
+
+        error: invalid regular expression in `urlPattern`
+         --> [tmp]/set/mappings/a.json:4:19
+          |
+        4 |     "urlPattern": "/Patient/(unclosed",
+          |                   ^^^^^^^^^^^^^^^^^^^^ Parsing error at position 18: Opening parenthesis without closing parenthesis
+
+        error: unknown field `equals` in matcher
+         --> [tmp]/set/mappings/a.json:5:28
+          |
+        5 |     "headers": {"Accept": {"equals": "x"}},
+          |                            ^^^^^^^^ unknown field
+          = help: did you mean `equalTo`?
+
+        error: unsupported JSONPath
+         --> [tmp]/set/mappings/a.json:6:42
+          |
+        6 |     "bodyPatterns": [{"matchesJsonPath": "$.name[0:2]"}]
+          |                                          ^^^^^^^^^^^^^ expected `]` (at character 9 of the expression)
+          = help: supported: $.a.b, $['a'], $.a[0], $.a[*], $..a, [?(@.x == 'y')] with == != < <= > >=
+
+        error: unknown fault `CONNECTION_RESET`
+         --> [tmp]/set/mappings/a.json:8:40
+          |
+        8 |   "response": {"status": 200, "fault": "CONNECTION_RESET", "bodyFileName": "missing.json"}
+          |                                        ^^^^^^^^^^^^^^^^^^ not a WireMock fault
+          = help: did you mean `CONNECTION_RESET_BY_PEER`?
+
+        error: body file cannot be read
+         --> [tmp]/set/mappings/a.json:8:76
+          |
+        8 |   "response": {"status": 200, "fault": "CONNECTION_RESET", "bodyFileName": "missing.json"}
+          |                                                                            ^^^^^^^^^^^^^^ [tmp]/set/__files/missing.json: No such file or directory (os error 2)
+        "#);
+}
+
+#[test]
+fn templates_transformers_and_unsupported_features() {
+    let out = diagnose(&[(
+        "mappings/a.json",
+        r#"{
+  "request": {"urlPath": "/x", "cookies": {}},
+  "response": {"body": "{{request.nope}}", "transformers": ["response-template", "other"]}
+}"#,
+    )]);
+    insta::assert_snapshot!(out, @r#"
+        error: `cookies` is not supported by assure counterparts
+         --> [tmp]/set/mappings/a.json:2:32
+          |
+        2 |   "request": {"urlPath": "/x", "cookies": {}},
+          |                                ^^^^^^^^^ WireMock feature not implemented
+          = help: see mocks/README.md for the supported subset
+
+        error: bad response template in `body`
+         --> [tmp]/set/mappings/a.json:3:24
+          |
+        3 |   "response": {"body": "{{request.nope}}", "transformers": ["response-template", "other"]}
+          |                        ^^^^^^^^^^^^^^^^^^ unknown value `request.nope` (supported: request.baseUrl, request.path, request.url, request.method, request.id, request.body, request.query.NAME, request.headers.NAME) near `{{request.nope}}`
+
+        error: unsupported transformer
+         --> [tmp]/set/mappings/a.json:3:82
+          |
+        3 |   "response": {"body": "{{request.nope}}", "transformers": ["response-template", "other"]}
+          |                                                                                  ^^^^^^^ only "response-template" is supported
+        "#);
+}
+
+#[test]
+fn broken_json_missing_parts_and_bad_manifests() {
+    let out = diagnose(&[
+        ("mock.toml", "extends = \"nowhere\"\n"),
+        ("mappings/a.json", "{\"request\": {}, }"),
+        ("mappings/b.json", "{\"response\": {\"status\": 200}}"),
+    ]);
+    insta::assert_snapshot!(out, @r#"
+        error: no stub set `nowhere`
+         --> [tmp]/set/mock.toml:1:11
+          |
+        1 | extends = "nowhere"
+          |           ^^^^^^^^^ expected a folder [tmp]/nowhere
+          = help: available: set
+
+        error: mapping file is not valid JSON
+         --> [tmp]/set/mappings/a.json:1:17
+          |
+        1 | {"request": {}, }
+          |                 ^ expected a member name in double quotes
+
+        error: mapping has no `request`
+         --> [tmp]/set/mappings/b.json:1:1
+          |
+        1 | {"response": {"status": 200}}
+          | ^ this mapping
+        "#);
+    let out = diagnose(&[("mock.toml", "descripton = \"x\"\n")]);
+    insta::assert_snapshot!(out, @r#"
+        error: invalid mock.toml
+         --> [tmp]/set/mock.toml:1:1
+          |
+        1 | descripton = "x"
+          | ^^^^^^^^^^ unknown field `descripton`, expected `description` or `extends`
+        "#);
+}
+
+#[test]
+fn every_error_of_a_set_is_reported_at_once() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = write_set(
+        tmp.path(),
+        "set",
+        &[
+            (
+                "mappings/a.json",
+                r#"{"request": {"urlPth": "/"}, "response": {}}"#,
+            ),
+            (
+                "mappings/b.json",
+                r#"{"request": {"method": 1}, "response": {"status": 999}}"#,
+            ),
+        ],
+    );
+    let errs = StubSet::load(&dir).err().unwrap();
+    assert_eq!(errs.0.len(), 3);
+    let files: Vec<_> = errs
+        .0
+        .iter()
+        .map(|d| d.file.file_name().unwrap().to_owned())
+        .collect();
+    assert_eq!(files, ["a.json", "b.json", "b.json"]);
+}

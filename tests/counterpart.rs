@@ -1,0 +1,10 @@
+//! The stub sets shipped in `mocks/`: the reference FHIR provider honours the contract
+//! the `fhir-r4-rest` suite is written against, and the broken provider breaks exactly
+//! the requests its seeded defects name.
+
+#[path = "counterpart/broken.rs"]
+mod broken;
+#[path = "counterpart/reference.rs"]
+mod reference;
+#[path = "counterpart/support.rs"]
+mod support;

@@ -1,0 +1,1 @@
+//! `mocks/broken-provider`: each seeded defect.
