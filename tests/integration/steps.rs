@@ -491,3 +491,13 @@ async fn steps_and_suites_are_listed() {
     );
     assert!(show.stdout.contains("token (secret)"), "{}", show.stdout);
 }
+
+#[test]
+fn the_step_reference_in_docs_is_current() {
+    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/docs/steps.md");
+    let written = std::fs::read_to_string(path).unwrap();
+    assert!(
+        written == assure::cli::steps_text(true),
+        "docs/steps.md is stale: regenerate it with `cargo run -- steps --markdown > docs/steps.md`"
+    );
+}
