@@ -3,7 +3,7 @@
 //! file) at its file:line:col, and carrying on so a set reports all its errors at once.
 //! The response half lives in `decode_response.rs`.
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use assure_fhir::model::{Kind, Node};
 use fancy_regex::Regex;
@@ -102,20 +102,21 @@ const UNSUPPORTED: &[&str] = &[
 pub struct Decoder<'a> {
     pub file: &'a Path,
     pub src: &'a str,
-    pub files_dir: &'a Path,
+    /// Where `bodyFileName` is looked up, in order.
+    pub files_dirs: &'a [PathBuf],
     pub diags: Vec<Diagnostic>,
     line_starts: Vec<usize>,
 }
 
 impl<'a> Decoder<'a> {
-    pub fn new(file: &'a Path, src: &'a str, files_dir: &'a Path) -> Self {
+    pub fn new(file: &'a Path, src: &'a str, files_dirs: &'a [PathBuf]) -> Self {
         let line_starts = std::iter::once(0)
             .chain(src.match_indices('\n').map(|(i, _)| i + 1))
             .collect();
         Decoder {
             file,
             src,
-            files_dir,
+            files_dirs,
             diags: Vec::new(),
             line_starts,
         }

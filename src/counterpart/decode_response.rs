@@ -195,7 +195,17 @@ impl Decoder<'_> {
     }
 
     fn body_file(&mut self, node: &Node, name: &str, templated: bool) -> Option<ResponseBody> {
-        let path = self.files_dir.join(name);
+        // The set's own `__files/` first, then those of the sets it extends.
+        let path = self
+            .files_dirs
+            .iter()
+            .map(|d| d.join(name))
+            .find(|p| p.is_file())
+            .unwrap_or_else(|| {
+                self.files_dirs
+                    .first()
+                    .map_or_else(|| name.into(), |d| d.join(name))
+            });
         let escapes = Path::new(name)
             .components()
             .any(|c| !matches!(c, std::path::Component::Normal(_)));

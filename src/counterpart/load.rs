@@ -101,6 +101,7 @@ fn load_layer(
         dir: dir.to_path_buf(),
         description: manifest.as_ref().and_then(|m| m.description.clone()),
         extends: None,
+        layers: Vec::new(),
         mappings: Vec::new(),
     };
     if let Some(base) = manifest.and_then(|m| m.extends) {
@@ -110,6 +111,7 @@ fn load_layer(
         if base_dir.is_dir() {
             if let Some(base_set) = load_layer(&base_dir, chain, diags) {
                 set.mappings = base_set.mappings;
+                set.layers = base_set.layers;
             }
         } else {
             let text = std::fs::read_to_string(&manifest_path).unwrap_or_default();
@@ -127,7 +129,8 @@ fn load_layer(
         );
         return None;
     }
-    let files_dir = dir.join("__files");
+    let mut files_dirs = vec![dir.join("__files")];
+    files_dirs.extend(set.layers.iter().rev().map(|d| d.join("__files")));
     for file in json_files(&mappings_dir, diags) {
         let text = match std::fs::read_to_string(&file) {
             Ok(t) => t,
@@ -148,11 +151,12 @@ fn load_layer(
                 continue;
             }
         };
-        let mut decoder = Decoder::new(&file, &text, &files_dir);
+        let mut decoder = Decoder::new(&file, &text, &files_dirs);
         set.mappings.extend(decoder.mappings(&root));
         decoder.diags.sort_by_key(|d| (d.line, d.col));
         diags.append(&mut decoder.diags);
     }
+    set.layers.push(dir.to_path_buf());
     chain.pop();
     Some(set)
 }

@@ -19,6 +19,9 @@ pub struct StubSet {
     pub description: Option<String>,
     /// The set this one layers over, by name (`extends` in `mock.toml`).
     pub extends: Option<String>,
+    /// The set folders layered, base first and this set last; `bodyFileName` is
+    /// looked up in their `__files/` from this set back to the base.
+    pub layers: Vec<PathBuf>,
     /// In load order: the base set's mappings first, overlays after them.
     pub mappings: Vec<Mapping>,
 }

@@ -217,6 +217,8 @@ async fn lower_priority_wins_and_later_overlays_win_ties() {
         (set.mappings.len(), set.extends.as_deref()),
         (5, Some("base"))
     );
+    let layers: Vec<_> = set.layers.iter().filter_map(|p| p.file_name()).collect();
+    assert_eq!(layers, ["base", "overlay"]);
     let s = Counterpart::start(&set, None).await.unwrap();
     assert_eq!(get(&s, "/x").await, 211, "tie: the overlay wins");
     assert_eq!(get(&s, "/y").await, 202, "priority 1 beats the overlay's 2");
