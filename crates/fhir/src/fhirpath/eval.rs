@@ -134,7 +134,7 @@ impl<'a> Evaluator<'a> {
                     Some(f) => self.eval(f, ctx)?,
                     None => ctx.this.clone(),
                 };
-                funcs::call(self, name, input, args, ctx, ast.pos)
+                funcs::call(self, name, input, focus.is_some(), args, ctx, ast.pos)
             }
             AstKind::Indexer { focus, index } => {
                 let input = self.eval(focus, ctx)?;
@@ -424,8 +424,30 @@ impl<'a> Evaluator<'a> {
         }
     }
 
+    /// `is`: the item's type is the named one or derives from it.
     pub fn type_matches(&self, item: &Item<'a>, spec: &TypeSpec, pos: usize) -> R<bool> {
+        self.type_matches_mode(item, spec, pos, false)
+    }
+
+    /// With `exact_primitives`, a FHIR primitive matches only its own type name: `as`
+    /// and `ofType` do not turn a `code` into a `string`.
+    pub fn type_matches_mode(
+        &self,
+        item: &Item<'a>,
+        spec: &TypeSpec,
+        pos: usize,
+        exact_primitives: bool,
+    ) -> R<bool> {
         let (system, name) = self.resolve_type(spec, pos)?;
+        if let (Item::Node(n), true, false) = (item, exact_primitives, system) {
+            let t = n.type_name();
+            let primitive = self.model.map_or(n.is_primitive_value(), |m| {
+                m.kind(t) == Some(super::model_info::TypeKind::Primitive)
+            });
+            if primitive {
+                return Ok(t == name);
+            }
+        }
         Ok(match item {
             Item::Value(v) => system && v.type_name() == name,
             Item::Node(n) => {
@@ -449,7 +471,7 @@ impl<'a> Evaluator<'a> {
         }
         let mut out = Vec::new();
         for item in input {
-            if self.type_matches(&item, spec, pos)? {
+            if self.type_matches_mode(&item, spec, pos, true)? {
                 out.push(item);
             }
         }

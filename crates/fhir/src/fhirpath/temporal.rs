@@ -367,9 +367,6 @@ impl fmt::Display for Temporal {
                 write!(f, "-{:02}", self.day)?;
             }
             if self.kind == TKind::Date || self.prec < HOUR {
-                if self.kind == TKind::DateTime && self.prec < HOUR {
-                    f.write_str("T")?;
-                }
                 return Ok(());
             }
             f.write_str("T")?;
@@ -407,6 +404,7 @@ mod tests {
     fn parses_partial_values() {
         assert_eq!(Temporal::parse("2014-01", TKind::Date).unwrap().prec, 2);
         assert_eq!(dt("2014T").prec, 1);
+        assert_eq!(dt("2014T").to_string(), "2014");
         assert_eq!(dt("2014-01-01T08:05+08:00").tz, Some(480));
         assert_eq!(dt("2015-02-04T14:34:28.123").milli, 123);
         assert!(Temporal::parse("2014-13", TKind::Date).is_none());

@@ -231,6 +231,7 @@ impl<'a> Item<'a> {
     /// Human rendering: dates with `@`, quantities as `1 'mg'`, complex types as JSON.
     pub fn to_display(&self) -> String {
         match self.to_value() {
+            Some(Value::Temporal(t)) if t.kind == TKind::Time => format!("@T{t}"),
             Some(Value::Temporal(t)) => format!("@{t}"),
             Some(Value::Quantity(q)) if matches!(self, Item::Value(_)) => q.to_string(),
             Some(v) if !matches!(v, Value::Quantity(_)) => v.to_text(),

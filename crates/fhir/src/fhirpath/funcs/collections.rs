@@ -2,10 +2,11 @@
 //! navigation functions.
 
 use super::{boolean, one, opt, Call, R};
-use crate::fhirpath::ast::BinOp;
+use crate::fhirpath::ast::{Ast, AstKind, BinOp};
 use crate::fhirpath::compare::{item_equals, order_values};
 use crate::fhirpath::error::FhirPathError;
 use crate::fhirpath::eval::union;
+use crate::fhirpath::eval::Ctx;
 use crate::fhirpath::value::{Collection, Item, Value};
 use std::cmp::Ordering;
 
@@ -104,7 +105,7 @@ pub fn call<'a>(c: &Call<'_, 'a>) -> R<Option<Collection<'a>>> {
                 .ok_or_else(|| c.err("ofType() needs a type name"))?;
             let mut out = Vec::new();
             for item in input {
-                if c.ev.type_matches(item, &spec, c.pos)? {
+                if c.ev.type_matches_mode(item, &spec, c.pos, true)? {
                     out.push(item.clone());
                 }
             }
@@ -150,12 +151,10 @@ pub fn call<'a>(c: &Call<'_, 'a>) -> R<Option<Collection<'a>>> {
             Ok(out)
         }
         "iif" => iif(c),
-        "not" => match c.ev.singleton(input, c.pos)? {
+        // Singleton evaluation: a lone non-boolean item counts as true.
+        "not" => match c.ev.to_bool(input, c.pos)? {
             None => Ok(vec![]),
-            Some(item) => match item.to_value() {
-                Some(Value::Boolean(b)) => boolean(!b),
-                _ => Err(c.err("not() needs a boolean")),
-            },
+            Some(b) => boolean(!b),
         },
         "aggregate" => {
             let mut total = c.arg(1)?;
@@ -209,10 +208,10 @@ fn iif<'a>(c: &Call<'_, 'a>) -> R<Collection<'a>> {
     if c.input.len() > 1 {
         return Err(c.err("iif() applies to a single item at most"));
     }
-    // The criterion sees the focus as `$this` when there is one.
-    let crit = match c.input.first() {
-        Some(item) => c.eval_with(0, item, 0, None)?,
-        None => c.arg(0)?,
+    // The criterion sees an explicit focus as `$this`; otherwise the caller's context.
+    let crit = match (c.has_focus, c.input.first()) {
+        (true, Some(item)) => c.eval_with(0, item, 0, c.ctx.total.as_ref())?,
+        (true, None) | (false, _) => c.arg(0)?,
     };
     let pos = c.args[0].pos;
     let truth = match crit.as_slice() {
@@ -241,43 +240,50 @@ fn iif<'a>(c: &Call<'_, 'a>) -> R<Collection<'a>> {
 }
 
 fn sort<'a>(c: &Call<'_, 'a>) -> R<Collection<'a>> {
-    let mut keyed = Vec::with_capacity(c.input.len());
-    for (i, item) in c.input.iter().enumerate() {
-        let mut keys = Vec::new();
-        if c.args.is_empty() {
-            keys.push(item.to_value());
-        }
-        for k in 0..c.args.len() {
-            let r = c.eval_with(k, item, i, None)?;
-            keys.push(c.ev.singleton_value(&r, c.args[k].pos)?);
-        }
-        keyed.push((keys, item.clone()));
-    }
-    // Descending keys are written `-key`; negation of strings is handled by parsing.
-    let desc: Vec<bool> = c
+    // `-key` sorts descending; the key itself is evaluated without the minus so that
+    // strings can be sorted descending too.
+    let keys: Vec<(&Ast, bool)> = c
         .args
         .iter()
-        .map(|a| matches!(a.kind, crate::fhirpath::ast::AstKind::Negate(_)))
+        .map(|a| match &a.kind {
+            AstKind::Negate(inner) => (&**inner, true),
+            _ => (a, false),
+        })
         .collect();
+    let mut keyed = Vec::with_capacity(c.input.len());
+    for (i, item) in c.input.iter().enumerate() {
+        let mut values = Vec::new();
+        if keys.is_empty() {
+            values.push(item.to_value());
+        }
+        for (k, _) in &keys {
+            let ctx = Ctx {
+                this: vec![item.clone()],
+                index: Some(i as i64),
+                total: None,
+            };
+            let r = c.ev.eval(k, &ctx)?;
+            values.push(c.ev.singleton_value(&r, k.pos)?);
+        }
+        keyed.push((values, item.clone()));
+    }
     let mut failure = None;
     keyed.sort_by(|(a, _), (b, _)| {
         for (k, (x, y)) in a.iter().zip(b).enumerate() {
+            let desc = keys.get(k).is_some_and(|(_, d)| *d);
+            // Empty keys sort first in either direction.
             let o = match (x, y) {
                 (None, None) => Ordering::Equal,
                 (None, _) => Ordering::Less,
                 (_, None) => Ordering::Greater,
                 (Some(x), Some(y)) => match order_values(x, y) {
+                    Ok(o) if desc => o.unwrap_or(Ordering::Equal).reverse(),
                     Ok(o) => o.unwrap_or(Ordering::Equal),
                     Err(e) => {
                         failure = Some(e);
                         Ordering::Equal
                     }
                 },
-            };
-            let o = if desc.get(k).copied().unwrap_or(false) && is_text(x) {
-                o.reverse()
-            } else {
-                o
             };
             if o != Ordering::Equal {
                 return o;
@@ -289,11 +295,6 @@ fn sort<'a>(c: &Call<'_, 'a>) -> R<Collection<'a>> {
         return Err(c.err(e));
     }
     Ok(keyed.into_iter().map(|(_, i)| i).collect())
-}
-
-/// Strings cannot be negated, so `-$this` on a string key sorts it descending.
-fn is_text(v: &Option<Value>) -> bool {
-    matches!(v, Some(Value::String(_)))
 }
 
 fn aggregate_builtin<'a>(c: &Call<'_, 'a>) -> R<Collection<'a>> {

@@ -223,6 +223,11 @@ fn decimal_boundary(d: &Decimal, prec: Option<i64>, high: bool) -> Option<Decima
     };
     let edge = if d.is_negative() { edge.neg() } else { edge };
     let p = p as u32;
+    // A boundary finer than the precision asked for is zero at that precision (the
+    // reference implementation's reading, which the suite encodes).
+    if edge.abs().checked_cmp(&Decimal::new(1, p)) == Some(std::cmp::Ordering::Less) {
+        return Some(Decimal::new(0, p));
+    }
     if edge.scale() <= p {
         return Some(edge.round(p));
     }

@@ -213,10 +213,7 @@ pub fn call<'a>(c: &Call<'_, 'a>) -> R<Option<Collection<'a>>> {
                     .replace("&#39;", "'")
                     .replace("&apos;", "'")
                     .replace("&amp;", "&"),
-                ("unescape", "json") => match serde_json::from_str::<String>(&format!("\"{s}\"")) {
-                    Ok(t) => t,
-                    Err(_) => return Ok(Some(vec![])),
-                },
+                ("unescape", "json") => unescape_json(&s),
                 _ => return Err(c.err(format!("unknown escape format {format}"))),
             };
             string(out)
@@ -234,4 +231,55 @@ fn decode_hex(s: &str) -> Option<Vec<u8>> {
         .step_by(2)
         .map(|i| u8::from_str_radix(&s[i..i + 2], 16).ok())
         .collect()
+}
+
+/// Undoes JSON string escapes; anything that is not a known escape stays as written.
+fn unescape_json(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    let mut chars = s.chars();
+    while let Some(ch) = chars.next() {
+        if ch != '\\' {
+            out.push(ch);
+            continue;
+        }
+        match chars.next() {
+            Some('n') => out.push('\n'),
+            Some('t') => out.push('\t'),
+            Some('r') => out.push('\r'),
+            Some('b') => out.push('\u{8}'),
+            Some('f') => out.push('\u{c}'),
+            Some('u') => {
+                let hex: String = chars.by_ref().take(4).collect();
+                match u32::from_str_radix(&hex, 16).ok().and_then(char::from_u32) {
+                    Some(c) => out.push(c),
+                    None => {
+                        out.push_str("\\u");
+                        out.push_str(&hex);
+                    }
+                }
+            }
+            Some(other) => out.push(other),
+            None => out.push('\\'),
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn json_unescape() {
+        assert_eq!(unescape_json(r#"\"1<2\""#), "\"1<2\"");
+        assert_eq!(unescape_json(r"a\nb\u0041\\"), "a\nbA\\");
+        assert_eq!(unescape_json(r"\uZZZZ"), r"\uZZZZ");
+    }
+
+    #[test]
+    fn hex() {
+        assert_eq!(decode_hex("7465"), Some(b"te".to_vec()));
+        assert_eq!(decode_hex("746"), None);
+        assert_eq!(decode_hex("zz"), None);
+    }
 }
