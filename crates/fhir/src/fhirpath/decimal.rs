@@ -151,7 +151,7 @@ impl Decimal {
         } else {
             (self.m, o.m.checked_mul(pow10((-shift) as u32)?)?)
         };
-        let q = num / den;
+        let q = num.checked_div(den)?;
         let d = Decimal {
             m: q,
             s: target + 1,
@@ -161,14 +161,14 @@ impl Decimal {
 
     pub fn neg(&self) -> Decimal {
         Decimal {
-            m: -self.m,
+            m: self.m.saturating_neg(),
             s: self.s,
         }
     }
 
     pub fn abs(&self) -> Decimal {
         Decimal {
-            m: self.m.abs(),
+            m: self.m.saturating_abs(),
             s: self.s,
         }
     }

@@ -30,6 +30,9 @@ pub struct Ctx<'a> {
 
 type R<T> = Result<T, FhirPathError>;
 
+/// Evaluation recursion bound: keeps within a 1 MiB thread stack in debug builds.
+const MAX_EVAL_DEPTH: usize = 160;
+
 const PRIMITIVES: [&str; 20] = [
     "boolean",
     "integer",
@@ -91,7 +94,7 @@ impl<'a> Evaluator<'a> {
 
     pub fn eval(&self, ast: &Ast, ctx: &Ctx<'a>) -> R<Collection<'a>> {
         let d = self.depth.get();
-        if d > 400 {
+        if d > MAX_EVAL_DEPTH {
             return Err(self.exec_err("evaluation nested too deeply", ast.pos));
         }
         self.depth.set(d + 1);
@@ -113,21 +116,14 @@ impl<'a> Evaluator<'a> {
                 .into_iter()
                 .collect()),
             AstKind::Total => Ok(ctx.total.clone().unwrap_or_default()),
+            // Sub-expressions are evaluated here and the results handed to helpers, so
+            // the frames on the recursion path stay small.
             AstKind::Member { focus, name } => {
                 let input = match focus {
                     Some(f) => self.eval(f, ctx)?,
-                    None => {
-                        if let Some(hit) = self.type_prefix(&ctx.this, name, ast.pos)? {
-                            return Ok(hit);
-                        }
-                        ctx.this.clone()
-                    }
+                    None => ctx.this.clone(),
                 };
-                let mut out = Vec::new();
-                for item in &input {
-                    self.children(item, name, &mut out, ast.pos)?;
-                }
-                Ok(out)
+                self.member(input, focus.is_none(), name, ast.pos)
             }
             AstKind::Call { focus, name, args } => {
                 let input = match focus {
@@ -139,48 +135,96 @@ impl<'a> Evaluator<'a> {
             AstKind::Indexer { focus, index } => {
                 let input = self.eval(focus, ctx)?;
                 let idx = self.eval(index, ctx)?;
-                match self.singleton_value(&idx, index.pos)? {
-                    None => Ok(vec![]),
-                    Some(Value::Integer(i)) => Ok(usize::try_from(i)
-                        .ok()
-                        .and_then(|i| input.get(i).cloned())
-                        .into_iter()
-                        .collect()),
-                    Some(_) => Err(self.exec_err("an index must be an integer", index.pos)),
-                }
+                self.index(input, &idx, index.pos)
             }
             AstKind::Negate(e) => {
                 let v = self.eval(e, ctx)?;
-                let neg = match self.singleton_value(&v, ast.pos)? {
-                    None => return Ok(vec![]),
-                    Some(Value::Integer(i)) => Value::Integer(-i),
-                    Some(Value::Decimal(d)) => Value::Decimal(d.neg()),
-                    Some(Value::Quantity(mut q)) => {
-                        q.value = q.value.neg();
-                        Value::Quantity(q)
-                    }
-                    Some(v) => {
-                        return Err(
-                            self.exec_err(format!("cannot negate a {}", v.type_name()), ast.pos)
-                        )
-                    }
-                };
-                Ok(vec![Item::Value(neg)])
+                self.negate(&v, ast.pos)
             }
-            AstKind::Binary { op, left, right } => self.binary(*op, left, right, ctx, ast.pos),
+            AstKind::Binary { op, left, right } => match op {
+                BinOp::And | BinOp::Or | BinOp::Xor | BinOp::Implies => {
+                    let x = self.eval(left, ctx)?;
+                    let x = self.to_bool(&x, left.pos)?;
+                    if let Some(done) = short_circuit(*op, x) {
+                        return Ok(boolean(Some(done)));
+                    }
+                    let y = self.eval(right, ctx)?;
+                    let y = self.to_bool(&y, right.pos)?;
+                    Ok(boolean(logic(*op, x, y)))
+                }
+                _ => {
+                    let x = self.eval(left, ctx)?;
+                    let y = self.eval(right, ctx)?;
+                    self.apply(*op, x, y, left.pos, right.pos, ast.pos)
+                }
+            },
             AstKind::Is(e, spec) => {
                 let v = self.eval(e, ctx)?;
-                match self.singleton(&v, ast.pos)? {
-                    None => Ok(vec![]),
-                    Some(item) => Ok(vec![Item::Value(Value::Boolean(
-                        self.type_matches(item, spec, ast.pos)?,
-                    ))]),
-                }
+                self.is_op(&v, spec, ast.pos)
             }
             AstKind::As(e, spec) => {
                 let v = self.eval(e, ctx)?;
                 self.filter_type(v, spec, ast.pos)
             }
+        }
+    }
+
+    #[inline(never)]
+    fn member(
+        &self,
+        input: Collection<'a>,
+        first: bool,
+        name: &str,
+        pos: usize,
+    ) -> R<Collection<'a>> {
+        if first {
+            if let Some(hit) = self.type_prefix(&input, name, pos)? {
+                return Ok(hit);
+            }
+        }
+        let mut out = Vec::new();
+        for item in &input {
+            self.children(item, name, &mut out, pos)?;
+        }
+        Ok(out)
+    }
+
+    #[inline(never)]
+    fn index(&self, input: Collection<'a>, idx: &[Item<'a>], pos: usize) -> R<Collection<'a>> {
+        match self.singleton_value(idx, pos)? {
+            None => Ok(vec![]),
+            Some(Value::Integer(i)) => Ok(usize::try_from(i)
+                .ok()
+                .and_then(|i| input.get(i).cloned())
+                .into_iter()
+                .collect()),
+            Some(_) => Err(self.exec_err("an index must be an integer", pos)),
+        }
+    }
+
+    #[inline(never)]
+    fn negate(&self, v: &[Item<'a>], pos: usize) -> R<Collection<'a>> {
+        let neg = match self.singleton_value(v, pos)? {
+            None => return Ok(vec![]),
+            Some(Value::Integer(i)) => match i.checked_neg() {
+                Some(n) => Value::Integer(n),
+                None => return Err(self.exec_err("arithmetic overflow", pos)),
+            },
+            Some(Value::Decimal(d)) => Value::Decimal(d.neg()),
+            Some(Value::Quantity(mut q)) => {
+                q.value = q.value.neg();
+                Value::Quantity(q)
+            }
+            Some(v) => return Err(self.exec_err(format!("cannot negate a {}", v.type_name()), pos)),
+        };
+        Ok(vec![Item::Value(neg)])
+    }
+
+    #[inline(never)]
+    fn is_op(&self, v: &[Item<'a>], spec: &TypeSpec, pos: usize) -> R<Collection<'a>> {
+        match self.singleton(v, pos)? {
+            None => Ok(vec![]),
+            Some(item) => Ok(boolean(Some(self.type_matches(item, spec, pos)?))),
         }
     }
 
@@ -478,111 +522,114 @@ impl<'a> Evaluator<'a> {
         Ok(out)
     }
 
-    fn binary(&self, op: BinOp, l: &Ast, r: &Ast, ctx: &Ctx<'a>, pos: usize) -> R<Collection<'a>> {
-        let b = |v: Option<bool>| {
-            Ok(v.map(|b| Item::Value(Value::Boolean(b)))
-                .into_iter()
-                .collect())
-        };
+    #[inline(never)]
+    fn apply(
+        &self,
+        op: BinOp,
+        x: Collection<'a>,
+        y: Collection<'a>,
+        lpos: usize,
+        rpos: usize,
+        pos: usize,
+    ) -> R<Collection<'a>> {
+        let b = |v: Option<bool>| Ok(boolean(v));
         match op {
-            BinOp::And | BinOp::Or | BinOp::Xor | BinOp::Implies => {
-                let x = self.eval(l, ctx)?;
-                let x = self.to_bool(&x, l.pos)?;
-                // Short-circuit where the answer is already known.
-                match (op, x) {
-                    (BinOp::And, Some(false)) => return b(Some(false)),
-                    (BinOp::Or, Some(true)) => return b(Some(true)),
-                    (BinOp::Implies, Some(false)) => return b(Some(true)),
-                    _ => {}
+            BinOp::Union => Ok(union(x, y)),
+            BinOp::Eq => b(compare::collection_equals(&x, &y)),
+            BinOp::Ne => b(compare::collection_equals(&x, &y).map(|v| !v)),
+            BinOp::Equiv => b(Some(compare::collection_equivalent(&x, &y))),
+            BinOp::NotEquiv => b(Some(!compare::collection_equivalent(&x, &y))),
+            BinOp::In | BinOp::Contains => {
+                let (needle, hay, npos) = if op == BinOp::In {
+                    (x, y, lpos)
+                } else {
+                    (y, x, rpos)
+                };
+                match self.singleton(&needle, npos)? {
+                    None => Ok(vec![]),
+                    Some(n) => b(Some(
+                        hay.iter().any(|h| compare::item_equals(n, h) == Some(true)),
+                    )),
                 }
-                let y = self.eval(r, ctx)?;
-                let y = self.to_bool(&y, r.pos)?;
-                b(match op {
-                    BinOp::And => match (x, y) {
-                        (_, Some(false)) => Some(false),
-                        (Some(true), Some(true)) => Some(true),
-                        _ => None,
-                    },
-                    BinOp::Or => match (x, y) {
-                        (_, Some(true)) => Some(true),
-                        (Some(false), Some(false)) => Some(false),
-                        _ => None,
-                    },
-                    BinOp::Xor => x.zip(y).map(|(x, y)| x != y),
-                    _ => match (x, y) {
-                        (_, Some(true)) => Some(true),
-                        (Some(true), y) => y,
-                        _ => None,
-                    },
-                })
+            }
+            BinOp::Lt | BinOp::Le | BinOp::Gt | BinOp::Ge => {
+                let (Some(a), Some(c)) = (
+                    self.singleton_value(&x, lpos)?,
+                    self.singleton_value(&y, rpos)?,
+                ) else {
+                    return Ok(vec![]);
+                };
+                let ord = compare::order_values(&a, &c).map_err(|m| self.exec_err(m, pos))?;
+                b(ord.map(|o| match op {
+                    BinOp::Lt => o.is_lt(),
+                    BinOp::Le => o.is_le(),
+                    BinOp::Gt => o.is_gt(),
+                    _ => o.is_ge(),
+                }))
+            }
+            BinOp::Concat => {
+                let text = |c: &[Item<'a>], p| -> R<String> {
+                    Ok(match self.singleton_value(c, p)? {
+                        None => String::new(),
+                        Some(Value::String(s)) => s,
+                        Some(v) => {
+                            return Err(self
+                                .exec_err(format!("`&` needs strings, not {}", v.type_name()), p))
+                        }
+                    })
+                };
+                let s = text(&x, lpos)? + &text(&y, rpos)?;
+                Ok(vec![Item::Value(Value::String(s))])
             }
             _ => {
-                let x = self.eval(l, ctx)?;
-                let y = self.eval(r, ctx)?;
-                match op {
-                    BinOp::Union => Ok(union(x, y)),
-                    BinOp::Eq => b(compare::collection_equals(&x, &y)),
-                    BinOp::Ne => b(compare::collection_equals(&x, &y).map(|v| !v)),
-                    BinOp::Equiv => b(Some(compare::collection_equivalent(&x, &y))),
-                    BinOp::NotEquiv => b(Some(!compare::collection_equivalent(&x, &y))),
-                    BinOp::In | BinOp::Contains => {
-                        let (needle, hay, npos) = if op == BinOp::In {
-                            (x, y, l.pos)
-                        } else {
-                            (y, x, r.pos)
-                        };
-                        match self.singleton(&needle, npos)? {
-                            None => Ok(vec![]),
-                            Some(n) => b(Some(
-                                hay.iter().any(|h| compare::item_equals(n, h) == Some(true)),
-                            )),
-                        }
-                    }
-                    BinOp::Lt | BinOp::Le | BinOp::Gt | BinOp::Ge => {
-                        let (Some(a), Some(c)) = (
-                            self.singleton_value(&x, l.pos)?,
-                            self.singleton_value(&y, r.pos)?,
-                        ) else {
-                            return Ok(vec![]);
-                        };
-                        let ord =
-                            compare::order_values(&a, &c).map_err(|m| self.exec_err(m, pos))?;
-                        b(ord.map(|o| match op {
-                            BinOp::Lt => o.is_lt(),
-                            BinOp::Le => o.is_le(),
-                            BinOp::Gt => o.is_gt(),
-                            _ => o.is_ge(),
-                        }))
-                    }
-                    BinOp::Concat => {
-                        let text = |c: &[Item<'a>], p| -> R<String> {
-                            Ok(match self.singleton_value(c, p)? {
-                                None => String::new(),
-                                Some(Value::String(s)) => s,
-                                Some(v) => {
-                                    return Err(self.exec_err(
-                                        format!("`&` needs strings, not {}", v.type_name()),
-                                        p,
-                                    ))
-                                }
-                            })
-                        };
-                        let s = text(&x, l.pos)? + &text(&y, r.pos)?;
-                        Ok(vec![Item::Value(Value::String(s))])
-                    }
-                    _ => {
-                        let (Some(a), Some(c)) = (
-                            self.singleton_value(&x, l.pos)?,
-                            self.singleton_value(&y, r.pos)?,
-                        ) else {
-                            return Ok(vec![]);
-                        };
-                        let v = funcs::arithmetic(op, &a, &c).map_err(|m| self.exec_err(m, pos))?;
-                        Ok(v.map(Item::Value).into_iter().collect())
-                    }
-                }
+                let (Some(a), Some(c)) = (
+                    self.singleton_value(&x, lpos)?,
+                    self.singleton_value(&y, rpos)?,
+                ) else {
+                    return Ok(vec![]);
+                };
+                let v = funcs::arithmetic(op, &a, &c).map_err(|m| self.exec_err(m, pos))?;
+                Ok(v.map(Item::Value).into_iter().collect())
             }
         }
+    }
+}
+
+fn boolean<'a>(v: Option<bool>) -> Collection<'a> {
+    v.map(|b| Item::Value(Value::Boolean(b)))
+        .into_iter()
+        .collect()
+}
+
+/// The result of a logic operator when the left side already decides it.
+fn short_circuit(op: BinOp, x: Option<bool>) -> Option<bool> {
+    match (op, x) {
+        (BinOp::And, Some(false)) => Some(false),
+        (BinOp::Or, Some(true)) => Some(true),
+        (BinOp::Implies, Some(false)) => Some(true),
+        _ => None,
+    }
+}
+
+/// Three-valued `and`, `or`, `xor`, `implies`.
+fn logic(op: BinOp, x: Option<bool>, y: Option<bool>) -> Option<bool> {
+    match op {
+        BinOp::And => match (x, y) {
+            (_, Some(false)) => Some(false),
+            (Some(true), Some(true)) => Some(true),
+            _ => None,
+        },
+        BinOp::Or => match (x, y) {
+            (_, Some(true)) => Some(true),
+            (Some(false), Some(false)) => Some(false),
+            _ => None,
+        },
+        BinOp::Xor => x.zip(y).map(|(x, y)| x != y),
+        _ => match (x, y) {
+            (_, Some(true)) => Some(true),
+            (Some(true), y) => y,
+            _ => None,
+        },
     }
 }
 

@@ -12,6 +12,8 @@ mod model_info;
 mod parser;
 mod quantity;
 mod temporal;
+#[cfg(test)]
+mod tests;
 mod value;
 
 use crate::model::Node;

@@ -11,7 +11,10 @@ use super::temporal::{TKind, Temporal};
 use super::value::Value;
 
 /// Nesting limit: deeper expressions are refused rather than overflow the stack.
-const MAX_DEPTH: usize = 200;
+const MAX_DEPTH: usize = 100;
+/// Size limit: every tree node may be a level of recursion when it is evaluated or
+/// dropped, so long chains (`a.b.c...`, `a | b | c ...`) are bounded too.
+const MAX_NODES: usize = 2_000;
 
 pub fn parse(text: &str) -> Result<Ast, FhirPathError> {
     let tokens = tokenize(text)?;
@@ -20,6 +23,7 @@ pub fn parse(text: &str) -> Result<Ast, FhirPathError> {
         tokens,
         at: 0,
         depth: 0,
+        nodes: 0,
     };
     let ast = p.expr(0)?;
     let t = p.peek();
@@ -34,6 +38,7 @@ struct Parser<'t> {
     tokens: Vec<Token>,
     at: usize,
     depth: usize,
+    nodes: usize,
 }
 
 /// Binding power of an infix operator token (higher binds tighter).
@@ -82,6 +87,7 @@ impl Parser<'_> {
 
     fn next(&mut self) -> Token {
         let t = self.peek();
+        self.nodes += 1;
         if self.at < self.tokens.len() - 1 {
             self.at += 1;
         }
@@ -103,6 +109,10 @@ impl Parser<'_> {
 
     fn expr(&mut self, min_power: u8) -> Result<Ast, FhirPathError> {
         self.depth += 1;
+        if self.nodes > MAX_NODES {
+            let at = self.peek().start;
+            return Err(self.err_at("expression too long", at));
+        }
         if self.depth > MAX_DEPTH {
             let at = self.peek().start;
             return Err(self.err_at("expression nested too deeply", at));
@@ -195,6 +205,9 @@ impl Parser<'_> {
     fn postfix(&mut self, node: &mut Ast) -> Result<(), FhirPathError> {
         loop {
             let t = self.peek();
+            if self.nodes > MAX_NODES {
+                return Err(self.err_at("expression too long", t.start));
+            }
             match t.tok {
                 Tok::Punct(".") => {
                     self.next();
@@ -445,6 +458,9 @@ mod tests {
         assert_eq!(parse("(a").unwrap_err().kind, ErrorKind::Syntax);
         assert!(parse("a b").is_err());
         assert!(parse(&"(".repeat(10_000)).is_err());
+        assert!(parse(&format!("a{}", ".b".repeat(5_000))).is_err());
+        assert!(parse(&vec!["1"; 5_000].join(" | ")).is_err());
+        assert!(parse(&format!("a{}", ".b".repeat(50))).is_ok());
         assert!(parse("99999999999").is_err());
     }
 }

@@ -157,12 +157,15 @@ const PREFIXES: &[(&str, i32)] = &[
     ("y", -24),
 ];
 
-fn pow10_dec(e: i32) -> Decimal {
-    if e >= 0 {
-        Decimal::new(10i128.pow(e as u32), 0)
+fn pow10_dec(e: i32) -> Option<Decimal> {
+    if e.abs() > 28 {
+        return None;
+    }
+    Some(if e >= 0 {
+        Decimal::new(10i128.checked_pow(e as u32)?, 0)
     } else {
         Decimal::new(1, (-e) as u32)
-    }
+    })
 }
 
 fn canon_atom(code: &str, depth: u8) -> Option<Canon> {
@@ -206,7 +209,7 @@ fn canon_component(text: &str, depth: u8) -> Option<Canon> {
         let _ = base;
         let e: i32 = exp.parse().ok()?;
         return Some(Canon {
-            factor: pow10_dec(e),
+            factor: pow10_dec(e)?,
             dims: [0; 9],
         });
     }
@@ -220,7 +223,7 @@ fn canon_component(text: &str, depth: u8) -> Option<Canon> {
             let rest = sym.strip_prefix(p)?;
             let atom = canon_atom(rest, depth)?;
             Some(Canon {
-                factor: atom.factor.checked_mul(&pow10_dec(*e))?,
+                factor: atom.factor.checked_mul(&pow10_dec(*e)?)?,
                 dims: atom.dims,
             })
         })
@@ -229,6 +232,10 @@ fn canon_component(text: &str, depth: u8) -> Option<Canon> {
 }
 
 fn power(c: &Canon, exp: i32) -> Option<Canon> {
+    // No real unit has a larger exponent; this also bounds the loop below.
+    if exp.abs() > 12 {
+        return None;
+    }
     let mut factor = Decimal::from_int(1);
     for _ in 0..exp.unsigned_abs() {
         factor = factor.checked_mul(&c.factor)?;

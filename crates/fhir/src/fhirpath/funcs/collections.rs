@@ -18,27 +18,16 @@ fn distinct<'a>(c: Collection<'a>) -> Collection<'a> {
     union(c, vec![])
 }
 
-/// Bound on `repeat` and `descendants` results, against runaway expressions.
-const MAX_ITEMS: usize = 100_000;
+/// Bounds on `repeat` (quadratic duplicate checks) and `descendants` results,
+/// against runaway expressions.
+const MAX_REPEAT: usize = 10_000;
+const MAX_ITEMS: usize = 200_000;
 
 pub fn call<'a>(c: &Call<'_, 'a>) -> R<Option<Collection<'a>>> {
     let input = &c.input;
     let r = match c.name {
         "empty" => boolean(input.is_empty()),
-        "exists" if c.args.is_empty() => boolean(!input.is_empty()),
-        "exists" => {
-            let hits = where_(c)?;
-            boolean(!hits.is_empty())
-        }
-        "all" => {
-            for (i, item) in input.iter().enumerate() {
-                let r = c.eval_with(0, item, i, None)?;
-                if c.ev.to_bool(&r, c.args[0].pos)? != Some(true) {
-                    return Ok(Some(boolean(false)?));
-                }
-            }
-            boolean(true)
-        }
+        "exists" => boolean(!input.is_empty()),
         "allTrue" | "anyTrue" | "allFalse" | "anyFalse" => {
             let mut bools = Vec::with_capacity(input.len());
             for item in input {
@@ -71,34 +60,6 @@ pub fn call<'a>(c: &Call<'_, 'a>) -> R<Option<Collection<'a>>> {
         "count" => one(Value::Integer(input.len() as i64)),
         "distinct" => Ok(distinct(input.clone())),
         "isDistinct" => boolean(distinct(input.clone()).len() == input.len()),
-        "where" => where_(c),
-        "select" => {
-            let mut out = Vec::new();
-            for (i, item) in input.iter().enumerate() {
-                out.extend(c.eval_with(0, item, i, None)?);
-            }
-            Ok(out)
-        }
-        "repeat" | "repeatAll" => {
-            let mut out: Collection<'a> = Vec::new();
-            let mut frontier = input.clone();
-            while !frontier.is_empty() {
-                let mut next = Vec::new();
-                for (i, item) in frontier.iter().enumerate() {
-                    for r in c.eval_with(0, item, i, None)? {
-                        if c.name == "repeatAll" || !contains(&out, &r) {
-                            out.push(r.clone());
-                            next.push(r);
-                        }
-                    }
-                }
-                if out.len() > MAX_ITEMS {
-                    return Err(c.err("repeat() produced too many items"));
-                }
-                frontier = next;
-            }
-            Ok(out)
-        }
         "ofType" => {
             let spec = c.args[0]
                 .as_type_spec()
@@ -150,20 +111,11 @@ pub fn call<'a>(c: &Call<'_, 'a>) -> R<Option<Collection<'a>>> {
             out.extend(c.arg(0)?);
             Ok(out)
         }
-        "iif" => iif(c),
         // Singleton evaluation: a lone non-boolean item counts as true.
         "not" => match c.ev.to_bool(input, c.pos)? {
             None => Ok(vec![]),
             Some(b) => boolean(!b),
         },
-        "aggregate" => {
-            let mut total = c.arg(1)?;
-            for (i, item) in input.iter().enumerate() {
-                total = c.eval_with(0, item, i, Some(&total))?;
-            }
-            Ok(total)
-        }
-        "sort" => sort(c),
         "sum" | "min" | "max" | "avg" => aggregate_builtin(c),
         "children" => {
             let mut out = Vec::new();
@@ -191,6 +143,75 @@ pub fn call<'a>(c: &Call<'_, 'a>) -> R<Option<Collection<'a>>> {
         _ => return Ok(None),
     };
     r.map(Some)
+}
+
+/// Functions whose arguments are evaluated per item (or lazily), dispatched from a
+/// small frame because they sit on the evaluator's recursion path.
+pub fn lambda<'a>(c: &Call<'_, 'a>) -> R<Option<Collection<'a>>> {
+    let r = match c.name {
+        "exists" if !c.args.is_empty() => exists(c),
+        "all" => all(c),
+        "where" => where_(c),
+        "select" => select(c),
+        "repeat" | "repeatAll" => repeat(c),
+        "iif" => iif(c),
+        "aggregate" => aggregate(c),
+        "sort" => sort(c),
+        _ => return Ok(None),
+    };
+    r.map(Some)
+}
+
+fn exists<'a>(c: &Call<'_, 'a>) -> R<Collection<'a>> {
+    let hits = where_(c)?;
+    boolean(!hits.is_empty())
+}
+
+fn all<'a>(c: &Call<'_, 'a>) -> R<Collection<'a>> {
+    for (i, item) in c.input.iter().enumerate() {
+        let r = c.eval_with(0, item, i, None)?;
+        if c.ev.to_bool(&r, c.args[0].pos)? != Some(true) {
+            return boolean(false);
+        }
+    }
+    boolean(true)
+}
+
+fn select<'a>(c: &Call<'_, 'a>) -> R<Collection<'a>> {
+    let mut out = Vec::new();
+    for (i, item) in c.input.iter().enumerate() {
+        out.extend(c.eval_with(0, item, i, None)?);
+    }
+    Ok(out)
+}
+
+fn repeat<'a>(c: &Call<'_, 'a>) -> R<Collection<'a>> {
+    let mut out: Collection<'a> = Vec::new();
+    let mut frontier = c.input.clone();
+    while !frontier.is_empty() {
+        let mut next = Vec::new();
+        for (i, item) in frontier.iter().enumerate() {
+            for r in c.eval_with(0, item, i, None)? {
+                if c.name == "repeatAll" || !contains(&out, &r) {
+                    out.push(r.clone());
+                    next.push(r);
+                }
+            }
+        }
+        if out.len() > MAX_REPEAT {
+            return Err(c.err("repeat() produced too many items"));
+        }
+        frontier = next;
+    }
+    Ok(out)
+}
+
+fn aggregate<'a>(c: &Call<'_, 'a>) -> R<Collection<'a>> {
+    let mut total = c.arg(1)?;
+    for (i, item) in c.input.iter().enumerate() {
+        total = c.eval_with(0, item, i, Some(&total))?;
+    }
+    Ok(total)
 }
 
 fn where_<'a>(c: &Call<'_, 'a>) -> R<Collection<'a>> {

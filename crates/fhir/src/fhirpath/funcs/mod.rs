@@ -136,6 +136,9 @@ pub fn check_arity(name: &str, count: usize) -> Result<(), String> {
 
 pub type R<T> = Result<T, FhirPathError>;
 
+/// Functions whose arguments are type names or are evaluated per item.
+const LAZY: [&str; 5] = ["ofType", "is", "as", "trace", "exists"];
+
 /// One call: the evaluator, the focus, the unevaluated arguments, the context.
 pub struct Call<'e, 'a> {
     pub ev: &'e Evaluator<'a>,
@@ -146,6 +149,8 @@ pub struct Call<'e, 'a> {
     pub args: &'e [Ast],
     pub ctx: &'e Ctx<'a>,
     pub pos: usize,
+    /// Arguments evaluated up front (all but the lazy functions' arguments).
+    pub pre: Vec<Collection<'a>>,
 }
 
 impl<'a> Call<'_, 'a> {
@@ -155,6 +160,9 @@ impl<'a> Call<'_, 'a> {
 
     /// Evaluates argument `i` in the caller's context (not per item).
     pub fn arg(&self, i: usize) -> R<Collection<'a>> {
+        if let Some(done) = self.pre.get(i) {
+            return Ok(done.clone());
+        }
         match self.args.get(i) {
             Some(a) => self.ev.eval(a, self.ctx),
             None => Ok(vec![]),
@@ -252,7 +260,7 @@ pub fn call<'a>(
     ctx: &Ctx<'a>,
     pos: usize,
 ) -> R<Collection<'a>> {
-    let c = Call {
+    let mut c = Call {
         ev,
         name,
         input,
@@ -260,7 +268,18 @@ pub fn call<'a>(
         args,
         ctx,
         pos,
+        pre: Vec::new(),
     };
+    if let Some(r) = collections::lambda(&c)? {
+        return Ok(r);
+    }
+    // Evaluating arguments here, in a small frame, keeps the large dispatch frames
+    // below off the recursion path.
+    if !LAZY.contains(&name) {
+        for a in args {
+            c.pre.push(ev.eval(a, ctx)?);
+        }
+    }
     if let Some(r) = collections::call(&c)? {
         return Ok(r);
     }
