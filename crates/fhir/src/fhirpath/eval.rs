@@ -496,7 +496,9 @@ impl<'a> Evaluator<'a> {
             Item::Value(v) => system && v.type_name() == name,
             Item::Node(n) => {
                 let t = n.type_name();
-                if system {
+                // Without a model an unqualified `Quantity` may well mean the FHIR type.
+                let guessed = self.model.is_none() && spec.namespace.is_none();
+                if system && !guessed {
                     return Ok(false);
                 }
                 t == name || self.model.is_some_and(|m| m.is_subtype(t, &name))
