@@ -16,6 +16,8 @@ pub struct Evaluator<'a> {
     pub model: Option<&'a ModelInfo>,
     pub text: &'a str,
     pub root: &'a Node,
+    /// `%context`: the root resource, or the element an invariant is evaluated on.
+    pub context: Item<'a>,
     /// Depth of nested lambda evaluation, bounded so hostile input cannot overflow.
     depth: std::cell::Cell<usize>,
 }
@@ -56,16 +58,24 @@ const PRIMITIVES: [&str; 20] = [
     "integer64",
 ];
 
-pub fn run<'a>(ast: &Ast, text: &'a str, root: &'a Node, env: &'a Env) -> R<Collection<'a>> {
-    let ev = Evaluator {
+pub fn run<'a>(
+    ast: &Ast,
+    text: &'a str,
+    root: &'a Node,
+    focus: Option<Item<'a>>,
+    env: &'a Env,
+) -> R<Collection<'a>> {
+    let mut ev = Evaluator {
         env,
         model: env.model.as_deref(),
         text,
         root,
+        context: Item::Value(Value::Boolean(false)),
         depth: std::cell::Cell::new(0),
     };
+    ev.context = focus.unwrap_or_else(|| ev.root_item());
     let ctx = Ctx {
-        this: vec![ev.root_item()],
+        this: vec![ev.context.clone()],
         index: None,
         total: None,
     };
@@ -231,7 +241,8 @@ impl<'a> Evaluator<'a> {
     fn env_var(&self, name: &str, pos: usize) -> R<Collection<'a>> {
         let s = |v: &str| Ok(vec![Item::Value(Value::String(v.to_string()))]);
         match name {
-            "resource" | "context" | "rootResource" => Ok(vec![self.root_item()]),
+            "resource" | "rootResource" => Ok(vec![self.root_item()]),
+            "context" => Ok(vec![self.context.clone()]),
             "ucum" => s("http://unitsofmeasure.org"),
             "sct" => s("http://snomed.info/sct"),
             "loinc" => s("http://loinc.org"),

@@ -103,7 +103,41 @@ pub fn evaluate<'a>(
     resource: &'a Node,
     env: &'a Env,
 ) -> Result<Collection<'a>, FhirPathError> {
-    eval::run(&expr.ast, &expr.text, resource, env)
+    eval::run(&expr.ast, &expr.text, resource, None, env)
+}
+
+/// Evaluates `expr` on one element of `resource` (as for an invariant declared on
+/// that element): `element` is `$this` and `%context`, `resource` is `%resource`.
+/// `element_type` is its FHIR type (`HumanName`) or, for a backbone element, its
+/// element path (`Patient.contact`); `None` leaves the type to be guessed.
+pub fn evaluate_on<'a>(
+    expr: &'a Expr,
+    resource: &'a Node,
+    element: &'a Node,
+    element_type: Option<&'a str>,
+    env: &'a Env,
+) -> Result<Collection<'a>, FhirPathError> {
+    let ty = match (element_type, element.resource_type()) {
+        (_, Some(rt)) => TypeRef::named(rt),
+        (Some(t), None) => {
+            let backbone = env
+                .model
+                .as_ref()
+                .is_some_and(|m| !m.has_type(t) && t.contains('.'));
+            TypeRef {
+                name: if backbone { "BackboneElement" } else { t },
+                key: t,
+            }
+        }
+        (None, None) => TypeRef::UNKNOWN,
+    };
+    eval::run(
+        &expr.ast,
+        &expr.text,
+        resource,
+        Some(Item::node(element, ty)),
+        env,
+    )
 }
 
 /// The truth of a result as FHIRPath defines it for a singleton boolean: `Some(b)`

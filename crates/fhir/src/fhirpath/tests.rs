@@ -267,3 +267,20 @@ fn mutated_expressions_never_panic() {
     }
     assert!(evaluated > 50, "too few mutants parsed: {evaluated}");
 }
+
+#[test]
+fn evaluates_on_an_element_with_context() {
+    let node = parse_json(PATIENT).unwrap();
+    let env = Env::new();
+    let name = &node.get("name").unwrap().items()[0];
+    let e = Expr::parse("given.count() = 2 and %resource.id = 'p1' and %context.use = 'official'")
+        .unwrap();
+    let r = evaluate_on(&e, &node, name, Some("HumanName"), &env).unwrap();
+    assert_eq!(as_boolean(&r), Some(true));
+    let other = &node.get("name").unwrap().items()[1];
+    let r = evaluate_on(&e, &node, other, Some("HumanName"), &env).unwrap();
+    assert_eq!(as_boolean(&r), Some(false));
+    let e = Expr::parse("$this.is(HumanName)").unwrap();
+    let r = evaluate_on(&e, &node, name, Some("HumanName"), &env).unwrap();
+    assert_eq!(as_boolean(&r), Some(true));
+}
