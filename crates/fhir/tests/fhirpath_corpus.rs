@@ -16,13 +16,15 @@ fn shared() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared")
 }
 
-/// The R4 core StructureDefinitions for types and resources, read from the package.
-fn r4_model() -> ModelInfo {
-    let path = shared().join("fhir-packages/hl7.fhir.r4.core-4.0.1.tgz");
+/// StructureDefinitions for types and resources from a core package, and the
+/// package files named in `wanted` (examples) as parsed JSON.
+fn read_package(file: &str, wanted: &[&str]) -> (ModelInfo, Vec<Node>) {
+    let path = shared().join("fhir-packages").join(file);
     let file = std::fs::File::open(&path)
         .unwrap_or_else(|e| panic!("cannot open {}: {e}", path.display()));
     let mut archive = tar::Archive::new(flate2::read::GzDecoder::new(file));
     let mut sds: Vec<Node> = Vec::new();
+    let mut extra = Vec::new();
     for entry in archive.entries().expect("package is a tar archive") {
         let mut entry = entry.expect("readable tar entry");
         let name = entry
@@ -30,12 +32,18 @@ fn r4_model() -> ModelInfo {
             .expect("entry path")
             .to_string_lossy()
             .to_string();
-        if !name.starts_with("package/StructureDefinition-") || !name.ends_with(".json") {
+        let is_sd = name.starts_with("package/StructureDefinition-") && name.ends_with(".json");
+        let is_wanted = wanted.iter().any(|w| name == format!("package/{w}"));
+        if !is_sd && !is_wanted {
             continue;
         }
         let mut text = String::new();
         entry.read_to_string(&mut text).expect("utf-8 json");
         let node = parse_json(&text).expect("valid json");
+        if is_wanted {
+            extra.push(node);
+            continue;
+        }
         let kind = node.get("kind").and_then(Node::as_str);
         if matches!(kind, Some("primitive-type" | "complex-type" | "resource")) {
             sds.push(node);
@@ -46,7 +54,11 @@ fn r4_model() -> ModelInfo {
         "too few StructureDefinitions in {}",
         path.display()
     );
-    ModelInfo::from_structure_definitions(&sds)
+    (ModelInfo::from_structure_definitions(&sds), extra)
+}
+
+fn r4_model() -> ModelInfo {
+    read_package("hl7.fhir.r4.core-4.0.1.tgz", &[]).0
 }
 
 fn load_input(dir: &Path, name: &str) -> Option<Node> {
@@ -203,4 +215,54 @@ fn official_r4_fhirpath_suite_without_model() {
         passed >= FLOOR_WITHOUT_MODEL,
         "fhirpath corpus without a model: {passed} passed, below the floor of {FLOOR_WITHOUT_MODEL}"
     );
+}
+
+/// STU3 StructureDefinitions build a model the engine navigates the same way.
+#[test]
+fn stu3_model_types_choices_and_backbones() {
+    let (model, examples) = read_package(
+        "hl7.fhir.core-3.0.1.tgz",
+        &["Observation-body-height.json", "patient-example.json"],
+    );
+    assert_eq!(examples.len(), 2, "STU3 examples missing from the package");
+    let env = Env::new().with_model(Arc::new(model));
+    let check = |resource: &Node, expr: &str, want: &[&str]| {
+        let e = Expr::parse(expr).unwrap_or_else(|err| panic!("{expr}: {err}"));
+        let got: Vec<String> = fhirpath::evaluate(&e, resource, &env)
+            .unwrap_or_else(|err| panic!("{expr}: {err}"))
+            .iter()
+            .map(|i| format!("{}:{}", i.type_name(), i.to_display()))
+            .collect();
+        assert_eq!(got, want, "{expr}");
+    };
+    let obs = examples
+        .iter()
+        .find(|n| n.resource_type() == Some("Observation"))
+        .expect("observation");
+    let patient = examples
+        .iter()
+        .find(|n| n.resource_type() == Some("Patient"))
+        .expect("patient");
+    check(obs, "Observation.value is Quantity", &["boolean:true"]);
+    check(
+        obs,
+        "Observation.value.ofType(Quantity).code",
+        &["code:[in_i]"],
+    );
+    check(obs, "Observation.value > 160 'cm'", &["boolean:true"]);
+    check(obs, "Observation.value < 1.5 'm'", &["boolean:false"]);
+    check(obs, "Observation.effective.is(dateTime)", &["boolean:true"]);
+    check(obs, "Observation.status.is(code)", &["boolean:true"]);
+    check(
+        patient,
+        "Patient.contact.first().is(BackboneElement)",
+        &["boolean:true"],
+    );
+    check(
+        patient,
+        "Patient.contact.name.family.exists()",
+        &["boolean:true"],
+    );
+    check(patient, "Patient.birthDate < @2000", &["boolean:true"]);
+    check(patient, "Patient.nosuch.exists()", &["boolean:false"]);
 }
