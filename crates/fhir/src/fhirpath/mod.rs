@@ -2,6 +2,7 @@
 //! [`evaluate`] it against many resources. Evaluation borrows from the instance tree.
 
 mod ast;
+mod check;
 mod compare;
 mod decimal;
 mod error;
@@ -44,6 +45,29 @@ impl Expr {
 
     pub fn text(&self) -> &str {
         &self.text
+    }
+
+    /// Checks the expression against the model for a focus of type `root` (a type
+    /// name, or an element path for a backbone element; `None` if unknown): unknown
+    /// elements, impossible casts, ordering functions on unordered collections.
+    pub fn check(&self, model: &ModelInfo, root: Option<&str>) -> Vec<FhirPathError> {
+        let mut checker = check::Checker::new(model, &self.text);
+        checker.check_root(&self.ast, root);
+        checker.errors
+    }
+
+    /// In strict mode, the first static error stops evaluation.
+    fn strict_check(&self, env: &Env, root: Option<&str>) -> Result<(), FhirPathError> {
+        match (&env.model, env.strict) {
+            (Some(model), true) => {
+                let root = root.and_then(|r| check::root_key(model, r).or(Some(r.to_string())));
+                match self.check(model, root.as_deref()).into_iter().next() {
+                    Some(e) => Err(e),
+                    None => Ok(()),
+                }
+            }
+            _ => Ok(()),
+        }
     }
 }
 
@@ -103,6 +127,7 @@ pub fn evaluate<'a>(
     resource: &'a Node,
     env: &'a Env,
 ) -> Result<Collection<'a>, FhirPathError> {
+    expr.strict_check(env, resource.resource_type())?;
     eval::run(&expr.ast, &expr.text, resource, None, env)
 }
 
