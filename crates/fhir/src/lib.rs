@@ -1,6 +1,7 @@
 //! FHIR knowledge for assure: the instance model, packages, FHIRPath and validation.
 //! Pure and synchronous: no network, no cucumber.
 
+pub mod fhirpath;
 pub mod model;
 
 pub use model::{parse_json, Kind, Node, Pos};

@@ -1,0 +1,189 @@
+//! FHIRPath for FHIR R4 and STU3: parse an expression once with [`Expr::parse`], then
+//! [`evaluate`] it against many resources. Evaluation borrows from the instance tree.
+
+mod ast;
+mod check;
+mod compare;
+mod decimal;
+mod error;
+mod eval;
+mod funcs;
+mod lexer;
+mod model_info;
+mod parser;
+mod quantity;
+mod temporal;
+#[cfg(test)]
+mod tests;
+mod value;
+
+use crate::model::Node;
+use std::collections::HashMap;
+use std::sync::Arc;
+
+pub use decimal::Decimal;
+pub use error::{ErrorKind, ExprPos, FhirPathError};
+pub use model_info::{ElementDef, ModelInfo, TypeKind};
+pub use quantity::Quantity;
+pub use temporal::{TKind, Temporal};
+pub use value::{Collection, Item, NodeItem, TypeRef, Value};
+
+/// A parsed expression, ready to evaluate any number of times.
+#[derive(Debug, Clone)]
+pub struct Expr {
+    ast: ast::Ast,
+    text: String,
+}
+
+impl Expr {
+    pub fn parse(text: &str) -> Result<Expr, FhirPathError> {
+        Ok(Expr {
+            ast: parser::parse(text)?,
+            text: text.to_string(),
+        })
+    }
+
+    pub fn text(&self) -> &str {
+        &self.text
+    }
+
+    /// Checks the expression against the model for a focus of type `root` (a type
+    /// name, or an element path for a backbone element; `None` if unknown): unknown
+    /// elements, impossible casts, ordering functions on unordered collections.
+    pub fn check(&self, model: &ModelInfo, root: Option<&str>) -> Vec<FhirPathError> {
+        let mut checker = check::Checker::new(model, &self.text);
+        checker.check_root(&self.ast, root);
+        checker.errors
+    }
+
+    /// In strict mode, the first static error stops evaluation.
+    fn strict_check(&self, env: &Env, root: Option<&str>) -> Result<(), FhirPathError> {
+        match (&env.model, env.strict) {
+            (Some(model), true) => {
+                let root = root.and_then(|r| check::root_key(model, r).or(Some(r.to_string())));
+                match self.check(model, root.as_deref()).into_iter().next() {
+                    Some(e) => Err(e),
+                    None => Ok(()),
+                }
+            }
+            _ => Ok(()),
+        }
+    }
+}
+
+/// Answers `memberOf()`: `Some(true/false)`, or `None` when it cannot tell.
+pub trait Terminology: Send + Sync {
+    fn member_of(&self, system: Option<&str>, code: &str, value_set: &str) -> Option<bool>;
+}
+
+/// Answers `conformsTo()`: `None` when the profile is unknown (an execution error).
+pub type ConformsTo = dyn Fn(&Node, &str) -> Option<bool> + Send + Sync;
+
+/// Receives `trace(name)` output: the name and the rendered items.
+pub type TraceSink = dyn Fn(&str, &[String]) + Send + Sync;
+
+/// A user-supplied `%variable`.
+#[derive(Debug, Clone)]
+pub enum Variable {
+    Node(Node),
+    Value(Value),
+    Values(Vec<Value>),
+}
+
+/// What an evaluation may use besides the resource: the type model, variables, hooks.
+#[derive(Clone, Default)]
+pub struct Env {
+    pub model: Option<Arc<ModelInfo>>,
+    pub variables: HashMap<String, Variable>,
+    pub terminology: Option<Arc<dyn Terminology>>,
+    pub conforms_to: Option<Arc<ConformsTo>>,
+    pub trace: Option<Arc<TraceSink>>,
+    /// Reject paths the model does not know (a semantic error) instead of yielding
+    /// empty collections.
+    pub strict: bool,
+}
+
+impl Env {
+    pub fn new() -> Env {
+        Env::default()
+    }
+
+    #[must_use]
+    pub fn with_model(mut self, model: Arc<ModelInfo>) -> Env {
+        self.model = Some(model);
+        self
+    }
+
+    #[must_use]
+    pub fn with_variable(mut self, name: &str, value: Variable) -> Env {
+        self.variables.insert(name.to_string(), value);
+        self
+    }
+}
+
+/// Evaluates `expr` with `resource` as `%resource`, `%context` and `$this`.
+pub fn evaluate<'a>(
+    expr: &'a Expr,
+    resource: &'a Node,
+    env: &'a Env,
+) -> Result<Collection<'a>, FhirPathError> {
+    expr.strict_check(env, resource.resource_type())?;
+    eval::run(&expr.ast, &expr.text, resource, None, env)
+}
+
+/// Evaluates `expr` on one element of `resource` (as for an invariant declared on
+/// that element): `element` is `$this` and `%context`, `resource` is `%resource`.
+/// `element_type` is its FHIR type (`HumanName`) or, for a backbone element, its
+/// element path (`Patient.contact`); `None` leaves the type to be guessed.
+pub fn evaluate_on<'a>(
+    expr: &'a Expr,
+    resource: &'a Node,
+    element: &'a Node,
+    element_type: Option<&'a str>,
+    env: &'a Env,
+) -> Result<Collection<'a>, FhirPathError> {
+    let ty = match (element_type, element.resource_type()) {
+        (_, Some(rt)) => TypeRef::named(rt),
+        (Some(t), None) => {
+            let backbone = env
+                .model
+                .as_ref()
+                .is_some_and(|m| !m.has_type(t) && t.contains('.'));
+            TypeRef {
+                name: if backbone { "BackboneElement" } else { t },
+                key: t,
+            }
+        }
+        (None, None) => TypeRef::UNKNOWN,
+    };
+    eval::run(
+        &expr.ast,
+        &expr.text,
+        resource,
+        Some(Item::node(element, ty)),
+        env,
+    )
+}
+
+/// The truth of a result as FHIRPath defines it for a singleton boolean: `Some(b)`
+/// for `[b]`, `None` for empty; anything else non-empty counts as `true`.
+pub fn as_boolean(result: &[Item<'_>]) -> Option<bool> {
+    match result {
+        [] => None,
+        [item] => match item.to_value() {
+            Some(Value::Boolean(b)) => Some(b),
+            _ => Some(true),
+        },
+        _ => Some(true),
+    }
+}
+
+/// `[{"type": ..., "value": ...}]`, as `assure fhirpath --format json` prints it.
+pub fn to_json(result: &[Item<'_>]) -> serde_json::Value {
+    serde_json::Value::Array(
+        result
+            .iter()
+            .map(|i| serde_json::json!({"type": i.type_name(), "value": i.to_json()}))
+            .collect(),
+    )
+}

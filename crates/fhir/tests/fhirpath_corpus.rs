@@ -1,0 +1,306 @@
+//! Runs the official FHIRPath R4 test suite (`shared/corpora/fhirpath`) and checks the
+//! pass count never drops below `FLOOR`.
+
+use assure_fhir::fhirpath::{self, Env, ErrorKind, Expr, Item, ModelInfo, Value};
+use assure_fhir::{parse_json, Node};
+use std::io::Read;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+/// Tests that must pass; raise it as the engine improves, never lower it.
+const FLOOR: usize = 755;
+/// The same suite with no type model (the degraded mode): types are guessed from JSON.
+const FLOOR_WITHOUT_MODEL: usize = 738;
+
+fn shared() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared")
+}
+
+/// StructureDefinitions for types and resources from a core package, and the
+/// package files named in `wanted` (examples) as parsed JSON.
+fn read_package(file: &str, wanted: &[&str]) -> (ModelInfo, Vec<Node>) {
+    let path = shared().join("fhir-packages").join(file);
+    let file = std::fs::File::open(&path)
+        .unwrap_or_else(|e| panic!("cannot open {}: {e}", path.display()));
+    let mut archive = tar::Archive::new(flate2::read::GzDecoder::new(file));
+    let mut sds: Vec<Node> = Vec::new();
+    let mut extra = Vec::new();
+    for entry in archive.entries().expect("package is a tar archive") {
+        let mut entry = entry.expect("readable tar entry");
+        let name = entry
+            .path()
+            .expect("entry path")
+            .to_string_lossy()
+            .to_string();
+        let is_sd = name.starts_with("package/StructureDefinition-") && name.ends_with(".json");
+        let is_wanted = wanted.iter().any(|w| name == format!("package/{w}"));
+        if !is_sd && !is_wanted {
+            continue;
+        }
+        let mut text = String::new();
+        entry.read_to_string(&mut text).expect("utf-8 json");
+        let node = parse_json(&text).expect("valid json");
+        if is_wanted {
+            extra.push(node);
+            continue;
+        }
+        let kind = node.get("kind").and_then(Node::as_str);
+        if matches!(kind, Some("primitive-type" | "complex-type" | "resource")) {
+            sds.push(node);
+        }
+    }
+    assert!(
+        sds.len() > 100,
+        "too few StructureDefinitions in {}",
+        path.display()
+    );
+    (ModelInfo::from_structure_definitions(&sds), extra)
+}
+
+fn r4_model() -> ModelInfo {
+    read_package("hl7.fhir.r4.core-4.0.1.tgz", &[]).0
+}
+
+fn load_input(dir: &Path, name: &str) -> Option<Node> {
+    let json_name = name.replace(".xml", ".json");
+    for p in [
+        dir.join("input/json").join(&json_name),
+        dir.join("input").join(&json_name),
+    ] {
+        if let Ok(text) = std::fs::read_to_string(&p) {
+            return parse_json(&text).ok();
+        }
+    }
+    None
+}
+
+/// How the suite writes an expected output value.
+fn render(item: &Item) -> String {
+    item.to_display()
+}
+
+fn run_one(t: &serde_json::Value, dir: &Path, env: &Env, strict_env: &Env) -> Result<(), String> {
+    let s = |k: &str| t.get(k).and_then(|v| v.as_str());
+    let expr_text = s("expression").unwrap_or_default();
+    let invalid = s("invalid");
+    let env = if s("mode") == Some("strict") {
+        strict_env
+    } else {
+        env
+    };
+    let empty = parse_json("{}").map_err(|e| e.to_string())?;
+    let input = match s("inputfile") {
+        Some(f) => load_input(dir, f).ok_or_else(|| format!("missing input {f}"))?,
+        None => empty,
+    };
+    let result = Expr::parse(expr_text).and_then(|e| {
+        let r = fhirpath::evaluate(&e, &input, env)?;
+        Ok(r.iter()
+            .map(|i| (i.type_name(), render(i), i.to_value()))
+            .collect::<Vec<_>>())
+    });
+    if let Some(class) = invalid {
+        return match result {
+            Err(e) => {
+                let want = match class {
+                    "syntax" => ErrorKind::Syntax,
+                    "semantic" => ErrorKind::Semantic,
+                    _ => ErrorKind::Execution,
+                };
+                if e.kind == want {
+                    Ok(())
+                } else {
+                    Err(format!("wanted a {class} error, got {e}"))
+                }
+            }
+            Ok(r) => Err(format!("wanted a {class} error, got {r:?}")),
+        };
+    }
+    let mut got = result.map_err(|e| format!("error: {e}"))?;
+    if s("predicate") == Some("true") {
+        got = vec![(
+            "boolean".into(),
+            (!got.is_empty()).to_string(),
+            Some(Value::Boolean(!got.is_empty())),
+        )];
+    }
+    let want: Vec<(Option<&str>, &str)> = t["outputs"]
+        .as_array()
+        .map(|a| {
+            a.iter()
+                .map(|o| (o["type"].as_str(), o["value"].as_str().unwrap_or_default()))
+                .collect()
+        })
+        .unwrap_or_default();
+    let same = got.len() == want.len()
+        && got
+            .iter()
+            .zip(&want)
+            .all(|((gt, gv, _), (wt, wv))| gv == wv && wt.is_none_or(|wt| wt == gt));
+    if same {
+        Ok(())
+    } else {
+        let got: Vec<String> = got.iter().map(|(t, v, _)| format!("{t}:{v}")).collect();
+        let want: Vec<String> = want
+            .iter()
+            .map(|(t, v)| format!("{}:{v}", t.unwrap_or("?")))
+            .collect();
+        Err(format!("got {got:?}, wanted {want:?}"))
+    }
+}
+
+/// Runs every test; returns the count passed, the total and the failures.
+fn run_suite(env: &Env, strict_env: &Env) -> (usize, usize, Vec<String>) {
+    let dir = shared().join("corpora/fhirpath");
+    let file = dir.join("tests-fhir-r4.json");
+    let text = std::fs::read_to_string(&file)
+        .unwrap_or_else(|e| panic!("the FHIRPath corpus is missing at {}: {e}", file.display()));
+    let suite: serde_json::Value = serde_json::from_str(&text).expect("corpus is JSON");
+    let tests = suite["tests"].as_array().expect("corpus has tests");
+    assert!(
+        tests.len() > 500,
+        "the corpus looks truncated: {} tests",
+        tests.len()
+    );
+    let mut passed = 0;
+    let mut failures = Vec::new();
+    for t in tests {
+        let outcome = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+            run_one(t, &dir, env, strict_env)
+        }))
+        .unwrap_or_else(|_| Err("panicked".into()));
+        match outcome {
+            Ok(()) => passed += 1,
+            Err(why) => failures.push(format!(
+                "{} / {}: {} -- {why}",
+                t["group"].as_str().unwrap_or("?"),
+                t["name"].as_str().unwrap_or("?"),
+                t["expression"].as_str().unwrap_or("?"),
+            )),
+        }
+    }
+    (passed, tests.len(), failures)
+}
+
+#[test]
+fn official_r4_fhirpath_suite() {
+    let model = Arc::new(r4_model());
+    let env = Env::new().with_model(model.clone());
+    let mut strict_env = Env::new().with_model(model);
+    strict_env.strict = true;
+    let (passed, total, failures) = run_suite(&env, &strict_env);
+    for f in &failures {
+        eprintln!("FAIL {f}");
+    }
+    eprintln!("fhirpath corpus: {passed}/{total} passed");
+    println!("fhirpath corpus: {passed}/{total} passed");
+    assert!(
+        passed >= FLOOR,
+        "fhirpath corpus: {passed} passed, below the floor of {FLOOR}"
+    );
+}
+
+#[test]
+fn official_r4_fhirpath_suite_without_model() {
+    let env = Env::new();
+    let mut strict_env = Env::new();
+    strict_env.strict = true;
+    let (passed, total, failures) = run_suite(&env, &strict_env);
+    for f in &failures {
+        eprintln!("FAIL (no model) {f}");
+    }
+    eprintln!("fhirpath corpus without a model: {passed}/{total} passed");
+    println!("fhirpath corpus without a model: {passed}/{total} passed");
+    assert!(
+        passed >= FLOOR_WITHOUT_MODEL,
+        "fhirpath corpus without a model: {passed} passed, below the floor of {FLOOR_WITHOUT_MODEL}"
+    );
+}
+
+/// STU3 StructureDefinitions build a model the engine navigates the same way.
+#[test]
+fn stu3_model_types_choices_and_backbones() {
+    let (model, examples) = read_package(
+        "hl7.fhir.core-3.0.1.tgz",
+        &["Observation-body-height.json", "patient-example.json"],
+    );
+    assert_eq!(examples.len(), 2, "STU3 examples missing from the package");
+    let env = Env::new().with_model(Arc::new(model));
+    let check = |resource: &Node, expr: &str, want: &[&str]| {
+        let e = Expr::parse(expr).unwrap_or_else(|err| panic!("{expr}: {err}"));
+        let got: Vec<String> = fhirpath::evaluate(&e, resource, &env)
+            .unwrap_or_else(|err| panic!("{expr}: {err}"))
+            .iter()
+            .map(|i| format!("{}:{}", i.type_name(), i.to_display()))
+            .collect();
+        assert_eq!(got, want, "{expr}");
+    };
+    let obs = examples
+        .iter()
+        .find(|n| n.resource_type() == Some("Observation"))
+        .expect("observation");
+    let patient = examples
+        .iter()
+        .find(|n| n.resource_type() == Some("Patient"))
+        .expect("patient");
+    check(obs, "Observation.value is Quantity", &["boolean:true"]);
+    check(
+        obs,
+        "Observation.value.ofType(Quantity).code",
+        &["code:[in_i]"],
+    );
+    check(obs, "Observation.value > 160 'cm'", &["boolean:true"]);
+    check(obs, "Observation.value < 1.5 'm'", &["boolean:false"]);
+    check(obs, "Observation.effective.is(dateTime)", &["boolean:true"]);
+    check(obs, "Observation.status.is(code)", &["boolean:true"]);
+    check(
+        patient,
+        "Patient.contact.first().is(BackboneElement)",
+        &["boolean:true"],
+    );
+    check(
+        patient,
+        "Patient.contact.name.family.exists()",
+        &["boolean:true"],
+    );
+    check(patient, "Patient.birthDate < @2000", &["boolean:true"]);
+    check(patient, "Patient.nosuch.exists()", &["boolean:false"]);
+}
+
+/// The static checker accepts every expression the suite says is valid, and rejects
+/// the ones it marks semantic in strict mode.
+#[test]
+fn static_check_matches_the_suite() {
+    let dir = shared().join("corpora/fhirpath");
+    let text = std::fs::read_to_string(dir.join("tests-fhir-r4.json")).expect("corpus present");
+    let suite: serde_json::Value = serde_json::from_str(&text).expect("corpus is JSON");
+    let model = r4_model();
+    let mut wrong = Vec::new();
+    let mut rejected = 0;
+    for t in suite["tests"].as_array().expect("tests") {
+        let Ok(expr) = Expr::parse(t["expression"].as_str().unwrap_or_default()) else {
+            continue;
+        };
+        let root = t["inputfile"]
+            .as_str()
+            .and_then(|f| load_input(&dir, f))
+            .and_then(|n| n.resource_type().map(str::to_string));
+        let errors = expr.check(&model, root.as_deref());
+        let semantic = t["invalid"].as_str() == Some("semantic");
+        let strict = t["mode"].as_str() == Some("strict");
+        if semantic && strict {
+            rejected += usize::from(!errors.is_empty());
+            if errors.is_empty() {
+                wrong.push(format!("accepted {}", expr.text()));
+            }
+        } else if !errors.is_empty() && t["invalid"].is_null() {
+            wrong.push(format!("rejected {}: {}", expr.text(), errors[0]));
+        }
+    }
+    assert!(
+        wrong.is_empty(),
+        "static check disagrees with the suite:\n{}",
+        wrong.join("\n")
+    );
+    assert_eq!(rejected, 5);
+}
