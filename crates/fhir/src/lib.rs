@@ -2,5 +2,8 @@
 //! Pure and synchronous: no network, no cucumber.
 
 pub mod model;
+pub mod package;
+pub mod xml;
 
 pub use model::{parse_json, Kind, Node, Pos};
+pub use package::{LoadOptions, PackageError, PackageSet, PackageSource};
