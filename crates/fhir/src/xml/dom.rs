@@ -100,7 +100,12 @@ fn element(e: &BytesStart<'_>, bytes: &[u8], start: usize, lines: &Lines) -> Res
             message: format!("bad attribute: {err}"),
             pos: pos_of(bytes, lt),
         })?;
-        let value = a.unescape_value().map_err(|err| XmlError {
+        // XML attribute-value normalisation: literal line breaks and tabs read as
+        // spaces; character references (`&#10;`) keep what they encode.
+        let raw = String::from_utf8_lossy(&a.value)
+            .replace("\r\n", " ")
+            .replace(['\n', '\r', '\t'], " ");
+        let value = quick_xml::escape::unescape(&raw).map_err(|err| XmlError {
             message: format!("bad attribute value: {err}"),
             pos: pos_of(bytes, lt),
         })?;

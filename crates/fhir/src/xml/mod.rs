@@ -8,7 +8,7 @@ mod read;
 mod types;
 mod write;
 
-pub use read::parse_resource;
+pub use read::{normalise_xhtml, parse_resource};
 pub use types::{Child, Content, ElementInfo, TypeInfo, TypeProvider};
 pub use write::write_resource;
 

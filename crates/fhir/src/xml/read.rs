@@ -149,7 +149,7 @@ impl Reader<'_> {
             }
             Content::Xhtml => {
                 let raw = self.text.get(el.span.0..el.span.1).unwrap_or_default();
-                Ok((Some(string(raw, el.pos)), None))
+                Ok((Some(string(&normalise_xhtml(raw), el.pos)), None))
             }
             Content::Resource => {
                 let inner: Vec<&El> = el.children.iter().collect();
@@ -244,5 +244,65 @@ fn collapse(mut values: Vec<Node>, pos: Pos) -> Node {
         values.remove(0)
     } else {
         Node::new(Kind::Array(values), pos)
+    }
+}
+
+/// Narrative as JSON carries it: character references that XML needed only as an
+/// encoding choice (`&#39;`, `&apos;`, `&#xE9;`, `&quot;` in text) become the
+/// characters themselves; what markup needs stays escaped.
+pub fn normalise_xhtml(raw: &str) -> String {
+    let mut out = String::with_capacity(raw.len());
+    let mut in_tag = false;
+    let mut rest = raw;
+    while let Some(c) = rest.chars().next() {
+        if c != '&' {
+            match c {
+                '<' => in_tag = true,
+                '>' => in_tag = false,
+                _ => {}
+            }
+            out.push(c);
+            rest = &rest[c.len_utf8()..];
+            continue;
+        }
+        let Some(end) = rest[..rest.len().min(12)].find(';') else {
+            out.push('&');
+            rest = &rest[1..];
+            continue;
+        };
+        let entity = &rest[1..end];
+        let decoded = match entity {
+            "apos" => Some('\''),
+            "quot" => Some('"'),
+            _ => entity
+                .strip_prefix("#x")
+                .or_else(|| entity.strip_prefix("#X"))
+                .and_then(|h| u32::from_str_radix(h, 16).ok())
+                .or_else(|| entity.strip_prefix('#').and_then(|d| d.parse().ok()))
+                .and_then(char::from_u32),
+        };
+        match decoded {
+            Some('"') if in_tag => out.push_str("&quot;"),
+            Some(c) if !matches!(c, '&' | '<' | '>') => out.push(c),
+            Some('&') => out.push_str("&amp;"),
+            Some('<') => out.push_str("&lt;"),
+            Some('>') => out.push_str("&gt;"),
+            _ => out.push_str(&rest[..=end]),
+        }
+        rest = &rest[end + 1..];
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn xhtml_character_references() {
+        assert_eq!(
+            super::normalise_xhtml(
+                "<p a=\"&quot;\">it&#39;s &amp; &#x3C; &eacute; &#233; &quot;</p>"
+            ),
+            "<p a=\"&quot;\">it's &amp; &lt; &eacute; é \"</p>"
+        );
     }
 }

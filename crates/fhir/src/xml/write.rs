@@ -47,7 +47,7 @@ impl Writer<'_> {
             out.push_str(" xmlns=\"http://hl7.org/fhir\"");
         }
         out.push('>');
-        self.members(node, &info, rt, depth + 1, out, &[])?;
+        self.members(node, &info, rt, depth + 1, out, &["resourceType"])?;
         indent(out, depth);
         out.push_str("</");
         out.push_str(rt);
@@ -68,7 +68,7 @@ impl Writer<'_> {
     ) -> Result<(), XmlError> {
         for (key, value) in node.members() {
             let key: &str = key;
-            if key == "resourceType" || skip.contains(&key) {
+            if skip.contains(&key) {
                 continue;
             }
             let (name, extra) = match key.strip_prefix('_') {
