@@ -3,6 +3,7 @@
 
 pub mod model;
 pub mod package;
+pub mod snapshot;
 pub mod xml;
 
 pub use model::{parse_json, Kind, Node, Pos};

@@ -6,6 +6,8 @@ use std::path::PathBuf;
 use std::time::Instant;
 
 use assure_fhir::package::{FhirRelease, LoadOptions, PackageSet};
+use assure_fhir::snapshot::{ElementDefinition, Snapshot};
+use assure_fhir::Node;
 
 fn shared(name: &str) -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
@@ -95,4 +97,154 @@ fn core_packages_load_and_resolve() {
     assert!(set
         .resolve("http://hl7.org/fhir/ValueSet/administrative-gender|9.9.9")
         .is_none());
+}
+
+/// Per-field agreement between generated and shipped snapshots.
+#[derive(Default)]
+struct Agreement {
+    fields: std::collections::BTreeMap<&'static str, (usize, usize)>,
+    samples: Vec<String>,
+}
+
+impl Agreement {
+    fn count(&mut self, field: &'static str, same: bool, sample: impl FnOnce() -> String) {
+        let slot = self.fields.entry(field).or_default();
+        slot.1 += 1;
+        if same {
+            slot.0 += 1;
+        } else if self.samples.len() < 40 {
+            self.samples.push(format!("{field}: {}", sample()));
+        }
+    }
+
+    fn percent(&self, field: &str) -> f64 {
+        let (same, all) = self.fields.get(field).copied().unwrap_or((0, 1));
+        100.0 * same as f64 / all.max(1) as f64
+    }
+}
+
+fn compare(shipped: &Snapshot, generated: &Snapshot, agreement: &mut Agreement) {
+    use std::collections::BTreeSet;
+    let url = &shipped.url;
+    for s in &shipped.elements {
+        let g = generated.element(&s.id);
+        agreement.count("paths", g.is_some_and(|g| g.path == s.path), || {
+            format!("{url} {} missing", s.id)
+        });
+        let Some(g) = g else { continue };
+        agreement.count("cardinality", g.min == s.min && g.max == s.max, || {
+            format!(
+                "{url} {}: {}..{} vs shipped {}..{}",
+                s.id, g.min, g.max, s.min, s.max
+            )
+        });
+        let types = |e: &ElementDefinition| {
+            e.types
+                .iter()
+                .map(|t| {
+                    (
+                        t.code.clone(),
+                        t.profiles.clone(),
+                        t.target_profiles.clone(),
+                    )
+                })
+                .collect::<Vec<_>>()
+        };
+        agreement.count("types", types(g) == types(s), || {
+            format!("{url} {}: {:?} vs {:?}", s.id, types(g), types(s))
+        });
+        let value = |v: &Option<(String, Node)>| v.as_ref().map(|(k, n)| (k.clone(), n.to_value()));
+        agreement.count(
+            "fixed/pattern",
+            value(&g.fixed) == value(&s.fixed) && value(&g.pattern) == value(&s.pattern),
+            || {
+                format!(
+                    "{url} {}: {:?}/{:?} vs {:?}/{:?}",
+                    s.id,
+                    value(&g.fixed),
+                    value(&g.pattern),
+                    value(&s.fixed),
+                    value(&s.pattern)
+                )
+            },
+        );
+        let binding = |e: &ElementDefinition| {
+            e.binding
+                .as_ref()
+                .map(|b| (b.strength.clone(), b.value_set.clone()))
+        };
+        agreement.count("binding", binding(g) == binding(s), || {
+            format!("{url} {}: {:?} vs {:?}", s.id, binding(g), binding(s))
+        });
+        let keys = |e: &ElementDefinition| {
+            e.constraints
+                .iter()
+                .map(|c| c.key.clone())
+                .collect::<BTreeSet<_>>()
+        };
+        agreement.count("constraints", keys(g) == keys(s), || {
+            format!("{url} {}: {:?} vs {:?}", s.id, keys(g), keys(s))
+        });
+    }
+    for g in &generated.elements {
+        if shipped.element(&g.id).is_none() {
+            agreement.count("paths", false, || format!("{url} {} extra", g.id));
+        }
+    }
+}
+
+#[test]
+fn r4_core_snapshots_regenerate() {
+    let set = load(&["hl7.fhir.r4.core-4.0.1.tgz"]);
+    let started = Instant::now();
+    let mut agreement = Agreement::default();
+    let (mut profiles, mut failures) = (0, Vec::new());
+    for r in set.resources() {
+        if r.resource_type() != "StructureDefinition" || r.derivation() != Some("constraint") {
+            continue;
+        }
+        let Some(url) = r.url() else { continue };
+        let shipped = set.snapshot(url).expect("snapshot");
+        if shipped.generated {
+            continue;
+        }
+        profiles += 1;
+        match set.generate_snapshot(url) {
+            Ok(generated) => compare(&shipped, &generated, &mut agreement),
+            Err(e) => failures.push(e.to_string()),
+        }
+    }
+    println!(
+        "R4 core: {profiles} constraint profiles regenerated in {:?}, {} failed",
+        started.elapsed(),
+        failures.len()
+    );
+    for f in failures.iter().take(10) {
+        println!("  failed: {f}");
+    }
+    for (field, (same, all)) in &agreement.fields {
+        println!(
+            "  {field:14} {same:6} of {all:6} = {:.2}%",
+            100.0 * *same as f64 / (*all).max(1) as f64
+        );
+    }
+    for s in &agreement.samples {
+        println!("  differs: {s}");
+    }
+    assert!(profiles > 400, "{profiles}");
+    assert!(failures.is_empty());
+    for (field, floor) in [
+        ("paths", 99.0),
+        ("cardinality", 99.0),
+        ("types", 99.0),
+        ("fixed/pattern", 98.0),
+        ("binding", 98.0),
+        ("constraints", 98.0),
+    ] {
+        assert!(
+            agreement.percent(field) >= floor,
+            "{field}: {:.2}% < {floor}%",
+            agreement.percent(field)
+        );
+    }
 }

@@ -96,6 +96,7 @@ pub struct PackageSet {
     by_type: HashMap<(FhirRelease, String), usize>,
     warnings: Vec<String>,
     pub(crate) type_cache: Mutex<TypeCache>,
+    pub(crate) snapshot_cache: Mutex<HashMap<usize, Arc<crate::snapshot::Snapshot>>>,
 }
 
 impl PackageSet {
@@ -115,6 +116,7 @@ impl PackageSet {
             by_type: HashMap::new(),
             warnings: Vec::new(),
             type_cache: Mutex::new(HashMap::new()),
+            snapshot_cache: Mutex::new(HashMap::new()),
         };
         for (raw, requested) in raws {
             set.add(raw, requested)?;

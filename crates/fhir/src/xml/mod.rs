@@ -9,7 +9,7 @@ mod types;
 mod write;
 
 pub use read::{normalise_xhtml, parse_resource};
-pub use types::{Child, Content, ElementInfo, TypeInfo, TypeProvider};
+pub use types::{upper_first, Child, Content, ElementInfo, TypeInfo, TypeProvider};
 pub use write::write_resource;
 
 use std::sync::Arc;
