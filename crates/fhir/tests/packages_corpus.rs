@@ -248,3 +248,116 @@ fn r4_core_snapshots_regenerate() {
         );
     }
 }
+
+fn load_with(names: &[&str], allow_missing: bool) -> PackageSet {
+    let paths: Vec<PathBuf> = names.iter().map(|n| shared(n)).collect();
+    let options = LoadOptions {
+        allow_missing_dependencies: allow_missing,
+        ..Default::default()
+    };
+    let started = Instant::now();
+    let set = PackageSet::load(&paths, &options).expect("packages load");
+    println!("loaded {names:?} in {:?}", started.elapsed());
+    for w in set.warnings().iter().take(5) {
+        println!("  warning: {w}");
+    }
+    set
+}
+
+#[test]
+fn uk_core_stu2_snapshots_generate() {
+    // UK Core STU2 names hl7.fhir.r5.core for cross-version extensions: not shipped here.
+    let set = load_with(
+        &[
+            "ukcore-stu2-2.0.0-source-55dd5f7e.tgz",
+            "hl7.fhir.r4.core-4.0.1.tgz",
+        ],
+        true,
+    );
+    let uk = &set.packages()[0];
+    assert_eq!(
+        (uk.name.as_str(), uk.release),
+        ("UKCore.R4.STU.02.00.00", FhirRelease::R4)
+    );
+    let started = Instant::now();
+    let (mut count, mut failures, mut elements) = (0, Vec::new(), 0);
+    for r in set.resources() {
+        if r.resource_type() != "StructureDefinition" || r.package().id != uk.id {
+            continue;
+        }
+        count += 1;
+        match set.snapshot(r.url().unwrap_or_default()) {
+            Ok(s) => {
+                assert!(s.generated, "{} ships no snapshot", r.file());
+                elements += s.elements.len();
+            }
+            Err(e) => failures.push(e.to_string()),
+        }
+    }
+    println!(
+        "UK Core STU2: {count} StructureDefinitions, {} snapshots generated ({elements} elements) in {:?}",
+        count - failures.len(),
+        started.elapsed()
+    );
+    for f in &failures {
+        println!("  failed: {f}");
+    }
+    assert!(count >= 150, "{count}");
+    assert!(failures.is_empty());
+}
+
+#[test]
+fn gp_connect_and_care_connect_resolve_against_stu3() {
+    let set = load_with(
+        &[
+            "nhsconnect-stu3-fhir-assets-develop-4543c050.tgz",
+            "hl7uk-careconnect-stu3-CareConnectAPI-9c11168a.tgz",
+            "hl7.fhir.core-3.0.1.tgz",
+        ],
+        false,
+    );
+    for p in set.packages() {
+        println!(
+            "package {}#{} fhir {} ({:?})",
+            p.name, p.version, p.fhir_version, p.release
+        );
+        assert_eq!(p.release, FhirRelease::Stu3, "{}", p.name);
+    }
+    let mut counts = std::collections::BTreeMap::new();
+    let mut failures = Vec::new();
+    let mut generated = 0;
+    for r in set.resources() {
+        if r.resource_type() != "StructureDefinition" || r.package().id == "hl7.fhir.r3.core" {
+            continue;
+        }
+        *counts.entry(r.package().name.clone()).or_insert(0) += 1;
+        if let Err(e) = r.node() {
+            failures.push(e.to_string());
+            continue;
+        }
+        let mut at = r;
+        while let Some(base) = at.base_definition() {
+            match set.resolve_in(base, FhirRelease::Stu3) {
+                Some(next) if next.index() != at.index() => at = next,
+                _ => {
+                    failures.push(format!("{}: base {base} does not resolve", r.file()));
+                    break;
+                }
+            }
+        }
+        match set.snapshot(r.url().unwrap_or_default()) {
+            Ok(s) => generated += usize::from(s.generated),
+            Err(e) => failures.push(e.to_string()),
+        }
+    }
+    println!(
+        "STU3 assets: {counts:?}; {generated} snapshots generated; {} failures",
+        failures.len()
+    );
+    for f in &failures {
+        println!("  failed: {f}");
+    }
+    assert!(counts.values().sum::<usize>() >= 420, "{counts:?}");
+    assert!(generated >= 6, "{generated}");
+    assert!(failures.is_empty());
+}

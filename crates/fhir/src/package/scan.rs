@@ -48,11 +48,23 @@ impl Summary {
 pub struct ScanError {
     pub message: String,
     pub pos: Pos,
+    /// The `resourceType` read before the problem, if any.
+    pub resource_type: Option<String>,
 }
 
 /// Scans a JSON resource. Returns `Ok(None)` for JSON that is not a resource
 /// (no `resourceType`), such as `package.json` or an `.index.json`.
 pub fn scan_json(bytes: &[u8]) -> Result<Option<Summary>, ScanError> {
+    let mut summary = Summary::default();
+    scan_json_into(bytes, &mut summary).map_err(|mut e| {
+        if !summary.resource_type.is_empty() {
+            e.resource_type = Some(summary.resource_type.clone());
+        }
+        e
+    })
+}
+
+fn scan_json_into(bytes: &[u8], summary: &mut Summary) -> Result<Option<Summary>, ScanError> {
     let mut s = JsonScan { b: bytes, at: 0 };
     if bytes.starts_with(b"\xEF\xBB\xBF") {
         s.at = 3;
@@ -62,7 +74,6 @@ pub fn scan_json(bytes: &[u8]) -> Result<Option<Summary>, ScanError> {
         return Err(s.err("expected a JSON object"));
     }
     s.at += 1;
-    let mut summary = Summary::default();
     loop {
         s.ws();
         match s.peek() {
@@ -93,7 +104,7 @@ pub fn scan_json(bytes: &[u8]) -> Result<Option<Summary>, ScanError> {
     if summary.resource_type.is_empty() {
         return Ok(None);
     }
-    Ok(Some(summary))
+    Ok(Some(summary.clone()))
 }
 
 fn is_wanted(key: &str) -> bool {
@@ -126,6 +137,7 @@ impl JsonScan<'_> {
         ScanError {
             message: message.to_string(),
             pos: pos_of(self.b, self.at),
+            resource_type: None,
         }
     }
 
@@ -224,6 +236,7 @@ pub fn scan_xml(bytes: &[u8]) -> Result<Option<Summary>, ScanError> {
         let event = reader.read_event().map_err(|e| ScanError {
             message: format!("XML is not well formed: {e}"),
             pos: pos_of(bytes, reader.error_position() as usize),
+            resource_type: Some(summary.resource_type.clone()).filter(|t| !t.is_empty()),
         })?;
         let opens = matches!(event, Event::Start(_));
         match event {
@@ -270,6 +283,7 @@ pub fn scan_xml(bytes: &[u8]) -> Result<Option<Summary>, ScanError> {
         return Err(ScanError {
             message: "no root element".into(),
             pos: Pos { line: 1, col: 1 },
+            resource_type: None,
         });
     }
     Ok(Some(summary))

@@ -169,6 +169,23 @@ impl PackageSet {
                     ));
                     continue;
                 }
+                // A broken example does not stop loading: the set only serves
+                // conformance resources. A broken one of those is an error.
+                Err(e)
+                    if e.resource_type
+                        .as_deref()
+                        .is_some_and(|t| !INDEXED_TYPES.contains(&t)) =>
+                {
+                    self.warnings.push(format!(
+                        "{}: {file}:{}:{}: {} ({} skipped)",
+                        raw.source_name,
+                        e.pos.line,
+                        e.pos.col,
+                        e.message,
+                        e.resource_type.unwrap_or_default()
+                    ));
+                    continue;
+                }
                 Err(e) => {
                     return Err(PackageError::Resource {
                         package: raw.source_name.clone(),

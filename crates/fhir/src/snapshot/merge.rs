@@ -72,6 +72,8 @@ pub(crate) fn check_and_merge(
     for (key, value) in diff.members() {
         merge_member(ctx, target, key, value);
     }
+    // A constrained element points at the profile's text, not the base's.
+    target.pos = diff.pos;
     if diff.get("type").is_some() {
         add_profile_constraints(ctx, target, &wanted);
     }
