@@ -3,5 +3,9 @@
 
 pub mod fhirpath;
 pub mod model;
+pub mod package;
+pub mod snapshot;
+pub mod xml;
 
 pub use model::{parse_json, Kind, Node, Pos};
+pub use package::{LoadOptions, PackageError, PackageSet, PackageSource};

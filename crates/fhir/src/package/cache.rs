@@ -1,0 +1,185 @@
+//! The FHIR package cache (`~/.fhir/packages/<id>#<version>/package/`) and atomic
+//! installation of a `.tgz` into it.
+
+use std::path::{Path, PathBuf};
+
+use base64::Engine;
+use sha1::Sha1;
+use sha2::{Digest, Sha256, Sha512};
+
+use super::manifest::{canonical_id, version_matches, Manifest};
+use super::source::{hex, unpack};
+use super::PackageError;
+
+/// The environment variable that overrides the cache root.
+pub const CACHE_ENV: &str = "FHIR_PACKAGE_CACHE";
+
+/// A package cache folder laid out as `<id>#<version>/package/...`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PackageCache {
+    root: PathBuf,
+}
+
+/// A checksum a registry gave for a tarball.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Checksum {
+    /// npm `dist.shasum`: hex sha1.
+    Sha1Hex(String),
+    /// npm `dist.integrity`: `sha512-<base64>` (or sha256/sha1).
+    Integrity(String),
+}
+
+impl PackageCache {
+    pub fn new(root: impl Into<PathBuf>) -> Self {
+        PackageCache { root: root.into() }
+    }
+
+    /// `$FHIR_PACKAGE_CACHE` if set, else `$HOME/.fhir/packages`.
+    pub fn from_env() -> Option<Self> {
+        if let Some(root) = std::env::var_os(CACHE_ENV).filter(|v| !v.is_empty()) {
+            return Some(PackageCache::new(root));
+        }
+        let home = std::env::var_os("HOME").or_else(|| std::env::var_os("USERPROFILE"))?;
+        Some(PackageCache::new(
+            Path::new(&home).join(".fhir").join("packages"),
+        ))
+    }
+
+    pub fn root(&self) -> &Path {
+        &self.root
+    }
+
+    /// The folder of the best cached version of `id` matching `wanted` (exact first,
+    /// then the highest that matches a wildcard), or `None`.
+    pub fn find(&self, id: &str, wanted: &str) -> Option<PathBuf> {
+        let read = std::fs::read_dir(&self.root).ok()?;
+        let mut best: Option<(Vec<u64>, PathBuf)> = None;
+        for entry in read.flatten() {
+            let name = entry.file_name().to_string_lossy().into_owned();
+            let Some((dir_id, version)) = name.split_once('#') else {
+                continue;
+            };
+            if canonical_id(dir_id, version) != id || !version_matches(wanted, version) {
+                continue;
+            }
+            let path = entry.path();
+            if version == wanted {
+                return Some(path);
+            }
+            let key: Vec<u64> = version.split('.').map(|p| p.parse().unwrap_or(0)).collect();
+            if best.as_ref().is_none_or(|(k, _)| key > *k) {
+                best = Some((key, path));
+            }
+        }
+        best.map(|(_, p)| p)
+    }
+
+    /// Installs a package tarball: verifies the checksum, unpacks into a temporary
+    /// folder beside the target, then renames it into place, so a failure leaves
+    /// nothing behind. Returns the installed folder (an existing one is kept).
+    pub fn install_tgz(
+        &self,
+        bytes: &[u8],
+        source_name: &str,
+        checksum: Option<&Checksum>,
+    ) -> Result<PathBuf, PackageError> {
+        if let Some(expected) = checksum {
+            verify(bytes, source_name, expected)?;
+        }
+        let entries = unpack(bytes, source_name)?;
+        let manifest_bytes = entries
+            .iter()
+            .find(|(p, _)| p == "package/package.json")
+            .map(|(_, b)| b.as_slice())
+            .ok_or_else(|| PackageError::Manifest {
+                package: source_name.to_string(),
+                file: "package/package.json".into(),
+                message: "missing: only npm-layout packages can be installed".into(),
+            })?;
+        let manifest = Manifest::parse(manifest_bytes, source_name, "package/package.json")?;
+        let dir_name = format!("{}#{}", manifest.name, manifest.version);
+        if dir_name.contains(['/', '\\']) || manifest.name.starts_with('.') {
+            return Err(PackageError::Manifest {
+                package: source_name.to_string(),
+                file: "package/package.json".into(),
+                message: format!("unsafe package name `{}`", manifest.name),
+            });
+        }
+        let target = self.root.join(&dir_name);
+        if target.join("package").join("package.json").is_file() {
+            return Ok(target);
+        }
+        std::fs::create_dir_all(&self.root).map_err(|e| PackageError::io(&self.root, e))?;
+        let nanos = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map(|d| d.subsec_nanos())
+            .unwrap_or(0);
+        let temp = self
+            .root
+            .join(format!(".{dir_name}.tmp-{}-{nanos}", std::process::id()));
+        let result = write_all(&temp, &entries, source_name).and_then(|()| {
+            std::fs::rename(&temp, &target).map_err(|e| PackageError::io(&target, e))
+        });
+        if let Err(e) = result {
+            let _ = std::fs::remove_dir_all(&temp);
+            // Another process may have installed it meanwhile: that is success.
+            if target.join("package").join("package.json").is_file() {
+                return Ok(target);
+            }
+            return Err(e);
+        }
+        Ok(target)
+    }
+}
+
+fn write_all(
+    temp: &Path,
+    entries: &[(String, Vec<u8>)],
+    source_name: &str,
+) -> Result<(), PackageError> {
+    for (name, bytes) in entries {
+        let rel = Path::new(name);
+        let safe = rel
+            .components()
+            .all(|c| matches!(c, std::path::Component::Normal(_)));
+        if !safe {
+            return Err(PackageError::CorruptArchive {
+                source_name: source_name.to_string(),
+                message: format!("entry `{name}` escapes the package folder"),
+            });
+        }
+        let path = temp.join(rel);
+        if let Some(dir) = path.parent() {
+            std::fs::create_dir_all(dir).map_err(|e| PackageError::io(dir, e))?;
+        }
+        std::fs::write(&path, bytes).map_err(|e| PackageError::io(&path, e))?;
+    }
+    Ok(())
+}
+
+fn verify(bytes: &[u8], source_name: &str, expected: &Checksum) -> Result<(), PackageError> {
+    let b64 = base64::engine::general_purpose::STANDARD;
+    let (algorithm, want, got): (&'static str, String, String) = match expected {
+        Checksum::Sha1Hex(h) => ("sha1", h.to_ascii_lowercase(), hex(&Sha1::digest(bytes))),
+        Checksum::Integrity(s) => match s.split_once('-') {
+            Some(("sha512", v)) => ("sha512", v.to_string(), b64.encode(Sha512::digest(bytes))),
+            Some(("sha256", v)) => ("sha256", v.to_string(), b64.encode(Sha256::digest(bytes))),
+            Some(("sha1", v)) => ("sha1", v.to_string(), b64.encode(Sha1::digest(bytes))),
+            _ => (
+                "integrity",
+                s.clone(),
+                "an unsupported integrity format".into(),
+            ),
+        },
+    };
+    if want == got {
+        Ok(())
+    } else {
+        Err(PackageError::Integrity {
+            package: source_name.to_string(),
+            algorithm,
+            expected: want,
+            actual: got,
+        })
+    }
+}

@@ -1,0 +1,582 @@
+//! [`PackageSet`]: packages loaded with their dependencies, indexed by canonical URL
+//! and by type name, resources parsed lazily.
+
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex, OnceLock};
+
+use super::cache::PackageCache;
+use super::entry::{Entry, Format, ResourceRef, INDEXED_TYPES};
+use super::manifest::{canonical_id, is_core_id, version_matches};
+use super::scan::{pos_of, scan_json, scan_xml};
+use super::source::{read_folder, read_tgz, RawPackage};
+use super::{FhirRelease, PackageError};
+use crate::model::Node;
+
+/// One loaded package, as reports list it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct PackageInfo {
+    /// The id dependencies are resolved by (`hl7.fhir.core` 3.x is `hl7.fhir.r3.core`).
+    pub id: String,
+    /// The name as the package gives it (or the folder name).
+    pub name: String,
+    pub version: String,
+    /// Hex sha256 of the `.tgz`, or of the folder's files.
+    pub sha256: String,
+    pub fhir_version: String,
+    pub release: FhirRelease,
+    /// Where it was read from.
+    pub source: PathBuf,
+    pub dependencies: Vec<(String, String)>,
+    /// Whether the user named it (false: pulled in as a dependency).
+    pub requested: bool,
+}
+
+/// Something the user names: a `.tgz` file, a folder, or `id#version` from the cache.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum PackageSource {
+    Path(PathBuf),
+    Spec { id: String, version: String },
+}
+
+impl PackageSource {
+    /// `id#version` is a spec unless a file of that name exists; anything else a path.
+    pub fn parse(text: &str) -> Result<PackageSource, PackageError> {
+        let path = Path::new(text);
+        if path.exists() {
+            return Ok(PackageSource::Path(path.to_path_buf()));
+        }
+        match text.split_once('#') {
+            Some((id, version)) if !id.is_empty() && !version.is_empty() && !id.contains('/') => {
+                Ok(PackageSource::Spec {
+                    id: id.to_string(),
+                    version: version.to_string(),
+                })
+            }
+            _ if text.ends_with(".tgz") || text.contains('/') => {
+                Ok(PackageSource::Path(path.to_path_buf()))
+            }
+            _ => Err(PackageError::InvalidSpec {
+                spec: text.to_string(),
+            }),
+        }
+    }
+}
+
+impl From<&Path> for PackageSource {
+    fn from(p: &Path) -> Self {
+        PackageSource::Path(p.to_path_buf())
+    }
+}
+
+impl From<PathBuf> for PackageSource {
+    fn from(p: PathBuf) -> Self {
+        PackageSource::Path(p)
+    }
+}
+
+/// How [`PackageSet::load`] finds dependencies.
+#[derive(Debug, Clone, Default)]
+pub struct LoadOptions {
+    /// Where `id#version` specs and dependencies are looked up; `None`: nowhere.
+    pub cache: Option<PackageCache>,
+    /// Record a dependency that cannot be found as a warning instead of failing.
+    pub allow_missing_dependencies: bool,
+}
+
+/// Compiled XML type tables, per release and type name (`None`: not defined).
+pub(crate) type TypeCache = HashMap<(FhirRelease, String), Option<Arc<crate::xml::TypeInfo>>>;
+
+/// Conformance resources of a set of packages. `Send + Sync`; share it with `Arc`.
+#[derive(Debug)]
+pub struct PackageSet {
+    pub(crate) packages: Vec<PackageInfo>,
+    pub(crate) entries: Vec<Entry>,
+    by_url: HashMap<String, Vec<usize>>,
+    by_type: HashMap<(FhirRelease, String), usize>,
+    warnings: Vec<String>,
+    pub(crate) type_cache: Mutex<TypeCache>,
+    pub(crate) snapshot_cache: Mutex<HashMap<usize, Arc<crate::snapshot::Snapshot>>>,
+}
+
+impl PackageSet {
+    /// Loads the packages named, then their dependencies (transitively) from the cache.
+    pub fn load<S: Into<PackageSource> + Clone>(
+        sources: &[S],
+        options: &LoadOptions,
+    ) -> Result<PackageSet, PackageError> {
+        let mut raws: Vec<(RawPackage, bool)> = Vec::new();
+        for source in sources {
+            raws.push((read_source(&source.clone().into(), options)?, true));
+        }
+        let mut set = PackageSet {
+            packages: Vec::new(),
+            entries: Vec::new(),
+            by_url: HashMap::new(),
+            by_type: HashMap::new(),
+            warnings: Vec::new(),
+            type_cache: Mutex::new(HashMap::new()),
+            snapshot_cache: Mutex::new(HashMap::new()),
+        };
+        for (raw, requested) in raws {
+            set.add(raw, requested)?;
+        }
+        set.resolve_dependencies(options)?;
+        set.build_type_index();
+        Ok(set)
+    }
+
+    /// Loads from in-memory archives (for tests and for packages fetched elsewhere).
+    pub fn from_tgz_bytes(
+        archives: &[(&str, &[u8])],
+        options: &LoadOptions,
+    ) -> Result<PackageSet, PackageError> {
+        let mut set = PackageSet::load::<PathBuf>(&[], options)?;
+        for (name, bytes) in archives {
+            let raw = super::source::read_tgz_bytes(bytes, name, Path::new(name))?;
+            set.add(raw, true)?;
+        }
+        set.resolve_dependencies(options)?;
+        set.build_type_index();
+        Ok(set)
+    }
+
+    /// Adds one package; a second version of a loaded id is a conflict.
+    fn add(&mut self, raw: RawPackage, requested: bool) -> Result<(), PackageError> {
+        let mut scanned = Vec::new();
+        for (file, bytes) in raw.files {
+            if file.ends_with("package.json")
+                || file.ends_with(".index.json")
+                || file.ends_with("fhirpkg.lock.json")
+            {
+                continue;
+            }
+            let format = if file.to_ascii_lowercase().ends_with(".xml") {
+                Format::Xml
+            } else {
+                Format::Json
+            };
+            let result = match format {
+                Format::Json => scan_json(&bytes),
+                Format::Xml => scan_xml(&bytes),
+            };
+            let summary = match result {
+                Ok(Some(s)) => s,
+                Ok(None) => {
+                    self.warnings.push(format!(
+                        "{}: {file} is not a FHIR resource; skipped",
+                        raw.source_name
+                    ));
+                    continue;
+                }
+                // A broken example does not stop loading: the set only serves
+                // conformance resources. A broken one of those is an error.
+                Err(e)
+                    if e.resource_type
+                        .as_deref()
+                        .is_some_and(|t| !INDEXED_TYPES.contains(&t)) =>
+                {
+                    self.warnings.push(format!(
+                        "{}: {file}:{}:{}: {} ({} skipped)",
+                        raw.source_name,
+                        e.pos.line,
+                        e.pos.col,
+                        e.message,
+                        e.resource_type.unwrap_or_default()
+                    ));
+                    continue;
+                }
+                Err(e) => {
+                    return Err(PackageError::Resource {
+                        package: raw.source_name.clone(),
+                        file,
+                        line: e.pos.line,
+                        col: e.pos.col,
+                        message: e.message,
+                    })
+                }
+            };
+            if let Some(w) = &summary.warning {
+                self.warnings
+                    .push(format!("{}: {file}: {w}", raw.source_name));
+            }
+            scanned.push((summary, file, format, bytes));
+        }
+        let (name, version, dependencies, mut fhir_version) = match &raw.manifest {
+            Some(m) => (
+                m.name.clone(),
+                m.version.clone(),
+                m.dependencies.clone(),
+                m.fhir_versions.first().cloned(),
+            ),
+            None => (
+                raw.folder_name.clone(),
+                "0.0.0".to_string(),
+                Vec::new(),
+                None,
+            ),
+        };
+        let id = canonical_id(&name, &version);
+        if fhir_version.is_none() && is_core_id(&id) {
+            fhir_version = Some(version.clone());
+        }
+        if fhir_version.is_none() {
+            fhir_version = dependencies
+                .iter()
+                .find(|(d, _)| is_core_id(&canonical_id(d, "")) || d == "hl7.fhir.core")
+                .map(|(_, v)| v.clone());
+        }
+        let fhir_version = fhir_version
+            .or_else(|| most_common(scanned.iter().filter_map(|s| s.0.fhir_version.clone())))
+            .unwrap_or_default();
+        let release = FhirRelease::from_version(&fhir_version);
+        let mut dependencies = dependencies;
+        if raw.manifest.is_none() {
+            // A bare folder of resources builds on its release's core.
+            if let Some((core, core_version)) = release.core_package() {
+                dependencies.push((core.to_string(), core_version.to_string()));
+            }
+        }
+        if let Some(other) = self.packages.iter().find(|p| p.id == id) {
+            if other.version == version {
+                return Ok(());
+            }
+            return Err(PackageError::ConflictingVersions {
+                id,
+                package: raw.source_name,
+                wanted: version,
+                loaded: other.version.clone(),
+            });
+        }
+        let package = self.packages.len();
+        self.packages.push(PackageInfo {
+            id,
+            name,
+            version,
+            sha256: raw.sha256,
+            fhir_version,
+            release,
+            source: raw.location,
+            dependencies,
+            requested,
+        });
+        for (summary, file, format, bytes) in scanned {
+            if !INDEXED_TYPES.contains(&summary.resource_type.as_str()) {
+                continue;
+            }
+            let index = self.entries.len();
+            if let Some(url) = &summary.url {
+                self.by_url.entry(url.clone()).or_default().push(index);
+            }
+            self.entries.push(Entry {
+                summary,
+                package,
+                file,
+                format,
+                release,
+                bytes: bytes.into_boxed_slice(),
+                parsed: OnceLock::new(),
+            });
+        }
+        Ok(())
+    }
+
+    /// Walks every package's dependencies, loading missing ones from the cache. Ids
+    /// already loaded are not loaded again, which also ends self-references.
+    fn resolve_dependencies(&mut self, options: &LoadOptions) -> Result<(), PackageError> {
+        let mut at = 0;
+        while at < self.packages.len() {
+            let package = self.packages[at].clone();
+            at += 1;
+            for (dep, wanted) in &package.dependencies {
+                let dep_id = canonical_id(dep, wanted);
+                if dep_id == package.id {
+                    continue;
+                }
+                if let Some(loaded) = self.packages.iter().find(|p| p.id == dep_id) {
+                    let same_core_release =
+                        is_core_id(&dep_id) && loaded.release == FhirRelease::from_version(wanted);
+                    if version_matches(wanted, &loaded.version) || same_core_release {
+                        continue;
+                    }
+                    return Err(PackageError::ConflictingVersions {
+                        id: dep_id,
+                        package: format!("{}#{}", package.name, package.version),
+                        wanted: wanted.clone(),
+                        loaded: loaded.version.clone(),
+                    });
+                }
+                let found = options.cache.as_ref().and_then(|c| c.find(&dep_id, wanted));
+                match found {
+                    Some(path) => {
+                        let raw = read_folder(&path)?;
+                        self.add(raw, false)?;
+                    }
+                    None if options.allow_missing_dependencies => self.warnings.push(format!(
+                        "{}#{} depends on {dep}#{wanted}, which is not loaded",
+                        package.name, package.version
+                    )),
+                    None => {
+                        return Err(PackageError::MissingDependency {
+                            package: format!("{}#{}", package.name, package.version),
+                            dependency: dep.clone(),
+                            version: wanted.clone(),
+                            reason: match &options.cache {
+                                Some(c) => format!(
+                                    "not loaded and not in the package cache at {}",
+                                    c.root().display()
+                                ),
+                                None => "not loaded and no package cache to look in".into(),
+                            },
+                        })
+                    }
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// Type name -> the definition of that type (a specialization, or a root such as
+    /// `Element`), per release. The first package to define a type wins.
+    fn build_type_index(&mut self) {
+        self.by_type.clear();
+        for (i, e) in self.entries.iter().enumerate() {
+            let s = &e.summary;
+            if s.resource_type != "StructureDefinition" {
+                continue;
+            }
+            let is_base =
+                s.derivation.as_deref() == Some("specialization") || s.base_definition.is_none();
+            let Some(t) = &s.type_ else { continue };
+            if !is_base || s.kind.as_deref() == Some("logical") {
+                continue;
+            }
+            self.by_type.entry((e.release, t.clone())).or_insert(i);
+        }
+    }
+
+    /// Every package loaded, in load order (named ones first, then dependencies).
+    pub fn packages(&self) -> &[PackageInfo] {
+        &self.packages
+    }
+
+    /// Things worth telling the user that did not stop loading.
+    pub fn warnings(&self) -> &[String] {
+        &self.warnings
+    }
+
+    /// The releases that have a type definition loaded, newest first.
+    pub fn releases(&self) -> Vec<FhirRelease> {
+        let mut r: Vec<FhirRelease> = self.by_type.keys().map(|k| k.0).collect();
+        r.sort();
+        r.dedup();
+        r.reverse();
+        r
+    }
+
+    /// Every indexed resource.
+    pub fn resources(&self) -> impl Iterator<Item = ResourceRef<'_>> {
+        (0..self.entries.len()).map(move |index| ResourceRef { set: self, index })
+    }
+
+    /// A resource by canonical URL, optionally `url|version`. With several versions
+    /// and none asked for, the first loaded wins.
+    pub fn resolve(&self, canonical: &str) -> Option<ResourceRef<'_>> {
+        self.resolve_where(canonical, |_| true)
+    }
+
+    /// Like [`resolve`](Self::resolve), within one FHIR release.
+    pub fn resolve_in(&self, canonical: &str, release: FhirRelease) -> Option<ResourceRef<'_>> {
+        self.resolve_where(canonical, |e| e.release == release)
+            .or_else(|| self.resolve_where(canonical, |e| e.release == FhirRelease::Unknown))
+    }
+
+    fn resolve_where(
+        &self,
+        canonical: &str,
+        keep: impl Fn(&Entry) -> bool,
+    ) -> Option<ResourceRef<'_>> {
+        let (url, version) = match canonical.split_once('|') {
+            Some((u, v)) => (u, Some(v)),
+            None => (canonical, None),
+        };
+        let candidates = self.by_url.get(url)?;
+        candidates
+            .iter()
+            .copied()
+            .filter(|i| keep(&self.entries[*i]))
+            .find(|i| match version {
+                Some(v) => self.entries[*i]
+                    .summary
+                    .version
+                    .as_deref()
+                    .is_some_and(|have| have == v || version_matches(v, have)),
+                None => true,
+            })
+            .map(|index| ResourceRef { set: self, index })
+    }
+
+    /// Like [`resolve`](Self::resolve), but a typed error with a suggestion.
+    pub fn require(&self, canonical: &str) -> Result<ResourceRef<'_>, PackageError> {
+        self.resolve(canonical)
+            .ok_or_else(|| PackageError::UnknownCanonical {
+                canonical: canonical.to_string(),
+                suggestion: self.suggest(canonical),
+            })
+    }
+
+    /// A StructureDefinition by canonical URL or by type name (`Patient`).
+    pub fn structure_definition(&self, canonical_or_type: &str) -> Option<ResourceRef<'_>> {
+        if canonical_or_type.contains('/') || canonical_or_type.contains(':') {
+            return self
+                .resolve(canonical_or_type)
+                .filter(|r| r.resource_type() == "StructureDefinition");
+        }
+        self.releases()
+            .into_iter()
+            .find_map(|r| self.type_definition(canonical_or_type, r))
+    }
+
+    /// The definition of a type (`Patient`, `string`, `Element`) in one release.
+    pub fn type_definition(
+        &self,
+        type_name: &str,
+        release: FhirRelease,
+    ) -> Option<ResourceRef<'_>> {
+        let key = (release, type_name.to_string());
+        let type_name_url;
+        let index = match self.by_type.get(&key) {
+            Some(i) => *i,
+            None => {
+                // Types like `http://hl7.org/fhirpath/System.String` resolve by URL.
+                type_name_url = format!("http://hl7.org/fhir/StructureDefinition/{type_name}");
+                return self.resolve_in(&type_name_url, release);
+            }
+        };
+        Some(ResourceRef { set: self, index })
+    }
+
+    /// The nearest known canonical, for "did you mean".
+    fn suggest(&self, canonical: &str) -> Option<String> {
+        let url = canonical.split('|').next().unwrap_or(canonical);
+        self.by_url
+            .keys()
+            .map(|k| (edit_distance(k, url), k))
+            .filter(|(d, _)| *d <= 3)
+            .min()
+            .map(|(_, k)| k.clone())
+    }
+
+    pub(crate) fn parse_entry(&self, index: usize) -> Result<Arc<Node>, PackageError> {
+        let entry = &self.entries[index];
+        if let Some(done) = entry.parsed.get() {
+            return done.clone();
+        }
+        // XML needs type definitions, which may be XML themselves: refuse a cycle
+        // rather than deadlock on the cell.
+        let reentered = PARSING.with(|p| {
+            let mut p = p.borrow_mut();
+            if p.contains(&(self as *const _ as usize, index)) {
+                return true;
+            }
+            p.push((self as *const _ as usize, index));
+            false
+        });
+        if reentered {
+            return Err(self.resource_error(index, 1, 1, "definition needed to read itself"));
+        }
+        let result = self.parse_uncached(index);
+        PARSING.with(|p| {
+            p.borrow_mut()
+                .retain(|x| *x != (self as *const _ as usize, index))
+        });
+        entry.parsed.get_or_init(|| result).clone()
+    }
+
+    fn parse_uncached(&self, index: usize) -> Result<Arc<Node>, PackageError> {
+        let entry = &self.entries[index];
+        let text = std::str::from_utf8(&entry.bytes).map_err(|e| {
+            let pos = pos_of(&entry.bytes, e.valid_up_to());
+            self.resource_error(index, pos.line, pos.col, "not valid UTF-8")
+        })?;
+        let node = match entry.format {
+            Format::Json => crate::model::parse_json(text)
+                .map_err(|e| self.resource_error(index, e.pos.line, e.pos.col, &e.message))?,
+            Format::Xml => crate::xml::parse_resource(text, &self.types(entry.release))
+                .map_err(|e| self.resource_error(index, e.pos.line, e.pos.col, &e.message))?,
+        };
+        Ok(Arc::new(node))
+    }
+
+    pub(crate) fn resource_error(
+        &self,
+        index: usize,
+        line: u32,
+        col: u32,
+        message: &str,
+    ) -> PackageError {
+        let entry = &self.entries[index];
+        let p = &self.packages[entry.package];
+        PackageError::Resource {
+            package: format!("{}#{}", p.name, p.version),
+            file: entry.file.clone(),
+            line,
+            col,
+            message: message.to_string(),
+        }
+    }
+}
+
+thread_local! {
+    static PARSING: std::cell::RefCell<Vec<(usize, usize)>> = const { std::cell::RefCell::new(Vec::new()) };
+}
+
+fn read_source(source: &PackageSource, options: &LoadOptions) -> Result<RawPackage, PackageError> {
+    match source {
+        PackageSource::Path(p) if p.is_dir() => read_folder(p),
+        PackageSource::Path(p) => read_tgz(p),
+        PackageSource::Spec { id, version } => {
+            let cache = options
+                .cache
+                .as_ref()
+                .ok_or_else(|| PackageError::NotInCache {
+                    spec: format!("{id}#{version}"),
+                    root: PathBuf::from("(no cache configured)"),
+                })?;
+            let path = cache
+                .find(&canonical_id(id, version), version)
+                .ok_or_else(|| PackageError::NotInCache {
+                    spec: format!("{id}#{version}"),
+                    root: cache.root().to_path_buf(),
+                })?;
+            read_folder(&path)
+        }
+    }
+}
+
+fn most_common(values: impl Iterator<Item = String>) -> Option<String> {
+    let mut counts: HashMap<String, usize> = HashMap::new();
+    for v in values {
+        *counts.entry(v).or_default() += 1;
+    }
+    counts
+        .into_iter()
+        .max_by(|a, b| a.1.cmp(&b.1).then(b.0.cmp(&a.0)))
+        .map(|(v, _)| v)
+}
+
+/// Levenshtein distance, for suggestions.
+pub(crate) fn edit_distance(a: &str, b: &str) -> usize {
+    let b: Vec<char> = b.chars().collect();
+    let mut row: Vec<usize> = (0..=b.len()).collect();
+    for (i, ca) in a.chars().enumerate() {
+        let mut prev = row[0];
+        row[0] = i + 1;
+        for (j, cb) in b.iter().enumerate() {
+            let cur = row[j + 1];
+            row[j + 1] = (prev + usize::from(ca != *cb)).min(row[j] + 1).min(cur + 1);
+            prev = cur;
+        }
+    }
+    row[b.len()]
+}

@@ -1,0 +1,271 @@
+//! Reading a package's files from a `.tgz` or a folder, and working out its layout:
+//! npm (`package/package.json`), a folder with a `package.json` of its own, or a bare
+//! folder of resources named after the folder.
+
+use std::io::Read;
+use std::path::{Path, PathBuf};
+
+use sha2::{Digest, Sha256};
+
+use super::manifest::Manifest;
+use super::PackageError;
+
+/// One package's raw content, before indexing.
+#[derive(Debug)]
+pub struct RawPackage {
+    /// What the user named (a path), for messages.
+    pub source_name: String,
+    pub location: PathBuf,
+    /// The folder name, used as the package name when there is no manifest.
+    pub folder_name: String,
+    pub manifest: Option<Manifest>,
+    /// `.json` and `.xml` files below the package root, paths relative to the archive
+    /// or folder given.
+    pub files: Vec<(String, Vec<u8>)>,
+    /// Hex sha256 of the `.tgz` bytes, or for a folder of its files (sorted by path,
+    /// each as `path NUL bytes NUL`).
+    pub sha256: String,
+}
+
+/// Reads a `.tgz` file.
+pub fn read_tgz(path: &Path) -> Result<RawPackage, PackageError> {
+    let bytes = std::fs::read(path).map_err(|e| PackageError::io(path, e))?;
+    read_tgz_bytes(&bytes, &path.display().to_string(), path)
+}
+
+/// Reads a gzip tar archive held in memory.
+pub fn read_tgz_bytes(
+    bytes: &[u8],
+    source_name: &str,
+    location: &Path,
+) -> Result<RawPackage, PackageError> {
+    let entries = unpack(bytes, source_name)?;
+    let stem = location
+        .file_name()
+        .map(|n| n.to_string_lossy().trim_end_matches(".tgz").to_string())
+        .unwrap_or_else(|| source_name.to_string());
+    let mut raw = layout(entries, source_name, location, &stem)?;
+    raw.sha256 = hex(&Sha256::digest(bytes));
+    Ok(raw)
+}
+
+/// Every regular file of a gzip tar archive, with its path.
+pub fn unpack(bytes: &[u8], source_name: &str) -> Result<Vec<(String, Vec<u8>)>, PackageError> {
+    let corrupt = |e: std::io::Error| PackageError::CorruptArchive {
+        source_name: source_name.to_string(),
+        message: e.to_string(),
+    };
+    let gz = flate2::read::GzDecoder::new(bytes);
+    let mut archive = tar::Archive::new(gz);
+    let mut out = Vec::new();
+    for entry in archive.entries().map_err(corrupt)? {
+        let mut entry = entry.map_err(corrupt)?;
+        if !entry.header().entry_type().is_file() {
+            continue;
+        }
+        let path = entry
+            .path()
+            .map_err(corrupt)?
+            .to_string_lossy()
+            .into_owned();
+        let path = path.trim_start_matches("./").to_string();
+        let mut content = Vec::with_capacity(entry.size() as usize);
+        entry.read_to_end(&mut content).map_err(corrupt)?;
+        out.push((path, content));
+    }
+    if out.is_empty() {
+        return Err(PackageError::CorruptArchive {
+            source_name: source_name.to_string(),
+            message: "the archive holds no files".into(),
+        });
+    }
+    Ok(out)
+}
+
+/// Reads a folder (recursively).
+pub fn read_folder(path: &Path) -> Result<RawPackage, PackageError> {
+    let mut entries = Vec::new();
+    walk(path, path, &mut entries)?;
+    entries.sort_by(|a, b| a.0.cmp(&b.0));
+    let mut hasher = Sha256::new();
+    for (name, bytes) in &entries {
+        hasher.update(name.as_bytes());
+        hasher.update([0]);
+        hasher.update(bytes);
+        hasher.update([0]);
+    }
+    let name = path
+        .canonicalize()
+        .ok()
+        .and_then(|p| p.file_name().map(|n| n.to_string_lossy().into_owned()))
+        .unwrap_or_else(|| path.display().to_string());
+    let source_name = path.display().to_string();
+    let mut raw = layout(entries, &source_name, path, &name)?;
+    raw.sha256 = hex(&hasher.finalize());
+    Ok(raw)
+}
+
+fn walk(base: &Path, dir: &Path, out: &mut Vec<(String, Vec<u8>)>) -> Result<(), PackageError> {
+    let read = std::fs::read_dir(dir).map_err(|e| PackageError::io(dir, e))?;
+    for entry in read {
+        let entry = entry.map_err(|e| PackageError::io(dir, e))?;
+        let path = entry.path();
+        let kind = entry.file_type().map_err(|e| PackageError::io(&path, e))?;
+        if kind.is_dir() {
+            walk(base, &path, out)?;
+        } else if kind.is_file() && is_resource_file(&path.to_string_lossy()) {
+            let bytes = std::fs::read(&path).map_err(|e| PackageError::io(&path, e))?;
+            let rel = path.strip_prefix(base).unwrap_or(&path);
+            out.push((rel.to_string_lossy().replace('\\', "/"), bytes));
+        }
+    }
+    Ok(())
+}
+
+fn is_resource_file(name: &str) -> bool {
+    let lower = name.to_ascii_lowercase();
+    lower.ends_with(".json") || lower.ends_with(".xml")
+}
+
+fn parent(path: &str) -> &str {
+    path.rfind('/').map_or("", |i| &path[..i])
+}
+
+/// Finds the package root (the shallowest `package.json`, else the single top folder)
+/// and keeps the resource files below it.
+fn layout(
+    entries: Vec<(String, Vec<u8>)>,
+    source_name: &str,
+    location: &Path,
+    fallback_name: &str,
+) -> Result<RawPackage, PackageError> {
+    let manifest_at = entries
+        .iter()
+        .filter(|(p, _)| p == "package.json" || p.ends_with("/package.json"))
+        .min_by_key(|(p, _)| p.matches('/').count())
+        .map(|(p, _)| p.clone());
+    let mut manifest = None;
+    let root = match &manifest_at {
+        Some(at) => {
+            let bytes = &entries
+                .iter()
+                .find(|(p, _)| p == at)
+                .map(|(_, b)| b.as_slice());
+            manifest = Some(Manifest::parse(bytes.unwrap_or_default(), source_name, at)?);
+            parent(at).to_string()
+        }
+        None => common_top(&entries),
+    };
+    let npm = root == "package" || root.ends_with("/package");
+    let folder_name = match root.rsplit('/').next() {
+        Some(last) if !last.is_empty() && !npm => last.to_string(),
+        _ => fallback_name.to_string(),
+    };
+    let prefix = if root.is_empty() {
+        String::new()
+    } else {
+        format!("{root}/")
+    };
+    let files: Vec<(String, Vec<u8>)> = entries
+        .into_iter()
+        .filter(|(p, _)| {
+            let Some(rest) = p.strip_prefix(&prefix) else {
+                return false;
+            };
+            is_resource_file(p) && !(npm && rest.contains('/'))
+        })
+        .collect();
+    if manifest.is_none() && files.is_empty() {
+        return Err(PackageError::Empty {
+            source_name: source_name.to_string(),
+        });
+    }
+    Ok(RawPackage {
+        source_name: source_name.to_string(),
+        location: location.to_path_buf(),
+        folder_name,
+        manifest,
+        files,
+        sha256: String::new(),
+    })
+}
+
+/// The single top-level folder all entries share, or "".
+fn common_top(entries: &[(String, Vec<u8>)]) -> String {
+    let mut top: Option<&str> = None;
+    for (p, _) in entries {
+        let Some(i) = p.find('/') else {
+            return String::new();
+        };
+        match top {
+            None => top = Some(&p[..i]),
+            Some(t) if t == &p[..i] => {}
+            Some(_) => return String::new(),
+        }
+    }
+    top.unwrap_or_default().to_string()
+}
+
+pub(crate) fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    pub(crate) fn tgz(files: &[(&str, &[u8])]) -> Vec<u8> {
+        let mut builder = tar::Builder::new(flate2::write::GzEncoder::new(
+            Vec::new(),
+            flate2::Compression::fast(),
+        ));
+        for (name, bytes) in files {
+            let mut header = tar::Header::new_gnu();
+            header.set_size(bytes.len() as u64);
+            header.set_mode(0o644);
+            header.set_cksum();
+            builder.append_data(&mut header, name, *bytes).unwrap();
+        }
+        builder.into_inner().unwrap().finish().unwrap()
+    }
+
+    #[test]
+    fn npm_layout_keeps_top_level_only() {
+        let bytes = tgz(&[
+            (
+                "package/package.json",
+                br#"{"name":"a.b","version":"1.0.0"}"#,
+            ),
+            ("package/ValueSet-x.json", b"{}"),
+            ("package/examples/Patient-p.json", b"{}"),
+        ]);
+        let raw = read_tgz_bytes(&bytes, "a.tgz", Path::new("a.tgz")).unwrap();
+        assert_eq!(raw.manifest.unwrap().name, "a.b");
+        let names: Vec<_> = raw.files.iter().map(|f| f.0.as_str()).collect();
+        assert_eq!(names, ["package/package.json", "package/ValueSet-x.json"]);
+        assert_eq!(raw.sha256.len(), 64);
+    }
+
+    #[test]
+    fn bare_folder_is_named_after_its_top_folder() {
+        let bytes = tgz(&[
+            ("assets/StructureDefinitions/a.xml", b"<a/>"),
+            ("assets/README.md", b"x"),
+        ]);
+        let raw = read_tgz_bytes(&bytes, "x.tgz", Path::new("x.tgz")).unwrap();
+        assert!(raw.manifest.is_none());
+        assert_eq!(raw.folder_name, "assets");
+        assert_eq!(raw.files.len(), 1);
+    }
+
+    #[test]
+    fn corrupt_archive_is_a_typed_error() {
+        let mut bytes = tgz(&[("package/package.json", b"{}")]);
+        bytes.truncate(bytes.len() / 2);
+        let err = read_tgz_bytes(&bytes, "broken.tgz", Path::new("broken.tgz")).unwrap_err();
+        assert!(matches!(err, PackageError::CorruptArchive { .. }), "{err}");
+        assert!(err.to_string().contains("broken.tgz"));
+        let err = read_tgz_bytes(b"not gzip", "n.tgz", Path::new("n.tgz")).unwrap_err();
+        assert!(matches!(err, PackageError::CorruptArchive { .. }));
+    }
+}

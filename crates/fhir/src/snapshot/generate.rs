@@ -1,0 +1,487 @@
+//! Snapshot generation: walk the differential in order, find or create each element
+//! in a copy of the base snapshot (unfolding datatypes, creating slices, turning
+//! `valueQuantity` into the slice `value[x]:valueQuantity`), then merge it in.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use super::merge::{check_and_merge, Problem};
+use super::{
+    remove_member, set_member, string_node, DifferentialError, ElementDefinition, Snapshot,
+    SnapshotError, SnapshotProblem,
+};
+use crate::model::{Kind, Node};
+use crate::package::{PackageSet, ResourceRef};
+
+const MAX_BASE_DEPTH: usize = 32;
+
+thread_local! {
+    static DEPTH: std::cell::Cell<usize> = const { std::cell::Cell::new(0) };
+}
+
+pub(crate) struct Ctx<'a> {
+    pub set: &'a PackageSet,
+    pub sd: ResourceRef<'a>,
+    pub url: String,
+    /// Elements as the base (or the unfolded type) defined them, by id: slices are
+    /// copied from these, not from the element the differential has constrained.
+    pristine: std::cell::RefCell<HashMap<String, Node>>,
+}
+
+pub(crate) fn generate(set: &PackageSet, sd: ResourceRef<'_>) -> Result<Snapshot, SnapshotError> {
+    let node = sd.node()?;
+    let ctx = Ctx {
+        set,
+        sd,
+        url: sd.url().unwrap_or_default().to_string(),
+        pristine: Default::default(),
+    };
+    let root_error = |problem, message: String| ctx.error(&node, "(root)", problem, message);
+    if sd.derivation() == Some("specialization") {
+        return Err(root_error(
+            SnapshotProblem::Invalid,
+            "snapshots of new types (derivation specialization) are not generated; the package must ship one".into(),
+        ));
+    }
+    let base_url = sd
+        .base_definition()
+        .ok_or_else(|| root_error(SnapshotProblem::MissingBase, "no baseDefinition".into()))?;
+    let base = set.resolve_in(base_url, sd.release()).ok_or_else(|| {
+        root_error(
+            SnapshotProblem::MissingBase,
+            format!("the base definition {base_url} is not loaded"),
+        )
+    })?;
+    let depth = DEPTH.with(|d| d.get());
+    if depth > MAX_BASE_DEPTH || base.index() == sd.index() {
+        return Err(root_error(
+            SnapshotProblem::Invalid,
+            format!("the base chain through {base_url} loops"),
+        ));
+    }
+    DEPTH.with(|d| d.set(depth + 1));
+    let base_snapshot = set.snapshot_of(base);
+    DEPTH.with(|d| d.set(depth));
+    let base_snapshot = base_snapshot?;
+
+    let mut elements: Vec<Node> = base_snapshot
+        .elements
+        .iter()
+        .map(|e| e.node.clone())
+        .collect();
+    ctx.remember(&elements);
+    let mut diff: Vec<Node> = node
+        .get("differential")
+        .and_then(|d| d.get("element"))
+        .map(|e| e.items().to_vec())
+        .unwrap_or_default();
+    assign_ids(&mut diff);
+    for d in &diff {
+        let id = d
+            .get("id")
+            .and_then(Node::as_str)
+            .unwrap_or_default()
+            .to_string();
+        let at = find_or_create(&ctx, &mut elements, &id)
+            .map_err(|(problem, message)| ctx.error(d, &id, problem, message))?;
+        check_and_merge(&ctx, &mut elements[at], d)
+            .map_err(|(problem, message)| ctx.error(d, &id, problem, message))?;
+    }
+
+    let mut out = (*node).clone();
+    let list = Node::new(Kind::Array(elements.clone()), node.pos);
+    let mut snapshot_node = Node::new(Kind::Object(Vec::new()), node.pos);
+    set_member(&mut snapshot_node, "element", list);
+    set_member(&mut out, "snapshot", snapshot_node);
+    Ok(Snapshot {
+        url: ctx.url.clone(),
+        type_name: sd.sd_type().unwrap_or_default().to_string(),
+        elements: elements.iter().map(ElementDefinition::from_node).collect(),
+        generated: true,
+        structure_definition: Arc::new(out),
+    })
+}
+
+impl Ctx<'_> {
+    fn remember(&self, elements: &[Node]) {
+        let mut pristine = self.pristine.borrow_mut();
+        for e in elements {
+            pristine
+                .entry(id_of(e).to_string())
+                .or_insert_with(|| e.clone());
+        }
+    }
+
+    fn error(
+        &self,
+        at: &Node,
+        element: &str,
+        problem: SnapshotProblem,
+        message: String,
+    ) -> SnapshotError {
+        let p = self.sd.package();
+        SnapshotError::Differential(Box::new(DifferentialError {
+            url: self.url.clone(),
+            package: format!("{}#{}", p.name, p.version),
+            file: self.sd.file().to_string(),
+            line: at.pos.line,
+            col: at.pos.col,
+            element: element.to_string(),
+            problem,
+            message,
+        }))
+    }
+}
+
+fn id_of(e: &Node) -> &str {
+    e.get("id").and_then(Node::as_str).unwrap_or_default()
+}
+
+fn path_of(e: &Node) -> &str {
+    e.get("path").and_then(Node::as_str).unwrap_or_default()
+}
+
+fn find(elements: &[Node], id: &str) -> Option<usize> {
+    elements.iter().position(|e| id_of(e) == id)
+}
+
+/// Splits an element id into `(name, slice)` segments. Slice names may hold dots
+/// only in theory; the FHIR tooling never writes them.
+fn segments(id: &str) -> Vec<(&str, Option<&str>)> {
+    id.split('.')
+        .map(|seg| match seg.split_once(':') {
+            Some((name, slice)) => (name, Some(slice)),
+            None => (seg, None),
+        })
+        .collect()
+}
+
+fn join(segs: &[(&str, Option<&str>)]) -> String {
+    segs.iter()
+        .map(|(n, s)| match s {
+            Some(s) => format!("{n}:{s}"),
+            None => n.to_string(),
+        })
+        .collect::<Vec<_>>()
+        .join(".")
+}
+
+/// The index of the element `id`, creating it (and its parents) from the base when
+/// the differential names something the snapshot does not have yet.
+fn find_or_create(ctx: &Ctx<'_>, elements: &mut Vec<Node>, id: &str) -> Result<usize, Problem> {
+    if let Some(i) = find(elements, id) {
+        return Ok(i);
+    }
+    let segs = segments(id);
+    let Some((&(name, slice), parent_segs)) = segs.split_last() else {
+        return Err((SnapshotProblem::UnknownPath, "empty element id".into()));
+    };
+    if parent_segs.is_empty() {
+        let root = elements.first().map(id_of).unwrap_or_default();
+        return Err((
+            SnapshotProblem::UnknownPath,
+            format!("the root {name} does not match the base's root {root}"),
+        ));
+    }
+    let parent = find_or_create(ctx, elements, &join(parent_segs))?;
+    let parent_id = id_of(&elements[parent]).to_string();
+    if let Some(slice) = slice {
+        let unsliced = match slice.rsplit_once('/') {
+            Some((outer, _)) => format!("{parent_id}.{name}:{outer}"),
+            None => format!("{parent_id}.{name}"),
+        };
+        let u = find_or_create(ctx, elements, &unsliced)?;
+        let slice_id = format!("{parent_id}.{name}:{slice}");
+        if let Some(i) = find(elements, &slice_id) {
+            return Ok(i);
+        }
+        return Ok(create_slice(ctx, elements, u, &slice_id, slice));
+    }
+    let child_id = format!("{parent_id}.{name}");
+    if !elements
+        .iter()
+        .any(|e| id_of(e).starts_with(&format!("{parent_id}.")))
+    {
+        unfold(ctx, elements, parent)?;
+    }
+    if let Some(i) = find(elements, &child_id) {
+        return Ok(i);
+    }
+    renamed_choice(ctx, elements, &parent_id, name).ok_or_else(|| {
+        (
+            SnapshotProblem::UnknownPath,
+            format!("{} has no element {name}", path_of(&elements[parent])),
+        )
+    })
+}
+
+/// `valueQuantity` under a parent with `value[x]`: the slice `value[x]:valueQuantity`,
+/// typed `Quantity`, with the choice sliced by type.
+fn renamed_choice(
+    ctx: &Ctx<'_>,
+    elements: &mut Vec<Node>,
+    parent_id: &str,
+    name: &str,
+) -> Option<usize> {
+    let prefix = format!("{parent_id}.");
+    let (choice, type_code) = elements.iter().enumerate().find_map(|(i, e)| {
+        let rest = id_of(e).strip_prefix(&prefix)?;
+        let base = rest.strip_suffix("[x]")?;
+        let suffix = name.strip_prefix(base)?;
+        let code = ElementDefinition::from_node(e)
+            .types
+            .into_iter()
+            .map(|t| t.code)
+            .find(|c| crate::xml::upper_first(c) == suffix)?;
+        Some((i, code))
+    })?;
+    let choice_id = id_of(&elements[choice]).to_string();
+    // Inside a slice the tooling narrows the choice itself instead of slicing it.
+    if parent_id.contains(':') {
+        let pos = elements[choice].pos;
+        let mut t = Node::new(Kind::Object(Vec::new()), pos);
+        set_member(
+            &mut t,
+            "code",
+            Node::new(Kind::String(type_code.as_str().into()), pos),
+        );
+        set_member(
+            &mut elements[choice],
+            "type",
+            Node::new(Kind::Array(vec![t]), pos),
+        );
+        return Some(choice);
+    }
+    let slice_id = format!("{choice_id}:{name}");
+    if let Some(i) = find(elements, &slice_id) {
+        return Some(i);
+    }
+    let at = create_slice(ctx, elements, choice, &slice_id, name);
+    let type_list = |pos| {
+        let mut t = Node::new(Kind::Object(Vec::new()), pos);
+        set_member(
+            &mut t,
+            "code",
+            Node::new(Kind::String(type_code.as_str().into()), pos),
+        );
+        t
+    };
+    let pos = elements[at].pos;
+    set_member(
+        &mut elements[at],
+        "type",
+        Node::new(Kind::Array(vec![type_list(pos)]), pos),
+    );
+    let choice_node = &mut elements[choice];
+    if choice_node.get("slicing").is_none() {
+        let mut discriminator = Node::new(Kind::Object(Vec::new()), pos);
+        set_member(&mut discriminator, "type", string_node("type", choice_node));
+        set_member(
+            &mut discriminator,
+            "path",
+            string_node("$this", choice_node),
+        );
+        let mut slicing = Node::new(Kind::Object(Vec::new()), pos);
+        set_member(
+            &mut slicing,
+            "discriminator",
+            Node::new(Kind::Array(vec![discriminator]), pos),
+        );
+        set_member(&mut slicing, "ordered", Node::new(Kind::Bool(false), pos));
+        set_member(&mut slicing, "rules", string_node("closed", choice_node));
+        set_member(choice_node, "slicing", slicing);
+        set_member(
+            choice_node,
+            "type",
+            Node::new(Kind::Array(vec![type_list(pos)]), pos),
+        );
+    } else if let Some(Kind::Array(types)) = choice_node.get("type").map(|t| t.kind.clone()) {
+        // Later renamed slices add their type back to the (closed) choice.
+        let has = types
+            .iter()
+            .any(|t| t.get("code").and_then(Node::as_str) == Some(&type_code));
+        if !has {
+            let mut types = types;
+            types.push(type_list(pos));
+            set_member(choice_node, "type", Node::new(Kind::Array(types), pos));
+        }
+    }
+    Some(at)
+}
+
+/// Copies the element `u` and its children as the slice `slice_id`, placed after the
+/// last existing slice of `u`.
+fn create_slice(
+    ctx: &Ctx<'_>,
+    elements: &mut Vec<Node>,
+    u: usize,
+    slice_id: &str,
+    slice_name: &str,
+) -> usize {
+    let pristine = ctx.pristine.borrow();
+    let u_id = id_of(&elements[u]).to_string();
+    let child_prefix = format!("{u_id}.");
+    let slice_prefix = format!("{u_id}:");
+    let mut end = u + 1;
+    while end < elements.len() {
+        let id = id_of(&elements[end]);
+        if id.starts_with(&child_prefix) || id.starts_with(&slice_prefix) {
+            end += 1;
+        } else {
+            break;
+        }
+    }
+    let mut copies = Vec::new();
+    for (i, e) in elements.iter().enumerate().take(end).skip(u) {
+        let id = id_of(e);
+        let rest = if i == u {
+            ""
+        } else if let Some(rest) = id.strip_prefix(&u_id).filter(|r| r.starts_with('.')) {
+            rest
+        } else {
+            continue;
+        };
+        let mut copy = pristine.get(id).cloned().unwrap_or_else(|| e.clone());
+        set_member(
+            &mut copy,
+            "id",
+            string_node(&format!("{slice_id}{rest}"), e),
+        );
+        if i == u {
+            set_member(&mut copy, "sliceName", string_node(slice_name, e));
+            remove_member(&mut copy, "slicing");
+        }
+        copies.push(copy);
+    }
+    elements.splice(end..end, copies);
+    end
+}
+
+/// Adds the children of the element at `at` from its type (or type profile, or the
+/// element its `contentReference` names), so the differential can constrain them.
+fn unfold(ctx: &Ctx<'_>, elements: &mut Vec<Node>, at: usize) -> Result<(), Problem> {
+    let e = ElementDefinition::from_node(&elements[at]);
+    let children: Vec<Node> = if let Some(reference) = &e.content_reference {
+        let target = reference.rsplit('#').next().unwrap_or(reference);
+        let prefix = format!("{target}.");
+        let found: Vec<Node> = elements
+            .iter()
+            .filter(|c| id_of(c).starts_with(&prefix))
+            .map(|c| rebase(c, target, &e.path, target, &e.id))
+            .collect();
+        if found.is_empty() {
+            return Err((
+                SnapshotProblem::UnknownPath,
+                format!("contentReference {reference} names nothing"),
+            ));
+        }
+        found
+    } else {
+        let codes: Vec<&str> = e.types.iter().map(|t| t.code.as_str()).collect();
+        let Some(first) = e.types.first() else {
+            return Err((
+                SnapshotProblem::UnknownPath,
+                format!("{} has no type to look into", e.path),
+            ));
+        };
+        if codes.iter().any(|c| *c != first.code) {
+            return Err((
+                SnapshotProblem::UnknownPath,
+                format!(
+                    "{} has several types ({}); name one (e.g. {}) to constrain its children",
+                    e.path,
+                    codes.join(", "),
+                    first.code
+                ),
+            ));
+        }
+        let release = ctx.sd.release();
+        let profile = match first.profiles.as_slice() {
+            [one] => ctx.set.resolve_in(one, release),
+            _ => None,
+        };
+        let source = match profile {
+            Some(p) => p,
+            None => ctx
+                .set
+                .type_definition(&first.code, release)
+                .ok_or_else(|| {
+                    (
+                        SnapshotProblem::MissingBase,
+                        format!("the type {} is not defined in a loaded package", first.code),
+                    )
+                })?,
+        };
+        let snapshot = ctx
+            .set
+            .snapshot_of(source)
+            .map_err(|err| (SnapshotProblem::MissingBase, err.to_string()))?;
+        let Some(root) = snapshot.elements.first() else {
+            return Ok(());
+        };
+        snapshot.elements[1..]
+            .iter()
+            .map(|c| rebase(&c.node, &root.path, &e.path, &root.id, &e.id))
+            .collect()
+    };
+    ctx.remember(&children);
+    elements.splice(at + 1..at + 1, children);
+    Ok(())
+}
+
+/// A copy of `node` moved from under `from_path`/`from_id` to under `to_path`/`to_id`.
+fn rebase(node: &Node, from_path: &str, to_path: &str, from_id: &str, to_id: &str) -> Node {
+    let mut copy = node.clone();
+    let path = path_of(node);
+    let id = id_of(node);
+    let new_path = format!("{to_path}{}", path.strip_prefix(from_path).unwrap_or(path));
+    let new_id = format!("{to_id}{}", id.strip_prefix(from_id).unwrap_or(id));
+    set_member(&mut copy, "path", string_node(&new_path, node));
+    set_member(&mut copy, "id", string_node(&new_id, node));
+    copy
+}
+
+/// Gives ids to elements that lack one (STU3-era differentials), from the path and
+/// the slices in effect: children of a slice follow it.
+pub(crate) fn assign_ids(elements: &mut [Node]) {
+    let mut active: Vec<(String, String)> = Vec::new();
+    for e in elements.iter_mut() {
+        let path = path_of(e).to_string();
+        let slice = e
+            .get("sliceName")
+            .and_then(Node::as_str)
+            .map(str::to_string);
+        let id = match e.get("id").and_then(Node::as_str) {
+            Some(id) => id.to_string(),
+            None => {
+                let (parent, last) = match path.rsplit_once('.') {
+                    Some((p, l)) => (Some(p), l),
+                    None => (None, path.as_str()),
+                };
+                let parent_id = parent.map(|p| {
+                    active
+                        .iter()
+                        .filter(|(ap, _)| p == ap || p.starts_with(&format!("{ap}.")))
+                        .max_by_key(|(ap, _)| ap.len())
+                        .map(|(ap, aid)| format!("{aid}{}", &p[ap.len()..]))
+                        .unwrap_or_else(|| p.to_string())
+                });
+                let mut id = match parent_id {
+                    Some(p) => format!("{p}.{last}"),
+                    None => last.to_string(),
+                };
+                if let Some(s) = &slice {
+                    id = format!("{id}:{s}");
+                }
+                let pos = e.pos;
+                set_member(e, "id", Node::new(Kind::String(id.as_str().into()), pos));
+                id
+            }
+        };
+        // Slices of this path (and everything under it) from before are over.
+        active.retain(|(ap, _)| !(ap == &path || ap.starts_with(&format!("{path}."))));
+        if slice.is_some() {
+            active.push((path, id));
+        }
+    }
+}

@@ -1,0 +1,161 @@
+//! Snapshots of StructureDefinitions: the shipped one where a package has it, else
+//! generated from the differential over the base definition's snapshot.
+
+mod element;
+mod generate;
+mod merge;
+
+pub use element::{Binding, Constraint, Discriminator, ElementDefinition, Max, Slicing, TypeRef};
+
+use std::sync::Arc;
+
+use crate::model::{Kind, Node};
+use crate::package::{PackageError, PackageSet, ResourceRef};
+
+/// A StructureDefinition with its full element list, typed and as a tree.
+#[derive(Debug, Clone)]
+pub struct Snapshot {
+    pub url: String,
+    pub type_name: String,
+    pub elements: Vec<ElementDefinition>,
+    /// Whether this was generated here (false: shipped by the package).
+    pub generated: bool,
+    /// The StructureDefinition with `snapshot.element` filled in.
+    pub structure_definition: Arc<Node>,
+}
+
+impl Snapshot {
+    /// The element with this id (`Patient.identifier:nhsNumber.system`).
+    pub fn element(&self, id: &str) -> Option<&ElementDefinition> {
+        self.elements.iter().find(|e| e.id == id)
+    }
+}
+
+/// What kind of problem stopped snapshot generation.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum SnapshotProblem {
+    UnknownPath,
+    CardinalityWidened,
+    TypeNotInBase,
+    MissingBase,
+    Invalid,
+}
+
+/// A differential element that cannot be applied: names the profile, its package
+/// and file, and where the element is.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error(
+    "generate the snapshot of {url} ({package} {file}:{line}:{col}): element {element}: {message}"
+)]
+pub struct DifferentialError {
+    pub url: String,
+    pub package: String,
+    pub file: String,
+    pub line: u32,
+    pub col: u32,
+    pub element: String,
+    pub problem: SnapshotProblem,
+    pub message: String,
+}
+
+/// Why a snapshot could not be made.
+#[derive(Debug, Clone, thiserror::Error)]
+pub enum SnapshotError {
+    #[error(transparent)]
+    Differential(Box<DifferentialError>),
+    #[error(transparent)]
+    Package(#[from] PackageError),
+}
+
+impl SnapshotError {
+    pub fn problem(&self) -> Option<&SnapshotProblem> {
+        match self {
+            SnapshotError::Differential(d) => Some(&d.problem),
+            SnapshotError::Package(_) => None,
+        }
+    }
+}
+
+impl PackageSet {
+    /// The snapshot of a StructureDefinition (by canonical or type name): shipped if
+    /// the package has one, else generated. Cached.
+    pub fn snapshot(&self, canonical: &str) -> Result<Arc<Snapshot>, SnapshotError> {
+        let sd = self.require_sd(canonical)?;
+        self.snapshot_of(sd)
+    }
+
+    /// Generates the snapshot from the differential even when one is shipped, for
+    /// comparison (bases use their shipped snapshots). Not cached.
+    pub fn generate_snapshot(&self, canonical: &str) -> Result<Snapshot, SnapshotError> {
+        let sd = self.require_sd(canonical)?;
+        generate::generate(self, sd)
+    }
+
+    fn require_sd(&self, canonical: &str) -> Result<ResourceRef<'_>, SnapshotError> {
+        match self.structure_definition(canonical) {
+            Some(sd) => Ok(sd),
+            None => Err(self
+                .require(canonical)
+                .err()
+                .unwrap_or(PackageError::UnknownCanonical {
+                    canonical: canonical.to_string(),
+                    suggestion: None,
+                }))?,
+        }
+    }
+
+    pub(crate) fn snapshot_of(&self, sd: ResourceRef<'_>) -> Result<Arc<Snapshot>, SnapshotError> {
+        if let Some(hit) = self
+            .snapshot_cache
+            .lock()
+            .ok()
+            .and_then(|c| c.get(&sd.index()).cloned())
+        {
+            return Ok(hit);
+        }
+        let node = sd.node()?;
+        let shipped = node
+            .get("snapshot")
+            .and_then(|s| s.get("element"))
+            .filter(|e| !e.items().is_empty());
+        let snapshot = match shipped {
+            Some(list) => {
+                let mut elements: Vec<Node> = list.items().to_vec();
+                generate::assign_ids(&mut elements);
+                Snapshot {
+                    url: sd.url().unwrap_or_default().to_string(),
+                    type_name: sd.sd_type().unwrap_or_default().to_string(),
+                    elements: elements.iter().map(ElementDefinition::from_node).collect(),
+                    generated: false,
+                    structure_definition: node.clone(),
+                }
+            }
+            None => generate::generate(self, sd)?,
+        };
+        let snapshot = Arc::new(snapshot);
+        if let Ok(mut cache) = self.snapshot_cache.lock() {
+            cache.insert(sd.index(), snapshot.clone());
+        }
+        Ok(snapshot)
+    }
+}
+
+/// Replaces or adds the member `key` of an object node.
+pub(crate) fn set_member(node: &mut Node, key: &str, value: Node) {
+    if let Kind::Object(members) = &mut node.kind {
+        match members.iter_mut().find(|(k, _)| &**k == key) {
+            Some(slot) => slot.1 = value,
+            None => members.push((key.into(), value)),
+        }
+    }
+}
+
+pub(crate) fn remove_member(node: &mut Node, key: &str) {
+    if let Kind::Object(members) = &mut node.kind {
+        members.retain(|(k, _)| &**k != key);
+    }
+}
+
+pub(crate) fn string_node(text: &str, like: &Node) -> Node {
+    Node::new(Kind::String(text.into()), like.pos)
+}
