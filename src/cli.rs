@@ -45,6 +45,8 @@ pub enum Command {
         #[arg(long)]
         markdown: bool,
     },
+    /// Evaluate a FHIRPath expression on a FHIR resource.
+    Fhirpath(crate::fhirpath_cmd::FhirpathArgs),
     /// Serve a counterpart stub set on loopback until Ctrl-C.
     Mock {
         /// Stub set name (a folder of `mocks/`) or a path to one.
@@ -120,6 +122,7 @@ pub async fn main(args: Vec<String>) -> i32 {
             exit_codes::OK
         }
         Command::Mock { set, port } => mock_command(&project, &set, port).await,
+        Command::Fhirpath(args) => crate::fhirpath_cmd::run(args),
     }
 }
 
@@ -299,6 +302,11 @@ async fn run_command(project: &Path, args: RunArgs, command_line: Vec<String>) -
         files_dir,
         exchange_counter: AtomicU64::new(0),
         default_headers,
+        packages: suites
+            .iter()
+            .flat_map(|s| s.packages.iter().cloned())
+            .collect(),
+        fhir: Default::default(),
     };
     let base_dir = args
         .report_dir

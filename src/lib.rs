@@ -13,6 +13,8 @@ pub mod embedded;
 pub mod evidence;
 pub mod exit_codes;
 pub mod features;
+pub mod fhir_env;
+pub mod fhirpath_cmd;
 pub mod report;
 pub mod runner;
 pub mod steps;

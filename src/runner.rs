@@ -91,7 +91,7 @@ fn check_steps(loaded: &LoadedFeature, catalogue: &[(StepDef, regex::Regex)]) ->
         .chain(features::all_scenarios(feature).flat_map(|s| s.steps.iter()));
     for step in all_steps {
         let found = steps::matching(catalogue, step.ty, &step.value);
-        if found.len() == 1 || !seen.insert((step.position.line, step.value.clone())) {
+        if !seen.insert((step.position.line, step.value.clone())) {
             continue;
         }
         // Outline rows expand to new texts at the same line: point at the written line.
@@ -107,6 +107,20 @@ fn check_steps(loaded: &LoadedFeature, catalogue: &[(StepDef, regex::Regex)]) ->
             .at(line, col)
             .width(width)
             .with_source(&loaded.source);
+        if found.len() == 1 {
+            if let Some((message, offset)) = steps::check_arguments(found[0], &step.value) {
+                // Point into the written line at the offending argument.
+                let at = written
+                    .find(&step.value)
+                    .map_or(col, |i| written[..i].chars().count() + 1);
+                d.message = "invalid FHIRPath expression".into();
+                d.col = at + offset;
+                d.width = 1;
+                d.label = message;
+                problems.push(d);
+            }
+            continue;
+        }
         if found.is_empty() {
             d.message = format!(
                 "no step matches `{} {}`",

@@ -21,9 +21,27 @@ pub struct RunContext {
     pub exchange_counter: AtomicU64,
     /// Sent with every request unless a step sets the same header.
     pub default_headers: Vec<(String, String)>,
+    /// Packages named by the suites (empty: the core package from the cache).
+    pub packages: Vec<String>,
+    /// Loaded on first use: most runs never need FHIR definitions.
+    pub fhir: OnceLock<crate::fhir_env::FhirContext>,
 }
 
 impl RunContext {
+    /// FHIR packages and the type model, loaded once per run on first use.
+    pub fn fhir(&self) -> &crate::fhir_env::FhirContext {
+        self.fhir.get_or_init(|| {
+            let release = assure_fhir::package::FhirRelease::R4;
+            crate::fhir_env::load(&self.packages, release).unwrap_or_else(|e| {
+                crate::fhir_env::FhirContext {
+                    packages: None,
+                    model: None,
+                    warnings: vec![e],
+                }
+            })
+        })
+    }
+
     pub fn next_exchange_id(&self) -> String {
         format!(
             "ex-{}",

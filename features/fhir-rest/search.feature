@@ -37,6 +37,7 @@ Feature: Search
     And every Bundle entry has the search mode "match"
     And every Bundle entry has an absolute fullUrl
     And the JSON value at "entry[0].resource.id" is "{patient_id}"
+    And the FHIRPath "entry.resource.ofType(Patient).identifier.where(system = 'https://fhir.nhs.uk/Id/nhs-number').value" evaluates to "{patient_nhs_number}"
 
   @req:R4-SEARCH-4 @capability:Patient.search-type
   Scenario: A search that matches nothing is an empty searchset

@@ -14,6 +14,7 @@ use crate::world::{AssureWorld, Failure};
 
 pub mod data;
 pub mod fhir;
+pub mod fhirpath;
 pub mod http;
 
 /// The payload a failing step unwinds with.
@@ -82,6 +83,7 @@ pub fn install_panic_hook() {
 pub fn catalogue() -> Vec<StepDef> {
     let mut all = http::steps();
     all.extend(fhir::steps());
+    all.extend(fhirpath::steps());
     all.extend(data::steps());
     all
 }
@@ -146,6 +148,20 @@ pub fn compiled() -> Vec<(StepDef, regex::Regex)> {
             (d, re)
         })
         .collect()
+}
+
+/// Checks a step's arguments when the suite loads (FHIRPath expressions parse):
+/// the problem and its character offset within the step text.
+pub fn check_arguments(def: &StepDef, text: &str) -> Option<(String, usize)> {
+    if !def.pattern.starts_with("the FHIRPath {Q}") {
+        return None;
+    }
+    let open = text.find('"')?;
+    let re = regex::Regex::new(&format!("^the FHIRPath {Q}")).expect("static pattern");
+    let expr = re.captures(text)?.get(1)?.as_str().replace("\\\"", "\"");
+    fhirpath::check_expression(&expr)
+        .err()
+        .map(|(message, col)| (message, text[..open].chars().count() + col))
 }
 
 pub fn keyword(ty: StepType) -> &'static str {

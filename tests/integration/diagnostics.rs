@@ -136,3 +136,21 @@ async fn a_broken_suite_manifest_and_bad_options_exit_2() {
     let run = project.run(&["run", "--no-such-flag"]).await;
     assert_eq!(run.code, 2);
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_bad_fhirpath_expression_is_caught_when_the_suite_loads() {
+    let project = Project::new(&["T-1"]);
+    project.feature(
+        "fp.feature",
+        "Feature: fp\n  @req:T-1\n  Scenario: x\n    Then the FHIRPath \"name.where(use = 'official'\" is true\n",
+    );
+    insta::assert_snapshot!(diagnose(&project).await, @r#"
+    error: invalid FHIRPath expression
+     --> features/fp.feature:4:51
+      |
+    4 |     Then the FHIRPath "name.where(use = 'official'" is true
+      |                                                   ^ syntax error: expected `)`
+
+    error: 1 problem in input files; nothing was run
+    "#);
+}

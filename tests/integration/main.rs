@@ -2,6 +2,7 @@
 
 mod diagnostics;
 mod evidence;
+mod fhirpath;
 mod providers;
 mod reports;
 mod steps;

@@ -256,6 +256,20 @@ Feature: Step vocabulary
     And I capture the JSON value at "meta.versionId" as "version"
     And the value "{version}" is "3"
 
+  Scenario: pass: FHIRPath
+    When I send a GET request to "/Patient"
+    Then the FHIRPath "entry.resource.ofType(Patient).name.where(family = 'Smith').exists()" is true
+    And the FHIRPath "entry.resource.name.given" evaluates to "Jo"
+    And the FHIRPath "total + 1" evaluates to "3"
+
+  Scenario: fail: FHIRPath is true
+    When I send a GET request to "/Patient"
+    Then the FHIRPath "entry.resource.ofType(Observation).exists()" is true
+
+  Scenario: fail: FHIRPath evaluates to
+    When I send a GET request to "/Patient"
+    Then the FHIRPath "entry.resource.name.family" evaluates to "Jones"
+
   Scenario: fail: resource type
     When I send a GET request to "/Patient/p1"
     Then the response body is a Bundle resource

@@ -1,0 +1,92 @@
+//! FHIRPath steps: assert on the last response with the same engine that evaluates
+//! profile invariants. Expressions are parsed when the suite is loaded, so a typo is
+//! a diagnostic before anything runs, and evaluated with types when the core package
+//! is in the FHIR package cache.
+
+use assure_fhir::fhirpath::{self, Env, Expr};
+use cucumber::step::Context;
+
+use super::{arg, StepDef, THEN};
+use crate::step_fn;
+use crate::world::{AssureWorld, Failure, StepResult};
+
+pub fn steps() -> Vec<StepDef> {
+    vec![
+        StepDef {
+            kinds: THEN,
+            pattern: r"the FHIRPath {Q} is true",
+            usage: r#"the FHIRPath "<expression>" is true"#,
+            help: "Evaluates FHIRPath on the response body (as %resource); the result must be the single boolean true.",
+            example: r#"Then the FHIRPath "entry.resource.ofType(Patient).identifier.where(system='https://fhir.nhs.uk/Id/nhs-number').exists()" is true"#,
+            func: step_fn!(is_true),
+        },
+        StepDef {
+            kinds: THEN,
+            pattern: r"the FHIRPath {Q} evaluates to {Q}",
+            usage: r#"the FHIRPath "<expression>" evaluates to "<values>""#,
+            help: "Evaluates FHIRPath on the response body; the result's values, joined with `, `, must equal the text.",
+            example: r#"Then the FHIRPath "name.where(use='official').family" evaluates to "Smith""#,
+            func: step_fn!(evaluates_to),
+        },
+    ]
+}
+
+/// Checks a FHIRPath argument when the suite loads: the parse error and its column
+/// within the expression.
+pub fn check_expression(text: &str) -> Result<(), (String, usize)> {
+    Expr::parse(text).map(|_| ()).map_err(|e| {
+        (
+            format!("{} error: {}", e.kind, e.message),
+            e.pos.col as usize,
+        )
+    })
+}
+
+fn evaluate(w: &AssureWorld, text: &str) -> Result<Vec<String>, Failure> {
+    let expr = Expr::parse(text).map_err(|e| Failure::new(format!("invalid FHIRPath: {e}")))?;
+    let resource = w.json()?;
+    let mut env = Env::new();
+    if let Some(model) = w.ctx().fhir().model.clone() {
+        env = env.with_model(model);
+    }
+    let items = fhirpath::evaluate(&expr, resource, &env)
+        .map_err(|e| Failure::new(format!("FHIRPath `{text}` failed: {e}")))?;
+    Ok(items
+        .iter()
+        .map(|i| {
+            i.to_json()
+                .as_str()
+                .map(str::to_owned)
+                .unwrap_or_else(|| i.to_json().to_string())
+        })
+        .collect())
+}
+
+async fn is_true(w: &mut AssureWorld, ctx: &Context) -> StepResult {
+    let text = w.expand(&arg(ctx, 1))?;
+    let values = evaluate(w, &text)?;
+    if values == ["true"] {
+        Ok(())
+    } else {
+        let actual = if values.is_empty() {
+            "empty".to_owned()
+        } else {
+            values.join(", ")
+        };
+        Err(Failure::new(format!("FHIRPath `{text}` is not true")).expected("true", actual))
+    }
+}
+
+async fn evaluates_to(w: &mut AssureWorld, ctx: &Context) -> StepResult {
+    let text = w.expand(&arg(ctx, 1))?;
+    let expected = w.expand(&arg(ctx, 2))?;
+    let actual = evaluate(w, &text)?.join(", ");
+    if actual == expected {
+        Ok(())
+    } else {
+        Err(
+            Failure::new(format!("FHIRPath `{text}` gives another result"))
+                .expected(expected, actual),
+        )
+    }
+}
