@@ -14,4 +14,4 @@ pub use entry::{Format, ResourceRef, INDEXED_TYPES};
 pub use error::PackageError;
 pub use manifest::{canonical_id, version_matches, FhirRelease, Manifest};
 pub use set::{LoadOptions, PackageInfo, PackageSet, PackageSource};
-pub use source::unpack;
+pub use source::{pack_tgz, unpack};

@@ -206,6 +206,21 @@ fn common_top(entries: &[(String, Vec<u8>)]) -> String {
     top.unwrap_or_default().to_string()
 }
 
+/// Writes files into a gzip tar archive (a package tarball when the paths start with
+/// `package/`), for publishing and for tests.
+pub fn pack_tgz(files: &[(&str, &[u8])]) -> std::io::Result<Vec<u8>> {
+    let gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
+    let mut builder = tar::Builder::new(gz);
+    for (name, bytes) in files {
+        let mut header = tar::Header::new_gnu();
+        header.set_size(bytes.len() as u64);
+        header.set_mode(0o644);
+        header.set_cksum();
+        builder.append_data(&mut header, name, *bytes)?;
+    }
+    builder.into_inner()?.finish()
+}
+
 pub(crate) fn hex(bytes: &[u8]) -> String {
     bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
