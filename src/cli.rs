@@ -45,6 +45,8 @@ pub enum Command {
         #[arg(long)]
         markdown: bool,
     },
+    /// Install, list and inspect FHIR packages in the local package cache.
+    Packages(crate::packages_cmd::PackagesArgs),
     /// Evaluate a FHIRPath expression on a FHIR resource.
     Fhirpath(crate::fhirpath_cmd::FhirpathArgs),
     /// Serve a counterpart stub set on loopback until Ctrl-C.
@@ -123,6 +125,7 @@ pub async fn main(args: Vec<String>) -> i32 {
         }
         Command::Mock { set, port } => mock_command(&project, &set, port).await,
         Command::Fhirpath(args) => crate::fhirpath_cmd::run(args),
+        Command::Packages(args) => crate::packages_cmd::run(args).await,
     }
 }
 
@@ -535,7 +538,7 @@ async fn mock_command(project: &Path, name: &str, port: Option<u16>) -> i32 {
 }
 
 /// An error and its causes, as one line.
-fn error_chain(e: &dyn std::error::Error) -> String {
+pub fn error_chain(e: &dyn std::error::Error) -> String {
     let mut out = e.to_string();
     let mut source = e.source();
     while let Some(s) = source {

@@ -15,6 +15,8 @@ pub mod exit_codes;
 pub mod features;
 pub mod fhir_env;
 pub mod fhirpath_cmd;
+pub mod packages_cmd;
+pub mod registry;
 pub mod report;
 pub mod runner;
 pub mod steps;

@@ -3,6 +3,7 @@
 mod diagnostics;
 mod evidence;
 mod fhirpath;
+mod packages;
 mod providers;
 mod reports;
 mod steps;

@@ -1,0 +1,274 @@
+//! `assure packages`: install FHIR packages into the local package cache (from a
+//! registry or a `.tgz`), list what the cache holds, show where a canonical comes from,
+//! and print a StructureDefinition's snapshot (shipped or generated).
+
+use std::path::PathBuf;
+
+use assure_fhir::package::{LoadOptions, PackageCache, PackageSource};
+use assure_fhir::PackageSet;
+use clap::{Args, Subcommand};
+
+use crate::exit_codes;
+use crate::registry::{self, Registry};
+
+/// The public FHIR package registry, the default of every FHIR tool.
+pub const DEFAULT_REGISTRY: &str = "https://packages.fhir.org";
+
+#[derive(Args, Debug)]
+pub struct PackagesArgs {
+    /// The FHIR package cache [default: $FHIR_PACKAGE_CACHE, else ~/.fhir/packages].
+    #[arg(long, global = true, value_name = "DIR")]
+    pub cache: Option<PathBuf>,
+    #[command(subcommand)]
+    pub command: PackagesCommand,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum PackagesCommand {
+    /// Install packages (`id#version` from a registry, or a `.tgz` file) with their
+    /// dependencies into the cache.
+    Install {
+        #[arg(required = true, value_name = "PACKAGE")]
+        packages: Vec<String>,
+        /// Registry to download from, tried in order (repeatable) [default: the public
+        /// FHIR package registry, or $FHIR_PACKAGE_REGISTRY].
+        #[arg(long = "registry", value_name = "URL")]
+        registries: Vec<String>,
+        /// Never touch the network: only check what the cache holds.
+        #[arg(long)]
+        offline: bool,
+    },
+    /// List the packages in the cache.
+    List,
+    /// Show which package a canonical URL (or type name) comes from.
+    Show {
+        canonical: String,
+        /// Packages to look in (path, folder or id#version; repeatable).
+        #[arg(long = "package", value_name = "PACKAGE", required = true)]
+        packages: Vec<String>,
+    },
+    /// Print the snapshot of a StructureDefinition as JSON (generated when the package
+    /// has none).
+    Snapshot {
+        canonical: String,
+        #[arg(long = "package", value_name = "PACKAGE", required = true)]
+        packages: Vec<String>,
+        /// Generate from the differential even when a snapshot is shipped.
+        #[arg(long)]
+        generate: bool,
+    },
+}
+
+fn cache_of(args: &PackagesArgs) -> Option<PackageCache> {
+    args.cache
+        .clone()
+        .map(PackageCache::new)
+        .or_else(PackageCache::from_env)
+}
+
+pub async fn run(args: PackagesArgs) -> i32 {
+    let Some(cache) = cache_of(&args) else {
+        eprintln!(
+            "error: no FHIR package cache: set $FHIR_PACKAGE_CACHE or $HOME, or pass --cache"
+        );
+        return exit_codes::BAD_INPUT;
+    };
+    match args.command {
+        PackagesCommand::Install {
+            packages,
+            registries,
+            offline,
+        } => install(&cache, &packages, registries, offline).await,
+        PackagesCommand::List => list(&cache),
+        PackagesCommand::Show {
+            canonical,
+            packages,
+        } => show(&cache, &canonical, &packages),
+        PackagesCommand::Snapshot {
+            canonical,
+            packages,
+            generate,
+        } => snapshot(&cache, &canonical, &packages, generate),
+    }
+}
+
+async fn install(
+    cache: &PackageCache,
+    packages: &[String],
+    registries: Vec<String>,
+    offline: bool,
+) -> i32 {
+    if let Err(e) = std::fs::create_dir_all(cache.root()) {
+        eprintln!(
+            "error: failed to create the package cache {}: {e}",
+            cache.root().display()
+        );
+        return exit_codes::INCOMPLETE;
+    }
+    let registries = if registries.is_empty() {
+        vec![std::env::var("FHIR_PACKAGE_REGISTRY").unwrap_or_else(|_| DEFAULT_REGISTRY.to_owned())]
+    } else {
+        registries
+    };
+    let client = match reqwest::Client::builder()
+        .user_agent(concat!("assure/", env!("CARGO_PKG_VERSION")))
+        .build()
+    {
+        Ok(c) => c,
+        Err(e) => {
+            eprintln!("error: failed to build the HTTP client: {e}");
+            return exit_codes::INCOMPLETE;
+        }
+    };
+    let registries: Vec<Registry> = registries
+        .into_iter()
+        .map(|r| Registry::new(r, client.clone()))
+        .collect();
+    let mut code = exit_codes::OK;
+    for spec in packages {
+        let result = if spec.ends_with(".tgz") || std::path::Path::new(spec).is_file() {
+            install_file(cache, spec)
+        } else {
+            match spec.split_once('#') {
+                Some((id, version)) => {
+                    registry::ensure_installed(&registries, cache, id, version, offline)
+                        .await
+                        .map(|folders| {
+                            folders
+                                .into_iter()
+                                .map(|f| f.display().to_string())
+                                .collect()
+                        })
+                        .map_err(|e| {
+                            format!("failed to install {spec}: {}", crate::cli::error_chain(&e))
+                        })
+                }
+                None => Err(format!("`{spec}` is neither a .tgz file nor id#version")),
+            }
+        };
+        match result {
+            Ok(folders) => {
+                for f in folders {
+                    eprintln!("installed {f}");
+                }
+            }
+            Err(e) => {
+                eprintln!("error: {e}");
+                code = exit_codes::INCOMPLETE;
+            }
+        }
+    }
+    code
+}
+
+fn install_file(cache: &PackageCache, path: &str) -> Result<Vec<String>, String> {
+    let bytes = std::fs::read(path).map_err(|e| format!("cannot read {path}: {e}"))?;
+    cache
+        .install_tgz(&bytes, path, None)
+        .map(|f| vec![f.display().to_string()])
+        .map_err(|e| format!("failed to install {path}: {e}"))
+}
+
+fn list(cache: &PackageCache) -> i32 {
+    let Ok(entries) = std::fs::read_dir(cache.root()) else {
+        eprintln!(
+            "the package cache {} is empty or does not exist",
+            cache.root().display()
+        );
+        return exit_codes::OK;
+    };
+    let mut names: Vec<String> = entries
+        .filter_map(Result::ok)
+        .filter(|e| e.path().join("package").join("package.json").is_file())
+        .map(|e| e.file_name().to_string_lossy().into_owned())
+        .collect();
+    names.sort();
+    for n in names {
+        println!("{n}");
+    }
+    exit_codes::OK
+}
+
+fn load(cache: &PackageCache, specs: &[String]) -> Result<PackageSet, String> {
+    let sources: Vec<PackageSource> = specs
+        .iter()
+        .map(|s| PackageSource::parse(s).map_err(|e| e.to_string()))
+        .collect::<Result<_, _>>()?;
+    let options = LoadOptions {
+        cache: Some(cache.clone()),
+        allow_missing_dependencies: true,
+    };
+    PackageSet::load(&sources, &options).map_err(|e| format!("failed to load packages: {e}"))
+}
+
+fn show(cache: &PackageCache, canonical: &str, specs: &[String]) -> i32 {
+    let set = match load(cache, specs) {
+        Ok(s) => s,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return exit_codes::BAD_INPUT;
+        }
+    };
+    let found = set
+        .resolve(canonical)
+        .or_else(|| set.structure_definition(canonical));
+    let Some(r) = found else {
+        eprintln!("error: {canonical} is not in the loaded packages");
+        return exit_codes::BAD_INPUT;
+    };
+    let p = r.package();
+    println!("{} {}", r.resource_type(), r.url().unwrap_or(canonical));
+    if let Some(v) = r.version() {
+        println!("  version:  {v}");
+    }
+    println!(
+        "  package:  {}#{} (FHIR {}, sha256 {})",
+        p.name, p.version, p.fhir_version, p.sha256
+    );
+    println!("  file:     {}", r.file());
+    if r.resource_type() == "StructureDefinition" {
+        match set.snapshot(canonical) {
+            Ok(s) => println!(
+                "  snapshot: {} elements, {}",
+                s.elements.len(),
+                if s.generated {
+                    "generated from the differential"
+                } else {
+                    "shipped by the package"
+                }
+            ),
+            Err(e) => println!("  snapshot: cannot be made: {e}"),
+        }
+    }
+    exit_codes::OK
+}
+
+fn snapshot(cache: &PackageCache, canonical: &str, specs: &[String], generate: bool) -> i32 {
+    let set = match load(cache, specs) {
+        Ok(s) => s,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return exit_codes::BAD_INPUT;
+        }
+    };
+    let result = if generate {
+        set.generate_snapshot(canonical)
+            .map(|s| s.structure_definition.to_value())
+    } else {
+        set.snapshot(canonical)
+            .map(|s| s.structure_definition.to_value())
+    };
+    match result {
+        Ok(value) => {
+            println!(
+                "{}",
+                serde_json::to_string_pretty(&value).unwrap_or_default()
+            );
+            exit_codes::OK
+        }
+        Err(e) => {
+            eprintln!("error: {e}");
+            exit_codes::BAD_INPUT
+        }
+    }
+}

@@ -1,0 +1,72 @@
+//! `assure packages`: install into the cache from a `.tgz`, list, show; a corrupt
+//! package is refused and leaves nothing behind.
+
+use std::process::Command;
+
+const SHARED: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../shared");
+
+fn packages(cache: &std::path::Path, args: &[&str]) -> (i32, String, String) {
+    let out = Command::new(env!("CARGO_BIN_EXE_assure"))
+        .arg("packages")
+        .args(args)
+        .env("FHIR_PACKAGE_CACHE", cache)
+        .output()
+        .unwrap();
+    (
+        out.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+#[test]
+fn install_list_show_and_refuse_a_corrupt_package() {
+    let cache = tempfile::tempdir().unwrap();
+    let uk = format!("{SHARED}/fhir-packages/UK.Core.r4-1.2.0.tgz");
+    let core = format!("{SHARED}/fhir-packages/hl7.fhir.r4.core-4.0.1.tgz");
+    let (code, _, err) = packages(cache.path(), &["install", &core, &uk]);
+    assert_eq!(code, 0, "{err}");
+    let (_, out, _) = packages(cache.path(), &["list"]);
+    assert_eq!(out, "UK.Core.r4#1.2.0\nhl7.fhir.r4.core#4.0.1\n");
+    let (code, out, err) = packages(
+        cache.path(),
+        &[
+            "show",
+            "https://fhir.nhs.uk/R4/StructureDefinition/UKCore-Patient",
+            "--package",
+            "UK.Core.r4#1.2.0",
+        ],
+    );
+    assert_eq!(code, 0, "{err}");
+    assert!(
+        out.contains("UK.Core.r4#1.2.0") && out.contains("snapshot:"),
+        "{out}"
+    );
+    let (code, _, err) = packages(
+        cache.path(),
+        &[
+            "show",
+            "http://example.org/nope",
+            "--package",
+            "UK.Core.r4#1.2.0",
+        ],
+    );
+    assert_eq!(code, 2, "{err}");
+
+    let corrupt = cache.path().join("corrupt.tgz");
+    let mut bytes = std::fs::read(&uk).unwrap();
+    bytes.truncate(bytes.len() / 2);
+    std::fs::write(&corrupt, bytes).unwrap();
+    let (code, _, err) = packages(cache.path(), &["install", corrupt.to_str().unwrap()]);
+    assert_eq!(code, 3);
+    assert!(err.contains("corrupt.tgz"), "{err}");
+    let (_, out, _) = packages(cache.path(), &["list"]);
+    assert_eq!(
+        out.lines().count(),
+        2,
+        "a corrupt package left something in the cache: {out}"
+    );
+    let (code, _, err) = packages(cache.path(), &["install", "not.there#9.9.9", "--offline"]);
+    assert_eq!(code, 3);
+    assert!(err.contains("--offline"), "{err}");
+}
