@@ -1,0 +1,102 @@
+//! Benchmark workload: every invariant of the core resource definitions, evaluated
+//! on every example resource of its type. `bench/fhirpath_vs_js.py` runs this and the
+//! same workload in fhirpath.js (the HL7 reference implementation) side by side.
+//!
+//! usage: fhirpath_invariants CORE_TGZ EXAMPLES_DIR WORKLOAD_OUT.json
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+use std::time::Instant;
+
+use assure_fhir::fhirpath::{self, Env, Expr, ModelInfo};
+use assure_fhir::package::{LoadOptions, PackageSource};
+use assure_fhir::{parse_json, PackageSet};
+
+fn main() {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let [core, examples, workload_out] = args.as_slice() else {
+        eprintln!("usage: fhirpath_invariants CORE_TGZ EXAMPLES_DIR WORKLOAD_OUT.json");
+        std::process::exit(2);
+    };
+    let set = PackageSet::load(&[PackageSource::parse(core).expect("core path")], &LoadOptions::default()).expect("core loads");
+    let sds: Vec<_> = set
+        .resources()
+        .filter(|r| r.resource_type() == "StructureDefinition" && r.derivation() != Some("constraint"))
+        .filter(|r| matches!(r.kind(), Some("primitive-type" | "complex-type" | "resource")))
+        .filter_map(|r| r.node().ok())
+        .collect();
+    let model = Arc::new(ModelInfo::from_structure_definitions(sds.iter().map(|n| n.as_ref())));
+    let env = Env::new().with_model(model);
+
+    // Resource type -> (element path as FHIRPath, element type, key, expression).
+    let mut workload: BTreeMap<String, Vec<(String, String, String)>> = BTreeMap::new();
+    for sd in &sds {
+        if sd.get("kind").and_then(|k| k.as_str()) != Some("resource") {
+            continue;
+        }
+        let Some(ty) = sd.get("type").and_then(|t| t.as_str()) else { continue };
+        let Ok(snapshot) = set.snapshot(ty) else { continue };
+        for el in &snapshot.elements {
+            for c in &el.constraints {
+                if let Some(expr) = &c.expression {
+                    let path = el.path.replace("[x]", "");
+                    workload.entry(ty.to_owned()).or_default().push((path, c.key.clone(), expr.clone()));
+                }
+            }
+        }
+    }
+    let json = serde_json::json!(workload
+        .iter()
+        .map(|(t, cs)| (t.clone(), cs.iter().map(|(p, k, e)| serde_json::json!({"path": p, "key": k, "expression": e})).collect::<Vec<_>>()))
+        .collect::<BTreeMap<_, _>>());
+    std::fs::write(workload_out, serde_json::to_string(&json).expect("json")).expect("write workload");
+
+    // Parse every expression once, as the validator does.
+    let parsed: BTreeMap<&str, Vec<(Expr, Expr, &str)>> = workload
+        .iter()
+        .map(|(t, cs)| {
+            let exprs = cs
+                .iter()
+                .filter_map(|(p, k, e)| Some((Expr::parse(p).ok()?, Expr::parse(e).ok()?, k.as_str())))
+                .collect();
+            (t.as_str(), exprs)
+        })
+        .collect();
+
+    let mut files: Vec<_> = std::fs::read_dir(examples).expect("examples dir").filter_map(Result::ok).map(|e| e.path()).collect();
+    files.sort();
+    let resources: Vec<_> = files
+        .iter()
+        .filter(|p| p.extension().is_some_and(|e| e == "json"))
+        .filter_map(|p| parse_json(&std::fs::read_to_string(p).ok()?).ok())
+        .filter(|n| n.resource_type().is_some_and(|t| parsed.contains_key(t)))
+        .collect();
+
+    let (mut pairs, mut evaluations, mut errors, mut false_results) = (0u64, 0u64, 0u64, 0u64);
+    let started = Instant::now();
+    for resource in &resources {
+        let ty = resource.resource_type().unwrap_or_default();
+        for (path, expr, _key) in &parsed[ty] {
+            pairs += 1;
+            let Ok(nodes) = fhirpath::evaluate(path, resource, &env) else {
+                errors += 1;
+                continue;
+            };
+            for item in nodes.iter() {
+                let fhirpath::Item::Node(n) = item else { continue };
+                let Some(node) = n.value.or(n.meta) else { continue };
+                evaluations += 1;
+                match fhirpath::evaluate_on(expr, resource, node, Some(n.ty.key), &env) {
+                    Ok(r) if fhirpath::as_boolean(&r) == Some(false) => false_results += 1,
+                    Ok(_) => {}
+                    Err(_) => errors += 1,
+                }
+            }
+        }
+    }
+    let secs = started.elapsed().as_secs_f64();
+    println!(
+        "{{\"engine\": \"assure\", \"resources\": {}, \"pairs\": {pairs}, \"evaluations\": {evaluations}, \"errors\": {errors}, \"false\": {false_results}, \"seconds\": {secs:.3}}}",
+        resources.len()
+    );
+}
