@@ -201,7 +201,10 @@ impl Conn {
         let status = msg.first.0.as_str();
         let bodiless =
             head_request || status.starts_with('1') || status == "204" || status == "304";
-        msg.body = self.body(&msg, !bodiless).await?;
+        // A HEAD answer (or 1xx/204/304) has no body, whatever its content-length says.
+        if !bodiless {
+            msg.body = self.body(&msg, true).await?;
+        }
         Ok(msg)
     }
 

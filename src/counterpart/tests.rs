@@ -416,3 +416,18 @@ async fn binds_the_address_given_and_reports_a_taken_port() {
 }
 
 mod diagnostics;
+
+#[tokio::test]
+async fn head_requests_get_headers_only() {
+    let m = r#"{"request": {"method": "HEAD", "urlPath": "/h"}, "response": {"status": 200, "body": "12345"}}"#;
+    let (_tmp, s) = start(&[("mappings/h.json", m)]).await;
+    let res = tokio::time::timeout(
+        Duration::from_secs(3),
+        client().head(format!("{}/h", s.base_url())).send(),
+    )
+    .await
+    .expect("HEAD must not hang")
+    .unwrap();
+    assert_eq!(res.status(), 200);
+    assert_eq!(get(&s, "/h").await, 404, "the connection is still usable");
+}
