@@ -62,6 +62,32 @@ impl JournalEntry {
             .map(|(_, v)| v.as_str())
     }
 
+    /// The path, without the query.
+    pub fn path(&self) -> &str {
+        self.url
+            .split_once('?')
+            .map_or(self.url.as_str(), |(p, _)| p)
+    }
+
+    /// Query parameters, percent-decoded, in order.
+    pub fn query(&self) -> Vec<(String, String)> {
+        let query = self.url.split_once('?').map_or("", |(_, q)| q);
+        let decode = |s: &str| {
+            let s = s.replace('+', " ");
+            percent_encoding::percent_decode_str(&s)
+                .decode_utf8_lossy()
+                .into_owned()
+        };
+        query
+            .split('&')
+            .filter(|pair| !pair.is_empty())
+            .map(|pair| {
+                let (k, v) = pair.split_once('=').unwrap_or((pair, ""));
+                (decode(k), decode(v))
+            })
+            .collect()
+    }
+
     pub fn body_text(&self) -> String {
         String::from_utf8_lossy(&self.body).into_owned()
     }

@@ -361,6 +361,8 @@ async fn unmatched_requests_get_a_json_404_and_are_journaled() {
         ("GET", "/nowhere?x=1", None)
     );
     assert_eq!(journal[0].status, Some(404));
+    assert_eq!(journal[0].path(), "/nowhere");
+    assert_eq!(journal[0].query(), [("x".to_owned(), "1".to_owned())]);
     assert_eq!(
         (
             journal[1].method.as_str(),

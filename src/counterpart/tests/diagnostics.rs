@@ -194,3 +194,61 @@ fn every_error_of_a_set_is_reported_at_once() {
         .collect();
     assert_eq!(files, ["a.json", "b.json", "b.json"]);
 }
+
+#[test]
+fn conflicting_fields_and_extends_cycles() {
+    let out = diagnose(&[(
+        "mappings/a.json",
+        r#"{
+  "request": {"url": "/a", "urlPath": "/a", "headers": {"X": {"equalTo": "1", "contains": "1"}}},
+  "response": {"body": "x", "jsonBody": {}, "headers": {"Bad Name": "x"}},
+  "requiredScenarioState": "Started"
+}"#,
+    )]);
+    insta::assert_snapshot!(out, @r#"
+        error: scenario states need a `scenarioName`
+         --> [tmp]/set/mappings/a.json:1:1
+          |
+        1 | {
+          | ^ this mapping
+
+        error: `urlPath` and `url` both given
+         --> [tmp]/set/mappings/a.json:2:28
+          |
+        2 |   "request": {"url": "/a", "urlPath": "/a", "headers": {"X": {"equalTo": "1", "contains": "1"}}},
+          |                            ^^^^^^^^^ second URL matcher
+          = help: a request has at most one of url, urlPath, urlPattern, urlPathPattern
+
+        error: more than one operator in this matcher
+         --> [tmp]/set/mappings/a.json:2:79
+          |
+        2 |   "request": {"url": "/a", "urlPath": "/a", "headers": {"X": {"equalTo": "1", "contains": "1"}}},
+          |                                                                               ^^^^^^^^^^ second operator
+
+        error: `jsonBody` and `body` both given
+         --> [tmp]/set/mappings/a.json:3:29
+          |
+        3 |   "response": {"body": "x", "jsonBody": {}, "headers": {"Bad Name": "x"}},
+          |                             ^^^^^^^^^^ second body
+          = help: a response has at most one of body, jsonBody, base64Body, bodyFileName
+
+        error: invalid header name `Bad Name`
+         --> [tmp]/set/mappings/a.json:3:57
+          |
+        3 |   "response": {"body": "x", "jsonBody": {}, "headers": {"Bad Name": "x"}},
+          |                                                         ^^^^^^^^^^ not an HTTP header name
+        "#);
+
+    let tmp = tempfile::tempdir().unwrap();
+    write_set(tmp.path(), "a", &[("mock.toml", "extends = \"b\"\n")]);
+    let dir = write_set(tmp.path(), "b", &[("mock.toml", "extends = \"a\"\n")]);
+    let err = StubSet::load(&dir).expect_err("a cycle");
+    let out = err
+        .to_string()
+        .replace(&tmp.path().display().to_string(), "[tmp]");
+    insta::assert_snapshot!(out, @r"
+        error: `extends` forms a cycle
+         --> [tmp]/b/mock.toml
+          = cycle: b -> a -> b
+        ");
+}
