@@ -27,10 +27,18 @@ pub async fn run(
     mut shutdown: watch::Receiver<bool>,
 ) {
     let stop_template = shutdown.clone();
+    let mut backoff = false;
     loop {
+        if std::mem::take(&mut backoff) {
+            // Accept failed (out of file descriptors, say): back off instead of spinning.
+            tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+        }
         tokio::select! {
             accepted = listener.accept() => {
-                let Ok((stream, _)) = accepted else { continue };
+                let Ok((stream, _)) = accepted else {
+                    backoff = true;
+                    continue;
+                };
                 let (journal, mut stop) = (journal.clone(), stop_template.clone());
                 let local = stream.local_addr().ok();
                 tokio::spawn(async move {
