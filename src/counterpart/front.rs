@@ -275,7 +275,20 @@ async fn connection(
         buf: Vec::new(),
     };
     let mut upstream: Option<Conn> = None;
-    while let Ok(Some(req)) = client.request().await {
+    loop {
+        let req = match client.request().await {
+            Ok(Some(req)) => req,
+            Ok(None) => return,
+            Err(e) if e.kind() == std::io::ErrorKind::InvalidData => {
+                // Not HTTP we can read: say so, as a server would, and hang up.
+                let _ = client
+                    .stream
+                    .write_all(b"HTTP/1.1 400 Bad Request\r\ncontent-length: 0\r\nconnection: close\r\n\r\n")
+                    .await;
+                return;
+            }
+            Err(_) => return,
+        };
         let received_at = Utc::now();
         let id = uuid::Uuid::new_v4().to_string();
         let base_url = match (req.header("host"), local) {

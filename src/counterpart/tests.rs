@@ -433,3 +433,20 @@ async fn head_requests_get_headers_only() {
     assert_eq!(res.status(), 200);
     assert_eq!(get(&s, "/h").await, 404, "the connection is still usable");
 }
+
+#[tokio::test]
+async fn garbage_requests_get_a_400() {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let (_tmp, s) = start(&[(
+        "mappings/a.json",
+        r#"{"request": {}, "response": {"status": 200}}"#,
+    )])
+    .await;
+    let mut stream = tokio::net::TcpStream::connect(s.addr()).await.unwrap();
+    stream.write_all(b"NOT HTTP AT ALL\r\n\r\n").await.unwrap();
+    let mut answer = String::new();
+    stream.read_to_string(&mut answer).await.unwrap();
+    assert!(answer.starts_with("HTTP/1.1 400"), "{answer}");
+    assert!(s.journal().is_empty());
+    assert_eq!(get(&s, "/").await, 200);
+}
