@@ -114,7 +114,7 @@ for nhs in ALL:
     write_file(f"patient-{nhs}-v{v}.json", res)
     mapping(f"03-create-if-none-exist-{nhs}", {"name": f"conditional create finds {nhs}", "priority": 3,
         "request": {"method": "POST", "urlPath": "/Patient",
-            "headers": {"If-None-Exist": {"matches": f"(?i)identifier=(https://fhir\\.nhs\\.uk/Id/nhs-number(\\||%7C))?{nhs}"}},
+            "headers": {"If-None-Exist": {"matches": f"(?i)identifier=(https(://|%3A%2F%2F)fhir\\.nhs\\.uk(/|%2F)Id(/|%2F)nhs-number(\\||%7C))?{nhs}"}},
             "bodyPatterns": [{"matchesJsonPath": {"expression": "$.resourceType", "equalTo": "Patient"}}]},
         "response": {"status": 200, "headers": fhir_headers(ETag=ETAG(v), **{"Last-Modified": rfc1123(res["meta"]["lastUpdated"])}),
                      "bodyFileName": f"patient-{nhs}-v{v}.json"}})

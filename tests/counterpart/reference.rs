@@ -402,6 +402,12 @@ async fn creates_and_conditional_creates() {
         (a.fhir()["id"].as_str(), a.header("location")),
         (Some("9000000009"), None)
     );
+    let encoded = (
+        "If-None-Exist",
+        "identifier=https%3A%2F%2Ffhir.nhs.uk%2FId%2Fnhs-number%7C9000000025",
+    );
+    let a = send(&s, "POST", "/Patient", &[json, encoded], Some(NEW_PATIENT)).await;
+    assert_eq!((a.status, a.body["id"].as_str()), (200, Some("9000000025")));
     let absent = (
         "If-None-Exist",
         "identifier=https://fhir.nhs.uk/Id/nhs-number|9000000033",
