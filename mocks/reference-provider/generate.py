@@ -219,9 +219,11 @@ for count in (1, 2):
                 "response": {"status": 200, "headers": fhir_headers(), "bodyFileName": f"page-{count}-{page}.json",
                              "transformers": ["response-template"]}})
 write_file("page-all.json", bundle("searchset", f"{BASE}/Patient?_count={{{{request.query._count}}}}", [match_entry(i) for i in ALL], 3))
-mapping("07-page-all", {"name": "_count of 3 or more: one page", "priority": 7,
-    "request": {"method": "GET", "urlPath": "/Patient", "queryParameters": {"_count": {"matches": "[3-9]|[1-9][0-9]+"}}},
-    "response": {"status": 200, "headers": fhir_headers(), "bodyFileName": "page-all.json", "transformers": ["response-template"]}})
+for suffix, page in [("", {"equalTo": "1"}), ("-default", {"absent": True})]:
+    mapping(f"07-page-all{suffix}", {"name": "_count of 3 or more: one page", "priority": 7,
+        "request": {"method": "GET", "urlPath": "/Patient",
+                    "queryParameters": {"_count": {"matches": "[3-9]|[1-9][0-9]+"}, "_page": page}},
+        "response": {"status": 200, "headers": fhir_headers(), "bodyFileName": "page-all.json", "transformers": ["response-template"]}})
 write_file("page-count-only.json", bundle("searchset", f"{BASE}/Patient?_count=0", [], 3))
 mapping("07-page-count-only", {"name": "_count=0: the total only", "priority": 7,
     "request": {"method": "GET", "urlPath": "/Patient", "queryParameters": {"_count": {"equalTo": "0"}}},
