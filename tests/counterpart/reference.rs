@@ -437,12 +437,20 @@ async fn creates_and_conditional_creates() {
         .outcome(400, "invalid");
 }
 
+/// Method, URL, headers, body.
+type Probe = (
+    &'static str,
+    String,
+    Vec<(&'static str, &'static str)>,
+    Option<&'static str>,
+);
+
 /// No mapping is dead (shadowed by another's priority): each answers some request.
 #[tokio::test]
 async fn every_mapping_answers_something() {
     let s = start("reference-provider").await;
     let json = ("Content-Type", "application/fhir+json");
-    let mut probes: Vec<(&str, String, Vec<(&str, &str)>, Option<&str>)> = vec![
+    let mut probes: Vec<Probe> = vec![
         (
             "GET",
             "/Patient/9000000009".into(),
