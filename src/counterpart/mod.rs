@@ -262,7 +262,8 @@ pub async fn serve_until_ctrl_c(
     signal.map_err(CounterpartError::Signal)
 }
 
-/// What `assure mock` prints: the base URL, then one line per mapping.
+/// What `assure mock` prints: the base URL, then one line per mapping, in the order
+/// mappings are tried.
 pub fn summary(server: &Counterpart) -> String {
     let set = server.set();
     let mut s = format!("serving stub set `{}` at {}\n", set.name, server.base_url());
@@ -270,7 +271,10 @@ pub fn summary(server: &Counterpart) -> String {
         s.push_str(&format!("  {d}\n"));
     }
     s.push_str(&format!("{} mappings:\n", set.mappings.len()));
-    for m in &set.mappings {
+    // In the order they are tried: priority, then later-loaded first.
+    let mut order: Vec<(usize, &Mapping)> = set.mappings.iter().enumerate().collect();
+    order.sort_by_key(|(i, m)| (m.priority, std::cmp::Reverse(*i)));
+    for (_, m) in order {
         let method = m.request.method.as_deref().unwrap_or("ANY");
         let url = match &m.request.url {
             Some(mapping::UrlMatch::Url(u) | mapping::UrlMatch::Path(u)) => u.clone(),
