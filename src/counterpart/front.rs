@@ -17,7 +17,45 @@ use super::JournalEntry;
 const MAX_HEAD: usize = 64 * 1024;
 const MAX_BODY: usize = 64 * 1024 * 1024;
 
-pub type Journal = Arc<Mutex<Vec<JournalEntry>>>;
+/// What the counterpart received, kept for `journal()` and broadcast as it arrives.
+#[derive(Clone)]
+pub struct Journal {
+    entries: Arc<Mutex<Vec<JournalEntry>>>,
+    live: tokio::sync::broadcast::Sender<JournalEntry>,
+}
+
+impl Default for Journal {
+    fn default() -> Self {
+        Journal {
+            entries: Arc::default(),
+            live: tokio::sync::broadcast::channel(256).0,
+        }
+    }
+}
+
+impl Journal {
+    fn lock(&self) -> std::sync::MutexGuard<'_, Vec<JournalEntry>> {
+        self.entries.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    pub fn record(&self, entry: JournalEntry) {
+        self.lock().push(entry.clone());
+        // Nobody listening is fine.
+        let _ = self.live.send(entry);
+    }
+
+    pub fn entries(&self) -> Vec<JournalEntry> {
+        self.lock().clone()
+    }
+
+    pub fn clear(&self) {
+        self.lock().clear();
+    }
+
+    pub fn subscribe(&self) -> tokio::sync::broadcast::Receiver<JournalEntry> {
+        self.live.subscribe()
+    }
+}
 
 /// Accepts connections until `shutdown` turns true.
 pub async fn run(
@@ -336,7 +374,7 @@ async fn connection(
                 match exchange(&mut upstream, backend, &out, is_head).await {
                     Ok(res) => res,
                     Err(_) => {
-                        record(&journal, entry);
+                        journal.record(entry);
                         let _ = client.stream.write_all(b"HTTP/1.1 502 Bad Gateway\r\ncontent-length: 0\r\nconnection: close\r\n\r\n").await;
                         return;
                     }
@@ -347,7 +385,7 @@ async fn connection(
         entry.status = res.first.0.parse().ok();
         entry.fault = res.header(FAULT_HEADER).and_then(Fault::from_name);
         let fault = entry.fault;
-        record(&journal, entry);
+        journal.record(entry);
         if let Some(fault) = fault {
             perform(fault, client.stream).await;
             return;
@@ -398,13 +436,6 @@ async fn exchange(
         .ok_or_else(|| invalid("no backend connection"))?;
     conn.stream.write_all(request).await?;
     conn.response(head).await
-}
-
-fn record(journal: &Journal, entry: JournalEntry) {
-    journal
-        .lock()
-        .unwrap_or_else(|e| e.into_inner())
-        .push(entry);
 }
 
 async fn perform(fault: Fault, mut stream: TcpStream) {

@@ -378,8 +378,13 @@ async fn unmatched_requests_get_a_json_404_and_are_journaled() {
         (mapping.label(), &mapping.metadata),
         ("only".to_owned(), &serde_json::json!({"k": 1}))
     );
+    assert!(describe(&s, &journal[0]).ends_with(" GET /nowhere?x=1 -> 404 (no mapping matched)"));
+    assert!(describe(&s, &journal[1]).ends_with(" POST /in -> 204 (only)"));
     s.clear_journal();
     assert!(s.journal().is_empty());
+    let mut live = s.subscribe();
+    assert_eq!(get(&s, "/live").await, 404);
+    assert_eq!(live.recv().await.unwrap().url, "/live");
 }
 
 #[tokio::test]
