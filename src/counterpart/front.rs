@@ -400,11 +400,15 @@ async fn connection(
             out.extend_from_slice(v);
             out.extend_from_slice(b"\r\n");
         }
-        let length = match res.header("content-length") {
-            Some(n) if is_head => n.trim().to_owned(),
-            _ => res.body.len().to_string(),
-        };
-        out.extend_from_slice(format!("content-length: {length}\r\n").as_bytes());
+        // RFC 9110: no Content-Length on 1xx and 204 answers.
+        let status = res.first.0.as_str();
+        if !(status.starts_with('1') || status == "204") {
+            let length = match res.header("content-length") {
+                Some(n) if is_head => n.trim().to_owned(),
+                _ => res.body.len().to_string(),
+            };
+            out.extend_from_slice(format!("content-length: {length}\r\n").as_bytes());
+        }
         if !req.keep_alive {
             out.extend_from_slice(b"connection: close\r\n");
         }

@@ -350,6 +350,10 @@ async fn unmatched_requests_get_a_json_404_and_are_journaled() {
         .await
         .unwrap();
     assert_eq!(res.status(), 204);
+    assert!(
+        res.headers().get("content-length").is_none(),
+        "no length on a 204"
+    );
     let journal = s.journal();
     assert_eq!(journal.len(), 2);
     assert_eq!(
