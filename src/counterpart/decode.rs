@@ -31,6 +31,8 @@ const REQUEST_FIELDS: &[&str] = &[
     "urlPath",
     "urlPattern",
     "urlPathPattern",
+    "urlPathTemplate",
+    "pathParameters",
     "queryParameters",
     "headers",
     "bodyPatterns",
@@ -65,8 +67,6 @@ const JSONPATH_FIELDS: &[&str] = &[
 ];
 /// WireMock features assure knows of but does not serve: named, not "unknown".
 const UNSUPPORTED: &[&str] = &[
-    "urlPathTemplate",
-    "pathParameters",
     "cookies",
     "basicAuthCredentials",
     "formParameters",
@@ -404,6 +404,7 @@ impl<'a> Decoder<'a> {
     fn request(&mut self, node: &Node) -> RequestPattern {
         let mut req = RequestPattern::default();
         let mut url_field: Option<&str> = None;
+        let mut path_params = None;
         for (key, value) in self.object(node, "request", REQUEST_FIELDS) {
             let url = match &**key {
                 "method" => {
@@ -415,6 +416,11 @@ impl<'a> Decoder<'a> {
                 }
                 "queryParameters" => {
                     req.query = self.named_matchers(value, "queryParameters");
+                    continue;
+                }
+                "pathParameters" => {
+                    req.path_params = self.named_matchers(value, "pathParameters");
+                    path_params = Some(value);
                     continue;
                 }
                 "headers" => {
@@ -440,6 +446,7 @@ impl<'a> Decoder<'a> {
                 "urlPath" => self.string(value, key).map(UrlMatch::Path),
                 "urlPattern" => self.regex(value, key).map(UrlMatch::Pattern),
                 "urlPathPattern" => self.regex(value, key).map(UrlMatch::PathPattern),
+                "urlPathTemplate" => self.path_template(value),
                 _ => continue,
             };
             if let Some(previous) = url_field.replace(key) {
@@ -451,12 +458,88 @@ impl<'a> Decoder<'a> {
                 )
                 .help
                 .push(
-                    "a request has at most one of url, urlPath, urlPattern, urlPathPattern".into(),
+                    "a request has at most one of url, urlPath, urlPattern, urlPathPattern, urlPathTemplate".into(),
                 );
             }
             req.url = url;
         }
+        if let Some(node) = path_params {
+            self.check_path_params(node, &req);
+        }
         req
+    }
+
+    /// `/Patient/{id}/_history/{vid}`: each `{name}` is one whole path segment.
+    fn path_template(&mut self, node: &Node) -> Option<UrlMatch> {
+        let text = self.string(node, "urlPathTemplate")?;
+        let mut pattern = String::from("^");
+        let mut names: Vec<String> = Vec::new();
+        for (i, segment) in text.split('/').enumerate() {
+            if i > 0 {
+                pattern.push('/');
+            }
+            match segment.strip_prefix('{').and_then(|s| s.strip_suffix('}')) {
+                Some(name) if !name.is_empty() && !names.iter().any(|n| n == name) => {
+                    names.push(name.to_owned());
+                    pattern.push_str("([^/]+)");
+                }
+                Some(name) => {
+                    let problem = if name.is_empty() {
+                        "an empty parameter name"
+                    } else {
+                        "a repeated parameter name"
+                    };
+                    self.error(
+                        node,
+                        "bad `urlPathTemplate`",
+                        format!("`{segment}` is {problem}"),
+                    );
+                    return None;
+                }
+                None if segment.contains(['{', '}']) => {
+                    self.error(
+                        node,
+                        "bad `urlPathTemplate`",
+                        format!("`{segment}`: a parameter must be a whole segment, like `{{id}}`"),
+                    );
+                    return None;
+                }
+                None => pattern.push_str(&fancy_regex::escape(segment)),
+            }
+        }
+        pattern.push('$');
+        let regex = Regex::new(&pattern).ok()?;
+        Some(UrlMatch::PathTemplate {
+            template: text,
+            regex,
+            names,
+        })
+    }
+
+    fn check_path_params(&mut self, node: &Node, req: &RequestPattern) {
+        let names: &[String] = match &req.url {
+            Some(UrlMatch::PathTemplate { names, .. }) => names,
+            _ => {
+                self.error(
+                    node,
+                    "`pathParameters` needs a `urlPathTemplate`",
+                    "no path template names these parameters",
+                );
+                return;
+            }
+        };
+        for (name, value) in node.members() {
+            if !names.iter().any(|n| **n == **name) {
+                let d = self.key_error(
+                    name,
+                    value,
+                    format!("`{name}` is not a parameter of the path template"),
+                    "not in urlPathTemplate",
+                );
+                d.help
+                    .push(format!("the template has: {}", names.join(", ")));
+            }
+        }
     }
 
     fn named_matchers(&mut self, node: &Node, what: &str) -> Vec<(String, ValueMatcher)> {

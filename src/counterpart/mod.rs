@@ -310,7 +310,11 @@ pub fn summary(server: &Counterpart) -> String {
     for (_, m) in order {
         let method = m.request.method.as_deref().unwrap_or("ANY");
         let url = match &m.request.url {
-            Some(mapping::UrlMatch::Url(u) | mapping::UrlMatch::Path(u)) => u.clone(),
+            Some(
+                mapping::UrlMatch::Url(u)
+                | mapping::UrlMatch::Path(u)
+                | mapping::UrlMatch::PathTemplate { template: u, .. },
+            ) => u.clone(),
             Some(mapping::UrlMatch::Pattern(re) | mapping::UrlMatch::PathPattern(re)) => {
                 format!(
                     "~{}",

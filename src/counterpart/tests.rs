@@ -252,6 +252,29 @@ async fn templates_render_from_the_request() {
 }
 
 #[tokio::test]
+async fn path_templates_match_and_name_their_parameters() {
+    let m = r#"{"request": {"method": "GET", "urlPathTemplate": "/Patient/{id}/_history/{vid}",
+        "pathParameters": {"vid": {"matches": "[0-9]+"}}},
+      "response": {"status": 200, "body": "{{request.path.id}} v{{request.path.vid}}", "transformers": ["response-template"]}}"#;
+    let (_tmp, s) = start(&[("mappings/p.json", m)]).await;
+    assert_eq!(
+        call(&s, "GET", "/Patient/a%20b/_history/2", &[], None).await,
+        (200, "a b v2".to_owned())
+    );
+    assert_eq!(
+        get(&s, "/Patient/a/_history/x").await,
+        404,
+        "pathParameters"
+    );
+    assert_eq!(
+        get(&s, "/Patient/a/b/_history/2").await,
+        404,
+        "a parameter is one segment"
+    );
+    assert_eq!(get(&s, "/Patient/a/_history/2/more").await, 404);
+}
+
+#[tokio::test]
 async fn untemplated_responses_are_served_verbatim() {
     let mapping = r#"{"request": {"urlPath": "/raw"}, "response": {"status": 200, "body": "{{request.path}}",
         "headers": {"Content-Type": "text/plain"}}}"#;

@@ -121,7 +121,7 @@ fn templates_transformers_and_unsupported_features() {
          --> [tmp]/set/mappings/a.json:3:24
           |
         3 |   "response": {"body": "{{request.nope}}", "transformers": ["response-template", "other"]}
-          |                        ^^^^^^^^^^^^^^^^^^ unknown value `request.nope` (supported: request.baseUrl, request.path, request.url, request.method, request.id, request.body, request.query.NAME, request.headers.NAME) near `{{request.nope}}`
+          |                        ^^^^^^^^^^^^^^^^^^ unknown value `request.nope` (supported: request.baseUrl, request.path, request.url, request.method, request.id, request.body, request.query.NAME, request.headers.NAME, request.path.NAME) near `{{request.nope}}`
 
         error: unsupported transformer
          --> [tmp]/set/mappings/a.json:3:82
@@ -217,7 +217,7 @@ fn conflicting_fields_and_extends_cycles() {
           |
         2 |   "request": {"url": "/a", "urlPath": "/a", "headers": {"X": {"equalTo": "1", "contains": "1"}}},
           |                            ^^^^^^^^^ second URL matcher
-          = help: a request has at most one of url, urlPath, urlPattern, urlPathPattern
+          = help: a request has at most one of url, urlPath, urlPattern, urlPathPattern, urlPathTemplate
 
         error: more than one operator in this matcher
          --> [tmp]/set/mappings/a.json:2:79
@@ -251,4 +251,42 @@ fn conflicting_fields_and_extends_cycles() {
          --> [tmp]/b/mock.toml
           = cycle: b -> a -> b
         ");
+}
+
+#[test]
+fn path_templates_and_their_parameters() {
+    let out = diagnose(&[
+        (
+            "mappings/a.json",
+            r#"{"request": {"urlPathTemplate": "/Patient/{id}", "pathParameters": {"ident": {"equalTo": "1"}}}, "response": {}}"#,
+        ),
+        (
+            "mappings/b.json",
+            r#"{"request": {"urlPathTemplate": "/Patient/x{id}"}, "response": {}}"#,
+        ),
+        (
+            "mappings/c.json",
+            r#"{"request": {"urlPath": "/Patient", "pathParameters": {}}, "response": {}}"#,
+        ),
+    ]);
+    insta::assert_snapshot!(out, @r#"
+        error: `ident` is not a parameter of the path template
+         --> [tmp]/set/mappings/a.json:1:69
+          |
+        1 | {"request": {"urlPathTemplate": "/Patient/{id}", "pathParameters": {"ident": {"equalTo": "1"}}}, "response": {}}
+          |                                                                     ^^^^^^^ not in urlPathTemplate
+          = help: the template has: id
+
+        error: bad `urlPathTemplate`
+         --> [tmp]/set/mappings/b.json:1:33
+          |
+        1 | {"request": {"urlPathTemplate": "/Patient/x{id}"}, "response": {}}
+          |                                 ^^^^^^^^^^^^^^^^ `x{id}`: a parameter must be a whole segment, like `{id}`
+
+        error: `pathParameters` needs a `urlPathTemplate`
+         --> [tmp]/set/mappings/c.json:1:55
+          |
+        1 | {"request": {"urlPath": "/Patient", "pathParameters": {}}, "response": {}}
+          |                                                       ^ no path template names these parameters
+        "#);
 }
