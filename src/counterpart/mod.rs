@@ -17,6 +17,7 @@
 //! ```
 
 mod decode;
+mod decode_request;
 mod decode_response;
 mod front;
 pub mod jsonpath;
