@@ -256,7 +256,11 @@ impl Respond for MappingResponder {
         };
         let r = &mapping.response;
         let mut t = ResponseTemplate::new(r.status);
-        for (name, value) in &r.headers {
+        // Framing is the front layer's job: a stub's own length would contradict it.
+        let framing = |n: &str| {
+            n.eq_ignore_ascii_case("content-length") || n.eq_ignore_ascii_case("transfer-encoding")
+        };
+        for (name, value) in r.headers.iter().filter(|(n, _)| !framing(n)) {
             // Control characters would make an invalid header (and a wiremock panic).
             let bytes: Vec<u8> = value
                 .render(&ctx)

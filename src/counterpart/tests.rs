@@ -339,7 +339,7 @@ async fn bodies_come_from_files_json_and_base64() {
       {"request": {"urlPath": "/file"}, "response": {"status": 200, "bodyFileName": "p/patient.json"}},
       {"request": {"urlPath": "/tfile"}, "response": {"status": 200, "bodyFileName": "t.txt", "transformers": ["response-template"]}},
       {"request": {"urlPath": "/json"}, "response": {"status": 200, "jsonBody": {"a": [1]}}},
-      {"request": {"urlPath": "/b64"}, "response": {"status": 200, "base64Body": "aGk="}}]}"#;
+      {"request": {"urlPath": "/b64"}, "response": {"status": 200, "base64Body": "aGk=", "headers": {"Content-Length": "99"}}}]}"#;
     let (_tmp, s) = start(&[
         ("mappings/b.json", m),
         ("__files/p/patient.json", "{\"resourceType\": \"Patient\"}"),
