@@ -1,14 +1,14 @@
 //! Reads one mapping file's positioned JSON into [`Mapping`]s, diagnosing every bad
 //! field (unknown, wrong type, bad regex, bad JSONPath, bad template, missing body
 //! file) at its file:line:col, and carrying on so a set reports all its errors at once.
-//! The response half lives in `decode_response.rs`.
+//! The request half lives in `decode_request.rs`, the response half in
+//! `decode_response.rs`.
 
 use std::path::{Path, PathBuf};
 
 use assure_fhir::model::{Kind, Node};
 use fancy_regex::Regex;
 
-use super::jsonpath::JsonPath;
 use super::mapping::*;
 use crate::diagnostic::{closest, Diagnostic};
 
@@ -25,48 +25,8 @@ const MAPPING_FIELDS: &[&str] = &[
     "newScenarioState",
     "persistent",
 ];
-const REQUEST_FIELDS: &[&str] = &[
-    "method",
-    "url",
-    "urlPath",
-    "urlPattern",
-    "urlPathPattern",
-    "queryParameters",
-    "headers",
-    "bodyPatterns",
-];
-const VALUE_FIELDS: &[&str] = &[
-    "equalTo",
-    "contains",
-    "matches",
-    "doesNotMatch",
-    "absent",
-    "caseInsensitive",
-];
-const BODY_FIELDS: &[&str] = &[
-    "equalToJson",
-    "ignoreExtraElements",
-    "ignoreArrayOrder",
-    "matchesJsonPath",
-    "contains",
-    "equalTo",
-    "caseInsensitive",
-    "matches",
-    "doesNotMatch",
-];
-const JSONPATH_FIELDS: &[&str] = &[
-    "expression",
-    "equalTo",
-    "contains",
-    "matches",
-    "doesNotMatch",
-    "absent",
-    "caseInsensitive",
-];
 /// WireMock features assure knows of but does not serve: named, not "unknown".
 const UNSUPPORTED: &[&str] = &[
-    "urlPathTemplate",
-    "pathParameters",
     "cookies",
     "basicAuthCredentials",
     "formParameters",
@@ -282,7 +242,7 @@ impl<'a> Decoder<'a> {
         }
     }
 
-    fn regex(&mut self, node: &Node, field: &str) -> Option<Regex> {
+    pub(super) fn regex(&mut self, node: &Node, field: &str) -> Option<Regex> {
         let pattern = self.string(node, field)?;
         // Checked as written, so error positions are the author's; then anchored,
         // because WireMock (Java `matches()`) tests the whole string.
@@ -399,206 +359,6 @@ impl<'a> Decoder<'a> {
             (None, false) => {}
         }
         (self.diags.len() == errors_before).then_some(m)
-    }
-
-    fn request(&mut self, node: &Node) -> RequestPattern {
-        let mut req = RequestPattern::default();
-        let mut url_field: Option<&str> = None;
-        for (key, value) in self.object(node, "request", REQUEST_FIELDS) {
-            let url = match &**key {
-                "method" => {
-                    req.method = self
-                        .string(value, key)
-                        .map(|s| s.to_uppercase())
-                        .filter(|m| m != "ANY");
-                    continue;
-                }
-                "queryParameters" => {
-                    req.query = self.named_matchers(value, "queryParameters");
-                    continue;
-                }
-                "headers" => {
-                    req.headers = self.named_matchers(value, "headers");
-                    continue;
-                }
-                "bodyPatterns" => {
-                    if !value.is_array() {
-                        self.error(
-                            value,
-                            "`bodyPatterns` must be an array",
-                            format!("found {}", kind_name(value)),
-                        );
-                    }
-                    req.body = value
-                        .items()
-                        .iter()
-                        .filter_map(|p| self.body_pattern(p))
-                        .collect();
-                    continue;
-                }
-                "url" => self.string(value, key).map(UrlMatch::Url),
-                "urlPath" => self.string(value, key).map(UrlMatch::Path),
-                "urlPattern" => self.regex(value, key).map(UrlMatch::Pattern),
-                "urlPathPattern" => self.regex(value, key).map(UrlMatch::PathPattern),
-                _ => continue,
-            };
-            if let Some(previous) = url_field.replace(key) {
-                self.key_error(
-                    key,
-                    value,
-                    format!("`{key}` and `{previous}` both given"),
-                    "second URL matcher",
-                )
-                .help
-                .push(
-                    "a request has at most one of url, urlPath, urlPattern, urlPathPattern".into(),
-                );
-            }
-            req.url = url;
-        }
-        req
-    }
-
-    fn named_matchers(&mut self, node: &Node, what: &str) -> Vec<(String, ValueMatcher)> {
-        if !node.is_object() {
-            self.error(
-                node,
-                format!("`{what}` must be an object of name: matcher"),
-                format!("found {}", kind_name(node)),
-            );
-            return Vec::new();
-        }
-        node.members()
-            .iter()
-            .filter_map(|(name, m)| {
-                Some((
-                    name.to_string(),
-                    self.value_matcher(m, VALUE_FIELDS, "matcher")?,
-                ))
-            })
-            .collect()
-    }
-
-    fn value_matcher(&mut self, node: &Node, allowed: &[&str], what: &str) -> Option<ValueMatcher> {
-        let mut kind = None;
-        let mut case_insensitive = false;
-        for (key, value) in self.object(node, what, allowed) {
-            let k = match &**key {
-                "equalTo" => self.string(value, key).map(ValueKind::EqualTo),
-                "contains" => self.string(value, key).map(ValueKind::Contains),
-                "matches" => self.regex(value, key).map(ValueKind::Matches),
-                "doesNotMatch" => self.regex(value, key).map(ValueKind::DoesNotMatch),
-                "absent" => Some(ValueKind::Absent(self.boolean(value, key))),
-                "caseInsensitive" => {
-                    case_insensitive = self.boolean(value, key);
-                    continue;
-                }
-                _ => continue,
-            };
-            if kind.is_some() {
-                self.key_error(
-                    key,
-                    value,
-                    format!("more than one operator in this {what}"),
-                    "second operator",
-                );
-            }
-            kind = kind.or(k);
-        }
-        if kind.is_none()
-            && node.is_object()
-            && node.members().iter().all(|(k, _)| allowed.contains(&&**k))
-        {
-            self.error(
-                node,
-                format!("{what} has no operator"),
-                "expected equalTo, contains, matches, doesNotMatch or absent",
-            );
-        }
-        Some(ValueMatcher {
-            kind: kind?,
-            case_insensitive,
-        })
-    }
-
-    fn body_pattern(&mut self, node: &Node) -> Option<BodyPattern> {
-        if let Some(expected) = node.get("equalToJson") {
-            self.object(
-                node,
-                "body pattern",
-                &["equalToJson", "ignoreExtraElements", "ignoreArrayOrder"],
-            );
-            let flag =
-                |d: &mut Self, name: &str| node.get(name).is_some_and(|v| d.boolean(v, name));
-            let (ignore_extra_elements, ignore_array_order) = (
-                flag(self, "ignoreExtraElements"),
-                flag(self, "ignoreArrayOrder"),
-            );
-            // WireMock takes the expected JSON inline or as a string holding JSON.
-            let expected = match expected.as_str() {
-                Some(text) => match serde_json::from_str(text) {
-                    Ok(v) => v,
-                    Err(e) => {
-                        self.error(
-                            expected,
-                            "`equalToJson` string is not valid JSON",
-                            e.to_string(),
-                        );
-                        return None;
-                    }
-                },
-                None => expected.to_value(),
-            };
-            return Some(BodyPattern::EqualToJson {
-                expected,
-                ignore_extra_elements,
-                ignore_array_order,
-            });
-        }
-        if let Some(path) = node.get("matchesJsonPath") {
-            self.object(node, "body pattern", &["matchesJsonPath"]);
-            return self.json_path(path);
-        }
-        self.value_matcher(node, BODY_FIELDS, "body pattern")
-            .map(BodyPattern::Text)
-    }
-
-    fn json_path(&mut self, node: &Node) -> Option<BodyPattern> {
-        let (expr_node, matcher) = match node.get("expression") {
-            Some(expr) => {
-                let mut fields = JSONPATH_FIELDS.to_vec();
-                fields.retain(|f| *f != "expression");
-                let only_ops = Node::new(
-                    Kind::Object(
-                        node.members()
-                            .iter()
-                            .filter(|(k, _)| &**k != "expression")
-                            .cloned()
-                            .collect(),
-                    ),
-                    node.pos,
-                );
-                (
-                    expr,
-                    self.value_matcher(&only_ops, &fields, "matchesJsonPath"),
-                )
-            }
-            None => (node, None),
-        };
-        let text = self.string(expr_node, "matchesJsonPath")?;
-        match JsonPath::parse(&text) {
-            Ok(path) => Some(BodyPattern::MatchesJsonPath { path, matcher }),
-            Err(e) => {
-                let label = format!(
-                    "{} (at character {} of the expression)",
-                    e.message,
-                    e.offset + 1
-                );
-                self.error(expr_node, "unsupported JSONPath", label)
-                    .help.push("supported: $.a.b, $['a'], $.a[0], $.a[*], $..a, [?(@.x == 'y')] with == != < <= > >=".into());
-                None
-            }
-        }
     }
 }
 

@@ -17,7 +17,45 @@ use super::JournalEntry;
 const MAX_HEAD: usize = 64 * 1024;
 const MAX_BODY: usize = 64 * 1024 * 1024;
 
-pub type Journal = Arc<Mutex<Vec<JournalEntry>>>;
+/// What the counterpart received, kept for `journal()` and broadcast as it arrives.
+#[derive(Clone)]
+pub struct Journal {
+    entries: Arc<Mutex<Vec<JournalEntry>>>,
+    live: tokio::sync::broadcast::Sender<JournalEntry>,
+}
+
+impl Default for Journal {
+    fn default() -> Self {
+        Journal {
+            entries: Arc::default(),
+            live: tokio::sync::broadcast::channel(256).0,
+        }
+    }
+}
+
+impl Journal {
+    fn lock(&self) -> std::sync::MutexGuard<'_, Vec<JournalEntry>> {
+        self.entries.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    pub fn record(&self, entry: JournalEntry) {
+        self.lock().push(entry.clone());
+        // Nobody listening is fine.
+        let _ = self.live.send(entry);
+    }
+
+    pub fn entries(&self) -> Vec<JournalEntry> {
+        self.lock().clone()
+    }
+
+    pub fn clear(&self) {
+        self.lock().clear();
+    }
+
+    pub fn subscribe(&self) -> tokio::sync::broadcast::Receiver<JournalEntry> {
+        self.live.subscribe()
+    }
+}
 
 /// Accepts connections until `shutdown` turns true.
 pub async fn run(
@@ -27,10 +65,18 @@ pub async fn run(
     mut shutdown: watch::Receiver<bool>,
 ) {
     let stop_template = shutdown.clone();
+    let mut backoff = false;
     loop {
+        if std::mem::take(&mut backoff) {
+            // Accept failed (out of file descriptors, say): back off instead of spinning.
+            tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+        }
         tokio::select! {
             accepted = listener.accept() => {
-                let Ok((stream, _)) = accepted else { continue };
+                let Ok((stream, _)) = accepted else {
+                    backoff = true;
+                    continue;
+                };
                 let (journal, mut stop) = (journal.clone(), stop_template.clone());
                 let local = stream.local_addr().ok();
                 tokio::spawn(async move {
@@ -201,7 +247,10 @@ impl Conn {
         let status = msg.first.0.as_str();
         let bodiless =
             head_request || status.starts_with('1') || status == "204" || status == "304";
-        msg.body = self.body(&msg, !bodiless).await?;
+        // A HEAD answer (or 1xx/204/304) has no body, whatever its content-length says.
+        if !bodiless {
+            msg.body = self.body(&msg, true).await?;
+        }
         Ok(msg)
     }
 
@@ -264,7 +313,20 @@ async fn connection(
         buf: Vec::new(),
     };
     let mut upstream: Option<Conn> = None;
-    while let Ok(Some(req)) = client.request().await {
+    loop {
+        let req = match client.request().await {
+            Ok(Some(req)) => req,
+            Ok(None) => return,
+            Err(e) if e.kind() == std::io::ErrorKind::InvalidData => {
+                // Not HTTP we can read: say so, as a server would, and hang up.
+                let _ = client
+                    .stream
+                    .write_all(b"HTTP/1.1 400 Bad Request\r\ncontent-length: 0\r\nconnection: close\r\n\r\n")
+                    .await;
+                return;
+            }
+            Err(_) => return,
+        };
         let received_at = Utc::now();
         let id = uuid::Uuid::new_v4().to_string();
         let base_url = match (req.header("host"), local) {
@@ -312,7 +374,7 @@ async fn connection(
                 match exchange(&mut upstream, backend, &out, is_head).await {
                     Ok(res) => res,
                     Err(_) => {
-                        record(&journal, entry);
+                        journal.record(entry);
                         let _ = client.stream.write_all(b"HTTP/1.1 502 Bad Gateway\r\ncontent-length: 0\r\nconnection: close\r\n\r\n").await;
                         return;
                     }
@@ -323,7 +385,7 @@ async fn connection(
         entry.status = res.first.0.parse().ok();
         entry.fault = res.header(FAULT_HEADER).and_then(Fault::from_name);
         let fault = entry.fault;
-        record(&journal, entry);
+        journal.record(entry);
         if let Some(fault) = fault {
             perform(fault, client.stream).await;
             return;
@@ -338,11 +400,15 @@ async fn connection(
             out.extend_from_slice(v);
             out.extend_from_slice(b"\r\n");
         }
-        let length = match res.header("content-length") {
-            Some(n) if is_head => n.trim().to_owned(),
-            _ => res.body.len().to_string(),
-        };
-        out.extend_from_slice(format!("content-length: {length}\r\n").as_bytes());
+        // RFC 9110: no Content-Length on 1xx and 204 answers.
+        let status = res.first.0.as_str();
+        if !(status.starts_with('1') || status == "204") {
+            let length = match res.header("content-length") {
+                Some(n) if is_head => n.trim().to_owned(),
+                _ => res.body.len().to_string(),
+            };
+            out.extend_from_slice(format!("content-length: {length}\r\n").as_bytes());
+        }
         if !req.keep_alive {
             out.extend_from_slice(b"connection: close\r\n");
         }
@@ -374,13 +440,6 @@ async fn exchange(
         .ok_or_else(|| invalid("no backend connection"))?;
     conn.stream.write_all(request).await?;
     conn.response(head).await
-}
-
-fn record(journal: &Journal, entry: JournalEntry) {
-    journal
-        .lock()
-        .unwrap_or_else(|e| e.into_inner())
-        .push(entry);
 }
 
 async fn perform(fault: Fault, mut stream: TcpStream) {

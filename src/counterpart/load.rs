@@ -77,11 +77,7 @@ fn load_layer(
     let canonical = dir.canonicalize().unwrap_or_else(|_| dir.to_path_buf());
     if chain.contains(&canonical) {
         diags.push(
-            Diagnostic::new(
-                dir.join("mock.toml"),
-                format!("stub set `{name}` extends itself"),
-            )
-            .label(format!(
+            Diagnostic::new(dir.join("mock.toml"), "`extends` forms a cycle").label(format!(
                 "cycle: {}",
                 chain
                     .iter()

@@ -88,6 +88,8 @@ pub struct RequestPattern {
     pub method: Option<String>,
     pub url: Option<UrlMatch>,
     pub query: Vec<(String, ValueMatcher)>,
+    /// Matchers on `urlPathTemplate` parameters.
+    pub path_params: Vec<(String, ValueMatcher)>,
     pub headers: Vec<(String, ValueMatcher)>,
     pub body: Vec<BodyPattern>,
 }
@@ -102,6 +104,41 @@ pub enum UrlMatch {
     Pattern(Regex),
     /// Path only, whole-string regex.
     PathPattern(Regex),
+    /// `/Patient/{id}`: path segments, some of them named parameters.
+    PathTemplate {
+        template: String,
+        regex: Regex,
+        names: Vec<String>,
+    },
+}
+
+impl UrlMatch {
+    /// Named path parameters of `path`, percent-decoded, if this is a template that
+    /// matches it.
+    pub fn path_params(&self, path: &str) -> Option<Vec<(String, String)>> {
+        let UrlMatch::PathTemplate { regex, names, .. } = self else {
+            return None;
+        };
+        let caps = regex.captures(path).ok()??;
+        let decode = |s: &str| {
+            percent_encoding::percent_decode_str(s)
+                .decode_utf8_lossy()
+                .into_owned()
+        };
+        Some(
+            names
+                .iter()
+                .enumerate()
+                .map(|(i, n)| {
+                    (
+                        n.clone(),
+                        caps.get(i + 1)
+                            .map_or_else(String::new, |m| decode(m.as_str())),
+                    )
+                })
+                .collect(),
+        )
+    }
 }
 
 #[derive(Debug, Clone)]

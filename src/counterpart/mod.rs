@@ -17,6 +17,7 @@
 //! ```
 
 mod decode;
+mod decode_request;
 mod decode_response;
 mod front;
 pub mod jsonpath;
@@ -60,6 +61,32 @@ impl JournalEntry {
             .iter()
             .find(|(k, _)| k.eq_ignore_ascii_case(name))
             .map(|(_, v)| v.as_str())
+    }
+
+    /// The path, without the query.
+    pub fn path(&self) -> &str {
+        self.url
+            .split_once('?')
+            .map_or(self.url.as_str(), |(p, _)| p)
+    }
+
+    /// Query parameters, percent-decoded, in order.
+    pub fn query(&self) -> Vec<(String, String)> {
+        let query = self.url.split_once('?').map_or("", |(_, q)| q);
+        let decode = |s: &str| {
+            let s = s.replace('+', " ");
+            percent_encoding::percent_decode_str(&s)
+                .decode_utf8_lossy()
+                .into_owned()
+        };
+        query
+            .split('&')
+            .filter(|pair| !pair.is_empty())
+            .map(|pair| {
+                let (k, v) = pair.split_once('=').unwrap_or((pair, ""));
+                (decode(k), decode(v))
+            })
+            .collect()
     }
 
     pub fn body_text(&self) -> String {
@@ -186,17 +213,16 @@ impl Counterpart {
 
     /// Every request received so far, in arrival order.
     pub fn journal(&self) -> Vec<JournalEntry> {
-        self.journal
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .clone()
+        self.journal.entries()
+    }
+
+    /// Each request as it arrives (after it is journaled); a slow reader skips entries.
+    pub fn subscribe(&self) -> tokio::sync::broadcast::Receiver<JournalEntry> {
+        self.journal.subscribe()
     }
 
     pub fn clear_journal(&self) {
-        self.journal
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .clear();
+        self.journal.clear();
     }
 
     /// Puts every scenario back in its `Started` state.
@@ -222,21 +248,56 @@ impl Drop for Counterpart {
     }
 }
 
-/// `assure mock <set>`: serves until Ctrl-C, after printing where and what.
+/// `assure mock <set>`: serves until Ctrl-C, printing where and what, then one line
+/// per request as it arrives. Nobody reads the journal here, so it is not kept.
 pub async fn serve_until_ctrl_c(
     set: &StubSet,
     addr: Option<SocketAddr>,
 ) -> Result<(), CounterpartError> {
     let server = Counterpart::start(set, addr).await?;
-    let mut out = std::io::stdout().lock();
-    let _ = writeln!(out, "{}", summary(&server));
-    drop(out);
-    let signal = tokio::signal::ctrl_c().await;
+    let _ = writeln!(std::io::stdout().lock(), "{}", summary(&server));
+    let mut live = server.subscribe();
+    let ctrl_c = tokio::signal::ctrl_c();
+    tokio::pin!(ctrl_c);
+    let signal = loop {
+        tokio::select! {
+            signal = &mut ctrl_c => break signal,
+            entry = live.recv() => {
+                server.clear_journal();
+                let line = match entry {
+                    Ok(entry) => describe(&server, &entry),
+                    Err(tokio::sync::broadcast::error::RecvError::Lagged(n)) => format!("({n} requests not shown)"),
+                    Err(tokio::sync::broadcast::error::RecvError::Closed) => continue,
+                };
+                let _ = writeln!(std::io::stdout().lock(), "{line}");
+            }
+        }
+    };
     server.shutdown().await;
     signal.map_err(CounterpartError::Signal)
 }
 
-/// What `assure mock` prints: the base URL, then one line per mapping.
+/// One request as `assure mock` shows it:
+/// `23:30:00.123 GET /Patient/1 -> 404 (404 for a Patient not on file)`.
+pub fn describe(server: &Counterpart, entry: &JournalEntry) -> String {
+    let outcome = match (entry.fault, entry.status) {
+        (Some(fault), _) => fault.name().to_owned(),
+        (None, Some(status)) => status.to_string(),
+        (None, None) => "no answer".to_owned(),
+    };
+    let by = server
+        .mapping(entry)
+        .map_or_else(|| "no mapping matched".to_owned(), Mapping::label);
+    format!(
+        "{} {} {} -> {outcome} ({by})",
+        entry.received_at.format("%H:%M:%S%.3f"),
+        entry.method,
+        entry.url
+    )
+}
+
+/// What `assure mock` prints: the base URL, then one line per mapping, in the order
+/// mappings are tried.
 pub fn summary(server: &Counterpart) -> String {
     let set = server.set();
     let mut s = format!("serving stub set `{}` at {}\n", set.name, server.base_url());
@@ -244,10 +305,17 @@ pub fn summary(server: &Counterpart) -> String {
         s.push_str(&format!("  {d}\n"));
     }
     s.push_str(&format!("{} mappings:\n", set.mappings.len()));
-    for m in &set.mappings {
+    // In the order they are tried: priority, then later-loaded first.
+    let mut order: Vec<(usize, &Mapping)> = set.mappings.iter().enumerate().collect();
+    order.sort_by_key(|(i, m)| (m.priority, std::cmp::Reverse(*i)));
+    for (_, m) in order {
         let method = m.request.method.as_deref().unwrap_or("ANY");
         let url = match &m.request.url {
-            Some(mapping::UrlMatch::Url(u) | mapping::UrlMatch::Path(u)) => u.clone(),
+            Some(
+                mapping::UrlMatch::Url(u)
+                | mapping::UrlMatch::Path(u)
+                | mapping::UrlMatch::PathTemplate { template: u, .. },
+            ) => u.clone(),
             Some(mapping::UrlMatch::Pattern(re) | mapping::UrlMatch::PathPattern(re)) => {
                 format!(
                     "~{}",

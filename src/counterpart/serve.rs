@@ -68,6 +68,19 @@ impl Match for MappingMatcher {
             Some(UrlMatch::Path(p)) => p == req.url.path(),
             Some(UrlMatch::Pattern(re)) => re.is_match(&path_and_query(req)).unwrap_or(false),
             Some(UrlMatch::PathPattern(re)) => re.is_match(req.url.path()).unwrap_or(false),
+            Some(template @ UrlMatch::PathTemplate { .. }) => {
+                match template.path_params(req.url.path()) {
+                    None => false,
+                    Some(params) => pattern.path_params.iter().all(|(name, m)| {
+                        let values: Vec<&str> = params
+                            .iter()
+                            .filter(|(k, _)| k == name)
+                            .map(|(_, v)| v.as_str())
+                            .collect();
+                        m.matches_any(&values)
+                    }),
+                }
+            }
         };
         if !url_ok {
             return false;
@@ -233,11 +246,21 @@ impl Respond for MappingResponder {
                 .map(|(k, v)| (k.into_owned(), v.into_owned()))
                 .collect(),
             headers: client_headers(req),
+            path_params: mapping
+                .request
+                .url
+                .as_ref()
+                .and_then(|u| u.path_params(req.url.path()))
+                .unwrap_or_default(),
             now: chrono::Utc::now(),
         };
         let r = &mapping.response;
         let mut t = ResponseTemplate::new(r.status);
-        for (name, value) in &r.headers {
+        // Framing is the front layer's job: a stub's own length would contradict it.
+        let framing = |n: &str| {
+            n.eq_ignore_ascii_case("content-length") || n.eq_ignore_ascii_case("transfer-encoding")
+        };
+        for (name, value) in r.headers.iter().filter(|(n, _)| !framing(n)) {
             // Control characters would make an invalid header (and a wiremock panic).
             let bytes: Vec<u8> = value
                 .render(&ctx)

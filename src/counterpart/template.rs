@@ -4,7 +4,8 @@
 //! Supported: `{{request.baseUrl}}`, `{{request.path}}`, `{{request.url}}`,
 //! `{{request.method}}`, `{{request.id}}` (one UUID per request, the same each time it
 //! is used), `{{request.body}}`, `{{request.query.NAME}}`, `{{request.headers.NAME}}`
-//! (or `request.headers.[X-Name]`), `{{now}}` (RFC 3339; `format='epoch'|'unix'|'rfc1123'`),
+//! (or `request.headers.[X-Name]`), `{{request.path.NAME}}` (a `urlPathTemplate`
+//! parameter), `{{now}}` (RFC 3339; `format='epoch'|'unix'|'rfc1123'`),
 //! `{{randomValue type='UUID'}}` (also `ALPHANUMERIC`, `ALPHABETIC`, `NUMERIC`,
 //! `HEXADECIMAL` with `length=N`), `{{urlEncode request.query.NAME}}`, and the block
 //! `{{#jsonMerge request.body}}{"id": "..."}{{/jsonMerge}}` (deep merge, block wins).
@@ -43,6 +44,7 @@ enum Field {
     Body,
     Query(String),
     Header(String),
+    PathParam(String),
 }
 
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -75,6 +77,8 @@ pub struct RequestContext {
     /// Decoded query parameters, in order.
     pub query: Vec<(String, String)>,
     pub headers: Vec<(String, String)>,
+    /// `urlPathTemplate` parameters, decoded.
+    pub path_params: Vec<(String, String)>,
     pub now: DateTime<Utc>,
 }
 
@@ -329,10 +333,13 @@ fn path_expr(path: &str) -> Result<Expr, String> {
                 Field::Query(bracketed(name))
             } else if let Some(name) = rest.strip_prefix("headers.") {
                 Field::Header(bracketed(name))
+            } else if let Some(name) = rest.strip_prefix("path.") {
+                Field::PathParam(bracketed(name))
             } else {
                 return Err(format!(
                     "unknown value `{path}` (supported: request.baseUrl, request.path, request.url, \
-                     request.method, request.id, request.body, request.query.NAME, request.headers.NAME)"
+                     request.method, request.id, request.body, request.query.NAME, request.headers.NAME, \
+                     request.path.NAME)"
                 ));
             }
         }
@@ -391,6 +398,7 @@ fn eval(e: &Expr, ctx: &RequestContext) -> String {
             Field::Body => ctx.body.clone(),
             Field::Query(name) => first(&ctx.query, name, false),
             Field::Header(name) => first(&ctx.headers, name, true),
+            Field::PathParam(name) => first(&ctx.path_params, name, false),
         },
         Expr::Now(format) => match format {
             NowFormat::Rfc3339 => ctx.now.to_rfc3339_opts(chrono::SecondsFormat::Millis, true),
@@ -452,6 +460,7 @@ mod tests {
             body: r#"{"resourceType":"Patient","id":"x","meta":{"source":"s"}}"#.into(),
             query: vec![("family".into(), "O'Brien & Co".into())],
             headers: vec![("X-Request-ID".into(), "r-1".into())],
+            path_params: vec![("id".into(), "p1".into())],
             now: DateTime::parse_from_rfc3339("2026-11-26T23:30:00Z")
                 .unwrap()
                 .with_timezone(&Utc),
@@ -484,6 +493,7 @@ mod tests {
             render("{{urlEncode request.query.family}}"),
             "O'Brien%20%26%20Co"
         );
+        assert_eq!(render("{{request.path.id}}|{{request.path.none}}|"), "p1||");
         assert_eq!(
             render("{{now}} {{now format='rfc1123'}}"),
             "2026-11-26T23:30:00.000Z Thu, 26 Nov 2026 23:30:00 GMT"

@@ -252,6 +252,29 @@ async fn templates_render_from_the_request() {
 }
 
 #[tokio::test]
+async fn path_templates_match_and_name_their_parameters() {
+    let m = r#"{"request": {"method": "GET", "urlPathTemplate": "/Patient/{id}/_history/{vid}",
+        "pathParameters": {"vid": {"matches": "[0-9]+"}}},
+      "response": {"status": 200, "body": "{{request.path.id}} v{{request.path.vid}}", "transformers": ["response-template"]}}"#;
+    let (_tmp, s) = start(&[("mappings/p.json", m)]).await;
+    assert_eq!(
+        call(&s, "GET", "/Patient/a%20b/_history/2", &[], None).await,
+        (200, "a b v2".to_owned())
+    );
+    assert_eq!(
+        get(&s, "/Patient/a/_history/x").await,
+        404,
+        "pathParameters"
+    );
+    assert_eq!(
+        get(&s, "/Patient/a/b/_history/2").await,
+        404,
+        "a parameter is one segment"
+    );
+    assert_eq!(get(&s, "/Patient/a/_history/2/more").await, 404);
+}
+
+#[tokio::test]
 async fn untemplated_responses_are_served_verbatim() {
     let mapping = r#"{"request": {"urlPath": "/raw"}, "response": {"status": 200, "body": "{{request.path}}",
         "headers": {"Content-Type": "text/plain"}}}"#;
@@ -316,7 +339,7 @@ async fn bodies_come_from_files_json_and_base64() {
       {"request": {"urlPath": "/file"}, "response": {"status": 200, "bodyFileName": "p/patient.json"}},
       {"request": {"urlPath": "/tfile"}, "response": {"status": 200, "bodyFileName": "t.txt", "transformers": ["response-template"]}},
       {"request": {"urlPath": "/json"}, "response": {"status": 200, "jsonBody": {"a": [1]}}},
-      {"request": {"urlPath": "/b64"}, "response": {"status": 200, "base64Body": "aGk="}}]}"#;
+      {"request": {"urlPath": "/b64"}, "response": {"status": 200, "base64Body": "aGk=", "headers": {"Content-Length": "99"}}}]}"#;
     let (_tmp, s) = start(&[
         ("mappings/b.json", m),
         ("__files/p/patient.json", "{\"resourceType\": \"Patient\"}"),
@@ -350,6 +373,10 @@ async fn unmatched_requests_get_a_json_404_and_are_journaled() {
         .await
         .unwrap();
     assert_eq!(res.status(), 204);
+    assert!(
+        res.headers().get("content-length").is_none(),
+        "no length on a 204"
+    );
     let journal = s.journal();
     assert_eq!(journal.len(), 2);
     assert_eq!(
@@ -361,6 +388,8 @@ async fn unmatched_requests_get_a_json_404_and_are_journaled() {
         ("GET", "/nowhere?x=1", None)
     );
     assert_eq!(journal[0].status, Some(404));
+    assert_eq!(journal[0].path(), "/nowhere");
+    assert_eq!(journal[0].query(), [("x".to_owned(), "1".to_owned())]);
     assert_eq!(
         (
             journal[1].method.as_str(),
@@ -376,8 +405,13 @@ async fn unmatched_requests_get_a_json_404_and_are_journaled() {
         (mapping.label(), &mapping.metadata),
         ("only".to_owned(), &serde_json::json!({"k": 1}))
     );
+    assert!(describe(&s, &journal[0]).ends_with(" GET /nowhere?x=1 -> 404 (no mapping matched)"));
+    assert!(describe(&s, &journal[1]).ends_with(" POST /in -> 204 (only)"));
     s.clear_journal();
     assert!(s.journal().is_empty());
+    let mut live = s.subscribe();
+    assert_eq!(get(&s, "/live").await, 404);
+    assert_eq!(live.recv().await.unwrap().url, "/live");
 }
 
 #[tokio::test]
@@ -416,3 +450,35 @@ async fn binds_the_address_given_and_reports_a_taken_port() {
 }
 
 mod diagnostics;
+
+#[tokio::test]
+async fn head_requests_get_headers_only() {
+    let m = r#"{"request": {"method": "HEAD", "urlPath": "/h"}, "response": {"status": 200, "body": "12345"}}"#;
+    let (_tmp, s) = start(&[("mappings/h.json", m)]).await;
+    let res = tokio::time::timeout(
+        Duration::from_secs(3),
+        client().head(format!("{}/h", s.base_url())).send(),
+    )
+    .await
+    .expect("HEAD must not hang")
+    .unwrap();
+    assert_eq!(res.status(), 200);
+    assert_eq!(get(&s, "/h").await, 404, "the connection is still usable");
+}
+
+#[tokio::test]
+async fn garbage_requests_get_a_400() {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let (_tmp, s) = start(&[(
+        "mappings/a.json",
+        r#"{"request": {}, "response": {"status": 200}}"#,
+    )])
+    .await;
+    let mut stream = tokio::net::TcpStream::connect(s.addr()).await.unwrap();
+    stream.write_all(b"NOT HTTP AT ALL\r\n\r\n").await.unwrap();
+    let mut answer = String::new();
+    stream.read_to_string(&mut answer).await.unwrap();
+    assert!(answer.starts_with("HTTP/1.1 400"), "{answer}");
+    assert!(s.journal().is_empty());
+    assert_eq!(get(&s, "/").await, 200);
+}

@@ -402,6 +402,12 @@ async fn creates_and_conditional_creates() {
         (a.fhir()["id"].as_str(), a.header("location")),
         (Some("9000000009"), None)
     );
+    let encoded = (
+        "If-None-Exist",
+        "identifier=https%3A%2F%2Ffhir.nhs.uk%2FId%2Fnhs-number%7C9000000025",
+    );
+    let a = send(&s, "POST", "/Patient", &[json, encoded], Some(NEW_PATIENT)).await;
+    assert_eq!((a.status, a.body["id"].as_str()), (200, Some("9000000025")));
     let absent = (
         "If-None-Exist",
         "identifier=https://fhir.nhs.uk/Id/nhs-number|9000000033",
@@ -429,4 +435,110 @@ async fn creates_and_conditional_creates() {
     send(&s, "POST", "/Patient", &[json], Some("not json"))
         .await
         .outcome(400, "invalid");
+}
+
+/// Method, URL, headers, body.
+type Probe = (
+    &'static str,
+    String,
+    Vec<(&'static str, &'static str)>,
+    Option<&'static str>,
+);
+
+/// No mapping is dead (shadowed by another's priority): each answers some request.
+#[tokio::test]
+async fn every_mapping_answers_something() {
+    let s = start("reference-provider").await;
+    let json = ("Content-Type", "application/fhir+json");
+    let mut probes: Vec<Probe> = vec![
+        (
+            "GET",
+            "/Patient/9000000009".into(),
+            vec![("Accept", "text/csv")],
+            None,
+        ),
+        ("GET", "/metadata?_format=xml".into(), vec![], None),
+        ("POST", "/Patient".into(), vec![], Some(NEW_PATIENT)),
+        (
+            "POST",
+            "/Patient".into(),
+            vec![("Content-Type", "text/plain")],
+            Some(NEW_PATIENT),
+        ),
+        (
+            "GET",
+            "/Patient?foo=bar".into(),
+            vec![("Prefer", "handling=strict")],
+            None,
+        ),
+        ("POST", "/Patient".into(), vec![json], Some(NEW_PATIENT)),
+        ("GET", "/metadata".into(), vec![], None),
+        ("GET", "/Patient/9000000009/_history/1".into(), vec![], None),
+        ("GET", "/Patient/9000000009/_history/2".into(), vec![], None),
+        ("POST", "/Patient".into(), vec![json], Some("[]")),
+        ("GET", "/Patient?_count=x".into(), vec![], None),
+        ("GET", "/Patient?identifier=0".into(), vec![], None),
+        ("GET", "/Patient?family=Zed".into(), vec![], None),
+        ("GET", "/Patient?birthdate=1900-01-01".into(), vec![], None),
+        ("GET", "/Patient?_count=9&_page=9".into(), vec![], None),
+        ("GET", "/Patient?_count=0".into(), vec![], None),
+        ("GET", "/Patient?_count=5".into(), vec![], None),
+        ("GET", "/Patient?_count=5&_page=1".into(), vec![], None),
+        ("GET", "/Patient".into(), vec![], None),
+        ("GET", "/Patient/0".into(), vec![], None),
+        ("DELETE", "/Patient/9000000009".into(), vec![], None),
+        ("POST", "/metadata".into(), vec![], None),
+        ("GET", "/Practitioner".into(), vec![], None),
+    ];
+    for (count, pages) in [(1, 3), (2, 2)] {
+        probes.push(("GET", format!("/Patient?_count={count}"), vec![], None));
+        for page in 1..=pages {
+            probes.push((
+                "GET",
+                format!("/Patient?_count={count}&_page={page}"),
+                vec![],
+                None,
+            ));
+        }
+    }
+    let patients = [
+        ("9000000009", "Smith", "1985-02-14"),
+        ("9000000017", "Jones", "1972-11-03"),
+        ("9000000025", "Patel", "2001-07-22"),
+    ];
+    for (id, family, born) in patients {
+        let if_none_exist = if id.ends_with('9') {
+            "identifier=9000000009"
+        } else if id.ends_with('7') {
+            "identifier=9000000017"
+        } else {
+            "identifier=9000000025"
+        };
+        probes.push((
+            "POST",
+            "/Patient".into(),
+            vec![json, ("If-None-Exist", if_none_exist)],
+            Some(NEW_PATIENT),
+        ));
+        probes.push(("GET", format!("/Patient/{id}"), vec![], None));
+        probes.push(("GET", format!("/Patient/{id}/_history"), vec![], None));
+        probes.push(("GET", format!("/Patient/{id}/_history/1"), vec![], None));
+        probes.push(("GET", format!("/Patient?identifier={id}"), vec![], None));
+        probes.push(("GET", format!("/Patient?family={family}"), vec![], None));
+        probes.push(("GET", format!("/Patient?birthdate={born}"), vec![], None));
+    }
+    for (method, url, headers, body) in &probes {
+        send(&s, method, url, headers, *body).await;
+    }
+    let answered: std::collections::BTreeSet<usize> =
+        s.journal().iter().filter_map(|e| e.mapping).collect();
+    let dead: Vec<String> = s
+        .set()
+        .mappings
+        .iter()
+        .enumerate()
+        .filter(|(i, _)| !answered.contains(i))
+        .map(|(_, m)| m.label())
+        .collect();
+    assert!(dead.is_empty(), "mappings nothing reached: {dead:#?}");
 }

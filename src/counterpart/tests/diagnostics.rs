@@ -121,7 +121,7 @@ fn templates_transformers_and_unsupported_features() {
          --> [tmp]/set/mappings/a.json:3:24
           |
         3 |   "response": {"body": "{{request.nope}}", "transformers": ["response-template", "other"]}
-          |                        ^^^^^^^^^^^^^^^^^^ unknown value `request.nope` (supported: request.baseUrl, request.path, request.url, request.method, request.id, request.body, request.query.NAME, request.headers.NAME) near `{{request.nope}}`
+          |                        ^^^^^^^^^^^^^^^^^^ unknown value `request.nope` (supported: request.baseUrl, request.path, request.url, request.method, request.id, request.body, request.query.NAME, request.headers.NAME, request.path.NAME) near `{{request.nope}}`
 
         error: unsupported transformer
          --> [tmp]/set/mappings/a.json:3:82
@@ -193,4 +193,100 @@ fn every_error_of_a_set_is_reported_at_once() {
         .map(|d| d.file.file_name().unwrap().to_owned())
         .collect();
     assert_eq!(files, ["a.json", "b.json", "b.json"]);
+}
+
+#[test]
+fn conflicting_fields_and_extends_cycles() {
+    let out = diagnose(&[(
+        "mappings/a.json",
+        r#"{
+  "request": {"url": "/a", "urlPath": "/a", "headers": {"X": {"equalTo": "1", "contains": "1"}}},
+  "response": {"body": "x", "jsonBody": {}, "headers": {"Bad Name": "x"}},
+  "requiredScenarioState": "Started"
+}"#,
+    )]);
+    insta::assert_snapshot!(out, @r#"
+        error: scenario states need a `scenarioName`
+         --> [tmp]/set/mappings/a.json:1:1
+          |
+        1 | {
+          | ^ this mapping
+
+        error: `urlPath` and `url` both given
+         --> [tmp]/set/mappings/a.json:2:28
+          |
+        2 |   "request": {"url": "/a", "urlPath": "/a", "headers": {"X": {"equalTo": "1", "contains": "1"}}},
+          |                            ^^^^^^^^^ second URL matcher
+          = help: a request has at most one of url, urlPath, urlPattern, urlPathPattern, urlPathTemplate
+
+        error: more than one operator in this matcher
+         --> [tmp]/set/mappings/a.json:2:79
+          |
+        2 |   "request": {"url": "/a", "urlPath": "/a", "headers": {"X": {"equalTo": "1", "contains": "1"}}},
+          |                                                                               ^^^^^^^^^^ second operator
+
+        error: `jsonBody` and `body` both given
+         --> [tmp]/set/mappings/a.json:3:29
+          |
+        3 |   "response": {"body": "x", "jsonBody": {}, "headers": {"Bad Name": "x"}},
+          |                             ^^^^^^^^^^ second body
+          = help: a response has at most one of body, jsonBody, base64Body, bodyFileName
+
+        error: invalid header name `Bad Name`
+         --> [tmp]/set/mappings/a.json:3:57
+          |
+        3 |   "response": {"body": "x", "jsonBody": {}, "headers": {"Bad Name": "x"}},
+          |                                                         ^^^^^^^^^^ not an HTTP header name
+        "#);
+
+    let tmp = tempfile::tempdir().unwrap();
+    write_set(tmp.path(), "a", &[("mock.toml", "extends = \"b\"\n")]);
+    let dir = write_set(tmp.path(), "b", &[("mock.toml", "extends = \"a\"\n")]);
+    let err = StubSet::load(&dir).expect_err("a cycle");
+    let out = err
+        .to_string()
+        .replace(&tmp.path().display().to_string(), "[tmp]");
+    insta::assert_snapshot!(out, @r"
+        error: `extends` forms a cycle
+         --> [tmp]/b/mock.toml
+          = cycle: b -> a -> b
+        ");
+}
+
+#[test]
+fn path_templates_and_their_parameters() {
+    let out = diagnose(&[
+        (
+            "mappings/a.json",
+            r#"{"request": {"urlPathTemplate": "/Patient/{id}", "pathParameters": {"ident": {"equalTo": "1"}}}, "response": {}}"#,
+        ),
+        (
+            "mappings/b.json",
+            r#"{"request": {"urlPathTemplate": "/Patient/x{id}"}, "response": {}}"#,
+        ),
+        (
+            "mappings/c.json",
+            r#"{"request": {"urlPath": "/Patient", "pathParameters": {}}, "response": {}}"#,
+        ),
+    ]);
+    insta::assert_snapshot!(out, @r#"
+        error: `ident` is not a parameter of the path template
+         --> [tmp]/set/mappings/a.json:1:69
+          |
+        1 | {"request": {"urlPathTemplate": "/Patient/{id}", "pathParameters": {"ident": {"equalTo": "1"}}}, "response": {}}
+          |                                                                     ^^^^^^^ not in urlPathTemplate
+          = help: the template has: id
+
+        error: bad `urlPathTemplate`
+         --> [tmp]/set/mappings/b.json:1:33
+          |
+        1 | {"request": {"urlPathTemplate": "/Patient/x{id}"}, "response": {}}
+          |                                 ^^^^^^^^^^^^^^^^ `x{id}`: a parameter must be a whole segment, like `{id}`
+
+        error: `pathParameters` needs a `urlPathTemplate`
+         --> [tmp]/set/mappings/c.json:1:55
+          |
+        1 | {"request": {"urlPath": "/Patient", "pathParameters": {}}, "response": {}}
+          |                                                       ^ no path template names these parameters
+        "#);
 }
