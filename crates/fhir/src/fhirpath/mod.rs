@@ -10,6 +10,7 @@ mod eval;
 mod funcs;
 mod lexer;
 mod model_info;
+mod navigate;
 mod parser;
 mod quantity;
 mod temporal;
