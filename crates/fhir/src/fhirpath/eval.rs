@@ -15,7 +15,10 @@ pub struct Evaluator<'a> {
     pub env: &'a Env,
     pub model: Option<&'a ModelInfo>,
     pub text: &'a str,
+    /// `%rootResource`, searched by `resolve()`.
     pub root: &'a Node,
+    /// `%resource`.
+    pub resource: &'a Node,
     /// `%context`: the root resource, or the element an invariant is evaluated on.
     pub context: Item<'a>,
     /// Depth of nested lambda evaluation, bounded so hostile input cannot overflow.
@@ -38,21 +41,21 @@ const MAX_EVAL_DEPTH: usize = 160;
 pub fn run<'a>(
     ast: &Ast,
     text: &'a str,
-    root: &'a Node,
-    focus: Option<Item<'a>>,
+    scope: super::Scope<'a>,
+    focus: Item<'a>,
     env: &'a Env,
 ) -> R<Collection<'a>> {
-    let mut ev = Evaluator {
+    let ev = Evaluator {
         env,
         model: env.model.as_deref(),
         text,
-        root,
-        context: Item::Value(Value::Boolean(false)),
+        root: scope.root_resource,
+        resource: scope.resource,
+        context: focus.clone(),
         depth: std::cell::Cell::new(0),
     };
-    ev.context = focus.unwrap_or_else(|| ev.root_item());
     let ctx = Ctx {
-        this: vec![ev.context.clone()],
+        this: vec![focus],
         index: None,
         total: None,
     };
@@ -62,6 +65,10 @@ pub fn run<'a>(
 impl<'a> Evaluator<'a> {
     pub fn root_item(&self) -> Item<'a> {
         self.resource_item(self.root)
+    }
+
+    pub fn resource_root_item(&self) -> Item<'a> {
+        self.resource_item(self.resource)
     }
 
     pub fn resource_item(&self, node: &'a Node) -> Item<'a> {
@@ -218,7 +225,8 @@ impl<'a> Evaluator<'a> {
     fn env_var(&self, name: &str, pos: usize) -> R<Collection<'a>> {
         let s = |v: &str| Ok(vec![Item::Value(Value::String(v.to_string()))]);
         match name {
-            "resource" | "rootResource" => Ok(vec![self.root_item()]),
+            "resource" => Ok(vec![self.resource_root_item()]),
+            "rootResource" => Ok(vec![self.root_item()]),
             "context" => Ok(vec![self.context.clone()]),
             "ucum" => s("http://unitsofmeasure.org"),
             "sct" => s("http://snomed.info/sct"),

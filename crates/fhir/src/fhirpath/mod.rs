@@ -122,20 +122,43 @@ impl Env {
     }
 }
 
-/// Evaluates `expr` with `resource` as `%resource`, `%context` and `$this`.
+/// Where an evaluation happens: the element that is `$this` and `%context`, the
+/// resource it belongs to (`%resource`) and the outermost resource (`%rootResource`,
+/// a Bundle or a resource with contained resources), which `resolve()` searches.
+#[derive(Debug, Clone, Copy)]
+pub struct Scope<'a> {
+    pub root_resource: &'a Node,
+    pub resource: &'a Node,
+    pub element: &'a Node,
+    /// The element's FHIR type (`HumanName`), or for a backbone element its path
+    /// (`Patient.contact`); `None` to take it from `resourceType` or guess it.
+    pub element_type: Option<&'a str>,
+}
+
+impl<'a> Scope<'a> {
+    /// A whole resource on its own.
+    pub fn resource(resource: &'a Node) -> Scope<'a> {
+        Scope {
+            root_resource: resource,
+            resource,
+            element: resource,
+            element_type: None,
+        }
+    }
+}
+
+/// Evaluates `expr` with `resource` as `%resource`, `%rootResource`, `%context` and
+/// `$this`.
 pub fn evaluate<'a>(
     expr: &'a Expr,
     resource: &'a Node,
     env: &'a Env,
 ) -> Result<Collection<'a>, FhirPathError> {
-    expr.strict_check(env, resource.resource_type())?;
-    eval::run(&expr.ast, &expr.text, resource, None, env)
+    evaluate_in(expr, Scope::resource(resource), env)
 }
 
 /// Evaluates `expr` on one element of `resource` (as for an invariant declared on
 /// that element): `element` is `$this` and `%context`, `resource` is `%resource`.
-/// `element_type` is its FHIR type (`HumanName`) or, for a backbone element, its
-/// element path (`Patient.contact`); `None` leaves the type to be guessed.
 pub fn evaluate_on<'a>(
     expr: &'a Expr,
     resource: &'a Node,
@@ -143,7 +166,22 @@ pub fn evaluate_on<'a>(
     element_type: Option<&'a str>,
     env: &'a Env,
 ) -> Result<Collection<'a>, FhirPathError> {
-    let ty = match (element_type, element.resource_type()) {
+    let scope = Scope {
+        root_resource: resource,
+        resource,
+        element,
+        element_type,
+    };
+    evaluate_in(expr, scope, env)
+}
+
+/// Evaluates `expr` in a full [`Scope`].
+pub fn evaluate_in<'a>(
+    expr: &'a Expr,
+    scope: Scope<'a>,
+    env: &'a Env,
+) -> Result<Collection<'a>, FhirPathError> {
+    let ty = match (scope.element_type, scope.element.resource_type()) {
         (_, Some(rt)) => TypeRef::named(rt),
         (Some(t), None) => {
             let backbone = env
@@ -157,11 +195,12 @@ pub fn evaluate_on<'a>(
         }
         (None, None) => TypeRef::UNKNOWN,
     };
+    expr.strict_check(env, Some(ty.key).filter(|k| !k.is_empty()))?;
     eval::run(
         &expr.ast,
         &expr.text,
-        resource,
-        Some(Item::node(element, ty)),
+        scope,
+        Item::node(scope.element, ty),
         env,
     )
 }

@@ -284,3 +284,37 @@ fn evaluates_on_an_element_with_context() {
     let r = evaluate_on(&e, &node, name, Some("HumanName"), &env).unwrap();
     assert_eq!(as_boolean(&r), Some(true));
 }
+
+#[test]
+fn scope_separates_resource_and_root_resource() {
+    let bundle = parse_json(
+        r#"{"resourceType": "Bundle", "entry": [
+        {"fullUrl": "urn:uuid:1", "resource": {"resourceType": "Observation", "id": "o",
+           "subject": {"reference": "urn:uuid:2"}}},
+        {"fullUrl": "urn:uuid:2", "resource": {"resourceType": "Patient", "id": "p", "gender": "male"}}]}"#,
+    )
+    .unwrap();
+    let obs = bundle.pointer("/entry/0/resource").unwrap();
+    let env = Env::new();
+    let scope = Scope {
+        root_resource: &bundle,
+        resource: obs,
+        element: obs,
+        element_type: None,
+    };
+    let run = |text: &str| -> Vec<String> {
+        let e = Expr::parse(text).unwrap();
+        evaluate_in(&e, scope, &env)
+            .unwrap()
+            .iter()
+            .map(Item::to_display)
+            .collect()
+    };
+    assert_eq!(run("subject.resolve().gender"), ["male"]);
+    assert_eq!(run("%resource.id"), ["o"]);
+    assert_eq!(run("%rootResource.entry.count()"), ["2"]);
+    assert_eq!(run("%resource.entry.count()"), ["0"]);
+    // Alone, the observation cannot see the bundle's patient.
+    let e = Expr::parse("subject.resolve()").unwrap();
+    assert!(evaluate(&e, obs, &env).unwrap().is_empty());
+}

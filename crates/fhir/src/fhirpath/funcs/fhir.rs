@@ -50,7 +50,9 @@ pub fn call<'a>(c: &Call<'_, 'a>) -> R<Option<Collection<'a>>> {
                     },
                     _ => None,
                 };
-                if let Some(found) = reference.and_then(|r| resolve(c.ev.root, r)) {
+                if let Some(found) = reference
+                    .and_then(|r| resolve(c.ev.resource, r).or_else(|| resolve(c.ev.root, r)))
+                {
                     out.push(c.ev.resource_item(found));
                 }
             }
