@@ -1,5 +1,17 @@
 //! FHIRPath for FHIR R4 and STU3: parse an expression once with [`Expr::parse`], then
 //! [`evaluate`] it against many resources. Evaluation borrows from the instance tree.
+//!
+//! ```
+//! use assure_fhir::fhirpath::{evaluate, to_json, Env, Expr};
+//! let patient = assure_fhir::parse_json(
+//!     r#"{"resourceType": "Patient", "name": [{"given": ["Ann", "Bo"]}]}"#,
+//! ).unwrap();
+//! let expr = Expr::parse("Patient.name.given.where($this.startsWith('A'))").unwrap();
+//! let env = Env::new(); // add `.with_model(..)` for type-aware navigation
+//! let result = evaluate(&expr, &patient, &env).unwrap();
+//! assert_eq!(to_json(&result), serde_json::json!([{"type": "string", "value": "Ann"}]));
+//! assert_eq!(result[0].to_display(), "Ann");
+//! ```
 
 mod ast;
 mod check;

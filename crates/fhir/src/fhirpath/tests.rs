@@ -318,3 +318,37 @@ fn scope_separates_resource_and_root_resource() {
     let e = Expr::parse("subject.resolve()").unwrap();
     assert!(evaluate(&e, obs, &env).unwrap().is_empty());
 }
+
+#[test]
+fn shared_across_threads() {
+    fn send_sync<T: Send + Sync>() {}
+    send_sync::<Expr>();
+    send_sync::<Env>();
+    send_sync::<ModelInfo>();
+    send_sync::<FhirPathError>();
+}
+
+#[test]
+fn dates_quantities_and_decimals() {
+    let run = |text: &str| eval_str(text, PATIENT).unwrap();
+    assert_eq!(run("birthDate + 1 year"), ["@1975-12-25"]);
+    assert_eq!(run("@2012-01-31 + 1 month"), ["@2012-02-29"]);
+    assert_eq!(
+        run("@2012-01-01T10:00:00Z - 90 minutes"),
+        ["@2012-01-01T08:30:00Z"]
+    );
+    assert_eq!(run("@2012 < @2012-06"), Vec::<String>::new());
+    assert_eq!(run("@2012 < @2013-06"), ["true"]);
+    assert_eq!(run("1 'kg' = 1000 'g'"), ["true"]);
+    assert_eq!(run("1 'kg' = 1001 'g'"), ["false"]);
+    assert_eq!(run("1 'kg' = 1 'm'"), Vec::<String>::new());
+    assert_eq!(run("1 'kg' < 1 's'").len(), 0);
+    assert_eq!(run("1.50 + 1"), ["2.50"]);
+    assert_eq!(run("10 / 4"), ["2.5"]);
+    assert_eq!(run("10 div 4"), ["2"]);
+    assert_eq!(run("-7 mod 3"), ["-1"]);
+    assert_eq!(run("1 / 0"), Vec::<String>::new());
+    assert_eq!(run("3.14159.round(2)"), ["3.14"]);
+    assert!(eval_str("@2012-01-01 + 1 'mo'", PATIENT).is_err());
+    assert!(eval_str("9223372036854775807L + 1", PATIENT).is_err());
+}

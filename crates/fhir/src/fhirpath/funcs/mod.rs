@@ -376,6 +376,16 @@ pub fn arithmetic(op: BinOp, a: &Value, b: &Value) -> Result<Option<Value>, Stri
         (Temporal(t), Quantity(q)) if matches!(op, BinOp::Add | BinOp::Sub) => {
             convert::add_duration(t, q, op == BinOp::Sub).map(|t| Some(Temporal(t)))
         }
+        // Without a model a date is a string; one that reads as a date counts as one.
+        (String(s), Quantity(q)) if matches!(op, BinOp::Add | BinOp::Sub) => {
+            let kind = if s.contains('T') {
+                super::temporal::TKind::DateTime
+            } else {
+                super::temporal::TKind::Date
+            };
+            let t = super::temporal::Temporal::parse(s, kind).ok_or_else(mismatch)?;
+            convert::add_duration(&t, q, op == BinOp::Sub).map(|t| Some(Temporal(t)))
+        }
         (Quantity(x), Quantity(y)) => match op {
             BinOp::Add => x.add(y, false).map(Quantity).map(Some).ok_or_else(mismatch),
             BinOp::Sub => x.add(y, true).map(Quantity).map(Some).ok_or_else(mismatch),
