@@ -304,3 +304,67 @@ fn static_check_matches_the_suite() {
     );
     assert_eq!(rejected, 5);
 }
+
+/// Every suite expression, mutated (characters cut, repeated, swapped), parses or
+/// fails cleanly and evaluates or fails cleanly against its input: never a panic.
+#[test]
+fn mutated_suite_expressions_never_panic() {
+    let dir = shared().join("corpora/fhirpath");
+    let text = std::fs::read_to_string(dir.join("tests-fhir-r4.json")).expect("corpus present");
+    let suite: serde_json::Value = serde_json::from_str(&text).expect("corpus is JSON");
+    let env = Env::new().with_model(Arc::new(r4_model()));
+    let mut inputs: std::collections::HashMap<String, Node> = Default::default();
+    let mut state: u64 = 0x2545_F491_4F6C_DD1D;
+    let mut next = move || {
+        state ^= state << 13;
+        state ^= state >> 7;
+        state ^= state << 17;
+        state as usize
+    };
+    let (mut runs, mut panics) = (0, Vec::new());
+    for t in suite["tests"].as_array().expect("tests") {
+        let expr: Vec<char> = t["expression"]
+            .as_str()
+            .unwrap_or_default()
+            .chars()
+            .collect();
+        let file = t["inputfile"]
+            .as_str()
+            .unwrap_or("patient-example.xml")
+            .to_string();
+        let input = inputs.entry(file.clone()).or_insert_with(|| {
+            load_input(&dir, &file).unwrap_or_else(|| parse_json("{}").unwrap())
+        });
+        for _ in 0..12 {
+            let mut m = expr.clone();
+            for _ in 0..(next() % 3 + 1) {
+                if m.is_empty() {
+                    break;
+                }
+                let i = next() % m.len();
+                match next() % 3 {
+                    0 => {
+                        m.remove(i);
+                    }
+                    1 => m.insert(i, expr[next() % expr.len()]),
+                    _ => {
+                        let j = next() % m.len();
+                        m.swap(i, j);
+                    }
+                }
+            }
+            let mutant: String = m.into_iter().collect();
+            let ok = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+                if let Ok(e) = Expr::parse(&mutant) {
+                    let _ = fhirpath::evaluate(&e, input, &env);
+                }
+            }));
+            runs += 1;
+            if ok.is_err() {
+                panics.push(mutant);
+            }
+        }
+    }
+    assert!(runs > 5000);
+    assert!(panics.is_empty(), "panicked on:\n{}", panics.join("\n"));
+}
