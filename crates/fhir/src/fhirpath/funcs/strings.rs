@@ -4,7 +4,7 @@ use super::{boolean, one, Call, R};
 use crate::fhirpath::value::{Collection, Item, Value};
 use base64::Engine;
 use std::collections::HashMap;
-use std::sync::{Mutex, OnceLock};
+use std::sync::{Arc, Mutex, OnceLock};
 
 fn string<'a>(s: String) -> R<Collection<'a>> {
     one(Value::String(s))
@@ -12,10 +12,11 @@ fn string<'a>(s: String) -> R<Collection<'a>> {
 
 /// Compiled patterns, shared by all evaluations: an invariant's `matches()` runs on
 /// every element of every resource. Cleared when full rather than grown without bound.
-static REGEX_CACHE: OnceLock<Mutex<HashMap<String, regex::Regex>>> = OnceLock::new();
+static REGEX_CACHE: OnceLock<Mutex<HashMap<String, Arc<regex::Regex>>>> = OnceLock::new();
 const REGEX_CACHE_MAX: usize = 512;
 
-fn regex(c: &Call<'_, '_>, pattern: &str, full: bool) -> R<regex::Regex> {
+/// Shared through an `Arc`: a cloned `Regex` would start a fresh matching cache.
+fn regex(c: &Call<'_, '_>, pattern: &str, full: bool) -> R<Arc<regex::Regex>> {
     let p = if full {
         format!("^(?:{pattern})$")
     } else {
@@ -30,6 +31,7 @@ fn regex(c: &Call<'_, '_>, pattern: &str, full: bool) -> R<regex::Regex> {
         .size_limit(1 << 20)
         .build()
         .map_err(|e| c.err(format!("invalid regular expression: {e}")))?;
+    let re = Arc::new(re);
     if let Ok(mut m) = cache.lock() {
         if m.len() >= REGEX_CACHE_MAX {
             m.clear();
