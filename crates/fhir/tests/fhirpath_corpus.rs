@@ -57,8 +57,12 @@ fn read_package(file: &str, wanted: &[&str]) -> (ModelInfo, Vec<Node>) {
     (ModelInfo::from_structure_definitions(&sds), extra)
 }
 
-fn r4_model() -> ModelInfo {
-    read_package("hl7.fhir.r4.core-4.0.1.tgz", &[]).0
+/// Read once and shared by the tests of this file.
+fn r4_model() -> Arc<ModelInfo> {
+    static MODEL: std::sync::OnceLock<Arc<ModelInfo>> = std::sync::OnceLock::new();
+    MODEL
+        .get_or_init(|| Arc::new(read_package("hl7.fhir.r4.core-4.0.1.tgz", &[]).0))
+        .clone()
 }
 
 fn load_input(dir: &Path, name: &str) -> Option<Node> {
@@ -184,7 +188,7 @@ fn run_suite(env: &Env, strict_env: &Env) -> (usize, usize, Vec<String>) {
 
 #[test]
 fn official_r4_fhirpath_suite() {
-    let model = Arc::new(r4_model());
+    let model = r4_model();
     let env = Env::new().with_model(model.clone());
     let mut strict_env = Env::new().with_model(model);
     strict_env.strict = true;
@@ -312,7 +316,7 @@ fn mutated_suite_expressions_never_panic() {
     let dir = shared().join("corpora/fhirpath");
     let text = std::fs::read_to_string(dir.join("tests-fhir-r4.json")).expect("corpus present");
     let suite: serde_json::Value = serde_json::from_str(&text).expect("corpus is JSON");
-    let env = Env::new().with_model(Arc::new(r4_model()));
+    let env = Env::new().with_model(r4_model());
     let mut inputs: std::collections::HashMap<String, Node> = Default::default();
     let mut state: u64 = 0x2545_F491_4F6C_DD1D;
     let mut next = move || {
