@@ -21,6 +21,9 @@ pub struct Evaluator<'a> {
     pub resource: &'a Node,
     /// `%context`: the root resource, or the element an invariant is evaluated on.
     pub context: Item<'a>,
+    /// The instant `now()`, `today()` and `timeOfDay()` report, fixed for the whole
+    /// evaluation as the specification asks.
+    pub now: std::cell::OnceCell<super::temporal::Temporal>,
     /// Depth of nested lambda evaluation, bounded so hostile input cannot overflow.
     depth: std::cell::Cell<usize>,
 }
@@ -52,6 +55,7 @@ pub fn run<'a>(
         root: scope.root_resource,
         resource: scope.resource,
         context: focus.clone(),
+        now: std::cell::OnceCell::new(),
         depth: std::cell::Cell::new(0),
     };
     let ctx = Ctx {

@@ -348,6 +348,9 @@ fn dates_quantities_and_decimals() {
     assert_eq!(run("10 div 4"), ["2"]);
     assert_eq!(run("-7 mod 3"), ["-1"]);
     assert_eq!(run("1 / 0"), Vec::<String>::new());
+    assert_eq!(run("now() = now() and today() = now().toDate()"), ["true"]);
+    assert_eq!(run("today() <= now()"), Vec::<String>::new());
+    assert_eq!(run("now() > @2100-01-01"), ["false"]);
     assert_eq!(run("3.14159.round(2)"), ["3.14"]);
     assert!(eval_str("@2012-01-01 + 1 'mo'", PATIENT).is_err());
     assert!(eval_str("9223372036854775807L + 1", PATIENT).is_err());

@@ -86,10 +86,14 @@ pub fn call<'a>(c: &Call<'_, 'a>) -> R<Option<Collection<'a>>> {
             }
             Ok(c.input.clone())
         }
-        "now" => one(Value::Temporal(Temporal::now())),
-        "today" => one(Value::Temporal(Temporal::now().with_prec(DAY, TKind::Date))),
+        "now" => one(Value::Temporal(*c.ev.now.get_or_init(Temporal::now))),
+        "today" => one(Value::Temporal(
+            c.ev.now
+                .get_or_init(Temporal::now)
+                .with_prec(DAY, TKind::Date),
+        )),
         "timeOfDay" => {
-            let mut t = Temporal::now();
+            let mut t = *c.ev.now.get_or_init(Temporal::now);
             t.kind = TKind::Time;
             t.tz = None;
             one(Value::Temporal(t))
