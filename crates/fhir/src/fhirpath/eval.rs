@@ -121,7 +121,7 @@ impl<'a> Evaluator<'a> {
                     Some(f) => self.eval(f, ctx)?,
                     None => ctx.this.clone(),
                 };
-                self.member(input, focus.is_none(), name, ast.pos)
+                Ok(self.member(input, focus.is_none(), name))
             }
             AstKind::Call { focus, name, args } => {
                 let input = match focus {
@@ -168,23 +168,17 @@ impl<'a> Evaluator<'a> {
     }
 
     #[inline(never)]
-    fn member(
-        &self,
-        input: Collection<'a>,
-        first: bool,
-        name: &str,
-        pos: usize,
-    ) -> R<Collection<'a>> {
+    fn member(&self, input: Collection<'a>, first: bool, name: &str) -> Collection<'a> {
         if first {
-            if let Some(hit) = self.type_prefix(&input, name, pos)? {
-                return Ok(hit);
+            if let Some(hit) = self.type_prefix(&input, name) {
+                return hit;
             }
         }
         let mut out = Vec::new();
         for item in &input {
-            self.children(item, name, &mut out, pos)?;
+            self.children(item, name, &mut out);
         }
-        Ok(out)
+        out
     }
 
     #[inline(never)]

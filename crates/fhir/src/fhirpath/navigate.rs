@@ -34,44 +34,20 @@ const PRIMITIVES: [&str; 20] = [
 
 impl<'a> Evaluator<'a> {
     /// `Patient` at the start of `Patient.name` names the context's type.
-    pub(super) fn type_prefix(
-        &self,
-        this: &[Item<'a>],
-        name: &str,
-        pos: usize,
-    ) -> R<Option<Collection<'a>>> {
+    /// A path that names a type the context is not yields nothing; strict mode
+    /// reports it before evaluation (see `check.rs`).
+    pub(super) fn type_prefix(&self, this: &[Item<'a>], name: &str) -> Option<Collection<'a>> {
         let starts_upper = name.starts_with(|c: char| c.is_ascii_uppercase());
-        if !starts_upper || this.len() != 1 {
-            return Ok(None);
-        }
-        let Item::Node(n) = &this[0] else {
-            return Ok(None);
+        let [Item::Node(n)] = this else {
+            return None;
         };
         let ty = n.type_name();
         let matches = ty == name || self.model.is_some_and(|m| m.is_subtype(ty, name));
-        if matches {
-            return Ok(Some(this.to_vec()));
-        }
-        if self.env.strict
-            && self.model.is_some_and(|m| m.has_type(name))
-            && n.object().and_then(|o| o.get(name)).is_none()
-        {
-            return Err(FhirPathError::semantic(
-                format!("the context is a {ty}, not a {name}"),
-                self.pos(pos),
-            ));
-        }
-        Ok(None)
+        (starts_upper && matches).then(|| this.to_vec())
     }
 
     /// Appends the children called `name` of `item` to `out`.
-    pub fn children(
-        &self,
-        item: &Item<'a>,
-        name: &str,
-        out: &mut Collection<'a>,
-        pos: usize,
-    ) -> R<()> {
+    pub fn children(&self, item: &Item<'a>, name: &str, out: &mut Collection<'a>) {
         let n = match item {
             Item::Node(n) => n,
             Item::Value(Value::TypeInfo {
@@ -83,11 +59,11 @@ impl<'a> Evaluator<'a> {
                     "name" => out.push(Item::Value(Value::String(tn.clone()))),
                     _ => {}
                 }
-                return Ok(());
+                return;
             }
-            Item::Value(_) => return Ok(()),
+            Item::Value(_) => return,
         };
-        let Some(obj) = n.object() else { return Ok(()) };
+        let Some(obj) = n.object() else { return };
         if let (Some(model), false) = (self.model, n.ty.key.is_empty()) {
             if let Some(def) = model.child(n.ty.key, name) {
                 if def.choice {
@@ -106,13 +82,7 @@ impl<'a> Evaluator<'a> {
                     };
                     self.push_member(obj, name, TypeRef { name: tname, key }, out);
                 }
-                return Ok(());
-            }
-            if self.env.strict {
-                return Err(FhirPathError::semantic(
-                    format!("{} has no element `{name}`", n.type_name()),
-                    self.pos(pos),
-                ));
+                return;
             }
         }
         if obj.get(name).is_some()
@@ -122,7 +92,7 @@ impl<'a> Evaluator<'a> {
                 .any(|(k, _)| k.strip_prefix('_') == Some(name))
         {
             self.push_member(obj, name, TypeRef::UNKNOWN, out);
-            return Ok(());
+            return;
         }
         // A choice element without a model: `value` finds `valueQuantity`.
         for (k, _) in obj.members() {
@@ -137,7 +107,6 @@ impl<'a> Evaluator<'a> {
                 }
             }
         }
-        Ok(())
     }
 
     pub(super) fn push_member(

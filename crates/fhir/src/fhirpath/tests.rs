@@ -109,7 +109,7 @@ fn errors_carry_class_and_position() {
     let e = eval_str("name.given + 1", PATIENT).unwrap_err();
     assert_eq!(e.kind, ErrorKind::Execution);
     let e = eval_str("\n  name.given.single()", PATIENT).unwrap_err();
-    assert_eq!((e.pos.line, e.pos.col), (2, 3));
+    assert_eq!((e.pos.line, e.pos.col), (2, 14));
     assert!(eval_str("%nope", PATIENT).is_err());
 }
 

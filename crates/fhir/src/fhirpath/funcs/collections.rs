@@ -372,7 +372,7 @@ fn children_of<'a>(c: &Call<'_, 'a>, item: &Item<'a>, out: &mut Collection<'a>) 
     let Some(obj) = n.object() else { return Ok(()) };
     if let (Some(m), false) = (c.ev.model, n.ty.key.is_empty()) {
         for (name, _) in m.child_names(n.ty.key) {
-            c.ev.children(item, name, out, c.pos)?;
+            c.ev.children(item, name, out);
         }
         return Ok(());
     }
@@ -383,7 +383,7 @@ fn children_of<'a>(c: &Call<'_, 'a>, item: &Item<'a>, out: &mut Collection<'a>) 
             continue;
         }
         seen.push(name);
-        c.ev.children(item, name, out, c.pos)?;
+        c.ev.children(item, name, out);
     }
     Ok(())
 }

@@ -15,7 +15,7 @@ pub fn call<'a>(c: &Call<'_, 'a>) -> R<Option<Collection<'a>>> {
             };
             let mut exts = Vec::new();
             for item in &c.input {
-                c.ev.children(item, "extension", &mut exts, c.pos)?;
+                c.ev.children(item, "extension", &mut exts);
             }
             Ok(exts
                 .into_iter()
