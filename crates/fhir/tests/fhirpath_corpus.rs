@@ -372,3 +372,71 @@ fn mutated_suite_expressions_never_panic() {
     assert!(runs > 5000);
     assert!(panics.is_empty(), "panicked on:\n{}", panics.join("\n"));
 }
+
+/// `htmlChecks()` accepts the narratives of the R4 examples, except those with no
+/// content at all (which txt-2 forbids); it is run on a sample to keep the test short.
+#[test]
+fn html_checks_accept_the_r4_example_narratives() {
+    let path = shared().join("fhir-packages/hl7.fhir.r4.examples-4.0.1.tgz");
+    let file = std::fs::File::open(&path)
+        .unwrap_or_else(|e| panic!("cannot open {}: {e}", path.display()));
+    let mut archive = tar::Archive::new(flate2::read::GzDecoder::new(file));
+    let expr = Expr::parse("text.div.htmlChecks()").expect("parses");
+    let env = Env::new();
+    let (mut checked, mut wrong) = (0, Vec::new());
+    for entry in archive.entries().expect("package is a tar archive") {
+        let mut entry = entry.expect("readable tar entry");
+        let name = entry
+            .path()
+            .expect("entry path")
+            .to_string_lossy()
+            .to_string();
+        if checked >= 400 {
+            break;
+        }
+        // Large Bundles would only slow the test down.
+        let size = entry.header().size().unwrap_or(u64::MAX);
+        if !name.ends_with(".json") || size > 64 * 1024 {
+            continue;
+        }
+        let mut text = String::new();
+        if entry.read_to_string(&mut text).is_err() {
+            continue;
+        }
+        let Ok(resource) = parse_json(&text) else {
+            continue;
+        };
+        let Some(div) = resource
+            .get("text")
+            .and_then(|t| t.get("div"))
+            .and_then(Node::as_str)
+        else {
+            continue;
+        };
+        // Independent oracle for emptiness: the text left once tags are removed.
+        let mut visible = String::new();
+        let mut in_tag = false;
+        for ch in div.chars() {
+            match ch {
+                '<' => in_tag = true,
+                '>' => in_tag = false,
+                c if !in_tag => visible.push(c),
+                _ => {}
+            }
+        }
+        let expected = !visible.trim().is_empty() || div.contains("<img");
+        let got = fhirpath::evaluate(&expr, &resource, &env)
+            .map(|r| fhirpath::as_boolean(&r))
+            .unwrap_or(None);
+        checked += 1;
+        if got != Some(expected) {
+            wrong.push(format!("{name}: got {got:?}, expected {expected}"));
+        }
+    }
+    assert!(checked >= 400, "only {checked} narratives found");
+    assert!(
+        wrong.is_empty(),
+        "htmlChecks() disagrees:\n{}",
+        wrong.join("\n")
+    );
+}

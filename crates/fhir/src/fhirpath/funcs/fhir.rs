@@ -65,7 +65,7 @@ pub fn call<'a>(c: &Call<'_, 'a>) -> R<Option<Collection<'a>>> {
                 return Ok(Some(vec![]));
             };
             match item.to_value() {
-                Some(Value::String(s)) => boolean(html_ok(&s)),
+                Some(Value::String(s)) => boolean(super::xhtml::html_ok(&s)),
                 _ => boolean(false),
             }
         }
@@ -235,53 +235,4 @@ fn conforms_to<'a>(c: &Call<'_, 'a>) -> R<Collection<'a>> {
         format!("cannot check conformance to unknown profile {url}"),
         c.ev.pos(c.pos),
     ))
-}
-
-/// The narrative rules FHIR's `txt-1` invariant asks for: XHTML in a `div`, no
-/// scripts, no event handlers, no active content.
-fn html_ok(s: &str) -> bool {
-    let t = s.trim();
-    let lower = t.to_lowercase();
-    if !lower.starts_with("<div") || !lower.ends_with("</div>") {
-        return false;
-    }
-    const BANNED: [&str; 8] = [
-        "<script",
-        "<iframe",
-        "<object",
-        "<embed",
-        "<form",
-        "<applet",
-        "<base",
-        "javascript:",
-    ];
-    if BANNED.iter().any(|b| lower.contains(b)) {
-        return false;
-    }
-    // Event handler attributes: ` onclick=` and friends.
-    let bytes = lower.as_bytes();
-    for (i, _) in lower.match_indices(" on") {
-        let rest = &bytes[i + 3..];
-        let name_len = rest.iter().take_while(|b| b.is_ascii_alphabetic()).count();
-        if name_len > 0 && rest.get(name_len) == Some(&b'=') {
-            return false;
-        }
-    }
-    true
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn narrative_checks() {
-        assert!(html_ok(
-            "<div xmlns=\"http://www.w3.org/1999/xhtml\"><p>ok</p></div>"
-        ));
-        assert!(!html_ok("<div><script>x()</script></div>"));
-        assert!(!html_ok("<div><p onclick=\"x()\">a</p></div>"));
-        assert!(!html_ok("<p>no div</p>"));
-        assert!(!html_ok("<div><a href=\"javascript:x()\">a</a></div>"));
-    }
 }

@@ -6,6 +6,7 @@ mod convert;
 mod fhir;
 mod math;
 mod strings;
+mod xhtml;
 
 use super::ast::{Ast, BinOp};
 use super::decimal::Decimal;
