@@ -16,15 +16,18 @@ fn shared() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared")
 }
 
-/// StructureDefinitions for types and resources from a core package, and the
-/// package files named in `wanted` (examples) as parsed JSON.
-fn read_package(file: &str, wanted: &[&str]) -> (ModelInfo, Vec<Node>) {
+/// The JSON files of a package that `wanted(name, size)` selects (`Some(true)`), parsed,
+/// until it says `None`; and the count of files read.
+fn read_package_matching(
+    file: &str,
+    mut wanted: impl FnMut(&str, u64) -> Option<bool>,
+) -> (usize, Vec<Node>) {
     let path = shared().join("fhir-packages").join(file);
     let file = std::fs::File::open(&path)
         .unwrap_or_else(|e| panic!("cannot open {}: {e}", path.display()));
     let mut archive = tar::Archive::new(flate2::read::GzDecoder::new(file));
-    let mut sds: Vec<Node> = Vec::new();
-    let mut extra = Vec::new();
+    let mut out = Vec::new();
+    let mut read = 0;
     for entry in archive.entries().expect("package is a tar archive") {
         let mut entry = entry.expect("readable tar entry");
         let name = entry
@@ -32,29 +35,47 @@ fn read_package(file: &str, wanted: &[&str]) -> (ModelInfo, Vec<Node>) {
             .expect("entry path")
             .to_string_lossy()
             .to_string();
-        let is_sd = name.starts_with("package/StructureDefinition-") && name.ends_with(".json");
-        let is_wanted = wanted.iter().any(|w| name == format!("package/{w}"));
-        if !is_sd && !is_wanted {
+        let size = entry.header().size().unwrap_or(u64::MAX);
+        if !name.ends_with(".json") {
             continue;
+        }
+        match wanted(&name, size) {
+            None => break,
+            Some(false) => continue,
+            Some(true) => {}
         }
         let mut text = String::new();
-        entry.read_to_string(&mut text).expect("utf-8 json");
-        let node = parse_json(&text).expect("valid json");
-        if is_wanted {
-            extra.push(node);
-            continue;
-        }
-        let kind = node.get("kind").and_then(Node::as_str);
-        if matches!(kind, Some("primitive-type" | "complex-type" | "resource")) {
-            sds.push(node);
+        if entry.read_to_string(&mut text).is_ok() {
+            read += 1;
+            if let Ok(node) = parse_json(&text) {
+                out.push(node);
+            }
         }
     }
-    assert!(
-        sds.len() > 100,
-        "too few StructureDefinitions in {}",
-        path.display()
-    );
-    (ModelInfo::from_structure_definitions(&sds), extra)
+    (read, out)
+}
+
+/// StructureDefinitions for types and resources from a core package, and the
+/// package files named in `wanted` (examples) as parsed JSON.
+fn read_package(file: &str, wanted: &[&str]) -> (ModelInfo, Vec<Node>) {
+    let (_, nodes) = read_package_matching(file, |name, _| {
+        Some(
+            name.starts_with("package/StructureDefinition-")
+                || wanted.iter().any(|w| name == format!("package/{w}")),
+        )
+    });
+    let (sds, extra): (Vec<Node>, Vec<Node>) = nodes
+        .into_iter()
+        .partition(|n| n.resource_type() == Some("StructureDefinition"));
+    let types: Vec<&Node> = sds
+        .iter()
+        .filter(|n| {
+            let kind = n.get("kind").and_then(Node::as_str);
+            matches!(kind, Some("primitive-type" | "complex-type" | "resource"))
+        })
+        .collect();
+    assert!(types.len() > 100, "too few StructureDefinitions in {file}");
+    (ModelInfo::from_structure_definitions(types), extra)
 }
 
 /// Read once and shared by the tests of this file.
@@ -439,4 +460,97 @@ fn html_checks_accept_the_r4_example_narratives() {
         "htmlChecks() disagrees:\n{}",
         wrong.join("\n")
     );
+}
+
+/// Evaluates the error-severity invariants of `resource`'s core definition on every
+/// element they apply to; returns the evaluation count and what failed or erred.
+fn check_invariants(
+    resource: &Node,
+    by_type: &std::collections::HashMap<&str, &Node>,
+    env: &Env,
+) -> (usize, Vec<String>) {
+    let (mut evaluations, mut problems) = (0, Vec::new());
+    let Some(sd) = resource.resource_type().and_then(|rt| by_type.get(rt)) else {
+        return (0, problems);
+    };
+    let elements = sd.get("snapshot").and_then(|s| s.get("element"));
+    for element in elements.map(Node::items).unwrap_or_default() {
+        let path = element
+            .get("path")
+            .and_then(Node::as_str)
+            .unwrap_or_default();
+        let path = Expr::parse(&path.replace("[x]", "")).expect("element paths parse");
+        for c in element
+            .get("constraint")
+            .map(Node::items)
+            .unwrap_or_default()
+        {
+            let key = c.get("key").and_then(Node::as_str).unwrap_or("?");
+            let error = c.get("severity").and_then(Node::as_str) == Some("error");
+            let Some(text) = c.get("expression").and_then(Node::as_str) else {
+                continue;
+            };
+            let expr = Expr::parse(text).unwrap_or_else(|e| panic!("{key}: {e}"));
+            let targets = fhirpath::evaluate(&path, resource, env).expect("path evaluates");
+            for target in targets {
+                let Item::Node(n) = target else { continue };
+                let Some(node) = n.value else { continue };
+                let ty = Some(n.ty.key).filter(|k| !k.is_empty());
+                evaluations += 1;
+                let id = resource.get("id").and_then(Node::as_str).unwrap_or("?");
+                match fhirpath::evaluate_on(&expr, resource, node, ty, env) {
+                    Ok(r) if error && fhirpath::as_boolean(&r) == Some(false) => {
+                        problems.push(format!("{key} fails on {id}: {text}"))
+                    }
+                    Ok(_) => {}
+                    Err(e) => problems.push(format!("{key} errs on {id}: {e}")),
+                }
+            }
+        }
+    }
+    (evaluations, problems)
+}
+
+/// Every error-severity invariant of the R4 core resource definitions holds on the R4
+/// examples (a sample, to keep the test short), none fails to evaluate, and a broken
+/// resource is caught: the core invariants exercise the engine as the validator will.
+#[test]
+fn core_invariants_hold_on_r4_examples() {
+    let (_, sds) = read_package_matching("hl7.fhir.r4.core-4.0.1.tgz", |name, _| {
+        Some(name.starts_with("package/StructureDefinition-"))
+    });
+    let by_type: std::collections::HashMap<&str, &Node> = sds
+        .iter()
+        .filter(|n| n.get("kind").and_then(Node::as_str) == Some("resource"))
+        .filter(|n| n.get("derivation").and_then(Node::as_str) == Some("specialization"))
+        .filter_map(|n| Some((n.get("type")?.as_str()?, n)))
+        .collect();
+    let mut taken = 0;
+    let (_, examples) = read_package_matching("hl7.fhir.r4.examples-4.0.1.tgz", |_, size| {
+        taken += usize::from(size < 16 * 1024);
+        (taken <= 250).then_some(size < 16 * 1024)
+    });
+    let mut env = Env::new().with_model(r4_model());
+    env.lenient_as = true;
+    let (mut evaluations, mut problems) = (0, Vec::new());
+    for resource in &examples {
+        let (n, p) = check_invariants(resource, &by_type, &env);
+        evaluations += n;
+        problems.extend(p);
+    }
+    assert!(
+        evaluations > 1000,
+        "only {evaluations} invariant evaluations"
+    );
+    assert!(problems.is_empty(), "{}", problems.join("\n"));
+    // A contact with nothing but a gender breaks pat-1; a dangling #ref breaks dom-3.
+    let broken = parse_json(
+        r##"{"resourceType": "Patient", "id": "bad", "contact": [{"gender": "male"}],
+            "contained": [{"resourceType": "Organization", "id": "o1", "name": "x"}],
+            "managingOrganization": {"reference": "#o2"}}"##,
+    )
+    .expect("test JSON");
+    let (_, p) = check_invariants(&broken, &by_type, &env);
+    let keys: Vec<&str> = p.iter().filter_map(|m| m.split(' ').next()).collect();
+    assert_eq!(keys, ["dom-3", "pat-1"], "{p:?}");
 }

@@ -114,6 +114,10 @@ pub struct Env {
     /// Reject paths the model does not know (a semantic error) instead of yielding
     /// empty collections.
     pub strict: bool,
+    /// Let `as()` filter a collection of several items as `ofType()` does instead of
+    /// failing. The specification says fail; FHIR R4's own invariants (dom-3 on
+    /// every DomainResource) rely on filtering, so validators turn this on.
+    pub lenient_as: bool,
 }
 
 impl Env {

@@ -242,7 +242,7 @@ impl<'a> Evaluator<'a> {
         spec: &TypeSpec,
         pos: usize,
     ) -> R<Collection<'a>> {
-        if input.len() > 1 {
+        if input.len() > 1 && !self.env.lenient_as {
             return Err(self.exec_err("`as` needs a single item; use ofType()", pos));
         }
         let mut out = Vec::new();

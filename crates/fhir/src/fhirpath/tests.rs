@@ -355,3 +355,36 @@ fn dates_quantities_and_decimals() {
     assert!(eval_str("@2012-01-01 + 1 'mo'", PATIENT).is_err());
     assert!(eval_str("9223372036854775807L + 1", PATIENT).is_err());
 }
+
+#[test]
+fn as_on_many_items_fails_unless_lenient() {
+    let node = parse_json(PATIENT).unwrap();
+    let e = Expr::parse("name.as(HumanName).count()").unwrap();
+    let strict = Env::new();
+    assert_eq!(
+        evaluate(&e, &node, &strict).unwrap_err().kind,
+        ErrorKind::Execution
+    );
+    let lenient = Env {
+        lenient_as: true,
+        ..Env::new()
+    };
+    let r = evaluate(&e, &node, &lenient).unwrap();
+    assert_eq!(r.iter().map(Item::to_display).collect::<Vec<_>>(), ["0"]);
+}
+
+#[test]
+fn iif_branches_see_the_focus() {
+    let run = |text: &str| eval_str(text, PATIENT).unwrap();
+    assert_eq!(
+        run("name.first().iif(given.exists(), given.first(), 'none')"),
+        ["Peter"]
+    );
+    assert_eq!(
+        run("name.last().iif(family.exists(), family, given.first())"),
+        ["Jim"]
+    );
+    assert_eq!(run("iif({}, 'yes', 'no')"), ["no"]);
+    assert_eq!(run("iif(true, 'yes')"), ["yes"]);
+    assert_eq!(run("iif(false, 'yes')"), Vec::<String>::new());
+}

@@ -253,10 +253,12 @@ fn iif<'a>(c: &Call<'_, 'a>) -> R<Collection<'a>> {
             ))
         }
     };
-    if truth == Some(true) {
-        c.arg(1)
-    } else {
-        c.arg(2)
+    let branch = if truth == Some(true) { 1 } else { 2 };
+    // The branches, like the criterion, see an explicit focus as `$this`.
+    match (c.has_focus, c.input.first(), c.args.get(branch)) {
+        (_, _, None) => Ok(vec![]),
+        (true, Some(item), Some(_)) => c.eval_with(branch, item, 0, c.ctx.total.as_ref()),
+        _ => c.arg(branch),
     }
 }
 

@@ -60,7 +60,7 @@ pub fn call<'a>(c: &Call<'_, 'a>) -> R<Option<Collection<'a>>> {
         }
         "memberOf" => member_of(c),
         "conformsTo" => conforms_to(c),
-        "htmlChecks" => {
+        "htmlChecks" | "htmlchecks" => {
             let Some(item) = c.ev.singleton(&c.input, c.pos)? else {
                 return Ok(Some(vec![]));
             };
