@@ -388,3 +388,13 @@ fn iif_branches_see_the_focus() {
     assert_eq!(run("iif(true, 'yes')"), ["yes"]);
     assert_eq!(run("iif(false, 'yes')"), Vec::<String>::new());
 }
+
+#[test]
+fn conversions_of_elements_without_a_value() {
+    let run = |text: &str| eval_str(text, PATIENT).unwrap();
+    assert_eq!(run("name.first().toString()"), Vec::<String>::new());
+    assert_eq!(run("name.first().convertsToString()"), ["false"]);
+    assert_eq!(run("gender.convertsToString()"), ["true"]);
+    assert_eq!(run("active.toInteger()"), ["1"]);
+    assert!(eval_str("name.toString()", PATIENT).is_err());
+}

@@ -172,8 +172,14 @@ pub fn call<'a>(c: &Call<'_, 'a>) -> R<Option<Collection<'a>>> {
         }
         _ => return Ok(None),
     };
-    let Some(v) = c.input_value()? else {
-        return Ok(Some(vec![]));
+    // An element without a System value (a HumanName, say) converts to nothing.
+    let v = match c.ev.singleton(&c.input, c.pos)? {
+        None => return Ok(Some(vec![])),
+        Some(item) => item.to_value(),
+    };
+    let Some(v) = v else {
+        let converts = c.name.starts_with("convertsTo");
+        return Ok(Some(if converts { boolean(false)? } else { vec![] }));
     };
     let mut out = conv(&v);
     if let (Some(Value::Quantity(q)), true) = (&out, c.name.ends_with("Quantity")) {
