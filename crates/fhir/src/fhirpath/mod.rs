@@ -84,9 +84,16 @@ impl Expr {
     }
 }
 
-/// Answers `memberOf()`: `Some(true/false)`, or `None` when it cannot tell.
+/// Answers `memberOf()`, `subsumes()` and `subsumedBy()`: `Some(true/false)`, or
+/// `None` when it cannot tell (the FHIRPath result is then empty).
 pub trait Terminology: Send + Sync {
     fn member_of(&self, system: Option<&str>, code: &str, value_set: &str) -> Option<bool>;
+
+    /// Whether `ancestor` subsumes (is, or is an ancestor of) `code` in `system`.
+    fn subsumes(&self, system: &str, ancestor: &str, code: &str) -> Option<bool> {
+        let _ = (system, ancestor, code);
+        None
+    }
 }
 
 /// Answers `conformsTo()`: `None` when the profile is unknown (an execution error).

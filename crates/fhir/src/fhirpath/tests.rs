@@ -121,6 +121,9 @@ fn variables_hooks_and_trace() {
         fn member_of(&self, _system: Option<&str>, code: &str, vs: &str) -> Option<bool> {
             (vs == "http://vs").then_some(code == "male")
         }
+        fn subsumes(&self, system: &str, ancestor: &str, code: &str) -> Option<bool> {
+            (system == "http://sys").then(|| code.starts_with(ancestor))
+        }
     }
     let node = parse_json(PATIENT).unwrap();
     let seen = Arc::new(Mutex::new(Vec::new()));
@@ -148,6 +151,36 @@ fn variables_hooks_and_trace() {
     assert_eq!(run("'female'.memberOf('http://vs')"), ["false"]);
     assert_eq!(run("gender.memberOf('http://other')"), Vec::<String>::new());
     assert_eq!(run("conformsTo('http://p')"), ["true"]);
+    let obs = parse_json(
+        r#"{"resourceType": "Observation", "code": {"coding": [
+            {"system": "http://sys", "code": "12"}, {"system": "http://sys", "code": "1"}]}}"#,
+    )
+    .unwrap();
+    let on_obs = |text: &str, env: &Env| -> Vec<String> {
+        let e = Expr::parse(text).unwrap();
+        evaluate(&e, &obs, env)
+            .unwrap()
+            .iter()
+            .map(Item::to_display)
+            .collect()
+    };
+    assert_eq!(
+        on_obs("code.coding[1].subsumes(code.coding[0])", &env),
+        ["true"]
+    );
+    assert_eq!(
+        on_obs("code.coding[0].subsumes(code.coding[1])", &env),
+        ["false"]
+    );
+    assert_eq!(
+        on_obs("code.coding[0].subsumedBy(code.coding[1])", &env),
+        ["true"]
+    );
+    let none: Vec<String> = vec![];
+    assert_eq!(
+        on_obs("code.coding[1].subsumes(code.coding[0])", &Env::new()),
+        none
+    );
     assert_eq!(run("name.given.trace('g').count()"), ["3"]);
     assert_eq!(seen.lock().unwrap().as_slice(), ["g=Peter,James,Jim"]);
     let e = Expr::parse("conformsTo('http://unknown')").unwrap();

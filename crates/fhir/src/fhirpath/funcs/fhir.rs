@@ -59,6 +59,7 @@ pub fn call<'a>(c: &Call<'_, 'a>) -> R<Option<Collection<'a>>> {
             Ok(out)
         }
         "memberOf" => member_of(c),
+        "subsumes" | "subsumedBy" => subsumption(c),
         "conformsTo" => conforms_to(c),
         "htmlChecks" | "htmlchecks" => {
             let Some(item) = c.ev.singleton(&c.input, c.pos)? else {
@@ -161,6 +162,51 @@ fn resolve<'a>(root: &'a Node, reference: &str) -> Option<&'a Node> {
     contained().iter().find(|r| matches_type_id(r))
 }
 
+/// The codes an item carries: a code, a Coding, or a CodeableConcept's codings.
+fn codings<'a>(item: &Item<'a>) -> Vec<(Option<&'a str>, String)> {
+    let mut out = Vec::new();
+    match item {
+        Item::Value(Value::String(s)) => out.push((None, s.clone())),
+        Item::Value(_) => {}
+        Item::Node(n) => match n.value {
+            Some(v) if v.as_str().is_some() => {
+                out.push((None, v.as_str().unwrap_or_default().to_string()))
+            }
+            Some(v) if v.is_object() => {
+                let list: Vec<&Node> = match v.get("coding") {
+                    Some(cs) => cs.items().iter().collect(),
+                    None => vec![v],
+                };
+                for cd in list {
+                    if let Some(code) = cd.get("code").and_then(Node::as_str) {
+                        out.push((cd.get("system").and_then(Node::as_str), code.to_string()));
+                    }
+                }
+            }
+            _ => {}
+        },
+    }
+    out
+}
+
+/// Any of the answers true is true; else any unknown is empty; else false.
+fn any_of<'a>(answers: impl IntoIterator<Item = Option<bool>>) -> R<Collection<'a>> {
+    let (mut unknown, mut seen) = (false, false);
+    for a in answers {
+        seen = true;
+        match a {
+            Some(true) => return boolean(true),
+            Some(false) => {}
+            None => unknown = true,
+        }
+    }
+    if unknown || !seen {
+        Ok(vec![])
+    } else {
+        boolean(false)
+    }
+}
+
 fn member_of<'a>(c: &Call<'_, 'a>) -> R<Collection<'a>> {
     let Some(vs) = c.arg_string(0)? else {
         return Ok(vec![]);
@@ -171,41 +217,44 @@ fn member_of<'a>(c: &Call<'_, 'a>) -> R<Collection<'a>> {
     let Some(item) = c.ev.singleton(&c.input, c.pos)? else {
         return Ok(vec![]);
     };
-    let mut codings: Vec<(Option<&str>, String)> = Vec::new();
-    match item {
-        Item::Value(Value::String(s)) => codings.push((None, s.clone())),
-        Item::Value(_) => return Ok(vec![]),
-        Item::Node(n) => match n.value {
-            Some(v) if v.as_str().is_some() => {
-                codings.push((None, v.as_str().unwrap_or_default().to_string()))
+    let codes = codings(item);
+    any_of(
+        codes
+            .iter()
+            .map(|(system, code)| term.member_of(*system, code, &vs)),
+    )
+}
+
+/// `subsumes` / `subsumedBy`: between codes of the same system, by the terminology.
+fn subsumption<'a>(c: &Call<'_, 'a>) -> R<Collection<'a>> {
+    let Some(term) = &c.ev.env.terminology else {
+        return Ok(vec![]);
+    };
+    let other = c.arg(0)?;
+    let (Some(a), Some(b)) = (
+        c.ev.singleton(&c.input, c.pos)?,
+        c.ev.singleton(&other, c.pos)?,
+    ) else {
+        return Ok(vec![]);
+    };
+    let (xs, ys) = (codings(a), codings(b));
+    let mut answers = Vec::new();
+    for (sx, x) in &xs {
+        for (sy, y) in &ys {
+            let (Some(sx), Some(sy)) = (sx, sy) else {
+                continue;
+            };
+            if sx != sy {
+                continue;
             }
-            Some(v) if v.is_object() => {
-                let list: Vec<&Node> = match v.get("coding") {
-                    Some(cs) => cs.items().iter().collect(),
-                    None => vec![v],
-                };
-                for cd in list {
-                    if let Some(code) = cd.get("code").and_then(Node::as_str) {
-                        codings.push((cd.get("system").and_then(Node::as_str), code.to_string()));
-                    }
-                }
-            }
-            _ => return Ok(vec![]),
-        },
-    }
-    let mut unknown = false;
-    for (system, code) in &codings {
-        match term.member_of(*system, code, &vs) {
-            Some(true) => return boolean(true),
-            Some(false) => {}
-            None => unknown = true,
+            answers.push(if c.name == "subsumes" {
+                term.subsumes(sx, x, y)
+            } else {
+                term.subsumes(sx, y, x)
+            });
         }
     }
-    if unknown || codings.is_empty() {
-        Ok(vec![])
-    } else {
-        boolean(false)
-    }
+    any_of(answers)
 }
 
 fn conforms_to<'a>(c: &Call<'_, 'a>) -> R<Collection<'a>> {

@@ -118,6 +118,8 @@ const FUNCTIONS: &[(&str, usize, usize)] = &[
     ("getValue", 0, 0),
     ("resolve", 0, 0),
     ("memberOf", 1, 1),
+    ("subsumes", 1, 1),
+    ("subsumedBy", 1, 1),
     ("conformsTo", 1, 1),
     ("htmlChecks", 0, 0),
     // The STU3 core invariants spell it in lower case.
