@@ -84,6 +84,12 @@ impl Expr {
     }
 }
 
+impl std::fmt::Display for Expr {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.text)
+    }
+}
+
 /// Answers `memberOf()`, `subsumes()` and `subsumedBy()`: `Some(true/false)`, or
 /// `None` when it cannot tell (the FHIRPath result is then empty).
 pub trait Terminology: Send + Sync {
@@ -125,6 +131,22 @@ pub struct Env {
     /// failing. The specification says fail; FHIR R4's own invariants (dom-3 on
     /// every DomainResource) rely on filtering, so validators turn this on.
     pub lenient_as: bool,
+}
+
+impl std::fmt::Debug for Env {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let mut names: Vec<&String> = self.variables.keys().collect();
+        names.sort();
+        f.debug_struct("Env")
+            .field("model", &self.model.as_ref().map(|_| "ModelInfo"))
+            .field("variables", &names)
+            .field("terminology", &self.terminology.is_some())
+            .field("conforms_to", &self.conforms_to.is_some())
+            .field("trace", &self.trace.is_some())
+            .field("strict", &self.strict)
+            .field("lenient_as", &self.lenient_as)
+            .finish()
+    }
 }
 
 impl Env {

@@ -359,6 +359,13 @@ fn shared_across_threads() {
     send_sync::<Env>();
     send_sync::<ModelInfo>();
     send_sync::<FhirPathError>();
+    let env = Env::new().with_variable("b", Variable::Value(Value::Boolean(true)));
+    let shown = format!("{env:?}");
+    assert!(
+        shown.contains("variables: [\"b\"]") && shown.contains("strict: false"),
+        "{shown}"
+    );
+    assert_eq!(Expr::parse("a . b").unwrap().to_string(), "a . b");
 }
 
 #[test]
