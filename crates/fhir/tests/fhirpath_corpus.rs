@@ -554,3 +554,65 @@ fn core_invariants_hold_on_r4_examples() {
     let keys: Vec<&str> = p.iter().filter_map(|m| m.split(' ').next()).collect();
     assert_eq!(keys, ["dom-3", "pat-1"], "{p:?}");
 }
+
+/// Every R4 core SearchParameter expression parses and evaluates without error on a
+/// sample of the R4 examples, and finds something on a fair share of them.
+#[test]
+fn core_search_parameter_expressions_evaluate() {
+    let (_, params) = read_package_matching("hl7.fhir.r4.core-4.0.1.tgz", |name, _| {
+        Some(name.starts_with("package/SearchParameter-"))
+    });
+    let mut taken = 0;
+    let (_, examples) = read_package_matching("hl7.fhir.r4.examples-4.0.1.tgz", |_, size| {
+        taken += usize::from(size < 16 * 1024);
+        (taken <= 150).then_some(size < 16 * 1024)
+    });
+    let mut env = Env::new().with_model(r4_model());
+    env.lenient_as = true;
+    let (mut evaluations, mut found, mut problems) = (0, 0, Vec::new());
+    for sp in &params {
+        let Some(text) = sp.get("expression").and_then(Node::as_str) else {
+            continue;
+        };
+        let expr = match Expr::parse(text) {
+            Ok(e) => e,
+            Err(e) => {
+                problems.push(format!("{text}: {e}"));
+                continue;
+            }
+        };
+        let bases: Vec<&str> = sp
+            .get("base")
+            .map(Node::items)
+            .unwrap_or_default()
+            .iter()
+            .filter_map(Node::as_str)
+            .collect();
+        for example in &examples {
+            let Some(rt) = example.resource_type() else {
+                continue;
+            };
+            if !bases
+                .iter()
+                .any(|b| *b == rt || *b == "Resource" || *b == "DomainResource")
+            {
+                continue;
+            }
+            evaluations += 1;
+            match fhirpath::evaluate(&expr, example, &env) {
+                Ok(r) => found += usize::from(!r.is_empty()),
+                Err(e) => problems.push(format!("{text}: {e}")),
+            }
+        }
+    }
+    assert!(
+        params.len() > 1000,
+        "only {} SearchParameters",
+        params.len()
+    );
+    assert!(problems.is_empty(), "{}", problems.join("\n"));
+    assert!(
+        evaluations > 2000 && found * 4 > evaluations,
+        "{found} of {evaluations} found anything"
+    );
+}

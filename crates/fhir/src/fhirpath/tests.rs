@@ -57,6 +57,14 @@ fn primitive_siblings_merge_and_choices_are_found_without_a_model() {
     );
     assert_eq!(eval_str("birthDate.hasValue()", PATIENT).unwrap(), ["true"]);
     assert_eq!(eval_str("extension.value", PATIENT).unwrap(), ["v"]);
+    assert_eq!(
+        eval_str("hasExtension('http://x/a')", PATIENT).unwrap(),
+        ["true"]
+    );
+    assert_eq!(
+        eval_str("hasExtension('http://x/b')", PATIENT).unwrap(),
+        ["false"]
+    );
     let only_ext = r#"{"resourceType": "Patient", "_gender": {"extension": [{"url": "u", "valueCode": "x"}]}}"#;
     assert_eq!(eval_str("gender.hasValue()", only_ext).unwrap(), ["false"]);
     assert_eq!(

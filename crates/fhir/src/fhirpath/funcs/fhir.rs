@@ -9,7 +9,7 @@ use crate::model::Node;
 
 pub fn call<'a>(c: &Call<'_, 'a>) -> R<Option<Collection<'a>>> {
     let r = match c.name {
-        "extension" => {
+        "extension" | "hasExtension" => {
             let Some(url) = c.arg_string(0)? else {
                 return Ok(Some(vec![]));
             };
@@ -17,7 +17,7 @@ pub fn call<'a>(c: &Call<'_, 'a>) -> R<Option<Collection<'a>>> {
             for item in &c.input {
                 c.ev.children(item, "extension", &mut exts);
             }
-            Ok(exts
+            let found: Collection<'a> = exts
                 .into_iter()
                 .filter(|e| match e {
                     Item::Node(n) => {
@@ -25,7 +25,12 @@ pub fn call<'a>(c: &Call<'_, 'a>) -> R<Option<Collection<'a>>> {
                     }
                     _ => false,
                 })
-                .collect())
+                .collect();
+            if c.name == "hasExtension" {
+                boolean(!found.is_empty())
+            } else {
+                Ok(found)
+            }
         }
         "hasValue" => boolean(match c.input.as_slice() {
             [Item::Node(n)] => n.is_primitive_value(),

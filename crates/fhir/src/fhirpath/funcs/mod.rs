@@ -114,6 +114,8 @@ const FUNCTIONS: &[(&str, usize, usize)] = &[
     ("max", 0, 0),
     ("avg", 0, 0),
     ("extension", 1, 1),
+    // Not in the specification, but an R4 core SearchParameter uses it.
+    ("hasExtension", 1, 1),
     ("hasValue", 0, 0),
     ("getValue", 0, 0),
     ("resolve", 0, 0),
