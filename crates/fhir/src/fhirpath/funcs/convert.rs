@@ -232,7 +232,11 @@ fn decimal_boundary(d: &Decimal, prec: Option<i64>, high: bool) -> Option<Decima
     // A boundary finer than the precision asked for is zero at that precision (the
     // reference implementation's reading, which the suite encodes).
     if edge.abs().checked_cmp(&Decimal::new(1, p)) == Some(std::cmp::Ordering::Less) {
-        return Some(Decimal::new(0, p));
+        return Some(if d.is_negative() && !high {
+            Decimal::negative_zero(p)
+        } else {
+            Decimal::new(0, p)
+        });
     }
     if edge.scale() <= p {
         return Some(edge.round(p));
