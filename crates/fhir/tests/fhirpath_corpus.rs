@@ -219,6 +219,15 @@ fn official_r4_fhirpath_suite() {
     }
     eprintln!("fhirpath corpus: {passed}/{total} passed");
     println!("fhirpath corpus: {passed}/{total} passed");
+    // Kept for reading after a captured run: target/tmp/fhirpath-corpus.txt.
+    let report = std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).join("fhirpath-corpus.txt");
+    let text = format!(
+        "fhirpath corpus: {passed}/{total} passed\n{}\n",
+        failures.join("\n")
+    );
+    if let Err(e) = std::fs::write(&report, text) {
+        eprintln!("cannot write {}: {e}", report.display());
+    }
     assert!(
         passed >= FLOOR,
         "fhirpath corpus: {passed} passed, below the floor of {FLOOR}"
