@@ -10,7 +10,7 @@ use std::sync::Arc;
 /// Tests that must pass; raise it as the engine improves, never lower it.
 const FLOOR: usize = 756;
 /// The same suite with no type model (the degraded mode): types are guessed from JSON.
-const FLOOR_WITHOUT_MODEL: usize = 739;
+const FLOOR_WITHOUT_MODEL: usize = 741;
 
 fn shared() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared")

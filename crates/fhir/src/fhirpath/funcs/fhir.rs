@@ -279,10 +279,18 @@ fn conforms_to<'a>(c: &Call<'_, 'a>) -> R<Collection<'a>> {
     }
     // The core type profiles are decided by the type alone.
     if let Some(name) = url.strip_prefix("http://hl7.org/fhir/StructureDefinition/") {
-        if let Some(model) = c.ev.model {
-            if model.has_type(name) {
+        match c.ev.model {
+            Some(model) if model.has_type(name) => {
                 return boolean(model.is_subtype(n.type_name(), name));
             }
+            // Without a model, a resource conforms to its own type's profile only.
+            None if n.value.and_then(Node::resource_type).is_some()
+                && name.starts_with(|ch: char| ch.is_ascii_uppercase())
+                && !name.contains('/') =>
+            {
+                return boolean(n.type_name() == name);
+            }
+            _ => {}
         }
     }
     Err(FhirPathError::execution(
