@@ -266,7 +266,7 @@ fn system_to_fhir(name: &str) -> &str {
 /// Reads a FHIR Quantity object; the UCUM code wins over the display unit.
 pub fn quantity_of(node: &Node) -> Option<Quantity> {
     let value = match &node.get("value")?.kind {
-        Kind::Number(n) => Decimal::parse(n)?,
+        Kind::Number(n) | Kind::String(n) => Decimal::parse(n)?,
         _ => return None,
     };
     let ucum = node.get("system").and_then(Node::as_str) == Some("http://unitsofmeasure.org");
@@ -338,5 +338,8 @@ mod tests {
         let diff = parse_json(r#"{"value": 186, "unit": "lbs", "system": "http://unitsofmeasure.org", "code": "[lb_av]"}"#).unwrap();
         assert!(!json_eq(&q, &diff));
         assert!(quantity_of(&parse_json(r#"{"unit": "mg"}"#).unwrap()).is_none());
+        let text = parse_json(r#"{"value": "2.5", "unit": "mg"}"#).unwrap();
+        assert_eq!(quantity_of(&text).unwrap().to_string(), "2.5 'mg'");
+        assert!(quantity_of(&parse_json(r#"{"value": "x", "unit": "mg"}"#).unwrap()).is_none());
     }
 }
