@@ -11,10 +11,11 @@ use super::Variable;
 use crate::model::Node;
 
 /// What stays fixed during one evaluation.
-pub struct Evaluator<'a> {
+pub struct Evaluator<'a, 't> {
     pub env: &'a Env,
     pub model: Option<&'a ModelInfo>,
-    pub text: &'a str,
+    /// The expression text, for error positions.
+    pub text: &'t str,
     /// `%rootResource`, searched by `resolve()`.
     pub root: &'a Node,
     /// `%resource`.
@@ -43,7 +44,7 @@ const MAX_EVAL_DEPTH: usize = 160;
 
 pub fn run<'a>(
     ast: &Ast,
-    text: &'a str,
+    text: &str,
     scope: super::Scope<'a>,
     focus: Item<'a>,
     env: &'a Env,
@@ -66,7 +67,7 @@ pub fn run<'a>(
     ev.eval(ast, &ctx)
 }
 
-impl<'a> Evaluator<'a> {
+impl<'a> Evaluator<'a, '_> {
     pub fn root_item(&self) -> Item<'a> {
         self.resource_item(self.root)
     }

@@ -195,7 +195,7 @@ impl<'a> Scope<'a> {
 /// Evaluates `expr` with `resource` as `%resource`, `%rootResource`, `%context` and
 /// `$this`.
 pub fn evaluate<'a>(
-    expr: &'a Expr,
+    expr: &Expr,
     resource: &'a Node,
     env: &'a Env,
 ) -> Result<Collection<'a>, FhirPathError> {
@@ -205,7 +205,7 @@ pub fn evaluate<'a>(
 /// Evaluates `expr` on one element of `resource` (as for an invariant declared on
 /// that element): `element` is `$this` and `%context`, `resource` is `%resource`.
 pub fn evaluate_on<'a>(
-    expr: &'a Expr,
+    expr: &Expr,
     resource: &'a Node,
     element: &'a Node,
     element_type: Option<&'a str>,
@@ -222,7 +222,7 @@ pub fn evaluate_on<'a>(
 
 /// Evaluates `expr` in a full [`Scope`].
 pub fn evaluate_in<'a>(
-    expr: &'a Expr,
+    expr: &Expr,
     scope: Scope<'a>,
     env: &'a Env,
 ) -> Result<Collection<'a>, FhirPathError> {

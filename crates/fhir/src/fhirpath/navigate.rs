@@ -32,7 +32,7 @@ const PRIMITIVES: [&str; 20] = [
     "integer64",
 ];
 
-impl<'a> Evaluator<'a> {
+impl<'a> Evaluator<'a, '_> {
     /// `Patient` at the start of `Patient.name` names the context's type.
     /// A path that names a type the context is not yields nothing; strict mode
     /// reports it before evaluation (see `check.rs`).

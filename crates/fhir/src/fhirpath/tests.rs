@@ -361,6 +361,29 @@ fn scope_separates_resource_and_root_resource() {
 }
 
 #[test]
+fn results_outlive_the_expression() {
+    let node = parse_json(PATIENT).unwrap();
+    let env = Env::new();
+    let result = {
+        let e = Expr::parse("name.given | 'computed'").unwrap();
+        evaluate(&e, &node, &env).unwrap()
+    };
+    // Tree items borrow the resource itself, not a copy of it.
+    let Item::Node(first) = &result[0] else {
+        panic!("expected a tree item")
+    };
+    let peter = &node.get("name").unwrap().items()[0]
+        .get("given")
+        .unwrap()
+        .items()[0];
+    assert!(std::ptr::eq(first.value.unwrap(), peter));
+    assert_eq!(
+        result.last().map(Item::to_display).as_deref(),
+        Some("computed")
+    );
+}
+
+#[test]
 fn shared_across_threads() {
     fn send_sync<T: Send + Sync>() {}
     send_sync::<Expr>();

@@ -148,7 +148,7 @@ const LAZY: [&str; 5] = ["ofType", "is", "as", "trace", "exists"];
 
 /// One call: the evaluator, the focus, the unevaluated arguments, the context.
 pub struct Call<'e, 'a> {
-    pub ev: &'e Evaluator<'a>,
+    pub ev: &'e Evaluator<'a, 'e>,
     pub name: &'e str,
     pub input: Collection<'a>,
     /// Whether the call had an explicit focus (`x.f()`) rather than `$this`.
@@ -259,7 +259,7 @@ pub fn boolean<'a>(b: bool) -> R<Collection<'a>> {
 }
 
 pub fn call<'a>(
-    ev: &Evaluator<'a>,
+    ev: &Evaluator<'a, '_>,
     name: &str,
     input: Collection<'a>,
     has_focus: bool,
