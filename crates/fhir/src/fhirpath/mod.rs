@@ -73,7 +73,7 @@ impl Expr {
     fn strict_check(&self, env: &Env, root: Option<&str>) -> Result<(), FhirPathError> {
         match (&env.model, env.strict) {
             (Some(model), true) => {
-                let root = root.and_then(|r| check::root_key(model, r).or(Some(r.to_string())));
+                let root = root.and_then(|r| check::root_key(model, r));
                 match self.check(model, root.as_deref()).into_iter().next() {
                     Some(e) => Err(e),
                     None => Ok(()),
