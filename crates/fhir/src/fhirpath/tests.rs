@@ -417,6 +417,9 @@ fn dates_quantities_and_decimals() {
     assert_eq!(run("1.50 + 1"), ["2.50"]);
     assert_eq!(run("10 / 4"), ["2.5"]);
     assert_eq!(run("10 div 4"), ["2"]);
+    assert_eq!(run("-7.5 div 2"), ["-3"]);
+    assert_eq!(run("7.5 div 0"), Vec::<String>::new());
+    assert!(eval_str("99999999999999999999.0 div 0.5", PATIENT).is_err());
     assert_eq!(run("-7 mod 3"), ["-1"]);
     assert_eq!(run("1 / 0"), Vec::<String>::new());
     assert_eq!(run("now() = now() and today() = now().toDate()"), ["true"]);

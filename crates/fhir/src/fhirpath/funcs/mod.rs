@@ -363,9 +363,14 @@ pub fn arithmetic(op: BinOp, a: &Value, b: &Value) -> Result<Option<Value>, Stri
                     .ok_or_else(overflow)
                     .map(Some),
                 BinOp::Div => Ok(x.checked_div(&y).map(Decimal)),
-                BinOp::IntDiv => Ok(x
-                    .checked_div(&y)
-                    .map(|q| Integer(q.truncate(0).to_i64_exact().unwrap_or(0)))),
+                BinOp::IntDiv => match x.checked_div(&y) {
+                    None => Ok(None),
+                    Some(q) => q
+                        .truncate(0)
+                        .to_i64_exact()
+                        .map(|i| Some(Integer(i)))
+                        .ok_or_else(overflow),
+                },
                 BinOp::Mod => {
                     if y.is_zero() {
                         return Ok(None);
