@@ -119,6 +119,13 @@ fn errors_carry_class_and_position() {
     let e = eval_str("\n  name.given.single()", PATIENT).unwrap_err();
     assert_eq!((e.pos.line, e.pos.col), (2, 14));
     assert!(eval_str("%nope", PATIENT).is_err());
+    assert_eq!(
+        eval_str("%'vs-a' | %\"ext-b\"", PATIENT).unwrap(),
+        [
+            "http://hl7.org/fhir/ValueSet/a",
+            "http://hl7.org/fhir/StructureDefinition/b"
+        ]
+    );
 }
 
 #[test]
