@@ -340,13 +340,14 @@ impl<'m> Checker<'m> {
     }
 }
 
-/// The type an expression's root has when evaluated against `resource_type`.
-pub fn root_key(model: &ModelInfo, resource_type: &str) -> Option<String> {
-    matches!(
-        model.kind(resource_type),
+/// `root` when the model knows it (a type, or a backbone element path); checking
+/// against a type the model lacks would flag every element.
+pub fn root_key(model: &ModelInfo, root: &str) -> Option<String> {
+    let known = matches!(
+        model.kind(root),
         Some(TypeKind::Resource | TypeKind::Complex)
-    )
-    .then(|| resource_type.to_string())
+    ) || !model.child_names(root).is_empty();
+    known.then(|| root.to_string())
 }
 
 #[cfg(test)]
@@ -413,6 +414,14 @@ mod tests {
             ["the context is Obs, not Quantity"]
         );
         assert_eq!(errors("children().first()").len(), 1);
+    }
+
+    #[test]
+    fn root_must_be_known() {
+        let m = model();
+        assert_eq!(root_key(&m, "Obs").as_deref(), Some("Obs"));
+        assert_eq!(root_key(&m, "Obs.part").as_deref(), Some("Obs.part"));
+        assert_eq!(root_key(&m, "Nope"), None);
     }
 
     #[test]

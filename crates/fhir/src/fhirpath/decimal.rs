@@ -10,6 +10,9 @@ use std::fmt;
 pub struct Decimal {
     m: i128,
     s: u32,
+    /// A zero written with a minus sign (`-0.0`), as `lowBoundary()` can yield; it
+    /// equals zero and only shows in the text.
+    negative_zero: bool,
 }
 
 const MAX_SCALE: u32 = 28;
@@ -19,14 +22,35 @@ fn pow10(n: u32) -> Option<i128> {
 }
 
 impl Decimal {
-    pub const ZERO: Decimal = Decimal { m: 0, s: 0 };
+    pub const ZERO: Decimal = Decimal {
+        m: 0,
+        s: 0,
+        negative_zero: false,
+    };
+
+    /// `-0` at scale `s`.
+    pub fn negative_zero(s: u32) -> Decimal {
+        Decimal {
+            m: 0,
+            s,
+            negative_zero: true,
+        }
+    }
 
     pub fn new(m: i128, s: u32) -> Decimal {
-        Decimal { m, s }
+        Decimal {
+            m,
+            s,
+            negative_zero: false,
+        }
     }
 
     pub fn from_int(i: i64) -> Decimal {
-        Decimal { m: i as i128, s: 0 }
+        Decimal {
+            m: i as i128,
+            s: 0,
+            negative_zero: false,
+        }
     }
 
     /// Parses `-?digits(.digits)?` and also exponent forms found in JSON.
@@ -38,10 +62,21 @@ impl Decimal {
             return if exp >= 0 {
                 let f = pow10(exp as u32)?;
                 let m = base.m.checked_mul(f)?;
-                Some(Decimal { m, s: base.s }.reduce_to(base.s))
+                Some(
+                    Decimal {
+                        m,
+                        s: base.s,
+                        negative_zero: false,
+                    }
+                    .reduce_to(base.s),
+                )
             } else {
                 let s = base.s.checked_add(exp.unsigned_abs())?;
-                (s <= MAX_SCALE).then_some(Decimal { m: base.m, s })
+                (s <= MAX_SCALE).then_some(Decimal {
+                    m: base.m,
+                    s,
+                    negative_zero: false,
+                })
             };
         }
         let (neg, body) = match text.strip_prefix('-') {
@@ -67,6 +102,7 @@ impl Decimal {
         Some(Decimal {
             m: if neg { -m } else { m },
             s: frac.len() as u32,
+            negative_zero: false,
         })
     }
 
@@ -90,6 +126,7 @@ impl Decimal {
         Some(Decimal {
             m: self.m.checked_mul(pow10(s - self.s)?)?,
             s,
+            negative_zero: false,
         })
     }
 
@@ -118,6 +155,7 @@ impl Decimal {
         Some(Decimal {
             m: a.checked_add(b)?,
             s,
+            negative_zero: false,
         })
     }
 
@@ -129,6 +167,7 @@ impl Decimal {
         let d = Decimal {
             m: self.m.checked_mul(o.m)?,
             s: self.s + o.s,
+            negative_zero: false,
         };
         Some(if d.s > MAX_SCALE {
             d.round(MAX_SCALE)
@@ -155,6 +194,7 @@ impl Decimal {
         let d = Decimal {
             m: q,
             s: target + 1,
+            negative_zero: false,
         };
         Some(d.round(target).normalized())
     }
@@ -163,6 +203,7 @@ impl Decimal {
         Decimal {
             m: self.m.saturating_neg(),
             s: self.s,
+            negative_zero: false,
         }
     }
 
@@ -170,6 +211,7 @@ impl Decimal {
         Decimal {
             m: self.m.saturating_abs(),
             s: self.s,
+            negative_zero: false,
         }
     }
 
@@ -185,7 +227,11 @@ impl Decimal {
         let r = (self.m % f).abs();
         let up = r * 2 >= f;
         let q = if up { q + self.m.signum() } else { q };
-        Decimal { m: q, s: dp }
+        Decimal {
+            m: q,
+            s: dp,
+            negative_zero: false,
+        }
     }
 
     /// Cuts to `dp` places toward zero.
@@ -197,6 +243,7 @@ impl Decimal {
             Some(f) => Decimal {
                 m: self.m / f,
                 s: dp,
+                negative_zero: false,
             },
             None => Decimal::ZERO,
         }
@@ -205,7 +252,11 @@ impl Decimal {
     pub fn floor(&self) -> Decimal {
         let t = self.truncate(0);
         if self.m < 0 && t.checked_cmp(self) != Some(Ordering::Equal) {
-            Decimal { m: t.m - 1, s: 0 }
+            Decimal {
+                m: t.m - 1,
+                s: 0,
+                negative_zero: false,
+            }
         } else {
             t
         }
@@ -214,7 +265,11 @@ impl Decimal {
     pub fn ceiling(&self) -> Decimal {
         let t = self.truncate(0);
         if self.m > 0 && t.checked_cmp(self) != Some(Ordering::Equal) {
-            Decimal { m: t.m + 1, s: 0 }
+            Decimal {
+                m: t.m + 1,
+                s: 0,
+                negative_zero: false,
+            }
         } else {
             t
         }
@@ -258,7 +313,11 @@ impl PartialEq for Decimal {
 impl fmt::Display for Decimal {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let digits = self.m.unsigned_abs().to_string();
-        let sign = if self.m < 0 { "-" } else { "" };
+        let sign = if self.m < 0 || (self.m == 0 && self.negative_zero) {
+            "-"
+        } else {
+            ""
+        };
         if self.s == 0 {
             return write!(f, "{sign}{digits}");
         }
@@ -285,6 +344,9 @@ mod tests {
     fn keeps_scale_and_compares_by_value() {
         assert_eq!(d("1.50").to_string(), "1.50");
         assert_eq!(d("-0.05").to_string(), "-0.05");
+        assert_eq!(Decimal::negative_zero(1).to_string(), "-0.0");
+        assert_eq!(Decimal::negative_zero(1), d("0.0"));
+        assert_eq!(d("-0.0").to_string(), "0.0");
         assert_eq!(d("1.10"), d("1.1"));
         assert_ne!(d("1.1"), d("1.2"));
         assert_eq!(d("1e2").to_string(), "100");

@@ -5,19 +5,26 @@ use super::compare;
 use super::error::{ExprPos, FhirPathError};
 use super::funcs;
 use super::model_info::ModelInfo;
-use super::value::{Collection, Item, NodeItem, TypeRef, Value};
+use super::value::{Collection, Item, TypeRef, Value};
 use super::Env;
 use super::Variable;
-use crate::model::{Kind, Node};
+use crate::model::Node;
 
 /// What stays fixed during one evaluation.
-pub struct Evaluator<'a> {
+pub struct Evaluator<'a, 't> {
     pub env: &'a Env,
     pub model: Option<&'a ModelInfo>,
-    pub text: &'a str,
+    /// The expression text, for error positions.
+    pub text: &'t str,
+    /// `%rootResource`, searched by `resolve()`.
     pub root: &'a Node,
+    /// `%resource`.
+    pub resource: &'a Node,
     /// `%context`: the root resource, or the element an invariant is evaluated on.
     pub context: Item<'a>,
+    /// The instant `now()`, `today()` and `timeOfDay()` report, fixed for the whole
+    /// evaluation as the specification asks.
+    pub now: std::cell::OnceCell<super::temporal::Temporal>,
     /// Depth of nested lambda evaluation, bounded so hostile input cannot overflow.
     depth: std::cell::Cell<usize>,
 }
@@ -35,56 +42,38 @@ type R<T> = Result<T, FhirPathError>;
 /// Evaluation recursion bound: keeps within a 1 MiB thread stack in debug builds.
 const MAX_EVAL_DEPTH: usize = 160;
 
-const PRIMITIVES: [&str; 20] = [
-    "boolean",
-    "integer",
-    "string",
-    "decimal",
-    "uri",
-    "url",
-    "canonical",
-    "base64Binary",
-    "instant",
-    "date",
-    "dateTime",
-    "time",
-    "code",
-    "oid",
-    "id",
-    "markdown",
-    "unsignedInt",
-    "positiveInt",
-    "uuid",
-    "integer64",
-];
-
 pub fn run<'a>(
     ast: &Ast,
-    text: &'a str,
-    root: &'a Node,
-    focus: Option<Item<'a>>,
+    text: &str,
+    scope: super::Scope<'a>,
+    focus: Item<'a>,
     env: &'a Env,
 ) -> R<Collection<'a>> {
-    let mut ev = Evaluator {
+    let ev = Evaluator {
         env,
         model: env.model.as_deref(),
         text,
-        root,
-        context: Item::Value(Value::Boolean(false)),
+        root: scope.root_resource,
+        resource: scope.resource,
+        context: focus.clone(),
+        now: std::cell::OnceCell::new(),
         depth: std::cell::Cell::new(0),
     };
-    ev.context = focus.unwrap_or_else(|| ev.root_item());
     let ctx = Ctx {
-        this: vec![ev.context.clone()],
+        this: vec![focus],
         index: None,
         total: None,
     };
     ev.eval(ast, &ctx)
 }
 
-impl<'a> Evaluator<'a> {
+impl<'a> Evaluator<'a, '_> {
     pub fn root_item(&self) -> Item<'a> {
         self.resource_item(self.root)
+    }
+
+    pub fn resource_root_item(&self) -> Item<'a> {
+        self.resource_item(self.resource)
     }
 
     pub fn resource_item(&self, node: &'a Node) -> Item<'a> {
@@ -133,7 +122,7 @@ impl<'a> Evaluator<'a> {
                     Some(f) => self.eval(f, ctx)?,
                     None => ctx.this.clone(),
                 };
-                self.member(input, focus.is_none(), name, ast.pos)
+                Ok(self.member(input, focus.is_none(), name))
             }
             AstKind::Call { focus, name, args } => {
                 let input = match focus {
@@ -180,23 +169,17 @@ impl<'a> Evaluator<'a> {
     }
 
     #[inline(never)]
-    fn member(
-        &self,
-        input: Collection<'a>,
-        first: bool,
-        name: &str,
-        pos: usize,
-    ) -> R<Collection<'a>> {
+    fn member(&self, input: Collection<'a>, first: bool, name: &str) -> Collection<'a> {
         if first {
-            if let Some(hit) = self.type_prefix(&input, name, pos)? {
-                return Ok(hit);
+            if let Some(hit) = self.type_prefix(&input, name) {
+                return hit;
             }
         }
         let mut out = Vec::new();
         for item in &input {
-            self.children(item, name, &mut out, pos)?;
+            self.children(item, name, &mut out);
         }
-        Ok(out)
+        out
     }
 
     #[inline(never)]
@@ -241,7 +224,8 @@ impl<'a> Evaluator<'a> {
     fn env_var(&self, name: &str, pos: usize) -> R<Collection<'a>> {
         let s = |v: &str| Ok(vec![Item::Value(Value::String(v.to_string()))]);
         match name {
-            "resource" | "rootResource" => Ok(vec![self.root_item()]),
+            "resource" => Ok(vec![self.resource_root_item()]),
+            "rootResource" => Ok(vec![self.root_item()]),
             "context" => Ok(vec![self.context.clone()]),
             "ucum" => s("http://unitsofmeasure.org"),
             "sct" => s("http://snomed.info/sct"),
@@ -261,160 +245,6 @@ impl<'a> Evaluator<'a> {
                     return s(&format!("http://hl7.org/fhir/StructureDefinition/{ext}"));
                 }
                 Err(self.exec_err(format!("unknown variable %{name}"), pos))
-            }
-        }
-    }
-
-    /// `Patient` at the start of `Patient.name` names the context's type.
-    fn type_prefix(&self, this: &[Item<'a>], name: &str, pos: usize) -> R<Option<Collection<'a>>> {
-        let starts_upper = name.starts_with(|c: char| c.is_ascii_uppercase());
-        if !starts_upper || this.len() != 1 {
-            return Ok(None);
-        }
-        let Item::Node(n) = &this[0] else {
-            return Ok(None);
-        };
-        let ty = n.type_name();
-        let matches = ty == name || self.model.is_some_and(|m| m.is_subtype(ty, name));
-        if matches {
-            return Ok(Some(this.to_vec()));
-        }
-        if self.env.strict
-            && self.model.is_some_and(|m| m.has_type(name))
-            && n.object().and_then(|o| o.get(name)).is_none()
-        {
-            return Err(FhirPathError::semantic(
-                format!("the context is a {ty}, not a {name}"),
-                self.pos(pos),
-            ));
-        }
-        Ok(None)
-    }
-
-    /// Appends the children called `name` of `item` to `out`.
-    pub fn children(
-        &self,
-        item: &Item<'a>,
-        name: &str,
-        out: &mut Collection<'a>,
-        pos: usize,
-    ) -> R<()> {
-        let n = match item {
-            Item::Node(n) => n,
-            Item::Value(Value::TypeInfo {
-                namespace,
-                name: tn,
-            }) => {
-                match name {
-                    "namespace" => out.push(Item::Value(Value::String(namespace.clone()))),
-                    "name" => out.push(Item::Value(Value::String(tn.clone()))),
-                    _ => {}
-                }
-                return Ok(());
-            }
-            Item::Value(_) => return Ok(()),
-        };
-        let Some(obj) = n.object() else { return Ok(()) };
-        if let (Some(model), false) = (self.model, n.ty.key.is_empty()) {
-            if let Some(def) = model.child(n.ty.key, name) {
-                if def.choice {
-                    for t in &def.types {
-                        let member = format!("{name}{}", capitalize(t));
-                        self.push_member(obj, &member, TypeRef::named(t), out);
-                    }
-                } else {
-                    let t = def.types.first().map_or("", String::as_str);
-                    let key = model.child_key(def, t);
-                    // A backbone element (or a content reference to one) has its own key.
-                    let tname = if key != t || def.content_ref.is_some() {
-                        "BackboneElement"
-                    } else {
-                        t
-                    };
-                    self.push_member(obj, name, TypeRef { name: tname, key }, out);
-                }
-                return Ok(());
-            }
-            if self.env.strict {
-                return Err(FhirPathError::semantic(
-                    format!("{} has no element `{name}`", n.type_name()),
-                    self.pos(pos),
-                ));
-            }
-        }
-        if obj.get(name).is_some()
-            || obj
-                .members()
-                .iter()
-                .any(|(k, _)| k.strip_prefix('_') == Some(name))
-        {
-            self.push_member(obj, name, TypeRef::UNKNOWN, out);
-            return Ok(());
-        }
-        // A choice element without a model: `value` finds `valueQuantity`.
-        for (k, _) in obj.members() {
-            if let Some(suffix) = k.strip_prefix(name) {
-                if suffix.starts_with(|c: char| c.is_ascii_uppercase()) {
-                    let ty = PRIMITIVES
-                        .iter()
-                        .copied()
-                        .find(|p| p.eq_ignore_ascii_case(suffix))
-                        .unwrap_or(suffix);
-                    self.push_member(obj, k, TypeRef::named(ty), out);
-                }
-            }
-        }
-        Ok(())
-    }
-
-    fn push_member(&self, obj: &'a Node, name: &str, ty: TypeRef<'a>, out: &mut Collection<'a>) {
-        let value = obj.get(name);
-        let meta = obj
-            .members()
-            .iter()
-            .find(|(k, _)| k.strip_prefix('_') == Some(name))
-            .map(|(_, v)| v);
-        let fix = |v: &'a Node| -> TypeRef<'a> {
-            match v.resource_type() {
-                Some(rt) => TypeRef::named(rt),
-                None => ty,
-            }
-        };
-        match (value.map(|v| &v.kind), meta) {
-            (Some(Kind::Array(items)), _) => {
-                let metas = meta.map(Node::items).unwrap_or_default();
-                for (i, v) in items.iter().enumerate() {
-                    let m = metas.get(i).filter(|m| m.is_object());
-                    let v = (!matches!(v.kind, Kind::Null)).then_some(v);
-                    if v.is_none() && m.is_none() {
-                        continue;
-                    }
-                    let t = v.map_or(ty, fix);
-                    out.push(Item::Node(NodeItem {
-                        value: v,
-                        meta: m,
-                        ty: t,
-                    }));
-                }
-            }
-            (None | Some(Kind::Null), Some(m)) if m.is_array() => {
-                for m in m.items().iter().filter(|m| m.is_object()) {
-                    out.push(Item::Node(NodeItem {
-                        value: None,
-                        meta: Some(m),
-                        ty,
-                    }));
-                }
-            }
-            (Some(Kind::Null) | None, None) => {}
-            _ => {
-                let v = value.filter(|v| !matches!(v.kind, Kind::Null));
-                let t = v.map_or(ty, fix);
-                out.push(Item::Node(NodeItem {
-                    value: v,
-                    meta,
-                    ty: t,
-                }));
             }
         }
     }
@@ -446,93 +276,6 @@ impl<'a> Evaluator<'a> {
                 _ => Ok(Some(true)),
             },
         }
-    }
-
-    /// Resolves a type name to (namespace, name), checking it exists when a model is
-    /// present. Unknown names are an execution error.
-    pub fn resolve_type(&self, spec: &TypeSpec, pos: usize) -> R<(bool, String)> {
-        const SYSTEM: [&str; 9] = [
-            "Boolean", "Integer", "Decimal", "String", "Date", "DateTime", "Time", "Quantity",
-            "Long",
-        ];
-        let fhir_known = |n: &str| self.model.is_some_and(|m| m.has_type(n));
-        match spec.namespace.as_deref() {
-            Some("System") => Ok((true, spec.name.clone())),
-            Some("FHIR") => {
-                if self.model.is_some() && !fhir_known(&spec.name) {
-                    return Err(self.exec_err(format!("unknown type FHIR.{}", spec.name), pos));
-                }
-                Ok((false, spec.name.clone()))
-            }
-            Some(other) => Err(self.exec_err(format!("unknown type namespace {other}"), pos)),
-            None => {
-                if fhir_known(&spec.name) {
-                    Ok((false, spec.name.clone()))
-                } else if SYSTEM.contains(&spec.name.as_str()) {
-                    Ok((true, spec.name.clone()))
-                } else if self.model.is_some() && spec.name != "BackboneElement" {
-                    Err(self.exec_err(format!("unknown type {}", spec.name), pos))
-                } else {
-                    Ok((false, spec.name.clone()))
-                }
-            }
-        }
-    }
-
-    /// `is`: the item's type is the named one or derives from it.
-    pub fn type_matches(&self, item: &Item<'a>, spec: &TypeSpec, pos: usize) -> R<bool> {
-        self.type_matches_mode(item, spec, pos, false)
-    }
-
-    /// With `exact_primitives`, a FHIR primitive matches only its own type name: `as`
-    /// and `ofType` do not turn a `code` into a `string`.
-    pub fn type_matches_mode(
-        &self,
-        item: &Item<'a>,
-        spec: &TypeSpec,
-        pos: usize,
-        exact_primitives: bool,
-    ) -> R<bool> {
-        let (system, name) = self.resolve_type(spec, pos)?;
-        if let (Item::Node(n), true, false) = (item, exact_primitives, system) {
-            let t = n.type_name();
-            let primitive = self.model.map_or(n.is_primitive_value(), |m| {
-                m.kind(t) == Some(super::model_info::TypeKind::Primitive)
-            });
-            if primitive {
-                return Ok(t == name);
-            }
-        }
-        Ok(match item {
-            Item::Value(v) => system && v.type_name() == name,
-            Item::Node(n) => {
-                let t = n.type_name();
-                // Without a model an unqualified `Quantity` may well mean the FHIR type.
-                let guessed = self.model.is_none() && spec.namespace.is_none();
-                if system && !guessed {
-                    return Ok(false);
-                }
-                t == name || self.model.is_some_and(|m| m.is_subtype(t, &name))
-            }
-        })
-    }
-
-    pub fn filter_type(
-        &self,
-        input: Collection<'a>,
-        spec: &TypeSpec,
-        pos: usize,
-    ) -> R<Collection<'a>> {
-        if input.len() > 1 {
-            return Err(self.exec_err("`as` needs a single item; use ofType()", pos));
-        }
-        let mut out = Vec::new();
-        for item in input {
-            if self.type_matches_mode(&item, spec, pos, true)? {
-                out.push(item);
-            }
-        }
-        Ok(out)
     }
 
     #[inline(never)]
@@ -658,12 +401,4 @@ pub fn union<'a>(x: Collection<'a>, y: Collection<'a>) -> Collection<'a> {
         }
     }
     out
-}
-
-pub fn capitalize(s: &str) -> String {
-    let mut c = s.chars();
-    match c.next() {
-        Some(f) => f.to_uppercase().chain(c).collect(),
-        None => String::new(),
-    }
 }

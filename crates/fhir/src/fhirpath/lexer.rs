@@ -114,6 +114,8 @@ impl Lexer<'_> {
                 match self.peek() {
                     Some(b'\'') => Ok(Tok::EnvVar(self.quoted(b'\'')?)),
                     Some(b'`') => Ok(Tok::EnvVar(self.quoted(b'`')?)),
+                    // `%"vs-name"`, an older spelling still seen in the wild.
+                    Some(b'"') => Ok(Tok::EnvVar(self.quoted(b'"')?)),
                     Some(c) if is_ident_start(c) => Ok(Tok::EnvVar(self.ident().to_string())),
                     _ => Err(self.err("expected a variable name after `%`", start)),
                 }
@@ -334,6 +336,8 @@ mod tests {
         assert_eq!(toks("5L")[0], Tok::Long("5".into()));
         assert_eq!(toks("'a\\'b\\u0041'")[0], Tok::Str("a'bA".into()));
         assert_eq!(toks("%`vs-x`")[0], Tok::EnvVar("vs-x".into()));
+        assert_eq!(toks("%\"vs-x\"")[0], Tok::EnvVar("vs-x".into()));
+        assert!(tokenize("%\"open").is_err());
         assert_eq!(toks("/* x */ $this")[0], Tok::Special("this".into()));
     }
 

@@ -1,5 +1,17 @@
 //! FHIRPath for FHIR R4 and STU3: parse an expression once with [`Expr::parse`], then
 //! [`evaluate`] it against many resources. Evaluation borrows from the instance tree.
+//!
+//! ```
+//! use assure_fhir::fhirpath::{evaluate, to_json, Env, Expr};
+//! let patient = assure_fhir::parse_json(
+//!     r#"{"resourceType": "Patient", "name": [{"given": ["Ann", "Bo"]}]}"#,
+//! ).unwrap();
+//! let expr = Expr::parse("Patient.name.given.where($this.startsWith('A'))").unwrap();
+//! let env = Env::new(); // add `.with_model(..)` for type-aware navigation
+//! let result = evaluate(&expr, &patient, &env).unwrap();
+//! assert_eq!(to_json(&result), serde_json::json!([{"type": "string", "value": "Ann"}]));
+//! assert_eq!(result[0].to_display(), "Ann");
+//! ```
 
 mod ast;
 mod check;
@@ -10,6 +22,7 @@ mod eval;
 mod funcs;
 mod lexer;
 mod model_info;
+mod navigate;
 mod parser;
 mod quantity;
 mod temporal;
@@ -60,7 +73,7 @@ impl Expr {
     fn strict_check(&self, env: &Env, root: Option<&str>) -> Result<(), FhirPathError> {
         match (&env.model, env.strict) {
             (Some(model), true) => {
-                let root = root.and_then(|r| check::root_key(model, r).or(Some(r.to_string())));
+                let root = root.and_then(|r| check::root_key(model, r));
                 match self.check(model, root.as_deref()).into_iter().next() {
                     Some(e) => Err(e),
                     None => Ok(()),
@@ -71,9 +84,22 @@ impl Expr {
     }
 }
 
-/// Answers `memberOf()`: `Some(true/false)`, or `None` when it cannot tell.
+impl std::fmt::Display for Expr {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.text)
+    }
+}
+
+/// Answers `memberOf()`, `subsumes()` and `subsumedBy()`: `Some(true/false)`, or
+/// `None` when it cannot tell (the FHIRPath result is then empty).
 pub trait Terminology: Send + Sync {
     fn member_of(&self, system: Option<&str>, code: &str, value_set: &str) -> Option<bool>;
+
+    /// Whether `ancestor` subsumes (is, or is an ancestor of) `code` in `system`.
+    fn subsumes(&self, system: &str, ancestor: &str, code: &str) -> Option<bool> {
+        let _ = (system, ancestor, code);
+        None
+    }
 }
 
 /// Answers `conformsTo()`: `None` when the profile is unknown (an execution error).
@@ -101,6 +127,26 @@ pub struct Env {
     /// Reject paths the model does not know (a semantic error) instead of yielding
     /// empty collections.
     pub strict: bool,
+    /// Let `as()` filter a collection of several items as `ofType()` does instead of
+    /// failing. The specification says fail; FHIR R4's own invariants (dom-3 on
+    /// every DomainResource) rely on filtering, so validators turn this on.
+    pub lenient_as: bool,
+}
+
+impl std::fmt::Debug for Env {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let mut names: Vec<&String> = self.variables.keys().collect();
+        names.sort();
+        f.debug_struct("Env")
+            .field("model", &self.model.as_ref().map(|_| "ModelInfo"))
+            .field("variables", &names)
+            .field("terminology", &self.terminology.is_some())
+            .field("conforms_to", &self.conforms_to.is_some())
+            .field("trace", &self.trace.is_some())
+            .field("strict", &self.strict)
+            .field("lenient_as", &self.lenient_as)
+            .finish()
+    }
 }
 
 impl Env {
@@ -121,28 +167,66 @@ impl Env {
     }
 }
 
-/// Evaluates `expr` with `resource` as `%resource`, `%context` and `$this`.
+/// Where an evaluation happens: the element that is `$this` and `%context`, the
+/// resource it belongs to (`%resource`) and the outermost resource (`%rootResource`,
+/// a Bundle or a resource with contained resources), which `resolve()` searches.
+#[derive(Debug, Clone, Copy)]
+pub struct Scope<'a> {
+    pub root_resource: &'a Node,
+    pub resource: &'a Node,
+    pub element: &'a Node,
+    /// The element's FHIR type (`HumanName`), or for a backbone element its path
+    /// (`Patient.contact`); `None` to take it from `resourceType` or guess it.
+    pub element_type: Option<&'a str>,
+}
+
+impl<'a> Scope<'a> {
+    /// A whole resource on its own.
+    pub fn resource(resource: &'a Node) -> Scope<'a> {
+        Scope {
+            root_resource: resource,
+            resource,
+            element: resource,
+            element_type: None,
+        }
+    }
+}
+
+/// Evaluates `expr` with `resource` as `%resource`, `%rootResource`, `%context` and
+/// `$this`.
 pub fn evaluate<'a>(
-    expr: &'a Expr,
+    expr: &Expr,
     resource: &'a Node,
     env: &'a Env,
 ) -> Result<Collection<'a>, FhirPathError> {
-    expr.strict_check(env, resource.resource_type())?;
-    eval::run(&expr.ast, &expr.text, resource, None, env)
+    evaluate_in(expr, Scope::resource(resource), env)
 }
 
 /// Evaluates `expr` on one element of `resource` (as for an invariant declared on
 /// that element): `element` is `$this` and `%context`, `resource` is `%resource`.
-/// `element_type` is its FHIR type (`HumanName`) or, for a backbone element, its
-/// element path (`Patient.contact`); `None` leaves the type to be guessed.
 pub fn evaluate_on<'a>(
-    expr: &'a Expr,
+    expr: &Expr,
     resource: &'a Node,
     element: &'a Node,
     element_type: Option<&'a str>,
     env: &'a Env,
 ) -> Result<Collection<'a>, FhirPathError> {
-    let ty = match (element_type, element.resource_type()) {
+    let scope = Scope {
+        root_resource: resource,
+        resource,
+        element,
+        element_type,
+    };
+    evaluate_in(expr, scope, env)
+}
+
+/// Evaluates `expr` in a full [`Scope`].
+pub fn evaluate_in<'a>(
+    expr: &Expr,
+    scope: Scope<'a>,
+    env: &'a Env,
+) -> Result<Collection<'a>, FhirPathError> {
+    let ty = match (scope.element_type, scope.element.resource_type()) {
         (_, Some(rt)) => TypeRef::named(rt),
         (Some(t), None) => {
             let backbone = env
@@ -156,11 +240,12 @@ pub fn evaluate_on<'a>(
         }
         (None, None) => TypeRef::UNKNOWN,
     };
+    expr.strict_check(env, Some(ty.key).filter(|k| !k.is_empty()))?;
     eval::run(
         &expr.ast,
         &expr.text,
-        resource,
-        Some(Item::node(element, ty)),
+        scope,
+        Item::node(scope.element, ty),
         env,
     )
 }

@@ -248,7 +248,8 @@ impl Parser<'_> {
     /// A name, a function call or `$this`/`$index`/`$total`.
     fn invocation(&mut self, focus: Option<Box<Ast>>) -> Result<Ast, FhirPathError> {
         let t = self.next();
-        let pos = focus.as_ref().map_or(t.start, |f| f.pos);
+        // Errors about a step point at its name, not at the start of the path.
+        let pos = t.start;
         let (name, delimited) = match t.tok {
             Tok::Ident(s) => (s, false),
             Tok::Delimited(s) => (s, true),

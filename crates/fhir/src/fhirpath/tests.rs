@@ -57,6 +57,14 @@ fn primitive_siblings_merge_and_choices_are_found_without_a_model() {
     );
     assert_eq!(eval_str("birthDate.hasValue()", PATIENT).unwrap(), ["true"]);
     assert_eq!(eval_str("extension.value", PATIENT).unwrap(), ["v"]);
+    assert_eq!(
+        eval_str("hasExtension('http://x/a')", PATIENT).unwrap(),
+        ["true"]
+    );
+    assert_eq!(
+        eval_str("hasExtension('http://x/b')", PATIENT).unwrap(),
+        ["false"]
+    );
     let only_ext = r#"{"resourceType": "Patient", "_gender": {"extension": [{"url": "u", "valueCode": "x"}]}}"#;
     assert_eq!(eval_str("gender.hasValue()", only_ext).unwrap(), ["false"]);
     assert_eq!(
@@ -109,8 +117,15 @@ fn errors_carry_class_and_position() {
     let e = eval_str("name.given + 1", PATIENT).unwrap_err();
     assert_eq!(e.kind, ErrorKind::Execution);
     let e = eval_str("\n  name.given.single()", PATIENT).unwrap_err();
-    assert_eq!((e.pos.line, e.pos.col), (2, 3));
+    assert_eq!((e.pos.line, e.pos.col), (2, 14));
     assert!(eval_str("%nope", PATIENT).is_err());
+    assert_eq!(
+        eval_str("%'vs-a' | %\"ext-b\"", PATIENT).unwrap(),
+        [
+            "http://hl7.org/fhir/ValueSet/a",
+            "http://hl7.org/fhir/StructureDefinition/b"
+        ]
+    );
 }
 
 #[test]
@@ -120,6 +135,9 @@ fn variables_hooks_and_trace() {
     impl Terminology for Codes {
         fn member_of(&self, _system: Option<&str>, code: &str, vs: &str) -> Option<bool> {
             (vs == "http://vs").then_some(code == "male")
+        }
+        fn subsumes(&self, system: &str, ancestor: &str, code: &str) -> Option<bool> {
+            (system == "http://sys").then(|| code.starts_with(ancestor))
         }
     }
     let node = parse_json(PATIENT).unwrap();
@@ -148,6 +166,36 @@ fn variables_hooks_and_trace() {
     assert_eq!(run("'female'.memberOf('http://vs')"), ["false"]);
     assert_eq!(run("gender.memberOf('http://other')"), Vec::<String>::new());
     assert_eq!(run("conformsTo('http://p')"), ["true"]);
+    let obs = parse_json(
+        r#"{"resourceType": "Observation", "code": {"coding": [
+            {"system": "http://sys", "code": "12"}, {"system": "http://sys", "code": "1"}]}}"#,
+    )
+    .unwrap();
+    let on_obs = |text: &str, env: &Env| -> Vec<String> {
+        let e = Expr::parse(text).unwrap();
+        evaluate(&e, &obs, env)
+            .unwrap()
+            .iter()
+            .map(Item::to_display)
+            .collect()
+    };
+    assert_eq!(
+        on_obs("code.coding[1].subsumes(code.coding[0])", &env),
+        ["true"]
+    );
+    assert_eq!(
+        on_obs("code.coding[0].subsumes(code.coding[1])", &env),
+        ["false"]
+    );
+    assert_eq!(
+        on_obs("code.coding[0].subsumedBy(code.coding[1])", &env),
+        ["true"]
+    );
+    let none: Vec<String> = vec![];
+    assert_eq!(
+        on_obs("code.coding[1].subsumes(code.coding[0])", &Env::new()),
+        none
+    );
     assert_eq!(run("name.given.trace('g').count()"), ["3"]);
     assert_eq!(seen.lock().unwrap().as_slice(), ["g=Peter,James,Jim"]);
     let e = Expr::parse("conformsTo('http://unknown')").unwrap();
@@ -283,4 +331,151 @@ fn evaluates_on_an_element_with_context() {
     let e = Expr::parse("$this.is(HumanName)").unwrap();
     let r = evaluate_on(&e, &node, name, Some("HumanName"), &env).unwrap();
     assert_eq!(as_boolean(&r), Some(true));
+}
+
+#[test]
+fn scope_separates_resource_and_root_resource() {
+    let bundle = parse_json(
+        r#"{"resourceType": "Bundle", "entry": [
+        {"fullUrl": "urn:uuid:1", "resource": {"resourceType": "Observation", "id": "o",
+           "subject": {"reference": "urn:uuid:2"}}},
+        {"fullUrl": "urn:uuid:2", "resource": {"resourceType": "Patient", "id": "p", "gender": "male"}}]}"#,
+    )
+    .unwrap();
+    let obs = bundle.pointer("/entry/0/resource").unwrap();
+    let env = Env::new();
+    let scope = Scope {
+        root_resource: &bundle,
+        resource: obs,
+        element: obs,
+        element_type: None,
+    };
+    let run = |text: &str| -> Vec<String> {
+        let e = Expr::parse(text).unwrap();
+        evaluate_in(&e, scope, &env)
+            .unwrap()
+            .iter()
+            .map(Item::to_display)
+            .collect()
+    };
+    assert_eq!(run("subject.resolve().gender"), ["male"]);
+    assert_eq!(run("%resource.id"), ["o"]);
+    assert_eq!(run("%rootResource.entry.count()"), ["2"]);
+    assert_eq!(run("%resource.entry.count()"), ["0"]);
+    // Alone, the observation cannot see the bundle's patient.
+    let e = Expr::parse("subject.resolve()").unwrap();
+    assert!(evaluate(&e, obs, &env).unwrap().is_empty());
+}
+
+#[test]
+fn results_outlive_the_expression() {
+    let node = parse_json(PATIENT).unwrap();
+    let env = Env::new();
+    let result = {
+        let e = Expr::parse("name.given | 'computed'").unwrap();
+        evaluate(&e, &node, &env).unwrap()
+    };
+    // Tree items borrow the resource itself, not a copy of it.
+    let Item::Node(first) = &result[0] else {
+        panic!("expected a tree item")
+    };
+    let peter = &node.get("name").unwrap().items()[0]
+        .get("given")
+        .unwrap()
+        .items()[0];
+    assert!(std::ptr::eq(first.value.unwrap(), peter));
+    assert_eq!(
+        result.last().map(Item::to_display).as_deref(),
+        Some("computed")
+    );
+}
+
+#[test]
+fn shared_across_threads() {
+    fn send_sync<T: Send + Sync>() {}
+    send_sync::<Expr>();
+    send_sync::<Env>();
+    send_sync::<ModelInfo>();
+    send_sync::<FhirPathError>();
+    let env = Env::new().with_variable("b", Variable::Value(Value::Boolean(true)));
+    let shown = format!("{env:?}");
+    assert!(
+        shown.contains("variables: [\"b\"]") && shown.contains("strict: false"),
+        "{shown}"
+    );
+    assert_eq!(Expr::parse("a . b").unwrap().to_string(), "a . b");
+}
+
+#[test]
+fn dates_quantities_and_decimals() {
+    let run = |text: &str| eval_str(text, PATIENT).unwrap();
+    assert_eq!(run("birthDate + 1 year"), ["@1975-12-25"]);
+    assert_eq!(run("@2012-01-31 + 1 month"), ["@2012-02-29"]);
+    assert_eq!(
+        run("@2012-01-01T10:00:00Z - 90 minutes"),
+        ["@2012-01-01T08:30:00Z"]
+    );
+    assert_eq!(run("@2012 < @2012-06"), Vec::<String>::new());
+    assert_eq!(run("@2012 < @2013-06"), ["true"]);
+    assert_eq!(run("1 'kg' = 1000 'g'"), ["true"]);
+    assert_eq!(run("1 'kg' = 1001 'g'"), ["false"]);
+    assert_eq!(run("1 'kg' = 1 'm'"), Vec::<String>::new());
+    assert_eq!(run("1 'kg' < 1 's'").len(), 0);
+    assert_eq!(run("1.50 + 1"), ["2.50"]);
+    assert_eq!(run("10 / 4"), ["2.5"]);
+    assert_eq!(run("10 div 4"), ["2"]);
+    assert_eq!(run("-7.5 div 2"), ["-3"]);
+    assert_eq!(run("7.5 div 0"), Vec::<String>::new());
+    assert!(eval_str("99999999999999999999.0 div 0.5", PATIENT).is_err());
+    assert_eq!(run("-7 mod 3"), ["-1"]);
+    assert_eq!(run("1 / 0"), Vec::<String>::new());
+    assert_eq!(run("now() = now() and today() = now().toDate()"), ["true"]);
+    assert_eq!(run("today() <= now()"), Vec::<String>::new());
+    assert_eq!(run("now() > @2100-01-01"), ["false"]);
+    assert_eq!(run("3.14159.round(2)"), ["3.14"]);
+    assert!(eval_str("@2012-01-01 + 1 'mo'", PATIENT).is_err());
+    assert!(eval_str("9223372036854775807L + 1", PATIENT).is_err());
+}
+
+#[test]
+fn as_on_many_items_fails_unless_lenient() {
+    let node = parse_json(PATIENT).unwrap();
+    let e = Expr::parse("name.as(HumanName).count()").unwrap();
+    let strict = Env::new();
+    assert_eq!(
+        evaluate(&e, &node, &strict).unwrap_err().kind,
+        ErrorKind::Execution
+    );
+    let lenient = Env {
+        lenient_as: true,
+        ..Env::new()
+    };
+    let r = evaluate(&e, &node, &lenient).unwrap();
+    assert_eq!(r.iter().map(Item::to_display).collect::<Vec<_>>(), ["0"]);
+}
+
+#[test]
+fn iif_branches_see_the_focus() {
+    let run = |text: &str| eval_str(text, PATIENT).unwrap();
+    assert_eq!(
+        run("name.first().iif(given.exists(), given.first(), 'none')"),
+        ["Peter"]
+    );
+    assert_eq!(
+        run("name.last().iif(family.exists(), family, given.first())"),
+        ["Jim"]
+    );
+    assert_eq!(run("iif({}, 'yes', 'no')"), ["no"]);
+    assert_eq!(run("iif(true, 'yes')"), ["yes"]);
+    assert_eq!(run("iif(false, 'yes')"), Vec::<String>::new());
+}
+
+#[test]
+fn conversions_of_elements_without_a_value() {
+    let run = |text: &str| eval_str(text, PATIENT).unwrap();
+    assert_eq!(run("name.first().toString()"), Vec::<String>::new());
+    assert_eq!(run("name.first().convertsToString()"), ["false"]);
+    assert_eq!(run("gender.convertsToString()"), ["true"]);
+    assert_eq!(run("active.toInteger()"), ["1"]);
+    assert!(eval_str("name.toString()", PATIENT).is_err());
 }

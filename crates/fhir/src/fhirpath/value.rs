@@ -174,10 +174,20 @@ impl<'a> Item<'a> {
                         return Some(Value::Temporal(t));
                     }
                 }
-                if ty == "decimal" {
-                    return Decimal::parse(s).map(Value::Decimal);
-                }
-                Some(Value::String(s.to_string()))
+                // Trees read from XML hold every primitive as text: the type decides.
+                let typed = match ty {
+                    "decimal" => Decimal::parse(s).map(Value::Decimal),
+                    "integer" | "positiveInt" | "unsignedInt" => {
+                        s.trim().parse().ok().map(Value::Integer)
+                    }
+                    "boolean" => match s.as_ref() {
+                        "true" => Some(Value::Boolean(true)),
+                        "false" => Some(Value::Boolean(false)),
+                        _ => None,
+                    },
+                    _ => None,
+                };
+                Some(typed.unwrap_or_else(|| Value::String(s.to_string())))
             }
             Kind::Object(_) if QUANTITY_TYPES.contains(&ty) || ty == "Element" => {
                 quantity_of(node).map(Value::Quantity)
@@ -256,7 +266,7 @@ fn system_to_fhir(name: &str) -> &str {
 /// Reads a FHIR Quantity object; the UCUM code wins over the display unit.
 pub fn quantity_of(node: &Node) -> Option<Quantity> {
     let value = match &node.get("value")?.kind {
-        Kind::Number(n) => Decimal::parse(n)?,
+        Kind::Number(n) | Kind::String(n) => Decimal::parse(n)?,
         _ => return None,
     };
     let ucum = node.get("system").and_then(Node::as_str) == Some("http://unitsofmeasure.org");
@@ -303,6 +313,15 @@ mod tests {
         assert!(matches!(date, Value::Temporal(t) if t.kind == TKind::Date));
         let s = Item::node(a, TypeRef::named("string")).to_value().unwrap();
         assert_eq!(s, Value::String("2012-01-01".into()));
+        let xml = parse_json(r#"{"n": "42", "b": "true", "d": "1.50", "x": "4x"}"#).unwrap();
+        let typed = |k: &str, t: &'static str| Item::node(xml.get(k).unwrap(), TypeRef::named(t));
+        assert_eq!(typed("n", "integer").to_value(), Some(Value::Integer(42)));
+        assert_eq!(typed("b", "boolean").to_value(), Some(Value::Boolean(true)));
+        assert_eq!(typed("d", "decimal").to_display(), "1.50");
+        assert_eq!(
+            typed("x", "integer").to_value(),
+            Some(Value::String("4x".into()))
+        );
         let b = Item::node(n.get("b").unwrap(), TypeRef::UNKNOWN);
         assert_eq!(b.to_value(), Some(Value::Integer(5)));
         assert_eq!(b.type_name(), "integer");
@@ -319,5 +338,8 @@ mod tests {
         let diff = parse_json(r#"{"value": 186, "unit": "lbs", "system": "http://unitsofmeasure.org", "code": "[lb_av]"}"#).unwrap();
         assert!(!json_eq(&q, &diff));
         assert!(quantity_of(&parse_json(r#"{"unit": "mg"}"#).unwrap()).is_none());
+        let text = parse_json(r#"{"value": "2.5", "unit": "mg"}"#).unwrap();
+        assert_eq!(quantity_of(&text).unwrap().to_string(), "2.5 'mg'");
+        assert!(quantity_of(&parse_json(r#"{"value": "x", "unit": "mg"}"#).unwrap()).is_none());
     }
 }

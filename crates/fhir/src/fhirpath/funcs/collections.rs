@@ -253,10 +253,12 @@ fn iif<'a>(c: &Call<'_, 'a>) -> R<Collection<'a>> {
             ))
         }
     };
-    if truth == Some(true) {
-        c.arg(1)
-    } else {
-        c.arg(2)
+    let branch = if truth == Some(true) { 1 } else { 2 };
+    // The branches, like the criterion, see an explicit focus as `$this`.
+    match (c.has_focus, c.input.first(), c.args.get(branch)) {
+        (_, _, None) => Ok(vec![]),
+        (true, Some(item), Some(_)) => c.eval_with(branch, item, 0, c.ctx.total.as_ref()),
+        _ => c.arg(branch),
     }
 }
 
@@ -372,7 +374,7 @@ fn children_of<'a>(c: &Call<'_, 'a>, item: &Item<'a>, out: &mut Collection<'a>) 
     let Some(obj) = n.object() else { return Ok(()) };
     if let (Some(m), false) = (c.ev.model, n.ty.key.is_empty()) {
         for (name, _) in m.child_names(n.ty.key) {
-            c.ev.children(item, name, out, c.pos)?;
+            c.ev.children(item, name, out);
         }
         return Ok(());
     }
@@ -383,7 +385,7 @@ fn children_of<'a>(c: &Call<'_, 'a>, item: &Item<'a>, out: &mut Collection<'a>) 
             continue;
         }
         seen.push(name);
-        c.ev.children(item, name, out, c.pos)?;
+        c.ev.children(item, name, out);
     }
     Ok(())
 }

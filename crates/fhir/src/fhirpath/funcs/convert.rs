@@ -172,8 +172,14 @@ pub fn call<'a>(c: &Call<'_, 'a>) -> R<Option<Collection<'a>>> {
         }
         _ => return Ok(None),
     };
-    let Some(v) = c.input_value()? else {
-        return Ok(Some(vec![]));
+    // An element without a System value (a HumanName, say) converts to nothing.
+    let v = match c.ev.singleton(&c.input, c.pos)? {
+        None => return Ok(Some(vec![])),
+        Some(item) => item.to_value(),
+    };
+    let Some(v) = v else {
+        let converts = c.name.starts_with("convertsTo");
+        return Ok(Some(if converts { boolean(false)? } else { vec![] }));
     };
     let mut out = conv(&v);
     if let (Some(Value::Quantity(q)), true) = (&out, c.name.ends_with("Quantity")) {
@@ -226,7 +232,11 @@ fn decimal_boundary(d: &Decimal, prec: Option<i64>, high: bool) -> Option<Decima
     // A boundary finer than the precision asked for is zero at that precision (the
     // reference implementation's reading, which the suite encodes).
     if edge.abs().checked_cmp(&Decimal::new(1, p)) == Some(std::cmp::Ordering::Less) {
-        return Some(Decimal::new(0, p));
+        return Some(if d.is_negative() && !high {
+            Decimal::negative_zero(p)
+        } else {
+            Decimal::new(0, p)
+        });
     }
     if edge.scale() <= p {
         return Some(edge.round(p));

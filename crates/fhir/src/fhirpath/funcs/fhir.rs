@@ -9,15 +9,15 @@ use crate::model::Node;
 
 pub fn call<'a>(c: &Call<'_, 'a>) -> R<Option<Collection<'a>>> {
     let r = match c.name {
-        "extension" => {
+        "extension" | "hasExtension" => {
             let Some(url) = c.arg_string(0)? else {
                 return Ok(Some(vec![]));
             };
             let mut exts = Vec::new();
             for item in &c.input {
-                c.ev.children(item, "extension", &mut exts, c.pos)?;
+                c.ev.children(item, "extension", &mut exts);
             }
-            Ok(exts
+            let found: Collection<'a> = exts
                 .into_iter()
                 .filter(|e| match e {
                     Item::Node(n) => {
@@ -25,7 +25,12 @@ pub fn call<'a>(c: &Call<'_, 'a>) -> R<Option<Collection<'a>>> {
                     }
                     _ => false,
                 })
-                .collect())
+                .collect();
+            if c.name == "hasExtension" {
+                boolean(!found.is_empty())
+            } else {
+                Ok(found)
+            }
         }
         "hasValue" => boolean(match c.input.as_slice() {
             [Item::Node(n)] => n.is_primitive_value(),
@@ -50,20 +55,23 @@ pub fn call<'a>(c: &Call<'_, 'a>) -> R<Option<Collection<'a>>> {
                     },
                     _ => None,
                 };
-                if let Some(found) = reference.and_then(|r| resolve(c.ev.root, r)) {
+                if let Some(found) = reference
+                    .and_then(|r| resolve(c.ev.resource, r).or_else(|| resolve(c.ev.root, r)))
+                {
                     out.push(c.ev.resource_item(found));
                 }
             }
             Ok(out)
         }
         "memberOf" => member_of(c),
+        "subsumes" | "subsumedBy" => subsumption(c),
         "conformsTo" => conforms_to(c),
-        "htmlChecks" => {
+        "htmlChecks" | "htmlchecks" => {
             let Some(item) = c.ev.singleton(&c.input, c.pos)? else {
                 return Ok(Some(vec![]));
             };
             match item.to_value() {
-                Some(Value::String(s)) => boolean(html_ok(&s)),
+                Some(Value::String(s)) => boolean(super::xhtml::html_ok(&s)),
                 _ => boolean(false),
             }
         }
@@ -84,10 +92,14 @@ pub fn call<'a>(c: &Call<'_, 'a>) -> R<Option<Collection<'a>>> {
             }
             Ok(c.input.clone())
         }
-        "now" => one(Value::Temporal(Temporal::now())),
-        "today" => one(Value::Temporal(Temporal::now().with_prec(DAY, TKind::Date))),
+        "now" => one(Value::Temporal(*c.ev.now.get_or_init(Temporal::now))),
+        "today" => one(Value::Temporal(
+            c.ev.now
+                .get_or_init(Temporal::now)
+                .with_prec(DAY, TKind::Date),
+        )),
         "timeOfDay" => {
-            let mut t = Temporal::now();
+            let mut t = *c.ev.now.get_or_init(Temporal::now);
             t.kind = TKind::Time;
             t.tz = None;
             one(Value::Temporal(t))
@@ -155,6 +167,51 @@ fn resolve<'a>(root: &'a Node, reference: &str) -> Option<&'a Node> {
     contained().iter().find(|r| matches_type_id(r))
 }
 
+/// The codes an item carries: a code, a Coding, or a CodeableConcept's codings.
+fn codings<'a>(item: &Item<'a>) -> Vec<(Option<&'a str>, String)> {
+    let mut out = Vec::new();
+    match item {
+        Item::Value(Value::String(s)) => out.push((None, s.clone())),
+        Item::Value(_) => {}
+        Item::Node(n) => match n.value {
+            Some(v) if v.as_str().is_some() => {
+                out.push((None, v.as_str().unwrap_or_default().to_string()))
+            }
+            Some(v) if v.is_object() => {
+                let list: Vec<&Node> = match v.get("coding") {
+                    Some(cs) => cs.items().iter().collect(),
+                    None => vec![v],
+                };
+                for cd in list {
+                    if let Some(code) = cd.get("code").and_then(Node::as_str) {
+                        out.push((cd.get("system").and_then(Node::as_str), code.to_string()));
+                    }
+                }
+            }
+            _ => {}
+        },
+    }
+    out
+}
+
+/// Any of the answers true is true; else any unknown is empty; else false.
+fn any_of<'a>(answers: impl IntoIterator<Item = Option<bool>>) -> R<Collection<'a>> {
+    let (mut unknown, mut seen) = (false, false);
+    for a in answers {
+        seen = true;
+        match a {
+            Some(true) => return boolean(true),
+            Some(false) => {}
+            None => unknown = true,
+        }
+    }
+    if unknown || !seen {
+        Ok(vec![])
+    } else {
+        boolean(false)
+    }
+}
+
 fn member_of<'a>(c: &Call<'_, 'a>) -> R<Collection<'a>> {
     let Some(vs) = c.arg_string(0)? else {
         return Ok(vec![]);
@@ -165,41 +222,44 @@ fn member_of<'a>(c: &Call<'_, 'a>) -> R<Collection<'a>> {
     let Some(item) = c.ev.singleton(&c.input, c.pos)? else {
         return Ok(vec![]);
     };
-    let mut codings: Vec<(Option<&str>, String)> = Vec::new();
-    match item {
-        Item::Value(Value::String(s)) => codings.push((None, s.clone())),
-        Item::Value(_) => return Ok(vec![]),
-        Item::Node(n) => match n.value {
-            Some(v) if v.as_str().is_some() => {
-                codings.push((None, v.as_str().unwrap_or_default().to_string()))
+    let codes = codings(item);
+    any_of(
+        codes
+            .iter()
+            .map(|(system, code)| term.member_of(*system, code, &vs)),
+    )
+}
+
+/// `subsumes` / `subsumedBy`: between codes of the same system, by the terminology.
+fn subsumption<'a>(c: &Call<'_, 'a>) -> R<Collection<'a>> {
+    let Some(term) = &c.ev.env.terminology else {
+        return Ok(vec![]);
+    };
+    let other = c.arg(0)?;
+    let (Some(a), Some(b)) = (
+        c.ev.singleton(&c.input, c.pos)?,
+        c.ev.singleton(&other, c.pos)?,
+    ) else {
+        return Ok(vec![]);
+    };
+    let (xs, ys) = (codings(a), codings(b));
+    let mut answers = Vec::new();
+    for (sx, x) in &xs {
+        for (sy, y) in &ys {
+            let (Some(sx), Some(sy)) = (sx, sy) else {
+                continue;
+            };
+            if sx != sy {
+                continue;
             }
-            Some(v) if v.is_object() => {
-                let list: Vec<&Node> = match v.get("coding") {
-                    Some(cs) => cs.items().iter().collect(),
-                    None => vec![v],
-                };
-                for cd in list {
-                    if let Some(code) = cd.get("code").and_then(Node::as_str) {
-                        codings.push((cd.get("system").and_then(Node::as_str), code.to_string()));
-                    }
-                }
-            }
-            _ => return Ok(vec![]),
-        },
-    }
-    let mut unknown = false;
-    for (system, code) in &codings {
-        match term.member_of(*system, code, &vs) {
-            Some(true) => return boolean(true),
-            Some(false) => {}
-            None => unknown = true,
+            answers.push(if c.name == "subsumes" {
+                term.subsumes(sx, x, y)
+            } else {
+                term.subsumes(sx, y, x)
+            });
         }
     }
-    if unknown || codings.is_empty() {
-        Ok(vec![])
-    } else {
-        boolean(false)
-    }
+    any_of(answers)
 }
 
 fn conforms_to<'a>(c: &Call<'_, 'a>) -> R<Collection<'a>> {
@@ -219,63 +279,22 @@ fn conforms_to<'a>(c: &Call<'_, 'a>) -> R<Collection<'a>> {
     }
     // The core type profiles are decided by the type alone.
     if let Some(name) = url.strip_prefix("http://hl7.org/fhir/StructureDefinition/") {
-        if let Some(model) = c.ev.model {
-            if model.has_type(name) {
+        match c.ev.model {
+            Some(model) if model.has_type(name) => {
                 return boolean(model.is_subtype(n.type_name(), name));
             }
+            // Without a model, a resource conforms to its own type's profile only.
+            None if n.value.and_then(Node::resource_type).is_some()
+                && name.starts_with(|ch: char| ch.is_ascii_uppercase())
+                && !name.contains('/') =>
+            {
+                return boolean(n.type_name() == name);
+            }
+            _ => {}
         }
     }
     Err(FhirPathError::execution(
         format!("cannot check conformance to unknown profile {url}"),
         c.ev.pos(c.pos),
     ))
-}
-
-/// The narrative rules FHIR's `txt-1` invariant asks for: XHTML in a `div`, no
-/// scripts, no event handlers, no active content.
-fn html_ok(s: &str) -> bool {
-    let t = s.trim();
-    let lower = t.to_lowercase();
-    if !lower.starts_with("<div") || !lower.ends_with("</div>") {
-        return false;
-    }
-    const BANNED: [&str; 8] = [
-        "<script",
-        "<iframe",
-        "<object",
-        "<embed",
-        "<form",
-        "<applet",
-        "<base",
-        "javascript:",
-    ];
-    if BANNED.iter().any(|b| lower.contains(b)) {
-        return false;
-    }
-    // Event handler attributes: ` onclick=` and friends.
-    let bytes = lower.as_bytes();
-    for (i, _) in lower.match_indices(" on") {
-        let rest = &bytes[i + 3..];
-        let name_len = rest.iter().take_while(|b| b.is_ascii_alphabetic()).count();
-        if name_len > 0 && rest.get(name_len) == Some(&b'=') {
-            return false;
-        }
-    }
-    true
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn narrative_checks() {
-        assert!(html_ok(
-            "<div xmlns=\"http://www.w3.org/1999/xhtml\"><p>ok</p></div>"
-        ));
-        assert!(!html_ok("<div><script>x()</script></div>"));
-        assert!(!html_ok("<div><p onclick=\"x()\">a</p></div>"));
-        assert!(!html_ok("<p>no div</p>"));
-        assert!(!html_ok("<div><a href=\"javascript:x()\">a</a></div>"));
-    }
 }

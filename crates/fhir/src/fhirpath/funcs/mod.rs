@@ -6,6 +6,7 @@ mod convert;
 mod fhir;
 mod math;
 mod strings;
+mod xhtml;
 
 use super::ast::{Ast, BinOp};
 use super::decimal::Decimal;
@@ -113,12 +114,18 @@ const FUNCTIONS: &[(&str, usize, usize)] = &[
     ("max", 0, 0),
     ("avg", 0, 0),
     ("extension", 1, 1),
+    // Not in the specification, but an R4 core SearchParameter uses it.
+    ("hasExtension", 1, 1),
     ("hasValue", 0, 0),
     ("getValue", 0, 0),
     ("resolve", 0, 0),
     ("memberOf", 1, 1),
+    ("subsumes", 1, 1),
+    ("subsumedBy", 1, 1),
     ("conformsTo", 1, 1),
     ("htmlChecks", 0, 0),
+    // The STU3 core invariants spell it in lower case.
+    ("htmlchecks", 0, 0),
 ];
 
 /// Checks a call against the table: unknown names and wrong counts are semantic errors.
@@ -141,7 +148,7 @@ const LAZY: [&str; 5] = ["ofType", "is", "as", "trace", "exists"];
 
 /// One call: the evaluator, the focus, the unevaluated arguments, the context.
 pub struct Call<'e, 'a> {
-    pub ev: &'e Evaluator<'a>,
+    pub ev: &'e Evaluator<'a, 'e>,
     pub name: &'e str,
     pub input: Collection<'a>,
     /// Whether the call had an explicit focus (`x.f()`) rather than `$this`.
@@ -252,7 +259,7 @@ pub fn boolean<'a>(b: bool) -> R<Collection<'a>> {
 }
 
 pub fn call<'a>(
-    ev: &Evaluator<'a>,
+    ev: &Evaluator<'a, '_>,
     name: &str,
     input: Collection<'a>,
     has_focus: bool,
@@ -356,9 +363,14 @@ pub fn arithmetic(op: BinOp, a: &Value, b: &Value) -> Result<Option<Value>, Stri
                     .ok_or_else(overflow)
                     .map(Some),
                 BinOp::Div => Ok(x.checked_div(&y).map(Decimal)),
-                BinOp::IntDiv => Ok(x
-                    .checked_div(&y)
-                    .map(|q| Integer(q.truncate(0).to_i64_exact().unwrap_or(0)))),
+                BinOp::IntDiv => match x.checked_div(&y) {
+                    None => Ok(None),
+                    Some(q) => q
+                        .truncate(0)
+                        .to_i64_exact()
+                        .map(|i| Some(Integer(i)))
+                        .ok_or_else(overflow),
+                },
                 BinOp::Mod => {
                     if y.is_zero() {
                         return Ok(None);
@@ -375,6 +387,16 @@ pub fn arithmetic(op: BinOp, a: &Value, b: &Value) -> Result<Option<Value>, Stri
         (String(x), String(y)) if op == BinOp::Add => Ok(Some(String(format!("{x}{y}")))),
         (Temporal(t), Quantity(q)) if matches!(op, BinOp::Add | BinOp::Sub) => {
             convert::add_duration(t, q, op == BinOp::Sub).map(|t| Some(Temporal(t)))
+        }
+        // Without a model a date is a string; one that reads as a date counts as one.
+        (String(s), Quantity(q)) if matches!(op, BinOp::Add | BinOp::Sub) => {
+            let kind = if s.contains('T') {
+                super::temporal::TKind::DateTime
+            } else {
+                super::temporal::TKind::Date
+            };
+            let t = super::temporal::Temporal::parse(s, kind).ok_or_else(mismatch)?;
+            convert::add_duration(&t, q, op == BinOp::Sub).map(|t| Some(Temporal(t)))
         }
         (Quantity(x), Quantity(y)) => match op {
             BinOp::Add => x.add(y, false).map(Quantity).map(Some).ok_or_else(mismatch),

@@ -3,22 +3,42 @@
 use super::{boolean, one, Call, R};
 use crate::fhirpath::value::{Collection, Item, Value};
 use base64::Engine;
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex, OnceLock};
 
 fn string<'a>(s: String) -> R<Collection<'a>> {
     one(Value::String(s))
 }
 
-fn regex(c: &Call<'_, '_>, pattern: &str, full: bool) -> R<regex::Regex> {
+/// Compiled patterns, shared by all evaluations: an invariant's `matches()` runs on
+/// every element of every resource. Cleared when full rather than grown without bound.
+static REGEX_CACHE: OnceLock<Mutex<HashMap<String, Arc<regex::Regex>>>> = OnceLock::new();
+const REGEX_CACHE_MAX: usize = 512;
+
+/// Shared through an `Arc`: a cloned `Regex` would start a fresh matching cache.
+fn regex(c: &Call<'_, '_>, pattern: &str, full: bool) -> R<Arc<regex::Regex>> {
     let p = if full {
         format!("^(?:{pattern})$")
     } else {
         pattern.to_string()
     };
-    regex::RegexBuilder::new(&p)
+    let cache = REGEX_CACHE.get_or_init(Default::default);
+    if let Some(re) = cache.lock().ok().and_then(|m| m.get(&p).cloned()) {
+        return Ok(re);
+    }
+    let re = regex::RegexBuilder::new(&p)
         .dot_matches_new_line(true)
         .size_limit(1 << 20)
         .build()
-        .map_err(|e| c.err(format!("invalid regular expression: {e}")))
+        .map_err(|e| c.err(format!("invalid regular expression: {e}")))?;
+    let re = Arc::new(re);
+    if let Ok(mut m) = cache.lock() {
+        if m.len() >= REGEX_CACHE_MAX {
+            m.clear();
+        }
+        m.insert(p, re.clone());
+    }
+    Ok(re)
 }
 
 pub fn call<'a>(c: &Call<'_, 'a>) -> R<Option<Collection<'a>>> {

@@ -1,0 +1,274 @@
+//! `htmlChecks()`: the rules FHIR sets for narrative XHTML (invariants txt-1 and
+//! txt-2): a `div` in the XHTML namespace, well-formed, only the basic formatting
+//! elements and attributes, no active content, and some non-whitespace content.
+
+const ELEMENTS: &[&str] = &[
+    "a",
+    "abbr",
+    "acronym",
+    "address",
+    "area",
+    "b",
+    "bdo",
+    "big",
+    "blockquote",
+    "br",
+    "caption",
+    "cite",
+    "code",
+    "col",
+    "colgroup",
+    "dd",
+    "dfn",
+    "div",
+    "dl",
+    "dt",
+    "em",
+    "h1",
+    "h2",
+    "h3",
+    "h4",
+    "h5",
+    "h6",
+    "hr",
+    "i",
+    "img",
+    "kbd",
+    "li",
+    "map",
+    "ol",
+    "p",
+    "pre",
+    "q",
+    "samp",
+    "small",
+    "span",
+    "strong",
+    "sub",
+    "sup",
+    "table",
+    "tbody",
+    "td",
+    "tfoot",
+    "th",
+    "thead",
+    "tr",
+    "tt",
+    "ul",
+    "var",
+];
+
+/// Attributes any element may carry.
+const COMMON_ATTRS: &[&str] = &[
+    "title",
+    "style",
+    "class",
+    "id",
+    "lang",
+    "xml:lang",
+    "dir",
+    "accesskey",
+    "tabindex",
+];
+
+/// Attributes particular elements may carry.
+fn element_attr_ok(element: &str, attr: &str) -> bool {
+    let allowed: &[&str] = match element {
+        "div" => &["xmlns"],
+        "a" => &["href", "name"],
+        "img" => &[
+            "src", "alt", "longdesc", "height", "width", "border", "hspace", "vspace", "usemap",
+        ],
+        "table" => &[
+            "summary",
+            "width",
+            "border",
+            "frame",
+            "rules",
+            "cellspacing",
+            "cellpadding",
+        ],
+        "td" | "th" => &[
+            "abbr", "axis", "headers", "scope", "rowspan", "colspan", "align", "char", "charoff",
+            "valign", "width", "height", "nowrap",
+        ],
+        "tr" | "thead" | "tbody" | "tfoot" | "col" | "colgroup" => {
+            &["align", "char", "charoff", "valign", "span", "width"]
+        }
+        "ol" | "ul" | "li" => &["type", "start", "value", "compact"],
+        "area" => &["shape", "coords", "href", "nohref", "alt"],
+        "map" => &["name"],
+        "q" | "blockquote" => &["cite"],
+        "p" | "h1" | "h2" | "h3" | "h4" | "h5" | "h6" => &["align"],
+        _ => &[],
+    };
+    allowed.contains(&attr)
+}
+
+const XHTML_NS: &str = "http://www.w3.org/1999/xhtml";
+
+/// Whether `text` is acceptable narrative XHTML.
+pub fn html_ok(text: &str) -> bool {
+    check(text.trim()).is_ok()
+}
+
+fn check(s: &str) -> Result<(), &'static str> {
+    let mut stack: Vec<&str> = Vec::new();
+    let mut content = false;
+    let mut rest = s;
+    let mut first = true;
+    while !rest.is_empty() {
+        let Some(open) = rest.find('<') else {
+            content |= !rest.trim().is_empty();
+            text_ok(rest)?;
+            break;
+        };
+        let (text, tail) = rest.split_at(open);
+        content |= !text.trim().is_empty();
+        text_ok(text)?;
+        if first && !text.trim().is_empty() {
+            return Err("text before the div");
+        }
+        if let Some(after) = tail.strip_prefix("<!--") {
+            let end = after.find("-->").ok_or("unterminated comment")?;
+            rest = &after[end + 3..];
+            continue;
+        }
+        let close = tail.find('>').ok_or("unterminated tag")?;
+        let tag = &tail[1..close];
+        rest = &tail[close + 1..];
+        if let Some(name) = tag.strip_prefix('/') {
+            let name = name.trim();
+            if stack.pop() != Some(name) {
+                return Err("mismatched end tag");
+            }
+            if stack.is_empty() && !rest.trim().is_empty() {
+                return Err("content after the div");
+            }
+            continue;
+        }
+        if stack.is_empty() && !first {
+            return Err("more than one root element");
+        }
+        let self_closing = tag.ends_with('/');
+        let tag = tag.trim_end_matches('/');
+        let name_end = tag.find(|c: char| c.is_whitespace()).unwrap_or(tag.len());
+        let (name, attrs) = tag.split_at(name_end);
+        if first && name != "div" {
+            return Err("narrative must be a div");
+        }
+        if !ELEMENTS.contains(&name) {
+            return Err("element not allowed in narrative");
+        }
+        let ns = attributes(name, attrs)?;
+        if first && ns.as_deref() != Some(XHTML_NS) {
+            return Err("the div must be in the XHTML namespace");
+        }
+        if name == "img" {
+            content = true;
+        }
+        first = false;
+        if !self_closing {
+            stack.push(name);
+        } else if stack.is_empty() {
+            return Err("empty div");
+        }
+    }
+    if !stack.is_empty() || first {
+        return Err("unclosed element");
+    }
+    if !content {
+        return Err("no content");
+    }
+    Ok(())
+}
+
+/// Checks attributes; returns the `xmlns` value if present.
+fn attributes(element: &str, mut s: &str) -> Result<Option<String>, &'static str> {
+    let mut ns = None;
+    loop {
+        s = s.trim_start();
+        if s.is_empty() {
+            return Ok(ns);
+        }
+        let eq = s.find('=').ok_or("attribute without a value")?;
+        let name = s[..eq].trim();
+        let after = s[eq + 1..].trim_start();
+        let quote = after.chars().next().ok_or("attribute without a value")?;
+        if quote != '"' && quote != '\'' {
+            return Err("unquoted attribute");
+        }
+        let end = after[1..].find(quote).ok_or("unterminated attribute")? + 1;
+        let value = &after[1..end];
+        s = &after[end + 1..];
+        if !(COMMON_ATTRS.contains(&name) || element_attr_ok(element, name)) {
+            return Err("attribute not allowed in narrative");
+        }
+        let lower = value.to_ascii_lowercase();
+        if lower.trim_start().starts_with("javascript:") || lower.contains("expression(") {
+            return Err("active content");
+        }
+        text_ok(value)?;
+        if name == "xmlns" {
+            ns = Some(value.to_string());
+        }
+    }
+}
+
+/// Entities must be well-formed (`&amp;`, `&#160;`), and no raw `<` in text.
+fn text_ok(s: &str) -> Result<(), &'static str> {
+    let mut rest = s;
+    while let Some(i) = rest.find('&') {
+        let after = &rest[i + 1..];
+        let end = after.find(';').ok_or("bad entity")?;
+        let name = &after[..end];
+        let ok = match name.strip_prefix('#') {
+            Some(n) => match n.strip_prefix(['x', 'X']) {
+                Some(hex) => !hex.is_empty() && hex.chars().all(|c| c.is_ascii_hexdigit()),
+                None => !n.is_empty() && n.chars().all(|c| c.is_ascii_digit()),
+            },
+            None => !name.is_empty() && name.chars().all(|c| c.is_ascii_alphanumeric()),
+        };
+        if !ok {
+            return Err("bad entity");
+        }
+        rest = &after[end + 1..];
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const DIV: &str = r#"<div xmlns="http://www.w3.org/1999/xhtml">"#;
+
+    #[test]
+    fn accepts_ordinary_narrative() {
+        assert!(html_ok(&format!(
+            "{DIV}<p>Peter &amp; <b>Jim</b></p></div>"
+        )));
+        assert!(html_ok(&format!(
+            "{DIV}<table class=\"grid\"><tr><td colspan=\"2\">x<br/></td></tr></table></div>"
+        )));
+        assert!(html_ok(&format!("{DIV}<img src=\"#a\" alt=\"\"/></div>")));
+        assert!(html_ok(&format!("{DIV}<!-- note -->text</div>")));
+    }
+
+    #[test]
+    fn rejects_bad_narrative() {
+        assert!(!html_ok("<div><p>no namespace</p></div>"));
+        assert!(!html_ok(&format!("{DIV}<script>x()</script></div>")));
+        assert!(!html_ok(&format!("{DIV}<p onclick=\"x()\">a</p></div>")));
+        assert!(!html_ok(&format!(
+            "{DIV}<a href=\"javascript:x()\">a</a></div>"
+        )));
+        assert!(!html_ok(&format!("{DIV}<p>unclosed</div>")));
+        assert!(!html_ok(&format!("{DIV}   </div>")));
+        assert!(!html_ok(&format!("{DIV}a & b</div>")));
+        assert!(!html_ok("<p>not a div</p>"));
+        assert!(!html_ok(&format!("{DIV}x</div><div>y</div>")));
+        assert!(!html_ok(&format!("{DIV}<iframe src=\"x\"></iframe></div>")));
+        assert!(!html_ok(""));
+    }
+}
