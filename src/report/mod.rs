@@ -5,10 +5,19 @@
 use std::io::{self, Write};
 use std::path::{Path, PathBuf};
 
+pub mod command;
+pub mod diff;
 pub mod html;
 pub mod junit;
+pub mod keys;
+pub mod manifest;
 pub mod markdown;
+pub mod merge;
+pub mod messages;
 pub mod model;
+pub mod provenance;
+pub mod rerun;
+pub mod waivers;
 
 use model::Report;
 
@@ -18,6 +27,8 @@ pub enum Format {
     Json,
     Junit,
     Md,
+    /// Cucumber Messages (NDJSON).
+    Messages,
 }
 
 impl Format {
@@ -29,6 +40,7 @@ impl Format {
             Format::Json => "report.json",
             Format::Junit => "junit.xml",
             Format::Md => "summary.md",
+            Format::Messages => "messages.ndjson",
         }
     }
 
@@ -41,6 +53,7 @@ impl Format {
             }
             Format::Junit => junit::write(report, out),
             Format::Md => markdown::write(report, out),
+            Format::Messages => messages::write(report, out),
         }
     }
 }
@@ -84,10 +97,29 @@ fn write_one(report: &Report, dir: &Path, format: Format) -> Result<PathBuf, io:
     result.map(|()| path)
 }
 
-/// Reads a `report.json` back, for re-rendering.
+/// Reads a `report.json` back, for re-rendering, diffing and merging.
 pub fn read_json(path: &Path) -> Result<Report, String> {
-    let text = std::fs::read_to_string(path)
-        .map_err(|e| format!("cannot read {}: {e}", path.display()))?;
-    serde_json::from_str(&text)
-        .map_err(|e| format!("{} is not an assure report.json: {e}", path.display()))
+    let shown = path.display();
+    let text = std::fs::read_to_string(path).map_err(|e| format!("cannot read {shown}: {e}"))?;
+    let value: serde_json::Value = serde_json::from_str(&text)
+        .map_err(|e| format!("{shown} is not JSON (truncated or corrupt?): {e}"))?;
+    match value
+        .get("schema_version")
+        .and_then(serde_json::Value::as_u64)
+    {
+        Some(v) if v == u64::from(model::SCHEMA_VERSION) => {}
+        Some(v) => {
+            return Err(format!(
+                "{shown} is an assure report of schema version {v}; this assure reads version {}",
+                model::SCHEMA_VERSION
+            ))
+        }
+        None => {
+            return Err(format!(
+                "{shown} is not an assure report.json (no schema_version)"
+            ))
+        }
+    }
+    serde_json::from_value(value)
+        .map_err(|e| format!("{shown} is not a valid assure report.json: {e}"))
 }

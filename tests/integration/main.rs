@@ -2,6 +2,8 @@
 
 mod diagnostics;
 mod evidence;
+mod report_gates;
+mod report_seal;
 mod reports;
 mod steps;
 mod support;

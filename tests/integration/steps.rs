@@ -464,15 +464,30 @@ async fn a_passing_run_exits_zero_and_tags_select_scenarios() {
 #[tokio::test(flavor = "multi_thread")]
 async fn steps_and_suites_are_listed() {
     let project = Project::new(&["T-1"]);
-    project.feature("a.feature", "Feature: a\n  @req:T-1\n  Scenario: a\n    Then the response status is 200\n");
+    project.feature(
+        "a.feature",
+        "Feature: a\n  @req:T-1\n  Scenario: a\n    Then the response status is 200\n",
+    );
     let steps = project.run(&["steps"]).await;
     assert_eq!(steps.code, 0);
     for def in assure::steps::catalogue() {
-        assert!(steps.stdout.contains(def.usage), "`assure steps` lacks {}", def.usage);
+        assert!(
+            steps.stdout.contains(def.usage),
+            "`assure steps` lacks {}",
+            def.usage
+        );
     }
     let list = project.run(&["suites", "list"]).await;
-    assert!(list.stdout.contains("t ") && list.stdout.contains("(default)"), "{}", list.stdout);
+    assert!(
+        list.stdout.contains("t ") && list.stdout.contains("(default)"),
+        "{}",
+        list.stdout
+    );
     let show = project.run(&["suites", "show", "t"]).await;
-    assert!(show.stdout.contains("T-1") && show.stdout.contains("MUST"), "{}", show.stdout);
+    assert!(
+        show.stdout.contains("T-1") && show.stdout.contains("MUST"),
+        "{}",
+        show.stdout
+    );
     assert!(show.stdout.contains("token (secret)"), "{}", show.stdout);
 }
