@@ -8,6 +8,8 @@ use std::path::{Path, PathBuf};
 pub mod command;
 pub mod diff;
 pub mod html;
+pub mod html_assets;
+mod html_evidence;
 pub mod junit;
 pub mod keys;
 pub mod manifest;

@@ -2,6 +2,7 @@
 
 mod diagnostics;
 mod evidence;
+mod report_browser;
 mod report_gates;
 mod report_seal;
 mod reports;
