@@ -17,6 +17,7 @@ pub mod markdown;
 pub mod merge;
 pub mod messages;
 pub mod model;
+pub mod pdf;
 pub mod provenance;
 pub mod rerun;
 pub mod waivers;
@@ -31,6 +32,8 @@ pub enum Format {
     Md,
     /// Cucumber Messages (NDJSON).
     Messages,
+    /// The HTML report printed by headless Chromium.
+    Pdf,
 }
 
 impl Format {
@@ -43,6 +46,7 @@ impl Format {
             Format::Junit => "junit.xml",
             Format::Md => "summary.md",
             Format::Messages => "messages.ndjson",
+            Format::Pdf => "report.pdf",
         }
     }
 
@@ -56,6 +60,10 @@ impl Format {
             Format::Junit => junit::write(report, out),
             Format::Md => markdown::write(report, out),
             Format::Messages => messages::write(report, out),
+            Format::Pdf => Err(io::Error::new(
+                io::ErrorKind::Unsupported,
+                "a PDF is printed to a file by write_all, not rendered to a stream",
+            )),
         }
     }
 }
@@ -80,6 +88,9 @@ pub fn write_all(
 
 fn write_one(report: &Report, dir: &Path, format: Format) -> Result<PathBuf, io::Error> {
     let path = dir.join(format.file_name());
+    if format == Format::Pdf {
+        return write_pdf(report, dir, &path);
+    }
     let tmp = dir.join(format!(
         ".{}.tmp-{}",
         format.file_name(),
@@ -97,6 +108,24 @@ fn write_one(report: &Report, dir: &Path, format: Format) -> Result<PathBuf, io:
         let _ = std::fs::remove_file(&tmp);
     }
     result.map(|()| path)
+}
+
+/// Renders the HTML to a hidden file, prints it, and renames the PDF into place.
+fn write_pdf(report: &Report, dir: &Path, path: &Path) -> Result<PathBuf, io::Error> {
+    let html = dir.join(format!(".report.pdf.html.tmp-{}", std::process::id()));
+    let tmp = dir.join(format!(".report.pdf.tmp-{}", std::process::id()));
+    let result = (|| {
+        let mut out = io::BufWriter::new(std::fs::File::create(&html)?);
+        html::write(report, &mut out)?;
+        out.into_inner().map_err(|e| e.into_error())?.sync_all()?;
+        pdf::print(&html, &tmp)?;
+        std::fs::rename(&tmp, path)
+    })();
+    let _ = std::fs::remove_file(&html);
+    if result.is_err() {
+        let _ = std::fs::remove_file(&tmp);
+    }
+    result.map(|()| path.to_path_buf())
 }
 
 /// Reads a `report.json` back, for re-rendering, diffing and merging.

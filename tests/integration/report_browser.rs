@@ -173,4 +173,37 @@ async fn the_html_report_filters_and_shows_failures_in_a_real_browser() {
     );
     let bytes = std::fs::read(&png).expect("a screenshot was written");
     assert!(bytes.starts_with(b"\x89PNG") && bytes.len() > 10_000);
+
+    // --format pdf prints the same page; without Chromium it says how to get one.
+    let browser_s = browser.display().to_string();
+    let args = ["run", "--target", &server.uri(), "--format", "json,pdf"];
+    let run = project
+        .run_env(&args, &[("ASSURE_CHROMIUM", &browser_s)])
+        .await;
+    assert_eq!(run.code, 1, "{}", run.stderr);
+    let pdf = std::fs::read(run.report_dir.unwrap().join("report.pdf")).unwrap();
+    assert!(pdf.starts_with(b"%PDF") && pdf.len() > 5_000);
+    let run = project
+        .run_env(&args, &[("ASSURE_CHROMIUM", "/nonexistent/chromium")])
+        .await;
+    assert_eq!(run.code, 3, "{}", run.stderr);
+    assert!(run.stderr.contains("cannot start"), "{}", run.stderr);
+    let run = project.run_env(&args, &[("PATH", "")]).await;
+    assert_eq!(run.code, 3, "{}", run.stderr);
+    assert!(
+        run.stderr.contains("needs headless Chromium")
+            && run.stderr.contains("apt-get install chromium"),
+        "{}",
+        run.stderr
+    );
+    // The other formats are still written, and no half PDF is left behind.
+    let dir = run.report_dir.unwrap();
+    assert!(dir.join("report.json").exists());
+    assert!(!dir.join("report.pdf").exists());
+    let leftovers: Vec<_> = std::fs::read_dir(&dir)
+        .unwrap()
+        .filter_map(Result::ok)
+        .filter(|e| e.file_name().to_string_lossy().starts_with('.'))
+        .collect();
+    assert!(leftovers.is_empty(), "{leftovers:?}");
 }

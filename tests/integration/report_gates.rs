@@ -239,3 +239,102 @@ async fn corrupt_truncated_or_foreign_reports_are_refused_with_exit_2() {
         assert!(base.report_dir.is_none());
     }
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn fail_on_should_gates_should_failures_and_progress_is_plain_lines_in_a_pipe() {
+    let supplier = server(200, 500, 200).await;
+    let project = Project::new(&["T-1", "T-3"]);
+    let manifest = project.path().join("suites/t/suite.toml");
+    let mut text = std::fs::read_to_string(&manifest).unwrap();
+    text.push_str("[[requirements]]\nid = \"T-2\"\nlevel = \"SHOULD\"\ntext = \"should\"\nsource = \"test\"\n");
+    std::fs::write(&manifest, text).unwrap();
+    project.feature("three.feature", THREE);
+    let run = project.run(&["run", "--target", &supplier.uri()]).await;
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert_eq!(status_of(&run, "scenario b"), "failed");
+    assert_eq!(run.report()["run"]["fail_on"], "must");
+    let run = project
+        .run(&["run", "--target", &supplier.uri(), "--fail-on", "should"])
+        .await;
+    assert_eq!(run.code, 1, "{}", run.stderr);
+    assert_eq!(run.report()["verdict"], "failed");
+    // stderr is a pipe here: one plain line per scenario, no terminal control codes.
+    let progress: Vec<&str> = run.stderr.lines().filter(|l| l.starts_with('[')).collect();
+    assert_eq!(progress.len(), 3, "{}", run.stderr);
+    assert!(progress[2].starts_with("[3/3] 1 failure"), "{}", run.stderr);
+    assert!(!run.stderr.contains('\x1b'));
+    // The rerun line repeats the gate.
+    let rerun = run.report()["run"]["rerun"].as_str().unwrap().to_owned();
+    assert!(
+        rerun.starts_with("assure run --target http://127.0.0.1:"),
+        "{rerun}"
+    );
+    assert!(rerun.contains("--fail-on should"), "{rerun}");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn cucumber_messages_hold_together() {
+    let supplier = server(200, 500, 200).await;
+    let project = Project::new(&["T-1", "T-2", "T-3"]);
+    project.feature("three.feature", THREE);
+    let run = project
+        .run(&[
+            "run",
+            "--target",
+            &supplier.uri(),
+            "--format",
+            "json,messages",
+        ])
+        .await;
+    assert_eq!(run.code, 1, "{}", run.stderr);
+    let text = std::fs::read_to_string(run.report_dir.unwrap().join("messages.ndjson")).unwrap();
+    let envelopes: Vec<serde_json::Value> = text
+        .lines()
+        .map(|l| serde_json::from_str(l).expect("each line is JSON"))
+        .collect();
+    let kind = |e: &serde_json::Value| e.as_object().unwrap().keys().next().unwrap().clone();
+    let kinds: Vec<String> = envelopes.iter().map(kind).collect();
+    assert_eq!(kinds[0], "meta");
+    assert_eq!(kinds.last().unwrap(), "testRunFinished");
+    let count = |k: &str| kinds.iter().filter(|x| *x == k).count();
+    assert_eq!(count("pickle"), 3);
+    assert_eq!(count("testCase"), 3);
+    assert_eq!(count("testCaseStarted"), 3);
+    assert_eq!(count("testCaseFinished"), 3);
+    assert_eq!(count("testStepFinished"), 6);
+    // Every reference points at something defined earlier.
+    let mut ids = std::collections::HashSet::new();
+    for e in &envelopes {
+        let k = kind(e);
+        let body = &e[&k];
+        for field in ["pickleId", "testCaseId", "testCaseStartedId", "testStepId"] {
+            if let Some(id) = body[field].as_str() {
+                assert!(ids.contains(id), "{k}.{field} = {id} is not defined before");
+            }
+        }
+        if let Some(id) = body["id"].as_str() {
+            ids.insert(id.to_owned());
+        }
+        for step in body["testSteps"].as_array().into_iter().flatten() {
+            assert!(ids.contains(step["pickleStepId"].as_str().unwrap()));
+            ids.insert(step["id"].as_str().unwrap().to_owned());
+        }
+        for step in body["steps"].as_array().into_iter().flatten() {
+            ids.insert(step["id"].as_str().unwrap().to_owned());
+        }
+    }
+    let failed: Vec<&serde_json::Value> = envelopes
+        .iter()
+        .filter_map(|e| e.get("testStepFinished"))
+        .filter(|f| f["testStepResult"]["status"] == "FAILED")
+        .collect();
+    assert_eq!(failed.len(), 1);
+    assert!(failed[0]["testStepResult"]["message"]
+        .as_str()
+        .unwrap()
+        .contains("500"));
+    assert_eq!(
+        envelopes.last().unwrap()["testRunFinished"]["success"],
+        false
+    );
+}
