@@ -88,7 +88,7 @@ impl Progress for Stderr {
         } else {
             let _ = writeln!(
                 err,
-                "{} {:<8} {} {}",
+                "{}  {:<14} {} {}",
                 self.line(&s),
                 scenario.status.label(),
                 scenario.id,

@@ -93,7 +93,7 @@ pub const SCRIPT: &str = r#"
       if (ok) { reqs += 1; }
     });
     var out = document.getElementById('shown');
-    out.textContent = shown + ' of ' + total + ' scenarios, ' + reqs + ' requirements shown';
+    out.textContent = shown + ' of ' + total + ' scenarios, ' + reqs + (reqs === 1 ? ' requirement' : ' requirements') + ' shown';
     document.body.dataset.shownScenarios = String(shown);
     document.body.dataset.shownRequirements = String(reqs);
   }
