@@ -75,11 +75,15 @@ pub fn write(report: &Report, out: &mut dyn Write) -> io::Result<()> {
             .scenarios
             .iter()
             .map(|id| {
-                let status = report
-                    .scenarios()
-                    .find(|(_, _, sc)| &sc.id == id)
-                    .map_or("?", |(_, _, sc)| sc.status.label());
-                format!("`{id}` {status}")
+                match report.scenarios().find(|(_, _, sc)| &sc.id == id) {
+                    // Not applicable says why: the capability the target lacks.
+                    Some((_, _, sc)) if sc.status == Status::NotApplicable => format!(
+                        "`{id}` not applicable: {}",
+                        sc.reason.as_deref().unwrap_or("no reason given")
+                    ),
+                    Some((_, _, sc)) => format!("`{id}` {}", sc.status.label()),
+                    None => format!("`{id}` ?"),
+                }
             })
             .collect();
         let scenarios = if scenarios.is_empty() {
@@ -96,6 +100,22 @@ pub fn write(report: &Report, out: &mut dyn Write) -> io::Result<()> {
             cell(&req.text),
             cell(&req.source),
             cell(&scenarios)
+        )?;
+    }
+    let waived: Vec<_> = report
+        .scenarios()
+        .filter(|(_, _, sc)| sc.status == Status::Waived)
+        .collect();
+    if !waived.is_empty() {
+        writeln!(out, "\n## Waived failures\n")?;
+    }
+    for (_, _, sc) in waived {
+        writeln!(
+            out,
+            "- `{}` {}: {}",
+            sc.id,
+            cell(&sc.name),
+            cell(sc.reason.as_deref().unwrap_or("waived"))
         )?;
     }
     let failures: Vec<_> = report

@@ -79,11 +79,14 @@ async fn a_waived_failure_is_reported_waived_and_the_others_still_fail() {
     assert_eq!(report["suites"][0]["requirements"][0]["status"], "waived");
     assert_eq!(report["waivers"][0]["state"], "applied");
     assert_eq!(report["waivers"][1]["state"], "unused");
+    let errors = crate::reports::schema_errors(&report);
+    assert!(errors.is_empty(), "{errors:#?}");
     let md = std::fs::read_to_string(run.report_dir.as_ref().unwrap().join("summary.md")).unwrap();
     assert!(
         md.contains("fix ships in release 4.2") && md.contains("unused"),
         "{md}"
     );
+    assert!(md.contains("## Waived failures"), "{md}");
 
     // With b fixed, the waived failure alone does not fail the run...
     let fixed = server(500, 200, 200).await;
@@ -193,6 +196,8 @@ async fn diff_and_baseline_list_exactly_what_changed() {
         .run(&["run", "--target", &bad.uri(), "--baseline", &old_json])
         .await;
     assert_eq!(run.code, 1, "{}", run.stderr);
+    let errors = crate::reports::schema_errors(&run.report());
+    assert!(errors.is_empty(), "{errors:#?}");
     let regressions = run.report()["baseline"]["regressions"].clone();
     assert_eq!(regressions, serde_json::json!(["features/three.feature:8"]));
     let run = project
@@ -337,4 +342,32 @@ async fn cucumber_messages_hold_together() {
         envelopes.last().unwrap()["testRunFinished"]["success"],
         false
     );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn on_a_terminal_progress_redraws_one_line() {
+    let supplier = server(200, 500, 200).await;
+    let project = Project::new(&["T-1", "T-2", "T-3"]);
+    project.feature("three.feature", THREE);
+    // util-linux `script` gives the command a pseudo-terminal.
+    let command = format!(
+        "{} run --target {} --project {} --report-dir {} --input token=x1234",
+        env!("CARGO_BIN_EXE_assure"),
+        supplier.uri(),
+        project.path().display(),
+        project.path().join("reports").display()
+    );
+    let out = tokio::task::spawn_blocking(move || {
+        std::process::Command::new("script")
+            .args(["-qec", &command, "/dev/null"])
+            .output()
+            .expect("util-linux script")
+    })
+    .await
+    .unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(1), "{text}");
+    assert!(text.contains("\r\x1b[2K[3/3] 1 failure, "), "{text:?}");
+    // Redrawn, not a plain line per scenario (which would name the passing one).
+    assert!(!text.contains("features/three.feature:3"), "{text:?}");
 }

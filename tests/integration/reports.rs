@@ -29,7 +29,7 @@ const FEATURE: &str = r#"Feature: Reading patients
     Then the response status is 204
 "#;
 
-fn schema_errors(report: &serde_json::Value) -> Vec<String> {
+pub fn schema_errors(report: &serde_json::Value) -> Vec<String> {
     let path = concat!(
         env!("CARGO_MANIFEST_DIR"),
         "/reports/schema/report.schema.json"
