@@ -416,20 +416,7 @@ fn print_summary(report: &crate::report::model::Report) {
     for w in &report.warnings {
         eprintln!("warning: {w}");
     }
-    for w in &report.waivers {
-        use crate::report::model::WaiverState;
-        match w.state {
-            WaiverState::Applied => {}
-            WaiverState::Unused => eprintln!(
-                "warning: waiver {} ({}) matched no failure; remove it",
-                w.id, w.matches
-            ),
-            WaiverState::Expired => eprintln!(
-                "error: waiver {} ({}) expired on {} and no longer applies",
-                w.id, w.matches, w.expires
-            ),
-        }
-    }
+    crate::report::command::print_waiver_notes(report);
     for e in &report.errors {
         eprintln!("error: {e}");
     }

@@ -110,6 +110,23 @@ pub fn exit_code(report: &Report) -> i32 {
     }
 }
 
+/// Says on stderr which waivers went unused or expired.
+pub fn print_waiver_notes(report: &Report) {
+    for w in &report.waivers {
+        match w.state {
+            WaiverState::Applied => {}
+            WaiverState::Unused => eprintln!(
+                "warning: waiver {} ({}) matched no failure; remove it",
+                w.id, w.matches
+            ),
+            WaiverState::Expired => eprintln!(
+                "error: waiver {} ({}) expired on {} and no longer applies",
+                w.id, w.matches, w.expires
+            ),
+        }
+    }
+}
+
 /// A `report.json`, or a run folder holding one.
 pub fn read_report(path: &Path) -> Result<Report, String> {
     let file = if path.is_dir() {

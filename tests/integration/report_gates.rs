@@ -371,3 +371,49 @@ async fn on_a_terminal_progress_redraws_one_line() {
     // Redrawn, not a plain line per scenario (which would name the passing one).
     assert!(!text.contains("features/three.feature:3"), "{text:?}");
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn diff_lists_changed_added_and_removed_scenarios() {
+    let supplier = server(200, 200, 200).await;
+    let project = Project::new(&["T-1", "T-2", "T-3"]);
+    project.feature("three.feature", THREE);
+    let before = project.run(&["run", "--target", &supplier.uri()]).await;
+    assert_eq!(before.code, 0, "{}", before.stderr);
+    // c is removed, d added further down, and a tagged out of the next run.
+    let (head, _) = THREE.split_once("  @req:T-3").unwrap();
+    project.feature(
+        "three.feature",
+        &format!("{}  @req:T-3\n  Scenario: scenario d\n    When I send a GET request to \"/c\"\n    Then the response status is 200\n", head.replace("@req:T-1", "@req:T-1 @slow") + "\n\n\n"),
+    );
+    let after = project
+        .run(&["run", "--target", &supplier.uri(), "--tags", "not @slow"])
+        .await;
+    assert_eq!(after.code, 0, "{}", after.stderr);
+    let old = before.report_dir.unwrap().display().to_string();
+    let new = after.report_dir.unwrap().display().to_string();
+    let diff = project.run(&["report", "diff", &old, &new]).await;
+    assert_eq!(diff.code, 0, "{}", diff.stderr);
+    let out = &diff.stdout;
+    assert!(
+        out.contains("new failures (0)") && out.contains("fixed (0)"),
+        "{out}"
+    );
+    assert!(
+        out.contains(
+            "changed status (1):\n  t  features/three.feature:3  scenario a: passed -> not run"
+        ),
+        "{out}"
+    );
+    assert!(
+        out.contains(
+            "new scenarios (1):\n  t  features/three.feature:16  scenario d: absent -> passed"
+        ),
+        "{out}"
+    );
+    assert!(
+        out.contains(
+            "removed scenarios (1):\n  t  features/three.feature:13  scenario c: passed -> absent"
+        ),
+        "{out}"
+    );
+}
