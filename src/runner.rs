@@ -338,6 +338,7 @@ pub async fn run(plan: Plan, settings: RunSettings) -> Report {
                 text: r.text.clone(),
                 source: r.source.clone(),
                 status: Status::NotRun,
+                evidence: Vec::new(),
                 scenarios: features_out
                     .iter()
                     .flat_map(|f| f.scenarios.iter())

@@ -265,6 +265,32 @@ fn merge_command(dirs: &[PathBuf], out: &Path, formats: &[Format], sign_key: Opt
     }
     let mut shards = Vec::new();
     for d in dirs {
+        // A shard changed since it was written is not merged into a report people trust.
+        if d.join(manifest::MANIFEST).is_file() {
+            match manifest::verify(d, None) {
+                Ok(v) if v.intact() => {}
+                Ok(v) => {
+                    let what: Vec<String> = v
+                        .changed
+                        .iter()
+                        .map(|f| format!("changed {f}"))
+                        .chain(v.added.iter().map(|f| format!("added {f}")))
+                        .chain(v.removed.iter().map(|f| format!("removed {f}")))
+                        .chain(v.signature_problems.iter().cloned())
+                        .collect();
+                    eprintln!(
+                        "error: {} does not match its manifest ({}); nothing was merged",
+                        d.display(),
+                        what.join(", ")
+                    );
+                    return exit_codes::BAD_INPUT;
+                }
+                Err(e) => {
+                    eprintln!("error: {e}");
+                    return exit_codes::BAD_INPUT;
+                }
+            }
+        }
         match read_report(d) {
             Ok(r) => shards.push(r),
             Err(e) => {

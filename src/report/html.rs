@@ -211,15 +211,11 @@ fn requirements(report: &Report, out: &mut dyn Write) -> io::Result<()> {
         writeln!(out, "<table><tr><th>Status</th><th>Requirement</th><th>Level</th><th>Text</th><th>Source</th><th>Scenarios</th><th>Evidence</th></tr>")?;
         for req in &suite.requirements {
             let mut links = Vec::new();
-            let mut evidence = Vec::new();
             for id in &req.scenarios {
                 let found = report
                     .scenarios()
                     .find(|(s, _, sc)| s.id == suite.id && &sc.id == id);
                 let (status, reason) = found.map_or((Status::NotRun, None), |(_, _, sc)| {
-                    for st in &sc.steps {
-                        evidence.extend(st.exchanges.iter().cloned());
-                    }
                     (sc.status, sc.reason.clone())
                 });
                 let reason = reason
@@ -247,7 +243,7 @@ fn requirements(report: &Report, out: &mut dyn Write) -> io::Result<()> {
                 esc(&req.text),
                 esc(&req.source),
                 links.join("<br>"),
-                esc(&evidence.join(" "))
+                esc(&req.evidence.join(" "))
             )?;
         }
         writeln!(out, "</table>")?;

@@ -277,5 +277,8 @@ pub fn renumber_exchanges(report: &mut Report) {
                 step.exchanges.iter_mut().for_each(rename);
             }
         }
+        for req in &mut suite.requirements {
+            req.evidence.iter_mut().for_each(rename);
+        }
     }
 }

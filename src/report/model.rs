@@ -251,6 +251,8 @@ pub struct RequirementResult {
     pub status: Status,
     /// Scenario ids that trace to it.
     pub scenarios: Vec<String>,
+    /// Ids of the exchanges those scenarios made: the evidence behind the status.
+    pub evidence: Vec<String>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
@@ -308,7 +310,23 @@ impl Report {
                 .flat_map(|f| f.scenarios.iter())
                 .map(|s| (s.id.as_str(), s.status))
                 .collect();
+            let exchanges_of: BTreeMap<&str, Vec<String>> = suite
+                .features
+                .iter()
+                .flat_map(|f| f.scenarios.iter())
+                .map(|s| {
+                    let ids = s.steps.iter().flat_map(|st| st.exchanges.iter().cloned());
+                    (s.id.as_str(), ids.collect())
+                })
+                .collect();
             for req in &mut suite.requirements {
+                req.evidence = req
+                    .scenarios
+                    .iter()
+                    .filter_map(|id| exchanges_of.get(id.as_str()))
+                    .flatten()
+                    .cloned()
+                    .collect();
                 let statuses: Vec<Status> = req
                     .scenarios
                     .iter()

@@ -262,7 +262,8 @@ async fn three_shards_merged_equal_the_unsharded_run() {
         two.stderr
     );
     assert!(!project.path().join("m2/report.json").exists());
-    // A shard from another suite version.
+    // A shard from another suite version: refused as changed since written while its
+    // manifest is there, and for what it is once the manifest is gone.
     let other = project.path().join("other");
     copy_dir(Path::new(&shard_dirs[2]), &other);
     let path = other.join("report.json");
@@ -271,6 +272,27 @@ async fn three_shards_merged_equal_the_unsharded_run() {
     let mut changed = original.clone();
     changed["suites"][0]["version"] = "0.2.0".into();
     std::fs::write(&path, changed.to_string()).unwrap();
+    let other_s = other.display().to_string();
+    let tampered = project
+        .run(&[
+            "report",
+            "merge",
+            &shard_dirs[0],
+            &shard_dirs[1],
+            &other_s,
+            "--out",
+            "m3",
+        ])
+        .await;
+    assert_eq!(tampered.code, 2, "{}", tampered.stderr);
+    assert!(
+        tampered
+            .stderr
+            .contains("does not match its manifest (changed report.json)"),
+        "{}",
+        tampered.stderr
+    );
+    std::fs::remove_file(other.join("manifest.json")).unwrap();
     let mixed = project
         .run(&[
             "report",
