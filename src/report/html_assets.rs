@@ -33,6 +33,7 @@ pre { background: var(--bg); border: 1px solid var(--line); padding: 8px; overfl
 .bar span { display: block; height: 100%; }
 .legend span { margin-right: 14px; }
 .meta td:first-child { width: 180px; color: #57606a; }
+tr.req td:nth-child(4) { min-width: 16em; }
 #filters { position: sticky; top: 0; background: #fff; padding: 8px 0; border-bottom: 1px solid var(--line); display: flex; flex-wrap: wrap; gap: 10px; align-items: center; z-index: 1; }
 #filters input[type=search] { min-width: 220px; }
 .scenario { border: 1px solid var(--line); border-radius: 6px; margin: 10px 0; padding: 8px 12px; }

@@ -112,7 +112,8 @@ fn write_one(report: &Report, dir: &Path, format: Format) -> Result<PathBuf, io:
 
 /// Renders the HTML to a hidden file, prints it, and renames the PDF into place.
 fn write_pdf(report: &Report, dir: &Path, path: &Path) -> Result<PathBuf, io::Error> {
-    let html = dir.join(format!(".report.pdf.html.tmp-{}", std::process::id()));
+    // Chromium decides by the extension that the file is HTML and not text.
+    let html = dir.join(format!(".report-pdf-{}.tmp.html", std::process::id()));
     let tmp = dir.join(format!(".report.pdf.tmp-{}", std::process::id()));
     let result = (|| {
         let mut out = io::BufWriter::new(std::fs::File::create(&html)?);

@@ -183,6 +183,12 @@ async fn the_html_report_filters_and_shows_failures_in_a_real_browser() {
     assert_eq!(run.code, 1, "{}", run.stderr);
     let pdf = std::fs::read(run.report_dir.unwrap().join("report.pdf")).unwrap();
     assert!(pdf.starts_with(b"%PDF") && pdf.len() > 5_000);
+    // Printed as a page (its <title>), not as the HTML source shown as text.
+    let title = b"/Title (assure report: t 0.1.0)";
+    assert!(
+        pdf.windows(title.len()).any(|w| w == title),
+        "the PDF is not the rendered page"
+    );
     let run = project
         .run_env(&args, &[("ASSURE_CHROMIUM", "/nonexistent/chromium")])
         .await;
