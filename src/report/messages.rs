@@ -32,7 +32,6 @@ pub fn write(report: &Report, out: &mut dyn Write) -> io::Result<()> {
         "os": {"name": report.run.os.split(' ').next().unwrap_or_default()},
         "cpu": {"name": report.run.os.split(' ').nth(1).unwrap_or_default()},
     }}))?;
-    emit(json!({"testRunStarted": {"timestamp": stamp(start)}}))?;
     let mut n = 0usize;
     for suite in &report.suites {
         for feature in &suite.features {
@@ -96,18 +95,38 @@ pub fn write(report: &Report, out: &mut dyn Write) -> io::Result<()> {
                     "astNodeIds": [format!("scenario-{n}")],
                 }}))?;
             }
-            for (i, sc) in feature.scenarios.iter().enumerate() {
-                let n = first + i;
-                let test_steps: Vec<Value> = (0..sc.steps.len()).map(|k| json!({
-                    "id": format!("test-step-{n}-{k}"), "pickleStepId": format!("pickle-step-{n}-{k}"),
-                    "stepDefinitionIds": [], "stepMatchArgumentsLists": [],
-                })).collect();
-                emit(json!({"testCase": {
-                    "id": format!("test-case-{n}"), "pickleId": format!("pickle-{n}"),
-                    "testSteps": test_steps,
-                }}))?;
+        }
+    }
+    // Each step text was matched against assure's vocabulary before the run; it is
+    // its own definition here (an empty list would read as an undefined step).
+    let mut definitions: Vec<&str> = Vec::new();
+    for (_, _, sc) in report.scenarios() {
+        for st in &sc.steps {
+            if !definitions.contains(&st.text.as_str()) {
+                definitions.push(&st.text);
             }
         }
+    }
+    for (d, text) in definitions.iter().enumerate() {
+        emit(json!({"stepDefinition": {
+            "id": format!("step-definition-{d}"),
+            "pattern": {"source": format!("^{}$", regex::escape(text)), "type": "REGULAR_EXPRESSION"},
+            "sourceReference": {"uri": "assure"},
+        }}))?;
+    }
+    emit(json!({"testRunStarted": {"timestamp": stamp(start)}}))?;
+    for (n, (_, _, sc)) in report.scenarios().enumerate() {
+        let test_steps: Vec<Value> = sc.steps.iter().enumerate().map(|(k, st)| {
+            let d = definitions.iter().position(|t| *t == st.text).unwrap_or_default();
+            json!({
+                "id": format!("test-step-{n}-{k}"), "pickleStepId": format!("pickle-step-{n}-{k}"),
+                "stepDefinitionIds": [format!("step-definition-{d}")], "stepMatchArgumentsLists": [{"stepMatchArguments": []}],
+            })
+        }).collect();
+        emit(json!({"testCase": {
+            "id": format!("test-case-{n}"), "pickleId": format!("pickle-{n}"),
+            "testSteps": test_steps,
+        }}))?;
     }
     for (n, (_, _, sc)) in report.scenarios().enumerate() {
         let started = format!("test-case-started-{n}");
@@ -197,6 +216,16 @@ fn source(feature: &FeatureResult) -> String {
         }
         for st in &sc.steps {
             put(st.line, format!("    {} {}", st.keyword, st.text));
+        }
+        // Steps above the scenario's own line come from a background.
+        if let Some(first) = sc
+            .steps
+            .iter()
+            .map(|s| s.line)
+            .filter(|l| *l < sc.line)
+            .min()
+        {
+            put(first.saturating_sub(1), "  Background:".to_owned());
         }
     }
     put(1, format!("Feature: {}", feature.name));

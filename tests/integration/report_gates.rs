@@ -307,6 +307,11 @@ async fn cucumber_messages_hold_together() {
     assert_eq!(count("testCaseStarted"), 3);
     assert_eq!(count("testCaseFinished"), 3);
     assert_eq!(count("testStepFinished"), 6);
+    // Two distinct step texts per scenario, three scenarios, "the response status is 200" shared.
+    assert_eq!(count("stepDefinition"), 4);
+    let position = |k: &str| kinds.iter().position(|x| x == k).unwrap();
+    assert!(position("testRunStarted") < position("testCase"));
+    assert!(position("pickle") < position("testRunStarted"));
     // Every reference points at something defined earlier.
     let mut ids = std::collections::HashSet::new();
     for e in &envelopes {
@@ -322,6 +327,10 @@ async fn cucumber_messages_hold_together() {
         }
         for step in body["testSteps"].as_array().into_iter().flatten() {
             assert!(ids.contains(step["pickleStepId"].as_str().unwrap()));
+            // Every step is defined: an empty list would read as an undefined step.
+            let defs = step["stepDefinitionIds"].as_array().unwrap();
+            assert_eq!(defs.len(), 1);
+            assert!(ids.contains(defs[0].as_str().unwrap()));
             ids.insert(step["id"].as_str().unwrap().to_owned());
         }
         for step in body["steps"].as_array().into_iter().flatten() {
