@@ -87,6 +87,17 @@ async fn a_waived_failure_is_reported_waived_and_the_others_still_fail() {
         "{md}"
     );
     assert!(md.contains("## Waived failures"), "{md}");
+    // JUnit: the waived failure is a skipped test case that says why, counted as such.
+    let junit =
+        std::fs::read_to_string(run.report_dir.as_ref().unwrap().join("junit.xml")).unwrap();
+    assert!(
+        junit.contains(r#"tests="3" failures="1" errors="0" skipped="1""#),
+        "{junit}"
+    );
+    assert!(
+        junit.contains("<skipped message=\"waived: waived by W1: fix ships in release 4.2"),
+        "{junit}"
+    );
 
     // With b fixed, the waived failure alone does not fail the run...
     let fixed = server(500, 200, 200).await;
