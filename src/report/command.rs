@@ -83,7 +83,10 @@ impl PostRun {
             .unwrap_or_else(|_| chrono::Utc::now().date_naive());
         waivers::apply(report, &self.waivers, today);
         if let Some(old) = &self.baseline {
-            report.baseline = Some(diff::diff(old, report).baseline(old));
+            let mut b = diff::diff(old, report).baseline(old);
+            // Only what the gate cares about is a regression (a new MAY failure is not).
+            b.regressions.retain(|id| report.fails_gate(id));
+            report.baseline = Some(b);
         }
         report.finalize();
     }

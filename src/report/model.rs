@@ -378,6 +378,25 @@ impl Report {
         })
     }
 
+    /// Whether the scenario's current status fails the run's gate (`--fail-on`):
+    /// errors always do, failures by the level of their requirements.
+    pub fn fails_gate(&self, scenario_id: &str) -> bool {
+        self.scenarios()
+            .filter(|(_, _, sc)| sc.id == scenario_id)
+            .any(|(suite, _, sc)| match sc.status {
+                Status::Error => true,
+                Status::Failed => {
+                    let levels: BTreeMap<&str, Level> = suite
+                        .requirements
+                        .iter()
+                        .map(|r| (r.id.as_str(), r.level))
+                        .collect();
+                    scenario_gates(&sc.requirements, &levels, self.run.fail_on)
+                }
+                _ => false,
+            })
+    }
+
     pub fn exchange(&self, id: &str) -> Option<&Exchange> {
         self.exchanges.iter().find(|e| e.id == id)
     }

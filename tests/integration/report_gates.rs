@@ -279,6 +279,23 @@ async fn fail_on_should_gates_should_failures_and_progress_is_plain_lines_in_a_p
     assert_eq!(progress.len(), 3, "{}", run.stderr);
     assert!(progress[2].starts_with("[3/3] 1 failure"), "{}", run.stderr);
     assert!(!run.stderr.contains('\x1b'));
+    // Against a baseline where b passed, its SHOULD failure is a regression only
+    // when the gate includes SHOULD.
+    let good = server(200, 200, 200).await;
+    let base = project.run(&["run", "--target", &good.uri()]).await;
+    let base = base.report_dir.unwrap().join("report.json");
+    let base = base.display().to_string();
+    let lenient = ["run", "--target", &supplier.uri(), "--baseline", &base];
+    let run_lenient = project.run(&lenient).await;
+    assert_eq!(run_lenient.code, 0, "{}", run_lenient.stderr);
+    assert_eq!(
+        run_lenient.report()["baseline"]["regressions"],
+        serde_json::json!([])
+    );
+    let strict = project
+        .run(&[&lenient[..], &["--fail-on", "should"]].concat())
+        .await;
+    assert_eq!(strict.code, 1, "{}", strict.stderr);
     // The rerun line repeats the gate.
     let rerun = run.report()["run"]["rerun"].as_str().unwrap().to_owned();
     assert!(
