@@ -150,6 +150,29 @@ async fn the_html_report_filters_and_shows_failures_in_a_real_browser() {
         assert_eq!(visible_scenarios(&dom), want, "#{filter}\n{log}");
         assert_eq!(attr(&dom, "data-shown-scenarios"), want.len().to_string());
     }
+    // The controls themselves: a reader picking a status, then typing in the search box.
+    let page = std::fs::read_to_string(&html).unwrap();
+    let clicks = r#"<script>
+(function () {
+  var select = document.querySelector('select[name=status]');
+  select.value = 'failing';
+  select.dispatchEvent(new Event('change', {bubbles: true}));
+  var search = document.querySelector('input[name=q]');
+  search.value = 'STATUS';
+  search.dispatchEvent(new Event('input', {bubbles: true}));
+})();
+</script></body>"#;
+    let clicked = html.with_file_name("clicked.html");
+    std::fs::write(&clicked, page.replace("</body>", clicks)).unwrap();
+    let (dom, log) = load(
+        &browser,
+        &format!("file://{}", clicked.display()),
+        &["--dump-dom".into()],
+    );
+    assert_eq!(visible_scenarios(&dom), ["Wrong status"], "{log}");
+    assert!(!log.contains(":CONSOLE"), "{log}");
+    assert!(dom.contains("1 of 4 scenarios"), "the count is not shown");
+
     // Requirement rows follow the status filter: only T-2 and T-3 failed.
     let (dom, _) = load(
         &browser,
