@@ -35,7 +35,7 @@ pub fn merge(mut shards: Vec<Report>) -> Result<Report, String> {
         }
         if fingerprint(r) != fingerprint(first) {
             return Err(format!(
-                "run {} and run {} ran different suites, suite versions or feature files",
+                "run {} and run {} ran different suites, suite versions, feature files, tags, gates or waivers",
                 r.run.id, first.run.id
             ));
         }
@@ -183,6 +183,12 @@ fn fingerprint(r: &Report) -> Vec<String> {
             format!("{:?}", r.run.fail_on),
             r.run.tags.clone().unwrap_or_default(),
         ])
+        // The same waivers: which failures count is part of what was run.
+        .chain(
+            r.waivers
+                .iter()
+                .map(|w| format!("{} {} {} {}", w.id, w.matches, w.expires, w.accepted_by)),
+        )
         .collect()
 }
 

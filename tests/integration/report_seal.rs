@@ -3,7 +3,7 @@
 
 use std::path::{Path, PathBuf};
 
-use assure::report::model::Report;
+use assure::report::model::{Report, WaiverState};
 
 use crate::report_gates::{server, THREE};
 use crate::support::Project;
@@ -334,4 +334,55 @@ fn copy_dir(from: &Path, to: &Path) {
     for f in files(from) {
         std::fs::copy(&f, to.join(f.file_name().unwrap())).unwrap();
     }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn waivers_survive_sharding_and_merging() {
+    let project = Project::new(&["T-1", "T-2", "T-3"]);
+    project.feature("many.feature", MANY);
+    // T-2's `/b` fails; the waiver covers it in whichever shard it lands.
+    project.file(
+        "waivers.toml",
+        "[[waiver]]\nmessage = \"status\"\njustification = \"known\"\naccepted_by = \"QA\"\nexpires = 2099-01-01\n\n[[waiver]]\nrequirement = \"T-9\"\njustification = \"stale\"\naccepted_by = \"QA\"\nexpires = 2099-01-01\n",
+    );
+    let supplier = server(200, 500, 200).await;
+    let base = [
+        "run",
+        "--target",
+        &supplier.uri(),
+        "--waivers",
+        "waivers.toml",
+    ];
+    let whole = project.run(&base).await;
+    let mut dirs = Vec::new();
+    for k in 1..=3 {
+        let shard = format!("{k}/3");
+        let run = project
+            .run(&[&base[..], &["--shard", &shard]].concat())
+            .await;
+        dirs.push(run.report_dir.unwrap().display().to_string());
+    }
+    let out = project.path().join("merged").display().to_string();
+    let mut args = vec!["report", "merge"];
+    args.extend(dirs.iter().map(String::as_str));
+    args.extend(["--out", &out]);
+    let merged = project.run(&args).await;
+    assert_eq!(merged.code, whole.code, "{}", merged.stderr);
+    let merged = assure::report::read_json(&Path::new(&out).join("report.json")).unwrap();
+    let whole = assure::report::read_json(&whole.report_dir.unwrap().join("report.json")).unwrap();
+    assert_eq!(whole.waivers[0].state, WaiverState::Applied);
+    assert_eq!(whole.waivers[1].state, WaiverState::Unused);
+    assert!(whole.summary.scenarios.waived >= 2, "{:?}", whole.summary);
+    assert_eq!(normalise(merged), normalise(whole));
+    // A shard run with other waivers is not merged with these.
+    project.file("waivers.toml", "");
+    let other = project
+        .run(&[&base[..], &["--shard", "3/3"]].concat())
+        .await;
+    let other = other.report_dir.unwrap().display().to_string();
+    let mixed = project
+        .run(&["report", "merge", &dirs[0], &dirs[1], &other, "--out", "m"])
+        .await;
+    assert_eq!(mixed.code, 2, "{}", mixed.stderr);
+    assert!(mixed.stderr.contains("waivers"), "{}", mixed.stderr);
 }
