@@ -127,8 +127,9 @@ impl Tool {
         Tool {
             name: "assure".into(),
             version: env!("CARGO_PKG_VERSION").into(),
+            // Set by whoever builds (action.yml, CI); GITHUB_SHA would name the
+            // repository running the workflow, not this tool's source.
             commit: option_env!("ASSURE_BUILD_COMMIT")
-                .or(option_env!("GITHUB_SHA"))
                 .filter(|c| !c.is_empty())
                 .map(str::to_owned),
         }
