@@ -122,14 +122,26 @@ pub fn verify(dir: &Path, public_key: Option<&VerifyingKey>) -> Result<Verificat
     if !dir.is_dir() {
         return Err(format!("{shown} is not a folder"));
     }
-    let bytes = std::fs::read(dir.join(MANIFEST))
-        .map_err(|e| format!("cannot read {shown}/{MANIFEST}: {e}"))?;
     let sig_text = match std::fs::read(dir.join(SIGNATURE)) {
         Ok(b) => Some(b),
         Err(e) if e.kind() == io::ErrorKind::NotFound => None,
         Err(e) => return Err(format!("cannot read {shown}/{SIGNATURE}: {e}")),
     };
     let mut v = Verification::default();
+    let bytes = match std::fs::read(dir.join(MANIFEST)) {
+        Ok(b) => b,
+        // A signed folder (or one expected to be) that lost its manifest was tampered
+        // with; a folder that never had one is simply nothing to check.
+        Err(e)
+            if e.kind() == io::ErrorKind::NotFound
+                && (sig_text.is_some() || public_key.is_some()) =>
+        {
+            v.signature_problems
+                .push(format!("{MANIFEST} is missing, so nothing can be checked"));
+            return Ok(v);
+        }
+        Err(e) => return Err(format!("cannot read {shown}/{MANIFEST}: {e}")),
+    };
     let parsed: Result<Manifest, _> = serde_json::from_slice(&bytes);
     let manifest = match parsed {
         Ok(m) if m.format == FORMAT => Some(m),
@@ -252,5 +264,9 @@ mod tests {
         assert!(!verify(dir.path(), Some(&public)).unwrap().intact());
         std::fs::write(dir.path().join(MANIFEST), "{ not json").unwrap();
         assert!(verify(dir.path(), None).is_err());
+        // Expected to be signed, but the manifest is gone: a finding, not an error.
+        std::fs::remove_file(dir.path().join(MANIFEST)).unwrap();
+        assert!(verify(dir.path(), None).is_err());
+        assert!(!verify(dir.path(), Some(&public)).unwrap().intact());
     }
 }

@@ -114,6 +114,14 @@ async fn any_changed_byte_added_or_removed_file_or_wrong_key_fails_verify() {
     assert_eq!(v.code, 1);
     assert!(v.stdout.contains("removed: junit.xml"), "{}", v.stdout);
 
+    // Removing the manifest of a signed folder is tampering too.
+    let manifest = std::fs::read(dir.join("manifest.json")).unwrap();
+    std::fs::remove_file(dir.join("manifest.json")).unwrap();
+    let v = verify(&["--public-key", "pub.hex"]).await;
+    assert_eq!(v.code, 1, "{}", v.stdout);
+    assert_eq!(verify(&[]).await.code, 1);
+    std::fs::write(dir.join("manifest.json"), manifest).unwrap();
+
     // Unreadable input: exit 2.
     let missing = project.run(&["report", "verify", "no-such-dir"]).await;
     assert_eq!(missing.code, 2);
