@@ -30,6 +30,8 @@ pub struct Cli {
     pub command: Command,
 }
 
+// Parsed once per process: the size of the `run` variant costs nothing.
+#[allow(clippy::large_enum_variant)]
 #[derive(Subcommand, Debug)]
 pub enum Command {
     /// Run conformance suites against a target and write the assurance report.
@@ -49,6 +51,11 @@ pub enum Command {
     Packages(crate::packages_cmd::PackagesArgs),
     /// Evaluate a FHIRPath expression on a FHIR resource.
     Fhirpath(crate::fhirpath_cmd::FhirpathArgs),
+    /// Compare, verify and merge run reports.
+    Report {
+        #[command(subcommand)]
+        command: crate::report::command::ReportCommand,
+    },
     /// Serve a counterpart stub set on loopback until Ctrl-C.
     Mock {
         /// Stub set name (a folder of `mocks/`) or a path to one.
@@ -99,6 +106,8 @@ pub struct RunArgs {
     /// Response body size limit, in bytes.
     #[arg(long, value_name = "BYTES")]
     pub max_body: Option<u64>,
+    #[command(flatten)]
+    pub report: crate::report::command::RunReportArgs,
 }
 
 /// Parses arguments and runs the command; returns the process exit code.
@@ -126,6 +135,7 @@ pub async fn main(args: Vec<String>) -> i32 {
         Command::Mock { set, port } => mock_command(&project, &set, port).await,
         Command::Fhirpath(args) => crate::fhirpath_cmd::run(args),
         Command::Packages(args) => crate::packages_cmd::run(args).await,
+        Command::Report { command } => crate::report::command::main(command),
     }
 }
 
@@ -167,6 +177,10 @@ async fn run_command(project: &Path, args: RunArgs, command_line: Vec<String>) -
             Err(d) => return report_problems(&d.into()),
         },
         None => Config::default(),
+    };
+    let post = match crate::report::command::PostRun::prepare(&args.report) {
+        Ok(p) => p,
+        Err(code) => return code,
     };
     let suites_dir = project.join("suites");
     let all = match suite::discover(&suites_dir) {
@@ -230,10 +244,11 @@ async fn run_command(project: &Path, args: RunArgs, command_line: Vec<String>) -
         }
     }
     let concurrency = args.concurrency.or(config.concurrency).unwrap_or(8);
-    let plan = match runner::plan(suites.clone(), args.tags.as_deref(), concurrency) {
+    let mut plan = match runner::plan(suites.clone(), args.tags.as_deref(), concurrency) {
         Ok(p) => p,
         Err(d) => return report_problems(&Diagnostics(d)),
     };
+    plan.shard = post.shard;
 
     let limits = Limits {
         timeout: Duration::from_secs(args.timeout.or(config.timeout).unwrap_or(30).max(1)),
@@ -242,6 +257,11 @@ async fn run_command(project: &Path, args: RunArgs, command_line: Vec<String>) -
             .or(config.max_body)
             .unwrap_or(Limits::default().max_body_bytes),
     };
+    // A secret given literally on the command line must not reach the report.
+    let command_line: Vec<String> = command_line
+        .iter()
+        .map(|a| Redactor::new(&secrets).text(a))
+        .collect();
     let client = match Client::new(limits, Redactor::new(&secrets)) {
         Ok(c) => c,
         Err(e) => {
@@ -346,8 +366,10 @@ async fn run_command(project: &Path, args: RunArgs, command_line: Vec<String>) -
             }
         }
         .boxed_local(),
+        progress: Some(std::sync::Arc::new(crate::progress::Stderr::new())),
     };
-    let report = runner::run(plan, settings).await;
+    let mut report = runner::run(plan, settings).await;
+    post.finish(&mut report);
     let dir = base_dir.join(&report.run.id);
     let mut write_failed = false;
     for (format, result) in report::write_all(&report, &dir, &args.format) {
@@ -363,15 +385,15 @@ async fn run_command(project: &Path, args: RunArgs, command_line: Vec<String>) -
             }
         }
     }
+    if let Err(e) = post.seal(&dir, &report) {
+        write_failed = true;
+        eprintln!("error: {e}");
+    }
     print_summary(&report);
     if write_failed {
         return exit_codes::INCOMPLETE;
     }
-    match report.verdict {
-        crate::report::model::Verdict::Passed => exit_codes::OK,
-        crate::report::model::Verdict::Failed => exit_codes::CONFORMANCE_FAILURE,
-        crate::report::model::Verdict::Incomplete => exit_codes::INCOMPLETE,
-    }
+    crate::report::command::exit_code(&report)
 }
 
 fn validate_url(url: &str) -> Result<(), String> {
@@ -413,12 +435,13 @@ fn print_summary(report: &crate::report::model::Report) {
     for w in &report.warnings {
         eprintln!("warning: {w}");
     }
+    crate::report::command::print_waiver_notes(report);
     for e in &report.errors {
         eprintln!("error: {e}");
     }
     eprintln!(
-        "{:?}: {} scenarios: {} passed, {} failed, {} error, {} not applicable, {} not run; requirements: {} passed, {} failed of {}",
-        report.verdict, s.total, s.passed, s.failed, s.error, s.not_applicable, s.not_run, r.passed, r.failed + r.error, r.total
+        "{:?}: {} scenarios: {} passed, {} failed, {} error, {} waived, {} not applicable, {} not run; requirements: {} passed, {} failed of {}",
+        report.verdict, s.total, s.passed, s.failed, s.error, s.waived, s.not_applicable, s.not_run, r.passed, r.failed + r.error, r.total
     );
 }
 

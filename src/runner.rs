@@ -29,6 +29,8 @@ pub struct Plan {
     pub tags: Option<gherkin::tagexpr::TagOperation>,
     pub tags_text: Option<String>,
     pub concurrency: usize,
+    /// Only this shard's scenarios run and are reported (`--shard K/N`).
+    pub shard: Option<crate::shard::Shard>,
 }
 
 /// Loads the features of each suite and checks every step against the vocabulary.
@@ -70,6 +72,7 @@ pub fn plan(
             tags: tag_op,
             tags_text: tags.map(str::to_owned),
             concurrency: concurrency.max(1),
+            shard: None,
         })
     } else {
         Err(problems)
@@ -175,6 +178,8 @@ pub struct RunSettings {
     pub shown_inputs: BTreeMap<String, String>,
     /// Stops the run early, as Ctrl-C does; results so far are kept.
     pub interrupt: LocalBoxFuture<'static, ()>,
+    /// Told as scenarios finish (live progress).
+    pub progress: Option<Arc<dyn crate::progress::Progress>>,
 }
 
 type Results = Arc<Mutex<HashMap<String, (ScenarioResult, Vec<Exchange>)>>>;
@@ -184,6 +189,8 @@ enum Decision {
     Run,
     NotApplicable(String),
     Excluded,
+    /// Belongs to another shard: absent from this report.
+    OtherShard,
 }
 
 /// Runs the plan and returns the finished report.
@@ -202,30 +209,33 @@ pub async fn run(plan: Plan, settings: RunSettings) -> Report {
         .flat_map(|(_, fs)| fs.iter())
         .flat_map(|f| features::all_scenarios(&f.feature))
         .any(|s| s.tags.iter().any(|t| t.starts_with(CAPABILITY_TAG)));
-    let capabilities = if needs_capabilities {
-        let (caps, exchange) = Capabilities::fetch(&ctx).await;
-        exchanges.push(exchange);
-        match caps {
-            Ok(c) => Some(c),
-            Err(e) => {
-                warnings.push(format!(
-                    "could not read the target's CapabilityStatement, so capability-tagged scenarios ran anyway: {e}"
-                ));
-                None
-            }
+    // Always read /metadata once: what the target declared is provenance, even when
+    // no scenario depends on it. Its absence only matters to capability-tagged ones.
+    let (caps, exchange) = Capabilities::fetch(&ctx).await;
+    let metadata_exchange = Some(exchange.id.clone());
+    exchanges.push(exchange);
+    let capabilities = match caps {
+        Ok(c) => Some(c),
+        Err(e) if needs_capabilities => {
+            warnings.push(format!(
+                "could not read the target's CapabilityStatement, so capability-tagged scenarios ran anyway: {e}"
+            ));
+            None
         }
-    } else {
-        None
+        Err(_) => None,
     };
 
     let mut decisions: HashMap<String, Decision> = HashMap::new();
     let mut all_features = Vec::new();
-    for (_, loaded) in &plan.suites {
+    for (suite, loaded) in &plan.suites {
         for f in loaded {
             for (rule, scenario) in features::scenarios_with_rules(&f.feature) {
                 let tags: Vec<&str> =
                     features::effective_tags(&f.feature, rule, scenario).collect();
-                let decision = if plan.tags.as_ref().is_some_and(|op| !op.eval(tags.iter())) {
+                let key = scenario_key(&f.feature, scenario);
+                let decision = if plan.shard.is_some_and(|sh| !sh.contains(&suite.id, &key)) {
+                    Decision::OtherShard
+                } else if plan.tags.as_ref().is_some_and(|op| !op.eval(tags.iter())) {
                     Decision::Excluded
                 } else {
                     match capabilities
@@ -236,7 +246,7 @@ pub async fn run(plan: Plan, settings: RunSettings) -> Report {
                         None => Decision::Run,
                     }
                 };
-                decisions.insert(scenario_key(&f.feature, scenario), decision);
+                decisions.insert(key, decision);
             }
             all_features.push(f.feature.clone());
         }
@@ -248,8 +258,16 @@ pub async fn run(plan: Plan, settings: RunSettings) -> Report {
         .collect();
 
     let results: Results = Arc::default();
+    if let Some(p) = &settings.progress {
+        p.started(selected.len());
+    }
     let interrupted = {
-        let cucumber = build_cucumber(&ctx, plan.concurrency, results.clone());
+        let cucumber = build_cucumber(
+            &ctx,
+            plan.concurrency,
+            results.clone(),
+            settings.progress.clone(),
+        );
         let run = cucumber.filter_run(all_features, move |feature, _, scenario| {
             selected.contains(&scenario_key(feature, scenario))
         });
@@ -260,6 +278,9 @@ pub async fn run(plan: Plan, settings: RunSettings) -> Report {
             _ = (&mut interrupt).fuse() => true,
         }
     };
+    if let Some(p) = &settings.progress {
+        p.done();
+    }
 
     let mut results = std::mem::take(&mut *results.lock().unwrap_or_else(|p| p.into_inner()));
     let mut suite_results = Vec::new();
@@ -276,6 +297,7 @@ pub async fn run(plan: Plan, settings: RunSettings) -> Report {
             for (rule, scenario) in features::scenarios_with_rules(&f.feature) {
                 let key = scenario_key(&f.feature, scenario);
                 let result = match (results.remove(&key), decisions.get(&key)) {
+                    (_, Some(Decision::OtherShard)) => continue,
                     (Some((result, ex)), _) => {
                         exchanges.extend(ex);
                         result
@@ -330,6 +352,7 @@ pub async fn run(plan: Plan, settings: RunSettings) -> Report {
                 text: r.text.clone(),
                 source: r.source.clone(),
                 status: Status::NotRun,
+                evidence: Vec::new(),
                 scenarios: features_out
                     .iter()
                     .flat_map(|f| f.scenarios.iter())
@@ -343,6 +366,7 @@ pub async fn run(plan: Plan, settings: RunSettings) -> Report {
             version: suite.version.clone(),
             title: suite.title.clone(),
             manifest_sha256: sha256_hex(suite.source.as_bytes()),
+            packages: Vec::new(),
             requirements,
             features: features_out,
         });
@@ -372,10 +396,7 @@ pub async fn run(plan: Plan, settings: RunSettings) -> Report {
         schema_version: SCHEMA_VERSION,
         run: RunInfo {
             id: run_id(started),
-            tool: Tool {
-                name: "assure".into(),
-                version: env!("CARGO_PKG_VERSION").into(),
-            },
+            tool: Tool::current(),
             started: started.to_rfc3339_opts(chrono::SecondsFormat::Millis, true),
             finished: chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Millis, true),
             duration_ms: clock.elapsed().as_secs_f64() * 1000.0,
@@ -384,13 +405,17 @@ pub async fn run(plan: Plan, settings: RunSettings) -> Report {
                 counterpart: settings.target.counterpart,
                 software: capabilities.as_ref().and_then(|c| c.software.clone()),
                 fhir_version: capabilities.as_ref().and_then(|c| c.fhir_version.clone()),
+                metadata_exchange,
             },
+            rerun: crate::report::rerun::command(&settings.command_line),
             command_line: settings.command_line,
             os: format!("{} {}", std::env::consts::OS, std::env::consts::ARCH),
             inputs: settings.shown_inputs,
             tags: plan.tags_text.clone(),
             concurrency: plan.concurrency,
             interrupted,
+            fail_on: Default::default(),
+            shard: plan.shard.map(|s| s.to_string()),
         },
         verdict: Verdict::Incomplete,
         summary: Default::default(),
@@ -398,6 +423,8 @@ pub async fn run(plan: Plan, settings: RunSettings) -> Report {
         exchanges,
         errors,
         warnings,
+        waivers: Vec::new(),
+        baseline: None,
     };
     report.finalize();
     report
@@ -466,6 +493,7 @@ fn base_result(
         tags,
         status: Status::NotRun,
         reason: None,
+        waiver: None,
         duration_ms: 0.0,
         steps: Vec::new(),
     }
@@ -586,6 +614,7 @@ fn build_cucumber(
     ctx: &Arc<RunContext>,
     concurrency: usize,
     results: Results,
+    progress: Option<Arc<dyn crate::progress::Progress>>,
 ) -> cucumber::Cucumber<
     AssureWorld,
     PreParsed,
@@ -623,6 +652,9 @@ fn build_cucumber(
                 .and_then(|mut s| s.remove(&key))
                 .map_or(0.0, |t| t.elapsed().as_secs_f64() * 1000.0);
             let entry = assemble(feature, rule, scenario, finished, world, elapsed);
+            if let Some(p) = &progress {
+                p.finished(&entry.0);
+            }
             if let Ok(mut r) = results.lock() {
                 r.insert(key, entry);
             }

@@ -1,46 +1,18 @@
 //! The HTML report for people: one self-contained file (no external scripts, fonts
-//! or styles). Run metadata, the requirement table, then each scenario with its
-//! steps; a step's exchanges open on click to show the redacted request and response.
+//! or styles). The verdict and counts first, filters, the requirement matrix, each
+//! scenario with its steps (a step's exchanges open on click to show the redacted
+//! request and response, the failing element highlighted), then provenance.
 
+use std::collections::BTreeSet;
 use std::io::{self, Write};
 
+use super::html_assets::{SCRIPT, STYLE};
 use super::junit::esc;
-use super::model::{Report, ScenarioResult, Status, Verdict};
-use crate::evidence::{Body, Exchange};
+use super::model::{Counts, Report, ScenarioResult, Status, Verdict, WaiverState};
+use super::provenance;
+use crate::suite::Level;
 
-/// Bodies longer than this are cut in the page; `report.json` keeps them whole.
-const SHOWN_BODY_CHARS: usize = 256 * 1024;
-
-const STYLE: &str = r#"
-:root { --pass: #1a7f37; --fail: #cf222e; --err: #9a6700; --na: #57606a; --bg: #f6f8fa; --line: #d0d7de; }
-* { box-sizing: border-box; }
-body { font: 14px/1.45 system-ui, -apple-system, "Segoe UI", sans-serif; margin: 0; color: #1f2328; }
-header { padding: 20px 28px; border-bottom: 1px solid var(--line); background: var(--bg); }
-main { padding: 12px 28px 40px; max-width: 1200px; }
-h1 { margin: 0 0 6px; font-size: 22px; }
-h2 { font-size: 17px; margin: 28px 0 10px; border-bottom: 1px solid var(--line); padding-bottom: 4px; }
-h3 { font-size: 15px; margin: 20px 0 6px; }
-table { border-collapse: collapse; width: 100%; margin: 6px 0; }
-th, td { text-align: left; padding: 5px 8px; border-bottom: 1px solid var(--line); vertical-align: top; }
-th { background: var(--bg); font-weight: 600; }
-code, pre { font: 12.5px/1.4 ui-monospace, SFMono-Regular, Menlo, Consolas, monospace; }
-pre { background: var(--bg); border: 1px solid var(--line); padding: 8px; overflow: auto; max-height: 480px; white-space: pre-wrap; word-break: break-all; }
-.badge { display: inline-block; padding: 1px 8px; border-radius: 10px; color: #fff; font-size: 12px; font-weight: 600; white-space: nowrap; }
-.passed { background: var(--pass); } .failed { background: var(--fail); } .error { background: var(--err); }
-.not_applicable, .not_run, .skipped { background: var(--na); }
-.verdict { font-size: 16px; padding: 3px 12px; }
-.meta td:first-child { width: 180px; color: #57606a; }
-.scenario { border: 1px solid var(--line); border-radius: 6px; margin: 10px 0; padding: 8px 12px; }
-.scenario.failed, .scenario.error { border-left: 4px solid var(--fail); }
-.steps { margin: 6px 0 0; padding: 0; list-style: none; }
-.steps li { padding: 3px 0; }
-.kw { font-weight: 600; color: #8250df; }
-.finding { margin: 4px 0 4px 22px; padding: 6px 10px; background: #fff1f0; border-left: 3px solid var(--fail); }
-.muted { color: #57606a; }
-details { margin: 4px 0 4px 22px; }
-summary { cursor: pointer; }
-@media print { details { display: block; } pre { max-height: none; } header { background: none; } }
-"#;
+use super::html_evidence as evidence;
 
 pub fn write(report: &Report, out: &mut dyn Write) -> io::Result<()> {
     let verdict = match report.verdict {
@@ -60,131 +32,280 @@ pub fn write(report: &Report, out: &mut dyn Write) -> io::Result<()> {
     )?;
     writeln!(
         out,
-        "<header><h1>Assurance report <span class=\"badge verdict {}\">{}</span></h1><div class=\"muted\">{} · run <code>{}</code></div></header>\n<main>",
+        "<header><h1>Assurance report <span class=\"badge verdict {}\">{}</span></h1><div class=\"muted\">{} · target <code>{}</code> · run <code>{}</code></div></header>\n<main>",
         verdict.0,
         verdict.1,
         esc(&suites.join(", ")),
+        esc(&report.run.target.base_url),
         esc(&report.run.id)
     )?;
     summary(report, out)?;
+    filters(report, out)?;
     requirements(report, out)?;
+    waivers(report, out)?;
     writeln!(out, "<h2>Scenarios</h2>")?;
     for suite in &report.suites {
         for feature in &suite.features {
             writeln!(
                 out,
-                "<h3>{} <span class=\"muted\">{} · <code>{}</code></span></h3>",
+                "<section class=\"feature\"><h3>{} <span class=\"muted\">{} · <code>{}</code></span></h3>",
                 esc(&feature.name),
                 esc(&suite.id),
                 esc(&feature.file)
             )?;
             for sc in &feature.scenarios {
-                scenario(report, sc, out)?;
+                let levels: BTreeSet<String> = sc
+                    .requirements
+                    .iter()
+                    .filter_map(|r| suite.requirements.iter().find(|x| &x.id == r))
+                    .map(|r| r.level.to_string())
+                    .collect();
+                scenario(report, sc, &feature.file, &levels, out)?;
             }
+            writeln!(out, "</section>")?;
         }
     }
-    writeln!(out, "</main>\n</body>\n</html>")
+    provenance_table(report, out)?;
+    writeln!(out, "</main>\n<script>{SCRIPT}</script>\n</body>\n</html>")
+}
+
+fn class(status: Status) -> String {
+    serde_json::to_value(status)
+        .ok()
+        .and_then(|v| v.as_str().map(str::to_owned))
+        .unwrap_or_default()
 }
 
 fn badge(status: Status) -> String {
-    let class = serde_json::to_value(status)
-        .ok()
-        .and_then(|v| v.as_str().map(str::to_owned))
-        .unwrap_or_default();
-    format!("<span class=\"badge {class}\">{}</span>", status.label())
+    format!(
+        "<span class=\"badge {}\">{}</span>",
+        class(status),
+        status.label()
+    )
+}
+
+const ORDER: [Status; 6] = [
+    Status::Passed,
+    Status::Failed,
+    Status::Error,
+    Status::Waived,
+    Status::NotApplicable,
+    Status::NotRun,
+];
+
+fn count(c: &Counts, s: Status) -> usize {
+    match s {
+        Status::Passed => c.passed,
+        Status::Failed => c.failed,
+        Status::Error => c.error,
+        Status::Waived => c.waived,
+        Status::NotApplicable => c.not_applicable,
+        Status::NotRun | Status::Skipped => c.not_run,
+    }
 }
 
 fn summary(report: &Report, out: &mut dyn Write) -> io::Result<()> {
-    let r = &report.run;
-    writeln!(out, "<h2>Run</h2>\n<table class=\"meta\">")?;
-    let mut row = |k: &str, v: String| writeln!(out, "<tr><td>{k}</td><td>{v}</td></tr>");
-    row(
-        "Target",
-        format!("<code>{}</code>", esc(&r.target.base_url)),
+    let r = &report.summary.requirements;
+    let s = &report.summary.scenarios;
+    let sentence = match report.verdict {
+        Verdict::Passed => "Every gated requirement that ran passed.".to_owned(),
+        Verdict::Failed => format!(
+            "{} requirement{} failed or could not be checked.",
+            r.failed + r.error,
+            if r.failed + r.error == 1 { "" } else { "s" }
+        ),
+        Verdict::Incomplete => "The run did not complete: see below.".to_owned(),
+    };
+    writeln!(
+        out,
+        "<h2>Summary</h2>\n<p><strong>{}</strong> Gate: <code>--fail-on {}</code>.</p>",
+        esc(&sentence),
+        format!("{:?}", report.run.fail_on).to_lowercase()
     )?;
-    if let Some(c) = &r.target.counterpart {
-        row(
-            "Played by",
-            format!("embedded counterpart <code>{}</code>", esc(c)),
+    writeln!(out, "<div class=\"tiles\">")?;
+    for st in ORDER {
+        writeln!(
+            out,
+            "<div class=\"tile\"><b>{}</b>{} scenario{}</div>",
+            count(s, st),
+            badge(st),
+            if count(s, st) == 1 { "" } else { "s" }
         )?;
     }
-    if let Some(s) = &r.target.software {
-        row("Target software", esc(s))?;
-    }
-    if let Some(v) = &r.target.fhir_version {
-        row("Declared FHIR version", esc(v))?;
-    }
-    row(
-        "Tool",
-        format!("{} {}", esc(&r.tool.name), esc(&r.tool.version)),
+    writeln!(out, "</div>")?;
+    writeln!(
+        out,
+        "<div>Requirement coverage: {} of {} requirements passed</div><div class=\"bar\" role=\"img\" aria-label=\"requirement coverage\">",
+        r.passed, r.total
     )?;
-    row(
-        "Started / finished",
-        format!(
-            "{} / {} ({:.1} s)",
-            esc(&r.started),
-            esc(&r.finished),
-            r.duration_ms / 1000.0
-        ),
-    )?;
-    row(
-        "Command",
-        format!("<code>{}</code>", esc(&r.command_line.join(" "))),
-    )?;
-    row("Machine", esc(&r.os))?;
-    if !r.inputs.is_empty() {
-        let inputs: Vec<String> = r
-            .inputs
-            .iter()
-            .map(|(k, v)| format!("<code>{}</code> = <code>{}</code>", esc(k), esc(v)))
-            .collect();
-        row("Inputs", inputs.join("<br>"))?;
+    for st in ORDER {
+        let n = count(r, st);
+        if n > 0 && r.total > 0 {
+            writeln!(
+                out,
+                "<span class=\"{}\" style=\"width:{:.2}%\" title=\"{n} {}\"></span>",
+                class(st),
+                100.0 * n as f64 / r.total as f64,
+                st.label()
+            )?;
+        }
     }
-    if let Some(t) = &r.tags {
-        row("Tags", format!("<code>{}</code>", esc(t)))?;
+    write!(out, "</div><div class=\"legend muted\">")?;
+    for st in ORDER {
+        write!(out, "<span>{} {}</span>", count(r, st), st.label())?;
     }
-    let s = &report.summary.scenarios;
-    row(
-        "Scenarios",
-        format!(
-            "{} total: {} passed, {} failed, {} error, {} not applicable, {} not run",
-            s.total, s.passed, s.failed, s.error, s.not_applicable, s.not_run
-        ),
-    )?;
-    row("Exchanges", report.summary.exchanges.to_string())?;
+    writeln!(out, "</div>")?;
     for e in &report.errors {
-        row("Incomplete", format!("<strong>{}</strong>", esc(e)))?;
+        writeln!(
+            out,
+            "<div class=\"finding\"><strong>Incomplete:</strong> {}</div>",
+            esc(e)
+        )?;
     }
     for w in &report.warnings {
-        row("Warning", esc(w))?;
+        writeln!(out, "<div class=\"note\">Warning: {}</div>", esc(w))?;
     }
-    writeln!(out, "</table>")
+    if let Some(b) = &report.baseline {
+        writeln!(
+            out,
+            "<p>Compared with baseline run <code>{}</code>: {} regression{} ({}), {} fixed.</p>",
+            esc(&b.run_id),
+            b.regressions.len(),
+            if b.regressions.len() == 1 { "" } else { "s" },
+            b.regressions
+                .iter()
+                .map(|id| format!("<a href=\"#{}\">{}</a>", anchor(id), esc(id)))
+                .collect::<Vec<_>>()
+                .join(", "),
+            b.fixed.len()
+        )?;
+    }
+    Ok(())
+}
+
+fn filters(report: &Report, out: &mut dyn Write) -> io::Result<()> {
+    let mut tags = BTreeSet::new();
+    let mut files = Vec::new();
+    for (_, f, sc) in report.scenarios() {
+        tags.extend(sc.tags.iter().cloned());
+        if !files.contains(&f.file) {
+            files.push(f.file.clone());
+        }
+    }
+    let options = |items: &mut dyn Iterator<Item = &String>| -> String {
+        items
+            .map(|i| format!("<option value=\"{0}\">{0}</option>", esc(i)))
+            .collect()
+    };
+    writeln!(
+        out,
+        "<form id=\"filters\" autocomplete=\"off\"><label>Status <select name=\"status\"><option value=\"\">all</option><option value=\"failing\">failed or error</option><option value=\"passed\">passed</option><option value=\"waived\">waived</option><option value=\"not_applicable\">not applicable</option><option value=\"not_run\">not run</option></select></label>\n<label>Level <select name=\"level\"><option value=\"\">all</option><option>MUST</option><option>SHOULD</option><option>MAY</option></select></label>\n<label>Feature <select name=\"feature\"><option value=\"\">all</option>{}</select></label>\n<label>Tag <select name=\"tag\"><option value=\"\">all</option>{}</select></label>\n<input type=\"search\" name=\"q\" placeholder=\"Search scenarios and requirements\" aria-label=\"search\"> <output id=\"shown\" class=\"muted\"></output></form>",
+        options(&mut files.iter()),
+        options(&mut tags.iter())
+    )
 }
 
 fn requirements(report: &Report, out: &mut dyn Write) -> io::Result<()> {
     writeln!(out, "<h2>Requirements</h2>")?;
     for suite in &report.suites {
-        writeln!(out, "<table><tr><th>Status</th><th>Requirement</th><th>Level</th><th>Text</th><th>Source</th><th>Scenarios</th></tr>")?;
+        writeln!(out, "<table><tr><th>Status</th><th>Requirement</th><th>Level</th><th>Text</th><th>Source</th><th>Scenarios</th><th>Evidence</th></tr>")?;
         for req in &suite.requirements {
-            let links: Vec<String> = req
-                .scenarios
-                .iter()
-                .map(|id| format!("<a href=\"#{}\">{}</a>", anchor(id), esc(id)))
-                .collect();
+            let mut links = Vec::new();
+            for id in &req.scenarios {
+                let found = report
+                    .scenarios()
+                    .find(|(s, _, sc)| s.id == suite.id && &sc.id == id);
+                let (status, reason) = found.map_or((Status::NotRun, None), |(_, _, sc)| {
+                    (sc.status, sc.reason.clone())
+                });
+                let reason = reason
+                    .filter(|_| status == Status::NotApplicable)
+                    .map(|r| format!(" <span class=\"muted\">{}</span>", esc(&r)))
+                    .unwrap_or_default();
+                links.push(format!(
+                    "<a href=\"#{}\">{}</a> {}{reason}",
+                    anchor(id),
+                    esc(id),
+                    badge(status)
+                ));
+            }
+            if links.is_empty() {
+                links.push("<em>no scenario ran</em>".into());
+            }
             writeln!(
                 out,
-                "<tr><td>{}</td><td><code>{}</code></td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
+                "<tr class=\"req\" data-status=\"{}\" data-level=\"{}\"><td>{}</td><td><code>{}</code></td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td><code>{}</code></td></tr>",
+                class(req.status),
+                req.level,
                 badge(req.status),
                 esc(&req.id),
                 req.level,
                 esc(&req.text),
                 esc(&req.source),
-                links.join("<br>")
+                links.join("<br>"),
+                esc(&req.evidence.join(" "))
             )?;
         }
         writeln!(out, "</table>")?;
     }
     Ok(())
+}
+
+fn waivers(report: &Report, out: &mut dyn Write) -> io::Result<()> {
+    if report.waivers.is_empty() {
+        return Ok(());
+    }
+    writeln!(out, "<h2>Waivers</h2>\n<table><tr><th>Waiver</th><th>Matches</th><th>State</th><th>Justification</th><th>Accepted by</th><th>Expires</th><th>Waived scenarios</th></tr>")?;
+    for w in &report.waivers {
+        let state = match w.state {
+            WaiverState::Applied => "applied",
+            WaiverState::Unused => "unused: matched no failure",
+            WaiverState::Expired => "expired: waives nothing, fails the gate",
+        };
+        let links: Vec<String> = w
+            .scenarios
+            .iter()
+            .map(|id| format!("<a href=\"#{}\">{}</a>", anchor(id), esc(id)))
+            .collect();
+        writeln!(
+            out,
+            "<tr><td>{}</td><td><code>{}</code></td><td>{state}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
+            esc(&w.id),
+            esc(&w.matches),
+            esc(&w.justification),
+            esc(&w.accepted_by),
+            esc(&w.expires),
+            links.join("<br>")
+        )?;
+    }
+    writeln!(out, "</table>")
+}
+
+fn provenance_table(report: &Report, out: &mut dyn Write) -> io::Result<()> {
+    writeln!(out, "<h2>Provenance</h2>\n<table class=\"meta\">")?;
+    for row in provenance::rows(report) {
+        let value = if row.code {
+            format!("<code>{}</code>", esc(&row.value))
+        } else {
+            esc(&row.value)
+        };
+        writeln!(out, "<tr><td>{}</td><td>{value}</td></tr>", row.label)?;
+    }
+    writeln!(out, "</table>")
+}
+
+/// What the search box looks in: what a reader sees of a scenario, not its bodies.
+fn search_text(sc: &ScenarioResult, file: &str) -> String {
+    let mut text = vec![sc.name.clone(), sc.id.clone(), file.to_owned()];
+    text.extend(sc.tags.iter().map(|t| format!("@{t}")));
+    text.extend(sc.reason.clone());
+    for st in &sc.steps {
+        text.push(format!("{} {}", st.keyword, st.text));
+        if let Some(f) = &st.failure {
+            text.push(f.message.clone());
+        }
+    }
+    text.join(" ").to_lowercase()
 }
 
 fn anchor(id: &str) -> String {
@@ -193,23 +314,42 @@ fn anchor(id: &str) -> String {
         .collect()
 }
 
-fn scenario(report: &Report, sc: &ScenarioResult, out: &mut dyn Write) -> io::Result<()> {
-    let class = serde_json::to_value(sc.status)
-        .ok()
-        .and_then(|v| v.as_str().map(str::to_owned))
-        .unwrap_or_default();
+fn scenario(
+    report: &Report,
+    sc: &ScenarioResult,
+    file: &str,
+    levels: &BTreeSet<String>,
+    out: &mut dyn Write,
+) -> io::Result<()> {
+    let levels: Vec<String> = if levels.is_empty() {
+        // Traced to no requirement: it gates as MUST does.
+        vec![Level::Must.to_string()]
+    } else {
+        levels.iter().cloned().collect()
+    };
     writeln!(
         out,
-        "<div class=\"scenario {class}\" id=\"{}\"><div>{} <strong>{}</strong> <span class=\"muted\">line {} · {}</span></div>",
+        "<div class=\"scenario {0}\" id=\"{1}\" data-status=\"{0}\" data-levels=\"{2}\" data-feature=\"{3}\" data-tags=\"{4}\" data-search=\"{9}\"><div>{5} <strong>{6}</strong> <span class=\"muted\">{7} · {8}</span></div>",
+        class(sc.status),
         anchor(&sc.id),
+        levels.join(" "),
+        esc(file),
+        esc(&sc.tags.join(" ")),
         badge(sc.status),
         esc(&sc.name),
-        sc.line,
-        esc(&sc.tags.iter().map(|t| format!("@{t}")).collect::<Vec<_>>().join(" "))
+        esc(&sc.id),
+        esc(&sc.tags.iter().map(|t| format!("@{t}")).collect::<Vec<_>>().join(" ")),
+        esc(&search_text(sc, file))
     )?;
     if let Some(reason) = &sc.reason {
-        writeln!(out, "<div class=\"muted\">{}</div>", esc(reason))?;
+        let kind = if sc.status == Status::Waived {
+            "note"
+        } else {
+            "muted"
+        };
+        writeln!(out, "<div class=\"{kind}\">{}</div>", esc(reason))?;
     }
+    let highlight = evidence::highlight(sc);
     writeln!(out, "<ul class=\"steps\">")?;
     for step in &sc.steps {
         writeln!(
@@ -239,87 +379,29 @@ fn scenario(report: &Report, sc: &ScenarioResult, out: &mut dyn Write) -> io::Re
                     esc(a)
                 )?;
             }
+            if let Some((ex, path)) = highlight
+                .as_ref()
+                .filter(|_| matches!(step.status, Status::Failed | Status::Error))
+            {
+                write!(
+                    out,
+                    "<br><span class=\"muted\">the element at <code>{}</code> is highlighted in the response of {}</span>",
+                    esc(path),
+                    esc(ex)
+                )?;
+            }
             writeln!(out, "</div>")?;
         }
         for id in &step.exchanges {
             if let Some(ex) = report.exchange(id) {
-                exchange(ex, out)?;
+                let path = highlight
+                    .as_ref()
+                    .filter(|(h, _)| h == id)
+                    .map(|(_, p)| p.as_str());
+                evidence::exchange(ex, path, out)?;
             }
         }
         writeln!(out, "</li>")?;
     }
     writeln!(out, "</ul></div>")
-}
-
-fn exchange(ex: &Exchange, out: &mut dyn Write) -> io::Result<()> {
-    let status = ex
-        .response
-        .as_ref()
-        .map_or_else(|| "no response".to_owned(), |r| r.status.to_string());
-    writeln!(
-        out,
-        "<details><summary><code>{} {}</code> → {} <span class=\"muted\">{:.0} ms · {}</span></summary>",
-        esc(&ex.request.method),
-        esc(&ex.request.url),
-        esc(&status),
-        ex.duration_ms,
-        esc(&ex.id)
-    )?;
-    let mut request = format!("{} {}\n", ex.request.method, ex.request.url);
-    for (k, v) in &ex.request.headers {
-        request.push_str(&format!("{k}: {v}\n"));
-    }
-    if let Some(body) = &ex.request.body {
-        request.push('\n');
-        request.push_str(&shown(body));
-    }
-    writeln!(
-        out,
-        "<div class=\"muted\">Request</div><pre>{}</pre>",
-        esc(&request)
-    )?;
-    if let Some(r) = &ex.response {
-        let mut response = format!("HTTP {}\n", r.status);
-        for (k, v) in &r.headers {
-            response.push_str(&format!("{k}: {v}\n"));
-        }
-        response.push('\n');
-        response.push_str(&shown(&r.body));
-        writeln!(
-            out,
-            "<div class=\"muted\">Response</div><pre>{}</pre>",
-            esc(&response)
-        )?;
-    }
-    if let Some(e) = &ex.error {
-        writeln!(out, "<div class=\"finding\">{}</div>", esc(e))?;
-    }
-    writeln!(out, "</details>")
-}
-
-/// A body for reading: pretty JSON when it parses, cut when very long.
-fn shown(body: &Body) -> String {
-    let Some(text) = &body.text else {
-        return format!(
-            "({} bytes of binary content, sha256 {})",
-            body.size, body.sha256
-        );
-    };
-    let pretty = serde_json::from_str::<serde_json::Value>(text)
-        .ok()
-        .and_then(|v| serde_json::to_string_pretty(&v).ok())
-        .unwrap_or_else(|| text.clone());
-    let mut out: String = pretty.chars().take(SHOWN_BODY_CHARS).collect();
-    if out.len() < pretty.len() {
-        out.push_str(&format!(
-            "\n… cut at {SHOWN_BODY_CHARS} characters; report.json has the whole body"
-        ));
-    }
-    if body.truncated {
-        out.push_str(&format!(
-            "\n… the response was over the size limit ({} bytes received)",
-            body.size
-        ));
-    }
-    out
 }

@@ -23,7 +23,8 @@ pub fn write(report: &Report, out: &mut dyn Write) -> io::Result<()> {
         s.total,
         s.failed,
         s.error,
-        s.not_applicable + s.not_run,
+        // A waived failure is reported as skipped, with the waiver as its message.
+        s.not_applicable + s.not_run + s.waived,
         report.run.duration_ms / 1000.0,
         esc(&report.run.started)
     )?;
@@ -44,7 +45,12 @@ pub fn write(report: &Report, out: &mut dyn Write) -> io::Result<()> {
                 feature.scenarios.len(),
                 count(&[Status::Failed]),
                 count(&[Status::Error]),
-                count(&[Status::NotApplicable, Status::NotRun, Status::Skipped]),
+                count(&[
+                    Status::NotApplicable,
+                    Status::NotRun,
+                    Status::Skipped,
+                    Status::Waived
+                ]),
                 time,
                 esc(&feature.file)
             )?;

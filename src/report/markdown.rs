@@ -4,6 +4,7 @@
 use std::io::{self, Write};
 
 use super::model::{Report, Status, Verdict};
+use super::provenance;
 use crate::suite::Level;
 
 pub fn write(report: &Report, out: &mut dyn Write) -> io::Result<()> {
@@ -39,19 +40,16 @@ pub fn write(report: &Report, out: &mut dyn Write) -> io::Result<()> {
     let r = &report.summary.requirements;
     writeln!(
         out,
-        "| | total | passed | failed | error | not applicable | not run |"
+        "| | total | passed | failed | error | waived | not applicable | not run |"
     )?;
-    writeln!(out, "|---|---:|---:|---:|---:|---:|---:|")?;
-    writeln!(
-        out,
-        "| requirements | {} | {} | {} | {} | {} | {} |",
-        r.total, r.passed, r.failed, r.error, r.not_applicable, r.not_run
-    )?;
-    writeln!(
-        out,
-        "| scenarios | {} | {} | {} | {} | {} | {} |",
-        s.total, s.passed, s.failed, s.error, s.not_applicable, s.not_run
-    )?;
+    writeln!(out, "|---|---:|---:|---:|---:|---:|---:|---:|")?;
+    for (name, c) in [("requirements", r), ("scenarios", s)] {
+        writeln!(
+            out,
+            "| {name} | {} | {} | {} | {} | {} | {} | {} |",
+            c.total, c.passed, c.failed, c.error, c.waived, c.not_applicable, c.not_run
+        )?;
+    }
     writeln!(out)?;
     for e in &report.errors {
         writeln!(out, "> ⚠️ **Incomplete:** {}\n", cell(e))?;
@@ -59,9 +57,13 @@ pub fn write(report: &Report, out: &mut dyn Write) -> io::Result<()> {
     for w in &report.warnings {
         writeln!(out, "> ℹ️ {}\n", cell(w))?;
     }
+    provenance::markdown(report, out)?;
     writeln!(out, "## Requirements\n")?;
-    writeln!(out, "| status | requirement | level | text | source |")?;
-    writeln!(out, "|---|---|---|---|---|")?;
+    writeln!(
+        out,
+        "| status | requirement | level | text | source | scenarios |"
+    )?;
+    writeln!(out, "|---|---|---|---|---|---|")?;
     let mut rows: Vec<_> = report
         .suites
         .iter()
@@ -69,14 +71,51 @@ pub fn write(report: &Report, out: &mut dyn Write) -> io::Result<()> {
         .collect();
     rows.sort_by_key(|r| (rank(r.status), r.level != Level::Must));
     for req in rows {
+        let scenarios: Vec<String> = req
+            .scenarios
+            .iter()
+            .map(|id| {
+                match report.scenarios().find(|(_, _, sc)| &sc.id == id) {
+                    // Not applicable says why: the capability the target lacks.
+                    Some((_, _, sc)) if sc.status == Status::NotApplicable => format!(
+                        "`{id}` not applicable: {}",
+                        sc.reason.as_deref().unwrap_or("no reason given")
+                    ),
+                    Some((_, _, sc)) => format!("`{id}` {}", sc.status.label()),
+                    None => format!("`{id}` ?"),
+                }
+            })
+            .collect();
+        let scenarios = if scenarios.is_empty() {
+            "no scenario ran".to_owned()
+        } else {
+            scenarios.join("<br>")
+        };
         writeln!(
             out,
-            "| {} | `{}` | {} | {} | {} |",
+            "| {} | `{}` | {} | {} | {} | {} |",
             icon(req.status),
             req.id,
             req.level,
             cell(&req.text),
-            cell(&req.source)
+            cell(&req.source),
+            cell(&scenarios)
+        )?;
+    }
+    let waived: Vec<_> = report
+        .scenarios()
+        .filter(|(_, _, sc)| sc.status == Status::Waived)
+        .collect();
+    if !waived.is_empty() {
+        writeln!(out, "\n## Waived failures\n")?;
+    }
+    for (_, _, sc) in waived {
+        writeln!(
+            out,
+            "- `{}` {}: {}",
+            sc.id,
+            cell(&sc.name),
+            cell(sc.reason.as_deref().unwrap_or("waived"))
         )?;
     }
     let failures: Vec<_> = report
@@ -123,9 +162,10 @@ fn rank(status: Status) -> u8 {
     match status {
         Status::Failed => 0,
         Status::Error => 1,
-        Status::NotRun | Status::Skipped => 2,
-        Status::NotApplicable => 3,
-        Status::Passed => 4,
+        Status::Waived => 2,
+        Status::NotRun | Status::Skipped => 3,
+        Status::NotApplicable => 4,
+        Status::Passed => 5,
     }
 }
 
@@ -136,6 +176,7 @@ fn icon(status: Status) -> &'static str {
         Status::Error => "⚠️ error",
         Status::NotApplicable => "➖ not applicable",
         Status::NotRun | Status::Skipped => "⏸️ not run",
+        Status::Waived => "🟡 waived",
     }
 }
 

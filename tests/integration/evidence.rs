@@ -43,20 +43,41 @@ async fn a_secret_input_appears_in_no_report_file_in_any_encoding() {
     And the JSON value at "note" is "{token}"
 "#,
     );
-    let run = project.run(&["run", "--target", &server.uri()]).await;
+    let key = project.path().join("key.hex");
+    std::fs::write(&key, "11".repeat(32)).unwrap();
+    let run = project
+        .run(&[
+            "run",
+            "--target",
+            &server.uri(),
+            "--format",
+            "html,json,junit,md,messages",
+            "--sign-key",
+            &key.display().to_string(),
+            // A secret literally on the command line is redacted from it too.
+            "--input",
+            &format!("token={CANARY}"),
+        ])
+        .await;
     assert_named_outcomes(&run);
     let encodings = [
         CANARY.to_owned(),
         base64::engine::general_purpose::STANDARD.encode(CANARY),
         base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(CANARY),
         CANARY.replace('-', "%2D"),
+        // JSON-escaped, as a JSON string inside JSON would carry it.
+        serde_json::to_string(&serde_json::to_string(CANARY).unwrap()).unwrap(),
+        CANARY
+            .chars()
+            .map(|c| format!("\\u{:04x}", c as u32))
+            .collect(),
     ];
     let dir = run.report_dir.clone().unwrap();
-    let mut files = 0;
+    let mut files = Vec::new();
     for entry in std::fs::read_dir(&dir).unwrap() {
         let path = entry.unwrap().path();
         let text = std::fs::read_to_string(&path).unwrap();
-        files += 1;
+        files.push(path.file_name().unwrap().to_string_lossy().into_owned());
         for e in &encodings {
             assert!(
                 !text.contains(e.as_str()),
@@ -65,7 +86,19 @@ async fn a_secret_input_appears_in_no_report_file_in_any_encoding() {
             );
         }
     }
-    assert_eq!(files, 4);
+    files.sort();
+    assert_eq!(
+        files,
+        [
+            "junit.xml",
+            "manifest.json",
+            "manifest.sig",
+            "messages.ndjson",
+            "report.html",
+            "report.json",
+            "summary.md"
+        ]
+    );
     assert!(!run.stderr.contains(CANARY));
     // The redaction did happen where the secret was.
     let report = std::fs::read_to_string(dir.join("report.json")).unwrap();
@@ -229,7 +262,7 @@ async fn ctrl_c_still_writes_the_report_marked_interrupted() {
             .stderr(std::process::Stdio::piped())
             .spawn()
             .unwrap();
-        std::thread::sleep(std::time::Duration::from_millis(1500));
+        std::thread::sleep(std::time::Duration::from_millis(2500));
         std::process::Command::new("kill")
             .args(["-INT", &child.id().to_string()])
             .status()

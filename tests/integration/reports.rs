@@ -29,7 +29,7 @@ const FEATURE: &str = r#"Feature: Reading patients
     Then the response status is 204
 "#;
 
-fn schema_errors(report: &serde_json::Value) -> Vec<String> {
+pub fn schema_errors(report: &serde_json::Value) -> Vec<String> {
     let path = concat!(
         env!("CARGO_MANIFEST_DIR"),
         "/reports/schema/report.schema.json"
@@ -50,6 +50,8 @@ fn stabilise(report: &mut Report, base: &str) {
     report.run.finished = "2026-01-01T00:00:01.000Z".into();
     report.run.duration_ms = 1000.0;
     report.run.command_line = vec!["assure".into(), "run".into()];
+    report.run.rerun = "assure run".into();
+    report.run.tool.commit = None;
     report.run.os = "test-os".into();
     report.run.target.base_url = "http://target".into();
     for suite in &mut report.suites {
@@ -117,6 +119,7 @@ async fn report_json_matches_its_schema_and_renders_stably() {
     insta::assert_snapshot!("summary_md", render(Format::Md));
     insta::assert_snapshot!("junit_xml", render(Format::Junit));
     insta::assert_snapshot!("report_html", render(Format::Html));
+    insta::assert_snapshot!("messages_ndjson", render(Format::Messages));
     // Re-rendering report.json gives back the same JSON.
     let again: Report = serde_json::from_str(&render(Format::Json)).unwrap();
     assert_eq!(again, report);

@@ -77,6 +77,15 @@ impl Project {
 
     /// Runs `assure` with `args` in the project; the secret input is always given.
     pub async fn run(&self, args: &[&str]) -> Run {
+        self.run_env(args, &[]).await
+    }
+
+    /// As [`Project::run`], with extra environment variables.
+    pub async fn run_env(&self, args: &[&str], env: &[(&str, &str)]) -> Run {
+        let env: Vec<(String, String)> = env
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
         let mut full: Vec<String> = args.iter().map(|s| s.to_string()).collect();
         if args.first() == Some(&"run") {
             full.extend(["--input".into(), "token=env:ASSURE_TEST_TOKEN".into()]);
@@ -93,6 +102,7 @@ impl Project {
                 .arg(&dir)
                 .current_dir(&dir)
                 .env("ASSURE_TEST_TOKEN", "tok-CANARY-5ecret")
+                .envs(env)
                 .output()
                 .expect("run assure")
         })
