@@ -20,6 +20,8 @@ fn walk(dir: &Path, out: &mut Vec<PathBuf>) {
 }
 
 fn main() {
+    // Reports name the commit the tool was built from (set by CI and release builds).
+    println!("cargo:rerun-if-env-changed=ASSURE_BUILD_COMMIT");
     let root = PathBuf::from(std::env::var("CARGO_MANIFEST_DIR").expect("set by cargo"));
     let mut files = Vec::new();
     for top in ["suites", "features", "mocks"] {
