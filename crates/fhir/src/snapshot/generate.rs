@@ -88,6 +88,10 @@ pub(crate) fn generate(set: &PackageSet, sd: ResourceRef<'_>) -> Result<Snapshot
             .map_err(|(problem, message)| ctx.error(d, &id, problem, message))?;
     }
 
+    if sd.release() == crate::package::FhirRelease::Stu3 {
+        expand_datatypes(&ctx, &mut elements);
+        add_type_invariants(&ctx, &mut elements);
+    }
     let mut out = (*node).clone();
     let list = Node::new(Kind::Array(elements.clone()), node.pos);
     let mut snapshot_node = Node::new(Kind::Object(Vec::new()), node.pos);
@@ -141,6 +145,10 @@ fn path_of(e: &Node) -> &str {
     e.get("path").and_then(Node::as_str).unwrap_or_default()
 }
 
+fn parent_path(path: &str) -> &str {
+    path.rsplit_once('.').map_or(path, |(p, _)| p)
+}
+
 fn find(elements: &[Node], id: &str) -> Option<usize> {
     elements.iter().position(|e| id_of(e) == id)
 }
@@ -190,7 +198,20 @@ fn find_or_create(ctx: &Ctx<'_>, elements: &mut Vec<Node>, id: &str) -> Result<u
             Some((outer, _)) => format!("{parent_id}.{name}:{outer}"),
             None => format!("{parent_id}.{name}"),
         };
+        if ctx.sd.release() == crate::package::FhirRelease::Stu3 && name.ends_with("[x]") {
+            if let Some(i) = find(elements, &format!("{parent_id}.{name}:{slice}")) {
+                return Ok(i);
+            }
+            if let Some(i) = renamed_choice(ctx, elements, &parent_id, slice) {
+                return Ok(i);
+            }
+        }
         let u = find_or_create(ctx, elements, &unsliced)?;
+        // `valuePeriod:valuePeriod` (STU3 ids): the slice is the renamed choice itself.
+        let u_last = id_of(&elements[u]).rsplit('.').next().unwrap_or_default();
+        if u_last.split(':').any(|part| part == slice) {
+            return Ok(u);
+        }
         let slice_id = format!("{parent_id}.{name}:{slice}");
         if let Some(i) = find(elements, &slice_id) {
             return Ok(i);
@@ -206,6 +227,19 @@ fn find_or_create(ctx: &Ctx<'_>, elements: &mut Vec<Node>, id: &str) -> Result<u
     }
     if let Some(i) = find(elements, &child_id) {
         return Ok(i);
+    }
+    if let Some(base) = name.strip_suffix("[x]") {
+        // STU3 snapshots may hold a single-typed choice under its renamed path.
+        let renamed = elements.iter().position(|e| {
+            id_of(e)
+                .strip_prefix(&format!("{parent_id}.{base}"))
+                .is_some_and(|rest| {
+                    rest.starts_with(|c: char| c.is_ascii_uppercase()) && !rest.contains(['.', ':'])
+                })
+        });
+        if let Some(i) = renamed {
+            return Ok(i);
+        }
     }
     renamed_choice(ctx, elements, &parent_id, name).ok_or_else(|| {
         (
@@ -224,6 +258,15 @@ fn renamed_choice(
     name: &str,
 ) -> Option<usize> {
     let prefix = format!("{parent_id}.");
+    let done = format!("[x]:{name}");
+    let existing = elements.iter().position(|e| {
+        let id = id_of(e);
+        id.strip_prefix(&prefix)
+            .is_some_and(|rest| rest.ends_with(&done) && !rest.contains('.'))
+    });
+    if existing.is_some() {
+        return existing;
+    }
     let (choice, type_code) = elements.iter().enumerate().find_map(|(i, e)| {
         let rest = id_of(e).strip_prefix(&prefix)?;
         let base = rest.strip_suffix("[x]")?;
@@ -236,6 +279,25 @@ fn renamed_choice(
         Some((i, code))
     })?;
     let choice_id = id_of(&elements[choice]).to_string();
+    let stu3 = ctx.sd.release() == crate::package::FhirRelease::Stu3;
+    // STU3 tooling renames the choice itself: `value[x]:valueQuantity`, path
+    // `...valueQuantity`, typed Quantity.
+    if stu3 && elements[choice].get("sliceName").is_none() {
+        let pos = elements[choice].pos;
+        let path = format!("{}.{name}", parent_path(path_of(&elements[choice])));
+        let e = &mut elements[choice];
+        set_member(e, "id", string_node(&format!("{choice_id}:{name}"), e));
+        set_member(e, "path", string_node(&path, e));
+        set_member(e, "sliceName", string_node(name, e));
+        let mut t = Node::new(Kind::Object(Vec::new()), pos);
+        set_member(
+            &mut t,
+            "code",
+            Node::new(Kind::String(type_code.as_str().into()), pos),
+        );
+        set_member(e, "type", Node::new(Kind::Array(vec![t]), pos));
+        return Some(choice);
+    }
     // Inside a slice the tooling narrows the choice itself instead of slicing it.
     if parent_id.contains(':') {
         let pos = elements[choice].pos;
@@ -451,7 +513,13 @@ pub(crate) fn assign_ids(elements: &mut [Node]) {
             .get("sliceName")
             .and_then(Node::as_str)
             .map(str::to_string);
-        let id = match e.get("id").and_then(Node::as_str) {
+        // Some STU3 ids leave out the root (`nhsNumber`): rebuild those from the path.
+        let root = path.split('.').next().unwrap_or_default();
+        let usable = e
+            .get("id")
+            .and_then(Node::as_str)
+            .filter(|id| id.split(['.', ':']).next() == Some(root));
+        let id = match usable {
             Some(id) => id.to_string(),
             None => {
                 let (parent, last) = match path.rsplit_once('.') {
@@ -484,4 +552,123 @@ pub(crate) fn assign_ids(elements: &mut [Node]) {
             active.push((path, id));
         }
     }
+}
+
+/// STU3 snapshots (as Forge and the 3.x publisher wrote them) repeat on each element
+/// the invariants of its type's root (`ref-1` on a Reference); a choice of several
+/// types gets those of `Element` only, a contained resource none.
+fn add_type_invariants(ctx: &Ctx<'_>, elements: &mut [Node]) {
+    let mut roots: HashMap<String, Vec<Node>> = HashMap::new();
+    for e in elements.iter_mut().skip(1) {
+        let types = ElementDefinition::from_node(e).types;
+        let codes: Vec<String> = match types.as_slice() {
+            [] => Vec::new(),
+            [one] if matches!(one.code.as_str(), "Resource" | "DomainResource") => Vec::new(),
+            [one] => vec![one.code.clone()],
+            _ => vec!["Element".to_string()],
+        };
+        let mut list = e
+            .get("constraint")
+            .map(|c| c.items().to_vec())
+            .unwrap_or_default();
+        let before = list.len();
+        for code in codes {
+            let invariants = roots.entry(code.clone()).or_insert_with(|| {
+                ctx.set
+                    .type_definition(&code, ctx.sd.release())
+                    .and_then(|t| ctx.set.snapshot_of(t).ok())
+                    .and_then(|s| {
+                        s.elements
+                            .first()
+                            .map(|r| r.node.get("constraint").map(|c| c.items().to_vec()))
+                    })
+                    .flatten()
+                    .unwrap_or_default()
+            });
+            for c in invariants.iter() {
+                let key = c.get("key").and_then(Node::as_str);
+                if !list
+                    .iter()
+                    .any(|have| have.get("key").and_then(Node::as_str) == key)
+                {
+                    list.push(c.clone());
+                }
+            }
+        }
+        if list.len() > before {
+            let pos = e.pos;
+            set_member(e, "constraint", Node::new(Kind::Array(list), pos));
+        }
+    }
+}
+
+/// Types whose children STU3 snapshots leave folded.
+const KEPT_FOLDED: &[&str] = &[
+    "Extension",
+    "Resource",
+    "DomainResource",
+    "Meta",
+    "Narrative",
+    "BackboneElement",
+    "Element",
+    "xhtml",
+];
+
+/// STU3 snapshots (Forge) unfold every datatype element of the resource's own
+/// elements, stopping where a type would repeat inside itself.
+fn expand_datatypes(ctx: &Ctx<'_>, elements: &mut Vec<Node>) {
+    let mut i = 1;
+    while i < elements.len() {
+        let e = ElementDefinition::from_node(&elements[i]);
+        let inherited = e
+            .node
+            .get("base")
+            .and_then(|b| b.get("path"))
+            .and_then(Node::as_str)
+            .is_some_and(|p| p.starts_with("Resource.") || p.starts_with("DomainResource."));
+        // Extensions (their own definitions, and extension elements) stay folded.
+        let in_extension = e.path.starts_with("Extension.")
+            || e.path.contains(".extension.")
+            || e.path.contains(".modifierExtension.");
+        let expandable = match e.types.first() {
+            Some(first) => {
+                e.types.iter().all(|t| t.code == first.code)
+                    && first.code.starts_with(|c: char| c.is_ascii_uppercase())
+                    && !KEPT_FOLDED.contains(&first.code.as_str())
+                    && e.content_reference.is_none()
+                    && !in_extension
+            }
+            None => false,
+        };
+        let has_children = elements
+            .get(i + 1)
+            .is_some_and(|next| id_of(next).starts_with(&format!("{}.", e.id)));
+        if expandable && !inherited && !has_children && !repeats_type(elements, i, &e) {
+            // A type that cannot be unfolded (not loaded) stays folded.
+            let _ = unfold(ctx, elements, i);
+        }
+        i += 1;
+    }
+}
+
+/// Whether an ancestor of element `i` has the same type (Identifier.assigner.identifier),
+/// or its parent is a Reference (whose identifier stays folded).
+fn repeats_type(elements: &[Node], i: usize, e: &ElementDefinition) -> bool {
+    let code = e.types.first().map(|t| t.code.as_str()).unwrap_or_default();
+    let mut id = e.id.as_str();
+    let mut first = true;
+    while let Some((parent, _)) = id.rsplit_once('.') {
+        id = parent;
+        if let Some(p) = elements[..i].iter().rev().find(|x| id_of(x) == parent) {
+            let types = ElementDefinition::from_node(p).types;
+            if types
+                .iter()
+                .any(|t| t.code == code || (first && t.code == "Reference"))
+            {
+                return true;
+            }
+        }
+        first = false;
+    }
+    false
 }
