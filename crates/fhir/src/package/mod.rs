@@ -4,6 +4,7 @@
 mod cache;
 mod entry;
 mod error;
+mod lookup;
 mod manifest;
 pub mod scan;
 mod set;

@@ -75,7 +75,7 @@ pub(crate) fn generate(set: &PackageSet, sd: ResourceRef<'_>) -> Result<Snapshot
         .and_then(|d| d.get("element"))
         .map(|e| e.items().to_vec())
         .unwrap_or_default();
-    assign_ids(&mut diff);
+    super::ids::assign_ids(&mut diff);
     for d in &diff {
         let id = d
             .get("id")
@@ -89,8 +89,8 @@ pub(crate) fn generate(set: &PackageSet, sd: ResourceRef<'_>) -> Result<Snapshot
     }
 
     if sd.release() == crate::package::FhirRelease::Stu3 {
-        expand_datatypes(&ctx, &mut elements);
-        add_type_invariants(&ctx, &mut elements);
+        super::stu3::expand_datatypes(&ctx, &mut elements);
+        super::stu3::add_type_invariants(&ctx, &mut elements);
     }
     let mut out = (*node).clone();
     let list = Node::new(Kind::Array(elements.clone()), node.pos);
@@ -137,11 +137,11 @@ impl Ctx<'_> {
     }
 }
 
-fn id_of(e: &Node) -> &str {
+pub(crate) fn id_of(e: &Node) -> &str {
     e.get("id").and_then(Node::as_str).unwrap_or_default()
 }
 
-fn path_of(e: &Node) -> &str {
+pub(crate) fn path_of(e: &Node) -> &str {
     e.get("path").and_then(Node::as_str).unwrap_or_default()
 }
 
@@ -421,7 +421,7 @@ fn create_slice(
 
 /// Adds the children of the element at `at` from its type (or type profile, or the
 /// element its `contentReference` names), so the differential can constrain them.
-fn unfold(ctx: &Ctx<'_>, elements: &mut Vec<Node>, at: usize) -> Result<(), Problem> {
+pub(crate) fn unfold(ctx: &Ctx<'_>, elements: &mut Vec<Node>, at: usize) -> Result<(), Problem> {
     let e = ElementDefinition::from_node(&elements[at]);
     let children: Vec<Node> = if let Some(reference) = &e.content_reference {
         let target = reference.rsplit('#').next().unwrap_or(reference);
@@ -501,174 +501,4 @@ fn rebase(node: &Node, from_path: &str, to_path: &str, from_id: &str, to_id: &st
     set_member(&mut copy, "path", string_node(&new_path, node));
     set_member(&mut copy, "id", string_node(&new_id, node));
     copy
-}
-
-/// Gives ids to elements that lack one (STU3-era differentials), from the path and
-/// the slices in effect: children of a slice follow it.
-pub(crate) fn assign_ids(elements: &mut [Node]) {
-    let mut active: Vec<(String, String)> = Vec::new();
-    for e in elements.iter_mut() {
-        let path = path_of(e).to_string();
-        let slice = e
-            .get("sliceName")
-            .and_then(Node::as_str)
-            .map(str::to_string);
-        // Some STU3 ids leave out the root (`nhsNumber`): rebuild those from the path.
-        let root = path.split('.').next().unwrap_or_default();
-        let usable = e
-            .get("id")
-            .and_then(Node::as_str)
-            .filter(|id| id.split(['.', ':']).next() == Some(root));
-        let id = match usable {
-            Some(id) => id.to_string(),
-            None => {
-                let (parent, last) = match path.rsplit_once('.') {
-                    Some((p, l)) => (Some(p), l),
-                    None => (None, path.as_str()),
-                };
-                let parent_id = parent.map(|p| {
-                    active
-                        .iter()
-                        .filter(|(ap, _)| p == ap || p.starts_with(&format!("{ap}.")))
-                        .max_by_key(|(ap, _)| ap.len())
-                        .map(|(ap, aid)| format!("{aid}{}", &p[ap.len()..]))
-                        .unwrap_or_else(|| p.to_string())
-                });
-                let mut id = match parent_id {
-                    Some(p) => format!("{p}.{last}"),
-                    None => last.to_string(),
-                };
-                if let Some(s) = &slice {
-                    id = format!("{id}:{s}");
-                }
-                let pos = e.pos;
-                set_member(e, "id", Node::new(Kind::String(id.as_str().into()), pos));
-                id
-            }
-        };
-        // Slices of this path (and everything under it) from before are over.
-        active.retain(|(ap, _)| !(ap == &path || ap.starts_with(&format!("{path}."))));
-        if slice.is_some() {
-            active.push((path, id));
-        }
-    }
-}
-
-/// STU3 snapshots (as Forge and the 3.x publisher wrote them) repeat on each element
-/// the invariants of its type's root (`ref-1` on a Reference); a choice of several
-/// types gets those of `Element` only, a contained resource none.
-fn add_type_invariants(ctx: &Ctx<'_>, elements: &mut [Node]) {
-    let mut roots: HashMap<String, Vec<Node>> = HashMap::new();
-    for e in elements.iter_mut().skip(1) {
-        let types = ElementDefinition::from_node(e).types;
-        let codes: Vec<String> = match types.as_slice() {
-            [] => Vec::new(),
-            [one] if matches!(one.code.as_str(), "Resource" | "DomainResource") => Vec::new(),
-            [one] => vec![one.code.clone()],
-            _ => vec!["Element".to_string()],
-        };
-        let mut list = e
-            .get("constraint")
-            .map(|c| c.items().to_vec())
-            .unwrap_or_default();
-        let before = list.len();
-        for code in codes {
-            let invariants = roots.entry(code.clone()).or_insert_with(|| {
-                ctx.set
-                    .type_definition(&code, ctx.sd.release())
-                    .and_then(|t| ctx.set.snapshot_of(t).ok())
-                    .and_then(|s| {
-                        s.elements
-                            .first()
-                            .map(|r| r.node.get("constraint").map(|c| c.items().to_vec()))
-                    })
-                    .flatten()
-                    .unwrap_or_default()
-            });
-            for c in invariants.iter() {
-                let key = c.get("key").and_then(Node::as_str);
-                if !list
-                    .iter()
-                    .any(|have| have.get("key").and_then(Node::as_str) == key)
-                {
-                    list.push(c.clone());
-                }
-            }
-        }
-        if list.len() > before {
-            let pos = e.pos;
-            set_member(e, "constraint", Node::new(Kind::Array(list), pos));
-        }
-    }
-}
-
-/// Types whose children STU3 snapshots leave folded.
-const KEPT_FOLDED: &[&str] = &[
-    "Extension",
-    "Resource",
-    "DomainResource",
-    "Meta",
-    "Narrative",
-    "BackboneElement",
-    "Element",
-    "xhtml",
-];
-
-/// STU3 snapshots (Forge) unfold every datatype element of the resource's own
-/// elements, stopping where a type would repeat inside itself.
-fn expand_datatypes(ctx: &Ctx<'_>, elements: &mut Vec<Node>) {
-    let mut i = 1;
-    while i < elements.len() {
-        let e = ElementDefinition::from_node(&elements[i]);
-        let inherited = e
-            .node
-            .get("base")
-            .and_then(|b| b.get("path"))
-            .and_then(Node::as_str)
-            .is_some_and(|p| p.starts_with("Resource.") || p.starts_with("DomainResource."));
-        // Extensions (their own definitions, and extension elements) stay folded.
-        let in_extension = e.path.starts_with("Extension.")
-            || e.path.contains(".extension.")
-            || e.path.contains(".modifierExtension.");
-        let expandable = match e.types.first() {
-            Some(first) => {
-                e.types.iter().all(|t| t.code == first.code)
-                    && first.code.starts_with(|c: char| c.is_ascii_uppercase())
-                    && !KEPT_FOLDED.contains(&first.code.as_str())
-                    && e.content_reference.is_none()
-                    && !in_extension
-            }
-            None => false,
-        };
-        let has_children = elements
-            .get(i + 1)
-            .is_some_and(|next| id_of(next).starts_with(&format!("{}.", e.id)));
-        if expandable && !inherited && !has_children && !repeats_type(elements, i, &e) {
-            // A type that cannot be unfolded (not loaded) stays folded.
-            let _ = unfold(ctx, elements, i);
-        }
-        i += 1;
-    }
-}
-
-/// Whether an ancestor of element `i` has the same type (Identifier.assigner.identifier),
-/// or its parent is a Reference (whose identifier stays folded).
-fn repeats_type(elements: &[Node], i: usize, e: &ElementDefinition) -> bool {
-    let code = e.types.first().map(|t| t.code.as_str()).unwrap_or_default();
-    let mut id = e.id.as_str();
-    let mut first = true;
-    while let Some((parent, _)) = id.rsplit_once('.') {
-        id = parent;
-        if let Some(p) = elements[..i].iter().rev().find(|x| id_of(x) == parent) {
-            let types = ElementDefinition::from_node(p).types;
-            if types
-                .iter()
-                .any(|t| t.code == code || (first && t.code == "Reference"))
-            {
-                return true;
-            }
-        }
-        first = false;
-    }
-    false
 }
