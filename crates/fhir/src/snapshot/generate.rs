@@ -193,6 +193,20 @@ fn find_or_create(ctx: &Ctx<'_>, elements: &mut Vec<Node>, id: &str) -> Result<u
     }
     let parent = find_or_create(ctx, elements, &join(parent_segs))?;
     let parent_id = id_of(&elements[parent]).to_string();
+    if !elements
+        .iter()
+        .any(|e| id_of(e).starts_with(&format!("{parent_id}.")))
+    {
+        unfold(ctx, elements, parent)?;
+    }
+    // The unfolded type (or profile) may hold the element under this very id.
+    let direct = match slice {
+        Some(slice) => format!("{parent_id}.{name}:{slice}"),
+        None => format!("{parent_id}.{name}"),
+    };
+    if let Some(i) = find(elements, &direct) {
+        return Ok(i);
+    }
     if let Some(slice) = slice {
         let unsliced = match slice.rsplit_once('/') {
             Some((outer, _)) => format!("{parent_id}.{name}:{outer}"),
@@ -217,16 +231,6 @@ fn find_or_create(ctx: &Ctx<'_>, elements: &mut Vec<Node>, id: &str) -> Result<u
             return Ok(i);
         }
         return Ok(create_slice(ctx, elements, u, &slice_id, slice));
-    }
-    let child_id = format!("{parent_id}.{name}");
-    if !elements
-        .iter()
-        .any(|e| id_of(e).starts_with(&format!("{parent_id}.")))
-    {
-        unfold(ctx, elements, parent)?;
-    }
-    if let Some(i) = find(elements, &child_id) {
-        return Ok(i);
     }
     if let Some(base) = name.strip_suffix("[x]") {
         // STU3 snapshots may hold a single-typed choice under its renamed path.
