@@ -49,6 +49,9 @@ pub fn read_tgz_bytes(
     Ok(raw)
 }
 
+/// The most a package may unpack to; the largest real ones are a few hundred MiB.
+const MAX_UNPACKED: u64 = 2 << 30;
+
 /// Every regular file of a gzip tar archive, with its path.
 pub fn unpack(bytes: &[u8], source_name: &str) -> Result<Vec<(String, Vec<u8>)>, PackageError> {
     let corrupt = |e: std::io::Error| PackageError::CorruptArchive {
@@ -58,6 +61,7 @@ pub fn unpack(bytes: &[u8], source_name: &str) -> Result<Vec<(String, Vec<u8>)>,
     let gz = flate2::read::GzDecoder::new(bytes);
     let mut archive = tar::Archive::new(gz);
     let mut out = Vec::new();
+    let mut total = 0u64;
     for entry in archive.entries().map_err(corrupt)? {
         let mut entry = entry.map_err(corrupt)?;
         if !entry.header().entry_type().is_file() {
@@ -69,8 +73,21 @@ pub fn unpack(bytes: &[u8], source_name: &str) -> Result<Vec<(String, Vec<u8>)>,
             .to_string_lossy()
             .into_owned();
         let path = path.trim_start_matches("./").to_string();
-        let mut content = Vec::with_capacity(entry.size() as usize);
-        entry.read_to_end(&mut content).map_err(corrupt)?;
+        // The header's size is only a hint: never trust it for an allocation.
+        let mut content = Vec::with_capacity((entry.size() as usize).min(1 << 24));
+        // Read at most what is left of the budget, so a gzip bomb stops early.
+        let budget = MAX_UNPACKED.saturating_sub(total);
+        (&mut entry)
+            .take(budget + 1)
+            .read_to_end(&mut content)
+            .map_err(corrupt)?;
+        total += content.len() as u64;
+        if total > MAX_UNPACKED {
+            return Err(PackageError::CorruptArchive {
+                source_name: source_name.to_string(),
+                message: format!("it unpacks to more than {} MiB", MAX_UNPACKED >> 20),
+            });
+        }
         out.push((path, content));
     }
     if out.is_empty() {
