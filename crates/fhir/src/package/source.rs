@@ -44,7 +44,7 @@ pub fn read_tgz_bytes(
         .file_name()
         .map(|n| n.to_string_lossy().trim_end_matches(".tgz").to_string())
         .unwrap_or_else(|| source_name.to_string());
-    let mut raw = layout(entries, source_name, location, &stem)?;
+    let mut raw = layout(entries, source_name, location, &stem, true)?;
     raw.sha256 = hex(&Sha256::digest(bytes));
     Ok(raw)
 }
@@ -117,7 +117,7 @@ pub fn read_folder(path: &Path) -> Result<RawPackage, PackageError> {
         .and_then(|p| p.file_name().map(|n| n.to_string_lossy().into_owned()))
         .unwrap_or_else(|| path.display().to_string());
     let source_name = path.display().to_string();
-    let mut raw = layout(entries, &source_name, path, &name)?;
+    let mut raw = layout(entries, &source_name, path, &name, false)?;
     raw.sha256 = hex(&hasher.finalize());
     Ok(raw)
 }
@@ -148,13 +148,14 @@ fn parent(path: &str) -> &str {
     path.rfind('/').map_or("", |i| &path[..i])
 }
 
-/// Finds the package root (the shallowest `package.json`, else the single top folder)
-/// and keeps the resource files below it.
+/// Finds the package root (the shallowest `package.json`, else for an archive its
+/// single top folder) and keeps the resource files below it.
 fn layout(
     entries: Vec<(String, Vec<u8>)>,
     source_name: &str,
     location: &Path,
     fallback_name: &str,
+    archive: bool,
 ) -> Result<RawPackage, PackageError> {
     let manifest_at = entries
         .iter()
@@ -171,7 +172,8 @@ fn layout(
             manifest = Some(Manifest::parse(bytes.unwrap_or_default(), source_name, at)?);
             parent(at).to_string()
         }
-        None => common_top(&entries),
+        None if archive => common_top(&entries),
+        None => String::new(),
     };
     let npm = root == "package" || root.ends_with("/package");
     let folder_name = match root.rsplit('/').next() {
