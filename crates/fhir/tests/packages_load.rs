@@ -240,7 +240,7 @@ fn folders_npm_and_bare() {
         VS.replace("colours", "ignored"),
     )
     .unwrap();
-    let set = PackageSet::load(&[npm.clone()], &LoadOptions::default()).unwrap();
+    let set = PackageSet::load(&[npm], &LoadOptions::default()).unwrap();
     assert_eq!(set.packages()[0].name, "a.pkg");
     assert!(set.resolve("http://example.org/ValueSet/colours").is_some());
     assert!(set.resolve("http://example.org/ValueSet/ignored").is_none());
@@ -251,7 +251,7 @@ fn folders_npm_and_bare() {
     std::fs::create_dir_all(bare.join("ValueSets")).unwrap();
     let xml = r#"<ValueSet xmlns="http://hl7.org/fhir"><url value="http://example.org/vs"/><fhirVersion value="3.0.2"/></ValueSet>"#;
     std::fs::write(bare.join("ValueSets/ValueSet-a.xml"), xml).unwrap();
-    let err = PackageSet::load(&[bare.clone()], &LoadOptions::default()).unwrap_err();
+    let err = PackageSet::load(std::slice::from_ref(&bare), &LoadOptions::default()).unwrap_err();
     assert!(err.to_string().contains("hl7.fhir.r3.core"), "{err}");
     let lenient = LoadOptions {
         allow_missing_dependencies: true,
