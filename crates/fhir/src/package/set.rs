@@ -373,6 +373,14 @@ impl PackageSet {
         r
     }
 
+    /// How many resources have been parsed so far (indexing parses none).
+    pub fn parsed_resources(&self) -> usize {
+        self.entries
+            .iter()
+            .filter(|e| e.parsed.get().is_some())
+            .count()
+    }
+
     /// Every indexed resource.
     pub fn resources(&self) -> impl Iterator<Item = ResourceRef<'_>> {
         (0..self.entries.len()).map(move |index| ResourceRef { set: self, index })
