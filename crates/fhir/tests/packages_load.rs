@@ -293,3 +293,28 @@ fn folders_npm_and_bare() {
     let err = PackageSet::load(&[empty], &LoadOptions::default()).unwrap_err();
     assert!(matches!(err, PackageError::Empty { .. }), "{err}");
 }
+
+#[test]
+fn stu3_core_answers_to_both_names_in_the_cache() {
+    let dir = tempfile::tempdir().unwrap();
+    let cache = PackageCache::new(dir.path());
+    let core = package(
+        "hl7.fhir.core",
+        "3.0.1",
+        r#""hl7.fhir.core":"3.0.1""#,
+        &[("ValueSet-v.json", VS)],
+    );
+    let path = cache.install_tgz(&core, "core.tgz", None).unwrap();
+    assert!(path.ends_with("hl7.fhir.core#3.0.1"));
+    let options = LoadOptions {
+        cache: Some(cache),
+        ..Default::default()
+    };
+    // A package that names the later id finds the core under its old name.
+    let uk = package("uk.stu3", "1.0.0", r#""hl7.fhir.r3.core":"3.0.1""#, &[]);
+    let set = PackageSet::from_tgz_bytes(&[("uk.tgz", &uk)], &options).unwrap();
+    let ids: Vec<&str> = set.packages().iter().map(|p| p.id.as_str()).collect();
+    assert_eq!(ids, ["uk.stu3", "hl7.fhir.r3.core"]);
+    let by_spec = PackageSet::load(&["hl7.fhir.r3.core#3.0.1".parse_spec()], &options).unwrap();
+    assert_eq!(by_spec.packages()[0].name, "hl7.fhir.core");
+}
