@@ -222,3 +222,99 @@ fn corrupt_tgz_file_is_a_typed_error() {
     assert!(matches!(err, PackageError::CorruptArchive { .. }), "{err}");
     assert!(err.to_string().contains("broken.tgz"));
 }
+
+#[test]
+fn folders_npm_and_bare() {
+    let dir = tempfile::tempdir().unwrap();
+    // npm layout on disk, as the cache holds it.
+    let npm = dir.path().join("a.pkg#1.0.0");
+    std::fs::create_dir_all(npm.join("package/examples")).unwrap();
+    std::fs::write(
+        npm.join("package/package.json"),
+        r#"{"name":"a.pkg","version":"1.0.0","fhirVersions":["4.0.1"]}"#,
+    )
+    .unwrap();
+    std::fs::write(npm.join("package/ValueSet-v.json"), VS).unwrap();
+    std::fs::write(
+        npm.join("package/examples/ValueSet-x.json"),
+        VS.replace("colours", "ignored"),
+    )
+    .unwrap();
+    let set = PackageSet::load(&[npm], &LoadOptions::default()).unwrap();
+    assert_eq!(set.packages()[0].name, "a.pkg");
+    assert!(set.resolve("http://example.org/ValueSet/colours").is_some());
+    assert!(set.resolve("http://example.org/ValueSet/ignored").is_none());
+
+    // A bare folder of XML resources: named after the folder, STU3 from the resources,
+    // and so depending on STU3 core.
+    let bare = dir.path().join("my-assets");
+    std::fs::create_dir_all(bare.join("ValueSets")).unwrap();
+    let xml = r#"<ValueSet xmlns="http://hl7.org/fhir"><url value="http://example.org/vs"/><fhirVersion value="3.0.2"/></ValueSet>"#;
+    std::fs::write(bare.join("ValueSets/ValueSet-a.xml"), xml).unwrap();
+    let err = PackageSet::load(std::slice::from_ref(&bare), &LoadOptions::default()).unwrap_err();
+    assert!(err.to_string().contains("hl7.fhir.r3.core"), "{err}");
+    let lenient = LoadOptions {
+        allow_missing_dependencies: true,
+        ..Default::default()
+    };
+    let set = PackageSet::load(&[bare], &lenient).unwrap();
+    let info = &set.packages()[0];
+    assert_eq!(
+        (info.name.as_str(), info.fhir_version.as_str()),
+        ("my-assets", "3.0.2")
+    );
+    assert_eq!(info.release, assure_fhir::package::FhirRelease::Stu3);
+    assert_eq!(info.sha256.len(), 64);
+    assert_eq!(
+        set.resolve("http://example.org/vs").unwrap().file(),
+        "ValueSets/ValueSet-a.xml"
+    );
+
+    // XML that is not FHIR in a folder is skipped with a warning naming it.
+    let other = dir.path().join("other");
+    std::fs::create_dir_all(&other).unwrap();
+    std::fs::write(
+        other.join("pom.xml"),
+        "<project xmlns=\"http://maven.apache.org/POM/4.0.0\"/>",
+    )
+    .unwrap();
+    std::fs::write(other.join("ValueSet-a.xml"), xml).unwrap();
+    let set = PackageSet::load(&[other], &lenient).unwrap();
+    assert!(
+        set.warnings()
+            .iter()
+            .any(|w| w.contains("pom.xml") && w.contains("not a FHIR resource")),
+        "{:?}",
+        set.warnings()
+    );
+    // An empty folder is an error, not an empty package.
+    let empty = dir.path().join("empty");
+    std::fs::create_dir_all(&empty).unwrap();
+    let err = PackageSet::load(&[empty], &LoadOptions::default()).unwrap_err();
+    assert!(matches!(err, PackageError::Empty { .. }), "{err}");
+}
+
+#[test]
+fn stu3_core_answers_to_both_names_in_the_cache() {
+    let dir = tempfile::tempdir().unwrap();
+    let cache = PackageCache::new(dir.path());
+    let core = package(
+        "hl7.fhir.core",
+        "3.0.1",
+        r#""hl7.fhir.core":"3.0.1""#,
+        &[("ValueSet-v.json", VS)],
+    );
+    let path = cache.install_tgz(&core, "core.tgz", None).unwrap();
+    assert!(path.ends_with("hl7.fhir.core#3.0.1"));
+    let options = LoadOptions {
+        cache: Some(cache),
+        ..Default::default()
+    };
+    // A package that names the later id finds the core under its old name.
+    let uk = package("uk.stu3", "1.0.0", r#""hl7.fhir.r3.core":"3.0.1""#, &[]);
+    let set = PackageSet::from_tgz_bytes(&[("uk.tgz", &uk)], &options).unwrap();
+    let ids: Vec<&str> = set.packages().iter().map(|p| p.id.as_str()).collect();
+    assert_eq!(ids, ["uk.stu3", "hl7.fhir.r3.core"]);
+    let by_spec = PackageSet::load(&["hl7.fhir.r3.core#3.0.1".parse_spec()], &options).unwrap();
+    assert_eq!(by_spec.packages()[0].name, "hl7.fhir.core");
+}

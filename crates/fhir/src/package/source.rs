@@ -44,10 +44,13 @@ pub fn read_tgz_bytes(
         .file_name()
         .map(|n| n.to_string_lossy().trim_end_matches(".tgz").to_string())
         .unwrap_or_else(|| source_name.to_string());
-    let mut raw = layout(entries, source_name, location, &stem)?;
+    let mut raw = layout(entries, source_name, location, &stem, true)?;
     raw.sha256 = hex(&Sha256::digest(bytes));
     Ok(raw)
 }
+
+/// The most a package may unpack to; the largest real ones are a few hundred MiB.
+const MAX_UNPACKED: u64 = 2 << 30;
 
 /// Every regular file of a gzip tar archive, with its path.
 pub fn unpack(bytes: &[u8], source_name: &str) -> Result<Vec<(String, Vec<u8>)>, PackageError> {
@@ -58,6 +61,7 @@ pub fn unpack(bytes: &[u8], source_name: &str) -> Result<Vec<(String, Vec<u8>)>,
     let gz = flate2::read::GzDecoder::new(bytes);
     let mut archive = tar::Archive::new(gz);
     let mut out = Vec::new();
+    let mut total = 0u64;
     for entry in archive.entries().map_err(corrupt)? {
         let mut entry = entry.map_err(corrupt)?;
         if !entry.header().entry_type().is_file() {
@@ -69,8 +73,21 @@ pub fn unpack(bytes: &[u8], source_name: &str) -> Result<Vec<(String, Vec<u8>)>,
             .to_string_lossy()
             .into_owned();
         let path = path.trim_start_matches("./").to_string();
-        let mut content = Vec::with_capacity(entry.size() as usize);
-        entry.read_to_end(&mut content).map_err(corrupt)?;
+        // The header's size is only a hint: never trust it for an allocation.
+        let mut content = Vec::with_capacity((entry.size() as usize).min(1 << 24));
+        // Read at most what is left of the budget, so a gzip bomb stops early.
+        let budget = MAX_UNPACKED.saturating_sub(total);
+        (&mut entry)
+            .take(budget + 1)
+            .read_to_end(&mut content)
+            .map_err(corrupt)?;
+        total += content.len() as u64;
+        if total > MAX_UNPACKED {
+            return Err(PackageError::CorruptArchive {
+                source_name: source_name.to_string(),
+                message: format!("it unpacks to more than {} MiB", MAX_UNPACKED >> 20),
+            });
+        }
         out.push((path, content));
     }
     if out.is_empty() {
@@ -100,7 +117,7 @@ pub fn read_folder(path: &Path) -> Result<RawPackage, PackageError> {
         .and_then(|p| p.file_name().map(|n| n.to_string_lossy().into_owned()))
         .unwrap_or_else(|| path.display().to_string());
     let source_name = path.display().to_string();
-    let mut raw = layout(entries, &source_name, path, &name)?;
+    let mut raw = layout(entries, &source_name, path, &name, false)?;
     raw.sha256 = hex(&hasher.finalize());
     Ok(raw)
 }
@@ -131,13 +148,14 @@ fn parent(path: &str) -> &str {
     path.rfind('/').map_or("", |i| &path[..i])
 }
 
-/// Finds the package root (the shallowest `package.json`, else the single top folder)
-/// and keeps the resource files below it.
+/// Finds the package root (the shallowest `package.json`, else for an archive its
+/// single top folder) and keeps the resource files below it.
 fn layout(
     entries: Vec<(String, Vec<u8>)>,
     source_name: &str,
     location: &Path,
     fallback_name: &str,
+    archive: bool,
 ) -> Result<RawPackage, PackageError> {
     let manifest_at = entries
         .iter()
@@ -154,7 +172,8 @@ fn layout(
             manifest = Some(Manifest::parse(bytes.unwrap_or_default(), source_name, at)?);
             parent(at).to_string()
         }
-        None => common_top(&entries),
+        None if archive => common_top(&entries),
+        None => String::new(),
     };
     let npm = root == "package" || root.ends_with("/package");
     let folder_name = match root.rsplit('/').next() {

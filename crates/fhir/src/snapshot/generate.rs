@@ -75,7 +75,7 @@ pub(crate) fn generate(set: &PackageSet, sd: ResourceRef<'_>) -> Result<Snapshot
         .and_then(|d| d.get("element"))
         .map(|e| e.items().to_vec())
         .unwrap_or_default();
-    assign_ids(&mut diff);
+    super::ids::assign_ids(&mut diff);
     for d in &diff {
         let id = d
             .get("id")
@@ -88,6 +88,10 @@ pub(crate) fn generate(set: &PackageSet, sd: ResourceRef<'_>) -> Result<Snapshot
             .map_err(|(problem, message)| ctx.error(d, &id, problem, message))?;
     }
 
+    if sd.release() == crate::package::FhirRelease::Stu3 {
+        super::stu3::expand_datatypes(&ctx, &mut elements);
+        super::stu3::add_type_invariants(&ctx, &mut elements);
+    }
     let mut out = (*node).clone();
     let list = Node::new(Kind::Array(elements.clone()), node.pos);
     let mut snapshot_node = Node::new(Kind::Object(Vec::new()), node.pos);
@@ -133,12 +137,16 @@ impl Ctx<'_> {
     }
 }
 
-fn id_of(e: &Node) -> &str {
+pub(crate) fn id_of(e: &Node) -> &str {
     e.get("id").and_then(Node::as_str).unwrap_or_default()
 }
 
-fn path_of(e: &Node) -> &str {
+pub(crate) fn path_of(e: &Node) -> &str {
     e.get("path").and_then(Node::as_str).unwrap_or_default()
+}
+
+fn parent_path(path: &str) -> &str {
+    path.rsplit_once('.').map_or(path, |(p, _)| p)
 }
 
 fn find(elements: &[Node], id: &str) -> Option<usize> {
@@ -185,27 +193,57 @@ fn find_or_create(ctx: &Ctx<'_>, elements: &mut Vec<Node>, id: &str) -> Result<u
     }
     let parent = find_or_create(ctx, elements, &join(parent_segs))?;
     let parent_id = id_of(&elements[parent]).to_string();
-    if let Some(slice) = slice {
-        let unsliced = match slice.rsplit_once('/') {
-            Some((outer, _)) => format!("{parent_id}.{name}:{outer}"),
-            None => format!("{parent_id}.{name}"),
-        };
-        let u = find_or_create(ctx, elements, &unsliced)?;
-        let slice_id = format!("{parent_id}.{name}:{slice}");
-        if let Some(i) = find(elements, &slice_id) {
-            return Ok(i);
-        }
-        return Ok(create_slice(ctx, elements, u, &slice_id, slice));
-    }
-    let child_id = format!("{parent_id}.{name}");
     if !elements
         .iter()
         .any(|e| id_of(e).starts_with(&format!("{parent_id}.")))
     {
         unfold(ctx, elements, parent)?;
     }
-    if let Some(i) = find(elements, &child_id) {
+    // The unfolded type (or profile) may hold the element under this very id.
+    let direct = match slice {
+        Some(slice) => format!("{parent_id}.{name}:{slice}"),
+        None => format!("{parent_id}.{name}"),
+    };
+    if let Some(i) = find(elements, &direct) {
         return Ok(i);
+    }
+    if let Some(slice) = slice {
+        let unsliced = match slice.rsplit_once('/') {
+            Some((outer, _)) => format!("{parent_id}.{name}:{outer}"),
+            None => format!("{parent_id}.{name}"),
+        };
+        if ctx.sd.release() == crate::package::FhirRelease::Stu3 && name.ends_with("[x]") {
+            if let Some(i) = find(elements, &format!("{parent_id}.{name}:{slice}")) {
+                return Ok(i);
+            }
+            if let Some(i) = renamed_choice(ctx, elements, &parent_id, slice) {
+                return Ok(i);
+            }
+        }
+        let u = find_or_create(ctx, elements, &unsliced)?;
+        // `valuePeriod:valuePeriod` (STU3 ids): the slice is the renamed choice itself.
+        let u_last = id_of(&elements[u]).rsplit('.').next().unwrap_or_default();
+        if u_last.split(':').any(|part| part == slice) {
+            return Ok(u);
+        }
+        let slice_id = format!("{parent_id}.{name}:{slice}");
+        if let Some(i) = find(elements, &slice_id) {
+            return Ok(i);
+        }
+        return Ok(create_slice(ctx, elements, u, &slice_id, slice));
+    }
+    if let Some(base) = name.strip_suffix("[x]") {
+        // STU3 snapshots may hold a single-typed choice under its renamed path.
+        let renamed = elements.iter().position(|e| {
+            id_of(e)
+                .strip_prefix(&format!("{parent_id}.{base}"))
+                .is_some_and(|rest| {
+                    rest.starts_with(|c: char| c.is_ascii_uppercase()) && !rest.contains(['.', ':'])
+                })
+        });
+        if let Some(i) = renamed {
+            return Ok(i);
+        }
     }
     renamed_choice(ctx, elements, &parent_id, name).ok_or_else(|| {
         (
@@ -224,6 +262,15 @@ fn renamed_choice(
     name: &str,
 ) -> Option<usize> {
     let prefix = format!("{parent_id}.");
+    let done = format!("[x]:{name}");
+    let existing = elements.iter().position(|e| {
+        let id = id_of(e);
+        id.strip_prefix(&prefix)
+            .is_some_and(|rest| rest.ends_with(&done) && !rest.contains('.'))
+    });
+    if existing.is_some() {
+        return existing;
+    }
     let (choice, type_code) = elements.iter().enumerate().find_map(|(i, e)| {
         let rest = id_of(e).strip_prefix(&prefix)?;
         let base = rest.strip_suffix("[x]")?;
@@ -236,6 +283,25 @@ fn renamed_choice(
         Some((i, code))
     })?;
     let choice_id = id_of(&elements[choice]).to_string();
+    let stu3 = ctx.sd.release() == crate::package::FhirRelease::Stu3;
+    // STU3 tooling renames the choice itself: `value[x]:valueQuantity`, path
+    // `...valueQuantity`, typed Quantity.
+    if stu3 && elements[choice].get("sliceName").is_none() {
+        let pos = elements[choice].pos;
+        let path = format!("{}.{name}", parent_path(path_of(&elements[choice])));
+        let e = &mut elements[choice];
+        set_member(e, "id", string_node(&format!("{choice_id}:{name}"), e));
+        set_member(e, "path", string_node(&path, e));
+        set_member(e, "sliceName", string_node(name, e));
+        let mut t = Node::new(Kind::Object(Vec::new()), pos);
+        set_member(
+            &mut t,
+            "code",
+            Node::new(Kind::String(type_code.as_str().into()), pos),
+        );
+        set_member(e, "type", Node::new(Kind::Array(vec![t]), pos));
+        return Some(choice);
+    }
     // Inside a slice the tooling narrows the choice itself instead of slicing it.
     if parent_id.contains(':') {
         let pos = elements[choice].pos;
@@ -359,7 +425,7 @@ fn create_slice(
 
 /// Adds the children of the element at `at` from its type (or type profile, or the
 /// element its `contentReference` names), so the differential can constrain them.
-fn unfold(ctx: &Ctx<'_>, elements: &mut Vec<Node>, at: usize) -> Result<(), Problem> {
+pub(crate) fn unfold(ctx: &Ctx<'_>, elements: &mut Vec<Node>, at: usize) -> Result<(), Problem> {
     let e = ElementDefinition::from_node(&elements[at]);
     let children: Vec<Node> = if let Some(reference) = &e.content_reference {
         let target = reference.rsplit('#').next().unwrap_or(reference);
@@ -439,49 +505,4 @@ fn rebase(node: &Node, from_path: &str, to_path: &str, from_id: &str, to_id: &st
     set_member(&mut copy, "path", string_node(&new_path, node));
     set_member(&mut copy, "id", string_node(&new_id, node));
     copy
-}
-
-/// Gives ids to elements that lack one (STU3-era differentials), from the path and
-/// the slices in effect: children of a slice follow it.
-pub(crate) fn assign_ids(elements: &mut [Node]) {
-    let mut active: Vec<(String, String)> = Vec::new();
-    for e in elements.iter_mut() {
-        let path = path_of(e).to_string();
-        let slice = e
-            .get("sliceName")
-            .and_then(Node::as_str)
-            .map(str::to_string);
-        let id = match e.get("id").and_then(Node::as_str) {
-            Some(id) => id.to_string(),
-            None => {
-                let (parent, last) = match path.rsplit_once('.') {
-                    Some((p, l)) => (Some(p), l),
-                    None => (None, path.as_str()),
-                };
-                let parent_id = parent.map(|p| {
-                    active
-                        .iter()
-                        .filter(|(ap, _)| p == ap || p.starts_with(&format!("{ap}.")))
-                        .max_by_key(|(ap, _)| ap.len())
-                        .map(|(ap, aid)| format!("{aid}{}", &p[ap.len()..]))
-                        .unwrap_or_else(|| p.to_string())
-                });
-                let mut id = match parent_id {
-                    Some(p) => format!("{p}.{last}"),
-                    None => last.to_string(),
-                };
-                if let Some(s) = &slice {
-                    id = format!("{id}:{s}");
-                }
-                let pos = e.pos;
-                set_member(e, "id", Node::new(Kind::String(id.as_str().into()), pos));
-                id
-            }
-        };
-        // Slices of this path (and everything under it) from before are over.
-        active.retain(|(ap, _)| !(ap == &path || ap.starts_with(&format!("{path}."))));
-        if slice.is_some() {
-            active.push((path, id));
-        }
-    }
 }

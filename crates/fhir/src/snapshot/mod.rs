@@ -3,7 +3,9 @@
 
 mod element;
 mod generate;
+mod ids;
 mod merge;
+mod stu3;
 
 pub use element::{Binding, Constraint, Discriminator, ElementDefinition, Max, Slicing, TypeRef};
 
@@ -121,7 +123,7 @@ impl PackageSet {
         let snapshot = match shipped {
             Some(list) => {
                 let mut elements: Vec<Node> = list.items().to_vec();
-                generate::assign_ids(&mut elements);
+                ids::assign_ids(&mut elements);
                 Snapshot {
                     url: sd.url().unwrap_or_default().to_string(),
                     type_name: sd.sd_type().unwrap_or_default().to_string(),

@@ -265,7 +265,7 @@ pub fn normalise_xhtml(raw: &str) -> String {
             rest = &rest[c.len_utf8()..];
             continue;
         }
-        let Some(end) = rest[..rest.len().min(12)].find(';') else {
+        let Some(end) = rest.find(';').filter(|end| *end <= 12) else {
             out.push('&');
             rest = &rest[1..];
             continue;
@@ -304,5 +304,7 @@ mod tests {
             ),
             "<p a=\"&quot;\">it's &amp; &lt; &eacute; é \"</p>"
         );
+        // A lone ampersand before multi-byte text is kept, not split.
+        assert_eq!(super::normalise_xhtml("a & ééééééé;"), "a & ééééééé;");
     }
 }
