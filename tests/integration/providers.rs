@@ -13,14 +13,19 @@ struct Outcome {
     stderr: String,
     failed_requirements: BTreeSet<String>,
     failed_scenarios: usize,
+    report: serde_json::Value,
 }
 
 async fn run_against(set: &StubSet) -> Outcome {
+    run_with(set, &[]).await
+}
+
+async fn run_with(set: &StubSet, extra: &[String]) -> Outcome {
     let server = Counterpart::start(set, None)
         .await
         .expect("counterpart starts");
     let out = tempfile::tempdir().unwrap();
-    let args: Vec<String> = vec![
+    let mut args: Vec<String> = vec![
         "run".into(),
         "--project".into(),
         ROOT.into(),
@@ -31,6 +36,7 @@ async fn run_against(set: &StubSet) -> Outcome {
         "--report-dir".into(),
         out.path().display().to_string(),
     ];
+    args.extend(extra.iter().cloned());
     let output = tokio::task::spawn_blocking(move || {
         std::process::Command::new(env!("CARGO_BIN_EXE_assure"))
             .args(&args)
@@ -61,6 +67,7 @@ async fn run_against(set: &StubSet) -> Outcome {
         stderr,
         failed_requirements,
         failed_scenarios,
+        report,
     }
 }
 
@@ -120,4 +127,49 @@ async fn each_seeded_defect_fails_its_requirements_and_only_those() {
     assert_eq!(outcome.failed_requirements, all, "{}", outcome.stderr);
     // Every MUST failure fails the run; SHOULD-only defects are reported but not gating.
     assert_eq!(outcome.code, 1, "{}", outcome.stderr);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_waived_defect_is_waived_and_the_diff_names_exactly_the_defects() {
+    use assure::report::model::{Report, Status};
+    let mocks = Path::new(ROOT).join("mocks");
+    let reference = run_against(&StubSet::load_named(&mocks, "reference-provider").unwrap()).await;
+    let broken = StubSet::load_named(&mocks, "broken-provider").unwrap();
+    let waivers = tempfile::tempdir().unwrap();
+    let file = waivers.path().join("waivers.toml");
+    std::fs::write(
+        &file,
+        "[[waiver]]\nrequirement = \"R4-CREATE-1\"\njustification = \"Location arrives in release 2.1\"\naccepted_by = \"Onboarding assessor\"\nexpires = 2099-12-31\n",
+    )
+    .unwrap();
+    let waived = run_with(&broken, &["--waivers".into(), file.display().to_string()]).await;
+    assert_eq!(
+        waived.code, 1,
+        "the other defects still fail: {}",
+        waived.stderr
+    );
+    let reqs = waived.report["suites"][0]["requirements"]
+        .as_array()
+        .unwrap();
+    let status = |id: &str| {
+        reqs.iter()
+            .find(|r| r["id"] == id)
+            .and_then(|r| r["status"].as_str())
+    };
+    assert_eq!(status("R4-CREATE-1"), Some("waived"));
+    assert_eq!(status("R4-READ-4"), Some("failed"));
+
+    // From the reference run to the broken run, the diff names exactly the seeded defects.
+    let old: Report = serde_json::from_value(reference.report).unwrap();
+    let new: Report = serde_json::from_value(run_against(&broken).await.report).unwrap();
+    let diff = assure::report::diff::diff(&old, &new);
+    let failing: BTreeSet<String> = new
+        .scenarios()
+        .filter(|(_, _, s)| s.status == Status::Failed)
+        .map(|(_, _, s)| s.id.clone())
+        .collect();
+    let new_failures: BTreeSet<String> = diff.new_failures.iter().map(|c| c.id.clone()).collect();
+    assert_eq!(new_failures, failing);
+    assert_eq!(new_failures.len(), 8, "{new_failures:?}");
+    assert!(diff.fixed.is_empty() && diff.added.is_empty() && diff.removed.is_empty());
 }
