@@ -19,6 +19,10 @@ pub struct PackagesArgs {
     /// The FHIR package cache [default: $FHIR_PACKAGE_CACHE, else ~/.fhir/packages].
     #[arg(long, global = true, value_name = "DIR")]
     pub cache: Option<PathBuf>,
+    /// Say where each package was found: named file or folder, the cache, or which
+    /// registry it was downloaded from.
+    #[arg(long, short, global = true)]
+    pub verbose: bool,
     #[command(subcommand)]
     pub command: PackagesCommand,
 }
@@ -78,17 +82,17 @@ pub async fn run(args: PackagesArgs) -> i32 {
             packages,
             registries,
             offline,
-        } => install(&cache, &packages, registries, offline).await,
+        } => install(&cache, &packages, registries, offline, args.verbose).await,
         PackagesCommand::List => list(&cache),
         PackagesCommand::Show {
             canonical,
             packages,
-        } => show(&cache, &canonical, &packages),
+        } => show(&cache, &canonical, &packages, args.verbose),
         PackagesCommand::Snapshot {
             canonical,
             packages,
             generate,
-        } => snapshot(&cache, &canonical, &packages, generate),
+        } => snapshot(&cache, &canonical, &packages, generate, args.verbose),
     }
 }
 
@@ -97,6 +101,7 @@ async fn install(
     packages: &[String],
     registries: Vec<String>,
     offline: bool,
+    verbose: bool,
 ) -> i32 {
     if let Err(e) = std::fs::create_dir_all(cache.root()) {
         eprintln!(
@@ -131,6 +136,25 @@ async fn install(
         } else {
             match spec.split_once('#') {
                 Some((id, version)) => {
+                    if verbose {
+                        match cache.find(id, version) {
+                            Some(found) => eprintln!(
+                                "{spec}: found in the package cache at {}",
+                                found.display()
+                            ),
+                            None if offline => {
+                                eprintln!("{spec}: not in the package cache, and --offline")
+                            }
+                            None => eprintln!(
+                                "{spec}: not in the package cache; trying {}",
+                                registries
+                                    .iter()
+                                    .map(Registry::base)
+                                    .collect::<Vec<_>>()
+                                    .join(", then ")
+                            ),
+                        }
+                    }
                     registry::ensure_installed(&registries, cache, id, version, offline)
                         .await
                         .map(|folders| {
@@ -189,7 +213,7 @@ fn list(cache: &PackageCache) -> i32 {
     exit_codes::OK
 }
 
-fn load(cache: &PackageCache, specs: &[String]) -> Result<PackageSet, String> {
+fn load(cache: &PackageCache, specs: &[String], verbose: bool) -> Result<PackageSet, String> {
     let sources: Vec<PackageSource> = specs
         .iter()
         .map(|s| PackageSource::parse(s).map_err(|e| e.to_string()))
@@ -198,11 +222,33 @@ fn load(cache: &PackageCache, specs: &[String]) -> Result<PackageSet, String> {
         cache: Some(cache.clone()),
         allow_missing_dependencies: true,
     };
-    PackageSet::load(&sources, &options).map_err(|e| format!("failed to load packages: {e}"))
+    let set = PackageSet::load(&sources, &options)
+        .map_err(|e| format!("failed to load packages: {e}"))?;
+    if verbose {
+        describe_sources(&set);
+    }
+    Ok(set)
 }
 
-fn show(cache: &PackageCache, canonical: &str, specs: &[String]) -> i32 {
-    let set = match load(cache, specs) {
+/// Where each loaded package came from: named ones, then dependencies.
+pub fn describe_sources(set: &PackageSet) {
+    for p in set.packages() {
+        let why = if p.requested { "named" } else { "dependency" };
+        eprintln!(
+            "package {}#{} ({why}, FHIR {}) from {}",
+            p.name,
+            p.version,
+            p.fhir_version,
+            p.source.display()
+        );
+    }
+    for w in set.warnings() {
+        eprintln!("warning: {w}");
+    }
+}
+
+fn show(cache: &PackageCache, canonical: &str, specs: &[String], verbose: bool) -> i32 {
+    let set = match load(cache, specs, verbose) {
         Ok(s) => s,
         Err(e) => {
             eprintln!("error: {e}");
@@ -243,8 +289,14 @@ fn show(cache: &PackageCache, canonical: &str, specs: &[String]) -> i32 {
     exit_codes::OK
 }
 
-fn snapshot(cache: &PackageCache, canonical: &str, specs: &[String], generate: bool) -> i32 {
-    let set = match load(cache, specs) {
+fn snapshot(
+    cache: &PackageCache,
+    canonical: &str,
+    specs: &[String],
+    generate: bool,
+    verbose: bool,
+) -> i32 {
+    let set = match load(cache, specs, verbose) {
         Ok(s) => s,
         Err(e) => {
             eprintln!("error: {e}");

@@ -15,9 +15,12 @@ fn main() {
     };
     let source = PackageSource::parse(&core).expect("a path");
     let started = Instant::now();
-    let set = PackageSet::load(std::slice::from_ref(&source), &LoadOptions::default()).expect("core loads");
+    let set = PackageSet::load(std::slice::from_ref(&source), &LoadOptions::default())
+        .expect("core loads");
     let loaded = started.elapsed();
-    let patient = set.snapshot("http://hl7.org/fhir/StructureDefinition/Patient").expect("Patient snapshot");
+    let patient = set
+        .snapshot("http://hl7.org/fhir/StructureDefinition/Patient")
+        .expect("Patient snapshot");
     let resolved = started.elapsed();
     println!(
         "cold load of {} resources: {:.0} ms; + Patient snapshot ({} elements): {:.0} ms; resources parsed: {}",
@@ -29,7 +32,9 @@ fn main() {
     );
     let profiles: Vec<String> = set
         .resources()
-        .filter(|r| r.resource_type() == "StructureDefinition" && r.derivation() == Some("constraint"))
+        .filter(|r| {
+            r.resource_type() == "StructureDefinition" && r.derivation() == Some("constraint")
+        })
         .filter_map(|r| r.url().map(str::to_owned))
         .collect();
     let started = Instant::now();
