@@ -69,34 +69,10 @@ pub fn load(specs: &[String], release: FhirRelease) -> Result<FhirContext, Strin
     let set = PackageSet::load(&sources, &options)
         .map_err(|e| format!("failed to load FHIR packages: {e}"))?;
     warnings.extend(set.warnings().iter().cloned());
-    let model = model_of(&set);
+    let model = ModelInfo::from_packages(&set);
     Ok(FhirContext {
         packages: Some(Arc::new(set)),
         model: model.map(Arc::new),
         warnings,
     })
-}
-
-/// The type model from every base type definition (specialisations) in the set.
-pub fn model_of(set: &PackageSet) -> Option<ModelInfo> {
-    let nodes: Vec<_> = set
-        .resources()
-        .filter(|r| {
-            r.resource_type() == "StructureDefinition" && r.derivation() != Some("constraint")
-        })
-        .filter(|r| {
-            matches!(
-                r.kind(),
-                Some("primitive-type" | "complex-type" | "resource")
-            )
-        })
-        .filter_map(|r| r.node().ok())
-        .collect();
-    if nodes.is_empty() {
-        None
-    } else {
-        Some(ModelInfo::from_structure_definitions(
-            nodes.iter().map(|n| n.as_ref()),
-        ))
-    }
 }

@@ -23,33 +23,21 @@ fn main() {
         &LoadOptions::default(),
     )
     .expect("core loads");
-    let sds: Vec<_> = set
+    let model = Arc::new(ModelInfo::from_packages(&set).expect("core has type definitions"));
+    let env = Env::new().with_model(model);
+
+    // Resource type -> (element path as FHIRPath, key, expression).
+    let mut workload: BTreeMap<String, Vec<(String, String, String)>> = BTreeMap::new();
+    let resource_types: Vec<String> = set
         .resources()
         .filter(|r| {
             r.resource_type() == "StructureDefinition" && r.derivation() != Some("constraint")
         })
-        .filter(|r| {
-            matches!(
-                r.kind(),
-                Some("primitive-type" | "complex-type" | "resource")
-            )
-        })
-        .filter_map(|r| r.node().ok())
+        .filter(|r| r.kind() == Some("resource"))
+        .filter_map(|r| r.sd_type().map(str::to_owned))
         .collect();
-    let model = Arc::new(ModelInfo::from_structure_definitions(
-        sds.iter().map(|n| n.as_ref()),
-    ));
-    let env = Env::new().with_model(model);
-
-    // Resource type -> (element path as FHIRPath, element type, key, expression).
-    let mut workload: BTreeMap<String, Vec<(String, String, String)>> = BTreeMap::new();
-    for sd in &sds {
-        if sd.get("kind").and_then(|k| k.as_str()) != Some("resource") {
-            continue;
-        }
-        let Some(ty) = sd.get("type").and_then(|t| t.as_str()) else {
-            continue;
-        };
+    for ty in &resource_types {
+        let ty = ty.as_str();
         let Ok(snapshot) = set.snapshot(ty) else {
             continue;
         };

@@ -47,6 +47,26 @@ fn system_code_to_fhir(code: &str) -> &str {
 }
 
 impl ModelInfo {
+    /// The model of every base type definition (primitive, complex, resource) in a
+    /// package set; `None` when it has none (a set of profiles only).
+    pub fn from_packages(set: &crate::package::PackageSet) -> Option<ModelInfo> {
+        let nodes: Vec<_> = set
+            .resources()
+            .filter(|r| {
+                r.resource_type() == "StructureDefinition" && r.derivation() != Some("constraint")
+            })
+            .filter(|r| {
+                matches!(
+                    r.kind(),
+                    Some("primitive-type" | "complex-type" | "resource")
+                )
+            })
+            .filter_map(|r| r.node().ok())
+            .collect();
+        (!nodes.is_empty())
+            .then(|| ModelInfo::from_structure_definitions(nodes.iter().map(|n| n.as_ref())))
+    }
+
     /// Builds the model from StructureDefinition resources; profiles (constraints) and
     /// logical models are skipped, only the base definitions of types count.
     pub fn from_structure_definitions<'n>(sds: impl IntoIterator<Item = &'n Node>) -> ModelInfo {
