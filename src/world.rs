@@ -56,6 +56,44 @@ pub struct Failure {
     pub message: String,
     pub expected: Option<String>,
     pub actual: Option<String>,
+    /// Profile validation issues behind the finding, each pointing into the captured
+    /// response of `exchange`.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub issues: Vec<ValidationIssue>,
+}
+
+/// One issue a profile check found, located in the captured response.
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct ValidationIssue {
+    /// fatal, error, warning or information.
+    pub severity: String,
+    pub code: String,
+    pub message: String,
+    /// FHIRPath-style location: `Patient.identifier[0].system`.
+    pub expression: Option<String>,
+    pub line: Option<u32>,
+    pub col: Option<u32>,
+    pub profile: Option<String>,
+    pub element: Option<String>,
+    /// The exchange whose response body the line and column are in.
+    pub exchange: Option<String>,
+}
+
+impl std::fmt::Display for ValidationIssue {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}", self.severity)?;
+        if let (Some(line), Some(col)) = (self.line, self.col) {
+            write!(f, " at {line}:{col}")?;
+        }
+        if let Some(e) = &self.expression {
+            write!(f, " {e}")?;
+        }
+        write!(f, ": {}", self.message)?;
+        if let Some(p) = &self.profile {
+            write!(f, " ({p})")?;
+        }
+        Ok(())
+    }
 }
 
 impl Failure {
@@ -64,6 +102,7 @@ impl Failure {
             message: message.into(),
             expected: None,
             actual: None,
+            issues: Vec::new(),
         }
     }
 

@@ -379,6 +379,13 @@ fn scenario(
                     esc(a)
                 )?;
             }
+            if !f.issues.is_empty() {
+                write!(out, "<ul class=\"issues\">")?;
+                for issue in &f.issues {
+                    write!(out, "<li><code>{}</code></li>", esc(&issue.to_string()))?;
+                }
+                write!(out, "</ul>")?;
+            }
             if let Some((ex, path)) = highlight
                 .as_ref()
                 .filter(|_| matches!(step.status, Status::Failed | Status::Error))

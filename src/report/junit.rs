@@ -106,6 +106,9 @@ fn testcase(
                     if let (Some(e), Some(a)) = (&f.expected, &f.actual) {
                         body.push_str(&format!("expected: {e}\nactual:   {a}\n"));
                     }
+                    for issue in &f.issues {
+                        body.push_str(&format!("{issue}\n"));
+                    }
                 }
                 for id in &step.exchanges {
                     if let Some(ex) = report.exchange(id) {

@@ -3,6 +3,9 @@
 
 use std::io::{self, Write};
 
+/// Validation issues listed per failing step; the rest are in report.json.
+const MAX_ISSUES: usize = 10;
+
 use super::model::{Report, Status, Verdict};
 use super::provenance;
 use crate::suite::Level;
@@ -150,6 +153,16 @@ pub fn write(report: &Report, out: &mut dyn Write) -> io::Result<()> {
                 writeln!(out, "  - {}", cell(&f.message))?;
                 if let (Some(e), Some(a)) = (&f.expected, &f.actual) {
                     writeln!(out, "  - expected `{}`, actual `{}`", code(e), code(a))?;
+                }
+                for issue in f.issues.iter().take(MAX_ISSUES) {
+                    writeln!(out, "  - `{}`", code(&issue.to_string()))?;
+                }
+                if f.issues.len() > MAX_ISSUES {
+                    writeln!(
+                        out,
+                        "  - … {} more in report.json",
+                        f.issues.len() - MAX_ISSUES
+                    )?;
                 }
             }
         }
