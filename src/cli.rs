@@ -285,6 +285,19 @@ async fn run_command(project: &Path, args: RunArgs, command_line: Vec<String>) -
                 return exit_codes::BAD_INPUT;
             }
         },
+        // A consumer suite: the system under test calls the counterparts; no target.
+        None if suites
+            .iter()
+            .all(|s| s.reference.is_none() && !s.counterparts.is_empty()) =>
+        {
+            (
+                RunTarget {
+                    base_url: String::new(),
+                    counterpart: None,
+                },
+                None,
+            )
+        }
         None => {
             let Some(name) = suites.iter().find_map(|s| s.reference.clone()) else {
                 eprintln!("error: no --target given and the selected suites name no reference counterpart to run against");
@@ -314,6 +327,10 @@ async fn run_command(project: &Path, args: RunArgs, command_line: Vec<String>) -
         }
     };
 
+    let counterparts = match start_counterparts(project, &suites).await {
+        Ok(c) => c,
+        Err(code) => return code,
+    };
     let files_dir = suites
         .first()
         .map(|s| s.dir.clone())
@@ -330,6 +347,7 @@ async fn run_command(project: &Path, args: RunArgs, command_line: Vec<String>) -
             .flat_map(|s| s.packages.iter().cloned())
             .collect(),
         fhir: Default::default(),
+        counterparts,
     };
     let base_dir = args
         .report_dir
@@ -394,6 +412,29 @@ async fn run_command(project: &Path, args: RunArgs, command_line: Vec<String>) -
         return exit_codes::INCOMPLETE;
     }
     crate::report::command::exit_code(&report)
+}
+
+/// Starts the counterparts the suites name (each once), for the system under test
+/// to call; load problems exit 2, a server that cannot start exits 3.
+async fn start_counterparts(
+    project: &Path,
+    suites: &[Suite],
+) -> Result<Vec<(String, std::sync::Arc<Counterpart>)>, i32> {
+    let mut started: Vec<(String, std::sync::Arc<Counterpart>)> = Vec::new();
+    for name in suites.iter().flat_map(|s| s.counterparts.iter()) {
+        if started.iter().any(|(n, _)| n == name) {
+            continue;
+        }
+        let set =
+            StubSet::load_named(&project.join("mocks"), name).map_err(|d| report_problems(&d))?;
+        let server = Counterpart::start(&set, None).await.map_err(|e| {
+            eprintln!("error: failed to {}", error_chain(&e));
+            exit_codes::INCOMPLETE
+        })?;
+        eprintln!("counterpart `{name}` listening at {}", server.base_url());
+        started.push((name.clone(), std::sync::Arc::new(server)));
+    }
+    Ok(started)
 }
 
 fn validate_url(url: &str) -> Result<(), String> {

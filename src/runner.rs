@@ -211,9 +211,15 @@ pub async fn run(plan: Plan, settings: RunSettings) -> Report {
         .any(|s| s.tags.iter().any(|t| t.starts_with(CAPABILITY_TAG)));
     // Always read /metadata once: what the target declared is provenance, even when
     // no scenario depends on it. Its absence only matters to capability-tagged ones.
-    let (caps, exchange) = Capabilities::fetch(&ctx).await;
-    let metadata_exchange = Some(exchange.id.clone());
-    exchanges.push(exchange);
+    // A consumer suite has no target: the system under test calls the counterparts.
+    let (caps, metadata_exchange) = if ctx.base_url.is_empty() {
+        (Err("no target".to_owned()), None)
+    } else {
+        let (caps, exchange) = Capabilities::fetch(&ctx).await;
+        let id = Some(exchange.id.clone());
+        exchanges.push(exchange);
+        (caps, id)
+    };
     let capabilities = match caps {
         Ok(c) => Some(c),
         Err(e) if needs_capabilities => {
@@ -622,8 +628,9 @@ fn build_cucumber(
     impl cucumber::Runner<AssureWorld>,
     Quiet,
 > {
-    let mut runner =
-        cucumber::runner::Basic::<AssureWorld>::default().max_concurrent_scenarios(concurrency);
+    let mut runner = cucumber::runner::Basic::<AssureWorld>::default()
+        .max_concurrent_scenarios(concurrency)
+        .which_scenario(scenario_type);
     for (def, re) in steps::compiled() {
         for kind in def.kinds {
             runner = match kind {
@@ -661,6 +668,24 @@ fn build_cucumber(
             async {}.boxed_local()
         });
     cucumber::Cucumber::custom(PreParsed, runner, Quiet).with_default_cli()
+}
+
+/// Scenarios tagged `@serial`, and those that wait for requests at a counterpart (a
+/// journal cannot tell concurrent scenarios' requests apart), run alone.
+fn scenario_type(
+    feature: &gherkin::Feature,
+    rule: Option<&gherkin::Rule>,
+    scenario: &gherkin::Scenario,
+) -> cucumber::runner::ScenarioType {
+    let tagged = features::effective_tags(feature, rule, scenario).any(|t| t == "serial");
+    let listens = scenario_steps(feature, rule, scenario)
+        .iter()
+        .any(|s| steps::counterpart::listens(&s.value));
+    if tagged || listens {
+        cucumber::runner::ScenarioType::Serial
+    } else {
+        cucumber::runner::ScenarioType::Concurrent
+    }
 }
 
 /// Feeds cucumber the features already parsed and checked by [`plan`].

@@ -25,6 +25,9 @@ pub struct RunContext {
     pub packages: Vec<String>,
     /// Loaded on first use: most runs never need FHIR definitions.
     pub fhir: OnceLock<crate::fhir_env::FhirContext>,
+    /// Counterparts the suites asked for, by stub set name, for the system under test
+    /// to call; `{counterpart.<name>}` is each one's base URL.
+    pub counterparts: Vec<(String, Arc<crate::counterpart::Counterpart>)>,
 }
 
 impl RunContext {
@@ -40,6 +43,13 @@ impl RunContext {
                 }
             })
         })
+    }
+
+    pub fn counterpart(&self, name: &str) -> Option<&Arc<crate::counterpart::Counterpart>> {
+        self.counterparts
+            .iter()
+            .find(|(n, _)| n == name)
+            .map(|(_, c)| c)
     }
 
     pub fn next_exchange_id(&self) -> String {
@@ -133,6 +143,14 @@ pub struct LastResponse {
 }
 
 impl LastResponse {
+    pub fn new(received: Received, exchange_id: String) -> Self {
+        LastResponse {
+            received,
+            exchange_id,
+            json: OnceLock::new(),
+        }
+    }
+
     pub fn json(&self) -> Result<&Node, Failure> {
         let parsed = self
             .json
@@ -158,6 +176,10 @@ pub struct AssureWorld {
     pub last: Option<LastResponse>,
     pub exchanges: Vec<Exchange>,
     pub records: Vec<StepRecord>,
+    /// How many journal entries of each counterpart earlier steps have consumed.
+    pub journal_marks: BTreeMap<String, usize>,
+    /// The last request a counterpart received, for the request checks.
+    pub received: Option<crate::counterpart::JournalEntry>,
     step_exchanges: Vec<String>,
 }
 
@@ -219,6 +241,9 @@ impl AssureWorld {
         if name == "base_url" {
             return Some(self.ctx().base_url.clone());
         }
+        if let Some(set) = name.strip_prefix("counterpart.") {
+            return self.ctx().counterpart(set).map(|c| c.base_url().to_owned());
+        }
         self.vars
             .get(name)
             .or_else(|| self.ctx().inputs.get(name))
@@ -231,6 +256,12 @@ impl AssureWorld {
             .chain(self.ctx().inputs.keys())
             .map(String::as_str)
             .chain(["base_url"])
+    }
+
+    /// Records evidence made outside `send` (a request a counterpart received).
+    pub fn add_exchange(&mut self, exchange: Exchange) {
+        self.step_exchanges.push(exchange.id.clone());
+        self.exchanges.push(exchange);
     }
 
     pub fn set_header(&mut self, name: &str, value: String) {
@@ -267,6 +298,12 @@ impl AssureWorld {
     /// Sends the request built so far, records the exchange, and resets the builder.
     pub async fn send(&mut self, method: &str, path: &str) -> StepResult {
         let path = self.expand(path)?;
+        let absolute = path.starts_with("http://") || path.starts_with("https://");
+        if self.ctx().base_url.is_empty() && !absolute {
+            return Err(Failure::new(format!(
+                "no target to send `{path}` to: this run has no --target (a consumer suite); use an absolute URL"
+            )));
+        }
         let mut out = std::mem::take(&mut self.request);
         let ctx = self.ctx().clone();
         for (k, v) in ctx.default_headers.iter().rev() {

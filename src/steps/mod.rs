@@ -12,6 +12,7 @@ use cucumber::gherkin::StepType;
 
 use crate::world::{AssureWorld, Failure};
 
+pub mod counterpart;
 pub mod data;
 pub mod fhir;
 pub mod fhirpath;
@@ -85,6 +86,7 @@ pub fn catalogue() -> Vec<StepDef> {
     all.extend(fhir::steps());
     all.extend(fhirpath::steps());
     all.extend(data::steps());
+    all.extend(counterpart::steps());
     all
 }
 

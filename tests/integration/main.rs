@@ -1,5 +1,6 @@
 //! End-to-end tests: the real `assure` binary against real servers on loopback.
 
+mod consumer;
 mod diagnostics;
 mod evidence;
 mod fhirpath;

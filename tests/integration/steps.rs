@@ -384,6 +384,48 @@ Feature: Step vocabulary
   Scenario: fail: unknown variable
     When I send a GET request to "/Patient/{patient_idd}"
 
+  Scenario: pass: a counterpart receives a request and it is checked
+    When the consumer is asked to "call the provider"
+    And the request header "Ssp-TraceID" is "trace-1"
+    And the request accepts "application/fhir+json"
+    And the request body is:
+      """
+      {"resourceType": "Parameters", "parameter": [{"name": "patientNHSNumber", "valueString": "9000000009"}]}
+      """
+    And I send a POST request to "{counterpart.provider}/Patient/$gpc.getstructuredrecord"
+    Then the counterpart "provider" receives a request within 5 seconds
+    And the received request is a POST to a path matching "/Patient/\$gpc\.getstructuredrecord$"
+    And the received request header "Ssp-TraceID" is present
+    And the received request header "Accept" matches "fhir\+json"
+    And the checks that follow read the received request body
+    And the JSON value at "parameter[0].name" is "patientNHSNumber"
+
+  Scenario: fail: the counterpart receives nothing
+    When the consumer is asked to "do nothing"
+    Then the counterpart "provider" receives a request within 1 seconds
+
+  Scenario: fail: received method and path
+    When the consumer is asked to "call the provider"
+    And I send a GET request to "{counterpart.provider}/metadata"
+    Then the counterpart "provider" receives a request within 5 seconds
+    And the received request is a POST to a path matching "getstructuredrecord"
+
+  Scenario: fail: received header missing
+    When the consumer is asked to "call the provider"
+    And I send a GET request to "{counterpart.provider}/metadata"
+    Then the counterpart "provider" receives a request within 5 seconds
+    And the received request header "Ssp-TraceID" is present
+
+  Scenario: fail: received header mismatch
+    When the consumer is asked to "call the provider"
+    And the request accepts "application/xml"
+    And I send a GET request to "{counterpart.provider}/metadata"
+    Then the counterpart "provider" receives a request within 5 seconds
+    And the received request header "Accept" matches "fhir\+json"
+
+  Scenario: fail: reading a received body before any request
+    Then the checks that follow read the received request body
+
   Scenario Outline: pass: outline row <id>
     When I send a GET request to "/Patient/<id>"
     Then the JSON value at "id" is "<id>"
@@ -417,6 +459,21 @@ async fn every_step_passes_and_fails_as_it_should() {
     project.file(
         "suites/t/bodies/patient.json",
         r#"{"resourceType": "Patient", "name": [{"family": "{patient_id}"}]}"#,
+    );
+    // A counterpart for the consumer-side steps; the scenarios play the consumer.
+    let manifest = project.path().join("suites/t/suite.toml");
+    let text = std::fs::read_to_string(&manifest).unwrap();
+    std::fs::write(
+        &manifest,
+        text.replace(
+            "default = true\n",
+            "default = true\ncounterparts = [\"provider\"]\n",
+        ),
+    )
+    .unwrap();
+    project.file(
+        "mocks/provider/mappings/any.json",
+        r#"{"request": {"method": "ANY", "urlPattern": "/.*"}, "response": {"status": 200}}"#,
     );
     let run = project.run(&["run", "--target", &server.uri()]).await;
     assert_named_outcomes(&run);

@@ -1,0 +1,278 @@
+//! Counterpart steps, for suites where the system under test is the client: ask the
+//! consumer to act, wait for what it sends to a counterpart, and check that request.
+//!
+//! The consumer is triggered by the suite input `consumer_command` when it is set (a
+//! shell command; the scenario's values are in its environment as `ASSURE_*`), or by a
+//! person, with the scenario waiting for the request up to a timeout.
+
+use std::time::{Duration, Instant};
+
+use cucumber::step::Context;
+
+use super::{arg, StepDef, THEN, WHEN};
+use crate::client::Received;
+use crate::evidence::{Body, Exchange, Request, Response};
+use crate::step_fn;
+use crate::world::{AssureWorld, Failure, LastResponse, StepResult};
+
+pub fn steps() -> Vec<StepDef> {
+    vec![
+        StepDef {
+            kinds: WHEN,
+            pattern: r"the consumer is asked to {Q}",
+            usage: r#"the consumer is asked to "<action>""#,
+            help: "Triggers the system under test: runs the `consumer_command` input with ASSURE_ACTION and the scenario's values in its environment, or asks a person to do it.",
+            example: r#"When the consumer is asked to "retrieve the record of {patient_nhs_number}""#,
+            func: step_fn!(trigger),
+        },
+        StepDef {
+            kinds: THEN,
+            pattern: r"the counterpart {Q} receives a request within (\d+) seconds",
+            usage: r#"the counterpart "<stub set>" receives a request within <n> seconds"#,
+            help: "Waits for the next request the consumer sends to that counterpart and records it (and the answer) as evidence.",
+            example: r#"Then the counterpart "gpconnect-provider" receives a request within 30 seconds"#,
+            func: step_fn!(receive),
+        },
+        StepDef {
+            kinds: THEN,
+            pattern: r"the received request is a (GET|POST|PUT|PATCH|DELETE) to a path matching {Q}",
+            usage: r#"the received request is a <METHOD> to a path matching "<regex>""#,
+            help: "Checks the method and path (query included) of the request the counterpart received.",
+            example: r#"Then the received request is a POST to a path matching "/Patient/\$gpc\.getstructuredrecord$""#,
+            func: step_fn!(received_method_path),
+        },
+        StepDef {
+            kinds: THEN,
+            pattern: r"the received request header {Q} is present",
+            usage: r#"the received request header "<name>" is present"#,
+            help: "Checks the received request has a header.",
+            example: r#"Then the received request header "Ssp-TraceID" is present"#,
+            func: step_fn!(received_header_present),
+        },
+        StepDef {
+            kinds: THEN,
+            pattern: r"the received request header {Q} matches {Q}",
+            usage: r#"the received request header "<name>" matches "<regex>""#,
+            help: "Checks a header of the received request against a regular expression.",
+            example: r#"Then the received request header "Accept" matches "application/fhir\+json""#,
+            func: step_fn!(received_header_matches),
+        },
+        StepDef {
+            kinds: THEN,
+            pattern: r"the checks that follow read the received request body",
+            usage: "the checks that follow read the received request body",
+            help: "Makes the received request's body the subject of the JSON and FHIRPath checks after it.",
+            example: "Then the checks that follow read the received request body",
+            func: step_fn!(inspect_received),
+        },
+    ]
+}
+
+/// Whether a step waits on a counterpart (such scenarios run one at a time).
+pub fn listens(step_text: &str) -> bool {
+    step_text.starts_with("the consumer is asked to") || step_text.starts_with("the counterpart ")
+}
+
+fn env_name(name: &str) -> String {
+    name.chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() {
+                c.to_ascii_uppercase()
+            } else {
+                '_'
+            }
+        })
+        .collect()
+}
+
+async fn trigger(w: &mut AssureWorld, ctx: &Context) -> StepResult {
+    let action = w.expand(&arg(ctx, 1))?;
+    // Requests that came before this action belong to earlier scenarios.
+    let marks: Vec<(String, usize)> = w
+        .ctx()
+        .counterparts
+        .iter()
+        .map(|(n, c)| (n.clone(), c.journal().len()))
+        .collect();
+    w.journal_marks.extend(marks);
+    let command = w
+        .ctx()
+        .inputs
+        .get("consumer_command")
+        .cloned()
+        .filter(|c| !c.trim().is_empty());
+    let Some(command) = command else {
+        eprintln!("waiting for the consumer under test to: {action}");
+        return Ok(());
+    };
+    let mut cmd = tokio::process::Command::new("sh");
+    cmd.arg("-c")
+        .arg(&command)
+        .env("ASSURE_ACTION", &action)
+        .kill_on_drop(true);
+    for (name, value) in w.ctx().inputs.iter().chain(w.vars.iter()) {
+        if name != "consumer_command" {
+            cmd.env(format!("ASSURE_{}", env_name(name)), value);
+        }
+    }
+    for (name, server) in &w.ctx().counterparts {
+        cmd.env(
+            format!("ASSURE_COUNTERPART_{}", env_name(name)),
+            server.base_url(),
+        );
+    }
+    let limit = w.ctx().client.limits().timeout;
+    let output = tokio::time::timeout(limit, cmd.output())
+        .await
+        .map_err(|_| {
+            Failure::new(format!(
+                "the consumer command did not finish within {} s",
+                limit.as_secs()
+            ))
+        })?
+        .map_err(|e| Failure::new(format!("cannot run the consumer command `{command}`: {e}")))?;
+    let code = output
+        .status
+        .code()
+        .map_or("signal".to_owned(), |c| c.to_string());
+    // What the consumer said and how it ended are for later checks, not findings here:
+    // a consumer that handles a provider error may well exit non-zero.
+    w.vars.insert("consumer_exit_code".into(), code);
+    let mut said = String::from_utf8_lossy(&output.stdout).into_owned();
+    said.push_str(&String::from_utf8_lossy(&output.stderr));
+    w.vars
+        .insert("consumer_output".into(), said.trim().to_owned());
+    Ok(())
+}
+
+async fn receive(w: &mut AssureWorld, ctx: &Context) -> StepResult {
+    let name = w.expand(&arg(ctx, 1))?;
+    let seconds: u64 = arg(ctx, 2).parse().unwrap_or(30);
+    let Some(server) = w.ctx().counterpart(&name).cloned() else {
+        let known: Vec<&str> = w
+            .ctx()
+            .counterparts
+            .iter()
+            .map(|(n, _)| n.as_str())
+            .collect();
+        return Err(Failure::new(format!(
+            "no counterpart `{name}` is running; the suite starts: {}",
+            if known.is_empty() {
+                "none (list them in suite.toml `counterparts`)".to_owned()
+            } else {
+                known.join(", ")
+            }
+        )));
+    };
+    let mark = w.journal_marks.get(&name).copied().unwrap_or(0);
+    let deadline = Instant::now() + Duration::from_secs(seconds);
+    let entry = loop {
+        let journal = server.journal();
+        if let Some(entry) = journal.get(mark) {
+            break entry.clone();
+        }
+        if Instant::now() >= deadline {
+            return Err(Failure::new(format!(
+                "the consumer sent nothing to `{name}` within {seconds} s"
+            ))
+            .expected("a request", "none"));
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    };
+    w.journal_marks.insert(name.clone(), mark + 1);
+    let redactor = w.ctx().client.redactor().clone();
+    let exchange = Exchange {
+        id: w.ctx().next_exchange_id(),
+        request: Request {
+            method: entry.method.clone(),
+            url: redactor.url(&format!("{}{}", server.base_url(), entry.url)),
+            headers: entry
+                .headers
+                .iter()
+                .map(|(k, v)| (k.clone(), redactor.header(k, v)))
+                .collect(),
+            body: (!entry.body.is_empty()).then(|| Body::capture(&entry.body, false, &redactor)),
+        },
+        response: entry.status.map(|status| Response {
+            status,
+            headers: Vec::new(),
+            body: Body::capture(b"", false, &redactor),
+        }),
+        error: entry
+            .fault
+            .map(|f| format!("the counterpart answered with the fault {}", f.name())),
+        started: entry
+            .received_at
+            .to_rfc3339_opts(chrono::SecondsFormat::Millis, true),
+        duration_ms: 0.0,
+        overhead_us: 0,
+    };
+    w.add_exchange(exchange);
+    w.received = Some(entry);
+    Ok(())
+}
+
+fn received(w: &AssureWorld) -> Result<&crate::counterpart::JournalEntry, Failure> {
+    w.received.as_ref().ok_or_else(|| {
+        Failure::new(
+            "no request received yet: wait for one with `the counterpart ... receives a request`",
+        )
+    })
+}
+
+async fn received_method_path(w: &mut AssureWorld, ctx: &Context) -> StepResult {
+    let method = arg(ctx, 1);
+    let pattern = w.expand(&arg(ctx, 2))?;
+    let re = regex::Regex::new(&pattern)
+        .map_err(|e| Failure::new(format!("invalid regular expression: {e}")))?;
+    let entry = received(w)?;
+    if entry.method == method && re.is_match(&entry.url) {
+        Ok(())
+    } else {
+        Err(Failure::new("the consumer sent another request").expected(
+            format!("{method} matching /{pattern}/"),
+            format!("{} {}", entry.method, entry.url),
+        ))
+    }
+}
+
+async fn received_header_present(w: &mut AssureWorld, ctx: &Context) -> StepResult {
+    let name = arg(ctx, 1);
+    match received(w)?.header(&name) {
+        Some(_) => Ok(()),
+        None => Err(Failure::new(format!("the consumer did not send `{name}`"))
+            .expected("present", "absent")),
+    }
+}
+
+async fn received_header_matches(w: &mut AssureWorld, ctx: &Context) -> StepResult {
+    let name = arg(ctx, 1);
+    let pattern = w.expand(&arg(ctx, 2))?;
+    let re = regex::Regex::new(&pattern)
+        .map_err(|e| Failure::new(format!("invalid regular expression: {e}")))?;
+    let value = received(w)?.header(&name).ok_or_else(|| {
+        Failure::new(format!("the consumer did not send `{name}`"))
+            .expected(format!("matches /{pattern}/"), "absent")
+    })?;
+    if re.is_match(value) {
+        Ok(())
+    } else {
+        Err(Failure::new(format!("header `{name}` does not match"))
+            .expected(format!("matches /{pattern}/"), value.to_owned()))
+    }
+}
+
+async fn inspect_received(w: &mut AssureWorld, _: &Context) -> StepResult {
+    let entry = received(w)?.clone();
+    let exchange_id = w.exchanges.last().map(|e| e.id.clone()).unwrap_or_default();
+    w.last = Some(LastResponse::new(
+        Received {
+            status: 0,
+            headers: entry.headers,
+            body: entry.body,
+            elapsed: Duration::ZERO,
+        },
+        exchange_id,
+    ));
+    Ok(())
+}

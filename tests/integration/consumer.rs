@@ -1,0 +1,165 @@
+//! Consumer-side suites: the harness plays the provider and checks what the consumer
+//! under test sends, whether a command triggers it or a person does.
+
+use std::path::PathBuf;
+
+use crate::support::Project;
+
+const FEATURE: &str = r#"Feature: Retrieving a structured record
+
+  @req:C-CALL
+  Scenario: The consumer calls the structured record operation
+    When the consumer is asked to "retrieve the record of {patient_nhs_number}"
+    Then the counterpart "provider" receives a request within 10 seconds
+    And the received request is a POST to a path matching "/Patient/\$gpc\.getstructuredrecord$"
+
+  @req:C-HEADERS
+  Scenario: The consumer sends the trace header and asks for FHIR JSON
+    When the consumer is asked to "retrieve the record of {patient_nhs_number}"
+    Then the counterpart "provider" receives a request within 10 seconds
+    And the received request header "Ssp-TraceID" is present
+    And the received request header "Accept" matches "^application/fhir\+json"
+
+  @req:C-BODY
+  Scenario: The consumer names the patient by NHS number
+    When the consumer is asked to "retrieve the record of {patient_nhs_number}"
+    Then the counterpart "provider" receives a request within 10 seconds
+    And the checks that follow read the received request body
+    And the FHIRPath "parameter.where(name = 'patientNHSNumber').value.value" evaluates to "{patient_nhs_number}"
+"#;
+
+fn consumer_project() -> Project {
+    let project = Project::new(&["C-CALL", "C-HEADERS", "C-BODY"]);
+    let manifest = project.path().join("suites/t/suite.toml");
+    let text = std::fs::read_to_string(&manifest).unwrap().replace(
+        "default = true\n",
+        "default = true\ncounterparts = [\"provider\"]\n\n[inputs.patient_nhs_number]\ndefault = \"9000000009\"\n\n[inputs.consumer_command]\ndefault = \"\"\n",
+    );
+    std::fs::write(&manifest, text).unwrap();
+    project.feature("consumer.feature", FEATURE);
+    project.file(
+        "mocks/provider/mappings/structured.json",
+        r#"{"request": {"method": "POST", "urlPath": "/Patient/$gpc.getstructuredrecord"},
+            "response": {"status": 200, "headers": {"Content-Type": "application/fhir+json"},
+                         "jsonBody": {"resourceType": "Bundle", "type": "collection"}}}"#,
+    );
+    project
+}
+
+fn consumer(name: &str) -> String {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/consumers")
+        .join(name)
+        .display()
+        .to_string()
+}
+
+fn requirement_statuses(run: &crate::support::Run) -> Vec<(String, String)> {
+    let report = run.report();
+    report["suites"][0]["requirements"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| {
+            (
+                r["id"].as_str().unwrap().to_owned(),
+                r["status"].as_str().unwrap().to_owned(),
+            )
+        })
+        .collect()
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_correct_consumer_passes_and_a_faulty_one_fails_where_it_is_wrong() {
+    let project = consumer_project();
+    let good = format!("consumer_command={}", consumer("good-consumer.sh"));
+    let run = project.run(&["run", "--input", &good]).await;
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert!(
+        requirement_statuses(&run)
+            .iter()
+            .all(|(_, s)| s == "passed"),
+        "{:?}",
+        requirement_statuses(&run)
+    );
+    // What the consumer sent is evidence in the report.
+    let report = run.report();
+    let received = report["exchanges"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|e| e["request"]["method"] == "POST")
+        .count();
+    assert_eq!(received, 3);
+
+    let bad = format!("consumer_command={}", consumer("bad-consumer.sh"));
+    let run = project.run(&["run", "--input", &bad]).await;
+    assert_eq!(run.code, 1, "{}", run.stderr);
+    let statuses = requirement_statuses(&run);
+    assert_eq!(
+        statuses,
+        vec![
+            ("C-CALL".to_owned(), "passed".to_owned()),
+            ("C-HEADERS".to_owned(), "failed".to_owned()),
+            ("C-BODY".to_owned(), "failed".to_owned()),
+        ]
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn without_a_command_the_scenario_waits_for_a_person_to_act() {
+    let project = consumer_project();
+    // Only the call scenario; the "person" is this test, acting once the counterpart is up.
+    let dir = project.path().to_path_buf();
+    let reports = dir.join("reports");
+    let child = std::process::Command::new(env!("CARGO_BIN_EXE_assure"))
+        .args([
+            "run",
+            "--tags",
+            "@req:C-CALL",
+            "--input",
+            "token=abcd1234",
+            "--report-dir",
+        ])
+        .arg(&reports)
+        .arg("--project")
+        .arg(&dir)
+        .current_dir(&dir)
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let output = tokio::task::spawn_blocking(move || {
+        use std::io::{BufRead, BufReader};
+        let mut child = child;
+        let stderr = child.stderr.take().unwrap();
+        let mut lines = BufReader::new(stderr).lines();
+        let mut url = None;
+        let mut seen = Vec::new();
+        while let Some(Ok(line)) = lines.next() {
+            if let Some(rest) = line.strip_prefix("counterpart `provider` listening at ") {
+                url = Some(rest.to_owned());
+            }
+            if line.starts_with("waiting for the consumer under test") {
+                let url = url
+                    .clone()
+                    .expect("the counterpart's address is printed first");
+                std::process::Command::new("curl")
+                    .args([
+                        "-sS",
+                        "-o",
+                        "/dev/null",
+                        "-X",
+                        "POST",
+                        &format!("{url}/Patient/$gpc.getstructuredrecord"),
+                    ])
+                    .status()
+                    .unwrap();
+            }
+            seen.push(line);
+        }
+        (child.wait().unwrap(), seen.join("\n"))
+    })
+    .await
+    .unwrap();
+    assert_eq!(output.0.code(), Some(0), "{}", output.1);
+}
