@@ -53,6 +53,8 @@ pub enum Command {
         #[arg(long)]
         port: Option<u16>,
     },
+    /// Validate FHIR instances against base definitions and profiles.
+    Validate(crate::validate_cmd::ValidateArgs),
 }
 
 #[derive(Subcommand, Debug)]
@@ -120,6 +122,7 @@ pub async fn main(args: Vec<String>) -> i32 {
             exit_codes::OK
         }
         Command::Mock { set, port } => mock_command(&project, &set, port).await,
+        Command::Validate(args) => crate::validate_cmd::run(args),
     }
 }
 

@@ -17,4 +17,5 @@ pub mod report;
 pub mod runner;
 pub mod steps;
 pub mod suite;
+pub mod validate_cmd;
 pub mod world;
