@@ -41,6 +41,17 @@ pub struct ValidateArgs {
     /// Report definitions that cannot be found as errors, not warnings.
     #[arg(long)]
     pub strict_definitions: bool,
+    /// How to report extensions whose definitions are not loaded.
+    #[arg(long, value_enum, default_value = "warning")]
+    pub unknown_extensions: UnknownExtensions,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum UnknownExtensions {
+    /// A `not checked` warning (an error with `--strict-definitions`).
+    Warning,
+    /// An error, as the HL7 Java validator reports them.
+    Error,
 }
 
 /// One input file's text and where it came from.
@@ -76,6 +87,7 @@ pub fn run(args: ValidateArgs) -> i32 {
         ValidatorOptions {
             release,
             strict_definitions: args.strict_definitions,
+            unknown_extensions_are_errors: args.unknown_extensions == UnknownExtensions::Error,
         },
     );
     for p in &args.profiles {

@@ -241,7 +241,11 @@ impl<'a> Evaluator<'a> {
     fn env_var(&self, name: &str, pos: usize) -> R<Collection<'a>> {
         let s = |v: &str| Ok(vec![Item::Value(Value::String(v.to_string()))]);
         match name {
-            "resource" | "rootResource" => Ok(vec![self.root_item()]),
+            "resource" => Ok(vec![self.root_item()]),
+            // A contained resource's container, when the caller supplies it.
+            "rootResource" if !self.env.variables.contains_key("rootResource") => {
+                Ok(vec![self.root_item()])
+            }
             "context" => Ok(vec![self.context.clone()]),
             "ucum" => s("http://unitsofmeasure.org"),
             "sct" => s("http://snomed.info/sct"),

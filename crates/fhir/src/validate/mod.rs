@@ -3,6 +3,7 @@
 //! as [`Issue`]s.
 
 mod compare;
+mod extensions;
 mod plan;
 pub mod primitive;
 mod slicing;
@@ -27,6 +28,9 @@ pub struct ValidatorOptions {
     pub release: Option<FhirRelease>,
     /// Report definitions that cannot be resolved as errors instead of warnings.
     pub strict_definitions: bool,
+    /// Report extensions whose definitions are not loaded as errors (the HL7 Java
+    /// validator's behaviour), not as `not checked` warnings.
+    pub unknown_extensions_are_errors: bool,
 }
 
 /// Validates instances against the base definitions and profiles of a [`PackageSet`].
@@ -104,7 +108,7 @@ impl Validator {
     }
 
     /// The FHIRPath environment: the type model of the release and local terminology.
-    fn env(&self) -> &Env {
+    pub(crate) fn env(&self) -> &Env {
         self.env.get_or_init(|| {
             let nodes: Vec<Arc<Node>> = self
                 .set

@@ -6,9 +6,10 @@ use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 
 use super::{compare, definition_issue, primitive, Plan, Validator};
-use crate::fhirpath::{as_boolean, evaluate_on};
+use crate::fhirpath::{as_boolean, evaluate_on, Env, Variable};
 use crate::model::{Kind, Node};
 use crate::outcome::{Issue, IssueCode, Severity};
+use crate::package::FhirRelease;
 use crate::snapshot::Max;
 
 /// A value found under an element, with its FHIRPath location and type code.
@@ -25,6 +26,15 @@ pub(crate) struct Walker<'v> {
     /// The profile findings are attributed to (`None`: the base definition).
     profile: Option<String>,
     depth: usize,
+    /// What the object whose members are being walked is (element paths and type
+    /// names), for extension contexts.
+    pub holder: Vec<String>,
+    /// Names handed from an element to its type's definition.
+    outer: Vec<String>,
+    /// URLs of the extensions being walked, innermost last.
+    pub ext_urls: Vec<String>,
+    /// The environment with `%rootResource` set, inside a contained resource.
+    env_override: Option<Env>,
 }
 
 const MAX_DEPTH: usize = 96;
@@ -38,6 +48,10 @@ impl<'v> Walker<'v> {
             warned: HashSet::new(),
             profile: None,
             depth: 0,
+            holder: Vec::new(),
+            outer: Vec::new(),
+            ext_urls: Vec::new(),
+            env_override: None,
         }
     }
 
@@ -156,6 +170,19 @@ impl<'v> Walker<'v> {
             );
             return;
         };
+        if let Some(id) = node.get("id").and_then(Node::as_str) {
+            let contained = path.ends_with(']') && path.contains(".contained[");
+            if !valid_id(id, contained) {
+                self.issue(
+                    Severity::Error,
+                    IssueCode::Value,
+                    format!("invalid resource id `{id}`: 1-64 letters, digits, `-` and `.`"),
+                    node,
+                    &format!("{path}.id"),
+                    None,
+                );
+            }
+        }
         let saved = self.profile.take();
         self.element(&plan, 0, node, path, root, Some(rt));
         let claimed: Vec<String> = node
@@ -286,7 +313,13 @@ impl<'v> Walker<'v> {
                 return false;
             }
         }
+        let resource_typed =
+            node.get("resourceType").is_some() && el != 0 && self.resource_typed(plan, el);
+        if resource_typed {
+            return self.embedded_resource(plan, el, node, path, root);
+        }
         if !plan.elements[el].children.is_empty() {
+            self.outer.push(code.to_string());
             self.members(plan, el, node, path, root);
             return true;
         }
@@ -308,27 +341,16 @@ impl<'v> Walker<'v> {
             }
             return true;
         }
-        if code == "Resource"
-            || code == "DomainResource"
-            || self.v.plan(code).is_some_and(|p| p.kind == "resource")
-        {
-            let inner_root = if plan.def(el).path.ends_with(".contained") {
-                root
-            } else {
-                node
-            };
-            let profiles: Vec<String> = plan
-                .def(el)
-                .types
-                .iter()
-                .flat_map(|t| t.profiles.clone())
-                .filter(|p| !p.ends_with("/Resource") && !p.ends_with("/DomainResource"))
-                .collect();
-            let profiles: Vec<&str> = profiles.iter().map(String::as_str).collect();
-            let saved = self.profile.take();
-            self.resource(node, path, inner_root, &profiles);
-            self.profile = saved;
-            return true;
+        if self.is_resource_type(code) {
+            self.issue(
+                Severity::Error,
+                IssueCode::Structure,
+                "a resource needs a resourceType",
+                node,
+                path,
+                Some(&id),
+            );
+            return false;
         }
         let type_plan = self.type_plan(plan, el, node, path, code);
         if let Some(tp) = type_plan {
@@ -336,9 +358,79 @@ impl<'v> Walker<'v> {
             if tp.derivation == "constraint" {
                 self.profile = Some(tp.url.clone());
             }
+            let is_ext = code == "Extension";
+            if is_ext {
+                let url = node
+                    .get("url")
+                    .and_then(Node::as_str)
+                    .unwrap_or_default()
+                    .to_string();
+                self.check_extension_context(&tp, node, path);
+                self.ext_urls.push(url);
+            }
+            self.outer.push(plan.def(el).path.clone());
             self.element(&tp, 0, node, path, root, Some(code));
+            self.outer.clear();
+            if is_ext {
+                self.ext_urls.pop();
+            }
             self.profile = saved;
         }
+        true
+    }
+
+    pub fn is_resource_type(&self, code: &str) -> bool {
+        code == "Resource"
+            || code == "DomainResource"
+            || self.v.plan(code).is_some_and(|p| p.kind == "resource")
+    }
+
+    fn resource_typed(&self, plan: &Plan, el: usize) -> bool {
+        type_codes(plan, el)
+            .iter()
+            .any(|c| self.is_resource_type(c))
+    }
+
+    /// A resource inside another (contained, a Bundle entry, a parameter): checked
+    /// against its own type, with `%resource` itself and, when contained,
+    /// `%rootResource` its container.
+    fn embedded_resource(
+        &mut self,
+        plan: &Arc<Plan>,
+        el: usize,
+        node: &Node,
+        path: &str,
+        root: &Node,
+    ) -> bool {
+        let contained = plan.def(el).path.ends_with(".contained");
+        let saved_env = self.env_override.clone();
+        if contained {
+            let env = self
+                .v
+                .env()
+                .clone()
+                .with_variable("rootResource", Variable::Node(root.clone()));
+            self.env_override = Some(env);
+        } else {
+            self.env_override = None;
+        }
+        if !plan.elements[el].children.is_empty() {
+            self.members(plan, el, node, path, node);
+        }
+        let profiles: Vec<String> = plan
+            .def(el)
+            .types
+            .iter()
+            .flat_map(|t| t.profiles.clone())
+            .filter(|p| !p.ends_with("/Resource") && !p.ends_with("/DomainResource"))
+            .collect();
+        let profiles: Vec<&str> = profiles.iter().map(String::as_str).collect();
+        let saved = self.profile.take();
+        let saved_urls = std::mem::take(&mut self.ext_urls);
+        self.resource(node, path, node, &profiles);
+        self.ext_urls = saved_urls;
+        self.profile = saved;
+        self.env_override = saved_env;
         true
     }
 
@@ -372,7 +464,16 @@ impl<'v> Walker<'v> {
                 if let Some(tp) = self.v.plan(url).filter(|p| p.type_name == "Extension") {
                     return Some(tp);
                 }
-                if url.contains(':') {
+                if !url.contains(':') && self.ext_urls.is_empty() {
+                    self.issue(
+                        Severity::Error,
+                        IssueCode::Value,
+                        format!("extension url `{url}` must be an absolute URL"),
+                        node,
+                        path,
+                        None,
+                    );
+                } else if url.contains(':') {
                     if plan.elements[el].name == "modifierExtension" {
                         self.issue(
                             Severity::Error,
@@ -383,7 +484,7 @@ impl<'v> Walker<'v> {
                             None,
                         );
                     } else {
-                        self.not_loaded(url, node, path);
+                        self.unknown_extension(url, node, path);
                     }
                 }
             }
@@ -399,10 +500,19 @@ impl<'v> Walker<'v> {
     fn members(&mut self, plan: &Arc<Plan>, el: usize, node: &Node, path: &str, root: &Node) {
         let mut groups: HashMap<usize, Vec<Item<'_>>> = HashMap::new();
         let mut ext_counts: HashMap<usize, usize> = HashMap::new();
-        let resource_root = el == 0 && plan.kind == "resource";
+        let resource_root = (el == 0 && plan.kind == "resource") || self.resource_typed(plan, el);
+        let mut holder = std::mem::take(&mut self.outer);
+        holder.push(plan.def(el).path.clone());
+        if el == 0 {
+            holder.push(plan.type_name.clone());
+        }
+        let saved_holder = std::mem::replace(&mut self.holder, holder);
+        let comments_allowed = self.v.release() == FhirRelease::Stu3;
         for (key, value) in node.members() {
             let key: &str = key;
-            if (key == "resourceType" && resource_root) || key == "fhir_comments" {
+            if (key == "resourceType" && resource_root)
+                || (key == "fhir_comments" && comments_allowed)
+            {
                 continue;
             }
             let (name, underscore) = match key.strip_prefix('_') {
@@ -476,7 +586,8 @@ impl<'v> Walker<'v> {
                 continue;
             }
             if underscore {
-                self.primitive_extensions(&code, &items, &child_path, many, root);
+                let def_path = plan.def(c).path.clone();
+                self.primitive_extensions(&code, &items, &child_path, &def_path, many, root);
                 *ext_counts.entry(c).or_default() = items.len();
                 continue;
             }
@@ -533,6 +644,7 @@ impl<'v> Walker<'v> {
                 self.sliced(plan, c, &items, node, root);
             }
         }
+        self.holder = saved_holder;
     }
 
     pub fn cardinality(&mut self, plan: &Plan, c: usize, count: usize, at: &Node, path: &str) {
@@ -569,11 +681,13 @@ impl<'v> Walker<'v> {
     }
 
     /// `_name` siblings of primitives: objects holding only `id` and `extension`.
+    #[allow(clippy::too_many_arguments)]
     fn primitive_extensions(
         &mut self,
         code: &str,
         items: &[&Node],
         path: &str,
+        def_path: &str,
         many: bool,
         root: &Node,
     ) {
@@ -600,7 +714,9 @@ impl<'v> Walker<'v> {
             } else {
                 path.to_string()
             };
+            self.outer = vec![def_path.to_string(), code.to_string()];
             self.element(&element, 0, item, &p, root, Some("Element"));
+            self.outer.clear();
         }
     }
 
@@ -659,7 +775,8 @@ impl<'v> Walker<'v> {
         } else {
             code.to_string()
         };
-        let env = self.v.env();
+        let env_override = self.env_override.take();
+        let env = env_override.as_ref().unwrap_or_else(|| self.v.env());
         let id = plan.def(el).id.clone();
         for inv in &plan.elements[el].invariants {
             // ele-1 on a primitive is about its `_` sibling, which is checked there.
@@ -710,6 +827,7 @@ impl<'v> Walker<'v> {
                 }
             }
         }
+        self.env_override = env_override;
     }
 }
 
@@ -751,4 +869,14 @@ pub(crate) fn type_codes(plan: &Plan, el: usize) -> Vec<String> {
             }
         })
         .collect()
+}
+
+/// A resource id: 1 to 64 of `A-Z a-z 0-9 - .`.
+/// Contained ids are only local names, so their length is not held against them.
+fn valid_id(id: &str, contained: bool) -> bool {
+    (contained || (1..=64).contains(&id.len()))
+        && !id.is_empty()
+        && id
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'.')
 }
