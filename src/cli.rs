@@ -64,6 +64,8 @@ pub enum Command {
         #[arg(long)]
         port: Option<u16>,
     },
+    /// Validate FHIR instances against base definitions and profiles.
+    Validate(crate::validate_cmd::ValidateArgs),
 }
 
 #[derive(Subcommand, Debug)]
@@ -136,6 +138,7 @@ pub async fn main(args: Vec<String>) -> i32 {
         Command::Fhirpath(args) => crate::fhirpath_cmd::run(args),
         Command::Packages(args) => crate::packages_cmd::run(args).await,
         Command::Report { command } => crate::report::command::main(command),
+        Command::Validate(args) => crate::validate_cmd::run(args),
     }
 }
 

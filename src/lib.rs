@@ -23,4 +23,5 @@ pub mod runner;
 pub mod shard;
 pub mod steps;
 pub mod suite;
+pub mod validate_cmd;
 pub mod world;

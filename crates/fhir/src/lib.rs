@@ -3,8 +3,11 @@
 
 pub mod fhirpath;
 pub mod model;
+pub mod outcome;
 pub mod package;
 pub mod snapshot;
+pub mod terminology;
+pub mod validate;
 pub mod xml;
 
 pub use model::{parse_json, Kind, Node, Pos};

@@ -225,7 +225,10 @@ impl<'a> Evaluator<'a, '_> {
         let s = |v: &str| Ok(vec![Item::Value(Value::String(v.to_string()))]);
         match name {
             "resource" => Ok(vec![self.resource_root_item()]),
-            "rootResource" => Ok(vec![self.root_item()]),
+            // A caller may name the container of an embedded resource explicitly.
+            "rootResource" if !self.env.variables.contains_key("rootResource") => {
+                Ok(vec![self.root_item()])
+            }
             "context" => Ok(vec![self.context.clone()]),
             "ucum" => s("http://unitsofmeasure.org"),
             "sct" => s("http://snomed.info/sct"),

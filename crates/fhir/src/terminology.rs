@@ -1,0 +1,275 @@
+//! Local terminology: ValueSets expanded from the loaded packages, behind a small
+//! [`Terminology`] trait so a remote terminology server can stand in later.
+
+use std::collections::{HashMap, HashSet};
+use std::sync::{Arc, Mutex};
+
+use crate::model::Node;
+use crate::package::PackageSet;
+
+/// Whether a code is in a value set, as far as can be told locally.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Membership {
+    In,
+    NotIn,
+    /// The value set (or a code system it draws on) is not known locally, or needs
+    /// a terminology server (SNOMED CT, LOINC, filters); the string says why.
+    Unknown(String),
+}
+
+/// Answers code membership questions for the validator.
+pub trait Terminology: Send + Sync {
+    fn validate_code(&self, value_set: &str, system: Option<&str>, code: &str) -> Membership;
+    /// Whether `code` is defined by the code system `system`: `None` when the code
+    /// system is not known completely.
+    fn code_in_system(&self, system: &str, code: &str) -> Option<bool>;
+}
+
+/// A value set expanded locally: the codes by system, and whether anything could
+/// not be expanded.
+#[derive(Debug, Clone, Default)]
+pub struct Expansion {
+    pub codes: HashSet<(String, String)>,
+    /// Why the expansion is incomplete (`None`: complete).
+    pub incomplete: Option<String>,
+}
+
+impl Expansion {
+    fn contains_code(&self, system: Option<&str>, code: &str) -> bool {
+        match system {
+            Some(s) => self.codes.contains(&(s.to_string(), code.to_string())),
+            None => self.codes.iter().any(|(_, c)| c == code),
+        }
+    }
+}
+
+/// Expands ValueSets and CodeSystems found in a [`PackageSet`]. Cached; `Send + Sync`.
+pub struct LocalTerminology {
+    set: Arc<PackageSet>,
+    value_sets: Mutex<HashMap<String, Arc<Expansion>>>,
+    code_systems: Mutex<HashMap<String, Option<Arc<HashSet<String>>>>>,
+}
+
+/// Code systems whose content lives in a terminology server, never in a package.
+const EXTERNAL_SYSTEMS: &[&str] = &[
+    "http://snomed.info/sct",
+    "http://loinc.org",
+    "http://www.nlm.nih.gov/research/umls/rxnorm",
+    "http://unitsofmeasure.org",
+    "urn:ietf:bcp:47",
+    "urn:ietf:bcp:13",
+    "urn:iso:std:iso:3166",
+    "urn:iso:std:iso:4217",
+    "http://hl7.org/fhir/sid/icd-10",
+    "http://hl7.org/fhir/sid/cvx",
+    "http://www.ama-assn.org/go/cpt",
+    "http://hl7.org/fhir/sid/ndc",
+];
+
+impl LocalTerminology {
+    pub fn new(set: Arc<PackageSet>) -> LocalTerminology {
+        LocalTerminology {
+            set,
+            value_sets: Mutex::new(HashMap::new()),
+            code_systems: Mutex::new(HashMap::new()),
+        }
+    }
+
+    /// The expansion of `url` (`url|version` accepted); `None` when not loaded.
+    pub fn expand(&self, url: &str) -> Option<Arc<Expansion>> {
+        self.expand_guarded(url, &mut Vec::new())
+    }
+
+    fn expand_guarded(&self, url: &str, stack: &mut Vec<String>) -> Option<Arc<Expansion>> {
+        if let Some(hit) = self.value_sets.lock().ok()?.get(url).cloned() {
+            return Some(hit);
+        }
+        if stack.iter().any(|s| s == url) {
+            return Some(Arc::new(Expansion {
+                incomplete: Some(format!("value set {url} includes itself")),
+                ..Default::default()
+            }));
+        }
+        let vs = self
+            .set
+            .resolve(url)
+            .filter(|r| r.resource_type() == "ValueSet")?
+            .node()
+            .ok()?;
+        stack.push(url.to_string());
+        let expansion = Arc::new(self.expand_node(&vs, stack));
+        stack.pop();
+        if let Ok(mut cache) = self.value_sets.lock() {
+            cache.insert(url.to_string(), expansion.clone());
+        }
+        Some(expansion)
+    }
+
+    fn expand_node(&self, vs: &Node, stack: &mut Vec<String>) -> Expansion {
+        let mut out = Expansion::default();
+        if let Some(exp) = vs.get("expansion") {
+            collect_contains(exp, &mut out.codes);
+            return out;
+        }
+        let Some(compose) = vs.get("compose") else {
+            out.incomplete = Some("the value set has no compose".into());
+            return out;
+        };
+        for include in compose.get("include").map(Node::items).unwrap_or(&[]) {
+            let part = self.expand_include(include, stack);
+            out.codes.extend(part.codes);
+            if out.incomplete.is_none() {
+                out.incomplete = part.incomplete;
+            }
+        }
+        for exclude in compose.get("exclude").map(Node::items).unwrap_or(&[]) {
+            let part = self.expand_include(exclude, stack);
+            for c in &part.codes {
+                out.codes.remove(c);
+            }
+        }
+        out
+    }
+
+    fn expand_include(&self, include: &Node, stack: &mut Vec<String>) -> Expansion {
+        let mut out = Expansion::default();
+        let system = include.get("system").and_then(Node::as_str);
+        let mut from_system: Option<HashSet<(String, String)>> = None;
+        if let Some(system) = system {
+            let concepts = include.get("concept").map(Node::items).unwrap_or(&[]);
+            if !concepts.is_empty() {
+                from_system = Some(
+                    concepts
+                        .iter()
+                        .filter_map(|c| c.get("code").and_then(Node::as_str))
+                        .map(|c| (system.to_string(), c.to_string()))
+                        .collect(),
+                );
+            } else if include.get("filter").is_some() {
+                out.incomplete = Some(format!("filters on {system} need a terminology server"));
+            } else {
+                match self.code_system(system) {
+                    Some(codes) => {
+                        from_system = Some(
+                            codes
+                                .iter()
+                                .map(|c| (system.to_string(), c.clone()))
+                                .collect(),
+                        )
+                    }
+                    None => out.incomplete = Some(format!("code system {system} is not available")),
+                }
+            }
+        }
+        let mut from_sets: Option<HashSet<(String, String)>> = None;
+        for vs in include.get("valueSet").map(Node::items).unwrap_or(&[]) {
+            let Some(url) = vs.as_str() else { continue };
+            let codes = match self.expand_guarded(url, stack) {
+                Some(e) => {
+                    if out.incomplete.is_none() {
+                        out.incomplete = e.incomplete.clone();
+                    }
+                    e.codes.clone()
+                }
+                None => {
+                    out.incomplete = Some(format!("value set {url} is not loaded"));
+                    HashSet::new()
+                }
+            };
+            from_sets = Some(match from_sets {
+                Some(prev) => prev.intersection(&codes).cloned().collect(),
+                None => codes,
+            });
+        }
+        out.codes = match (from_system, from_sets) {
+            (Some(a), Some(b)) => a.intersection(&b).cloned().collect(),
+            (Some(a), None) | (None, Some(a)) => a,
+            (None, None) => HashSet::new(),
+        };
+        out
+    }
+
+    /// Every code of a code system whose content is complete in a loaded package.
+    fn code_system(&self, url: &str) -> Option<Arc<HashSet<String>>> {
+        if let Some(hit) = self.code_systems.lock().ok()?.get(url).cloned() {
+            return hit;
+        }
+        let built = self
+            .set
+            .resolve(url)
+            .filter(|r| r.resource_type() == "CodeSystem")
+            .and_then(|r| r.node().ok())
+            .filter(|cs| {
+                // STU3 code systems from older packages may omit `content`.
+                matches!(
+                    cs.get("content").and_then(Node::as_str),
+                    Some("complete") | None
+                ) && cs.get("concept").is_some()
+            })
+            .map(|cs| {
+                let mut codes = HashSet::new();
+                collect_concepts(&cs, &mut codes);
+                Arc::new(codes)
+            });
+        if let Ok(mut cache) = self.code_systems.lock() {
+            cache.insert(url.to_string(), built.clone());
+        }
+        built
+    }
+}
+
+fn collect_contains(node: &Node, out: &mut HashSet<(String, String)>) {
+    for c in node.get("contains").map(Node::items).unwrap_or(&[]) {
+        if let (Some(s), Some(code)) = (
+            c.get("system").and_then(Node::as_str),
+            c.get("code").and_then(Node::as_str),
+        ) {
+            out.insert((s.to_string(), code.to_string()));
+        }
+        collect_contains(c, out);
+    }
+}
+
+fn collect_concepts(node: &Node, out: &mut HashSet<String>) {
+    for c in node.get("concept").map(Node::items).unwrap_or(&[]) {
+        if let Some(code) = c.get("code").and_then(Node::as_str) {
+            out.insert(code.to_string());
+        }
+        collect_concepts(c, out);
+    }
+}
+
+impl Terminology for LocalTerminology {
+    fn validate_code(&self, value_set: &str, system: Option<&str>, code: &str) -> Membership {
+        let Some(exp) = self.expand(value_set) else {
+            return Membership::Unknown(format!("value set {value_set} is not loaded"));
+        };
+        if exp.contains_code(system, code) {
+            return Membership::In;
+        }
+        if let Some(s) = system {
+            if EXTERNAL_SYSTEMS.contains(&s) {
+                return Membership::Unknown(format!("{s} needs a terminology server"));
+            }
+        }
+        match &exp.incomplete {
+            Some(why) => Membership::Unknown(why.clone()),
+            None => Membership::NotIn,
+        }
+    }
+
+    fn code_in_system(&self, system: &str, code: &str) -> Option<bool> {
+        self.code_system(system).map(|codes| codes.contains(code))
+    }
+}
+
+/// Lets FHIRPath's `memberOf()` use the same local expansions.
+impl crate::fhirpath::Terminology for LocalTerminology {
+    fn member_of(&self, system: Option<&str>, code: &str, value_set: &str) -> Option<bool> {
+        match self.validate_code(value_set, system, code) {
+            Membership::In => Some(true),
+            Membership::NotIn => Some(false),
+            Membership::Unknown(_) => None,
+        }
+    }
+}

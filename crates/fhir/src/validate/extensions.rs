@@ -1,0 +1,88 @@
+//! Extensions: where a definition allows an extension to be used (its `context`),
+//! and what an extension whose definition is not loaded means.
+
+use super::walk::Walker;
+use super::Plan;
+use crate::model::Node;
+use crate::outcome::{IssueCode, Severity};
+
+impl Walker<'_> {
+    /// An extension whose definition is not loaded: a warning, or an error when the
+    /// validator is asked to treat unknown extensions as errors.
+    pub(crate) fn unknown_extension(&mut self, url: &str, node: &Node, path: &str) {
+        if self.v.options.unknown_extensions_are_errors {
+            self.issue(
+                Severity::Error,
+                IssueCode::Extension,
+                format!("the extension {url} is not loaded, so it is not allowed here"),
+                node,
+                path,
+                None,
+            );
+        } else {
+            self.not_loaded(url, node, path);
+        }
+    }
+
+    /// The extension definition's `context` must name the element that holds it.
+    pub(crate) fn check_extension_context(&mut self, ext: &Plan, node: &Node, path: &str) {
+        if ext.derivation != "constraint" {
+            return;
+        }
+        let contexts = contexts(&ext.snapshot.structure_definition);
+        if contexts.is_empty() {
+            return;
+        }
+        let allowed = contexts.iter().any(|(kind, expr)| match kind.as_str() {
+            "extension" => self.ext_urls.last().is_some_and(|u| u == expr),
+            "fhirpath" => true,
+            _ => self.holder_matches(expr),
+        });
+        if !allowed {
+            let shown: Vec<&str> = contexts.iter().map(|(_, e)| e.as_str()).collect();
+            let msg = format!(
+                "the extension {} is not allowed here (this element is [{}]; allowed: {})",
+                ext.url,
+                self.holder.join(", "),
+                shown.join(", ")
+            );
+            self.issue(Severity::Error, IssueCode::Structure, msg, node, path, None);
+        }
+    }
+
+    fn holder_matches(&self, expr: &str) -> bool {
+        if matches!(expr, "Element" | "Base" | "*") {
+            return true;
+        }
+        let model = self.v.env().model.clone();
+        let subtype = |ty: &str, ancestor: &str| {
+            ty == ancestor || model.as_ref().is_some_and(|m| m.is_subtype(ty, ancestor))
+        };
+        self.holder
+            .iter()
+            .any(|h| match (h.split_once('.'), expr.split_once('.')) {
+                (None, None) => subtype(h, expr),
+                (Some((ht, hp)), Some((et, ep))) => hp == ep && subtype(ht, et),
+                _ => false,
+            })
+    }
+}
+
+/// `(type, expression)` of each context: R4 `context[]`, or STU3 `contextType` with
+/// `context` strings.
+fn contexts(sd: &Node) -> Vec<(String, String)> {
+    let stu3_kind = sd.get("contextType").and_then(Node::as_str);
+    sd.get("context")
+        .map(Node::items)
+        .unwrap_or_default()
+        .iter()
+        .filter_map(|c| match (c.as_str(), stu3_kind) {
+            (Some(text), Some(kind)) => Some((kind.to_string(), text.to_string())),
+            (Some(_), None) => None,
+            (None, _) => Some((
+                c.get("type").and_then(Node::as_str)?.to_string(),
+                c.get("expression").and_then(Node::as_str)?.to_string(),
+            )),
+        })
+        .collect()
+}

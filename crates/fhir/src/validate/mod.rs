@@ -1,0 +1,144 @@
+//! The profile validator: StructureDefinition snapshots compiled once into [`Plan`]s
+//! (cached, shared across threads), instances walked against them, findings returned
+//! as [`Issue`]s.
+
+mod compare;
+mod extensions;
+mod plan;
+pub mod primitive;
+mod slicing;
+mod terminology_check;
+mod walk;
+
+pub use plan::{Invariant, Plan, PlanElement};
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex, OnceLock};
+
+use crate::fhirpath::{Env, ModelInfo};
+use crate::model::Node;
+use crate::outcome::{Issue, IssueCode, Severity};
+use crate::package::{FhirRelease, PackageSet};
+use crate::terminology::{LocalTerminology, Terminology};
+
+/// How strict to be, and which release instances are read as.
+#[derive(Debug, Clone, Default)]
+pub struct ValidatorOptions {
+    /// The FHIR release; `None`: the newest release loaded.
+    pub release: Option<FhirRelease>,
+    /// Report definitions that cannot be resolved as errors instead of warnings.
+    pub strict_definitions: bool,
+    /// Report extensions whose definitions are not loaded as errors (the HL7 Java
+    /// validator's behaviour), not as `not checked` warnings.
+    pub unknown_extensions_are_errors: bool,
+}
+
+/// Validates instances against the base definitions and profiles of a [`PackageSet`].
+/// `Send + Sync`: share one with `Arc` across threads.
+pub struct Validator {
+    set: Arc<PackageSet>,
+    options: ValidatorOptions,
+    release: FhirRelease,
+    plans: Mutex<HashMap<String, Option<Arc<Plan>>>>,
+    env: OnceLock<Env>,
+    terminology: Arc<LocalTerminology>,
+}
+
+impl Validator {
+    pub fn new(set: Arc<PackageSet>, options: ValidatorOptions) -> Validator {
+        let release = options
+            .release
+            .or_else(|| set.releases().first().copied())
+            .unwrap_or(FhirRelease::Unknown);
+        Validator {
+            terminology: Arc::new(LocalTerminology::new(set.clone())),
+            set,
+            options,
+            release,
+            plans: Mutex::new(HashMap::new()),
+            env: OnceLock::new(),
+        }
+    }
+
+    pub fn release(&self) -> FhirRelease {
+        self.release
+    }
+
+    pub fn packages(&self) -> &Arc<PackageSet> {
+        &self.set
+    }
+
+    pub fn terminology(&self) -> &dyn Terminology {
+        &*self.terminology
+    }
+
+    /// Validates a resource against its base type, the profiles it claims in
+    /// `meta.profile`, and `profiles` (canonical URLs).
+    pub fn validate(&self, resource: &Node, profiles: &[&str]) -> Vec<Issue> {
+        let mut walker = walk::Walker::new(self);
+        walker.validate_root(resource, profiles);
+        walker.finish()
+    }
+
+    /// The compiled plan of a StructureDefinition by canonical URL or type name.
+    pub fn plan(&self, canonical_or_type: &str) -> Option<Arc<Plan>> {
+        if let Some(hit) = self
+            .plans
+            .lock()
+            .ok()
+            .and_then(|p| p.get(canonical_or_type).cloned())
+        {
+            return hit;
+        }
+        let sd = if canonical_or_type.contains(':') || canonical_or_type.contains('/') {
+            self.set
+                .resolve_in(canonical_or_type, self.release)
+                .or_else(|| self.set.resolve(canonical_or_type))
+                .filter(|r| r.resource_type() == "StructureDefinition")
+        } else {
+            self.set.type_definition(canonical_or_type, self.release)
+        };
+        let plan = sd
+            .and_then(|r| self.set.snapshot_of(r).ok())
+            .map(|s| Arc::new(Plan::compile(s)));
+        if let Ok(mut cache) = self.plans.lock() {
+            cache.insert(canonical_or_type.to_string(), plan.clone());
+        }
+        plan
+    }
+
+    /// The FHIRPath environment: the type model of the release and local terminology.
+    pub(crate) fn env(&self) -> &Env {
+        self.env.get_or_init(|| {
+            let nodes: Vec<Arc<Node>> = self
+                .set
+                .resources()
+                .filter(|r| {
+                    r.resource_type() == "StructureDefinition"
+                        && r.release() == self.release
+                        && r.derivation() != Some("constraint")
+                        && r.kind() != Some("logical")
+                })
+                .filter_map(|r| r.node().ok())
+                .collect();
+            let model = ModelInfo::from_structure_definitions(nodes.iter().map(|n| &**n));
+            let mut env = Env::new().with_model(Arc::new(model));
+            env.terminology = Some(self.terminology.clone());
+            env
+        })
+    }
+
+    /// The severity for a definition that cannot be found.
+    fn unresolved_severity(&self) -> Severity {
+        if self.options.strict_definitions {
+            Severity::Error
+        } else {
+            Severity::Warning
+        }
+    }
+}
+
+/// A finding about a definition rather than the instance.
+fn definition_issue(v: &Validator, message: String) -> Issue {
+    Issue::new(v.unresolved_severity(), IssueCode::NotFound, message)
+}

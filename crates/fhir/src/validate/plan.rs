@@ -1,0 +1,252 @@
+//! A profile compiled once for validation: its snapshot elements as a tree (children
+//! and slices by index), JSON array-ness, and invariants parsed into FHIRPath.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use crate::fhirpath::Expr;
+use crate::model::Node;
+use crate::outcome::Severity;
+use crate::snapshot::{ElementDefinition, Max, Snapshot};
+
+/// An invariant with its expression parsed (or why it could not be).
+#[derive(Debug)]
+pub struct Invariant {
+    pub key: String,
+    pub severity: Severity,
+    pub human: String,
+    pub expr: Result<Expr, String>,
+}
+
+/// One snapshot element, ready to walk.
+#[derive(Debug)]
+pub struct PlanElement {
+    /// The last path segment (`value[x]`, `identifier`).
+    pub name: String,
+    /// Whether instances carry a JSON array here (`base.max` is not 1).
+    pub many: bool,
+    pub children: Vec<usize>,
+    /// Slices (by index) when this element is a slicing entry.
+    pub slices: Vec<usize>,
+    pub invariants: Vec<Invariant>,
+}
+
+/// A compiled profile. `Send + Sync`; shared with `Arc`.
+#[derive(Debug)]
+pub struct Plan {
+    pub url: String,
+    pub type_name: String,
+    /// `resource`, `complex-type`, `primitive-type` or `logical`.
+    pub kind: String,
+    pub derivation: String,
+    pub snapshot: Arc<Snapshot>,
+    pub elements: Vec<PlanElement>,
+    /// The regex a primitive type's `value` carries, anchored.
+    pub value_regex: Option<regex::Regex>,
+}
+
+impl Plan {
+    pub fn def(&self, i: usize) -> &ElementDefinition {
+        &self.snapshot.elements[i]
+    }
+
+    /// The element at `path` that is not a slice (for `contentReference`).
+    pub fn by_path(&self, path: &str) -> Option<usize> {
+        self.snapshot
+            .elements
+            .iter()
+            .position(|e| e.path == path && e.slice_name.is_none())
+    }
+
+    /// The child of `parent` named `name` (`value[x]` matches `valueQuantity`), with
+    /// the type code the name selects for a choice.
+    pub fn child(&self, parent: usize, name: &str) -> Option<(usize, Option<String>)> {
+        for &c in &self.elements[parent].children {
+            let el = &self.elements[c];
+            if el.name == name {
+                return Some((c, None));
+            }
+            if let Some(prefix) = el.name.strip_suffix("[x]") {
+                if let Some(rest) = name.strip_prefix(prefix) {
+                    if rest.starts_with(|ch: char| ch.is_ascii_uppercase()) {
+                        return Some((c, Some(rest.to_string())));
+                    }
+                }
+            }
+        }
+        None
+    }
+
+    pub fn compile(snapshot: Arc<Snapshot>) -> Plan {
+        let sd = &snapshot.structure_definition;
+        let text = |k: &str| {
+            sd.get(k)
+                .and_then(Node::as_str)
+                .unwrap_or_default()
+                .to_string()
+        };
+        let mut elements: Vec<PlanElement> = snapshot
+            .elements
+            .iter()
+            .map(|e| PlanElement {
+                name: e.path.rsplit('.').next().unwrap_or(&e.path).to_string(),
+                many: base_many(e),
+                children: Vec::new(),
+                slices: Vec::new(),
+                invariants: e.constraints.iter().map(compile_invariant).collect(),
+            })
+            .collect();
+        link(&snapshot.elements, &mut elements);
+        let value_regex = snapshot
+            .elements
+            .iter()
+            .find(|e| e.path.ends_with(".value") && e.path.matches('.').count() == 1)
+            .and_then(|e| regex_extension(&e.node))
+            .and_then(|r| regex::Regex::new(&format!("^(?:{r})$")).ok());
+        Plan {
+            url: snapshot.url.clone(),
+            type_name: snapshot.type_name.clone(),
+            kind: text("kind"),
+            derivation: text("derivation"),
+            value_regex,
+            elements,
+            snapshot,
+        }
+    }
+}
+
+fn base_many(e: &ElementDefinition) -> bool {
+    let base_max = e
+        .node
+        .get("base")
+        .and_then(|b| b.get("max"))
+        .and_then(Node::as_str)
+        .and_then(Max::parse);
+    match base_max.unwrap_or(e.max) {
+        Max::Count(n) => n > 1,
+        Max::Unbounded => true,
+    }
+}
+
+fn compile_invariant(c: &crate::snapshot::Constraint) -> Invariant {
+    let severity = match c.severity.as_deref() {
+        Some("warning") => Severity::Warning,
+        _ => Severity::Error,
+    };
+    let expr = match &c.expression {
+        Some(text) => Expr::parse(text).map_err(|e| e.to_string()),
+        None => Err("the constraint has no FHIRPath expression".to_string()),
+    };
+    Invariant {
+        key: c.key.clone(),
+        severity,
+        human: c.human.clone().unwrap_or_default(),
+        expr,
+    }
+}
+
+/// The `regex` extension on an element's type (R4) or on the element (STU3).
+fn regex_extension(node: &Node) -> Option<String> {
+    const URL: &str = "http://hl7.org/fhir/StructureDefinition/regex";
+    let find = |n: &Node| {
+        n.get("extension")
+            .map(Node::items)
+            .unwrap_or_default()
+            .iter()
+            .find(|x| x.get("url").and_then(Node::as_str) == Some(URL))
+            .and_then(|x| x.get("valueString"))
+            .and_then(Node::as_str)
+            .map(str::to_string)
+    };
+    let types = node.get("type").map(Node::items).unwrap_or_default();
+    types
+        .iter()
+        .find_map(|t| find(t).or_else(|| t.get("_code").and_then(find)))
+        .or_else(|| find(node))
+}
+
+/// Builds the children and slice lists. Snapshots list elements in tree order, so
+/// a stack of open ancestors finds each element's parent.
+fn link(defs: &[ElementDefinition], elements: &mut [PlanElement]) {
+    let depth = |i: usize| defs[i].path.matches('.').count();
+    let mut stack: Vec<usize> = Vec::new();
+    let mut by_id: HashMap<&str, usize> = HashMap::new();
+    for (i, d) in defs.iter().enumerate() {
+        by_id.insert(d.id.as_str(), i);
+        if i == 0 {
+            stack.push(0);
+            continue;
+        }
+        while stack.last().is_some_and(|&t| depth(t) >= depth(i)) {
+            stack.pop();
+        }
+        let Some(&parent) = stack.last() else {
+            stack.push(i);
+            continue;
+        };
+        let entry = d.slice_name.as_ref().and_then(|slice| {
+            // `a:s/t` re-slices `a:s`; `a:s` slices the unsliced `a` under the same parent.
+            match slice.rsplit_once('/') {
+                Some((outer, _)) => {
+                    let id = format!("{}:{}", d.id.rsplit_once(':')?.0, outer);
+                    by_id.get(id.as_str()).copied()
+                }
+                None => elements[parent]
+                    .children
+                    .iter()
+                    .rev()
+                    .copied()
+                    .find(|&c| defs[c].path == d.path),
+            }
+        });
+        match entry {
+            Some(e) if e != i => elements[e].slices.push(i),
+            _ => elements[parent].children.push(i),
+        }
+        stack.push(i);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::parse_json;
+
+    fn snapshot(elements: &str) -> Arc<Snapshot> {
+        let list = parse_json(elements).unwrap();
+        Arc::new(Snapshot {
+            url: "http://x/sd".into(),
+            type_name: "Patient".into(),
+            elements: list
+                .items()
+                .iter()
+                .map(ElementDefinition::from_node)
+                .collect(),
+            generated: false,
+            structure_definition: Arc::new(parse_json(r#"{"kind":"resource"}"#).unwrap()),
+        })
+    }
+
+    #[test]
+    fn children_slices_and_arrays() {
+        let plan = Plan::compile(snapshot(
+            r#"[{"id":"Patient","path":"Patient","min":0,"max":"*"},
+            {"id":"Patient.identifier","path":"Patient.identifier","min":0,"max":"*","slicing":{"rules":"open"}},
+            {"id":"Patient.identifier.system","path":"Patient.identifier.system","min":0,"max":"1"},
+            {"id":"Patient.identifier:nhs","path":"Patient.identifier","sliceName":"nhs","min":1,"max":"1","base":{"path":"Patient.identifier","min":0,"max":"*"}},
+            {"id":"Patient.identifier:nhs.system","path":"Patient.identifier.system","min":1,"max":"1"},
+            {"id":"Patient.deceased[x]","path":"Patient.deceased[x]","min":0,"max":"1","constraint":[{"key":"x-1","severity":"error","expression":"exists("}]}]"#,
+        ));
+        assert_eq!(plan.elements[0].children, vec![1, 5]);
+        assert_eq!(plan.elements[1].slices, vec![3]);
+        assert_eq!(plan.elements[3].children, vec![4]);
+        assert!(plan.elements[1].many && plan.elements[3].many);
+        assert!(!plan.elements[5].many);
+        assert_eq!(
+            plan.child(0, "deceasedBoolean"),
+            Some((5, Some("Boolean".into())))
+        );
+        assert_eq!(plan.child(0, "deceasedboolean"), None);
+        assert!(plan.elements[5].invariants[0].expr.is_err());
+    }
+}

@@ -1,0 +1,208 @@
+//! Primitive values: the JSON kind each FHIR primitive type is written as, and its
+//! lexical rules (the core definitions' regex, plus checks a regex cannot make).
+
+use crate::model::{Kind, Node};
+
+/// What is wrong with a primitive value, as a message.
+pub fn check(type_code: &str, node: &Node, regex: Option<&regex::Regex>) -> Option<String> {
+    let text: &str = match (&node.kind, json_kind(type_code)) {
+        (Kind::Bool(_), JsonKind::Bool) => return None,
+        (Kind::Number(n), JsonKind::Number) => n,
+        (Kind::String(s), JsonKind::String) => s,
+        (Kind::Object(_) | Kind::Array(_), _) => {
+            return Some(format!(
+                "a {type_code} must be a primitive value, not an object or array"
+            ))
+        }
+        (Kind::Null, _) => return Some(format!("a {type_code} cannot be null")),
+        (_, expected) => {
+            return Some(format!(
+                "a {type_code} must be a JSON {}",
+                match expected {
+                    JsonKind::Bool => "boolean",
+                    JsonKind::Number => "number",
+                    JsonKind::String => "string",
+                }
+            ))
+        }
+    };
+    if text.is_empty() {
+        return Some(format!("a {type_code} cannot be empty"));
+    }
+    if type_code != "string" && type_code != "markdown" && text.trim() != text {
+        return Some(format!("`{text}` has leading or trailing whitespace"));
+    }
+    if let Some(problem) = semantic(type_code, text) {
+        return Some(problem);
+    }
+    match regex.or_else(|| fallback(type_code)) {
+        Some(re) if !re.is_match(text) => {
+            Some(format!("`{}` is not a valid {type_code}", clip(text)))
+        }
+        _ => None,
+    }
+}
+
+fn clip(text: &str) -> String {
+    if text.chars().count() > 60 {
+        format!("{}…", text.chars().take(60).collect::<String>())
+    } else {
+        text.to_string()
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum JsonKind {
+    Bool,
+    Number,
+    String,
+}
+
+fn json_kind(type_code: &str) -> JsonKind {
+    match type_code {
+        "boolean" => JsonKind::Bool,
+        "integer" | "decimal" | "positiveInt" | "unsignedInt" => JsonKind::Number,
+        _ => JsonKind::String,
+    }
+}
+
+/// Whether a type code names a FHIR primitive type.
+pub fn is_primitive(type_code: &str) -> bool {
+    type_code
+        .chars()
+        .next()
+        .is_some_and(|c| c.is_ascii_lowercase())
+        && type_code != "xhtml"
+}
+
+/// Checks a regex cannot express: integer ranges, real calendar dates, base64.
+fn semantic(type_code: &str, text: &str) -> Option<String> {
+    match type_code {
+        "integer" | "positiveInt" | "unsignedInt" => {
+            let n: i64 = match text.parse() {
+                Ok(n) => n,
+                Err(_) => return Some(format!("`{}` is not a valid {type_code}", clip(text))),
+            };
+            let min = match type_code {
+                "positiveInt" => 1,
+                "unsignedInt" => 0,
+                _ => i64::from(i32::MIN),
+            };
+            (n < min || n > i64::from(i32::MAX))
+                .then(|| format!("{n} is out of range for {type_code}"))
+        }
+        "decimal" => (text.contains(['e', 'E']) && text.parse::<f64>().is_err())
+            .then(|| format!("`{text}` is not a valid decimal")),
+        "date" | "dateTime" | "instant" => check_calendar(text)
+            .map(|m| format!("`{}` is not a valid {type_code}: {m}", clip(text))),
+        "base64Binary" => {
+            let clean: String = text.chars().filter(|c| !c.is_whitespace()).collect();
+            use base64::Engine as _;
+            base64::engine::general_purpose::STANDARD
+                .decode(clean.as_bytes())
+                .err()
+                .map(|_| "the value is not valid base64".to_string())
+        }
+        _ => None,
+    }
+}
+
+/// A date's month and day must exist (`2019-02-30` is no date).
+fn check_calendar(text: &str) -> Option<&'static str> {
+    let date = text.split('T').next().unwrap_or(text);
+    let parts: Vec<&str> = date.split('-').collect();
+    let num = |i: usize| parts.get(i).and_then(|p| p.parse::<u32>().ok());
+    let (Some(year), Some(month)) = (num(0), num(1)) else {
+        return None;
+    };
+    if !(1..=12).contains(&month) {
+        return Some("no such month");
+    }
+    if let Some(day) = num(2) {
+        let leap = (year % 4 == 0 && year % 100 != 0) || year % 400 == 0;
+        let days = match month {
+            2 if leap => 29,
+            2 => 28,
+            4 | 6 | 9 | 11 => 30,
+            _ => 31,
+        };
+        if day == 0 || day > days {
+            return Some("no such day in that month");
+        }
+    }
+    None
+}
+
+fn fallback(type_code: &str) -> Option<&'static regex::Regex> {
+    use std::sync::OnceLock;
+    static TABLE: OnceLock<Vec<(&'static str, regex::Regex)>> = OnceLock::new();
+    let table = TABLE.get_or_init(|| {
+        let dt = r"([0-9]([0-9]([0-9][1-9]|[1-9]0)|[1-9]00)|[1-9]000)";
+        let src: Vec<(&str, String)> = vec![
+            ("date", format!(r"{dt}(-(0[1-9]|1[0-2])(-(0[1-9]|[1-2][0-9]|3[0-1]))?)?")),
+            ("dateTime", format!(r"{dt}(-(0[1-9]|1[0-2])(-(0[1-9]|[1-2][0-9]|3[0-1])(T([01][0-9]|2[0-3]):[0-5][0-9]:([0-5][0-9]|60)(\.[0-9]+)?(Z|(\+|-)((0[0-9]|1[0-3]):[0-5][0-9]|14:00)))?)?)?")),
+            ("instant", format!(r"{dt}-(0[1-9]|1[0-2])-(0[1-9]|[1-2][0-9]|3[0-1])T([01][0-9]|2[0-3]):[0-5][0-9]:([0-5][0-9]|60)(\.[0-9]+)?(Z|(\+|-)((0[0-9]|1[0-3]):[0-5][0-9]|14:00))")),
+            ("time", r"([01][0-9]|2[0-3]):[0-5][0-9]:([0-5][0-9]|60)(\.[0-9]+)?".into()),
+            ("decimal", r"-?(0|[1-9][0-9]*)(\.[0-9]+)?([eE][+-]?[0-9]+)?".into()),
+            ("integer", r"-?([0]|([1-9][0-9]*))".into()),
+            ("positiveInt", r"\+?[1-9][0-9]*".into()),
+            ("unsignedInt", r"[0]|([1-9][0-9]*)".into()),
+            ("id", r"[A-Za-z0-9\-\.]{1,64}".into()),
+            ("oid", r"urn:oid:[0-2](\.(0|[1-9][0-9]*))+".into()),
+            ("uuid", r"urn:uuid:[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}".into()),
+            ("code", r"[^\s]+(\s[^\s]+)*".into()),
+            ("uri", r"\S*".into()),
+            ("url", r"\S*".into()),
+            ("canonical", r"\S*".into()),
+            ("base64Binary", r"(\s*([0-9a-zA-Z\+/=]){4}\s*)+".into()),
+        ];
+        src.into_iter()
+            .filter_map(|(k, v)| regex::Regex::new(&format!("^(?:{v})$")).ok().map(|r| (k, r)))
+            .collect()
+    });
+    table.iter().find(|(k, _)| *k == type_code).map(|(_, r)| r)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::Pos;
+
+    fn s(text: &str) -> Node {
+        Node::new(Kind::String(text.into()), Pos::default())
+    }
+    fn n(text: &str) -> Node {
+        Node::new(Kind::Number(text.into()), Pos::default())
+    }
+
+    #[test]
+    fn json_kinds() {
+        assert!(check(
+            "boolean",
+            &Node::new(Kind::Bool(true), Pos::default()),
+            None
+        )
+        .is_none());
+        assert!(check("boolean", &s("true"), None).is_some());
+        assert!(check("integer", &n("12"), None).is_none());
+        assert!(check("integer", &s("12"), None).is_some());
+        assert!(check("string", &n("12"), None).is_some());
+    }
+
+    #[test]
+    fn lexical_rules() {
+        assert!(check("date", &s("2019-02-28"), None).is_none());
+        assert!(check("date", &s("2019-02-30"), None).is_some());
+        assert!(check("dateTime", &s("2019-02-03T10:00:00Z"), None).is_none());
+        assert!(check("dateTime", &s("2019-02-03T10:00"), None).is_some());
+        assert!(check("integer", &n("2147483648"), None).is_some());
+        assert!(check("positiveInt", &n("0"), None).is_some());
+        assert!(check("unsignedInt", &n("0"), None).is_none());
+        assert!(check("id", &s("a_b"), None).is_some());
+        assert!(check("id", &s("a-b.1"), None).is_none());
+        assert!(check("string", &s(""), None).is_some());
+        assert!(check("code", &s(" x"), None).is_some());
+        assert!(check("base64Binary", &s("aGVsbG8="), None).is_none());
+        assert!(check("base64Binary", &s("not base64!"), None).is_some());
+    }
+}

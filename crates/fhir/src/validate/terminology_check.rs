@@ -1,0 +1,99 @@
+//! Bindings: codes, Codings and CodeableConcepts against the bound value set, and
+//! Codings against code systems that are loaded in full.
+
+use super::walk::Walker;
+use super::Plan;
+use crate::model::Node;
+use crate::outcome::{IssueCode, Severity};
+use crate::terminology::Membership;
+
+impl Walker<'_> {
+    pub(crate) fn binding(&mut self, plan: &Plan, el: usize, node: &Node, path: &str, code: &str) {
+        let codings: Vec<(Option<&str>, &str)> = match code {
+            "code" | "string" | "uri" => node.as_str().map(|c| (None, c)).into_iter().collect(),
+            "Coding" => coding(node).into_iter().collect(),
+            "CodeableConcept" => node
+                .get("coding")
+                .map(Node::items)
+                .unwrap_or_default()
+                .iter()
+                .filter_map(coding)
+                .collect(),
+            _ => return,
+        };
+        if code == "Coding" || code == "CodeableConcept" {
+            for (system, c) in &codings {
+                let Some(system) = system else { continue };
+                if self.v.terminology().code_in_system(system, c) == Some(false) {
+                    self.issue(
+                        Severity::Error,
+                        IssueCode::CodeInvalid,
+                        format!("unknown code `{c}` in the code system {system}"),
+                        node,
+                        path,
+                        Some(&plan.def(el).id),
+                    );
+                }
+            }
+        }
+        let def = plan.def(el);
+        let Some(binding) = &def.binding else { return };
+        let severity = match binding.strength.as_deref() {
+            Some("required") => Severity::Error,
+            Some("extensible") => Severity::Warning,
+            _ => return,
+        };
+        let Some(vs) = binding.value_set.clone() else {
+            return;
+        };
+        if codings.is_empty() {
+            return;
+        }
+        let mut unknown = None;
+        for (system, c) in &codings {
+            match self.v.terminology().validate_code(&vs, *system, c) {
+                Membership::In => return,
+                Membership::NotIn => {}
+                Membership::Unknown(why) => unknown = Some(why),
+            }
+        }
+        let id = def.id.clone();
+        match unknown {
+            Some(why) => {
+                let key = format!("binding {vs}");
+                self.note_once(
+                    &key,
+                    format!("not checked: codes against {vs}: {why}"),
+                    node,
+                    path,
+                );
+            }
+            None => {
+                let shown: Vec<String> = codings
+                    .iter()
+                    .map(|(s, c)| match s {
+                        Some(s) => format!("{s}#{c}"),
+                        None => c.to_string(),
+                    })
+                    .collect();
+                self.issue(
+                    severity,
+                    IssueCode::CodeInvalid,
+                    format!(
+                        "{} is not in the value set {vs} ({} binding)",
+                        shown.join(", "),
+                        binding.strength.as_deref().unwrap_or_default()
+                    ),
+                    node,
+                    path,
+                    Some(&id),
+                );
+            }
+        }
+    }
+}
+
+fn coding(node: &Node) -> Option<(Option<&str>, &str)> {
+    let code = node.get("code").and_then(Node::as_str)?;
+    Some((node.get("system").and_then(Node::as_str), code))
+}

@@ -1,0 +1,882 @@
+//! Walks an instance against a [`Plan`]: members against child elements, JSON shape,
+//! cardinality, choice types, primitives, fixed/pattern, invariants, and the types'
+//! own definitions (datatypes, extensions, contained resources) recursively.
+
+use std::collections::{HashMap, HashSet};
+use std::sync::Arc;
+
+use super::{compare, definition_issue, primitive, Plan, Validator};
+use crate::fhirpath::{as_boolean, evaluate_on, Env, Variable};
+use crate::model::{Kind, Node};
+use crate::outcome::{Issue, IssueCode, Severity};
+use crate::package::FhirRelease;
+use crate::snapshot::Max;
+
+/// A value found under an element, with its FHIRPath location and type code.
+pub(crate) struct Item<'n> {
+    pub node: &'n Node,
+    pub path: String,
+    pub code: String,
+}
+
+pub(crate) struct Walker<'v> {
+    pub v: &'v Validator,
+    issues: Vec<Issue>,
+    warned: HashSet<String>,
+    /// The profile findings are attributed to (`None`: the base definition).
+    profile: Option<String>,
+    depth: usize,
+    /// What the object whose members are being walked is (element paths and type
+    /// names), for extension contexts.
+    pub holder: Vec<String>,
+    /// Names handed from an element to its type's definition.
+    outer: Vec<String>,
+    /// URLs of the extensions being walked, innermost last.
+    pub ext_urls: Vec<String>,
+    /// The environment with `%rootResource` set, inside a contained resource.
+    env_override: Option<Env>,
+}
+
+const MAX_DEPTH: usize = 96;
+const FHIR_TYPE_EXT: &str = "http://hl7.org/fhir/StructureDefinition/structuredefinition-fhir-type";
+
+impl<'v> Walker<'v> {
+    pub fn new(v: &'v Validator) -> Walker<'v> {
+        Walker {
+            v,
+            issues: Vec::new(),
+            warned: HashSet::new(),
+            profile: None,
+            depth: 0,
+            holder: Vec::new(),
+            outer: Vec::new(),
+            ext_urls: Vec::new(),
+            env_override: None,
+        }
+    }
+
+    /// The findings, each reported once (base and profile walks see the same things).
+    pub fn finish(self) -> Vec<Issue> {
+        let mut seen = HashSet::new();
+        self.issues
+            .into_iter()
+            .filter(|i| seen.insert((i.severity, i.expression.clone(), i.message.clone())))
+            .collect()
+    }
+
+    pub fn error_count(&self) -> usize {
+        self.issues.iter().filter(|i| i.severity.is_error()).count()
+    }
+
+    pub fn issue(
+        &mut self,
+        severity: Severity,
+        code: IssueCode,
+        message: impl Into<String>,
+        node: &Node,
+        path: &str,
+        element_id: Option<&str>,
+    ) {
+        self.issues.push(Issue {
+            severity,
+            code,
+            message: message.into(),
+            expression: path.to_string(),
+            line: node.pos.line,
+            col: node.pos.col,
+            profile: self.profile.clone(),
+            element_id: element_id.map(str::to_string),
+        });
+    }
+
+    /// A warning (error with `--strict-definitions`) once per missing definition.
+    pub fn not_loaded(&mut self, what: &str, node: &Node, path: &str) {
+        if self.warned.insert(what.to_string()) {
+            let mut issue = definition_issue(self.v, format!("not checked: {what} is not loaded"));
+            issue.expression = path.to_string();
+            issue.line = node.pos.line;
+            issue.col = node.pos.col;
+            issue.profile = self.profile.clone();
+            self.issues.push(issue);
+        }
+    }
+
+    /// Information once per key: something that was deliberately not checked.
+    pub fn note_once(&mut self, key: &str, message: String, node: &Node, path: &str) {
+        if self.warned.insert(key.to_string()) {
+            self.issue(
+                Severity::Information,
+                IssueCode::Informational,
+                message,
+                node,
+                path,
+                None,
+            );
+        }
+    }
+
+    pub fn validate_root(&mut self, resource: &Node, profiles: &[&str]) {
+        let path = resource.resource_type().unwrap_or("Resource").to_string();
+        self.resource(resource, &path, resource, profiles);
+    }
+
+    /// A resource: its type's definition, then the profiles it claims and those asked.
+    fn resource(&mut self, node: &Node, path: &str, root: &Node, profiles: &[&str]) {
+        if !node.is_object() {
+            self.issue(
+                Severity::Error,
+                IssueCode::Structure,
+                "a resource must be a JSON object",
+                node,
+                path,
+                None,
+            );
+            return;
+        }
+        let Some(rt) = node.get("resourceType") else {
+            self.issue(
+                Severity::Error,
+                IssueCode::Structure,
+                "the resource has no resourceType",
+                node,
+                path,
+                None,
+            );
+            return;
+        };
+        let Some(rt) = rt.as_str() else {
+            self.issue(
+                Severity::Error,
+                IssueCode::Structure,
+                "resourceType must be a string",
+                rt,
+                path,
+                None,
+            );
+            return;
+        };
+        let plan = self
+            .v
+            .plan(rt)
+            .filter(|p| p.kind == "resource" && p.derivation != "constraint");
+        let Some(plan) = plan else {
+            self.issue(
+                Severity::Error,
+                IssueCode::Structure,
+                format!("unknown resource type `{rt}`"),
+                node,
+                path,
+                None,
+            );
+            return;
+        };
+        if let Some(id) = node.get("id").and_then(Node::as_str) {
+            let contained = path.ends_with(']') && path.contains(".contained[");
+            if !valid_id(id, contained) {
+                self.issue(
+                    Severity::Error,
+                    IssueCode::Value,
+                    format!("invalid resource id `{id}`: 1-64 letters, digits, `-` and `.`"),
+                    node,
+                    &format!("{path}.id"),
+                    None,
+                );
+            }
+        }
+        let saved = self.profile.take();
+        self.element(&plan, 0, node, path, root, Some(rt));
+        let claimed: Vec<String> = node
+            .get("meta")
+            .and_then(|m| m.get("profile"))
+            .map(Node::items)
+            .unwrap_or_default()
+            .iter()
+            .filter_map(|p| p.as_str().map(str::to_string))
+            .collect();
+        let mut all: Vec<&str> = profiles.to_vec();
+        all.extend(claimed.iter().map(String::as_str));
+        for url in all {
+            match self.v.plan(url) {
+                Some(p) if p.type_name == rt => {
+                    self.profile = Some(p.url.clone());
+                    self.element(&p, 0, node, path, root, Some(rt));
+                }
+                Some(p) => self.issue(
+                    Severity::Error,
+                    IssueCode::Invalid,
+                    format!("profile {url} is for {}, not {rt}", p.type_name),
+                    node,
+                    path,
+                    None,
+                ),
+                None => self.not_loaded(&format!("profile {url}"), node, path),
+            }
+            self.profile = None;
+        }
+        self.profile = saved;
+    }
+
+    /// One value of element `el`, whose type code is `code`.
+    pub fn element(
+        &mut self,
+        plan: &Arc<Plan>,
+        el: usize,
+        node: &Node,
+        path: &str,
+        root: &Node,
+        code: Option<&str>,
+    ) {
+        if self.depth > MAX_DEPTH {
+            return;
+        }
+        self.depth += 1;
+        let codes = type_codes(plan, el);
+        let code: String = match code {
+            Some(c) => c.to_string(),
+            None if el == 0 => plan.type_name.clone(),
+            None => codes.first().cloned().unwrap_or_default(),
+        };
+        let def = plan.def(el);
+        let id = def.id.clone();
+        if code == "xhtml" {
+            if !node
+                .as_str()
+                .is_some_and(|s| s.trim_start().starts_with("<div"))
+            {
+                self.issue(
+                    Severity::Error,
+                    IssueCode::Value,
+                    "narrative must be xhtml in a <div> element",
+                    node,
+                    path,
+                    Some(&id),
+                );
+            }
+        } else if primitive::is_primitive(&code) {
+            let regex = self.v.plan(&code).and_then(|p| p.value_regex.clone());
+            if let Some(problem) = primitive::check(&code, node, regex.as_ref()) {
+                self.issue(
+                    Severity::Error,
+                    IssueCode::Value,
+                    problem,
+                    node,
+                    path,
+                    Some(&id),
+                );
+                self.depth -= 1;
+                return;
+            }
+        } else if !self.complex(plan, el, node, path, root, &code) {
+            self.depth -= 1;
+            return;
+        }
+        self.fixed_pattern(plan, el, node, path);
+        self.binding(plan, el, node, path, &code);
+        self.invariants(plan, el, node, path, root, &code);
+        self.depth -= 1;
+    }
+
+    /// An object value: its members, or its type's definition. False when it is not
+    /// an object at all.
+    fn complex(
+        &mut self,
+        plan: &Arc<Plan>,
+        el: usize,
+        node: &Node,
+        path: &str,
+        root: &Node,
+        code: &str,
+    ) -> bool {
+        let id = plan.def(el).id.clone();
+        match &node.kind {
+            Kind::Object(m) if m.is_empty() => {
+                self.issue(
+                    Severity::Error,
+                    IssueCode::Structure,
+                    "an object must have some content",
+                    node,
+                    path,
+                    Some(&id),
+                );
+                return false;
+            }
+            Kind::Object(_) => {}
+            _ => {
+                self.issue(
+                    Severity::Error,
+                    IssueCode::Structure,
+                    format!("a {code} must be a JSON object"),
+                    node,
+                    path,
+                    Some(&id),
+                );
+                return false;
+            }
+        }
+        let resource_typed =
+            node.get("resourceType").is_some() && el != 0 && self.resource_typed(plan, el);
+        if resource_typed {
+            return self.embedded_resource(plan, el, node, path, root);
+        }
+        if !plan.elements[el].children.is_empty() {
+            self.outer.push(code.to_string());
+            self.members(plan, el, node, path, root);
+            return true;
+        }
+        if let Some(target) = plan.def(el).content_reference.clone() {
+            let target = target.rsplit('#').next().unwrap_or_default().to_string();
+            match plan.by_path(&target) {
+                Some(t) => self.members(plan, t, node, path, root),
+                None => {
+                    let base = target.split('.').next().unwrap_or_default().to_string();
+                    match self
+                        .v
+                        .plan(&base)
+                        .and_then(|p| p.by_path(&target).map(|t| (p, t)))
+                    {
+                        Some((p, t)) => self.members(&p, t, node, path, root),
+                        None => self.not_loaded(&format!("element {target}"), node, path),
+                    }
+                }
+            }
+            return true;
+        }
+        if self.is_resource_type(code) {
+            self.issue(
+                Severity::Error,
+                IssueCode::Structure,
+                "a resource needs a resourceType",
+                node,
+                path,
+                Some(&id),
+            );
+            return false;
+        }
+        let type_plan = self.type_plan(plan, el, node, path, code);
+        if let Some(tp) = type_plan {
+            let saved = self.profile.clone();
+            if tp.derivation == "constraint" {
+                self.profile = Some(tp.url.clone());
+            }
+            let is_ext = code == "Extension";
+            if is_ext {
+                let url = node
+                    .get("url")
+                    .and_then(Node::as_str)
+                    .unwrap_or_default()
+                    .to_string();
+                self.check_extension_context(&tp, node, path);
+                self.ext_urls.push(url);
+            }
+            self.outer.push(plan.def(el).path.clone());
+            self.element(&tp, 0, node, path, root, Some(code));
+            self.outer.clear();
+            if is_ext {
+                self.ext_urls.pop();
+            }
+            self.profile = saved;
+        }
+        true
+    }
+
+    pub fn is_resource_type(&self, code: &str) -> bool {
+        code == "Resource"
+            || code == "DomainResource"
+            || self.v.plan(code).is_some_and(|p| p.kind == "resource")
+    }
+
+    fn resource_typed(&self, plan: &Plan, el: usize) -> bool {
+        type_codes(plan, el)
+            .iter()
+            .any(|c| self.is_resource_type(c))
+    }
+
+    /// A resource inside another (contained, a Bundle entry, a parameter): checked
+    /// against its own type, with `%resource` itself and, when contained,
+    /// `%rootResource` its container.
+    fn embedded_resource(
+        &mut self,
+        plan: &Arc<Plan>,
+        el: usize,
+        node: &Node,
+        path: &str,
+        root: &Node,
+    ) -> bool {
+        let contained = plan.def(el).path.ends_with(".contained");
+        let saved_env = self.env_override.clone();
+        if contained {
+            let env = self
+                .v
+                .env()
+                .clone()
+                .with_variable("rootResource", Variable::Node(root.clone()));
+            self.env_override = Some(env);
+        } else {
+            self.env_override = None;
+        }
+        if !plan.elements[el].children.is_empty() {
+            self.members(plan, el, node, path, node);
+        }
+        let profiles: Vec<String> = plan
+            .def(el)
+            .types
+            .iter()
+            .flat_map(|t| t.profiles.clone())
+            .filter(|p| !p.ends_with("/Resource") && !p.ends_with("/DomainResource"))
+            .collect();
+        let profiles: Vec<&str> = profiles.iter().map(String::as_str).collect();
+        let saved = self.profile.take();
+        let saved_urls = std::mem::take(&mut self.ext_urls);
+        self.resource(node, path, node, &profiles);
+        self.ext_urls = saved_urls;
+        self.profile = saved;
+        self.env_override = saved_env;
+        true
+    }
+
+    /// The definition a datatype value is checked against: the element's type
+    /// profile, an extension's own definition, or the base type.
+    fn type_plan(
+        &mut self,
+        plan: &Arc<Plan>,
+        el: usize,
+        node: &Node,
+        path: &str,
+        code: &str,
+    ) -> Option<Arc<Plan>> {
+        let profiles: Vec<String> = plan
+            .def(el)
+            .types
+            .iter()
+            .filter(|t| t.code == code)
+            .flat_map(|t| t.profiles.clone())
+            .collect();
+        for p in &profiles {
+            if let Some(tp) = self.v.plan(p) {
+                return Some(tp);
+            }
+        }
+        if let Some(p) = profiles.first() {
+            self.not_loaded(p, node, path);
+        }
+        if code == "Extension" {
+            if let Some(url) = node.get("url").and_then(Node::as_str) {
+                if let Some(tp) = self.v.plan(url).filter(|p| p.type_name == "Extension") {
+                    return Some(tp);
+                }
+                if !url.contains(':') && self.ext_urls.is_empty() {
+                    self.issue(
+                        Severity::Error,
+                        IssueCode::Value,
+                        format!("extension url `{url}` must be an absolute URL"),
+                        node,
+                        path,
+                        None,
+                    );
+                } else if url.contains(':') {
+                    if plan.elements[el].name == "modifierExtension" {
+                        self.issue(
+                            Severity::Error,
+                            IssueCode::Extension,
+                            format!("unknown modifier extension {url}: it cannot be ignored"),
+                            node,
+                            path,
+                            None,
+                        );
+                    } else {
+                        self.unknown_extension(url, node, path);
+                    }
+                }
+            }
+        }
+        let tp = self.v.plan(code);
+        if tp.is_none() {
+            self.not_loaded(&format!("type {code}"), node, path);
+        }
+        tp
+    }
+
+    /// The members of an object against the children of `el`.
+    fn members(&mut self, plan: &Arc<Plan>, el: usize, node: &Node, path: &str, root: &Node) {
+        let mut groups: HashMap<usize, Vec<Item<'_>>> = HashMap::new();
+        let mut ext_counts: HashMap<usize, usize> = HashMap::new();
+        let resource_root = (el == 0 && plan.kind == "resource") || self.resource_typed(plan, el);
+        let mut holder = std::mem::take(&mut self.outer);
+        holder.push(plan.def(el).path.clone());
+        if el == 0 {
+            holder.push(plan.type_name.clone());
+        }
+        let saved_holder = std::mem::replace(&mut self.holder, holder);
+        let comments_allowed = self.v.release() == FhirRelease::Stu3;
+        for (key, value) in node.members() {
+            let key: &str = key;
+            if (key == "resourceType" && resource_root)
+                || (key == "fhir_comments" && comments_allowed)
+            {
+                continue;
+            }
+            let (name, underscore) = match key.strip_prefix('_') {
+                Some(n) => (n, true),
+                None => (key, false),
+            };
+            let Some((c, choice)) = plan.child(el, name) else {
+                self.issue(
+                    Severity::Error,
+                    IssueCode::Structure,
+                    format!("unknown element `{key}`"),
+                    value,
+                    &format!("{path}.{key}"),
+                    Some(&plan.def(el).id),
+                );
+                continue;
+            };
+            let codes = type_codes(plan, c);
+            let code = match choice {
+                Some(suffix) => match codes.iter().find(|t| crate::xml::upper_first(t) == suffix) {
+                    Some(t) => t.clone(),
+                    None => {
+                        self.issue(
+                            Severity::Error,
+                            IssueCode::Structure,
+                            format!(
+                                "type {suffix} is not allowed for `{}`",
+                                plan.elements[c].name
+                            ),
+                            value,
+                            &format!("{path}.{key}"),
+                            Some(&plan.def(c).id),
+                        );
+                        continue;
+                    }
+                },
+                None => codes.first().cloned().unwrap_or_default(),
+            };
+            let many = plan.elements[c].many;
+            let child_path = format!("{path}.{name}");
+            if value.is_array() != many {
+                let msg = if many {
+                    format!("`{key}` must be a JSON array")
+                } else {
+                    format!("`{key}` must not be a JSON array")
+                };
+                self.issue(
+                    Severity::Error,
+                    IssueCode::Structure,
+                    msg,
+                    value,
+                    &child_path,
+                    Some(&plan.def(c).id),
+                );
+                continue;
+            }
+            let items: Vec<&Node> = if many {
+                value.items().iter().collect()
+            } else {
+                vec![value]
+            };
+            if many && items.is_empty() {
+                self.issue(
+                    Severity::Error,
+                    IssueCode::Structure,
+                    format!("`{key}` is an empty array"),
+                    value,
+                    &child_path,
+                    Some(&plan.def(c).id),
+                );
+                continue;
+            }
+            if underscore {
+                let def_path = plan.def(c).path.clone();
+                self.primitive_extensions(&code, &items, &child_path, &def_path, many, root);
+                *ext_counts.entry(c).or_default() = items.len();
+                continue;
+            }
+            let sibling = node.get(&format!("_{name}"));
+            for (i, item) in items.into_iter().enumerate() {
+                let p = if many {
+                    format!("{child_path}[{i}]")
+                } else {
+                    child_path.clone()
+                };
+                if matches!(item.kind, Kind::Null) {
+                    let covered = sibling.is_some_and(|s| {
+                        let ext = if many { s.items().get(i) } else { Some(s) };
+                        ext.is_some_and(|e| !matches!(e.kind, Kind::Null))
+                    });
+                    if !covered || !primitive::is_primitive(&code) {
+                        self.issue(
+                            Severity::Error,
+                            IssueCode::Structure,
+                            "null is not allowed here",
+                            item,
+                            &p,
+                            Some(&plan.def(c).id),
+                        );
+                    }
+                    continue;
+                }
+                groups.entry(c).or_default().push(Item {
+                    node: item,
+                    path: p,
+                    code: code.clone(),
+                });
+            }
+        }
+        let children = plan.elements[el].children.clone();
+        for c in children {
+            let items = groups.remove(&c).unwrap_or_default();
+            let count = items.len().max(ext_counts.get(&c).copied().unwrap_or(0));
+            self.cardinality(
+                plan,
+                c,
+                count,
+                node,
+                &format!("{path}.{}", plan.elements[c].name),
+            );
+            if items.is_empty() {
+                continue;
+            }
+            if plan.elements[c].slices.is_empty() {
+                for it in &items {
+                    self.element(plan, c, it.node, &it.path, root, Some(&it.code));
+                }
+            } else {
+                self.sliced(plan, c, &items, node, root);
+            }
+        }
+        self.holder = saved_holder;
+    }
+
+    pub fn cardinality(&mut self, plan: &Plan, c: usize, count: usize, at: &Node, path: &str) {
+        let def = plan.def(c);
+        let label = match &def.slice_name {
+            Some(s) => format!("{} (slice {s})", def.path),
+            None => def.path.clone(),
+        };
+        if (count as u64) < u64::from(def.min) {
+            self.issue(
+                Severity::Error,
+                IssueCode::Required,
+                format!(
+                    "{label}: minimum required = {}, but only found {count}",
+                    def.min
+                ),
+                at,
+                path,
+                Some(&def.id),
+            );
+        }
+        if let Max::Count(max) = def.max {
+            if count as u64 > u64::from(max) {
+                self.issue(
+                    Severity::Error,
+                    IssueCode::Structure,
+                    format!("{label}: maximum allowed = {max}, but found {count}"),
+                    at,
+                    path,
+                    Some(&def.id),
+                );
+            }
+        }
+    }
+
+    /// `_name` siblings of primitives: objects holding only `id` and `extension`.
+    #[allow(clippy::too_many_arguments)]
+    fn primitive_extensions(
+        &mut self,
+        code: &str,
+        items: &[&Node],
+        path: &str,
+        def_path: &str,
+        many: bool,
+        root: &Node,
+    ) {
+        if !primitive::is_primitive(code) {
+            self.issue(
+                Severity::Error,
+                IssueCode::Structure,
+                format!("`_` extensions apply to primitive elements only, not {code}"),
+                items.first().copied().unwrap_or(root),
+                path,
+                None,
+            );
+            return;
+        }
+        let Some(element) = self.v.plan("Element") else {
+            return;
+        };
+        for (i, item) in items.iter().enumerate() {
+            if matches!(item.kind, Kind::Null) && many {
+                continue;
+            }
+            let p = if many {
+                format!("{path}[{i}]")
+            } else {
+                path.to_string()
+            };
+            self.outer = vec![def_path.to_string(), code.to_string()];
+            self.element(&element, 0, item, &p, root, Some("Element"));
+            self.outer.clear();
+        }
+    }
+
+    fn fixed_pattern(&mut self, plan: &Plan, el: usize, node: &Node, path: &str) {
+        let def = plan.def(el);
+        if let Some((key, fixed)) = &def.fixed {
+            if !compare::equal(node, fixed) {
+                let msg = format!("value must be exactly {} ({key})", compare::show(fixed));
+                let id = def.id.clone();
+                self.issue(
+                    Severity::Error,
+                    IssueCode::Value,
+                    msg,
+                    node,
+                    path,
+                    Some(&id),
+                );
+            }
+        }
+        let def = plan.def(el);
+        if let Some((key, pattern)) = &def.pattern {
+            if !compare::matches_pattern(node, pattern) {
+                let msg = format!(
+                    "value must match the pattern {} ({key})",
+                    compare::show(pattern)
+                );
+                let id = def.id.clone();
+                self.issue(
+                    Severity::Error,
+                    IssueCode::Value,
+                    msg,
+                    node,
+                    path,
+                    Some(&id),
+                );
+            }
+        }
+    }
+
+    fn invariants(
+        &mut self,
+        plan: &Plan,
+        el: usize,
+        node: &Node,
+        path: &str,
+        root: &Node,
+        code: &str,
+    ) {
+        if plan.elements[el].invariants.is_empty() {
+            return;
+        }
+        let primitive = primitive::is_primitive(code);
+        let backbone = code == "BackboneElement" || code == "Element" && el != 0;
+        let ty = if backbone {
+            plan.def(el).path.clone()
+        } else {
+            code.to_string()
+        };
+        let env_override = self.env_override.take();
+        let env = env_override.as_ref().unwrap_or_else(|| self.v.env());
+        let id = plan.def(el).id.clone();
+        for inv in &plan.elements[el].invariants {
+            // ele-1 on a primitive is about its `_` sibling, which is checked there.
+            if primitive && inv.key == "ele-1" {
+                continue;
+            }
+            let expr = match &inv.expr {
+                Ok(e) => e,
+                Err(why) => {
+                    let key = format!("invariant {} {}", plan.url, inv.key);
+                    if self.warned.insert(key) {
+                        self.issue(
+                            Severity::Warning,
+                            IssueCode::Processing,
+                            format!("invariant {} could not be evaluated: {why}", inv.key),
+                            node,
+                            path,
+                            Some(&id),
+                        );
+                    }
+                    continue;
+                }
+            };
+            match evaluate_on(expr, root, node, Some(&ty), env) {
+                Ok(result) => {
+                    if as_boolean(&result) == Some(false) {
+                        let msg = format!("{} [{}] ({})", inv.human, inv.key, expr.text());
+                        self.issue(
+                            inv.severity,
+                            IssueCode::Invariant,
+                            msg,
+                            node,
+                            path,
+                            Some(&id),
+                        );
+                    }
+                }
+                Err(e) => {
+                    let msg = format!("invariant {} could not be evaluated: {e}", inv.key);
+                    self.issue(
+                        Severity::Warning,
+                        IssueCode::Processing,
+                        msg,
+                        node,
+                        path,
+                        Some(&id),
+                    );
+                }
+            }
+        }
+        self.env_override = env_override;
+    }
+}
+
+/// The type codes of an element, with FHIRPath system types (`id`, `url` of
+/// elements in R4) mapped back to the FHIR type they stand for.
+pub(crate) fn type_codes(plan: &Plan, el: usize) -> Vec<String> {
+    let def = plan.def(el);
+    let raw = def.node.get("type").map(Node::items).unwrap_or_default();
+    raw.iter()
+        .filter_map(|t| {
+            let code = t.get("code").and_then(Node::as_str).unwrap_or_default();
+            let fhir_type = t
+                .get("extension")
+                .map(Node::items)
+                .unwrap_or_default()
+                .iter()
+                .find(|x| x.get("url").and_then(Node::as_str) == Some(FHIR_TYPE_EXT))
+                .and_then(|x| x.get("valueUrl").or_else(|| x.get("valueUri")))
+                .and_then(Node::as_str);
+            match (
+                fhir_type,
+                code.strip_prefix("http://hl7.org/fhirpath/System."),
+            ) {
+                (Some(f), _) => Some(f.to_string()),
+                (None, Some(sys)) => Some(
+                    match sys {
+                        "Boolean" => "boolean",
+                        "Integer" => "integer",
+                        "Decimal" => "decimal",
+                        "Date" => "date",
+                        "DateTime" => "dateTime",
+                        "Time" => "time",
+                        _ => "string",
+                    }
+                    .to_string(),
+                ),
+                (None, None) if code.is_empty() => None,
+                (None, None) => Some(code.to_string()),
+            }
+        })
+        .collect()
+}
+
+/// A resource id: 1 to 64 of `A-Z a-z 0-9 - .`.
+/// Contained ids are only local names, so their length is not held against them.
+fn valid_id(id: &str, contained: bool) -> bool {
+    (contained || (1..=64).contains(&id.len()))
+        && !id.is_empty()
+        && id
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'.')
+}
