@@ -350,6 +350,7 @@ async fn run_command(project: &Path, args: RunArgs, command_line: Vec<String>) -
             .flat_map(|s| s.packages.iter().cloned())
             .collect(),
         fhir: Default::default(),
+        validator: Default::default(),
         counterparts,
     };
     let base_dir = args

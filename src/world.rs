@@ -25,6 +25,8 @@ pub struct RunContext {
     pub packages: Vec<String>,
     /// Loaded on first use: most runs never need FHIR definitions.
     pub fhir: OnceLock<crate::fhir_env::FhirContext>,
+    /// The profile validator over those packages, built on first use.
+    pub validator: OnceLock<Option<Arc<assure_fhir::validate::Validator>>>,
     /// Counterparts the suites asked for, by stub set name, for the system under test
     /// to call; `{counterpart.<name>}` is each one's base URL.
     pub counterparts: Vec<(String, Arc<crate::counterpart::Counterpart>)>,
@@ -43,6 +45,19 @@ impl RunContext {
                 }
             })
         })
+    }
+
+    /// The validator over the run's packages; `None` when no package could be loaded.
+    pub fn validator(&self) -> Option<&Arc<assure_fhir::validate::Validator>> {
+        self.validator
+            .get_or_init(|| {
+                let packages = self.fhir().packages.clone()?;
+                let options = assure_fhir::validate::ValidatorOptions::default();
+                Some(Arc::new(assure_fhir::validate::Validator::new(
+                    packages, options,
+                )))
+            })
+            .as_ref()
     }
 
     pub fn counterpart(&self, name: &str) -> Option<&Arc<crate::counterpart::Counterpart>> {

@@ -48,7 +48,7 @@ def empty_patient(m):
     r["jsonBody"] = {"resourceType": "Patient"}
 defect("unknown-returns-200", "unknown-returns-200",
        "Reading a Patient id that is not on file answers 200 with an empty Patient instead of 404",
-       ["R4-READ-4"], "09-read-unknown", 8, empty_patient)
+       ["R4-READ-4", "UKC-BASE-2"], "09-read-unknown", 8, empty_patient)
 
 bundle = ref_file("search-identifier-9000000017.json"); bundle["type"] = "collection"
 write_file("search-identifier-9000000017-collection.json", bundle)
@@ -85,6 +85,16 @@ defect("wrong-fhir-version", "wrong-fhir-version",
        "The CapabilityStatement declares fhirVersion 3.0.1 instead of 4.0.1",
        ["R4-CAP-2"], "05-metadata", 4, stu3)
 
+bad = ref_file("search-identifier-9000000009.json")
+patient = bad["entry"][0]["resource"]
+patient["gender"] = "unspecified"
+patient["birthDate"] = "1962-02-30"
+write_file("search-identifier-9000000009-nonconforming.json", bad)
+def nonconforming(m): m["response"]["bodyFileName"] = "search-identifier-9000000009-nonconforming.json"
+defect("nonconforming-patient", "nonconforming-patient",
+       "Searching by identifier for 9000000009 answers a Patient whose gender is not in the required value set and whose birthDate is not a date",
+       ["UKC-PAT-3"], "05-search-identifier-9000000009", 4, nonconforming)
+
 with open(f"{OUT}/mock.toml", "w") as f:
     f.write('description = "The reference provider with seeded defects: each breaks one request and one requirement"\n'
             'extends = "reference-provider"\n')
@@ -94,7 +104,7 @@ with open(f"{OUT}/README.md", "w") as f:
 
 The reference provider (`mocks/reference-provider/`) with seeded defects, used to prove
 that the `fhir-r4-rest` suite fails when a supplier is wrong, and says which requirement
-failed. `mock.toml` extends `reference-provider`; each file in `mappings/` overrides one
+failed (and `uk-core-r4` for the profile defect). `mock.toml` extends `reference-provider`; each file in `mappings/` overrides one
 reference mapping (named in its `metadata.overrides`) for exactly the request the defect
 names, so each defect fails only its own requirement. Everything else is answered by the
 reference provider. This README and the mappings are written by `generate.py`.

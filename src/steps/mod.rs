@@ -17,6 +17,7 @@ pub mod data;
 pub mod fhir;
 pub mod fhirpath;
 pub mod http;
+pub mod validate;
 
 /// The payload a failing step unwinds with.
 #[derive(Debug)]
@@ -87,6 +88,7 @@ pub fn catalogue() -> Vec<StepDef> {
     all.extend(fhirpath::steps());
     all.extend(data::steps());
     all.extend(counterpart::steps());
+    all.extend(validate::steps());
     all
 }
 

@@ -1,0 +1,125 @@
+//! Profile steps: check the last response against published profiles with the
+//! project's validator, never by reading `meta.profile` alone. Issues go into the
+//! report with the element path and the line in the captured response.
+
+use assure_fhir::model::Node;
+use assure_fhir::outcome::Issue;
+use cucumber::step::Context;
+
+use super::{arg, StepDef, THEN};
+use crate::step_fn;
+use crate::world::{AssureWorld, Failure, StepResult, ValidationIssue};
+
+pub fn steps() -> Vec<StepDef> {
+    vec![
+        StepDef {
+            kinds: THEN,
+            pattern: r"the response conforms to {Q}",
+            usage: r#"the response conforms to "<profile>""#,
+            help: "Validates the response body against its base definition and the profile (canonical URL), and against every profile it claims in meta.profile.",
+            example: r#"Then the response conforms to "https://fhir.hl7.org.uk/StructureDefinition/UKCore-Patient""#,
+            func: step_fn!(conforms_to),
+        },
+        StepDef {
+            kinds: THEN,
+            pattern: r"the response conforms to its meta\.profile",
+            usage: "the response conforms to its meta.profile",
+            help: "Validates the response body against its base definition and every profile it claims in meta.profile (which must claim one).",
+            example: "Then the response conforms to its meta.profile",
+            func: step_fn!(conforms_to_claims),
+        },
+        StepDef {
+            kinds: THEN,
+            pattern: r"every entry in the Bundle conforms to {Q}",
+            usage: r#"every entry in the Bundle conforms to "<profile>""#,
+            help: "Validates the Bundle and each entry's resource against the profile (and what each claims in meta.profile).",
+            example: r#"Then every entry in the Bundle conforms to "https://fhir.hl7.org.uk/StructureDefinition/UKCore-Patient""#,
+            func: step_fn!(entries_conform),
+        },
+    ]
+}
+
+fn located(w: &AssureWorld, issues: Vec<Issue>) -> Vec<ValidationIssue> {
+    let exchange = w.last.as_ref().map(|l| l.exchange_id.clone());
+    issues
+        .into_iter()
+        .map(|i| ValidationIssue {
+            severity: i.severity.code().to_owned(),
+            code: i.code.code().to_owned(),
+            message: i.message,
+            expression: (!i.expression.is_empty()).then_some(i.expression),
+            line: (i.line > 0).then_some(i.line),
+            col: (i.col > 0).then_some(i.col),
+            profile: i.profile,
+            element: i.element_id,
+            exchange: exchange.clone(),
+        })
+        .collect()
+}
+
+/// Validates `resource` and turns errors into a finding; warnings ride along.
+fn check(w: &AssureWorld, resource: &Node, profiles: &[&str], what: &str) -> StepResult {
+    let Some(validator) = w.ctx().validator() else {
+        let why = w.ctx().fhir().warnings.join("; ");
+        return Err(Failure::new(format!(
+            "cannot validate: no FHIR packages are loaded ({why})"
+        )));
+    };
+    let issues = validator.validate(resource, profiles);
+    let errors = issues.iter().filter(|i| i.severity.is_error()).count();
+    if errors == 0 {
+        return Ok(());
+    }
+    let first = issues
+        .iter()
+        .find(|i| i.severity.is_error())
+        .map(|i| i.message.clone())
+        .unwrap_or_default();
+    let mut failure = Failure::new(format!(
+        "{what} does not conform: {errors} error(s); first: {first}"
+    ));
+    failure.issues = located(w, issues);
+    Err(failure)
+}
+
+async fn conforms_to(w: &mut AssureWorld, ctx: &Context) -> StepResult {
+    let profile = w.expand(&arg(ctx, 1))?;
+    let json = w.json()?;
+    check(w, json, &[profile.as_str()], "the response")
+}
+
+async fn conforms_to_claims(w: &mut AssureWorld, _: &Context) -> StepResult {
+    let json = w.json()?;
+    let claims = json
+        .get("meta")
+        .and_then(|m| m.get("profile"))
+        .map_or(0, |p| p.items().len());
+    if claims == 0 {
+        return Err(
+            Failure::new("the response claims no profile in meta.profile")
+                .expected("a meta.profile", "none"),
+        );
+    }
+    check(w, json, &[], "the response")
+}
+
+async fn entries_conform(w: &mut AssureWorld, ctx: &Context) -> StepResult {
+    let profile = w.expand(&arg(ctx, 1))?;
+    let json = w.json()?;
+    if json.resource_type() != Some("Bundle") {
+        return Err(Failure::new("the response is not a Bundle")
+            .expected("Bundle", json.resource_type().unwrap_or("no resourceType")));
+    }
+    check(w, json, &[], "the Bundle")?;
+    for (i, entry) in json
+        .get("entry")
+        .map_or(&[][..], Node::items)
+        .iter()
+        .enumerate()
+    {
+        if let Some(resource) = entry.get("resource") {
+            check(w, resource, &[profile.as_str()], &format!("entry[{i}]"))?;
+        }
+    }
+    Ok(())
+}
