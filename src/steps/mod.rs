@@ -15,6 +15,7 @@ use crate::world::{AssureWorld, Failure};
 pub mod data;
 pub mod fhir;
 pub mod fhirpath;
+pub mod gpconnect;
 pub mod http;
 
 /// The payload a failing step unwinds with.
@@ -85,6 +86,7 @@ pub fn catalogue() -> Vec<StepDef> {
     all.extend(fhir::steps());
     all.extend(fhirpath::steps());
     all.extend(data::steps());
+    all.extend(gpconnect::steps());
     all
 }
 
