@@ -39,25 +39,97 @@ const PREFIX: &str = "urn:nhs:names:services:gpconnect:";
 /// Interaction ids of GP Connect 1.x (Foundations, Access Record Structured,
 /// Appointment Management, Access Document), without the common `PREFIX`.
 const TABLE: &[Interaction] = &[
-    i("metadata", "fhir:rest:read:metadata-1", "organization/*.read"),
-    i("patient search", "fhir:rest:search:patient-1", "patient/*.read"),
+    i(
+        "metadata",
+        "fhir:rest:read:metadata-1",
+        "organization/*.read",
+    ),
+    i(
+        "patient search",
+        "fhir:rest:search:patient-1",
+        "patient/*.read",
+    ),
     i("patient read", "fhir:rest:read:patient-1", "patient/*.read"),
-    i("practitioner search", "fhir:rest:search:practitioner-1", "organization/*.read"),
-    i("practitioner read", "fhir:rest:read:practitioner-1", "organization/*.read"),
-    i("organization search", "fhir:rest:search:organization-1", "organization/*.read"),
-    i("organization read", "fhir:rest:read:organization-1", "organization/*.read"),
-    i("location read", "fhir:rest:read:location-1", "organization/*.read"),
-    i("structured record", "fhir:operation:gpc.getstructuredrecord-1", "patient/*.read"),
-    i("slot search", "fhir:rest:search:slot-1", "organization/*.read"),
-    i("appointment book", "fhir:rest:create:appointment-1", "patient/*.write"),
-    i("appointment read", "fhir:rest:read:appointment-1", "patient/*.read"),
-    i("appointment amend", "fhir:rest:update:appointment-1", "patient/*.write"),
-    i("appointment cancel", "fhir:rest:cancel:appointment-1", "patient/*.write"),
-    i("appointment search", "fhir:rest:search:patient_appointments-1", "patient/*.read"),
-    i("document metadata", "documents:fhir:rest:read:metadata-1", "organization/*.read"),
-    i("document patient search", "documents:fhir:rest:search:patient-1", "patient/*.read"),
-    i("document search", "documents:fhir:rest:search:documentreference-1", "patient/*.read"),
-    i("document retrieve", "documents:fhir:rest:read:binary-1", "patient/*.read"),
+    i(
+        "practitioner search",
+        "fhir:rest:search:practitioner-1",
+        "organization/*.read",
+    ),
+    i(
+        "practitioner read",
+        "fhir:rest:read:practitioner-1",
+        "organization/*.read",
+    ),
+    i(
+        "organization search",
+        "fhir:rest:search:organization-1",
+        "organization/*.read",
+    ),
+    i(
+        "organization read",
+        "fhir:rest:read:organization-1",
+        "organization/*.read",
+    ),
+    i(
+        "location read",
+        "fhir:rest:read:location-1",
+        "organization/*.read",
+    ),
+    i(
+        "structured record",
+        "fhir:operation:gpc.getstructuredrecord-1",
+        "patient/*.read",
+    ),
+    i(
+        "slot search",
+        "fhir:rest:search:slot-1",
+        "organization/*.read",
+    ),
+    i(
+        "appointment book",
+        "fhir:rest:create:appointment-1",
+        "patient/*.write",
+    ),
+    i(
+        "appointment read",
+        "fhir:rest:read:appointment-1",
+        "patient/*.read",
+    ),
+    i(
+        "appointment amend",
+        "fhir:rest:update:appointment-1",
+        "patient/*.write",
+    ),
+    i(
+        "appointment cancel",
+        "fhir:rest:cancel:appointment-1",
+        "patient/*.write",
+    ),
+    i(
+        "appointment search",
+        "fhir:rest:search:patient_appointments-1",
+        "patient/*.read",
+    ),
+    i(
+        "document metadata",
+        "documents:fhir:rest:read:metadata-1",
+        "organization/*.read",
+    ),
+    i(
+        "document patient search",
+        "documents:fhir:rest:search:patient-1",
+        "patient/*.read",
+    ),
+    i(
+        "document search",
+        "documents:fhir:rest:search:documentreference-1",
+        "patient/*.read",
+    ),
+    i(
+        "document retrieve",
+        "documents:fhir:rest:read:binary-1",
+        "patient/*.read",
+    ),
 ];
 
 /// Every interaction this module knows.
@@ -231,10 +303,9 @@ impl GpcRequest {
             .map(|(name, value)| {
                 let value = match value.as_deref() {
                     Some("") if name == "Ssp-TraceID" => Some(uuid::Uuid::new_v4().to_string()),
-                    Some("") if name == "Authorization" => Some(format!(
-                        "Bearer {}",
-                        encode_unsigned(&self.claims_at(now))
-                    )),
+                    Some("") if name == "Authorization" => {
+                        Some(format!("Bearer {}", encode_unsigned(&self.claims_at(now))))
+                    }
                     other => other.map(str::to_owned),
                 };
                 (name.clone(), value)
@@ -266,7 +337,9 @@ pub enum DecodeError {
 }
 
 /// Reads an unsigned token back into its header and claims.
-pub fn decode_unsigned(token: &str) -> Result<(Map<String, Value>, Map<String, Value>), DecodeError> {
+pub fn decode_unsigned(
+    token: &str,
+) -> Result<(Map<String, Value>, Map<String, Value>), DecodeError> {
     let parts: Vec<&str> = token.split('.').collect();
     if parts.len() != 3 {
         return Err(DecodeError::Parts(parts.len()));
@@ -391,10 +464,13 @@ mod tests {
         let ids: BTreeSet<String> = interactions().iter().map(|i| i.interaction_id()).collect();
         assert_eq!(ids.len(), interactions().len());
         for i in interactions() {
-            assert!(
-                ["patient/*.read", "patient/*.write", "organization/*.read", "organization/*.write"]
-                    .contains(&i.scope)
-            );
+            assert!([
+                "patient/*.read",
+                "patient/*.write",
+                "organization/*.read",
+                "organization/*.write"
+            ]
+            .contains(&i.scope));
         }
         assert!(interaction("no such thing").is_none());
     }
@@ -402,7 +478,13 @@ mod tests {
     #[test]
     fn bad_tokens_are_errors_not_panics() {
         assert_eq!(decode_unsigned("a.b"), Err(DecodeError::Parts(2)));
-        assert_eq!(decode_unsigned("!!.e30."), Err(DecodeError::Base64("header")));
-        assert_eq!(decode_unsigned("e30.WzFd."), Err(DecodeError::Json("payload")));
+        assert_eq!(
+            decode_unsigned("!!.e30."),
+            Err(DecodeError::Base64("header"))
+        );
+        assert_eq!(
+            decode_unsigned("e30.WzFd."),
+            Err(DecodeError::Json("payload"))
+        );
     }
 }

@@ -92,7 +92,11 @@ fn input(w: &AssureWorld, name: &str, default: Option<&str>) -> Result<String, F
 
 fn consumer(w: &AssureWorld) -> Result<Consumer, Failure> {
     Ok(Consumer {
-        issuer: input(w, "gpc_consumer_url", Some("https://assure.invalid/consumer"))?,
+        issuer: input(
+            w,
+            "gpc_consumer_url",
+            Some("https://assure.invalid/consumer"),
+        )?,
         audience: w.ctx().base_url.trim_end_matches('/').to_owned(),
         consumer_asid: input(w, "gpc_consumer_asid", None)?,
         provider_asid: input(w, "gpc_provider_asid", None)?,
@@ -190,14 +194,18 @@ async fn gp_connect_error(w: &mut AssureWorld, ctx: &Context) -> StepResult {
     let status: u16 = arg(ctx, 2).parse().unwrap_or_default();
     let actual = w.response()?.received.status;
     if actual != status {
-        return Err(Failure::new(format!("a GP Connect {code} error answers {status}"))
-            .expected(status.to_string(), actual.to_string()));
+        return Err(
+            Failure::new(format!("a GP Connect {code} error answers {status}"))
+                .expected(status.to_string(), actual.to_string()),
+        );
     }
     let oo = w.json()?;
     let kind = oo.resource_type().unwrap_or("no resourceType");
     if kind != "OperationOutcome" {
-        return Err(Failure::new("a GP Connect error body is an OperationOutcome")
-            .expected("OperationOutcome", kind));
+        return Err(
+            Failure::new("a GP Connect error body is an OperationOutcome")
+                .expected("OperationOutcome", kind),
+        );
     }
     let profiles: Vec<String> = oo
         .get("meta")
