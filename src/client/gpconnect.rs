@@ -336,15 +336,16 @@ pub enum DecodeError {
     Json(&'static str),
 }
 
+/// A JSON object, as a token's header or claims.
+pub type JsonObject = Map<String, Value>;
+
 /// Reads an unsigned token back into its header and claims.
-pub fn decode_unsigned(
-    token: &str,
-) -> Result<(Map<String, Value>, Map<String, Value>), DecodeError> {
+pub fn decode_unsigned(token: &str) -> Result<(JsonObject, JsonObject), DecodeError> {
     let parts: Vec<&str> = token.split('.').collect();
     if parts.len() != 3 {
         return Err(DecodeError::Parts(parts.len()));
     }
-    let part = |text: &str, what: &'static str| -> Result<Map<String, Value>, DecodeError> {
+    let part = |text: &str, what: &'static str| -> Result<JsonObject, DecodeError> {
         let bytes = URL_SAFE_NO_PAD
             .decode(text)
             .map_err(|_| DecodeError::Base64(what))?;
