@@ -3,6 +3,7 @@
 mod diagnostics;
 mod evidence;
 mod fhirpath;
+mod gpconnect;
 mod packages;
 mod providers;
 mod report_browser;

@@ -119,6 +119,16 @@ pub async fn supplier() -> MockServer {
         .respond_with(ResponseTemplate::new(200).set_delay(std::time::Duration::from_millis(400)))
         .mount(&server)
         .await;
+    let gpc_error = json!({"resourceType": "OperationOutcome",
+        "meta": {"profile": ["https://fhir.nhs.uk/STU3/StructureDefinition/GPConnect-OperationOutcome-1"]},
+        "issue": [{"severity": "error", "code": "invalid", "details": {"coding": [
+            {"system": "https://fhir.nhs.uk/STU3/CodeSystem/Spine-ErrorOrWarningCode-1", "code": "BAD_REQUEST"}]}}]});
+    Mock::given(method("GET"))
+        .and(path("/gpc-error"))
+        .and(header("Ssp-From", "x"))
+        .respond_with(fhir(400, gpc_error))
+        .mount(&server)
+        .await;
     server
 }
 
@@ -397,6 +407,25 @@ Feature: Step vocabulary
   Scenario: pass: declared capability applies
     When I send a GET request to "/Patient/p1"
     Then the response status is 200
+
+  Scenario: pass: GP Connect request, its mutations and its error
+    Given the variable "gpc_consumer_asid" is "1"
+    And the variable "gpc_provider_asid" is "2"
+    And the variable "gpc_consumer_ods" is "GPC001"
+    And the variable "gpc_practitioner_sds_user_id" is "G1"
+    And the variable "gpc_practitioner_role_profile_id" is "R1"
+    And the request is a GP Connect "patient read" request
+    And the JWT claim "iss" is removed
+    And the JWT claim "requested_scope" is "patient/*.write"
+    And the JWT expires 301 seconds after it was issued
+    And the Spine header "Ssp-TraceID" is removed
+    And the Spine header "Ssp-From" is "x"
+    When I send a GET request to "/gpc-error"
+    Then the response is a GP Connect error with code "BAD_REQUEST" and status 400
+
+  Scenario: fail: a Patient is not a GP Connect error
+    When I send a GET request to "/Patient/p1"
+    Then the response is a GP Connect error with code "BAD_REQUEST" and status 200
 
   @capability:Patient.delete
   Scenario: n/a: undeclared interaction is not applicable
