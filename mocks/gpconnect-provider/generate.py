@@ -265,6 +265,43 @@ def mappings():
     return m
 
 
+DEFECTS = {
+    "trace-id-optional": "A request without Ssp-TraceID is answered 200 instead of 400 BAD_REQUEST",
+    "exp-not-checked": "A token whose exp is not iat + 300 seconds is accepted (200)",
+    "interaction-error-without-profile": "The metadata interaction-id error lacks meta.profile GPConnect-OperationOutcome-1",
+    "scope-not-checked": "Find a patient accepts a token whose requested_scope is not patient/*.read",
+    "capability-r4": "The CapabilityStatement declares fhirVersion 4.0.1 instead of 3.0.1",
+    "deceased-patient-found": "Find a patient returns the deceased patient instead of an empty Bundle",
+    "nhs-number-check-digit-ignored": "An NHS number with a wrong check digit is searched (empty Bundle) instead of 400 INVALID_NHS_NUMBER",
+    "practitioner-search-empty": "Find a practitioner by SDS user id returns an empty Bundle",
+    "location-not-fhir-json": "Read a location answers Content-Type application/json",
+    "organisation-not-found-plain": "Reading an unknown Organization answers a plain-text 404 instead of ORGANISATION_NOT_FOUND",
+    "allergies-without-list": "The structured allergies Bundle lacks the allergies List",
+}
+
+
+def readme(rows):
+    lines = [
+        "# gpconnect-provider-broken",
+        "",
+        "The GP Connect reference provider (`mocks/gpconnect-provider/`) with seeded defects,",
+        "used to prove that the `gp-connect-foundations` suite fails when a provider is wrong,",
+        "and says which requirement failed. `mock.toml` extends `gpconnect-provider`; each file",
+        "in `mappings/` answers exactly the request of the reference mapping of the same file",
+        "name, at the same priority (an overlay wins ties), so each defect fails only its own",
+        "requirements. This README and the mappings are written by",
+        "`mocks/gpconnect-provider/generate.py`.",
+        "",
+        "Every defect mapping carries `\"metadata\": {\"defect\": ..., \"description\": ..., \"requirements\": [...], \"overrides\": ...}`.",
+        "",
+        "| Defect | What is wrong | Requirements | Overrides |",
+        "|---|---|---|---|",
+    ]
+    for fname, name, reqs in rows:
+        lines.append("| `%s` | %s | %s | `%s` |" % (name, DEFECTS[name], ", ".join("`%s`" % r for r in reqs), fname[:-5]))
+    return "\n".join(lines) + "\n"
+
+
 def defect_response(defect, mapping):
     """The broken answer each seeded defect gives to its base mapping's request."""
     plain = {"Content-Type": FHIR_JSON}
@@ -307,11 +344,16 @@ if __name__ == "__main__":
         shutil.rmtree(folder, ignore_errors=True)
     for name, body in FILES.items():
         write(os.path.join(HERE, "__files", name), body)
+    rows = []
     for fname, mapping, defect in mappings():
         write(os.path.join(HERE, "mappings", fname), mapping)
         if defect:
             name, reqs = defect
             broken = {"name": "defect %s: %s" % (name, mapping["name"]), "priority": mapping["priority"],
                       "request": mapping["request"], "response": defect_response(name, mapping),
-                      "metadata": {"defect": name, "requirements": reqs}}
+                      "metadata": {"defect": name, "description": DEFECTS[name], "requirements": reqs,
+                                   "overrides": fname[:-5]}}
             write(os.path.join(BROKEN, "mappings", fname), broken)
+            rows.append((fname, name, reqs))
+    with open(os.path.join(BROKEN, "README.md"), "w") as f:
+        f.write(readme(rows))
