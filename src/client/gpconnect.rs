@@ -249,7 +249,12 @@ impl GpcRequest {
 
     /// Removes a claim from the token.
     pub fn remove_claim(&mut self, name: &str) {
-        self.claims.remove(name);
+        // Rebuilt rather than `remove`d: that swaps the last claim into the hole, and
+        // the claims keep the specification's order on the wire.
+        self.claims = std::mem::take(&mut self.claims)
+            .into_iter()
+            .filter(|(k, _)| k != name)
+            .collect();
         self.fixed.insert(name.to_owned());
     }
 
@@ -428,6 +433,11 @@ mod tests {
         r.lifetime = 301;
         let claims = token_of(&r.headers_at(10));
         assert!(!claims.contains_key("reason_for_request"));
+        let order: Vec<&str> = claims.keys().map(String::as_str).collect();
+        assert_eq!(
+            &order[..6],
+            ["iss", "sub", "aud", "exp", "iat", "requested_scope"]
+        );
         assert_eq!(claims["requested_scope"], "patient/*.write");
         assert_eq!(claims["exp"], 311);
         r.set_claim("iat", json!(7));
