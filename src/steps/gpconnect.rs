@@ -235,3 +235,24 @@ fn format_list(items: &[String], empty: &str) -> String {
         items.join(", ")
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn spine_codes_come_only_from_the_spine_code_system() {
+        let oo = assure_fhir::model::parse_json(
+            r#"{"resourceType": "OperationOutcome", "issue": [
+                {"details": {"coding": [{"system": "https://fhir.nhs.uk/STU3/CodeSystem/Spine-ErrorOrWarningCode-1", "code": "BAD_REQUEST"},
+                                        {"system": "http://example.org", "code": "OTHER"}]}},
+                {"details": {"text": "no coding"}},
+                {"details": {"coding": [{"system": "https://fhir.nhs.uk/STU3/ValueSet/Spine-ErrorOrWarningCode-1", "code": "LEGACY"}]}}]}"#,
+        )
+        .unwrap();
+        assert_eq!(spine_codes(&oo), ["BAD_REQUEST"]);
+        let empty =
+            assure_fhir::model::parse_json(r#"{"resourceType": "OperationOutcome"}"#).unwrap();
+        assert!(spine_codes(&empty).is_empty());
+    }
+}
