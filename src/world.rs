@@ -196,6 +196,8 @@ pub struct AssureWorld {
     /// The last request a counterpart received, for the request checks.
     pub received: Option<crate::counterpart::JournalEntry>,
     step_exchanges: Vec<String>,
+    /// GP Connect security (JWT + Spine headers) for the next request, if any.
+    pub gpconnect: Option<crate::client::gpconnect::GpcRequest>,
 }
 
 impl std::fmt::Debug for AssureWorld {
@@ -328,6 +330,15 @@ impl AssureWorld {
                 .any(|(name, _)| name.eq_ignore_ascii_case(k))
             {
                 out.headers.insert(0, (k.clone(), v.clone()));
+            }
+        }
+        if let Some(gpc) = self.gpconnect.take() {
+            // Built now, so that `iat` is the time of sending; removed headers stay out.
+            for (name, value) in gpc.headers_at(chrono::Utc::now().timestamp()) {
+                out.headers.retain(|(k, _)| !k.eq_ignore_ascii_case(&name));
+                if let Some(value) = value {
+                    out.headers.push((name, value));
+                }
             }
         }
         out.method = method.to_owned();

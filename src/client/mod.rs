@@ -1,6 +1,8 @@
 //! HTTP to the supplier: the only way steps reach a target. It applies limits (body
 //! cap, time bound) and records every exchange, redacted, before any check reads it.
 
+pub mod gpconnect;
+
 use std::time::{Duration, Instant};
 
 use crate::evidence::{Body, Exchange, Redactor, Request, Response};

@@ -16,6 +16,7 @@ pub mod counterpart;
 pub mod data;
 pub mod fhir;
 pub mod fhirpath;
+pub mod gpconnect;
 pub mod http;
 pub mod validate;
 
@@ -89,6 +90,7 @@ pub fn catalogue() -> Vec<StepDef> {
     all.extend(data::steps());
     all.extend(counterpart::steps());
     all.extend(validate::steps());
+    all.extend(gpconnect::steps());
     all
 }
 

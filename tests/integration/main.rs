@@ -4,6 +4,7 @@ mod consumer;
 mod diagnostics;
 mod evidence;
 mod fhirpath;
+mod gpconnect;
 mod packages;
 mod providers;
 mod report_browser;

@@ -41,7 +41,7 @@ async fn run_with(set: &StubSet, extra: &[String]) -> Outcome {
         "uk-core-r4".into(),
     ];
     args.extend(extra.iter().cloned());
-    let cache = package_cache();
+    let cache = crate::support::package_cache();
     let output = tokio::task::spawn_blocking(move || {
         std::process::Command::new(env!("CARGO_BIN_EXE_assure"))
             .args(&args)
@@ -76,25 +76,6 @@ async fn run_with(set: &StubSet, extra: &[String]) -> Outcome {
         failed_scenarios,
         report,
     }
-}
-
-/// A FHIR package cache with R4 core and UK Core, installed once with assure's own
-/// installer from the packages beside the checkout (as `.ci/run` seeds CI's).
-fn package_cache() -> &'static Path {
-    static CACHE: std::sync::OnceLock<std::path::PathBuf> = std::sync::OnceLock::new();
-    CACHE.get_or_init(|| {
-        let cache = Path::new(env!("CARGO_TARGET_TMPDIR")).join("fhir-package-cache");
-        let shared = Path::new(ROOT).join("../shared/fhir-packages");
-        let status = std::process::Command::new(env!("CARGO_BIN_EXE_assure"))
-            .args(["packages", "install"])
-            .arg(shared.join("hl7.fhir.r4.core-4.0.1.tgz"))
-            .arg(shared.join("UK.Core.r4-1.2.0.tgz"))
-            .env("FHIR_PACKAGE_CACHE", &cache)
-            .status()
-            .unwrap();
-        assert!(status.success(), "seeding the package cache failed");
-        cache
-    })
 }
 
 fn defect_of(m: &assure::counterpart::Mapping) -> Option<&str> {

@@ -27,6 +27,26 @@ pub async fn supplier() -> MockServer {
         .await;
     let patient = json!({"resourceType": "Patient", "id": "p1", "meta": {"versionId": "3"}, "active": true,
                          "name": [{"family": "Smith", "given": ["Jo"]}], "multipleBirthInteger": 2});
+    // For the profile steps: a Patient claiming the base profile, and one that breaks it.
+    Mock::given(method("GET"))
+        .and(path("/Patient/claims"))
+        .respond_with(fhir(
+            200,
+            json!({"resourceType": "Patient", "id": "claims",
+                   "meta": {"profile": ["http://hl7.org/fhir/StructureDefinition/Patient"]}, "gender": "female"}),
+        ))
+        .mount(&server)
+        .await;
+    Mock::given(method("GET"))
+        .and(path("/Patient/bad"))
+        .respond_with(fhir(
+            200,
+            json!({"resourceType": "Patient", "id": "bad",
+                   "meta": {"profile": ["http://hl7.org/fhir/StructureDefinition/Patient"]},
+                   "gender": "robot", "birthDate": "1990-13-45"}),
+        ))
+        .mount(&server)
+        .await;
     Mock::given(method("GET"))
         .and(path("/Patient/p1"))
         .respond_with(
@@ -117,6 +137,16 @@ pub async fn supplier() -> MockServer {
     Mock::given(method("GET"))
         .and(path("/slow"))
         .respond_with(ResponseTemplate::new(200).set_delay(std::time::Duration::from_millis(400)))
+        .mount(&server)
+        .await;
+    let gpc_error = json!({"resourceType": "OperationOutcome",
+        "meta": {"profile": ["https://fhir.nhs.uk/STU3/StructureDefinition/GPConnect-OperationOutcome-1"]},
+        "issue": [{"severity": "error", "code": "invalid", "details": {"coding": [
+            {"system": "https://fhir.nhs.uk/STU3/CodeSystem/Spine-ErrorOrWarningCode-1", "code": "BAD_REQUEST"}]}}]});
+    Mock::given(method("GET"))
+        .and(path("/gpc-error"))
+        .and(header("Ssp-From", "x"))
+        .respond_with(fhir(400, gpc_error))
         .mount(&server)
         .await;
     server
@@ -426,6 +456,25 @@ Feature: Step vocabulary
   Scenario: fail: reading a received body before any request
     Then the checks that follow read the received request body
 
+  Scenario: pass: profile conformance
+    When I send a GET request to "/Patient/claims"
+    Then the response conforms to "http://hl7.org/fhir/StructureDefinition/Patient"
+    And the response conforms to its meta.profile
+    When I send a GET request to "/Patient"
+    Then every entry in the Bundle conforms to "http://hl7.org/fhir/StructureDefinition/Patient"
+
+  Scenario: fail: a response that breaks its profile
+    When I send a GET request to "/Patient/bad"
+    Then the response conforms to "http://hl7.org/fhir/StructureDefinition/Patient"
+
+  Scenario: fail: a response that breaks the profile it claims
+    When I send a GET request to "/Patient/bad"
+    Then the response conforms to its meta.profile
+
+  Scenario: fail: a Bundle entry that breaks the profile
+    When I send a GET request to "/collection"
+    Then every entry in the Bundle conforms to "http://hl7.org/fhir/StructureDefinition/Observation"
+
   Scenario Outline: pass: outline row <id>
     When I send a GET request to "/Patient/<id>"
     Then the JSON value at "id" is "<id>"
@@ -439,6 +488,25 @@ Feature: Step vocabulary
   Scenario: pass: declared capability applies
     When I send a GET request to "/Patient/p1"
     Then the response status is 200
+
+  Scenario: pass: GP Connect request, its mutations and its error
+    Given the variable "gpc_consumer_asid" is "1"
+    And the variable "gpc_provider_asid" is "2"
+    And the variable "gpc_consumer_ods" is "GPC001"
+    And the variable "gpc_practitioner_sds_user_id" is "G1"
+    And the variable "gpc_practitioner_role_profile_id" is "R1"
+    And the request is a GP Connect "patient read" request
+    And the JWT claim "iss" is removed
+    And the JWT claim "requested_scope" is "patient/*.write"
+    And the JWT expires 301 seconds after it was issued
+    And the Spine header "Ssp-TraceID" is removed
+    And the Spine header "Ssp-From" is "x"
+    When I send a GET request to "/gpc-error"
+    Then the response is a GP Connect error with code "BAD_REQUEST" and status 400
+
+  Scenario: fail: a Patient is not a GP Connect error
+    When I send a GET request to "/Patient/p1"
+    Then the response is a GP Connect error with code "BAD_REQUEST" and status 200
 
   @capability:Patient.delete
   Scenario: n/a: undeclared interaction is not applicable
@@ -475,7 +543,13 @@ async fn every_step_passes_and_fails_as_it_should() {
         "mocks/provider/mappings/any.json",
         r#"{"request": {"method": "ANY", "urlPattern": "/.*"}, "response": {"status": 200}}"#,
     );
-    let run = project.run(&["run", "--target", &server.uri()]).await;
+    let cache = crate::support::package_cache().display().to_string();
+    let run = project
+        .run_env(
+            &["run", "--target", &server.uri()],
+            &[("FHIR_PACKAGE_CACHE", &cache)],
+        )
+        .await;
     assert_named_outcomes(&run);
     assert_eq!(run.code, 1, "{}", run.stderr);
 
@@ -509,6 +583,28 @@ async fn every_step_passes_and_fails_as_it_should() {
             def.usage
         );
     }
+    // A profile failure carries the issues, each pointing into the captured response.
+    let broken = report["suites"][0]["features"][0]["scenarios"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|s| s["name"] == "fail: a response that breaks its profile")
+        .unwrap();
+    let issues = broken["steps"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find_map(|s| s["failure"]["issues"].as_array())
+        .expect("the failing step lists its issues");
+    let gender = issues
+        .iter()
+        .find(|i| i["expression"] == "Patient.gender")
+        .expect("the gender issue");
+    assert_eq!(gender["severity"], "error");
+    assert!(
+        gender["line"].as_u64().unwrap() >= 1
+            && gender["exchange"].as_str().unwrap().starts_with("ex-")
+    );
     let software = report["run"]["target"]["software"].as_str();
     assert_eq!(software, Some("Test EPR 9.1"));
     let na = report["summary"]["scenarios"]["not_applicable"].as_u64();

@@ -160,3 +160,23 @@ pub fn assert_named_outcomes(run: &Run) {
         run.stderr
     );
 }
+
+/// A FHIR package cache with R4 core and UK Core, installed once with assure's own
+/// installer from the packages beside the checkout (as `.ci/run` seeds CI's).
+pub fn package_cache() -> &'static std::path::Path {
+    static CACHE: std::sync::OnceLock<std::path::PathBuf> = std::sync::OnceLock::new();
+    CACHE.get_or_init(|| {
+        let cache = std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).join("fhir-package-cache");
+        let shared =
+            std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/fhir-packages");
+        let status = std::process::Command::new(env!("CARGO_BIN_EXE_assure"))
+            .args(["packages", "install"])
+            .arg(shared.join("hl7.fhir.r4.core-4.0.1.tgz"))
+            .arg(shared.join("UK.Core.r4-1.2.0.tgz"))
+            .env("FHIR_PACKAGE_CACHE", &cache)
+            .status()
+            .unwrap();
+        assert!(status.success(), "seeding the package cache failed");
+        cache
+    })
+}

@@ -1,0 +1,258 @@
+//! GP Connect steps: a request's JWT and Spine Security Proxy headers, the mutations
+//! negative scenarios make to them, and the GP Connect error convention.
+
+use assure_fhir::model::Node;
+use cucumber::step::Context;
+
+use super::data::scalar_text;
+use super::{arg, StepDef, GIVEN_WHEN, THEN};
+use crate::client::gpconnect::{self, Consumer, GpcRequest};
+use crate::step_fn;
+use crate::world::{AssureWorld, Failure, StepResult};
+
+/// The profile every GP Connect error body declares.
+pub const OUTCOME_PROFILE: &str =
+    "https://fhir.nhs.uk/STU3/StructureDefinition/GPConnect-OperationOutcome-1";
+/// Where the Spine error codes (BAD_REQUEST, INVALID_NHS_NUMBER...) come from.
+pub const SPINE_ERROR_SYSTEM: &str =
+    "https://fhir.nhs.uk/STU3/CodeSystem/Spine-ErrorOrWarningCode-1";
+
+pub fn steps() -> Vec<StepDef> {
+    vec![
+        StepDef {
+            kinds: GIVEN_WHEN,
+            pattern: r"the request is a GP Connect {Q} request",
+            usage: r#"the request is a GP Connect "<interaction>" request"#,
+            help: "Makes the next request a GP Connect one: an unsigned JWT (scope from the interaction, `exp` = `iat` + 300 s, built at send time), the Ssp-TraceID/From/To/InteractionID headers and Accept application/fhir+json. Interactions: metadata, patient search|read, practitioner search|read, organization search|read, location read, structured record, slot search, appointment book|read|amend|cancel|search, document metadata|patient search|search|retrieve. Inputs: gpc_consumer_asid, gpc_provider_asid, gpc_consumer_ods, gpc_practitioner_sds_user_id, gpc_practitioner_role_profile_id (others have defaults).",
+            example: r#"Given the request is a GP Connect "patient search" request"#,
+            func: step_fn!(gp_connect_request),
+        },
+        StepDef {
+            kinds: GIVEN_WHEN,
+            pattern: r"the JWT claim {Q} is removed",
+            usage: r#"the JWT claim "<claim>" is removed"#,
+            help: "Leaves a claim out of the next GP Connect request's JWT.",
+            example: r#"Given the JWT claim "reason_for_request" is removed"#,
+            func: step_fn!(remove_claim),
+        },
+        StepDef {
+            kinds: GIVEN_WHEN,
+            pattern: r#"the JWT claim {Q} is ([\[{"\-0-9tfn].*)"#,
+            usage: r#"the JWT claim "<claim>" is <JSON>"#,
+            help: "Sets a claim of the next GP Connect request's JWT to a JSON value (`iat`/`exp` set this way are sent as written); `{variables}` are expanded.",
+            example: r#"Given the JWT claim "requested_scope" is "patient/*.write""#,
+            func: step_fn!(set_claim),
+        },
+        StepDef {
+            kinds: GIVEN_WHEN,
+            pattern: r"the JWT expires (-?\d+) seconds? after it was issued",
+            usage: "the JWT expires <n> seconds after it was issued",
+            help: "Sets `exp` to `iat` + n seconds (the specification requires exactly 300).",
+            example: "Given the JWT expires 301 seconds after it was issued",
+            func: step_fn!(lifetime),
+        },
+        StepDef {
+            kinds: GIVEN_WHEN,
+            pattern: r"the Spine header {Q} is removed",
+            usage: r#"the Spine header "<name>" is removed"#,
+            help: "Leaves a Spine Security Proxy header (or `Authorization`) out of the next GP Connect request.",
+            example: r#"Given the Spine header "Ssp-TraceID" is removed"#,
+            func: step_fn!(remove_header),
+        },
+        StepDef {
+            kinds: GIVEN_WHEN,
+            pattern: r"the Spine header {Q} is {Q}",
+            usage: r#"the Spine header "<name>" is "<value>""#,
+            help: "Sets a Spine Security Proxy header (or `Authorization`) of the next GP Connect request; `{variables}` are expanded.",
+            example: r#"Given the Spine header "Ssp-InteractionID" is "urn:nhs:names:services:gpconnect:fhir:rest:read:metadata-1""#,
+            func: step_fn!(set_header),
+        },
+        StepDef {
+            kinds: THEN,
+            pattern: r"the response is a GP Connect error with code {Q} and status (\d{3})",
+            usage: r#"the response is a GP Connect error with code "<Spine error code>" and status <n>"#,
+            help: "Checks the status, and that the body is an OperationOutcome declaring GPConnect-OperationOutcome-1 with an error issue coded from Spine-ErrorOrWarningCode-1.",
+            example: r#"Then the response is a GP Connect error with code "BAD_REQUEST" and status 400"#,
+            func: step_fn!(gp_connect_error),
+        },
+    ]
+}
+
+/// A suite input (or variable) by name; `default` when it is not given at all.
+fn input(w: &AssureWorld, name: &str, default: Option<&str>) -> Result<String, Failure> {
+    if let Some(v) = w.vars.get(name).or_else(|| w.ctx().inputs.get(name)) {
+        return Ok(v.clone());
+    }
+    default.map(str::to_owned).ok_or_else(|| {
+        Failure::new(format!(
+            "GP Connect requests need the input `{name}` (give it with --input {name}=...)"
+        ))
+    })
+}
+
+fn consumer(w: &AssureWorld) -> Result<Consumer, Failure> {
+    Ok(Consumer {
+        issuer: input(
+            w,
+            "gpc_consumer_url",
+            Some("https://assure.invalid/consumer"),
+        )?,
+        audience: w.ctx().base_url.trim_end_matches('/').to_owned(),
+        consumer_asid: input(w, "gpc_consumer_asid", None)?,
+        provider_asid: input(w, "gpc_provider_asid", None)?,
+        ods_code: input(w, "gpc_consumer_ods", None)?,
+        organization_name: input(w, "gpc_consumer_org_name", Some("assure test consumer"))?,
+        practitioner_id: input(w, "gpc_practitioner_id", Some("1"))?,
+        sds_user_id: input(w, "gpc_practitioner_sds_user_id", None)?,
+        sds_role_profile_id: input(w, "gpc_practitioner_role_profile_id", None)?,
+        local_user_system: input(
+            w,
+            "gpc_local_user_system",
+            Some("https://assure.invalid/user-id"),
+        )?,
+        local_user_id: input(w, "gpc_local_user_id", Some("assure-user-1"))?,
+        practitioner_family: input(w, "gpc_practitioner_family", Some("Assure"))?,
+        practitioner_given: input(w, "gpc_practitioner_given", Some("Tester"))?,
+        device_system: "https://assure.invalid/device".into(),
+        device_id: "assure".into(),
+        device_model: "assure".into(),
+        device_version: env!("CARGO_PKG_VERSION").into(),
+    })
+}
+
+async fn gp_connect_request(w: &mut AssureWorld, ctx: &Context) -> StepResult {
+    let name = arg(ctx, 1);
+    let interaction = gpconnect::interaction(&name).ok_or_else(|| {
+        let names = gpconnect::interactions().iter().map(|i| i.name);
+        let mut message = format!("unknown GP Connect interaction `{name}`");
+        if let Some(best) = crate::diagnostic::closest(&name, names).first() {
+            message.push_str(&format!(" (did you mean `{best}`?)"));
+        }
+        Failure::new(message)
+    })?;
+    let who = consumer(w)?;
+    let now = chrono::Utc::now().timestamp();
+    w.gpconnect = Some(GpcRequest::new(interaction, &who, now));
+    w.set_header("Accept", "application/fhir+json".into());
+    Ok(())
+}
+
+fn pending(w: &mut AssureWorld) -> Result<&mut GpcRequest, Failure> {
+    w.gpconnect.as_mut().ok_or_else(|| {
+        Failure::new(
+            "no GP Connect request to change: start with `the request is a GP Connect \"<interaction>\" request`",
+        )
+    })
+}
+
+async fn remove_claim(w: &mut AssureWorld, ctx: &Context) -> StepResult {
+    pending(w)?.remove_claim(&arg(ctx, 1));
+    Ok(())
+}
+
+async fn set_claim(w: &mut AssureWorld, ctx: &Context) -> StepResult {
+    let text = w.expand(&arg(ctx, 2))?;
+    let value: serde_json::Value = serde_json::from_str(&text)
+        .map_err(|e| Failure::new(format!("the claim value is not JSON: {e}")))?;
+    pending(w)?.set_claim(&arg(ctx, 1), value);
+    Ok(())
+}
+
+async fn lifetime(w: &mut AssureWorld, ctx: &Context) -> StepResult {
+    let secs: i64 = arg(ctx, 1)
+        .parse()
+        .map_err(|_| Failure::new("the number of seconds is out of range"))?;
+    pending(w)?.lifetime = secs;
+    Ok(())
+}
+
+async fn remove_header(w: &mut AssureWorld, ctx: &Context) -> StepResult {
+    pending(w)?.remove_header(&arg(ctx, 1));
+    Ok(())
+}
+
+async fn set_header(w: &mut AssureWorld, ctx: &Context) -> StepResult {
+    let value = w.expand(&arg(ctx, 2))?;
+    pending(w)?.set_header(&arg(ctx, 1), value);
+    Ok(())
+}
+
+/// The Spine error codes of an OperationOutcome's issues.
+fn spine_codes(oo: &Node) -> Vec<String> {
+    let issues = oo.get("issue").map_or(&[][..], Node::items);
+    issues
+        .iter()
+        .filter_map(|i| i.get("details")?.get("coding"))
+        .flat_map(Node::items)
+        .filter(|c| c.get("system").and_then(Node::as_str) == Some(SPINE_ERROR_SYSTEM))
+        .filter_map(|c| c.get("code").map(scalar_text))
+        .collect()
+}
+
+async fn gp_connect_error(w: &mut AssureWorld, ctx: &Context) -> StepResult {
+    let code = arg(ctx, 1);
+    let status: u16 = arg(ctx, 2).parse().unwrap_or_default();
+    let actual = w.response()?.received.status;
+    if actual != status {
+        return Err(
+            Failure::new(format!("a GP Connect {code} error answers {status}"))
+                .expected(status.to_string(), actual.to_string()),
+        );
+    }
+    let oo = w.json()?;
+    let kind = oo.resource_type().unwrap_or("no resourceType");
+    if kind != "OperationOutcome" {
+        return Err(
+            Failure::new("a GP Connect error body is an OperationOutcome")
+                .expected("OperationOutcome", kind),
+        );
+    }
+    let profiles: Vec<String> = oo
+        .get("meta")
+        .and_then(|m| m.get("profile"))
+        .map(|p| p.items().iter().map(scalar_text).collect())
+        .unwrap_or_default();
+    if !profiles.iter().any(|p| p == OUTCOME_PROFILE) {
+        return Err(
+            Failure::new("the OperationOutcome does not declare the GP Connect profile")
+                .expected(OUTCOME_PROFILE, format_list(&profiles, "no meta.profile")),
+        );
+    }
+    let codes = spine_codes(oo);
+    if !codes.contains(&code) {
+        return Err(Failure::new(format!(
+            "no issue carries the Spine error code `{code}` ({SPINE_ERROR_SYSTEM})"
+        ))
+        .expected(code, format_list(&codes, "no Spine error code")));
+    }
+    Ok(())
+}
+
+fn format_list(items: &[String], empty: &str) -> String {
+    if items.is_empty() {
+        empty.to_owned()
+    } else {
+        items.join(", ")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn spine_codes_come_only_from_the_spine_code_system() {
+        let oo = assure_fhir::model::parse_json(
+            r#"{"resourceType": "OperationOutcome", "issue": [
+                {"details": {"coding": [{"system": "https://fhir.nhs.uk/STU3/CodeSystem/Spine-ErrorOrWarningCode-1", "code": "BAD_REQUEST"},
+                                        {"system": "http://example.org", "code": "OTHER"}]}},
+                {"details": {"text": "no coding"}},
+                {"details": {"coding": [{"system": "https://fhir.nhs.uk/STU3/ValueSet/Spine-ErrorOrWarningCode-1", "code": "LEGACY"}]}}]}"#,
+        )
+        .unwrap();
+        assert_eq!(spine_codes(&oo), ["BAD_REQUEST"]);
+        let empty =
+            assure_fhir::model::parse_json(r#"{"resourceType": "OperationOutcome"}"#).unwrap();
+        assert!(spine_codes(&empty).is_empty());
+    }
+}

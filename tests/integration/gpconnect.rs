@@ -1,0 +1,314 @@
+//! GP Connect: the steps put the JWT and Spine headers on the wire as the specification
+//! shapes them, the error check passes and fails as it should, the reference GP Connect
+//! provider passes `gp-connect-foundations`, and each seeded defect of the broken one
+//! fails exactly the requirements it names.
+
+use std::collections::BTreeSet;
+use std::path::Path;
+
+use assure::client::gpconnect::decode_unsigned;
+use assure::counterpart::{Counterpart, StubSet};
+use serde_json::{json, Value};
+use wiremock::matchers::{method, path};
+use wiremock::{Mock, MockServer, ResponseTemplate};
+
+use crate::support::{assert_named_outcomes, Project};
+
+const ROOT: &str = env!("CARGO_MANIFEST_DIR");
+const PROFILE: &str = "https://fhir.nhs.uk/STU3/StructureDefinition/GPConnect-OperationOutcome-1";
+const SPINE: &str = "https://fhir.nhs.uk/STU3/CodeSystem/Spine-ErrorOrWarningCode-1";
+
+fn outcome(profile: Option<&str>, system: &str, code: &str) -> Value {
+    let mut oo = json!({"resourceType": "OperationOutcome", "issue": [{"severity": "error", "code": "invalid",
+        "details": {"coding": [{"system": system, "code": code}]}}]});
+    if let Some(p) = profile {
+        oo["meta"] = json!({"profile": [p]});
+    }
+    oo
+}
+
+async fn supplier() -> MockServer {
+    let server = MockServer::start().await;
+    let answers = [
+        ("/ok", 200, json!({"resourceType": "Patient", "id": "2"})),
+        ("/error", 400, outcome(Some(PROFILE), SPINE, "BAD_REQUEST")),
+        ("/no-profile", 400, outcome(None, SPINE, "BAD_REQUEST")),
+        (
+            "/other-system",
+            400,
+            outcome(Some(PROFILE), "http://example.org/codes", "BAD_REQUEST"),
+        ),
+        ("/not-outcome", 400, json!({"resourceType": "Bundle"})),
+    ];
+    for (p, status, body) in answers {
+        Mock::given(method("GET"))
+            .and(path(p))
+            .respond_with(
+                ResponseTemplate::new(status)
+                    .set_body_raw(body.to_string(), "application/fhir+json"),
+            )
+            .mount(&server)
+            .await;
+    }
+    server
+}
+
+const FEATURE: &str = r#"
+@req:T-1
+Feature: GP Connect steps
+
+  Background:
+    Given the variable "gpc_consumer_asid" is "200000000359"
+    And the variable "gpc_provider_asid" is "918999198738"
+    And the variable "gpc_consumer_ods" is "GPC001"
+    And the variable "gpc_practitioner_sds_user_id" is "G13579135"
+    And the variable "gpc_practitioner_role_profile_id" is "111111111"
+
+  Scenario: pass: a well-formed GP Connect request
+    Given the request is a GP Connect "patient read" request
+    When I send a GET request to "/ok"
+    Then the response status is 200
+
+  Scenario: pass: a mutated GP Connect request
+    Given the request is a GP Connect "organization read" request
+    And the JWT claim "reason_for_request" is removed
+    And the JWT claim "requested_scope" is "patient/*.write"
+    And the JWT claim "requesting_device" is {"resourceType": "Device", "model": "{patient_id}"}
+    And the JWT expires 301 seconds after it was issued
+    And the Spine header "Ssp-TraceID" is removed
+    And the Spine header "Ssp-From" is "X-{patient_id}"
+    When I send a GET request to "/ok?mutated"
+    Then the response status is 200
+
+  Scenario: pass: a GP Connect error
+    Given the request is a GP Connect "metadata" request
+    When I send a GET request to "/error"
+    Then the response is a GP Connect error with code "BAD_REQUEST" and status 400
+
+  Scenario: fail: another Spine error code
+    When I send a GET request to "/error"
+    Then the response is a GP Connect error with code "INVALID_NHS_NUMBER" and status 400
+
+  Scenario: fail: another status
+    When I send a GET request to "/error"
+    Then the response is a GP Connect error with code "BAD_REQUEST" and status 404
+
+  Scenario: fail: no GP Connect profile
+    When I send a GET request to "/no-profile"
+    Then the response is a GP Connect error with code "BAD_REQUEST" and status 400
+
+  Scenario: fail: the code from another system
+    When I send a GET request to "/other-system"
+    Then the response is a GP Connect error with code "BAD_REQUEST" and status 400
+
+  Scenario: fail: not an OperationOutcome
+    When I send a GET request to "/not-outcome"
+    Then the response is a GP Connect error with code "BAD_REQUEST" and status 400
+
+  Scenario: fail: an unknown interaction
+    Given the request is a GP Connect "patient serch" request
+
+  Scenario: fail: a mutation before any GP Connect request
+    Given the JWT claim "iss" is removed
+
+  Scenario: fail: a claim value that is not JSON
+    Given the request is a GP Connect "metadata" request
+    And the JWT claim "iss" is {not json
+"#;
+
+fn header<'a>(req: &'a wiremock::Request, name: &str) -> Option<&'a str> {
+    req.headers.get(name).and_then(|v| v.to_str().ok())
+}
+
+fn claims_of(req: &wiremock::Request) -> serde_json::Map<String, Value> {
+    let auth = header(req, "Authorization").expect("an Authorization header");
+    let token = auth.strip_prefix("Bearer ").expect("a bearer token");
+    let (head, claims) = decode_unsigned(token).expect("the token decodes");
+    assert_eq!(head["alg"], "none");
+    assert!(
+        token.ends_with('.'),
+        "an unsigned JWT ends with an empty signature"
+    );
+    claims
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn gp_connect_steps_pass_fail_and_reach_the_wire() {
+    let server = supplier().await;
+    let project = Project::new(&["T-1"]);
+    project.feature("gpconnect.feature", FEATURE);
+    let run = project.run(&["run", "--target", &server.uri()]).await;
+    assert_named_outcomes(&run);
+    assert_eq!(run.code, 1, "{}", run.stderr);
+
+    let received = server.received_requests().await.unwrap();
+    let plain = received
+        .iter()
+        .find(|r| r.url.path() == "/ok" && r.url.query().is_none())
+        .expect("the well-formed request");
+    let claims = claims_of(plain);
+    let now = chrono::Utc::now().timestamp();
+    let iat = claims["iat"].as_i64().unwrap();
+    assert!(
+        (now - 120..=now).contains(&iat),
+        "iat {iat} is not the time of sending"
+    );
+    assert_eq!(claims["exp"].as_i64(), Some(iat + 300));
+    assert_eq!(claims["aud"], server.uri().as_str());
+    assert_eq!(claims["requested_scope"], "patient/*.read");
+    assert_eq!(claims["reason_for_request"], "directcare");
+    assert_eq!(claims["sub"], claims["requesting_practitioner"]["id"]);
+    assert_eq!(
+        claims["requesting_practitioner"]["identifier"][0]["value"],
+        "G13579135"
+    );
+    assert_eq!(
+        claims["requesting_organization"]["identifier"][0]["value"],
+        "GPC001"
+    );
+    assert_eq!(
+        header(plain, "Ssp-InteractionID"),
+        Some("urn:nhs:names:services:gpconnect:fhir:rest:read:patient-1")
+    );
+    assert_eq!(header(plain, "Ssp-From"), Some("200000000359"));
+    assert_eq!(header(plain, "Ssp-To"), Some("918999198738"));
+    assert_eq!(header(plain, "Accept"), Some("application/fhir+json"));
+    let trace = header(plain, "Ssp-TraceID").expect("a trace id");
+    assert!(uuid::Uuid::parse_str(trace).is_ok(), "{trace}");
+
+    let mutated = received
+        .iter()
+        .find(|r| r.url.query() == Some("mutated"))
+        .expect("the mutated request");
+    let claims = claims_of(mutated);
+    assert!(!claims.contains_key("reason_for_request"));
+    assert_eq!(claims["requested_scope"], "patient/*.write");
+    assert_eq!(claims["requesting_device"]["model"], "p1");
+    let iat = claims["iat"].as_i64().unwrap();
+    assert_eq!(claims["exp"].as_i64(), Some(iat + 301));
+    assert_eq!(header(mutated, "Ssp-TraceID"), None);
+    assert_eq!(header(mutated, "Ssp-From"), Some("X-p1"));
+    assert_eq!(
+        header(mutated, "Ssp-InteractionID"),
+        Some("urn:nhs:names:services:gpconnect:fhir:rest:read:organization-1")
+    );
+}
+
+struct Outcome {
+    code: i32,
+    stderr: String,
+    failed_requirements: BTreeSet<String>,
+    scenarios: u64,
+    failed_scenarios: u64,
+}
+
+async fn run_suite_against(set: &StubSet) -> Outcome {
+    let server = Counterpart::start(set, None)
+        .await
+        .expect("counterpart starts");
+    let out = tempfile::tempdir().unwrap();
+    let args: Vec<String> = vec![
+        "run".into(),
+        "--project".into(),
+        ROOT.into(),
+        "--suite".into(),
+        "gp-connect-foundations".into(),
+        "--target".into(),
+        server.base_url().into(),
+        "--format".into(),
+        "json".into(),
+        "--report-dir".into(),
+        out.path().display().to_string(),
+    ];
+    let output = tokio::task::spawn_blocking(move || {
+        std::process::Command::new(env!("CARGO_BIN_EXE_assure"))
+            .args(&args)
+            .output()
+            .unwrap()
+    })
+    .await
+    .unwrap();
+    let stderr = String::from_utf8_lossy(&output.stderr).into_owned();
+    let run_dir = std::fs::read_dir(out.path())
+        .unwrap()
+        .next()
+        .unwrap_or_else(|| panic!("no report: {stderr}"))
+        .unwrap();
+    let report: Value =
+        serde_json::from_str(&std::fs::read_to_string(run_dir.path().join("report.json")).unwrap())
+            .unwrap();
+    let failed_requirements = report["suites"][0]["requirements"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|r| r["status"] != "passed" && r["status"] != "not_applicable")
+        .map(|r| r["id"].as_str().unwrap().to_owned())
+        .collect();
+    let counts = &report["summary"]["scenarios"];
+    Outcome {
+        code: output.status.code().unwrap_or(-1),
+        stderr,
+        failed_requirements,
+        scenarios: counts["total"].as_u64().unwrap_or_default(),
+        failed_scenarios: counts["failed"].as_u64().unwrap_or_default(),
+    }
+}
+
+fn defect_of(m: &assure::counterpart::Mapping) -> Option<&str> {
+    m.metadata.get("defect").and_then(|d| d.as_str())
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_reference_gp_connect_provider_passes_the_foundations_suite() {
+    let set = StubSet::load_named(&Path::new(ROOT).join("mocks"), "gpconnect-provider").unwrap();
+    let outcome = run_suite_against(&set).await;
+    assert_eq!(outcome.code, 0, "{}", outcome.stderr);
+    assert!(
+        outcome.failed_requirements.is_empty(),
+        "{:?}",
+        outcome.failed_requirements
+    );
+    assert!(outcome.scenarios >= 100, "{} scenarios", outcome.scenarios);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn each_gp_connect_defect_fails_its_requirements_and_only_those() {
+    let mocks = Path::new(ROOT).join("mocks");
+    let broken = StubSet::load_named(&mocks, "gpconnect-provider-broken").unwrap();
+    let mut defects: Vec<(String, BTreeSet<String>)> = Vec::new();
+    for m in &broken.mappings {
+        if let Some(d) = defect_of(m) {
+            let reqs: BTreeSet<String> = m.metadata["requirements"]
+                .as_array()
+                .unwrap_or_else(|| panic!("defect {d} lists no requirements"))
+                .iter()
+                .map(|r| r.as_str().unwrap().to_owned())
+                .collect();
+            match defects.iter_mut().find(|(name, _)| name == d) {
+                Some((_, existing)) => existing.extend(reqs),
+                None => defects.push((d.to_owned(), reqs)),
+            }
+        }
+    }
+    assert!(defects.len() >= 10, "only {} seeded defects", defects.len());
+    let mut all = BTreeSet::new();
+    for (defect, expected) in &defects {
+        let mut only = broken.clone();
+        only.mappings
+            .retain(|m| defect_of(m).is_none_or(|d| d == defect));
+        let outcome = run_suite_against(&only).await;
+        assert_eq!(
+            &outcome.failed_requirements, expected,
+            "defect `{defect}`:\n{}",
+            outcome.stderr
+        );
+        assert!(
+            outcome.failed_scenarios >= 1,
+            "defect `{defect}` failed no scenario"
+        );
+        all.extend(expected.iter().cloned());
+    }
+    let outcome = run_suite_against(&broken).await;
+    assert_eq!(outcome.failed_requirements, all, "{}", outcome.stderr);
+    assert_eq!(outcome.code, 1, "{}", outcome.stderr);
+}
