@@ -81,6 +81,16 @@ impl Redactor {
 
     pub fn header(&self, name: &str, value: &str) -> String {
         if Self::is_secret_header(name) {
+            // An unsigned JWT (GP Connect's access token) proves nothing and carries no
+            // secret: assessors need its claims to see what a negative test changed.
+            if name.eq_ignore_ascii_case("authorization") {
+                if let Some(claims) = unsigned_jwt_claims(value) {
+                    // ...unless a secret hides in its (base64-encoded) claims.
+                    if self.text(&claims) == claims {
+                        return value.to_owned();
+                    }
+                }
+            }
             // Keep the scheme so a reader can still see what kind of credential was sent.
             match value.split_once(' ') {
                 Some((scheme, _)) if name.eq_ignore_ascii_case("authorization") => {
@@ -109,6 +119,25 @@ impl Redactor {
             .collect();
         format!("{base}?{}", query.join("&"))
     }
+}
+
+/// The decoded claims of `Bearer <header>.<payload>.` whose header says `"alg": "none"`.
+fn unsigned_jwt_claims(value: &str) -> Option<String> {
+    let token = value.strip_prefix("Bearer ")?;
+    let parts: Vec<&str> = token.trim().split('.').collect();
+    if parts.len() != 3 || !parts[2].is_empty() {
+        return None;
+    }
+    let decode = |p: &str| {
+        base64::engine::general_purpose::URL_SAFE_NO_PAD
+            .decode(p.trim_end_matches('='))
+            .ok()
+    };
+    let header: serde_json::Value = serde_json::from_slice(&decode(parts[0])?).ok()?;
+    if header.get("alg").and_then(|a| a.as_str()) != Some("none") {
+        return None;
+    }
+    String::from_utf8(decode(parts[1])?).ok()
 }
 
 fn percent_encode(s: &str) -> String {
@@ -214,6 +243,10 @@ pub fn sha256_hex(bytes: &[u8]) -> String {
 mod tests {
     use super::*;
 
+    fn b64(s: &str) -> String {
+        base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(s)
+    }
+
     #[test]
     fn masks_secrets_in_every_encoding() {
         let r = Redactor::new(["s3cr3t/value"]);
@@ -226,6 +259,35 @@ mod tests {
     #[test]
     fn masks_secret_headers_and_params() {
         let r = Redactor::default();
+        // An unsigned token stays readable; a signed one does not.
+        let unsigned = format!(
+            "Bearer {}.{}.",
+            b64(r#"{"alg":"none","typ":"JWT"}"#),
+            b64(r#"{"sub":"1"}"#)
+        );
+        assert_eq!(r.header("Authorization", &unsigned), unsigned);
+        let signed = format!(
+            "Bearer {}.{}.c2ln",
+            b64(r#"{"alg":"RS256"}"#),
+            b64(r#"{"sub":"1"}"#)
+        );
+        assert_eq!(r.header("Authorization", &signed), format!("Bearer {MASK}"));
+        let forged = format!(
+            "Bearer {}.{}.",
+            b64(r#"{"alg":"HS256"}"#),
+            b64(r#"{"sub":"1"}"#)
+        );
+        assert_eq!(r.header("Authorization", &forged), format!("Bearer {MASK}"));
+        let with_secret = Redactor::new(["hunter22"]);
+        let leaky = format!(
+            "Bearer {}.{}.",
+            b64(r#"{"alg":"none"}"#),
+            b64(r#"{"pw":"hunter22"}"#)
+        );
+        assert_eq!(
+            with_secret.header("Authorization", &leaky),
+            format!("Bearer {MASK}")
+        );
         assert_eq!(
             r.header("Authorization", "Bearer abc.def"),
             format!("Bearer {MASK}")
