@@ -374,7 +374,11 @@ async fn run_command(project: &Path, args: RunArgs, command_line: Vec<String>) -
             .map(|s| format!("{} {}", s.id, s.version))
             .collect::<Vec<_>>()
             .join(", "),
-        target.base_url,
+        if target.base_url.is_empty() {
+            "the consumer under test (no target)"
+        } else {
+            &target.base_url
+        },
         plan.concurrency
     );
     let settings = RunSettings {

@@ -27,8 +27,8 @@ pub fn steps() -> Vec<StepDef> {
         },
         StepDef {
             kinds: THEN,
-            pattern: r"the counterpart {Q} receives a request within (\d+) seconds",
-            usage: r#"the counterpart "<stub set>" receives a request within <n> seconds"#,
+            pattern: r"the counterpart {Q} receives a request within (\d+|\{[A-Za-z_][A-Za-z0-9_.-]*\}) seconds",
+            usage: r#"the counterpart "<stub set>" receives a request within <n or {variable}> seconds"#,
             help: "Waits for the next request the consumer sends to that counterpart and records it (and the answer) as evidence.",
             example: r#"Then the counterpart "gpconnect-provider" receives a request within 30 seconds"#,
             func: step_fn!(receive),
@@ -147,7 +147,10 @@ async fn trigger(w: &mut AssureWorld, ctx: &Context) -> StepResult {
 
 async fn receive(w: &mut AssureWorld, ctx: &Context) -> StepResult {
     let name = w.expand(&arg(ctx, 1))?;
-    let seconds: u64 = arg(ctx, 2).parse().unwrap_or(30);
+    let wait = w.expand(&arg(ctx, 2))?;
+    let seconds: u64 = wait
+        .parse()
+        .map_err(|_| Failure::new(format!("`{wait}` is not a number of seconds")))?;
     let Some(server) = w.ctx().counterpart(&name).cloned() else {
         let known: Vec<&str> = w
             .ctx()

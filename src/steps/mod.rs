@@ -17,6 +17,7 @@ pub mod data;
 pub mod fhir;
 pub mod fhirpath;
 pub mod gpconnect;
+pub mod gpconnect_consumer;
 pub mod http;
 pub mod validate;
 
@@ -91,6 +92,7 @@ pub fn catalogue() -> Vec<StepDef> {
     all.extend(counterpart::steps());
     all.extend(validate::steps());
     all.extend(gpconnect::steps());
+    all.extend(gpconnect_consumer::steps());
     all
 }
 

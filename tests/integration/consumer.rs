@@ -163,3 +163,77 @@ async fn without_a_command_the_scenario_waits_for_a_person_to_act() {
     .unwrap();
     assert_eq!(output.0.code(), Some(0), "{}", output.1);
 }
+
+/// Runs the shipped `gp-connect-consumer` suite with a consumer from `tests/consumers`.
+async fn gp_connect_consumer(script: &str) -> (i32, Vec<(String, String)>, String) {
+    let out = tempfile::tempdir().unwrap();
+    let args = vec![
+        "run".to_owned(),
+        "--project".to_owned(),
+        env!("CARGO_MANIFEST_DIR").to_owned(),
+        "--suite".to_owned(),
+        "gp-connect-consumer".to_owned(),
+        "--input".to_owned(),
+        format!("consumer_command={}", consumer(script)),
+        "--format".to_owned(),
+        "json".to_owned(),
+        "--report-dir".to_owned(),
+        out.path().display().to_string(),
+    ];
+    let output = tokio::task::spawn_blocking(move || {
+        std::process::Command::new(env!("CARGO_BIN_EXE_assure"))
+            .args(&args)
+            .output()
+            .unwrap()
+    })
+    .await
+    .unwrap();
+    let stderr = String::from_utf8_lossy(&output.stderr).into_owned();
+    let run = std::fs::read_dir(out.path())
+        .unwrap()
+        .next()
+        .expect("a report")
+        .unwrap()
+        .path();
+    let report: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(run.join("report.json")).unwrap()).unwrap();
+    let statuses = report["suites"][0]["requirements"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| {
+            (
+                r["id"].as_str().unwrap().to_owned(),
+                r["status"].as_str().unwrap().to_owned(),
+            )
+        })
+        .collect();
+    (output.status.code().unwrap_or(-1), statuses, stderr)
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_gp_connect_consumer_suite_passes_a_correct_consumer_and_fails_a_faulty_one() {
+    let (code, statuses, stderr) = gp_connect_consumer("gpconnect-good.sh").await;
+    assert_eq!(code, 0, "{stderr}");
+    assert!(statuses.iter().all(|(_, s)| s == "passed"), "{statuses:?}");
+
+    let (code, statuses, stderr) = gp_connect_consumer("gpconnect-bad.sh").await;
+    assert_eq!(code, 1, "{stderr}");
+    let failed: Vec<&str> = statuses
+        .iter()
+        .filter(|(_, s)| s == "failed")
+        .map(|(id, _)| id.as_str())
+        .collect();
+    assert_eq!(
+        failed,
+        ["GPC-CONS-2", "GPC-CONS-3", "GPC-CONS-5"],
+        "{stderr}"
+    );
+    // The token check names every problem at once.
+    assert!(
+        stderr.contains("not + 600 s")
+            && stderr.contains("patient/*.write")
+            && stderr.contains("requesting_practitioner"),
+        "{stderr}"
+    );
+}

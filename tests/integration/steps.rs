@@ -504,6 +504,44 @@ Feature: Step vocabulary
     When I send a GET request to "/gpc-error"
     Then the response is a GP Connect error with code "BAD_REQUEST" and status 400
 
+  Scenario: pass: a consumer's GP Connect request is judged at the counterpart
+    Given the variable "gpc_consumer_asid" is "1"
+    And the variable "gpc_provider_asid" is "2"
+    And the variable "gpc_consumer_ods" is "GPC001"
+    And the variable "gpc_practitioner_sds_user_id" is "G1"
+    And the variable "gpc_practitioner_role_profile_id" is "R1"
+    When the consumer is asked to "retrieve a record"
+    And the request is a GP Connect "structured record" request
+    And I send a POST request to "{counterpart.provider}/Patient/$gpc.getstructuredrecord"
+    Then the counterpart "provider" receives a request within 5 seconds
+    And the received request carries a GP Connect access token for "structured record"
+    And the received request has the Spine headers for "structured record"
+
+  Scenario: fail: a consumer's token with a wrong scope
+    Given the variable "gpc_consumer_asid" is "1"
+    And the variable "gpc_provider_asid" is "2"
+    And the variable "gpc_consumer_ods" is "GPC001"
+    And the variable "gpc_practitioner_sds_user_id" is "G1"
+    And the variable "gpc_practitioner_role_profile_id" is "R1"
+    When the consumer is asked to "retrieve a record"
+    And the request is a GP Connect "structured record" request
+    And the JWT claim "requested_scope" is "patient/*.write"
+    And I send a POST request to "{counterpart.provider}/Patient/$gpc.getstructuredrecord"
+    Then the counterpart "provider" receives a request within 5 seconds
+    And the received request carries a GP Connect access token for "structured record"
+
+  Scenario: fail: a consumer's Spine headers for another interaction
+    Given the variable "gpc_consumer_asid" is "1"
+    And the variable "gpc_provider_asid" is "2"
+    And the variable "gpc_consumer_ods" is "GPC001"
+    And the variable "gpc_practitioner_sds_user_id" is "G1"
+    And the variable "gpc_practitioner_role_profile_id" is "R1"
+    When the consumer is asked to "retrieve a record"
+    And the request is a GP Connect "patient read" request
+    And I send a POST request to "{counterpart.provider}/Patient/$gpc.getstructuredrecord"
+    Then the counterpart "provider" receives a request within 5 seconds
+    And the received request has the Spine headers for "structured record"
+
   Scenario: fail: a Patient is not a GP Connect error
     When I send a GET request to "/Patient/p1"
     Then the response is a GP Connect error with code "BAD_REQUEST" and status 200

@@ -1,0 +1,226 @@
+//! GP Connect consumer checks: the access token and Spine headers on a request the
+//! consumer under test sent to a counterpart, judged against the 1.x specification.
+
+use cucumber::step::Context;
+use serde_json::Value;
+
+use super::{arg, StepDef, THEN};
+use crate::client::gpconnect::{
+    self, Interaction, ODS_SYSTEM, SDS_ROLE_SYSTEM, SDS_USER_SYSTEM, TOKEN_LIFETIME_SECS,
+};
+use crate::step_fn;
+use crate::world::{AssureWorld, Failure, StepResult};
+
+pub fn steps() -> Vec<StepDef> {
+    vec![
+        StepDef {
+            kinds: THEN,
+            pattern: r"the received request carries a GP Connect access token for {Q}",
+            usage: r#"the received request carries a GP Connect access token for "<interaction>""#,
+            help: "Checks the received Authorization header: an unsigned JWT with every claim the specification requires, of the right types, exp 300 s after iat, and the scope of the interaction.",
+            example: r#"Then the received request carries a GP Connect access token for "structured record""#,
+            func: step_fn!(token_is_valid),
+        },
+        StepDef {
+            kinds: THEN,
+            pattern: r"the received request has the Spine headers for {Q}",
+            usage: r#"the received request has the Spine headers for "<interaction>""#,
+            help: "Checks Ssp-TraceID (a UUID), Ssp-From, Ssp-To and an Ssp-InteractionID that names the interaction.",
+            example: r#"Then the received request has the Spine headers for "structured record""#,
+            func: step_fn!(spine_headers),
+        },
+    ]
+}
+
+fn interaction(name: &str) -> Result<Interaction, Failure> {
+    gpconnect::interaction(name).ok_or_else(|| {
+        let names: Vec<&str> = gpconnect::interactions().iter().map(|i| i.name).collect();
+        let hint = crate::diagnostic::closest(name, names.iter().copied());
+        Failure::new(format!(
+            "unknown GP Connect interaction `{name}`{}",
+            hint.first()
+                .map(|h| format!(" (did you mean `{h}`?)"))
+                .unwrap_or_default()
+        ))
+    })
+}
+
+/// Every problem with the claims, so one run tells a supplier all of them.
+pub fn token_problems(
+    claims: &serde_json::Map<String, Value>,
+    interaction: &Interaction,
+) -> Vec<String> {
+    let mut problems = Vec::new();
+    for name in ["iss", "sub", "aud", "reason_for_request", "requested_scope"] {
+        match claims.get(name) {
+            Some(Value::String(s)) if !s.is_empty() => {}
+            Some(_) => problems.push(format!("`{name}` must be a non-empty string")),
+            None => problems.push(format!("`{name}` is missing")),
+        }
+    }
+    let (iat, exp) = (
+        claims.get("iat").and_then(Value::as_i64),
+        claims.get("exp").and_then(Value::as_i64),
+    );
+    match (iat, exp) {
+        (Some(iat), Some(exp)) if exp - iat != TOKEN_LIFETIME_SECS => problems.push(format!(
+            "`exp` must be `iat` + {TOKEN_LIFETIME_SECS} s, not + {} s",
+            exp - iat
+        )),
+        (Some(iat), Some(_)) if iat > chrono::Utc::now().timestamp() + 60 => {
+            problems.push("`iat` is in the future".into())
+        }
+        (Some(_), Some(_)) => {}
+        _ => {
+            problems.push("`iat` and `exp` must both be integers (seconds since the epoch)".into())
+        }
+    }
+    if claims
+        .get("reason_for_request")
+        .and_then(Value::as_str)
+        .is_some_and(|r| r != "directcare")
+    {
+        problems.push("`reason_for_request` must be `directcare`".into());
+    }
+    if let Some(scope) = claims.get("requested_scope").and_then(Value::as_str) {
+        if scope != interaction.scope {
+            problems.push(format!(
+                "`requested_scope` is `{scope}`; `{}` needs `{}`",
+                interaction.name, interaction.scope
+            ));
+        }
+    }
+    let resource = |name: &str, ty: &str, problems: &mut Vec<String>| -> Option<Value> {
+        match claims.get(name) {
+            Some(v) if v.get("resourceType").and_then(Value::as_str) == Some(ty) => Some(v.clone()),
+            Some(_) => {
+                problems.push(format!("`{name}` must be a {ty} resource"));
+                None
+            }
+            None => {
+                problems.push(format!("`{name}` is missing"));
+                None
+            }
+        }
+    };
+    let has_identifier = |v: &Value, system: &str| {
+        v.get("identifier")
+            .and_then(Value::as_array)
+            .is_some_and(|ids| {
+                ids.iter().any(|i| {
+                    i.get("system").and_then(Value::as_str) == Some(system)
+                        && i.get("value").is_some()
+                })
+            })
+    };
+    if let Some(device) = resource("requesting_device", "Device", &mut problems) {
+        if device
+            .get("identifier")
+            .and_then(Value::as_array)
+            .is_none_or(|ids| ids.is_empty())
+        {
+            problems.push("`requesting_device` needs an identifier".into());
+        }
+    }
+    if let Some(org) = resource("requesting_organization", "Organization", &mut problems) {
+        if !has_identifier(&org, ODS_SYSTEM) {
+            problems.push(format!(
+                "`requesting_organization` needs an ODS code identifier ({ODS_SYSTEM})"
+            ));
+        }
+    }
+    if let Some(who) = resource("requesting_practitioner", "Practitioner", &mut problems) {
+        if who.get("id").and_then(Value::as_str) != claims.get("sub").and_then(Value::as_str) {
+            problems.push("`requesting_practitioner.id` must equal `sub`".into());
+        }
+        for system in [SDS_USER_SYSTEM, SDS_ROLE_SYSTEM] {
+            if !has_identifier(&who, system) {
+                problems.push(format!(
+                    "`requesting_practitioner` needs an identifier with system {system}"
+                ));
+            }
+        }
+        if who
+            .get("name")
+            .and_then(Value::as_array)
+            .is_none_or(|n| n.is_empty())
+        {
+            problems.push("`requesting_practitioner` needs a name".into());
+        }
+    }
+    problems
+}
+
+async fn token_is_valid(w: &mut AssureWorld, ctx: &Context) -> StepResult {
+    let interaction = interaction(&w.expand(&arg(ctx, 1))?)?;
+    let entry = w
+        .received
+        .as_ref()
+        .ok_or_else(|| Failure::new("no request received yet"))?;
+    let header = entry.header("Authorization").ok_or_else(|| {
+        Failure::new("the consumer sent no Authorization header")
+            .expected("Bearer <unsigned JWT>", "absent")
+    })?;
+    let token = header.strip_prefix("Bearer ").ok_or_else(|| {
+        Failure::new("Authorization is not a Bearer token")
+            .expected("Bearer <JWT>", header.to_owned())
+    })?;
+    let (head, claims) = gpconnect::decode_unsigned(token.trim())
+        .map_err(|e| Failure::new(format!("the access token is not a JWT: {e}")))?;
+    let mut problems = Vec::new();
+    if head.get("alg").and_then(Value::as_str) != Some("none") || !token.trim().ends_with('.') {
+        problems.push(
+            "GP Connect 1.x tokens are unsigned: `alg` must be `none` with an empty signature"
+                .to_owned(),
+        );
+    }
+    problems.extend(token_problems(&claims, &interaction));
+    if problems.is_empty() {
+        Ok(())
+    } else {
+        Err(Failure::new(format!(
+            "the access token is not what GP Connect requires: {}",
+            problems.join("; ")
+        )))
+    }
+}
+
+async fn spine_headers(w: &mut AssureWorld, ctx: &Context) -> StepResult {
+    let interaction = interaction(&w.expand(&arg(ctx, 1))?)?;
+    let entry = w
+        .received
+        .as_ref()
+        .ok_or_else(|| Failure::new("no request received yet"))?;
+    let mut problems = Vec::new();
+    let uuid = regex::Regex::new(
+        r"^[0-9A-Fa-f]{8}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{12}$",
+    )
+    .expect("static regex");
+    match entry.header("Ssp-TraceID") {
+        Some(t) if uuid.is_match(t) => {}
+        Some(t) => problems.push(format!("Ssp-TraceID `{t}` is not a UUID")),
+        None => problems.push("Ssp-TraceID is missing".into()),
+    }
+    for name in ["Ssp-From", "Ssp-To"] {
+        if entry.header(name).is_none_or(|v| v.trim().is_empty()) {
+            problems.push(format!("{name} is missing"));
+        }
+    }
+    let expected = interaction.interaction_id();
+    match entry.header("Ssp-InteractionID") {
+        Some(id) if id == expected => {}
+        Some(id) => problems.push(format!(
+            "Ssp-InteractionID is `{id}`; `{}` is `{expected}`",
+            interaction.name
+        )),
+        None => problems.push("Ssp-InteractionID is missing".into()),
+    }
+    if problems.is_empty() {
+        Ok(())
+    } else {
+        Err(Failure::new(format!(
+            "the Spine headers are wrong: {}",
+            problems.join("; ")
+        )))
+    }
+}
