@@ -59,7 +59,7 @@ const PROBES: &[Probe] = &[
         "/Patient?identifier=https://fhir.nhs.uk/Id/nhs-number|9000000009",
         &[],
         None,
-        None,
+        Some("nonconforming-patient"),
     ),
     (
         "GET",
