@@ -6,6 +6,7 @@ mod compare;
 mod extensions;
 mod plan;
 pub mod primitive;
+mod rules;
 mod slicing;
 mod terminology_check;
 mod walk;

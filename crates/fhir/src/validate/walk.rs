@@ -183,6 +183,9 @@ impl<'v> Walker<'v> {
                 );
             }
         }
+                if rt == "Bundle" {
+            self.bundle_rules(node, path);
+        }
         let saved = self.profile.take();
         self.element(&plan, 0, node, path, root, Some(rt));
         let claimed: Vec<String> = node
@@ -270,7 +273,8 @@ impl<'v> Walker<'v> {
             self.depth -= 1;
             return;
         }
-        self.fixed_pattern(plan, el, node, path);
+                self.fixed_pattern(plan, el, node, path);
+        self.value_rules(plan, el, node, path, &code);
         self.binding(plan, el, node, path, &code);
         self.invariants(plan, el, node, path, root, &code);
         self.depth -= 1;

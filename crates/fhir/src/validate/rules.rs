@@ -1,0 +1,131 @@
+//! Rules on values that a snapshot states outside types and invariants: min/max
+//! values and lengths, the Attachment size, and Bundle entry identities.
+
+use super::walk::Walker;
+use super::Plan;
+use crate::model::{Kind, Node};
+use crate::outcome::{IssueCode, Severity};
+
+/// The largest string FHIR allows (1 MB).
+const MAX_STRING_BYTES: usize = 1024 * 1024;
+
+impl Walker<'_> {
+    pub(crate) fn value_rules(&mut self, plan: &Plan, el: usize, node: &Node, path: &str, code: &str) {
+        let def = plan.def(el);
+        let id = def.id.clone();
+        if let Some(text) = node.as_str() {
+            if text.len() > MAX_STRING_BYTES {
+                self.issue(Severity::Error, IssueCode::Value, format!("the value is longer than the maximum of 1 MB ({} bytes)", text.len()), node, path, Some(&id));
+            }
+            let max_len = def.node.get("maxLength").and_then(number);
+            if let Some(max) = max_len {
+                if text.chars().count() as f64 > max {
+                    self.issue(Severity::Error, IssueCode::Value, format!("the value is longer than the maximum length {max}"), node, path, Some(&id));
+                }
+            }
+        }
+        let def = plan.def(el);
+        if let Kind::Number(n) = &node.kind {
+            let value: Option<f64> = n.parse().ok();
+            let bound = |prefix: &str| {
+                def.node
+                    .members()
+                    .iter()
+                    .find(|(k, _)| k.starts_with(prefix) && k.len() > prefix.len())
+                    .and_then(|(_, v)| number(v))
+            };
+            if let (Some(v), Some(max)) = (value, bound("maxValue")) {
+                if v > max {
+                    self.issue(Severity::Error, IssueCode::Value, format!("{n} is greater than the maximum value {max}"), node, path, Some(&id));
+                }
+            }
+            let def = plan.def(el);
+            let bound = |prefix: &str| {
+                def.node
+                    .members()
+                    .iter()
+                    .find(|(k, _)| k.starts_with(prefix) && k.len() > prefix.len())
+                    .and_then(|(_, v)| number(v))
+            };
+            if let (Some(v), Some(min)) = (value, bound("minValue")) {
+                if v < min {
+                    self.issue(Severity::Error, IssueCode::Value, format!("{n} is less than the minimum value {min}"), node, path, Some(&id));
+                }
+            }
+        }
+        if code == "Attachment" {
+            self.attachment_size(node, path);
+        }
+    }
+
+    /// `Attachment.size` must be the size of the decoded `data`.
+    fn attachment_size(&mut self, node: &Node, path: &str) {
+        use base64::Engine as _;
+        let (Some(data), Some(size)) = (
+            node.get("data").and_then(Node::as_str),
+            node.get("size").and_then(number),
+        ) else {
+            return;
+        };
+        let clean: String = data.chars().filter(|c| !c.is_whitespace()).collect();
+        if let Ok(bytes) = base64::engine::general_purpose::STANDARD.decode(clean.as_bytes()) {
+            if bytes.len() as f64 != size {
+                self.issue(Severity::Error, IssueCode::Value, format!("the stated attachment size {size} does not match the data's size {}", bytes.len()), node, &format!("{path}.size"), None);
+            }
+        }
+    }
+
+    /// Bundle entries: `fullUrl` is absolute, present outside transactions and
+    /// batches, and a RESTful one ends with the entry's type and id.
+    pub(crate) fn bundle_rules(&mut self, bundle: &Node, path: &str) {
+        let kind = bundle.get("type").and_then(Node::as_str).unwrap_or_default();
+        let needs_full_url = !matches!(kind, "transaction" | "batch" | "transaction-response" | "batch-response" | "history");
+        for (i, entry) in bundle.get("entry").map(Node::items).unwrap_or_default().iter().enumerate() {
+            let p = format!("{path}.entry[{i}]");
+            let resource = entry.get("resource");
+            match entry.get("fullUrl").and_then(Node::as_str) {
+                Some(full) if !full.contains(':') => {
+                    self.issue(Severity::Error, IssueCode::Invalid, format!("the fullUrl must be an absolute URL (not `{full}`)"), entry, &p, None);
+                }
+                Some(full) => {
+                    if let Some(res) = resource {
+                        self.restful_full_url(full, res, entry, &p);
+                    }
+                }
+                None if needs_full_url && resource.is_some() => {
+                    self.issue(Severity::Error, IssueCode::Invalid, format!("each entry of a {kind} Bundle must have a fullUrl"), entry, &p, None);
+                }
+                None => {}
+            }
+        }
+    }
+
+    fn restful_full_url(&mut self, full: &str, res: &Node, entry: &Node, path: &str) {
+        if !(full.starts_with("http://") || full.starts_with("https://")) {
+            return;
+        }
+        let trimmed = match full.find("/_history/") {
+            Some(i) => &full[..i],
+            None => full,
+        };
+        let mut segs = trimmed.rsplit('/');
+        let (Some(id), Some(ty)) = (segs.next(), segs.next()) else { return };
+        if !self.v.plan(ty).is_some_and(|p| p.kind == "resource" && p.derivation != "constraint") {
+            return;
+        }
+        let rt = res.resource_type().unwrap_or_default();
+        let rid = res.get("id").and_then(Node::as_str);
+        if rt != ty || rid.is_some_and(|r| r != id) {
+            let want = format!("/{rt}/{}", rid.unwrap_or("(no id)"));
+            self.issue(Severity::Error, IssueCode::Invalid, format!("the fullUrl `{full}` looks like a RESTful URL, so it must end with the entry's type and id ({want})"), entry, path, None);
+        }
+    }
+}
+
+fn number(node: &Node) -> Option<f64> {
+    match &node.kind {
+        Kind::Number(n) => n.parse().ok(),
+        Kind::String(s) => s.parse().ok(),
+        _ => None,
+    }
+}
