@@ -10,17 +10,41 @@ use crate::outcome::{IssueCode, Severity};
 const MAX_STRING_BYTES: usize = 1024 * 1024;
 
 impl Walker<'_> {
-    pub(crate) fn value_rules(&mut self, plan: &Plan, el: usize, node: &Node, path: &str, code: &str) {
+    pub(crate) fn value_rules(
+        &mut self,
+        plan: &Plan,
+        el: usize,
+        node: &Node,
+        path: &str,
+        code: &str,
+    ) {
         let def = plan.def(el);
         let id = def.id.clone();
         if let Some(text) = node.as_str() {
             if text.len() > MAX_STRING_BYTES {
-                self.issue(Severity::Error, IssueCode::Value, format!("the value is longer than the maximum of 1 MB ({} bytes)", text.len()), node, path, Some(&id));
+                self.issue(
+                    Severity::Error,
+                    IssueCode::Value,
+                    format!(
+                        "the value is longer than the maximum of 1 MB ({} bytes)",
+                        text.len()
+                    ),
+                    node,
+                    path,
+                    Some(&id),
+                );
             }
             let max_len = def.node.get("maxLength").and_then(number);
             if let Some(max) = max_len {
                 if text.chars().count() as f64 > max {
-                    self.issue(Severity::Error, IssueCode::Value, format!("the value is longer than the maximum length {max}"), node, path, Some(&id));
+                    self.issue(
+                        Severity::Error,
+                        IssueCode::Value,
+                        format!("the value is longer than the maximum length {max}"),
+                        node,
+                        path,
+                        Some(&id),
+                    );
                 }
             }
         }
@@ -36,7 +60,14 @@ impl Walker<'_> {
             };
             if let (Some(v), Some(max)) = (value, bound("maxValue")) {
                 if v > max {
-                    self.issue(Severity::Error, IssueCode::Value, format!("{n} is greater than the maximum value {max}"), node, path, Some(&id));
+                    self.issue(
+                        Severity::Error,
+                        IssueCode::Value,
+                        format!("{n} is greater than the maximum value {max}"),
+                        node,
+                        path,
+                        Some(&id),
+                    );
                 }
             }
             let def = plan.def(el);
@@ -49,7 +80,14 @@ impl Walker<'_> {
             };
             if let (Some(v), Some(min)) = (value, bound("minValue")) {
                 if v < min {
-                    self.issue(Severity::Error, IssueCode::Value, format!("{n} is less than the minimum value {min}"), node, path, Some(&id));
+                    self.issue(
+                        Severity::Error,
+                        IssueCode::Value,
+                        format!("{n} is less than the minimum value {min}"),
+                        node,
+                        path,
+                        Some(&id),
+                    );
                 }
             }
         }
@@ -70,7 +108,17 @@ impl Walker<'_> {
         let clean: String = data.chars().filter(|c| !c.is_whitespace()).collect();
         if let Ok(bytes) = base64::engine::general_purpose::STANDARD.decode(clean.as_bytes()) {
             if bytes.len() as f64 != size {
-                self.issue(Severity::Error, IssueCode::Value, format!("the stated attachment size {size} does not match the data's size {}", bytes.len()), node, &format!("{path}.size"), None);
+                self.issue(
+                    Severity::Error,
+                    IssueCode::Value,
+                    format!(
+                        "the stated attachment size {size} does not match the data's size {}",
+                        bytes.len()
+                    ),
+                    node,
+                    &format!("{path}.size"),
+                    None,
+                );
             }
         }
     }
@@ -78,14 +126,33 @@ impl Walker<'_> {
     /// Bundle entries: `fullUrl` is absolute, present outside transactions and
     /// batches, and a RESTful one ends with the entry's type and id.
     pub(crate) fn bundle_rules(&mut self, bundle: &Node, path: &str) {
-        let kind = bundle.get("type").and_then(Node::as_str).unwrap_or_default();
-        let needs_full_url = !matches!(kind, "transaction" | "batch" | "transaction-response" | "batch-response" | "history");
-        for (i, entry) in bundle.get("entry").map(Node::items).unwrap_or_default().iter().enumerate() {
+        let kind = bundle
+            .get("type")
+            .and_then(Node::as_str)
+            .unwrap_or_default();
+        let needs_full_url = !matches!(
+            kind,
+            "transaction" | "batch" | "transaction-response" | "batch-response" | "history"
+        );
+        for (i, entry) in bundle
+            .get("entry")
+            .map(Node::items)
+            .unwrap_or_default()
+            .iter()
+            .enumerate()
+        {
             let p = format!("{path}.entry[{i}]");
             let resource = entry.get("resource");
             match entry.get("fullUrl").and_then(Node::as_str) {
                 Some(full) if !full.contains(':') => {
-                    self.issue(Severity::Error, IssueCode::Invalid, format!("the fullUrl must be an absolute URL (not `{full}`)"), entry, &p, None);
+                    self.issue(
+                        Severity::Error,
+                        IssueCode::Invalid,
+                        format!("the fullUrl must be an absolute URL (not `{full}`)"),
+                        entry,
+                        &p,
+                        None,
+                    );
                 }
                 Some(full) => {
                     if let Some(res) = resource {
@@ -93,7 +160,14 @@ impl Walker<'_> {
                     }
                 }
                 None if needs_full_url && resource.is_some() => {
-                    self.issue(Severity::Error, IssueCode::Invalid, format!("each entry of a {kind} Bundle must have a fullUrl"), entry, &p, None);
+                    self.issue(
+                        Severity::Error,
+                        IssueCode::Invalid,
+                        format!("each entry of a {kind} Bundle must have a fullUrl"),
+                        entry,
+                        &p,
+                        None,
+                    );
                 }
                 None => {}
             }
@@ -109,8 +183,14 @@ impl Walker<'_> {
             None => full,
         };
         let mut segs = trimmed.rsplit('/');
-        let (Some(id), Some(ty)) = (segs.next(), segs.next()) else { return };
-        if !self.v.plan(ty).is_some_and(|p| p.kind == "resource" && p.derivation != "constraint") {
+        let (Some(id), Some(ty)) = (segs.next(), segs.next()) else {
+            return;
+        };
+        if !self
+            .v
+            .plan(ty)
+            .is_some_and(|p| p.kind == "resource" && p.derivation != "constraint")
+        {
             return;
         }
         let rt = res.resource_type().unwrap_or_default();
