@@ -169,7 +169,52 @@ impl Walker<'_> {
                         None,
                     );
                 }
-                None => {}
+                                None => {}
+            }
+        }
+        if kind == "document" {
+            self.document_references(bundle, path);
+        }
+    }
+
+    /// A document is self-contained: relative references resolve, against the
+    /// referring entry's RESTful base, to entries of the Bundle.
+    fn document_references(&mut self, bundle: &Node, path: &str) {
+        let entries = bundle.get("entry").map(Node::items).unwrap_or_default();
+        let full_urls: Vec<&str> = entries
+            .iter()
+            .filter_map(|e| e.get("fullUrl").and_then(Node::as_str))
+            .collect();
+        for (i, entry) in entries.iter().enumerate() {
+            let Some(res) = entry.get("resource") else { continue };
+            let base = entry
+                .get("fullUrl")
+                .and_then(Node::as_str)
+                .filter(|f| f.starts_with("http://") || f.starts_with("https://"))
+                .and_then(|f| {
+                    let mut parts = f.rsplitn(3, '/');
+                    let (_, _, base) = (parts.next()?, parts.next()?, parts.next()?);
+                    Some(base)
+                });
+            let mut refs = Vec::new();
+            collect_references(res, &mut refs);
+            for r in refs {
+                let Some(text) = r.get("reference").and_then(Node::as_str) else { continue };
+                if text.starts_with('#') || text.contains(':') || text.matches('/').count() < 1 {
+                    continue;
+                }
+                let relative = match text.find("/_history/") {
+                    Some(h) => &text[..h],
+                    None => text,
+                };
+                let found = base.is_some_and(|b| {
+                    let target = format!("{b}/{relative}");
+                    full_urls.iter().any(|f| *f == target)
+                });
+                if !found {
+                    let p = format!("{path}.entry[{i}].resource");
+                    self.issue(Severity::Error, IssueCode::NotFound, format!("cannot find `{text}` in the document Bundle"), r, &p, None);
+                }
             }
         }
     }
@@ -195,7 +240,7 @@ impl Walker<'_> {
         }
         let rt = res.resource_type().unwrap_or_default();
         let rid = res.get("id").and_then(Node::as_str);
-        if rt != ty || rid.is_some_and(|r| r != id) {
+                if rt != ty || rid != Some(id) {
             let want = format!("/{rt}/{}", rid.unwrap_or("(no id)"));
             self.issue(Severity::Error, IssueCode::Invalid, format!("the fullUrl `{full}` looks like a RESTful URL, so it must end with the entry's type and id ({want})"), entry, path, None);
         }
@@ -207,5 +252,23 @@ fn number(node: &Node) -> Option<f64> {
         Kind::Number(n) => n.parse().ok(),
         Kind::String(s) => s.parse().ok(),
         _ => None,
+    }
+}
+
+/// Objects with a string `reference` (Reference values), contained resources skipped.
+fn collect_references<'n>(node: &'n Node, out: &mut Vec<&'n Node>) {
+    match &node.kind {
+        Kind::Object(members) => {
+            if node.get("reference").and_then(Node::as_str).is_some() {
+                out.push(node);
+            }
+            for (k, v) in members {
+                if &**k != "contained" {
+                    collect_references(v, out);
+                }
+            }
+        }
+        Kind::Array(items) => items.iter().for_each(|i| collect_references(i, out)),
+        _ => {}
     }
 }
