@@ -169,11 +169,14 @@ impl Walker<'_> {
                         None,
                     );
                 }
-                                None => {}
+                None => {}
             }
         }
         if kind == "document" {
             self.document_references(bundle, path);
+        }
+        if kind == "searchset" {
+            self.search_results(bundle, path);
         }
     }
 
@@ -181,12 +184,21 @@ impl Walker<'_> {
     /// referring entry's RESTful base, to entries of the Bundle.
     fn document_references(&mut self, bundle: &Node, path: &str) {
         let entries = bundle.get("entry").map(Node::items).unwrap_or_default();
-        let full_urls: Vec<&str> = entries
+        let full_urls: Vec<(&str, Option<&str>)> = entries
             .iter()
-            .filter_map(|e| e.get("fullUrl").and_then(Node::as_str))
+            .filter_map(|e| {
+                let version = e
+                    .get("resource")
+                    .and_then(|r| r.get("meta"))
+                    .and_then(|m| m.get("versionId"))
+                    .and_then(Node::as_str);
+                Some((e.get("fullUrl").and_then(Node::as_str)?, version))
+            })
             .collect();
         for (i, entry) in entries.iter().enumerate() {
-            let Some(res) = entry.get("resource") else { continue };
+            let Some(res) = entry.get("resource") else {
+                continue;
+            };
             let base = entry
                 .get("fullUrl")
                 .and_then(Node::as_str)
@@ -199,22 +211,127 @@ impl Walker<'_> {
             let mut refs = Vec::new();
             collect_references(res, &mut refs);
             for r in refs {
-                let Some(text) = r.get("reference").and_then(Node::as_str) else { continue };
+                let Some(text) = r.get("reference").and_then(Node::as_str) else {
+                    continue;
+                };
                 if text.starts_with('#') || text.contains(':') || text.matches('/').count() < 1 {
                     continue;
                 }
-                let relative = match text.find("/_history/") {
-                    Some(h) => &text[..h],
-                    None => text,
+                let (relative, version) = match text.split_once("/_history/") {
+                    Some((r, v)) => (r, Some(v)),
+                    None => (text, None),
                 };
-                let found = base.is_some_and(|b| {
+                let matches = base.map_or(0, |b| {
                     let target = format!("{b}/{relative}");
-                    full_urls.iter().any(|f| *f == target)
+                    full_urls
+                        .iter()
+                        .filter(|(f, v)| *f == target && (version.is_none() || *v == version))
+                        .count()
                 });
-                if !found {
-                    let p = format!("{path}.entry[{i}].resource");
-                    self.issue(Severity::Error, IssueCode::NotFound, format!("cannot find `{text}` in the document Bundle"), r, &p, None);
+                let p = format!("{path}.entry[{i}].resource");
+                if matches == 0 {
+                    self.issue(
+                        Severity::Error,
+                        IssueCode::NotFound,
+                        format!("cannot find `{text}` in the document Bundle"),
+                        r,
+                        &p,
+                        None,
+                    );
+                } else if matches > 1 {
+                    self.issue(
+                        Severity::Error,
+                        IssueCode::Invalid,
+                        format!("several entries of the Bundle match the reference `{text}`"),
+                        r,
+                        &p,
+                        None,
+                    );
                 }
+            }
+        }
+    }
+
+    /// Search matches have ids and the searched type; outcomes are OperationOutcomes.
+    fn search_results(&mut self, bundle: &Node, path: &str) {
+        let self_link = bundle
+            .get("link")
+            .map(Node::items)
+            .unwrap_or_default()
+            .iter()
+            .find(|l| l.get("relation").and_then(Node::as_str) == Some("self"))
+            .and_then(|l| l.get("url"))
+            .and_then(Node::as_str)
+            .unwrap_or_default();
+        let (before, query) = self_link.split_once('?').unwrap_or((self_link, ""));
+        let mut types: Vec<&str> = query
+            .split('&')
+            .filter_map(|kv| kv.strip_prefix("_type="))
+            .flat_map(|t| t.split(','))
+            .collect();
+        if let Some(last) = before.rsplit('/').next() {
+            if self
+                .v
+                .plan(last)
+                .is_some_and(|p| p.kind == "resource" && p.derivation != "constraint")
+            {
+                types.push(last);
+            }
+        }
+        for (i, entry) in bundle
+            .get("entry")
+            .map(Node::items)
+            .unwrap_or_default()
+            .iter()
+            .enumerate()
+        {
+            let Some(res) = entry.get("resource") else {
+                continue;
+            };
+            let p = format!("{path}.entry[{i}].resource");
+            let rt = res.resource_type().unwrap_or_default();
+            let mode = entry
+                .get("search")
+                .and_then(|s| s.get("mode"))
+                .and_then(Node::as_str);
+            match mode {
+                Some("outcome") if rt != "OperationOutcome" => {
+                    self.issue(
+                        Severity::Error,
+                        IssueCode::Invalid,
+                        format!("a search outcome must be an OperationOutcome, not {rt}"),
+                        res,
+                        &p,
+                        None,
+                    );
+                }
+                Some("match") | None => {
+                    if res.get("id").is_none() {
+                        self.issue(
+                            Severity::Error,
+                            IssueCode::Required,
+                            "search results must have ids",
+                            res,
+                            &p,
+                            None,
+                        );
+                    }
+                    let includes = query.contains("_include") || query.contains("_revinclude");
+                    if mode.is_some() && !includes && !types.is_empty() && !types.contains(&rt) {
+                        self.issue(
+                            Severity::Error,
+                            IssueCode::Invalid,
+                            format!(
+                                "{rt} does not match the search (expecting {})",
+                                types.join(", ")
+                            ),
+                            res,
+                            &p,
+                            None,
+                        );
+                    }
+                }
+                _ => {}
             }
         }
     }
@@ -240,7 +357,7 @@ impl Walker<'_> {
         }
         let rt = res.resource_type().unwrap_or_default();
         let rid = res.get("id").and_then(Node::as_str);
-                if rt != ty || rid != Some(id) {
+        if rt != ty || rid != Some(id) {
             let want = format!("/{rt}/{}", rid.unwrap_or("(no id)"));
             self.issue(Severity::Error, IssueCode::Invalid, format!("the fullUrl `{full}` looks like a RESTful URL, so it must end with the entry's type and id ({want})"), entry, path, None);
         }
