@@ -58,6 +58,8 @@ pub enum UnknownExtensions {
 struct Input {
     name: String,
     text: String,
+    /// Findings about the file itself (its encoding).
+    notes: Vec<Issue>,
 }
 
 /// Runs `assure validate`; returns the exit code.
@@ -172,6 +174,7 @@ fn read_inputs(names: &[String]) -> Result<Vec<Input>, String> {
             out.push(Input {
                 name: "-".into(),
                 text,
+                notes: Vec::new(),
             });
             continue;
         }
@@ -185,16 +188,22 @@ fn read_inputs(names: &[String]) -> Result<Vec<Input>, String> {
         for f in files {
             let bytes =
                 std::fs::read(&f).map_err(|e| format!("failed to read {}: {e}", f.display()))?;
-            let text = String::from_utf8(bytes).map_err(|e| {
-                format!(
-                    "{}: not UTF-8 text (byte {})",
-                    f.display(),
-                    e.utf8_error().valid_up_to()
-                )
-            })?;
+            let mut notes = Vec::new();
+            let text = match String::from_utf8(bytes) {
+                Ok(t) => t,
+                Err(e) => {
+                    let at = e.utf8_error().valid_up_to();
+                    let mut note = Issue::new(Severity::Warning, IssueCode::Structure, format!("the file is not valid UTF-8 (byte {at}); read with replacement characters"));
+                    note.line = 1;
+                    note.col = 1;
+                    notes.push(note);
+                    String::from_utf8_lossy(e.as_bytes()).into_owned()
+                }
+            };
             out.push(Input {
                 name: f.display().to_string(),
                 text,
+                notes,
             });
         }
     }
@@ -238,7 +247,8 @@ fn validate_all(
             scope.spawn(|| loop {
                 let i = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
                 let Some(input) = inputs.get(i) else { break };
-                let issues = validate_text(v, set, input, profiles);
+                let mut issues = input.notes.clone();
+                issues.extend(validate_text(v, set, input, profiles));
                 if let Ok(mut slot) = slots[i].lock() {
                     *slot = issues;
                 }

@@ -23,7 +23,12 @@ pub trait Terminology: Send + Sync {
     /// Whether `code` is defined by the code system `system`: `None` when the code
     /// system is not known completely.
     fn code_in_system(&self, system: &str, code: &str) -> Option<bool>;
+    /// The display and designations of a code, when its code system is loaded.
+    fn displays(&self, system: &str, code: &str) -> Option<Vec<String>>;
 }
+
+/// A code system's codes with their display and designation texts.
+type CodeTable = HashMap<String, Vec<String>>;
 
 /// A value set expanded locally: the codes by system, and whether anything could
 /// not be expanded.
@@ -47,7 +52,7 @@ impl Expansion {
 pub struct LocalTerminology {
     set: Arc<PackageSet>,
     value_sets: Mutex<HashMap<String, Arc<Expansion>>>,
-    code_systems: Mutex<HashMap<String, Option<Arc<HashSet<String>>>>>,
+    code_systems: Mutex<HashMap<String, Option<Arc<CodeTable>>>>,
 }
 
 /// Code systems whose content lives in a terminology server, never in a package.
@@ -152,7 +157,7 @@ impl LocalTerminology {
                     Some(codes) => {
                         from_system = Some(
                             codes
-                                .iter()
+                                .keys()
                                 .map(|c| (system.to_string(), c.clone()))
                                 .collect(),
                         )
@@ -190,7 +195,7 @@ impl LocalTerminology {
     }
 
     /// Every code of a code system whose content is complete in a loaded package.
-    fn code_system(&self, url: &str) -> Option<Arc<HashSet<String>>> {
+    fn code_system(&self, url: &str) -> Option<Arc<CodeTable>> {
         if let Some(hit) = self.code_systems.lock().ok()?.get(url).cloned() {
             return hit;
         }
@@ -207,7 +212,7 @@ impl LocalTerminology {
                 ) && cs.get("concept").is_some()
             })
             .map(|cs| {
-                let mut codes = HashSet::new();
+                let mut codes = HashMap::new();
                 collect_concepts(&cs, &mut codes);
                 Arc::new(codes)
             });
@@ -230,10 +235,19 @@ fn collect_contains(node: &Node, out: &mut HashSet<(String, String)>) {
     }
 }
 
-fn collect_concepts(node: &Node, out: &mut HashSet<String>) {
+fn collect_concepts(node: &Node, out: &mut CodeTable) {
     for c in node.get("concept").map(Node::items).unwrap_or(&[]) {
         if let Some(code) = c.get("code").and_then(Node::as_str) {
-            out.insert(code.to_string());
+            let mut texts: Vec<String> = c
+                .get("display")
+                .and_then(Node::as_str)
+                .map(str::to_string)
+                .into_iter()
+                .collect();
+            for d in c.get("designation").map(Node::items).unwrap_or(&[]) {
+                texts.extend(d.get("value").and_then(Node::as_str).map(str::to_string));
+            }
+            out.insert(code.to_string(), texts);
         }
         collect_concepts(c, out);
     }
@@ -259,7 +273,12 @@ impl Terminology for LocalTerminology {
     }
 
     fn code_in_system(&self, system: &str, code: &str) -> Option<bool> {
-        self.code_system(system).map(|codes| codes.contains(code))
+        self.code_system(system)
+            .map(|codes| codes.contains_key(code))
+    }
+
+    fn displays(&self, system: &str, code: &str) -> Option<Vec<String>> {
+        self.code_system(system)?.get(code).cloned()
     }
 }
 

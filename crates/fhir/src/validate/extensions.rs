@@ -58,11 +58,24 @@ impl Walker<'_> {
         let subtype = |ty: &str, ancestor: &str| {
             ty == ancestor || model.as_ref().is_some_and(|m| m.is_subtype(ty, ancestor))
         };
-        self.holder
+        let forms: Vec<String> = self
+            .holder
+            .iter()
+            .flat_map(|h| type_relative_forms(h, model.as_deref()))
+            .collect();
+        forms
             .iter()
             .any(|h| match (h.split_once('.'), expr.split_once('.')) {
                 (None, None) => subtype(h, expr),
-                (Some((ht, hp)), Some((et, ep))) => hp == ep && subtype(ht, et),
+                // A context one level below the holder: core definitions moved some
+                // extensions between an element and its child across releases.
+                (Some((ht, hp)), Some((et, ep))) => {
+                    subtype(ht, et)
+                        && (hp == ep
+                            || ep
+                                .strip_prefix(hp)
+                                .is_some_and(|r| r.starts_with('.') && !r[1..].contains('.')))
+                }
                 _ => false,
             })
     }
@@ -85,4 +98,24 @@ fn contexts(sd: &Node) -> Vec<(String, String)> {
             )),
         })
         .collect()
+}
+
+/// A path and the same element named from each datatype along it:
+/// `Patient.address.line` is also `Address.line`.
+fn type_relative_forms(path: &str, model: Option<&crate::fhirpath::ModelInfo>) -> Vec<String> {
+    let mut out = vec![path.to_string()];
+    let Some(model) = model else { return out };
+    let segs: Vec<&str> = path.split('.').collect();
+    let mut key = segs[0].to_string();
+    for i in 1..segs.len() {
+        let Some(def) = model.child(&key, segs[i]) else {
+            break;
+        };
+        let Some(ty) = def.types.first() else { break };
+        if i + 1 < segs.len() && !matches!(ty.as_str(), "BackboneElement" | "Element") {
+            out.push(format!("{ty}.{}", segs[i + 1..].join(".")));
+        }
+        key = model.child_key(def, ty).to_string();
+    }
+    out
 }

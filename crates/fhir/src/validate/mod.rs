@@ -6,6 +6,7 @@ mod compare;
 mod extensions;
 mod plan;
 pub mod primitive;
+mod rules;
 mod slicing;
 mod terminology_check;
 mod walk;
@@ -94,6 +95,7 @@ impl Validator {
             self.set
                 .resolve_in(canonical_or_type, self.release)
                 .or_else(|| self.set.resolve(canonical_or_type))
+                .or_else(|| self.resolve_partial_version(canonical_or_type))
                 .filter(|r| r.resource_type() == "StructureDefinition")
         } else {
             self.set.type_definition(canonical_or_type, self.release)
@@ -105,6 +107,16 @@ impl Validator {
             cache.insert(canonical_or_type.to_string(), plan.clone());
         }
         plan
+    }
+
+    /// `url|0.2` names the newest loaded `0.2.x`.
+    fn resolve_partial_version(&self, canonical: &str) -> Option<crate::package::ResourceRef<'_>> {
+        let (url, version) = canonical.split_once('|')?;
+        let prefix = format!("{version}.");
+        self.set
+            .resources()
+            .filter(|r| r.url() == Some(url) && r.version().is_some_and(|v| v.starts_with(&prefix)))
+            .max_by(|a, b| a.version().cmp(&b.version()))
     }
 
     /// The FHIRPath environment: the type model of the release and local terminology.

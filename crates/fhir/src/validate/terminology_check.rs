@@ -21,6 +21,14 @@ impl Walker<'_> {
                 .collect(),
             _ => return,
         };
+        if code == "Coding" {
+            self.check_display(node, path);
+        }
+        if code == "CodeableConcept" {
+            for c in node.get("coding").map(Node::items).unwrap_or_default() {
+                self.check_display(c, path);
+            }
+        }
         if code == "Coding" || code == "CodeableConcept" {
             for (system, c) in &codings {
                 let Some(system) = system else { continue };
@@ -96,4 +104,46 @@ impl Walker<'_> {
 fn coding(node: &Node) -> Option<(Option<&str>, &str)> {
     let code = node.get("code").and_then(Node::as_str)?;
     Some((node.get("system").and_then(Node::as_str), code))
+}
+
+impl Walker<'_> {
+    /// A Coding's display must be one the code system gives the code.
+    fn check_display(&mut self, coding: &Node, path: &str) {
+        let (Some(system), Some(code), Some(display)) = (
+            coding.get("system").and_then(Node::as_str),
+            coding.get("code").and_then(Node::as_str),
+            coding.get("display").and_then(Node::as_str),
+        ) else {
+            return;
+        };
+        let Some(valid) = self.v.terminology().displays(system, code) else {
+            return;
+        };
+        if valid.is_empty() || valid.iter().any(|v| same_text(v, display)) {
+            return;
+        }
+        let shown: Vec<String> = valid.iter().map(|v| format!("`{v}`")).collect();
+        self.issue(
+            Severity::Error,
+            IssueCode::CodeInvalid,
+            format!(
+                "wrong display `{display}` for {system}#{code}: valid are {}",
+                shown.join(", ")
+            ),
+            coding,
+            path,
+            None,
+        );
+    }
+}
+
+/// Equal ignoring case and runs of whitespace.
+fn same_text(a: &str, b: &str) -> bool {
+    let norm = |s: &str| {
+        s.split_whitespace()
+            .collect::<Vec<_>>()
+            .join(" ")
+            .to_lowercase()
+    };
+    norm(a) == norm(b)
 }

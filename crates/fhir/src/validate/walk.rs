@@ -183,6 +183,9 @@ impl<'v> Walker<'v> {
                 );
             }
         }
+        if rt == "Bundle" {
+            self.bundle_rules(node, path);
+        }
         let saved = self.profile.take();
         self.element(&plan, 0, node, path, root, Some(rt));
         let claimed: Vec<String> = node
@@ -239,18 +242,20 @@ impl<'v> Walker<'v> {
         let def = plan.def(el);
         let id = def.id.clone();
         if code == "xhtml" {
-            if !node
-                .as_str()
-                .is_some_and(|s| s.trim_start().starts_with("<div"))
-            {
-                self.issue(
+            match node.as_str() {
+                Some(s) if s.trim_start().starts_with("<div") => {
+                    if let Some(entity) = unknown_entity(s) {
+                        self.issue(Severity::Error, IssueCode::Value, format!("invalid entity `&{entity};` in the XHTML: only XML's own entities are allowed"), node, path, Some(&id));
+                    }
+                }
+                _ => self.issue(
                     Severity::Error,
                     IssueCode::Value,
                     "narrative must be xhtml in a <div> element",
                     node,
                     path,
                     Some(&id),
-                );
+                ),
             }
         } else if primitive::is_primitive(&code) {
             let regex = self.v.plan(&code).and_then(|p| p.value_regex.clone());
@@ -271,6 +276,7 @@ impl<'v> Walker<'v> {
             return;
         }
         self.fixed_pattern(plan, el, node, path);
+        self.value_rules(plan, el, node, path, &code);
         self.binding(plan, el, node, path, &code);
         self.invariants(plan, el, node, path, root, &code);
         self.depth -= 1;
@@ -879,4 +885,21 @@ fn valid_id(id: &str, contained: bool) -> bool {
         && id
             .bytes()
             .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'.')
+}
+
+/// The first named entity other than XML's five (`&reg;` needs a DTD XHTML lacks).
+fn unknown_entity(text: &str) -> Option<&str> {
+    let mut rest = text;
+    while let Some(i) = rest.find('&') {
+        rest = &rest[i + 1..];
+        let end = rest.find(';')?;
+        let name = &rest[..end];
+        let named = !name.is_empty()
+            && name.chars().all(|c| c.is_ascii_alphanumeric())
+            && !name.starts_with('#');
+        if named && !matches!(name, "lt" | "gt" | "amp" | "quot" | "apos") {
+            return Some(name);
+        }
+    }
+    None
 }

@@ -1,0 +1,391 @@
+//! Rules on values that a snapshot states outside types and invariants: min/max
+//! values and lengths, the Attachment size, and Bundle entry identities.
+
+use super::walk::Walker;
+use super::Plan;
+use crate::model::{Kind, Node};
+use crate::outcome::{IssueCode, Severity};
+
+/// The largest string FHIR allows (1 MB).
+const MAX_STRING_BYTES: usize = 1024 * 1024;
+
+impl Walker<'_> {
+    pub(crate) fn value_rules(
+        &mut self,
+        plan: &Plan,
+        el: usize,
+        node: &Node,
+        path: &str,
+        code: &str,
+    ) {
+        let def = plan.def(el);
+        let id = def.id.clone();
+        if let Some(text) = node.as_str() {
+            if text.len() > MAX_STRING_BYTES {
+                self.issue(
+                    Severity::Error,
+                    IssueCode::Value,
+                    format!(
+                        "the value is longer than the maximum of 1 MB ({} bytes)",
+                        text.len()
+                    ),
+                    node,
+                    path,
+                    Some(&id),
+                );
+            }
+            let max_len = def.node.get("maxLength").and_then(number);
+            if let Some(max) = max_len {
+                if text.chars().count() as f64 > max {
+                    self.issue(
+                        Severity::Error,
+                        IssueCode::Value,
+                        format!("the value is longer than the maximum length {max}"),
+                        node,
+                        path,
+                        Some(&id),
+                    );
+                }
+            }
+        }
+        let def = plan.def(el);
+        if let Kind::Number(n) = &node.kind {
+            let value: Option<f64> = n.parse().ok();
+            let bound = |prefix: &str| {
+                def.node
+                    .members()
+                    .iter()
+                    .find(|(k, _)| k.starts_with(prefix) && k.len() > prefix.len())
+                    .and_then(|(_, v)| number(v))
+            };
+            if let (Some(v), Some(max)) = (value, bound("maxValue")) {
+                if v > max {
+                    self.issue(
+                        Severity::Error,
+                        IssueCode::Value,
+                        format!("{n} is greater than the maximum value {max}"),
+                        node,
+                        path,
+                        Some(&id),
+                    );
+                }
+            }
+            let def = plan.def(el);
+            let bound = |prefix: &str| {
+                def.node
+                    .members()
+                    .iter()
+                    .find(|(k, _)| k.starts_with(prefix) && k.len() > prefix.len())
+                    .and_then(|(_, v)| number(v))
+            };
+            if let (Some(v), Some(min)) = (value, bound("minValue")) {
+                if v < min {
+                    self.issue(
+                        Severity::Error,
+                        IssueCode::Value,
+                        format!("{n} is less than the minimum value {min}"),
+                        node,
+                        path,
+                        Some(&id),
+                    );
+                }
+            }
+        }
+        if code == "Attachment" {
+            self.attachment_size(node, path);
+        }
+    }
+
+    /// `Attachment.size` must be the size of the decoded `data`.
+    fn attachment_size(&mut self, node: &Node, path: &str) {
+        use base64::Engine as _;
+        let (Some(data), Some(size)) = (
+            node.get("data").and_then(Node::as_str),
+            node.get("size").and_then(number),
+        ) else {
+            return;
+        };
+        let clean: String = data.chars().filter(|c| !c.is_whitespace()).collect();
+        if let Ok(bytes) = base64::engine::general_purpose::STANDARD.decode(clean.as_bytes()) {
+            if bytes.len() as f64 != size {
+                self.issue(
+                    Severity::Error,
+                    IssueCode::Value,
+                    format!(
+                        "the stated attachment size {size} does not match the data's size {}",
+                        bytes.len()
+                    ),
+                    node,
+                    &format!("{path}.size"),
+                    None,
+                );
+            }
+        }
+    }
+
+    /// Bundle entries: `fullUrl` is absolute, present outside transactions and
+    /// batches, and a RESTful one ends with the entry's type and id.
+    pub(crate) fn bundle_rules(&mut self, bundle: &Node, path: &str) {
+        let kind = bundle
+            .get("type")
+            .and_then(Node::as_str)
+            .unwrap_or_default();
+        let needs_full_url = !matches!(
+            kind,
+            "transaction" | "batch" | "transaction-response" | "batch-response" | "history"
+        );
+        for (i, entry) in bundle
+            .get("entry")
+            .map(Node::items)
+            .unwrap_or_default()
+            .iter()
+            .enumerate()
+        {
+            let p = format!("{path}.entry[{i}]");
+            let resource = entry.get("resource");
+            match entry.get("fullUrl").and_then(Node::as_str) {
+                Some(full) if !full.contains(':') => {
+                    self.issue(
+                        Severity::Error,
+                        IssueCode::Invalid,
+                        format!("the fullUrl must be an absolute URL (not `{full}`)"),
+                        entry,
+                        &p,
+                        None,
+                    );
+                }
+                Some(full) => {
+                    if let Some(res) = resource {
+                        self.restful_full_url(full, res, entry, &p);
+                    }
+                }
+                None if needs_full_url && resource.is_some() => {
+                    self.issue(
+                        Severity::Error,
+                        IssueCode::Invalid,
+                        format!("each entry of a {kind} Bundle must have a fullUrl"),
+                        entry,
+                        &p,
+                        None,
+                    );
+                }
+                None => {}
+            }
+        }
+        if kind == "document" {
+            self.document_references(bundle, path);
+        }
+        if kind == "searchset" {
+            self.search_results(bundle, path);
+        }
+    }
+
+    /// A document is self-contained: relative references resolve, against the
+    /// referring entry's RESTful base, to entries of the Bundle.
+    fn document_references(&mut self, bundle: &Node, path: &str) {
+        let entries = bundle.get("entry").map(Node::items).unwrap_or_default();
+        let full_urls: Vec<(&str, Option<&str>)> = entries
+            .iter()
+            .filter_map(|e| {
+                let version = e
+                    .get("resource")
+                    .and_then(|r| r.get("meta"))
+                    .and_then(|m| m.get("versionId"))
+                    .and_then(Node::as_str);
+                Some((e.get("fullUrl").and_then(Node::as_str)?, version))
+            })
+            .collect();
+        for (i, entry) in entries.iter().enumerate() {
+            let Some(res) = entry.get("resource") else {
+                continue;
+            };
+            let base = entry
+                .get("fullUrl")
+                .and_then(Node::as_str)
+                .filter(|f| f.starts_with("http://") || f.starts_with("https://"))
+                .and_then(|f| {
+                    let mut parts = f.rsplitn(3, '/');
+                    let (_, _, base) = (parts.next()?, parts.next()?, parts.next()?);
+                    Some(base)
+                });
+            let mut refs = Vec::new();
+            collect_references(res, &mut refs);
+            for r in refs {
+                let Some(text) = r.get("reference").and_then(Node::as_str) else {
+                    continue;
+                };
+                if text.starts_with('#') || text.contains(':') || text.matches('/').count() < 1 {
+                    continue;
+                }
+                let (relative, version) = match text.split_once("/_history/") {
+                    Some((r, v)) => (r, Some(v)),
+                    None => (text, None),
+                };
+                let matches = base.map_or(0, |b| {
+                    let target = format!("{b}/{relative}");
+                    full_urls
+                        .iter()
+                        .filter(|(f, v)| *f == target && (version.is_none() || *v == version))
+                        .count()
+                });
+                let p = format!("{path}.entry[{i}].resource");
+                if matches == 0 {
+                    self.issue(
+                        Severity::Error,
+                        IssueCode::NotFound,
+                        format!("cannot find `{text}` in the document Bundle"),
+                        r,
+                        &p,
+                        None,
+                    );
+                } else if matches > 1 {
+                    self.issue(
+                        Severity::Error,
+                        IssueCode::Invalid,
+                        format!("several entries of the Bundle match the reference `{text}`"),
+                        r,
+                        &p,
+                        None,
+                    );
+                }
+            }
+        }
+    }
+
+    /// Search matches have ids and the searched type; outcomes are OperationOutcomes.
+    fn search_results(&mut self, bundle: &Node, path: &str) {
+        let self_link = bundle
+            .get("link")
+            .map(Node::items)
+            .unwrap_or_default()
+            .iter()
+            .find(|l| l.get("relation").and_then(Node::as_str) == Some("self"))
+            .and_then(|l| l.get("url"))
+            .and_then(Node::as_str)
+            .unwrap_or_default();
+        let (before, query) = self_link.split_once('?').unwrap_or((self_link, ""));
+        let mut types: Vec<&str> = query
+            .split('&')
+            .filter_map(|kv| kv.strip_prefix("_type="))
+            .flat_map(|t| t.split(','))
+            .collect();
+        if let Some(last) = before.rsplit('/').next() {
+            if self
+                .v
+                .plan(last)
+                .is_some_and(|p| p.kind == "resource" && p.derivation != "constraint")
+            {
+                types.push(last);
+            }
+        }
+        for (i, entry) in bundle
+            .get("entry")
+            .map(Node::items)
+            .unwrap_or_default()
+            .iter()
+            .enumerate()
+        {
+            let Some(res) = entry.get("resource") else {
+                continue;
+            };
+            let p = format!("{path}.entry[{i}].resource");
+            let rt = res.resource_type().unwrap_or_default();
+            let mode = entry
+                .get("search")
+                .and_then(|s| s.get("mode"))
+                .and_then(Node::as_str);
+            match mode {
+                Some("outcome") if rt != "OperationOutcome" => {
+                    self.issue(
+                        Severity::Error,
+                        IssueCode::Invalid,
+                        format!("a search outcome must be an OperationOutcome, not {rt}"),
+                        res,
+                        &p,
+                        None,
+                    );
+                }
+                Some("match") | None => {
+                    if res.get("id").is_none() {
+                        self.issue(
+                            Severity::Error,
+                            IssueCode::Required,
+                            "search results must have ids",
+                            res,
+                            &p,
+                            None,
+                        );
+                    }
+                    let includes = query.contains("_include") || query.contains("_revinclude");
+                    if mode.is_some() && !includes && !types.is_empty() && !types.contains(&rt) {
+                        self.issue(
+                            Severity::Error,
+                            IssueCode::Invalid,
+                            format!(
+                                "{rt} does not match the search (expecting {})",
+                                types.join(", ")
+                            ),
+                            res,
+                            &p,
+                            None,
+                        );
+                    }
+                }
+                _ => {}
+            }
+        }
+    }
+
+    fn restful_full_url(&mut self, full: &str, res: &Node, entry: &Node, path: &str) {
+        if !(full.starts_with("http://") || full.starts_with("https://")) {
+            return;
+        }
+        let trimmed = match full.find("/_history/") {
+            Some(i) => &full[..i],
+            None => full,
+        };
+        let mut segs = trimmed.rsplit('/');
+        let (Some(id), Some(ty)) = (segs.next(), segs.next()) else {
+            return;
+        };
+        if !self
+            .v
+            .plan(ty)
+            .is_some_and(|p| p.kind == "resource" && p.derivation != "constraint")
+        {
+            return;
+        }
+        let rt = res.resource_type().unwrap_or_default();
+        let rid = res.get("id").and_then(Node::as_str);
+        if rt != ty || rid != Some(id) {
+            let want = format!("/{rt}/{}", rid.unwrap_or("(no id)"));
+            self.issue(Severity::Error, IssueCode::Invalid, format!("the fullUrl `{full}` looks like a RESTful URL, so it must end with the entry's type and id ({want})"), entry, path, None);
+        }
+    }
+}
+
+fn number(node: &Node) -> Option<f64> {
+    match &node.kind {
+        Kind::Number(n) => n.parse().ok(),
+        Kind::String(s) => s.parse().ok(),
+        _ => None,
+    }
+}
+
+/// Objects with a string `reference` (Reference values), contained resources skipped.
+fn collect_references<'n>(node: &'n Node, out: &mut Vec<&'n Node>) {
+    match &node.kind {
+        Kind::Object(members) => {
+            if node.get("reference").and_then(Node::as_str).is_some() {
+                out.push(node);
+            }
+            for (k, v) in members {
+                if &**k != "contained" {
+                    collect_references(v, out);
+                }
+            }
+        }
+        Kind::Array(items) => items.iter().for_each(|i| collect_references(i, out)),
+        _ => {}
+    }
+}
