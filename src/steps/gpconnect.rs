@@ -120,16 +120,21 @@ fn consumer(w: &AssureWorld) -> Result<Consumer, Failure> {
     })
 }
 
-async fn gp_connect_request(w: &mut AssureWorld, ctx: &Context) -> StepResult {
-    let name = arg(ctx, 1);
-    let interaction = gpconnect::interaction(&name).ok_or_else(|| {
+/// The interaction a scenario names, with "did you mean" for a typo.
+pub(super) fn interaction(name: &str) -> Result<gpconnect::Interaction, Failure> {
+    gpconnect::interaction(name).ok_or_else(|| {
         let names = gpconnect::interactions().iter().map(|i| i.name);
         let mut message = format!("unknown GP Connect interaction `{name}`");
-        if let Some(best) = crate::diagnostic::closest(&name, names).first() {
+        if let Some(best) = crate::diagnostic::closest(name, names).first() {
             message.push_str(&format!(" (did you mean `{best}`?)"));
         }
         Failure::new(message)
-    })?;
+    })
+}
+
+async fn gp_connect_request(w: &mut AssureWorld, ctx: &Context) -> StepResult {
+    let name = arg(ctx, 1);
+    let interaction = interaction(&name)?;
     let who = consumer(w)?;
     let now = chrono::Utc::now().timestamp();
     w.gpconnect = Some(GpcRequest::new(interaction, &who, now));

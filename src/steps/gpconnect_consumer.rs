@@ -32,19 +32,6 @@ pub fn steps() -> Vec<StepDef> {
     ]
 }
 
-fn interaction(name: &str) -> Result<Interaction, Failure> {
-    gpconnect::interaction(name).ok_or_else(|| {
-        let names: Vec<&str> = gpconnect::interactions().iter().map(|i| i.name).collect();
-        let hint = crate::diagnostic::closest(name, names.iter().copied());
-        Failure::new(format!(
-            "unknown GP Connect interaction `{name}`{}",
-            hint.first()
-                .map(|h| format!(" (did you mean `{h}`?)"))
-                .unwrap_or_default()
-        ))
-    })
-}
-
 /// Every problem with the claims, so one run tells a supplier all of them.
 pub fn token_problems(
     claims: &serde_json::Map<String, Value>,
@@ -152,7 +139,7 @@ pub fn token_problems(
 }
 
 async fn token_is_valid(w: &mut AssureWorld, ctx: &Context) -> StepResult {
-    let interaction = interaction(&w.expand(&arg(ctx, 1))?)?;
+    let interaction = super::gpconnect::interaction(&w.expand(&arg(ctx, 1))?)?;
     let entry = w
         .received
         .as_ref()
@@ -186,7 +173,7 @@ async fn token_is_valid(w: &mut AssureWorld, ctx: &Context) -> StepResult {
 }
 
 async fn spine_headers(w: &mut AssureWorld, ctx: &Context) -> StepResult {
-    let interaction = interaction(&w.expand(&arg(ctx, 1))?)?;
+    let interaction = super::gpconnect::interaction(&w.expand(&arg(ctx, 1))?)?;
     let entry = w
         .received
         .as_ref()
