@@ -330,6 +330,9 @@ async fn run_command(project: &Path, args: RunArgs, command_line: Vec<String>) -
         }
     };
 
+    if let Err(code) = ensure_packages(&suites).await {
+        return code;
+    }
     let counterparts = match start_counterparts(project, &suites).await {
         Ok(c) => c,
         Err(code) => return code,
@@ -420,6 +423,49 @@ async fn run_command(project: &Path, args: RunArgs, command_line: Vec<String>) -
         return exit_codes::INCOMPLETE;
     }
     crate::report::command::exit_code(&report)
+}
+
+/// Makes sure the FHIR packages the suites validate against are in the package
+/// cache, installing missing ones from the registry as every FHIR tool does; a
+/// package that cannot be had stops the run before any request (exit 3).
+async fn ensure_packages(suites: &[Suite]) -> Result<(), i32> {
+    let specs: Vec<(&str, &String)> = suites
+        .iter()
+        .flat_map(|s| s.packages.iter().map(move |p| (s.id.as_str(), p)))
+        .collect();
+    if specs.is_empty() {
+        return Ok(());
+    }
+    let Some(cache) = assure_fhir::package::PackageCache::from_env() else {
+        eprintln!("error: no FHIR package cache: set $FHIR_PACKAGE_CACHE or $HOME");
+        return Err(exit_codes::INCOMPLETE);
+    };
+    let registry = std::env::var("FHIR_PACKAGE_REGISTRY")
+        .unwrap_or_else(|_| crate::packages_cmd::DEFAULT_REGISTRY.to_owned());
+    for (suite, spec) in specs {
+        let Some((id, version)) = spec.split_once('#') else {
+            eprintln!("error: suite `{suite}` names the package `{spec}`, which is not id#version");
+            return Err(exit_codes::BAD_INPUT);
+        };
+        if cache.find(id, version).is_some() {
+            continue;
+        }
+        eprintln!("suite `{suite}` needs {spec}, which is not in the package cache; installing it from {registry}");
+        let registries = [crate::registry::Registry::new(
+            registry.clone(),
+            reqwest::Client::new(),
+        )];
+        if let Err(e) =
+            crate::registry::ensure_installed(&registries, &cache, id, version, false).await
+        {
+            eprintln!(
+                "error: suite `{suite}` needs the FHIR package {spec}: {}\n  = help: install it with `assure packages install {spec}` (from a registry or a .tgz)",
+                error_chain(&e)
+            );
+            return Err(exit_codes::INCOMPLETE);
+        }
+    }
+    Ok(())
 }
 
 /// Starts the counterparts the suites name (each once), for the system under test

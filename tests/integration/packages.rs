@@ -70,3 +70,35 @@ fn install_list_show_and_refuse_a_corrupt_package() {
     assert_eq!(code, 3);
     assert!(err.contains("--offline"), "{err}");
 }
+
+#[test]
+fn a_suite_whose_packages_cannot_be_had_stops_before_any_request() {
+    let cache = tempfile::tempdir().unwrap();
+    let reports = tempfile::tempdir().unwrap();
+    let out = Command::new(env!("CARGO_BIN_EXE_assure"))
+        .args([
+            "run",
+            "--suite",
+            "uk-core-r4",
+            "--project",
+            env!("CARGO_MANIFEST_DIR"),
+            "--report-dir",
+        ])
+        .arg(reports.path())
+        .env("FHIR_PACKAGE_CACHE", cache.path())
+        // Nothing listens on the discard port: the registry cannot be reached.
+        .env("FHIR_PACKAGE_REGISTRY", "http://127.0.0.1:9")
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(3), "{err}");
+    assert!(
+        err.contains("needs the FHIR package UK.Core.r4#1.2.0")
+            && err.contains("assure packages install"),
+        "{err}"
+    );
+    assert!(
+        std::fs::read_dir(reports.path()).unwrap().next().is_none(),
+        "nothing ran, so no report"
+    );
+}
