@@ -166,38 +166,13 @@ async fn without_a_command_the_scenario_waits_for_a_person_to_act() {
 
 /// Runs the shipped `gp-connect-consumer` suite with a consumer from `tests/consumers`.
 async fn gp_connect_consumer(script: &str) -> (i32, Vec<(String, String)>, String) {
-    let out = tempfile::tempdir().unwrap();
-    let args = vec![
-        "run".to_owned(),
-        "--project".to_owned(),
-        env!("CARGO_MANIFEST_DIR").to_owned(),
-        "--suite".to_owned(),
-        "gp-connect-consumer".to_owned(),
-        "--input".to_owned(),
-        format!("consumer_command={}", consumer(script)),
-        "--format".to_owned(),
-        "json".to_owned(),
-        "--report-dir".to_owned(),
-        out.path().display().to_string(),
-    ];
-    let output = tokio::task::spawn_blocking(move || {
-        std::process::Command::new(env!("CARGO_BIN_EXE_assure"))
-            .args(&args)
-            .output()
-            .unwrap()
-    })
-    .await
-    .unwrap();
-    let stderr = String::from_utf8_lossy(&output.stderr).into_owned();
-    let run = std::fs::read_dir(out.path())
-        .unwrap()
-        .next()
-        .expect("a report")
-        .unwrap()
-        .path();
-    let report: serde_json::Value =
-        serde_json::from_str(&std::fs::read_to_string(run.join("report.json")).unwrap()).unwrap();
-    let statuses = report["suites"][0]["requirements"]
+    let command = format!("consumer_command={}", consumer(script));
+    let outcome = crate::support::run_shipped(
+        None,
+        &["--suite", "gp-connect-consumer", "--input", &command],
+    )
+    .await;
+    let statuses = outcome.report["suites"][0]["requirements"]
         .as_array()
         .unwrap()
         .iter()
@@ -208,7 +183,7 @@ async fn gp_connect_consumer(script: &str) -> (i32, Vec<(String, String)>, Strin
             )
         })
         .collect();
-    (output.status.code().unwrap_or(-1), statuses, stderr)
+    (outcome.code, statuses, outcome.stderr)
 }
 
 #[tokio::test(flavor = "multi_thread")]

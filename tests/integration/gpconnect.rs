@@ -3,16 +3,17 @@
 //! provider passes `gp-connect-foundations`, and each seeded defect of the broken one
 //! fails exactly the requirements it names.
 
-use std::collections::BTreeSet;
 use std::path::Path;
 
 use assure::client::gpconnect::decode_unsigned;
-use assure::counterpart::{Counterpart, StubSet};
+use assure::counterpart::StubSet;
 use serde_json::{json, Value};
 use wiremock::matchers::{method, path};
 use wiremock::{Mock, MockServer, ResponseTemplate};
 
-use crate::support::{assert_named_outcomes, Project};
+use crate::support::{
+    assert_each_defect_fails_only_its_requirements, assert_named_outcomes, run_shipped, Project,
+};
 
 const ROOT: &str = env!("CARGO_MANIFEST_DIR");
 const PROFILE: &str = "https://fhir.nhs.uk/STU3/StructureDefinition/GPConnect-OperationOutcome-1";
@@ -194,74 +195,12 @@ async fn gp_connect_steps_pass_fail_and_reach_the_wire() {
     );
 }
 
-struct Outcome {
-    code: i32,
-    stderr: String,
-    failed_requirements: BTreeSet<String>,
-    scenarios: u64,
-    failed_scenarios: u64,
-}
-
-async fn run_suite_against(set: &StubSet) -> Outcome {
-    let server = Counterpart::start(set, None)
-        .await
-        .expect("counterpart starts");
-    let out = tempfile::tempdir().unwrap();
-    let args: Vec<String> = vec![
-        "run".into(),
-        "--project".into(),
-        ROOT.into(),
-        "--suite".into(),
-        "gp-connect-foundations".into(),
-        "--target".into(),
-        server.base_url().into(),
-        "--format".into(),
-        "json".into(),
-        "--report-dir".into(),
-        out.path().display().to_string(),
-    ];
-    let output = tokio::task::spawn_blocking(move || {
-        std::process::Command::new(env!("CARGO_BIN_EXE_assure"))
-            .args(&args)
-            .output()
-            .unwrap()
-    })
-    .await
-    .unwrap();
-    let stderr = String::from_utf8_lossy(&output.stderr).into_owned();
-    let run_dir = std::fs::read_dir(out.path())
-        .unwrap()
-        .next()
-        .unwrap_or_else(|| panic!("no report: {stderr}"))
-        .unwrap();
-    let report: Value =
-        serde_json::from_str(&std::fs::read_to_string(run_dir.path().join("report.json")).unwrap())
-            .unwrap();
-    let failed_requirements = report["suites"][0]["requirements"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .filter(|r| r["status"] != "passed" && r["status"] != "not_applicable")
-        .map(|r| r["id"].as_str().unwrap().to_owned())
-        .collect();
-    let counts = &report["summary"]["scenarios"];
-    Outcome {
-        code: output.status.code().unwrap_or(-1),
-        stderr,
-        failed_requirements,
-        scenarios: counts["total"].as_u64().unwrap_or_default(),
-        failed_scenarios: counts["failed"].as_u64().unwrap_or_default(),
-    }
-}
-
-fn defect_of(m: &assure::counterpart::Mapping) -> Option<&str> {
-    m.metadata.get("defect").and_then(|d| d.as_str())
-}
+const FOUNDATIONS: &[&str] = &["--suite", "gp-connect-foundations"];
 
 #[tokio::test(flavor = "multi_thread")]
 async fn the_reference_gp_connect_provider_passes_the_foundations_suite() {
     let set = StubSet::load_named(&Path::new(ROOT).join("mocks"), "gpconnect-provider").unwrap();
-    let outcome = run_suite_against(&set).await;
+    let outcome = run_shipped(Some(&set), FOUNDATIONS).await;
     assert_eq!(outcome.code, 0, "{}", outcome.stderr);
     assert!(
         outcome.failed_requirements.is_empty(),
@@ -273,42 +212,7 @@ async fn the_reference_gp_connect_provider_passes_the_foundations_suite() {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn each_gp_connect_defect_fails_its_requirements_and_only_those() {
-    let mocks = Path::new(ROOT).join("mocks");
-    let broken = StubSet::load_named(&mocks, "gpconnect-provider-broken").unwrap();
-    let mut defects: Vec<(String, BTreeSet<String>)> = Vec::new();
-    for m in &broken.mappings {
-        if let Some(d) = defect_of(m) {
-            let reqs: BTreeSet<String> = m.metadata["requirements"]
-                .as_array()
-                .unwrap_or_else(|| panic!("defect {d} lists no requirements"))
-                .iter()
-                .map(|r| r.as_str().unwrap().to_owned())
-                .collect();
-            match defects.iter_mut().find(|(name, _)| name == d) {
-                Some((_, existing)) => existing.extend(reqs),
-                None => defects.push((d.to_owned(), reqs)),
-            }
-        }
-    }
-    assert!(defects.len() >= 10, "only {} seeded defects", defects.len());
-    let mut all = BTreeSet::new();
-    for (defect, expected) in &defects {
-        let mut only = broken.clone();
-        only.mappings
-            .retain(|m| defect_of(m).is_none_or(|d| d == defect));
-        let outcome = run_suite_against(&only).await;
-        assert_eq!(
-            &outcome.failed_requirements, expected,
-            "defect `{defect}`:\n{}",
-            outcome.stderr
-        );
-        assert!(
-            outcome.failed_scenarios >= 1,
-            "defect `{defect}` failed no scenario"
-        );
-        all.extend(expected.iter().cloned());
-    }
-    let outcome = run_suite_against(&broken).await;
-    assert_eq!(outcome.failed_requirements, all, "{}", outcome.stderr);
-    assert_eq!(outcome.code, 1, "{}", outcome.stderr);
+    let broken =
+        StubSet::load_named(&Path::new(ROOT).join("mocks"), "gpconnect-provider-broken").unwrap();
+    assert_each_defect_fails_only_its_requirements(&broken, FOUNDATIONS, 10).await;
 }
