@@ -158,6 +158,11 @@ Feature: Step vocabulary
 
   Background:
     Given the variable "greeting" is "hello"
+    And the variable "gpc_consumer_asid" is "1"
+    And the variable "gpc_provider_asid" is "2"
+    And the variable "gpc_consumer_ods" is "GPC001"
+    And the variable "gpc_practitioner_sds_user_id" is "G1"
+    And the variable "gpc_practitioner_role_profile_id" is "R1"
 
   Scenario: pass: status, headers, content type, dates, ETag
     When I send a GET request to "/Patient/{patient_id}"
@@ -490,12 +495,7 @@ Feature: Step vocabulary
     Then the response status is 200
 
   Scenario: pass: GP Connect request, its mutations and its error
-    Given the variable "gpc_consumer_asid" is "1"
-    And the variable "gpc_provider_asid" is "2"
-    And the variable "gpc_consumer_ods" is "GPC001"
-    And the variable "gpc_practitioner_sds_user_id" is "G1"
-    And the variable "gpc_practitioner_role_profile_id" is "R1"
-    And the request is a GP Connect "patient read" request
+    Given the request is a GP Connect "patient read" request
     And the JWT claim "iss" is removed
     And the JWT claim "requested_scope" is "patient/*.write"
     And the JWT expires 301 seconds after it was issued
@@ -505,11 +505,6 @@ Feature: Step vocabulary
     Then the response is a GP Connect error with code "BAD_REQUEST" and status 400
 
   Scenario: pass: a consumer's GP Connect request is judged at the counterpart
-    Given the variable "gpc_consumer_asid" is "1"
-    And the variable "gpc_provider_asid" is "2"
-    And the variable "gpc_consumer_ods" is "GPC001"
-    And the variable "gpc_practitioner_sds_user_id" is "G1"
-    And the variable "gpc_practitioner_role_profile_id" is "R1"
     When the consumer is asked to "retrieve a record"
     And the request is a GP Connect "structured record" request
     And I send a POST request to "{counterpart.provider}/Patient/$gpc.getstructuredrecord"
@@ -518,11 +513,6 @@ Feature: Step vocabulary
     And the received request has the Spine headers for "structured record"
 
   Scenario: fail: a consumer's token with a wrong scope
-    Given the variable "gpc_consumer_asid" is "1"
-    And the variable "gpc_provider_asid" is "2"
-    And the variable "gpc_consumer_ods" is "GPC001"
-    And the variable "gpc_practitioner_sds_user_id" is "G1"
-    And the variable "gpc_practitioner_role_profile_id" is "R1"
     When the consumer is asked to "retrieve a record"
     And the request is a GP Connect "structured record" request
     And the JWT claim "requested_scope" is "patient/*.write"
@@ -531,11 +521,6 @@ Feature: Step vocabulary
     And the received request carries a GP Connect access token for "structured record"
 
   Scenario: fail: a consumer's Spine headers for another interaction
-    Given the variable "gpc_consumer_asid" is "1"
-    And the variable "gpc_provider_asid" is "2"
-    And the variable "gpc_consumer_ods" is "GPC001"
-    And the variable "gpc_practitioner_sds_user_id" is "G1"
-    And the variable "gpc_practitioner_role_profile_id" is "R1"
     When the consumer is asked to "retrieve a record"
     And the request is a GP Connect "patient read" request
     And I send a POST request to "{counterpart.provider}/Patient/$gpc.getstructuredrecord"
