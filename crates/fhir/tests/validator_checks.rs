@@ -1,0 +1,262 @@
+//! The validator's checks against R4 core and a small test profile: each check kind
+//! with an instance that passes beside one that fails.
+
+use std::sync::{Arc, OnceLock};
+
+use assure_fhir::outcome::{Issue, Severity};
+use assure_fhir::validate::{Validator, ValidatorOptions};
+use assure_fhir::{parse_json, LoadOptions, PackageSet};
+
+const PROFILE: &str = r#"{
+  "resourceType": "StructureDefinition",
+  "url": "http://example.org/StructureDefinition/test-patient",
+  "name": "TestPatient", "status": "draft", "fhirVersion": "4.0.1",
+  "kind": "resource", "abstract": false, "type": "Patient",
+  "baseDefinition": "http://hl7.org/fhir/StructureDefinition/Patient",
+  "derivation": "constraint",
+  "differential": { "element": [
+    { "id": "Patient.identifier", "path": "Patient.identifier",
+      "slicing": { "discriminator": [{ "type": "value", "path": "system" }], "rules": "open" } },
+    { "id": "Patient.identifier:nhs", "path": "Patient.identifier", "sliceName": "nhs", "min": 1, "max": "1" },
+    { "id": "Patient.identifier:nhs.system", "path": "Patient.identifier.system", "min": 1,
+      "fixedUri": "https://fhir.nhs.uk/Id/nhs-number" },
+    { "id": "Patient.identifier:nhs.value", "path": "Patient.identifier.value", "min": 1 },
+    { "id": "Patient.maritalStatus", "path": "Patient.maritalStatus",
+      "patternCodeableConcept": { "coding": [{ "system": "http://terminology.hl7.org/CodeSystem/v3-MaritalStatus", "code": "M" }] } },
+    { "id": "Patient.name", "path": "Patient.name", "min": 1,
+      "constraint": [{ "key": "tp-1", "severity": "error", "human": "a family name", "expression": "family.exists()" }] }
+  ]}
+}"#;
+
+fn validator() -> &'static Validator {
+    static V: OnceLock<Validator> = OnceLock::new();
+    V.get_or_init(|| {
+        let shared = concat!(env!("CARGO_MANIFEST_DIR"), "/../../../shared/fhir-packages");
+        let dir =
+            std::env::temp_dir().join(format!("assure-validator-test-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).expect("temp dir");
+        std::fs::write(dir.join("StructureDefinition-test-patient.json"), PROFILE)
+            .expect("write profile");
+        let sources = [
+            std::path::PathBuf::from(format!("{shared}/hl7.fhir.r4.core-4.0.1.tgz")),
+            dir,
+        ];
+        let options = LoadOptions {
+            cache: None,
+            allow_missing_dependencies: true,
+        };
+        let set = PackageSet::load(&sources, &options).expect("load R4 core");
+        Validator::new(Arc::new(set), ValidatorOptions::default())
+    })
+}
+
+fn check(json: &str, profiles: &[&str]) -> Vec<Issue> {
+    let node = parse_json(json).expect("test JSON");
+    validator().validate(&node, profiles)
+}
+
+fn errors(json: &str) -> Vec<String> {
+    errors_with(json, &[])
+}
+
+fn errors_with(json: &str, profiles: &[&str]) -> Vec<String> {
+    check(json, profiles)
+        .into_iter()
+        .filter(|i| i.severity.is_error())
+        .map(|i| format!("{} @ {}", i.message, i.expression))
+        .collect()
+}
+
+const TP: &str = "http://example.org/StructureDefinition/test-patient";
+
+#[test]
+fn valid_patient_has_no_errors() {
+    let e = errors(
+        r#"{"resourceType":"Patient","id":"a1","active":true,"gender":"male","birthDate":"1970-01-01","name":[{"family":"Smith","given":["J"]}]}"#,
+    );
+    assert!(e.is_empty(), "{e:?}");
+}
+
+#[test]
+fn structure_unknown_elements_and_resource_types() {
+    let e = errors(r#"{"resourceType":"Patient","foo":1}"#);
+    assert!(
+        e.iter().any(|m| m.contains("unknown element `foo`")),
+        "{e:?}"
+    );
+    let e = errors(r#"{"resourceType":"Patinet"}"#);
+    assert!(
+        e.iter().any(|m| m.contains("unknown resource type")),
+        "{e:?}"
+    );
+}
+
+#[test]
+fn structure_arrays_and_primitive_kinds() {
+    let e = errors(r#"{"resourceType":"Patient","name":{"family":"x"},"active":"true"}"#);
+    assert!(
+        e.iter().any(|m| m.contains("`name` must be a JSON array")),
+        "{e:?}"
+    );
+    assert!(
+        e.iter().any(|m| m.contains("must be a JSON boolean")),
+        "{e:?}"
+    );
+    let e = errors(r#"{"resourceType":"Patient","name":[],"birthDate":"1970-02-30"}"#);
+    assert!(e.iter().any(|m| m.contains("empty array")), "{e:?}");
+    assert!(e.iter().any(|m| m.contains("not a valid date")), "{e:?}");
+}
+
+#[test]
+fn primitive_extension_siblings() {
+    let ok = errors(
+        r#"{"resourceType":"Patient","_birthDate":{"extension":[{"url":"http://hl7.org/fhir/StructureDefinition/patient-birthTime","valueDateTime":"1970-01-01T10:00:00Z"}]}}"#,
+    );
+    assert!(ok.is_empty(), "{ok:?}");
+    let bad = errors(r#"{"resourceType":"Patient","_birthDate":{"foo":1}}"#);
+    assert!(
+        bad.iter().any(|m| m.contains("unknown element `foo`")),
+        "{bad:?}"
+    );
+}
+
+#[test]
+fn cardinality_and_choice_types() {
+    let e = errors(
+        r#"{"resourceType":"Observation","status":"final","code":{"text":"x"},"valueQuantity":{"value":1}}"#,
+    );
+    assert!(e.is_empty(), "{e:?}");
+    let e = errors(
+        r#"{"resourceType":"Observation","code":{"text":"x"},"valueHumanName":{"family":"x"}}"#,
+    );
+    assert!(
+        e.iter().any(|m| m.contains("minimum required = 1")),
+        "{e:?}"
+    );
+    assert!(
+        e.iter()
+            .any(|m| m.contains("type HumanName is not allowed")),
+        "{e:?}"
+    );
+}
+
+#[test]
+fn invariants_pass_and_fail() {
+    let ok = errors(
+        r#"{"resourceType":"Observation","status":"final","code":{"text":"x"},"effectivePeriod":{"start":"2020-01-01","end":"2020-02-01"}}"#,
+    );
+    assert!(ok.is_empty(), "{ok:?}");
+    let bad = errors(
+        r#"{"resourceType":"Observation","status":"final","code":{"text":"x"},"effectivePeriod":{"start":"2020-03-01","end":"2020-02-01"}}"#,
+    );
+    assert!(bad.iter().any(|m| m.contains("[per-1]")), "{bad:?}");
+}
+
+#[test]
+fn required_bindings_and_code_systems() {
+    let bad = errors(r#"{"resourceType":"Patient","gender":"mal"}"#);
+    assert!(
+        bad.iter().any(|m| m.contains("not in the value set")),
+        "{bad:?}"
+    );
+    let ok = errors(
+        r#"{"resourceType":"Patient","maritalStatus":{"coding":[{"system":"http://terminology.hl7.org/CodeSystem/v3-MaritalStatus","code":"M","display":"Married"}]}}"#,
+    );
+    assert!(ok.is_empty(), "{ok:?}");
+    let bad = errors(
+        r#"{"resourceType":"Patient","maritalStatus":{"coding":[{"system":"http://terminology.hl7.org/CodeSystem/v3-MaritalStatus","code":"M","display":"Single"}]}}"#,
+    );
+    assert!(bad.iter().any(|m| m.contains("wrong display")), "{bad:?}");
+}
+
+#[test]
+fn extensions_resolved_unknown_and_misplaced() {
+    let ok = errors(
+        r#"{"resourceType":"Patient","extension":[{"url":"http://hl7.org/fhir/StructureDefinition/patient-birthPlace","valueAddress":{"city":"Leeds"}}]}"#,
+    );
+    assert!(ok.is_empty(), "{ok:?}");
+    let bad = errors(
+        r#"{"resourceType":"Patient","extension":[{"url":"http://hl7.org/fhir/StructureDefinition/patient-birthPlace","valueBoolean":true}]}"#,
+    );
+    assert!(!bad.is_empty(), "wrong value type must fail");
+    let misplaced = errors(
+        r#"{"resourceType":"Observation","status":"final","code":{"text":"x"},"extension":[{"url":"http://hl7.org/fhir/StructureDefinition/patient-birthPlace","valueAddress":{"city":"Leeds"}}]}"#,
+    );
+    assert!(
+        misplaced.iter().any(|m| m.contains("not allowed here")),
+        "{misplaced:?}"
+    );
+    let unknown = check(
+        r#"{"resourceType":"Patient","extension":[{"url":"http://example.org/x","valueBoolean":true}]}"#,
+        &[],
+    );
+    assert!(unknown
+        .iter()
+        .any(|i| i.severity == Severity::Warning && i.message.contains("not checked")));
+    assert!(!unknown.iter().any(|i| i.severity.is_error()));
+    let modifier = errors(
+        r#"{"resourceType":"Patient","modifierExtension":[{"url":"http://example.org/x","valueBoolean":true}]}"#,
+    );
+    assert!(!modifier.is_empty());
+}
+
+#[test]
+fn profile_slicing_fixed_pattern_and_constraints() {
+    let good = r#"{"resourceType":"Patient","identifier":[{"system":"https://fhir.nhs.uk/Id/nhs-number","value":"9000000009"}],
+        "maritalStatus":{"coding":[{"system":"http://terminology.hl7.org/CodeSystem/v3-MaritalStatus","code":"M"}]},"name":[{"family":"Smith"}]}"#;
+    let e = errors_with(good, &[TP]);
+    assert!(e.is_empty(), "{e:?}");
+    let bad = r#"{"resourceType":"Patient","identifier":[{"system":"urn:other","value":"1"}],
+        "maritalStatus":{"coding":[{"system":"http://terminology.hl7.org/CodeSystem/v3-MaritalStatus","code":"S"}]},"name":[{"given":["J"]}]}"#;
+    let e = errors_with(bad, &[TP]);
+    assert!(
+        e.iter()
+            .any(|m| m.contains("slice nhs") && m.contains("minimum required = 1")),
+        "{e:?}"
+    );
+    assert!(
+        e.iter().any(|m| m.contains("must match the pattern")),
+        "{e:?}"
+    );
+    assert!(e.iter().any(|m| m.contains("[tp-1]")), "{e:?}");
+    let claimed = bad.replacen('{', &format!(r#"{{"meta":{{"profile":["{TP}"]}},"#), 1);
+    assert!(
+        !errors(&claimed).is_empty(),
+        "meta.profile is validated too"
+    );
+}
+
+#[test]
+fn unknown_profiles_are_warnings_never_silent() {
+    let issues = check(
+        r#"{"resourceType":"Patient","meta":{"profile":["http://example.org/nope"]}}"#,
+        &[],
+    );
+    assert!(issues
+        .iter()
+        .any(|i| i.severity == Severity::Warning && i.message.contains("not loaded")));
+}
+
+#[test]
+fn contained_and_bundle_resources() {
+    let e = errors(
+        r#"{"resourceType":"Patient","contained":[{"resourceType":"Practitioner","id":"p","foo":1}]}"#,
+    );
+    assert!(
+        e.iter()
+            .any(|m| m.contains("unknown element `foo`") && m.contains("contained[0]")),
+        "{e:?}"
+    );
+    let ok = errors(
+        r#"{"resourceType":"Bundle","type":"collection","entry":[{"fullUrl":"http://x.org/Patient/1","resource":{"resourceType":"Patient","id":"1"}}]}"#,
+    );
+    assert!(ok.is_empty(), "{ok:?}");
+    let bad = errors(
+        r#"{"resourceType":"Bundle","type":"collection","entry":[{"fullUrl":"Patient/1","resource":{"resourceType":"Patient","id":"1","gender":"x"}}]}"#,
+    );
+    assert!(bad.iter().any(|m| m.contains("absolute URL")), "{bad:?}");
+    assert!(
+        bad.iter().any(|m| m.contains("entry[0].resource.gender")),
+        "{bad:?}"
+    );
+}
