@@ -195,9 +195,61 @@ fn extensions_resolved_unknown_and_misplaced() {
         .any(|i| i.severity == Severity::Warning && i.message.contains("not checked")));
     assert!(!unknown.iter().any(|i| i.severity.is_error()));
     let modifier = errors(
+        r#"{"resourceType":"Patient","modifierExtension":[{"url":"https://fhir.example.nhs.uk/x","valueBoolean":true}]}"#,
+    );
+    assert!(
+        !modifier.is_empty(),
+        "an unknown modifier cannot be ignored"
+    );
+    // Example domains (RFC 2606) never publish definitions: not checked, not an error.
+    let example = errors(
         r#"{"resourceType":"Patient","modifierExtension":[{"url":"http://example.org/x","valueBoolean":true}]}"#,
     );
-    assert!(!modifier.is_empty());
+    assert!(example.is_empty(), "{example:?}");
+    // A complex extension's sub-extensions are the ones its definition names.
+    let animal = |sub: &str| {
+        errors(&format!(
+            r#"{{"resourceType":"Patient","extension":[{{"url":"http://hl7.org/fhir/StructureDefinition/patient-animal","extension":[{{"url":"species","valueCodeableConcept":{{"text":"dog"}}}},{{"url":"{sub}","valueCodeableConcept":{{"text":"x"}}}}]}}]}}"#
+        ))
+    };
+    assert!(animal("breed").is_empty(), "{:?}", animal("breed"));
+    let unknown_sub = animal("species-x");
+    assert!(
+        unknown_sub.iter().any(|m| m.contains("species-x")),
+        "{unknown_sub:?}"
+    );
+}
+
+#[test]
+fn references_resolved_in_a_bundle_have_the_named_type() {
+    let bundle = |target: &str| {
+        format!(
+            r#"{{"resourceType":"Bundle","type":"collection","entry":[
+            {{"fullUrl":"urn:uuid:54fc3e09-e279-4b74-a8ff-2649ec968642","resource":{{"resourceType":"Patient","generalPractitioner":[{{"reference":"Practitioner/5d9588d8-3cd6-4b32-8fb7-ad13694e069d"}}]}}}},
+            {{"fullUrl":"urn:uuid:5d9588d8-3cd6-4b32-8fb7-ad13694e069d","resource":{target}}}]}}"#
+        )
+    };
+    let ok = errors(&bundle(r#"{"resourceType":"Practitioner"}"#));
+    assert!(ok.is_empty(), "{ok:?}");
+    let bad = errors(&bundle(r#"{"resourceType":"Organization","name":"x"}"#));
+    assert!(
+        bad.iter()
+            .any(|m| m.contains("resolves in the Bundle to a Organization")),
+        "{bad:?}"
+    );
+}
+
+#[test]
+fn narrative_links_must_be_followable() {
+    let dr = |href: &str| {
+        errors(&format!(
+            r#"{{"resourceType":"Basic","code":{{"text":"x"}},"text":{{"status":"generated","div":"<div xmlns=\"http://www.w3.org/1999/xhtml\"><a href=\"{href}\">x</a></div>"}}}}"#
+        ))
+    };
+    assert!(dr("http://example.org/a").is_empty());
+    assert!(dr("#frag").is_empty());
+    let bad = dr("urn:uuid:7221aa91-d9e1-44fa-8b90-c5a8c7caeade");
+    assert!(bad.iter().any(|m| m.contains("cannot follow")), "{bad:?}");
 }
 
 #[test]
@@ -259,4 +311,47 @@ fn contained_and_bundle_resources() {
         bad.iter().any(|m| m.contains("entry[0].resource.gender")),
         "{bad:?}"
     );
+}
+
+#[test]
+fn implementation_guide_global_profiles_apply_to_every_resource_of_the_type() {
+    let profile = PROFILE
+        .replace("test-patient", "global-patient")
+        .replace("TestPatient", "GlobalPatient");
+    let guide = r#"{"resourceType":"ImplementationGuide","url":"http://example.org/ImplementationGuide/g",
+        "name":"G","status":"draft","packageId":"example.global","fhirVersion":["4.0.1"],
+        "global":[{"type":"Patient","profile":"http://example.org/StructureDefinition/global-patient"}]}"#;
+    let shared = concat!(env!("CARGO_MANIFEST_DIR"), "/../../../shared/fhir-packages");
+    let load = |with_guide: bool| {
+        let dir = std::env::temp_dir().join(format!(
+            "assure-validator-global-{}-{with_guide}",
+            std::process::id()
+        ));
+        std::fs::create_dir_all(&dir).expect("temp dir");
+        std::fs::write(dir.join("StructureDefinition-global.json"), &profile).expect("write");
+        if with_guide {
+            std::fs::write(dir.join("ImplementationGuide-g.json"), guide).expect("write");
+        }
+        let sources = [
+            std::path::PathBuf::from(format!("{shared}/hl7.fhir.r4.core-4.0.1.tgz")),
+            dir,
+        ];
+        let options = LoadOptions {
+            cache: None,
+            allow_missing_dependencies: true,
+        };
+        Validator::new(
+            Arc::new(PackageSet::load(&sources, &options).expect("load")),
+            ValidatorOptions::default(),
+        )
+    };
+    let patient = parse_json(r#"{"resourceType":"Patient","name":[{"given":["J"]}]}"#).unwrap();
+    let count = |v: &Validator| {
+        v.validate(&patient, &[])
+            .iter()
+            .filter(|i| i.severity.is_error())
+            .count()
+    };
+    assert_eq!(count(&load(false)), 0, "no guide: only the base definition");
+    assert!(count(&load(true)) > 0, "the guide's global profile applies");
 }

@@ -19,7 +19,7 @@ mod compare;
 mod decimal;
 mod error;
 mod eval;
-mod funcs;
+pub(crate) mod funcs;
 mod lexer;
 mod model_info;
 mod navigate;

@@ -16,6 +16,7 @@ pub const INDEXED_TYPES: &[&str] = &[
     "OperationDefinition",
     "NamingSystem",
     "ConceptMap",
+    "ImplementationGuide",
 ];
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -37,6 +37,6 @@ mod source;
 pub use cache::{Checksum, PackageCache, CACHE_ENV};
 pub use entry::{Format, ResourceRef, INDEXED_TYPES};
 pub use error::PackageError;
-pub use manifest::{canonical_id, version_matches, FhirRelease, Manifest};
+pub use manifest::{canonical_id, is_core_id, version_matches, FhirRelease, Manifest};
 pub use set::{LoadOptions, PackageInfo, PackageSet, PackageSource};
 pub use source::{pack_tgz, unpack};

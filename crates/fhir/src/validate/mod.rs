@@ -43,6 +43,7 @@ pub struct Validator {
     plans: Mutex<HashMap<String, Option<Arc<Plan>>>>,
     env: OnceLock<Env>,
     terminology: Arc<LocalTerminology>,
+    globals: OnceLock<HashMap<String, Vec<String>>>,
 }
 
 impl Validator {
@@ -58,6 +59,7 @@ impl Validator {
             release,
             plans: Mutex::new(HashMap::new()),
             env: OnceLock::new(),
+            globals: OnceLock::new(),
         }
     }
 
@@ -107,6 +109,47 @@ impl Validator {
             cache.insert(canonical_or_type.to_string(), plan.clone());
         }
         plan
+    }
+
+    /// The profiles an implementation guide declares for every resource of a type
+    /// (`ImplementationGuide.global`): those of a package's own guide (its
+    /// `packageId` is the package's name), or of the one guide in a folder of
+    /// definitions. Guides shipped as examples are not applied.
+    pub fn global_profiles(&self, resource_type: &str) -> &[String] {
+        let globals = self.globals.get_or_init(|| {
+            let guides: Vec<_> = self
+                .set
+                .resources()
+                .filter(|r| r.resource_type() == "ImplementationGuide")
+                .collect();
+            let mut out: HashMap<String, Vec<String>> = HashMap::new();
+            for g in &guides {
+                let package = &g.package().name;
+                let Ok(node) = g.node() else { continue };
+                let own = node.get("packageId").and_then(Node::as_str) == Some(package.as_str());
+                let only = guides
+                    .iter()
+                    .filter(|o| &o.package().name == package)
+                    .count()
+                    == 1
+                    && !crate::package::is_core_id(&g.package().id);
+                if !(own || only) {
+                    continue;
+                }
+                for global in node.get("global").map(Node::items).unwrap_or_default() {
+                    if let (Some(ty), Some(profile)) = (
+                        global.get("type").and_then(Node::as_str),
+                        global.get("profile").and_then(Node::as_str),
+                    ) {
+                        out.entry(ty.to_string())
+                            .or_default()
+                            .push(profile.to_string());
+                    }
+                }
+            }
+            out
+        });
+        globals.get(resource_type).map_or(&[], Vec::as_slice)
     }
 
     /// `url|0.2` names the newest loaded `0.2.x`.

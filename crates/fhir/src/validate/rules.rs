@@ -5,6 +5,7 @@ use super::walk::Walker;
 use super::Plan;
 use crate::model::{Kind, Node};
 use crate::outcome::{IssueCode, Severity};
+use std::collections::HashMap;
 
 /// The largest string FHIR allows (1 MB).
 const MAX_STRING_BYTES: usize = 1024 * 1024;
@@ -172,11 +173,62 @@ impl Walker<'_> {
                 None => {}
             }
         }
+        self.resolved_reference_types(bundle, path);
         if kind == "document" {
             self.document_references(bundle, path);
         }
         if kind == "searchset" {
             self.search_results(bundle, path);
+        }
+    }
+
+    /// A relative reference `Type/id` that resolves to an entry of the Bundle (by the
+    /// referring entry's RESTful base, or to `urn:uuid:id`) must find a `Type` there.
+    fn resolved_reference_types(&mut self, bundle: &Node, path: &str) {
+        let entries = bundle.get("entry").map(Node::items).unwrap_or_default();
+        let by_full_url: HashMap<&str, &str> = entries
+            .iter()
+            .filter_map(|e| {
+                let rt = e.get("resource")?.resource_type()?;
+                Some((e.get("fullUrl").and_then(Node::as_str)?, rt))
+            })
+            .collect();
+        for (i, entry) in entries.iter().enumerate() {
+            let Some(res) = entry.get("resource") else {
+                continue;
+            };
+            let base = entry
+                .get("fullUrl")
+                .and_then(Node::as_str)
+                .filter(|f| f.starts_with("http://") || f.starts_with("https://"))
+                .and_then(|f| f.rsplitn(3, '/').nth(2));
+            let mut refs = Vec::new();
+            collect_references(res, &mut refs);
+            for r in refs {
+                let Some(text) = r.get("reference").and_then(Node::as_str) else {
+                    continue;
+                };
+                let text = text.split("/_history/").next().unwrap_or(text);
+                let Some((ty, id)) = text.split_once('/') else {
+                    continue;
+                };
+                if text.contains(':') || id.contains('/') || !ty.starts_with(char::is_uppercase) {
+                    continue;
+                }
+                let target = base
+                    .and_then(|b| by_full_url.get(format!("{b}/{text}").as_str()))
+                    .or_else(|| by_full_url.get(format!("urn:uuid:{id}").as_str()));
+                if let Some(found) = target.filter(|found| **found != ty) {
+                    self.issue(
+                        Severity::Error,
+                        IssueCode::Invalid,
+                        format!("the reference `{text}` resolves in the Bundle to a {found}, not a {ty}"),
+                        r,
+                        &format!("{path}.entry[{i}].resource"),
+                        None,
+                    );
+                }
+            }
         }
     }
 

@@ -6,6 +6,7 @@ use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 
 use super::{compare, definition_issue, primitive, Plan, Validator};
+use crate::fhirpath::funcs::xhtml;
 use crate::fhirpath::{as_boolean, evaluate_on, Env, Variable};
 use crate::model::{Kind, Node};
 use crate::outcome::{Issue, IssueCode, Severity};
@@ -198,6 +199,7 @@ impl<'v> Walker<'v> {
             .collect();
         let mut all: Vec<&str> = profiles.to_vec();
         all.extend(claimed.iter().map(String::as_str));
+        all.extend(self.v.global_profiles(rt).iter().map(String::as_str));
         for url in all {
             match self.v.plan(url) {
                 Some(p) if p.type_name == rt => {
@@ -246,6 +248,19 @@ impl<'v> Walker<'v> {
                 Some(s) if s.trim_start().starts_with("<div") => {
                     if let Some(entity) = unknown_entity(s) {
                         self.issue(Severity::Error, IssueCode::Value, format!("invalid entity `&{entity};` in the XHTML: only XML's own entities are allowed"), node, path, Some(&id));
+                    }
+                    for href in xhtml::hyperlinks(s) {
+                        if !xhtml::hyperlinkable(href) {
+                            let msg = format!("the narrative links to `{href}`, whose scheme a browser cannot follow");
+                            self.issue(
+                                Severity::Error,
+                                IssueCode::Value,
+                                msg,
+                                node,
+                                path,
+                                Some(&id),
+                            );
+                        }
                     }
                 }
                 _ => self.issue(
@@ -479,8 +494,27 @@ impl<'v> Walker<'v> {
                         path,
                         None,
                     );
-                } else if url.contains(':') {
-                    if plan.elements[el].name == "modifierExtension" {
+                } else if !url.contains(':') {
+                    let defined = plan.elements[el].slices.iter().any(|&sl| {
+                        plan.elements[sl].children.iter().any(|&c| {
+                            plan.elements[c].name == "url"
+                                && plan.def(c).node.get("fixedUri").and_then(Node::as_str)
+                                    == Some(url)
+                        })
+                    });
+                    if !plan.elements[el].slices.is_empty() && !defined {
+                        let parent = self.ext_urls.last().cloned().unwrap_or_default();
+                        self.issue(
+                            Severity::Error,
+                            IssueCode::Structure,
+                            format!("sub-extension url `{url}` is not defined by the extension {parent}"),
+                            node,
+                            path,
+                            None,
+                        );
+                    }
+                } else {
+                    if plan.elements[el].name == "modifierExtension" && !example_url(url) {
                         self.issue(
                             Severity::Error,
                             IssueCode::Extension,
@@ -875,6 +909,19 @@ pub(crate) fn type_codes(plan: &Plan, el: usize) -> Vec<String> {
             }
         })
         .collect()
+}
+
+/// URLs under the domains reserved for examples (RFC 2606): their definitions are
+/// never published, so an unknown one is reported as not checked, not as an error.
+pub(crate) fn example_url(url: &str) -> bool {
+    let host = url
+        .split_once("://")
+        .map(|(_, rest)| rest.split(['/', ':', '?', '#']).next().unwrap_or_default())
+        .unwrap_or_default()
+        .to_ascii_lowercase();
+    ["example.org", "example.com", "example.net"]
+        .iter()
+        .any(|d| host == *d || host.ends_with(&format!(".{d}")))
 }
 
 /// A resource id: 1 to 64 of `A-Z a-z 0-9 - .`.

@@ -6,7 +6,7 @@ mod convert;
 mod fhir;
 mod math;
 mod strings;
-mod xhtml;
+pub(crate) mod xhtml;
 
 use super::ast::{Ast, BinOp};
 use super::decimal::Decimal;

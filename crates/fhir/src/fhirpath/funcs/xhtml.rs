@@ -66,6 +66,7 @@ const COMMON_ATTRS: &[&str] = &[
     "id",
     "lang",
     "xml:lang",
+    "xml:space",
     "dir",
     "accesskey",
     "tabindex",
@@ -215,6 +216,60 @@ fn attributes(element: &str, mut s: &str) -> Result<Option<String>, &'static str
     }
 }
 
+/// The `href` of every `<a>` element, in document order.
+pub fn hyperlinks(text: &str) -> Vec<&str> {
+    let mut out = Vec::new();
+    let mut rest = text;
+    while let Some(i) = rest.find("<a") {
+        rest = &rest[i + 2..];
+        if !rest.starts_with(|c: char| c.is_whitespace()) {
+            continue;
+        }
+        let Some(end) = rest.find('>') else { break };
+        let tag = &rest[..end];
+        let mut attrs = tag;
+        while let Some(h) = attrs.find("href") {
+            let before_ok = h == 0 || attrs[..h].ends_with(|c: char| c.is_whitespace());
+            let after = attrs[h + 4..].trim_start();
+            attrs = &attrs[h + 4..];
+            let Some(value) = after.strip_prefix('=').map(str::trim_start) else {
+                continue;
+            };
+            let Some(quote) = value.chars().next().filter(|q| *q == '"' || *q == '\'') else {
+                continue;
+            };
+            if let (true, Some(close)) = (before_ok, value[1..].find(quote)) {
+                out.push(&value[1..close + 1]);
+                break;
+            }
+        }
+        rest = &rest[end..];
+    }
+    out
+}
+
+/// Schemes a reader's browser can follow from narrative; anything else (`urn:`,
+/// `oid:`) is an identifier, not a link.
+pub fn hyperlinkable(href: &str) -> bool {
+    let scheme_end = href.find(':');
+    let scheme = match scheme_end {
+        Some(i)
+            if href[..i]
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || matches!(c, '+' | '-' | '.'))
+                && href[..i].starts_with(|c: char| c.is_ascii_alphabetic()) =>
+        {
+            href[..i].to_ascii_lowercase()
+        }
+        // No scheme: relative or a fragment.
+        _ => return true,
+    };
+    matches!(
+        scheme.as_str(),
+        "http" | "https" | "ftp" | "ftps" | "mailto" | "tel" | "sms" | "fax" | "data" | "news"
+    )
+}
+
 /// Entities must be well-formed (`&amp;`, `&#160;`), and no raw `<` in text.
 fn text_ok(s: &str) -> Result<(), &'static str> {
     let mut rest = s;
@@ -253,6 +308,23 @@ mod tests {
         )));
         assert!(html_ok(&format!("{DIV}<img src=\"#a\" alt=\"\"/></div>")));
         assert!(html_ok(&format!("{DIV}<!-- note -->text</div>")));
+    }
+
+    #[test]
+    fn finds_hyperlinks_and_their_schemes() {
+        let div = format!(
+            "{DIV}<a name=\"x\">n</a><a href=\"urn:uuid:1\">u</a> <a class='c' href='http://x.org/a'>h</a><abbr>a</abbr></div>"
+        );
+        assert_eq!(hyperlinks(&div), vec!["urn:uuid:1", "http://x.org/a"]);
+        assert!(!hyperlinkable("urn:uuid:1"));
+        assert!(!hyperlinkable("oid:1.2.3"));
+        assert!(hyperlinkable("http://x.org/a"));
+        assert!(hyperlinkable("MAILTO:a@b.org"));
+        assert!(hyperlinkable("#frag"));
+        assert!(hyperlinkable("Patient/1"));
+        assert!(html_ok(&format!(
+            "{DIV}<pre xml:space=\"preserve\">a</pre></div>"
+        )));
     }
 
     #[test]
