@@ -355,3 +355,68 @@ fn implementation_guide_global_profiles_apply_to_every_resource_of_the_type() {
     assert_eq!(count(&load(false)), 0, "no guide: only the base definition");
     assert!(count(&load(true)) > 0, "the guide's global profile applies");
 }
+
+#[test]
+fn conformance_resources_agree_with_what_they_name() {
+    let sp = |ty: &str, base: &str| {
+        errors(&format!(
+            r#"{{"resourceType":"SearchParameter","url":"http://example.org/SearchParameter/n","name":"N","status":"draft",
+            "description":"n","code":"name","base":["{base}"],"type":"{ty}","expression":"{base}.name",
+            "derivedFrom":"http://hl7.org/fhir/SearchParameter/Organization-name"}}"#
+        ))
+    };
+    assert!(
+        sp("string", "Organization").is_empty(),
+        "{:?}",
+        sp("string", "Organization")
+    );
+    assert!(sp("token", "Organization")
+        .iter()
+        .any(|m| m.contains("differs from the type string")));
+    assert!(sp("string", "Patient")
+        .iter()
+        .any(|m| m.contains("Patient is not a base")));
+
+    let cs = |ty: &str| {
+        errors(&format!(
+            r#"{{"resourceType":"CapabilityStatement","status":"draft","date":"2024-01-01","kind":"instance","fhirVersion":"4.0.1",
+            "format":["json"],"implementation":{{"description":"x"}},"rest":[{{"mode":"server","resource":[{{"type":"AllergyIntolerance",
+            "searchParam":[{{"name":"clinical-status","definition":"http://hl7.org/fhir/SearchParameter/AllergyIntolerance-clinical-status","type":"{ty}"}}]}}]}}]}}"#
+        ))
+    };
+    assert!(cs("token").is_empty(), "{:?}", cs("token"));
+    assert!(cs("date").iter().any(|m| m.contains("is of type token")));
+
+    let sd = |elements: &str| {
+        errors(&format!(
+            r#"{{"resourceType":"StructureDefinition","url":"http://example.org/StructureDefinition/o","name":"O","status":"draft",
+            "fhirVersion":"4.0.1","kind":"resource","abstract":false,"type":"Observation","derivation":"constraint",
+            "baseDefinition":"http://hl7.org/fhir/StructureDefinition/Observation","differential":{{"element":[{elements}]}}}}"#
+        ))
+    };
+    let good = sd(
+        r#"{"id":"Observation.valueQuantity","path":"Observation.valueQuantity","type":[{"code":"Quantity","profile":["http://hl7.org/fhir/StructureDefinition/SimpleQuantity"]}]}"#,
+    );
+    assert!(good.is_empty(), "{good:?}");
+    let bad_path = sd(r#"{"id":"Observation.valueQuantity","path":"Observation.valueBla"}"#);
+    assert!(
+        bad_path.iter().any(|m| m.contains("not an element")),
+        "{bad_path:?}"
+    );
+    let bad_profile = sd(
+        r#"{"id":"Observation.valueQuantity","path":"Observation.valueQuantity","type":[{"code":"Quantity","profile":["http://hl7.org/fhir/StructureDefinition/Count"]}]}"#,
+    );
+    assert!(
+        bad_profile
+            .iter()
+            .any(|m| m.contains("is for the type Count")),
+        "{bad_profile:?}"
+    );
+    let contradicts = sd(
+        r#"{"id":"Observation.status","path":"Observation.status","fixedCode":"final"},{"id":"Observation.status","path":"Observation.status","fixedCode":"amended"}"#,
+    );
+    assert!(
+        !contradicts.is_empty(),
+        "a differential that cannot be applied fails"
+    );
+}

@@ -11,7 +11,7 @@ use super::{
     SnapshotError, SnapshotProblem,
 };
 use crate::model::{Kind, Node};
-use crate::package::{PackageSet, ResourceRef};
+use crate::package::{FhirRelease, PackageSet, ResourceRef};
 
 const MAX_BASE_DEPTH: usize = 32;
 
@@ -21,39 +21,73 @@ thread_local! {
 
 pub(crate) struct Ctx<'a> {
     pub set: &'a PackageSet,
-    pub sd: ResourceRef<'a>,
     pub url: String,
+    pub release: FhirRelease,
+    /// The definition's own index in the set (`None`: an instance being validated).
+    pub index: Option<usize>,
+    /// `package#version` and file, for errors.
+    origin: (String, String),
     /// Elements as the base (or the unfolded type) defined them, by id: slices are
     /// copied from these, not from the element the differential has constrained.
     pristine: std::cell::RefCell<HashMap<String, Node>>,
 }
 
 pub(crate) fn generate(set: &PackageSet, sd: ResourceRef<'_>) -> Result<Snapshot, SnapshotError> {
-    let node = sd.node()?;
+    let p = sd.package();
     let ctx = Ctx {
         set,
-        sd,
         url: sd.url().unwrap_or_default().to_string(),
+        release: sd.release(),
+        index: Some(sd.index()),
+        origin: (format!("{}#{}", p.name, p.version), sd.file().to_string()),
         pristine: Default::default(),
     };
-    let root_error = |problem, message: String| ctx.error(&node, "(root)", problem, message);
-    if sd.derivation() == Some("specialization") {
+    generate_in(&ctx, &sd.node()?)
+}
+
+/// Generates the snapshot of a StructureDefinition that is not in the set (one being
+/// validated), on the set's definitions.
+pub(crate) fn generate_detached(
+    set: &PackageSet,
+    node: &Arc<Node>,
+    release: FhirRelease,
+    origin: &str,
+) -> Result<Snapshot, SnapshotError> {
+    let ctx = Ctx {
+        set,
+        url: node
+            .get("url")
+            .and_then(Node::as_str)
+            .unwrap_or_default()
+            .to_string(),
+        release,
+        index: None,
+        origin: (origin.to_string(), String::new()),
+        pristine: Default::default(),
+    };
+    generate_in(&ctx, node)
+}
+
+fn generate_in(ctx: &Ctx<'_>, node: &Arc<Node>) -> Result<Snapshot, SnapshotError> {
+    let set = ctx.set;
+    let text = |k: &str| node.get(k).and_then(Node::as_str);
+    let root_error = |problem, message: String| ctx.error(node, "(root)", problem, message);
+    if text("derivation") == Some("specialization") {
         return Err(root_error(
             SnapshotProblem::Invalid,
             "snapshots of new types (derivation specialization) are not generated; the package must ship one".into(),
         ));
     }
-    let base_url = sd
-        .base_definition()
+    let base_url = text("baseDefinition")
         .ok_or_else(|| root_error(SnapshotProblem::MissingBase, "no baseDefinition".into()))?;
-    let base = set.resolve_in(base_url, sd.release()).ok_or_else(|| {
+    let base = set.resolve_in(base_url, ctx.release).ok_or_else(|| {
         root_error(
             SnapshotProblem::MissingBase,
             format!("the base definition {base_url} is not loaded"),
         )
     })?;
     let depth = DEPTH.with(|d| d.get());
-    if depth > MAX_BASE_DEPTH || base.index() == sd.index() {
+    if depth > MAX_BASE_DEPTH || Some(base.index()) == ctx.index {
         return Err(root_error(
             SnapshotProblem::Invalid,
             format!("the base chain through {base_url} loops"),
@@ -82,24 +116,24 @@ pub(crate) fn generate(set: &PackageSet, sd: ResourceRef<'_>) -> Result<Snapshot
             .and_then(Node::as_str)
             .unwrap_or_default()
             .to_string();
-        let at = find_or_create(&ctx, &mut elements, &id)
+        let at = find_or_create(ctx, &mut elements, &id)
             .map_err(|(problem, message)| ctx.error(d, &id, problem, message))?;
-        check_and_merge(&ctx, &mut elements[at], d)
+        check_and_merge(ctx, &mut elements[at], d)
             .map_err(|(problem, message)| ctx.error(d, &id, problem, message))?;
     }
 
-    if sd.release() == crate::package::FhirRelease::Stu3 {
-        super::stu3::expand_datatypes(&ctx, &mut elements);
-        super::stu3::add_type_invariants(&ctx, &mut elements);
+    if ctx.release == FhirRelease::Stu3 {
+        super::stu3::expand_datatypes(ctx, &mut elements);
+        super::stu3::add_type_invariants(ctx, &mut elements);
     }
-    let mut out = (*node).clone();
+    let mut out = (**node).clone();
     let list = Node::new(Kind::Array(elements.clone()), node.pos);
     let mut snapshot_node = Node::new(Kind::Object(Vec::new()), node.pos);
     set_member(&mut snapshot_node, "element", list);
     set_member(&mut out, "snapshot", snapshot_node);
     Ok(Snapshot {
         url: ctx.url.clone(),
-        type_name: sd.sd_type().unwrap_or_default().to_string(),
+        type_name: text("type").unwrap_or_default().to_string(),
         elements: elements.iter().map(ElementDefinition::from_node).collect(),
         generated: true,
         structure_definition: Arc::new(out),
@@ -123,11 +157,10 @@ impl Ctx<'_> {
         problem: SnapshotProblem,
         message: String,
     ) -> SnapshotError {
-        let p = self.sd.package();
         SnapshotError::Differential(Box::new(DifferentialError {
             url: self.url.clone(),
-            package: format!("{}#{}", p.name, p.version),
-            file: self.sd.file().to_string(),
+            package: self.origin.0.clone(),
+            file: self.origin.1.clone(),
             line: at.pos.line,
             col: at.pos.col,
             element: element.to_string(),
@@ -212,7 +245,7 @@ fn find_or_create(ctx: &Ctx<'_>, elements: &mut Vec<Node>, id: &str) -> Result<u
             Some((outer, _)) => format!("{parent_id}.{name}:{outer}"),
             None => format!("{parent_id}.{name}"),
         };
-        if ctx.sd.release() == crate::package::FhirRelease::Stu3 && name.ends_with("[x]") {
+        if ctx.release == FhirRelease::Stu3 && name.ends_with("[x]") {
             if let Some(i) = find(elements, &format!("{parent_id}.{name}:{slice}")) {
                 return Ok(i);
             }
@@ -283,7 +316,7 @@ fn renamed_choice(
         Some((i, code))
     })?;
     let choice_id = id_of(&elements[choice]).to_string();
-    let stu3 = ctx.sd.release() == crate::package::FhirRelease::Stu3;
+    let stu3 = ctx.release == FhirRelease::Stu3;
     // STU3 tooling renames the choice itself: `value[x]:valueQuantity`, path
     // `...valueQuantity`, typed Quantity.
     if stu3 && elements[choice].get("sliceName").is_none() {
@@ -461,7 +494,7 @@ pub(crate) fn unfold(ctx: &Ctx<'_>, elements: &mut Vec<Node>, at: usize) -> Resu
                 ),
             ));
         }
-        let release = ctx.sd.release();
+        let release = ctx.release;
         let profile = match first.profiles.as_slice() {
             [one] => ctx.set.resolve_in(one, release),
             _ => None,

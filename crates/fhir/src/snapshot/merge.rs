@@ -176,10 +176,10 @@ fn add_profile_constraints(ctx: &Ctx<'_>, target: &mut Node, wanted: &ElementDef
     let [profile] = only.profiles.as_slice() else {
         return;
     };
-    let Some(sd) = ctx.set.resolve_in(profile, ctx.sd.release()) else {
+    let Some(sd) = ctx.set.resolve_in(profile, ctx.release) else {
         return;
     };
-    if sd.index() == ctx.sd.index() {
+    if Some(sd.index()) == ctx.index {
         return;
     }
     let Ok(snapshot) = ctx.set.snapshot_of(sd) else {

@@ -8,6 +8,7 @@ mod merge;
 mod stu3;
 
 pub use element::{Binding, Constraint, Discriminator, ElementDefinition, Max, Slicing, TypeRef};
+pub(crate) use generate::generate_detached;
 
 use std::sync::Arc;
 

@@ -29,7 +29,7 @@ pub(crate) fn add_type_invariants(ctx: &Ctx<'_>, elements: &mut [Node]) {
         for code in codes {
             let invariants = roots.entry(code.clone()).or_insert_with(|| {
                 ctx.set
-                    .type_definition(&code, ctx.sd.release())
+                    .type_definition(&code, ctx.release)
                     .and_then(|t| ctx.set.snapshot_of(t).ok())
                     .and_then(|s| {
                         s.elements

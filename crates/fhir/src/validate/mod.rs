@@ -3,6 +3,7 @@
 //! as [`Issue`]s.
 
 mod compare;
+mod conformance;
 mod extensions;
 mod plan;
 pub mod primitive;

@@ -187,6 +187,7 @@ impl<'v> Walker<'v> {
         if rt == "Bundle" {
             self.bundle_rules(node, path);
         }
+        self.conformance_rules(rt, node, path);
         let saved = self.profile.take();
         self.element(&plan, 0, node, path, root, Some(rt));
         let claimed: Vec<String> = node
