@@ -268,7 +268,9 @@ async fn run_command(project: &Path, args: RunArgs, command_line: Vec<String>) -
     let tls = match Tls::load(&config.tls_options(&config_path, &tls_flags)) {
         Ok(t) => t,
         Err(e) => {
-            let origin = e.path().map_or_else(|| config_path.clone(), Path::to_path_buf);
+            let origin = e
+                .path()
+                .map_or_else(|| config_path.clone(), Path::to_path_buf);
             return report_problems(&Diagnostic::new(&origin, e.to_string()).into());
         }
     };

@@ -87,18 +87,18 @@ impl Config {
     /// which setting named it.
     pub fn tls_options(&self, config_path: &Path, flags: &TlsFlags) -> TlsOptions {
         let base = config_path.parent().unwrap_or(Path::new(""));
-        let pick = |flag: &Option<PathBuf>, file: &Option<PathBuf>, cli: &str, key: &str| {
-            match (flag, file) {
-                (Some(p), _) => Some(TlsFile {
-                    path: p.clone(),
-                    key: cli.to_owned(),
-                }),
-                (None, Some(p)) => Some(TlsFile {
-                    path: base.join(p),
-                    key: format!("[tls] {key} in {}", config_path.display()),
-                }),
-                (None, None) => None,
-            }
+        let pick = |flag: &Option<PathBuf>, file: &Option<PathBuf>, cli: &str, key: &str| match (
+            flag, file,
+        ) {
+            (Some(p), _) => Some(TlsFile {
+                path: p.clone(),
+                key: cli.to_owned(),
+            }),
+            (None, Some(p)) => Some(TlsFile {
+                path: base.join(p),
+                key: format!("[tls] {key} in {}", config_path.display()),
+            }),
+            (None, None) => None,
         };
         TlsOptions {
             client_cert: pick(

@@ -206,9 +206,12 @@ impl Tls {
             for root in &tls.roots {
                 builder = builder.add_root_certificate(root.clone());
             }
-            builder
-                .build()
-                .map_err(|e| malformed(format!("holds a certificate that cannot be trusted: {}", chain(&e))))?;
+            builder.build().map_err(|e| {
+                malformed(format!(
+                    "holds a certificate that cannot be trusted: {}",
+                    chain(&e)
+                ))
+            })?;
         } else if options.ca_only {
             return Err(TlsError::Setting(format!(
                 "{} trusts only the CA bundle, but none is given; give one with --ca-bundle or [tls] ca_bundle",
@@ -277,18 +280,22 @@ fn chain(e: &dyn std::error::Error) -> String {
 pub fn explain_failure(e: &(dyn std::error::Error + 'static)) -> Option<String> {
     let mut next = Some(e);
     while let Some(err) = next {
-        let found = err.downcast_ref::<rustls::Error>().or_else(|| {
-            // io::Error hides its inner error from `source()`.
-            err.downcast_ref::<std::io::Error>()
-                .and_then(|io| io.get_ref())
-                .and_then(|inner| inner.downcast_ref::<rustls::Error>())
-        });
-        if let Some(tls) = found {
+        if let Some(tls) = rustls_error(err) {
             return Some(explain(tls));
         }
         next = err.source();
     }
     None
+}
+
+/// The rustls error `err` is or wraps (`io::Error` hides what it wraps from `source()`).
+fn rustls_error<'a>(err: &'a (dyn std::error::Error + 'static)) -> Option<&'a rustls::Error> {
+    if let Some(tls) = err.downcast_ref::<rustls::Error>() {
+        return Some(tls);
+    }
+    err.downcast_ref::<std::io::Error>()
+        .and_then(|io| io.get_ref())
+        .and_then(|inner| rustls_error(inner))
 }
 
 fn explain(e: &rustls::Error) -> String {
@@ -372,7 +379,10 @@ mod tests {
             ..TlsOptions::default()
         };
         let e = Tls::load(&ca_only).err().unwrap().to_string();
-        assert!(e.contains("--ca-only") && e.contains("none is given"), "{e}");
+        assert!(
+            e.contains("--ca-only") && e.contains("none is given"),
+            "{e}"
+        );
     }
 
     #[test]
