@@ -5,9 +5,11 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use assure_fhir::model::Node;
 
+use crate::client::gpconnect::{self, Consumer};
 use crate::client::Outgoing;
 use crate::evidence::Exchange;
 use crate::features::CAPABILITY_TAG;
+use crate::suite::CapabilityRequest;
 use crate::world::RunContext;
 
 /// What the target declared in its CapabilityStatement.
@@ -22,13 +24,31 @@ pub struct Capabilities {
 }
 
 impl Capabilities {
-    /// Reads `GET /metadata`; the exchange is evidence either way.
-    pub async fn fetch(ctx: &RunContext) -> (Result<Capabilities, String>, Exchange) {
+    /// Reads `GET /metadata` the way `how` says, with the run's default headers; the
+    /// exchange is evidence either way (none when the request could not be built).
+    pub async fn fetch(
+        ctx: &RunContext,
+        how: CapabilityRequest,
+    ) -> (Result<Capabilities, String>, Option<Exchange>) {
         let url = format!("{}/metadata", ctx.base_url.trim_end_matches('/'));
+        let mut headers = ctx.default_headers.clone();
+        if how == CapabilityRequest::GpConnect {
+            let who = Consumer::from_inputs(&ctx.base_url, |name| ctx.inputs.get(name).cloned());
+            let who = match who {
+                Ok(who) => who,
+                Err(e) => return (Err(format!("GET {url}: {e}")), None),
+            };
+            for (name, value) in gpconnect::request_headers(gpconnect::METADATA, &who) {
+                headers.retain(|(k, _)| !k.eq_ignore_ascii_case(&name));
+                headers.push((name, value));
+            }
+        }
+        headers.retain(|(k, _)| !k.eq_ignore_ascii_case("Accept"));
+        headers.push(("Accept".into(), "application/fhir+json".into()));
         let out = Outgoing {
             method: "GET".into(),
             url: url.clone(),
-            headers: vec![("Accept".into(), "application/fhir+json".into())],
+            headers,
             body: None,
         };
         let outcome = ctx.client.send(&out, ctx.next_exchange_id()).await;
@@ -43,7 +63,7 @@ impl Capabilities {
                 })
                 .and_then(|n| Capabilities::from_statement(&n)),
         };
-        (caps, outcome.exchange)
+        (caps, Some(outcome.exchange))
     }
 
     pub fn from_statement(statement: &Node) -> Result<Capabilities, String> {

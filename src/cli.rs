@@ -8,6 +8,7 @@ use std::time::Duration;
 use clap::{Args, Parser, Subcommand};
 use futures::FutureExt as _;
 
+use crate::client::tls::Tls;
 use crate::client::{Client, Limits};
 use crate::config::{self, Config, InputValue};
 use crate::counterpart::{Counterpart, StubSet};
@@ -108,6 +109,18 @@ pub struct RunArgs {
     /// Response body size limit, in bytes.
     #[arg(long, value_name = "BYTES")]
     pub max_body: Option<u64>,
+    /// PEM client certificate (chain) presented to the target; may hold the key too.
+    #[arg(long, value_name = "FILE")]
+    pub client_cert: Option<PathBuf>,
+    /// PEM private key of the client certificate (unencrypted).
+    #[arg(long, value_name = "FILE")]
+    pub client_key: Option<PathBuf>,
+    /// PEM CA certificates to trust for the target, beside the built-in roots.
+    #[arg(long, value_name = "FILE")]
+    pub ca_bundle: Option<PathBuf>,
+    /// Trust only the --ca-bundle certificates, not the built-in roots.
+    #[arg(long)]
+    pub ca_only: bool,
     #[command(flatten)]
     pub report: crate::report::command::RunReportArgs,
 }
@@ -246,6 +259,22 @@ async fn run_command(project: &Path, args: RunArgs, command_line: Vec<String>) -
             },
         }
     }
+    let tls_flags = config::TlsFlags {
+        client_cert: args.client_cert.clone(),
+        client_key: args.client_key.clone(),
+        ca_bundle: args.ca_bundle.clone(),
+        ca_only: args.ca_only,
+    };
+    let tls = match Tls::load(&config.tls_options(&config_path, &tls_flags)) {
+        Ok(t) => t,
+        Err(e) => {
+            let origin = e
+                .path()
+                .map_or_else(|| config_path.clone(), Path::to_path_buf);
+            return report_problems(&Diagnostic::new(&origin, e.to_string()).into());
+        }
+    };
+    secrets.extend(tls.secrets().iter().cloned());
     let concurrency = args.concurrency.or(config.concurrency).unwrap_or(8);
     let mut plan = match runner::plan(suites.clone(), args.tags.as_deref(), concurrency) {
         Ok(p) => p,
@@ -265,7 +294,7 @@ async fn run_command(project: &Path, args: RunArgs, command_line: Vec<String>) -
         .iter()
         .map(|a| Redactor::new(&secrets).text(a))
         .collect();
-    let client = match Client::new(limits, Redactor::new(&secrets)) {
+    let client = match Client::new(limits, Redactor::new(&secrets), &tls) {
         Ok(c) => c,
         Err(e) => {
             eprintln!("error: failed to build the HTTP client: {e}");

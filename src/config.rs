@@ -6,6 +6,7 @@ use std::path::{Path, PathBuf};
 
 use serde::Deserialize;
 
+use crate::client::tls::{TlsFile, TlsOptions};
 use crate::diagnostic::{closest, Diagnostic, Diagnostics};
 use crate::suite::Suite;
 
@@ -30,6 +31,28 @@ pub struct Config {
     /// Extra headers sent with every request to the target.
     #[serde(default)]
     pub headers: BTreeMap<String, InputValue>,
+    #[serde(default)]
+    pub tls: Tls,
+}
+
+/// `[tls]`: mutual TLS to the target. Paths are relative to the configuration file.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Tls {
+    pub client_cert: Option<PathBuf>,
+    pub client_key: Option<PathBuf>,
+    pub ca_bundle: Option<PathBuf>,
+    #[serde(default)]
+    pub ca_only: bool,
+}
+
+/// TLS files given on the command line; each wins over its `[tls]` setting.
+#[derive(Debug, Default)]
+pub struct TlsFlags {
+    pub client_cert: Option<PathBuf>,
+    pub client_key: Option<PathBuf>,
+    pub ca_bundle: Option<PathBuf>,
+    pub ca_only: bool,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -56,6 +79,53 @@ impl Config {
                 .at_offset(&text, span.start)
                 .width(span.len().min(60))
         })
+    }
+}
+
+impl Config {
+    /// The TLS settings, the command line winning over `[tls]`, each file remembering
+    /// which setting named it.
+    pub fn tls_options(&self, config_path: &Path, flags: &TlsFlags) -> TlsOptions {
+        let base = config_path.parent().unwrap_or(Path::new(""));
+        let pick = |flag: &Option<PathBuf>, file: &Option<PathBuf>, cli: &str, key: &str| match (
+            flag, file,
+        ) {
+            (Some(p), _) => Some(TlsFile {
+                path: p.clone(),
+                key: cli.to_owned(),
+            }),
+            (None, Some(p)) => Some(TlsFile {
+                path: base.join(p),
+                key: format!("[tls] {key} in {}", config_path.display()),
+            }),
+            (None, None) => None,
+        };
+        TlsOptions {
+            client_cert: pick(
+                &flags.client_cert,
+                &self.tls.client_cert,
+                "--client-cert",
+                "client_cert",
+            ),
+            client_key: pick(
+                &flags.client_key,
+                &self.tls.client_key,
+                "--client-key",
+                "client_key",
+            ),
+            ca_bundle: pick(
+                &flags.ca_bundle,
+                &self.tls.ca_bundle,
+                "--ca-bundle",
+                "ca_bundle",
+            ),
+            ca_only: flags.ca_only || self.tls.ca_only,
+            ca_only_key: if flags.ca_only {
+                "--ca-only".into()
+            } else {
+                format!("[tls] ca_only in {}", config_path.display())
+            },
+        }
     }
 }
 

@@ -20,6 +20,7 @@ use crate::report::model::{
     SuiteResult, Target, Tool, Verdict, SCHEMA_VERSION,
 };
 use crate::steps::{self, StepDef};
+use crate::suite::CapabilityRequest;
 use crate::suite::Suite;
 use crate::world::{AssureWorld, RunContext};
 
@@ -215,9 +216,19 @@ pub async fn run(plan: Plan, settings: RunSettings) -> Report {
     let (caps, metadata_exchange) = if ctx.base_url.is_empty() {
         (Err("no target".to_owned()), None)
     } else {
-        let (caps, exchange) = Capabilities::fetch(&ctx).await;
-        let id = Some(exchange.id.clone());
-        exchanges.push(exchange);
+        // GP Connect providers reject a request without its JWT and Spine headers.
+        let how = if plan
+            .suites
+            .iter()
+            .any(|(s, _)| s.capability_request == CapabilityRequest::GpConnect)
+        {
+            CapabilityRequest::GpConnect
+        } else {
+            CapabilityRequest::Fhir
+        };
+        let (caps, exchange) = Capabilities::fetch(&ctx, how).await;
+        let id = exchange.as_ref().map(|e| e.id.clone());
+        exchanges.extend(exchange);
         (caps, id)
     };
     let capabilities = match caps {

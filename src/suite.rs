@@ -86,6 +86,21 @@ struct Header {
     /// FHIR packages (`id#version`) the suite validates against.
     #[serde(default)]
     packages: Vec<String>,
+    /// How the target's CapabilityStatement is asked for.
+    #[serde(default)]
+    capability_request: CapabilityRequest,
+}
+
+/// How a run asks the target for its CapabilityStatement (`GET /metadata`).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum CapabilityRequest {
+    /// A plain FHIR read.
+    #[default]
+    Fhir,
+    /// The GP Connect "metadata" interaction: JWT and Spine headers, which GP
+    /// Connect providers require on every request, this one included.
+    GpConnect,
 }
 
 /// A loaded, checked suite.
@@ -103,6 +118,7 @@ pub struct Suite {
     pub reference: Option<String>,
     pub counterparts: Vec<String>,
     pub packages: Vec<String>,
+    pub capability_request: CapabilityRequest,
     pub inputs: BTreeMap<String, InputDecl>,
     pub requirements: Vec<Requirement>,
     /// The manifest text, kept for positions in later diagnostics and for hashing.
@@ -200,6 +216,7 @@ impl Suite {
             reference: h.reference,
             counterparts: h.counterparts,
             packages: h.packages,
+            capability_request: h.capability_request,
             inputs: manifest.inputs,
             requirements: manifest.requirements,
             source,

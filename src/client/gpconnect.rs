@@ -36,14 +36,17 @@ const fn i(name: &'static str, id: &'static str, scope: &'static str) -> Interac
 
 const PREFIX: &str = "urn:nhs:names:services:gpconnect:";
 
+/// Read the capability statement: how a run fetches `/metadata` from a GP Connect provider.
+pub const METADATA: Interaction = i(
+    "metadata",
+    "fhir:rest:read:metadata-1",
+    "organization/*.read",
+);
+
 /// Interaction ids of GP Connect 1.x (Foundations, Access Record Structured,
 /// Appointment Management, Access Document), without the common `PREFIX`.
 const TABLE: &[Interaction] = &[
-    i(
-        "metadata",
-        "fhir:rest:read:metadata-1",
-        "organization/*.read",
-    ),
+    METADATA,
     i(
         "patient search",
         "fhir:rest:search:patient-1",
@@ -173,6 +176,47 @@ pub struct Consumer {
     pub device_id: String,
     pub device_model: String,
     pub device_version: String,
+}
+
+impl Consumer {
+    /// The consumer the `gpc_*` inputs describe, `value` looking each one up; the
+    /// optional ones have defaults. `audience` is the target's base URL.
+    pub fn from_inputs(
+        audience: &str,
+        value: impl Fn(&str) -> Option<String>,
+    ) -> Result<Consumer, String> {
+        let input = |name: &str, default: Option<&str>| {
+            value(name)
+                .or_else(|| default.map(str::to_owned))
+                .ok_or_else(|| {
+                    format!(
+                        "GP Connect requests need the input `{name}` (give it with --input {name}=...)"
+                    )
+                })
+        };
+        Ok(Consumer {
+            issuer: input("gpc_consumer_url", Some("https://assure.invalid/consumer"))?,
+            audience: audience.trim_end_matches('/').to_owned(),
+            consumer_asid: input("gpc_consumer_asid", None)?,
+            provider_asid: input("gpc_provider_asid", None)?,
+            ods_code: input("gpc_consumer_ods", None)?,
+            organization_name: input("gpc_consumer_org_name", Some("assure test consumer"))?,
+            practitioner_id: input("gpc_practitioner_id", Some("1"))?,
+            sds_user_id: input("gpc_practitioner_sds_user_id", None)?,
+            sds_role_profile_id: input("gpc_practitioner_role_profile_id", None)?,
+            local_user_system: input(
+                "gpc_local_user_system",
+                Some("https://assure.invalid/user-id"),
+            )?,
+            local_user_id: input("gpc_local_user_id", Some("assure-user-1"))?,
+            practitioner_family: input("gpc_practitioner_family", Some("Assure"))?,
+            practitioner_given: input("gpc_practitioner_given", Some("Tester"))?,
+            device_system: "https://assure.invalid/device".into(),
+            device_id: "assure".into(),
+            device_model: "assure".into(),
+            device_version: env!("CARGO_PKG_VERSION").into(),
+        })
+    }
 }
 
 /// One GP Connect request's security: claims and Spine headers, mutable until sent.
@@ -317,6 +361,17 @@ impl GpcRequest {
             })
             .collect()
     }
+}
+
+/// The headers of a well-formed request for `interaction` sent now: the bearer JWT
+/// and the Spine headers.
+pub fn request_headers(interaction: Interaction, who: &Consumer) -> Vec<(String, String)> {
+    let now = chrono::Utc::now().timestamp();
+    GpcRequest::new(interaction, who, now)
+        .headers_at(now)
+        .into_iter()
+        .filter_map(|(k, v)| Some((k, v?)))
+        .collect()
 }
 
 /// An unsecured JWT (RFC 7519 §6): base64url header and payload, empty signature.

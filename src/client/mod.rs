@@ -2,6 +2,7 @@
 //! cap, time bound) and records every exchange, redacted, before any check reads it.
 
 pub mod gpconnect;
+pub mod tls;
 
 use std::time::{Duration, Instant};
 
@@ -66,12 +67,17 @@ pub struct Client {
 }
 
 impl Client {
-    pub fn new(limits: Limits, redactor: Redactor) -> Result<Client, reqwest::Error> {
-        let http = reqwest::Client::builder()
+    /// A client for the target; `tls` applies to every request it sends.
+    pub fn new(
+        limits: Limits,
+        redactor: Redactor,
+        tls: &tls::Tls,
+    ) -> Result<Client, reqwest::Error> {
+        let builder = reqwest::Client::builder()
             .user_agent(concat!("assure/", env!("CARGO_PKG_VERSION")))
             .connect_timeout(limits.timeout.min(Duration::from_secs(10)))
-            .redirect(reqwest::redirect::Policy::none())
-            .build()?;
+            .redirect(reqwest::redirect::Policy::none());
+        let http = tls.apply(builder).build()?;
         Ok(Client {
             http,
             limits,
@@ -199,6 +205,10 @@ impl Client {
 
 /// A transport error in words a supplier can act on, with its causes.
 fn transport_error(e: &reqwest::Error) -> String {
+    // Handshake failures need words of their own: "could not connect" hides the cause.
+    if let Some(tls) = tls::explain_failure(e) {
+        return tls;
+    }
     let mut message = if e.is_connect() {
         "could not connect".to_owned()
     } else if e.is_timeout() {

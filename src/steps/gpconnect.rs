@@ -78,46 +78,15 @@ pub fn steps() -> Vec<StepDef> {
     ]
 }
 
-/// A suite input (or variable) by name; `default` when it is not given at all.
-fn input(w: &AssureWorld, name: &str, default: Option<&str>) -> Result<String, Failure> {
-    if let Some(v) = w.vars.get(name).or_else(|| w.ctx().inputs.get(name)) {
-        return Ok(v.clone());
-    }
-    default.map(str::to_owned).ok_or_else(|| {
-        Failure::new(format!(
-            "GP Connect requests need the input `{name}` (give it with --input {name}=...)"
-        ))
-    })
-}
-
+/// The consumer from the scenario's variables, else the suite inputs.
 fn consumer(w: &AssureWorld) -> Result<Consumer, Failure> {
-    Ok(Consumer {
-        issuer: input(
-            w,
-            "gpc_consumer_url",
-            Some("https://assure.invalid/consumer"),
-        )?,
-        audience: w.ctx().base_url.trim_end_matches('/').to_owned(),
-        consumer_asid: input(w, "gpc_consumer_asid", None)?,
-        provider_asid: input(w, "gpc_provider_asid", None)?,
-        ods_code: input(w, "gpc_consumer_ods", None)?,
-        organization_name: input(w, "gpc_consumer_org_name", Some("assure test consumer"))?,
-        practitioner_id: input(w, "gpc_practitioner_id", Some("1"))?,
-        sds_user_id: input(w, "gpc_practitioner_sds_user_id", None)?,
-        sds_role_profile_id: input(w, "gpc_practitioner_role_profile_id", None)?,
-        local_user_system: input(
-            w,
-            "gpc_local_user_system",
-            Some("https://assure.invalid/user-id"),
-        )?,
-        local_user_id: input(w, "gpc_local_user_id", Some("assure-user-1"))?,
-        practitioner_family: input(w, "gpc_practitioner_family", Some("Assure"))?,
-        practitioner_given: input(w, "gpc_practitioner_given", Some("Tester"))?,
-        device_system: "https://assure.invalid/device".into(),
-        device_id: "assure".into(),
-        device_model: "assure".into(),
-        device_version: env!("CARGO_PKG_VERSION").into(),
+    Consumer::from_inputs(&w.ctx().base_url, |name| {
+        w.vars
+            .get(name)
+            .or_else(|| w.ctx().inputs.get(name))
+            .cloned()
     })
+    .map_err(Failure::new)
 }
 
 /// The interaction a scenario names, with "did you mean" for a typo.

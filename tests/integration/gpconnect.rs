@@ -216,3 +216,67 @@ async fn each_gp_connect_defect_fails_its_requirements_and_only_those() {
         StubSet::load_named(&Path::new(ROOT).join("mocks"), "gpconnect-provider-broken").unwrap();
     assert_each_defect_fails_only_its_requirements(&broken, FOUNDATIONS, 10).await;
 }
+
+/// A provider that, like a real GP Connect one, answers only requests carrying the
+/// JWT and the Spine headers of the metadata interaction.
+async fn header_checking_provider() -> MockServer {
+    use wiremock::matchers::{header, header_regex};
+    let server = MockServer::start().await;
+    let statement = json!({"resourceType": "CapabilityStatement", "fhirVersion": "3.0.1",
+        "software": {"name": "strict provider", "version": "2.0"}});
+    Mock::given(method("GET"))
+        .and(path("/metadata"))
+        .and(header(
+            "Ssp-InteractionID",
+            "urn:nhs:names:services:gpconnect:fhir:rest:read:metadata-1",
+        ))
+        .and(header("Ssp-From", "200000000359"))
+        .and(header("Ssp-To", "918999198738"))
+        .and(header_regex("Ssp-TraceID", "^[0-9a-f-]{36}$"))
+        .and(header_regex("Authorization", r"^Bearer [\w-]+\.[\w-]+\.$"))
+        .respond_with(
+            ResponseTemplate::new(200).set_body_raw(statement.to_string(), "application/fhir+json"),
+        )
+        .with_priority(1)
+        .mount(&server)
+        .await;
+    Mock::given(method("GET"))
+        .respond_with(ResponseTemplate::new(400).set_body_raw(
+            outcome(Some(PROFILE), SPINE, "BAD_REQUEST").to_string(),
+            "application/fhir+json",
+        ))
+        .with_priority(10)
+        .mount(&server)
+        .await;
+    server
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_gp_connect_suite_reads_metadata_as_the_gp_connect_metadata_interaction() {
+    let server = header_checking_provider().await;
+    let manifest = |how: &str| {
+        format!(
+            "[suite]\nid = \"t\"\nversion = \"0.1.0\"\ntitle = \"T\"\nfeatures = [\"../../features/*.feature\"]\ndefault = true\n{how}\n\n[inputs.token]\nsecret = true\n[inputs.gpc_consumer_asid]\ndefault = \"200000000359\"\n[inputs.gpc_provider_asid]\ndefault = \"918999198738\"\n[inputs.gpc_consumer_ods]\ndefault = \"GPC001\"\n[inputs.gpc_practitioner_sds_user_id]\ndefault = \"G13579135\"\n[inputs.gpc_practitioner_role_profile_id]\ndefault = \"111111111\"\n\n[[requirements]]\nid = \"T-1\"\nlevel = \"MUST\"\ntext = \"t\"\nsource = \"test\"\n"
+        )
+    };
+    let project = Project::new(&[]);
+    project.feature(
+        "m.feature",
+        "@req:T-1\nFeature: m\n  Scenario: pass: metadata\n    Given the request is a GP Connect \"metadata\" request\n    When I send a GET request to \"/metadata\"\n    Then the response status is 200\n",
+    );
+    let software = |run: &crate::support::Run| run.report()["run"]["target"]["software"].clone();
+
+    project.file(
+        "suites/t/suite.toml",
+        &manifest("capability_request = \"gp-connect\""),
+    );
+    let run = project.run(&["run", "--target", &server.uri()]).await;
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert_eq!(software(&run), "strict provider 2.0", "{}", run.stderr);
+
+    // A plain FHIR read of /metadata is refused by such a provider.
+    project.file("suites/t/suite.toml", &manifest(""));
+    let run = project.run(&["run", "--target", &server.uri()]).await;
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert_eq!(software(&run), Value::Null);
+}
