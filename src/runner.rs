@@ -657,6 +657,10 @@ fn build_cucumber(
     let runner = runner
         .before(move |feature, _, scenario, world| {
             world.ctx = Some(before_ctx.clone());
+            // Answers an earlier scenario scripted but never used are not this one's.
+            for (_, counterpart) in &before_ctx.counterparts {
+                counterpart.clear_scripted();
+            }
             if let Ok(mut s) = starts.lock() {
                 s.insert(scenario_key(feature, scenario), Instant::now());
             }

@@ -17,11 +17,24 @@ use super::JournalEntry;
 const MAX_HEAD: usize = 64 * 1024;
 const MAX_BODY: usize = 64 * 1024 * 1024;
 
-/// What the counterpart received, kept for `journal()` and broadcast as it arrives.
+/// An answer a scenario has scripted for the next request, ahead of the stub set.
+#[derive(Debug, Clone)]
+pub enum Scripted {
+    Respond {
+        status: u16,
+        headers: Vec<(String, String)>,
+        body: Vec<u8>,
+    },
+    Fault(Fault),
+}
+
+/// What the counterpart received, kept for `journal()` and broadcast as it arrives,
+/// and the answers scripted for the requests to come.
 #[derive(Clone)]
 pub struct Journal {
     entries: Arc<Mutex<Vec<JournalEntry>>>,
     live: tokio::sync::broadcast::Sender<JournalEntry>,
+    scripted: Arc<Mutex<std::collections::VecDeque<Scripted>>>,
 }
 
 impl Default for Journal {
@@ -29,11 +42,35 @@ impl Default for Journal {
         Journal {
             entries: Arc::default(),
             live: tokio::sync::broadcast::channel(256).0,
+            scripted: Arc::default(),
         }
     }
 }
 
 impl Journal {
+    /// Answers the next request with `answer` instead of the stub set (in order).
+    pub fn script(&self, answer: Scripted) {
+        self.scripted
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .push_back(answer);
+    }
+
+    /// Forgets answers no request has taken.
+    pub fn clear_script(&self) {
+        self.scripted
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .clear();
+    }
+
+    fn next_scripted(&self) -> Option<Scripted> {
+        self.scripted
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .pop_front()
+    }
+
     fn lock(&self) -> std::sync::MutexGuard<'_, Vec<JournalEntry>> {
         self.entries.lock().unwrap_or_else(|e| e.into_inner())
     }
@@ -349,6 +386,40 @@ async fn connection(
             status: None,
             fault: None,
         };
+        match journal.next_scripted() {
+            Some(Scripted::Fault(fault)) => {
+                entry.fault = Some(fault);
+                journal.record(entry);
+                perform(fault, client.stream).await;
+                return;
+            }
+            Some(Scripted::Respond {
+                status,
+                headers,
+                body,
+            }) => {
+                entry.status = Some(status);
+                journal.record(entry);
+                let mut out = format!("HTTP/1.1 {status} {}\r\n", reason(status)).into_bytes();
+                for (k, v) in &headers {
+                    out.extend_from_slice(format!("{k}: {v}\r\n").as_bytes());
+                }
+                out.extend_from_slice(format!("content-length: {}\r\n", body.len()).as_bytes());
+                if !req.keep_alive {
+                    out.extend_from_slice(b"connection: close\r\n");
+                }
+                out.extend_from_slice(b"\r\n");
+                if !is_head_request(&req) {
+                    out.extend_from_slice(&body);
+                }
+                if client.stream.write_all(&out).await.is_err() || !req.keep_alive {
+                    let _ = client.stream.shutdown().await;
+                    return;
+                }
+                continue;
+            }
+            None => {}
+        }
         let mut out = format!("{} {} HTTP/1.1\r\n", req.first.0, req.first.1).into_bytes();
         for (k, v) in req
             .headers
@@ -420,6 +491,29 @@ async fn connection(
             let _ = client.stream.shutdown().await;
             return;
         }
+    }
+}
+
+fn is_head_request(req: &Message) -> bool {
+    req.first.0.eq_ignore_ascii_case("HEAD")
+}
+
+fn reason(status: u16) -> &'static str {
+    match status {
+        200 => "OK",
+        201 => "Created",
+        400 => "Bad Request",
+        401 => "Unauthorized",
+        403 => "Forbidden",
+        404 => "Not Found",
+        409 => "Conflict",
+        422 => "Unprocessable Entity",
+        429 => "Too Many Requests",
+        500 => "Internal Server Error",
+        502 => "Bad Gateway",
+        503 => "Service Unavailable",
+        504 => "Gateway Timeout",
+        _ => "Status",
     }
 }
 

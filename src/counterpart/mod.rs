@@ -34,6 +34,7 @@ use chrono::{DateTime, Utc};
 use tokio::sync::watch;
 use wiremock::{Mock, MockServer};
 
+pub use front::Scripted;
 pub use mapping::{Fault, Mapping, StubSet};
 
 /// One request the counterpart received, in arrival order.
@@ -219,6 +220,17 @@ impl Counterpart {
     /// Each request as it arrives (after it is journaled); a slow reader skips entries.
     pub fn subscribe(&self) -> tokio::sync::broadcast::Receiver<JournalEntry> {
         self.journal.subscribe()
+    }
+
+    /// Answers the next request with `answer`, ahead of the stub set; answers queue
+    /// in order.
+    pub fn answer_next(&self, answer: front::Scripted) {
+        self.journal.script(answer);
+    }
+
+    /// Forgets scripted answers no request has taken (between scenarios).
+    pub fn clear_scripted(&self) {
+        self.journal.clear_script();
     }
 
     pub fn clear_journal(&self) {

@@ -9,7 +9,7 @@ use std::time::{Duration, Instant};
 
 use cucumber::step::Context;
 
-use super::{arg, StepDef, THEN, WHEN};
+use super::{arg, StepDef, GIVEN_WHEN, THEN, WHEN};
 use crate::client::Received;
 use crate::evidence::{Body, Exchange, Request, Response};
 use crate::step_fn;
@@ -32,6 +32,38 @@ pub fn steps() -> Vec<StepDef> {
             help: "Waits for the next request the consumer sends to that counterpart and records it (and the answer) as evidence.",
             example: r#"Then the counterpart "gpconnect-provider" receives a request within 30 seconds"#,
             func: step_fn!(receive),
+        },
+        StepDef {
+            kinds: GIVEN_WHEN,
+            pattern: r"the counterpart {Q} answers the next request with the fault {Q}",
+            usage: r#"the counterpart "<stub set>" answers the next request with the fault "<fault>""#,
+            help: "Scripts a transport failure for the next request the counterpart receives, ahead of its stubs: EMPTY_RESPONSE, CONNECTION_RESET_BY_PEER, RANDOM_DATA_THEN_CLOSE or MALFORMED_RESPONSE_CHUNK.",
+            example: r#"Given the counterpart "gpconnect-provider" answers the next request with the fault "CONNECTION_RESET_BY_PEER""#,
+            func: step_fn!(script_fault),
+        },
+        StepDef {
+            kinds: THEN,
+            pattern: r"the counterpart {Q} receives no further request within (\d+|\{[A-Za-z_][A-Za-z0-9_.-]*\}) seconds",
+            usage: r#"the counterpart "<stub set>" receives no further request within <n or {variable}> seconds"#,
+            help: "Waits that long and fails if the consumer sent that counterpart anything more (a consumer must not repeat a request the provider rejected).",
+            example: r#"Then the counterpart "gpconnect-provider" receives no further request within 3 seconds"#,
+            func: step_fn!(no_further_request),
+        },
+        StepDef {
+            kinds: THEN,
+            pattern: r"the consumer command (fails|succeeds)",
+            usage: "the consumer command fails | succeeds",
+            help: "Checks how the `consumer_command` ended (non-zero exit: fails). The command reports for the consumer under test whether it could do what it was asked.",
+            example: "Then the consumer command fails",
+            func: step_fn!(consumer_exit),
+        },
+        StepDef {
+            kinds: THEN,
+            pattern: r"the consumer output contains {Q}",
+            usage: r#"the consumer output contains "<text>""#,
+            help: "Checks what the `consumer_command` printed (stdout and stderr, case-insensitive), e.g. that the consumer told its user the reason a provider gave.",
+            example: r#"Then the consumer output contains "PATIENT_NOT_FOUND""#,
+            func: step_fn!(consumer_output),
         },
         StepDef {
             kinds: THEN,
@@ -145,28 +177,126 @@ async fn trigger(w: &mut AssureWorld, ctx: &Context) -> StepResult {
     Ok(())
 }
 
+/// The running counterpart of that name, or which ones the suite starts.
+pub(crate) fn counterpart(
+    w: &AssureWorld,
+    name: &str,
+) -> Result<std::sync::Arc<crate::counterpart::Counterpart>, Failure> {
+    match w.ctx().counterpart(name).cloned() {
+        Some(server) => Ok(server),
+        None => {
+            let known: Vec<&str> = w
+                .ctx()
+                .counterparts
+                .iter()
+                .map(|(n, _)| n.as_str())
+                .collect();
+            Err(Failure::new(format!(
+                "no counterpart `{name}` is running; the suite starts: {}",
+                if known.is_empty() {
+                    "none (list them in suite.toml `counterparts`)".to_owned()
+                } else {
+                    known.join(", ")
+                }
+            )))
+        }
+    }
+}
+
+async fn script_fault(w: &mut AssureWorld, ctx: &Context) -> StepResult {
+    let name = w.expand(&arg(ctx, 1))?;
+    let fault_name = w.expand(&arg(ctx, 2))?;
+    let fault = crate::counterpart::Fault::from_name(&fault_name).ok_or_else(|| {
+        let known: Vec<&str> = crate::counterpart::Fault::ALL
+            .iter()
+            .map(|(n, _)| *n)
+            .collect();
+        Failure::new(format!(
+            "unknown fault `{fault_name}`; faults: {}",
+            known.join(", ")
+        ))
+    })?;
+    counterpart(w, &name)?.answer_next(crate::counterpart::Scripted::Fault(fault));
+    Ok(())
+}
+
+async fn no_further_request(w: &mut AssureWorld, ctx: &Context) -> StepResult {
+    let name = w.expand(&arg(ctx, 1))?;
+    let wait = w.expand(&arg(ctx, 2))?;
+    let seconds: u64 = wait
+        .parse()
+        .map_err(|_| Failure::new(format!("`{wait}` is not a number of seconds")))?;
+    let server = counterpart(w, &name)?;
+    let mark = w.journal_marks.get(&name).copied().unwrap_or(0);
+    tokio::time::sleep(Duration::from_secs(seconds)).await;
+    let journal = server.journal();
+    let more = journal.len().saturating_sub(mark);
+    if more == 0 {
+        return Ok(());
+    }
+    let first = &journal[mark];
+    Err(Failure::new(format!(
+        "the consumer sent {more} more request(s) to `{name}` within {seconds} s, the first {} {}",
+        first.method, first.url
+    ))
+    .expected("no further request", format!("{more}")))
+}
+
+fn consumer_ran(w: &AssureWorld) -> Result<(String, String), Failure> {
+    match (w.vars.get("consumer_exit_code"), w.vars.get("consumer_output")) {
+        (Some(code), Some(output)) => Ok((code.clone(), output.clone())),
+        _ => Err(Failure::new(
+            "no consumer command ran in this scenario: set the `consumer_command` input, or have a person check this by hand",
+        )),
+    }
+}
+
+async fn consumer_exit(w: &mut AssureWorld, ctx: &Context) -> StepResult {
+    let want_failure = arg(ctx, 1) == "fails";
+    let (code, output) = consumer_ran(w)?;
+    let failed = code != "0";
+    if failed == want_failure {
+        return Ok(());
+    }
+    let said: String = output.chars().take(300).collect();
+    Err(Failure::new(format!(
+        "the consumer command exited with {code}{}",
+        if said.is_empty() {
+            String::new()
+        } else {
+            format!(", saying: {said}")
+        }
+    ))
+    .expected(
+        if want_failure {
+            "a non-zero exit (it could not do it)"
+        } else {
+            "exit 0"
+        },
+        code,
+    ))
+}
+
+async fn consumer_output(w: &mut AssureWorld, ctx: &Context) -> StepResult {
+    let text = w.expand(&arg(ctx, 1))?;
+    let (_, output) = consumer_ran(w)?;
+    if output.to_lowercase().contains(&text.to_lowercase()) {
+        return Ok(());
+    }
+    let said: String = output.chars().take(300).collect();
+    Err(
+        Failure::new(format!("the consumer did not mention `{text}`"))
+            .expected(format!("output containing `{text}`"), said),
+    )
+}
+
 async fn receive(w: &mut AssureWorld, ctx: &Context) -> StepResult {
     let name = w.expand(&arg(ctx, 1))?;
     let wait = w.expand(&arg(ctx, 2))?;
     let seconds: u64 = wait
         .parse()
         .map_err(|_| Failure::new(format!("`{wait}` is not a number of seconds")))?;
-    let Some(server) = w.ctx().counterpart(&name).cloned() else {
-        let known: Vec<&str> = w
-            .ctx()
-            .counterparts
-            .iter()
-            .map(|(n, _)| n.as_str())
-            .collect();
-        return Err(Failure::new(format!(
-            "no counterpart `{name}` is running; the suite starts: {}",
-            if known.is_empty() {
-                "none (list them in suite.toml `counterparts`)".to_owned()
-            } else {
-                known.join(", ")
-            }
-        )));
-    };
+    let server = counterpart(w, &name)?;
     let mark = w.journal_marks.get(&name).copied().unwrap_or(0);
     let deadline = Instant::now() + Duration::from_secs(seconds);
     let entry = loop {

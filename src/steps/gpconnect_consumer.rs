@@ -4,7 +4,7 @@
 use cucumber::step::Context;
 use serde_json::Value;
 
-use super::{arg, StepDef, THEN};
+use super::{arg, StepDef, GIVEN_WHEN, THEN};
 use crate::client::gpconnect::{
     self, Interaction, ODS_SYSTEM, SDS_ROLE_SYSTEM, SDS_USER_SYSTEM, TOKEN_LIFETIME_SECS,
 };
@@ -29,7 +29,65 @@ pub fn steps() -> Vec<StepDef> {
             example: r#"Then the received request has the Spine headers for "structured record""#,
             func: step_fn!(spine_headers),
         },
+        StepDef {
+            kinds: GIVEN_WHEN,
+            pattern: r"the counterpart {Q} answers the next request with status (\d{3}) and the GP Connect error {Q}",
+            usage: r#"the counterpart "<stub set>" answers the next request with status <nnn> and the GP Connect error "<Spine error code>""#,
+            help: "Scripts the next answer of the counterpart as a GP Connect error: that HTTP status and a GPConnect-OperationOutcome-1 whose issue carries the code from Spine-ErrorOrWarningCode-1.",
+            example: r#"Given the counterpart "gpconnect-provider" answers the next request with status 404 and the GP Connect error "PATIENT_NOT_FOUND""#,
+            func: step_fn!(script_error),
+        },
     ]
+}
+
+/// The OperationOutcome a GP Connect provider answers an error with.
+pub fn error_outcome(code: &str) -> Value {
+    let issue_code = match code {
+        "PATIENT_NOT_FOUND" | "REFERENCE_NOT_FOUND" | "NO_RECORD_FOUND" => "not-found",
+        "INVALID_RESOURCE"
+        | "INVALID_PARAMETER"
+        | "BAD_REQUEST"
+        | "INVALID_NHS_NUMBER"
+        | "INVALID_IDENTIFIER_SYSTEM"
+        | "INVALID_IDENTIFIER_VALUE" => "invalid",
+        "NO_RELATIONSHIP" | "ACCESS_DENIED" | "PATIENT_DISSENT" => "forbidden",
+        "DUPLICATE_REJECTED" => "duplicate",
+        "NOT_IMPLEMENTED" => "not-supported",
+        _ => "exception",
+    };
+    serde_json::json!({
+        "resourceType": "OperationOutcome",
+        "meta": {"profile": ["https://fhir.nhs.uk/STU3/StructureDefinition/GPConnect-OperationOutcome-1"]},
+        "issue": [{
+            "severity": "error",
+            "code": issue_code,
+            "details": {"coding": [{
+                "system": "https://fhir.nhs.uk/STU3/CodeSystem/Spine-ErrorOrWarningCode-1",
+                "code": code,
+                "display": code.replace('_', " ").to_lowercase()
+            }]},
+            "diagnostics": format!("{code} (scripted by the conformance harness)")
+        }]
+    })
+}
+
+async fn script_error(w: &mut AssureWorld, ctx: &Context) -> StepResult {
+    let name = w.expand(&arg(ctx, 1))?;
+    let status: u16 = arg(ctx, 2)
+        .parse()
+        .map_err(|_| Failure::new("the status must be a three-digit number"))?;
+    let code = w.expand(&arg(ctx, 3))?;
+    let body = serde_json::to_vec(&error_outcome(&code))
+        .map_err(|e| Failure::new(format!("cannot write the OperationOutcome: {e}")))?;
+    super::counterpart::counterpart(w, &name)?.answer_next(crate::counterpart::Scripted::Respond {
+        status,
+        headers: vec![(
+            "Content-Type".into(),
+            "application/fhir+json;charset=utf-8".into(),
+        )],
+        body,
+    });
+    Ok(())
 }
 
 /// Every problem with the claims, so one run tells a supplier all of them.

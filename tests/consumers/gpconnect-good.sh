@@ -1,13 +1,17 @@
 #!/bin/sh
 # A GP Connect consumer that follows the 1.x specification: an unsigned JWT with every
 # required claim, the Spine headers of the operation, FHIR JSON, and the Parameters of
-# an allergies request.
+# an allergies request. It reports what the provider answered: exit 0 with the record,
+# or exit 1 naming the Spine error code (or the transport failure); it never repeats a
+# rejected request.
 set -eu
 b64url() { printf '%s' "$1" | base64 | tr -d '\n=' | tr '+/' '-_'; }
 now=$(date +%s)
 header=$(b64url '{"alg":"none","typ":"JWT"}')
 claims=$(b64url "{\"iss\":\"https://consumer.example.nhs.uk\",\"sub\":\"1\",\"aud\":\"$ASSURE_COUNTERPART_GPCONNECT_PROVIDER\",\"exp\":$((now + 300)),\"iat\":$now,\"reason_for_request\":\"directcare\",\"requested_scope\":\"patient/*.read\",\"requesting_device\":{\"resourceType\":\"Device\",\"identifier\":[{\"system\":\"https://consumer.example.nhs.uk/Id/device\",\"value\":\"EPR-1\"}],\"model\":\"Example EPR\",\"version\":\"1.0\"},\"requesting_organization\":{\"resourceType\":\"Organization\",\"identifier\":[{\"system\":\"https://fhir.nhs.uk/Id/ods-organization-code\",\"value\":\"A11111\"}],\"name\":\"Example Hospital\"},\"requesting_practitioner\":{\"resourceType\":\"Practitioner\",\"id\":\"1\",\"identifier\":[{\"system\":\"https://fhir.nhs.uk/Id/sds-user-id\",\"value\":\"111222333444\"},{\"system\":\"https://fhir.nhs.uk/Id/sds-role-profile-id\",\"value\":\"444555666777\"}],\"name\":[{\"family\":\"Jones\",\"given\":[\"Sam\"]}]}}")
-curl -sS -o /dev/null -X POST "$ASSURE_COUNTERPART_GPCONNECT_PROVIDER/Patient/\$gpc.getstructuredrecord" \
+answer=$(mktemp)
+trap 'rm -f "$answer"' EXIT
+if ! status=$(curl -sS -o "$answer" -w '%{http_code}' -X POST "$ASSURE_COUNTERPART_GPCONNECT_PROVIDER/Patient/\$gpc.getstructuredrecord" \
   -H "Authorization: Bearer $header.$claims." \
   -H "Ssp-TraceID: $(cat /proc/sys/kernel/random/uuid)" \
   -H "Ssp-From: 200000000359" \
@@ -15,4 +19,14 @@ curl -sS -o /dev/null -X POST "$ASSURE_COUNTERPART_GPCONNECT_PROVIDER/Patient/\$
   -H "Ssp-InteractionID: urn:nhs:names:services:gpconnect:fhir:operation:gpc.getstructuredrecord-1" \
   -H "Accept: application/fhir+json" \
   -H "Content-Type: application/fhir+json" \
-  -d "{\"resourceType\":\"Parameters\",\"parameter\":[{\"name\":\"patientNHSNumber\",\"valueIdentifier\":{\"system\":\"https://fhir.nhs.uk/Id/nhs-number\",\"value\":\"$ASSURE_PATIENT_NHS_NUMBER\"}},{\"name\":\"includeAllergies\",\"part\":[{\"name\":\"includeResolvedAllergies\",\"valueBoolean\":true}]}]}"
+  -d "{\"resourceType\":\"Parameters\",\"parameter\":[{\"name\":\"patientNHSNumber\",\"valueIdentifier\":{\"system\":\"https://fhir.nhs.uk/Id/nhs-number\",\"value\":\"$ASSURE_PATIENT_NHS_NUMBER\"}},{\"name\":\"includeAllergies\",\"part\":[{\"name\":\"includeResolvedAllergies\",\"valueBoolean\":true}]}]}"); then
+  echo "could not retrieve the record: the provider connection failed" >&2
+  exit 1
+fi
+if [ "$status" != 200 ]; then
+  code=$(grep -o '"code": *"[A-Z_]*"' "$answer" | sed 's/.*"\([A-Z_]*\)"$/\1/' | head -n 1)
+  echo "could not retrieve the record: HTTP $status ${code:-(no Spine error code)}" >&2
+  exit 1
+fi
+grep -q '"resourceType": *"Bundle"' "$answer" || { echo "could not retrieve the record: the answer is not a Bundle" >&2; exit 1; }
+echo "record retrieved"

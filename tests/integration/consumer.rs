@@ -201,7 +201,13 @@ async fn the_gp_connect_consumer_suite_passes_a_correct_consumer_and_fails_a_fau
         .collect();
     assert_eq!(
         failed,
-        ["GPC-CONS-2", "GPC-CONS-3", "GPC-CONS-5"],
+        [
+            "GPC-CONS-2",
+            "GPC-CONS-3",
+            "GPC-CONS-5",
+            "GPC-CONS-6",
+            "GPC-CONS-7"
+        ],
         "{stderr}"
     );
     // The token check names every problem at once.

@@ -461,6 +461,39 @@ Feature: Step vocabulary
   Scenario: fail: reading a received body before any request
     Then the checks that follow read the received request body
 
+  Scenario: pass: a scripted GP Connect error reaches the consumer, which reports it once
+    Given the counterpart "provider" answers the next request with status 404 and the GP Connect error "PATIENT_NOT_FOUND"
+    When the consumer is asked to "report PATIENT_NOT_FOUND and fail"
+    And I send a POST request to "{counterpart.provider}/Patient/$gpc.getstructuredrecord"
+    Then the response is a GP Connect error with code "PATIENT_NOT_FOUND" and status 404
+    And the counterpart "provider" receives a request within 5 seconds
+    And the consumer command fails
+    And the consumer output contains "patient_not_found"
+    And the counterpart "provider" receives no further request within 1 seconds
+
+  Scenario: pass: a scripted fault is taken by the next request only
+    Given the counterpart "provider" answers the next request with the fault "EMPTY_RESPONSE"
+    When the consumer is asked to "succeed"
+    Then the consumer command succeeds
+
+  Scenario: fail: an unknown fault
+    Given the counterpart "provider" answers the next request with the fault "SLOW_LORIS"
+
+  Scenario: fail: the consumer command succeeded
+    When the consumer is asked to "succeed"
+    Then the consumer command fails
+
+  Scenario: fail: the consumer said something else
+    When the consumer is asked to "succeed"
+    Then the consumer output contains "PATIENT_NOT_FOUND"
+
+  Scenario: fail: the consumer repeated its request
+    When the consumer is asked to "call twice"
+    And I send a GET request to "{counterpart.provider}/metadata"
+    And I send a GET request to "{counterpart.provider}/metadata"
+    Then the counterpart "provider" receives a request within 5 seconds
+    And the counterpart "provider" receives no further request within 1 seconds
+
   Scenario: pass: profile conformance
     When I send a GET request to "/Patient/claims"
     Then the response conforms to "http://hl7.org/fhir/StructureDefinition/Patient"
@@ -559,7 +592,7 @@ async fn every_step_passes_and_fails_as_it_should() {
         text.replace(
             "default = true\n",
             "default = true\ncounterparts = [\"provider\"]\n",
-        ),
+        ) + "\n[inputs.consumer_command]\ndefault = 'echo \"$ASSURE_ACTION\"; case \"$ASSURE_ACTION\" in *fail*) exit 1;; esac'\n",
     )
     .unwrap();
     project.file(
