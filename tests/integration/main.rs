@@ -13,3 +13,4 @@ mod report_seal;
 mod reports;
 mod steps;
 mod support;
+mod validate;

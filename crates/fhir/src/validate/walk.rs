@@ -230,6 +230,17 @@ impl<'v> Walker<'v> {
         code: Option<&str>,
     ) {
         if self.depth > MAX_DEPTH {
+            if self.warned.insert("max depth".into()) {
+                let msg = format!("not checked: elements nested deeper than {MAX_DEPTH} levels");
+                self.issue(
+                    Severity::Warning,
+                    IssueCode::Processing,
+                    msg,
+                    node,
+                    path,
+                    None,
+                );
+            }
             return;
         }
         self.depth += 1;
