@@ -17,7 +17,7 @@ use assure_fhir::{LoadOptions, PackageSet};
 
 const SHARED: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../../../shared");
 const DEFAULT_SEED: u64 = 0x5EED_F022_0000_0001;
-const DEFAULT_CASES: usize = 300;
+const DEFAULT_CASES: usize = 120;
 
 /// xorshift64*: small, fast and reproducible.
 struct Rng(u64);
