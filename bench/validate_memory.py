@@ -85,7 +85,7 @@ def main():
                           lambda p: write_bundle(p, 1_000_000)))
         if "json-500mb" in only:
             cases.append(("Bundle, 500 MB", "json-500mb.json",
-                          lambda p: write_bundle(p, 1_200_000, narrative_bytes=250)))
+                          lambda p: write_bundle(p, 940_000, narrative_bytes=250)))
         if "ndjson-1gb" in only:
             cases.append(("NDJSON, 1 GB", "ndjson-1gb.ndjson",
                           lambda p: write_ndjson(p, 1 << 30, narrative_bytes=4000)))

@@ -162,8 +162,10 @@ struct Done {
     size: u64,
     errors: usize,
     warnings: usize,
-    /// Text: the rendered findings; JSON and OperationOutcome: one JSON object each.
-    rendered: Vec<String>,
+    /// Text: the rendered findings; JSON and OperationOutcome: `items` JSON objects
+    /// separated by `,\n`. One string: a million findings are a million lines.
+    rendered: String,
+    items: usize,
 }
 
 /// Reads units on one thread, checks them on the others, and writes results in input
@@ -200,16 +202,20 @@ fn stream(
                 let Some((seq, unit)) = next else { break };
                 let issues = check_unit(v, set, &unit, profiles);
                 let name = sources[unit.file].name();
+                let errors = issues.iter().filter(|i| i.severity.is_error()).count();
+                let warnings = issues
+                    .iter()
+                    .filter(|i| i.severity == Severity::Warning)
+                    .count();
+                let items = issues.len();
                 let done = Done {
                     seq,
                     file: unit.file,
                     size: unit.size(),
-                    errors: issues.iter().filter(|i| i.severity.is_error()).count(),
-                    warnings: issues
-                        .iter()
-                        .filter(|i| i.severity == Severity::Warning)
-                        .count(),
-                    rendered: render(format, &name, &unit, &issues),
+                    errors,
+                    warnings,
+                    rendered: render(format, &name, &unit, issues),
+                    items,
                 };
                 if done_tx.send(done).is_err() {
                     break;
@@ -331,13 +337,23 @@ fn syntax_issue(message: String, pos: Pos) -> Issue {
     i
 }
 
-fn render(format: OutputFormat, file: &str, unit: &Unit, issues: &[Issue]) -> Vec<String> {
+/// Consumes the issues, so that each is freed as soon as it is rendered.
+fn render(format: OutputFormat, file: &str, unit: &Unit, issues: Vec<Issue>) -> String {
+    let mut out = String::new();
     match format {
-        OutputFormat::Json => issues.iter().map(|i| i.to_json().to_string()).collect(),
-        OutputFormat::Outcome => issues
-            .iter()
-            .map(|i| operation_outcome(std::slice::from_ref(i))["issue"][0].to_string())
-            .collect(),
+        OutputFormat::Json | OutputFormat::Outcome => {
+            for (n, i) in issues.into_iter().enumerate() {
+                if n > 0 {
+                    out += ",\n";
+                }
+                let item = if format == OutputFormat::Json {
+                    i.to_json()
+                } else {
+                    operation_outcome(std::slice::from_ref(&i))["issue"][0].take()
+                };
+                out += &item.to_string();
+            }
+        }
         OutputFormat::Text => {
             let text = match &unit.body {
                 Body::Resource(t) => t.as_str(),
@@ -349,12 +365,12 @@ fn render(format: OutputFormat, file: &str, unit: &Unit, issues: &[Issue]) -> Ve
                 .map(|i| (i.line, i.col))
                 .collect();
             let snippets = snippets(text, unit.first_line, &wanted);
-            issues
-                .iter()
-                .map(|i| render_text(file, snippets.get(&(i.line, i.col)), i))
-                .collect()
+            for i in issues {
+                out += &render_text(file, snippets.get(&(i.line, i.col)), &i);
+            }
         }
     }
+    out
 }
 
 /// Writes results in one of the output formats as they come, and counts them.
@@ -416,15 +432,12 @@ impl<'n, W: Write> Sink<'n, W> {
                 self.first_item = true;
             }
         }
-        for item in &d.rendered {
-            match self.format {
-                OutputFormat::Text => self.put(item),
-                OutputFormat::Json | OutputFormat::Outcome => {
-                    let sep = if self.first_item { "\n" } else { ",\n" };
-                    self.first_item = false;
-                    self.put(&format!("{sep}{item}"));
-                }
+        if d.items > 0 {
+            if self.format != OutputFormat::Text {
+                self.put(if self.first_item { "\n" } else { ",\n" });
+                self.first_item = false;
             }
+            self.put(&d.rendered);
         }
     }
 

@@ -57,10 +57,18 @@ impl<'v> Walker<'v> {
 
     /// The findings, each reported once (base and profile walks see the same things).
     pub fn finish(self) -> Vec<Issue> {
+        // Borrowed keys: a Bundle of a million entries has a million findings.
         let mut seen = HashSet::new();
+        let keep: Vec<bool> = self
+            .issues
+            .iter()
+            .map(|i| seen.insert((i.severity, i.expression.as_str(), i.message.as_str())))
+            .collect();
+        drop(seen);
         self.issues
             .into_iter()
-            .filter(|i| seen.insert((i.severity, i.expression.clone(), i.message.clone())))
+            .zip(keep)
+            .filter_map(|(i, keep)| keep.then_some(i))
             .collect()
     }
 
