@@ -50,7 +50,7 @@ fn kind_of(issue: &Issue) -> String {
     let parts = PARTS.get_or_init(|| {
         [
             (
-                regex::Regex::new(r#"`[^`]*`|"[^"]*"|'[^']*'"#).unwrap(),
+                regex::Regex::new(r#"`[^`]*`|"[^"]*"|'[^']*'|\([^)]*\)"#).unwrap(),
                 "_",
             ),
             (regex::Regex::new(r"(https?|urn):[^\s,)]+").unwrap(), "URL"),
@@ -134,6 +134,7 @@ fn run(v: &Validator, inputs: Vec<(String, String)>) -> Figures {
             s.spawn(|| loop {
                 let next = queue.lock().unwrap().next();
                 let Some((name, text)) = next else { break };
+                let name = name.trim_start_matches(SHARED).to_string();
                 let outcome = match parse_json(&text) {
                     Ok(node) => Some(v.validate(&node, &[])),
                     Err(_) => None,
@@ -197,7 +198,7 @@ fn r4_examples_against_base_and_claimed_profiles() {
     );
 }
 
-const CLEAN_FLOOR_R4: f64 = 0.0;
+const CLEAN_FLOOR_R4: f64 = 95.9;
 
 #[test]
 #[ignore = "slow in debug builds: .ci/run runs it in release"]
@@ -225,7 +226,7 @@ fn gpconnect_examples_against_careconnect_and_gpconnect() {
     );
 }
 
-const CLEAN_FLOOR_GPC: f64 = 0.0;
+const CLEAN_FLOOR_GPC: f64 = 39.0;
 
 #[test]
 #[ignore = "slow in debug builds: .ci/run runs it in release"]
@@ -253,4 +254,4 @@ fn eps_examples_against_uk_core_and_spine() {
     );
 }
 
-const CLEAN_FLOOR_EPS: f64 = 0.0;
+const CLEAN_FLOOR_EPS: f64 = 97.9;
