@@ -163,8 +163,9 @@ struct Done {
     errors: usize,
     warnings: usize,
     /// Text: the rendered findings; JSON and OperationOutcome: `items` JSON objects
-    /// separated by `,\n`. One string: a million findings are a million lines.
-    rendered: String,
+    /// separated by `,\n`. In chunks: a million findings are hundreds of megabytes,
+    /// which one growing string would hold twice while it reallocates.
+    rendered: Vec<String>,
     items: usize,
 }
 
@@ -338,7 +339,9 @@ fn syntax_issue(message: String, pos: Pos) -> Issue {
 }
 
 /// Consumes the issues, so that each is freed as soon as it is rendered.
-fn render(format: OutputFormat, file: &str, unit: &Unit, issues: Vec<Issue>) -> String {
+fn render(format: OutputFormat, file: &str, unit: &Unit, issues: Vec<Issue>) -> Vec<String> {
+    const CHUNK: usize = 1 << 20;
+    let mut chunks = Vec::new();
     let mut out = String::new();
     match format {
         OutputFormat::Json | OutputFormat::Outcome => {
@@ -352,6 +355,12 @@ fn render(format: OutputFormat, file: &str, unit: &Unit, issues: Vec<Issue>) -> 
                     operation_outcome(std::slice::from_ref(&i))["issue"][0].take()
                 };
                 out += &item.to_string();
+                if out.len() > CHUNK {
+                    chunks.push(std::mem::replace(
+                        &mut out,
+                        String::with_capacity(CHUNK + 4096),
+                    ));
+                }
             }
         }
         OutputFormat::Text => {
@@ -367,10 +376,17 @@ fn render(format: OutputFormat, file: &str, unit: &Unit, issues: Vec<Issue>) -> 
             let snippets = snippets(text, unit.first_line, &wanted);
             for i in issues {
                 out += &render_text(file, snippets.get(&(i.line, i.col)), &i);
+                if out.len() > CHUNK {
+                    chunks.push(std::mem::replace(
+                        &mut out,
+                        String::with_capacity(CHUNK + 4096),
+                    ));
+                }
             }
         }
     }
-    out
+    chunks.push(out);
+    chunks
 }
 
 /// Writes results in one of the output formats as they come, and counts them.
@@ -437,7 +453,9 @@ impl<'n, W: Write> Sink<'n, W> {
                 self.put(if self.first_item { "\n" } else { ",\n" });
                 self.first_item = false;
             }
-            self.put(&d.rendered);
+            for chunk in &d.rendered {
+                self.put(chunk);
+            }
         }
     }
 
@@ -474,11 +492,11 @@ impl<'n, W: Write> Sink<'n, W> {
 
 /// Source lines to show under issues, found in one pass over the text: for each
 /// wanted `(line, col)`, the (clipped) line and the caret's column in it.
-fn snippets(
-    text: &str,
+fn snippets<'t>(
+    text: &'t str,
     first_line: u32,
     wanted: &[(u32, u32)],
-) -> HashMap<(u32, u32), (String, usize)> {
+) -> HashMap<(u32, u32), Snippet<'t>> {
     let mut wanted: Vec<(u32, u32)> = wanted.to_vec();
     wanted.sort_unstable();
     wanted.dedup();
@@ -538,9 +556,32 @@ fn snippets(
 const CLIP_BEFORE: usize = 60;
 const CLIP_AFTER: usize = 60;
 
-fn clip(line: &str, at: usize) -> (String, usize) {
+/// A source line, or a window of it, borrowed from the text, and the caret's column.
+#[derive(Debug, PartialEq)]
+struct Snippet<'t> {
+    text: &'t str,
+    /// Text was cut before / after the window.
+    cut_before: bool,
+    cut_after: bool,
+    caret: usize,
+}
+
+impl std::fmt::Display for Snippet<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let lead = if self.cut_before { "…" } else { "" };
+        let tail = if self.cut_after { "…" } else { "" };
+        write!(f, "{lead}{}{tail}", self.text)
+    }
+}
+
+fn clip(line: &str, at: usize) -> Snippet<'_> {
     if line.len() <= CLIP_BEFORE + CLIP_AFTER + 20 {
-        return (line.to_string(), line[..at].chars().count());
+        return Snippet {
+            text: line,
+            cut_before: false,
+            cut_after: false,
+            caret: line[..at].chars().count(),
+        };
     }
     let mut start = at.saturating_sub(CLIP_BEFORE * 2);
     while !line.is_char_boundary(start) {
@@ -555,15 +596,17 @@ fn clip(line: &str, at: usize) -> (String, usize) {
         .char_indices()
         .nth(CLIP_AFTER)
         .map_or(line.len(), |(b, _)| at + b);
-    let lead = if start > 0 { "…" } else { "" };
-    let tail = if end < line.len() { "…" } else { "" };
-    let caret = lead.chars().count() + line[start..at].chars().count();
-    (format!("{lead}{}{tail}", &line[start..end]), caret)
+    Snippet {
+        text: &line[start..end],
+        cut_before: start > 0,
+        cut_after: end < line.len(),
+        caret: usize::from(start > 0) + line[start..at].chars().count(),
+    }
 }
 
 /// rustc-style: severity and message, `file:line:col`, the line, a caret, and where
 /// in the instance and profile the finding comes from.
-fn render_text(file: &str, snippet: Option<&(String, usize)>, issue: &Issue) -> String {
+fn render_text(file: &str, snippet: Option<&Snippet<'_>>, issue: &Issue) -> String {
     let mut out = format!(
         "{}[{}]: {}\n",
         issue.severity,
@@ -574,8 +617,8 @@ fn render_text(file: &str, snippet: Option<&(String, usize)>, issue: &Issue) -> 
     let pad = " ".repeat(width);
     if issue.line > 0 {
         out += &format!("{pad}--> {file}:{}:{}\n", issue.line, issue.col);
-        if let Some((src, caret)) = snippet {
-            let caret = " ".repeat(*caret);
+        if let Some(src) = snippet {
+            let caret = " ".repeat(src.caret);
             out += &format!("{pad} |\n{} | {src}\n{pad} | {caret}^\n", issue.line);
         }
     } else {
@@ -601,15 +644,16 @@ mod tests {
     fn snippets_find_lines_and_clip_long_ones() {
         let text = "{\n  \"a\": tru\n}";
         let got = snippets(text, 1, &[(2, 8), (3, 1)]);
-        assert_eq!(got[&(2, 8)], ("  \"a\": tru".to_string(), 7));
-        assert_eq!(got[&(3, 1)], ("}".to_string(), 0));
+        assert_eq!(got[&(2, 8)].to_string(), "  \"a\": tru");
+        assert_eq!(got[&(2, 8)].caret, 7);
+        assert_eq!((got[&(3, 1)].text, got[&(3, 1)].caret), ("}", 0));
         // NDJSON: the text starts on line 5 of its file.
-        assert_eq!(snippets("x", 5, &[(5, 1)])[&(5, 1)], ("x".to_string(), 0));
+        assert_eq!(snippets("x", 5, &[(5, 1)])[&(5, 1)].text, "x");
 
         let long = format!("{}é{}", "a".repeat(1000), "b".repeat(1000));
         let got = snippets(&long, 1, &[(1, 1001)]);
-        let (shown, caret) = &got[&(1, 1001)];
-        assert_eq!(shown.chars().nth(*caret), Some('é'));
+        let shown = got[&(1, 1001)].to_string();
+        assert_eq!(shown.chars().nth(got[&(1, 1001)].caret), Some('é'));
         assert!(shown.starts_with('…') && shown.ends_with('…'));
         assert!(shown.chars().count() < 130, "{shown}");
     }
