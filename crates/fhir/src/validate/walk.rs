@@ -277,8 +277,10 @@ impl<'v> Walker<'v> {
                 ),
             }
         } else if primitive::is_primitive(&code) {
-            let regex = self.v.plan(&code).and_then(|p| p.value_regex.clone());
-            if let Some(problem) = primitive::check(&code, node, regex.as_ref()) {
+            // Borrowed: a cloned Regex starts a fresh matching cache on every value.
+            let type_plan = self.v.plan(&code);
+            let regex = type_plan.as_ref().and_then(|p| p.value_regex.as_ref());
+            if let Some(problem) = primitive::check(&code, node, regex) {
                 self.issue(
                     Severity::Error,
                     IssueCode::Value,
