@@ -24,4 +24,5 @@ pub mod shard;
 pub mod steps;
 pub mod suite;
 pub mod validate_cmd;
+pub mod validate_input;
 pub mod world;

@@ -2,17 +2,18 @@
 //! base definitions and profiles from packages, and prints findings as text, JSON or
 //! an OperationOutcome.
 
-use std::path::{Path, PathBuf};
-use std::sync::Arc;
+use std::collections::{BTreeMap, HashMap};
+use std::io::Write;
+use std::sync::{mpsc, Arc, Condvar, Mutex};
 
-use assure_fhir::model::{Kind, Node, Pos};
+use assure_fhir::model::Pos;
 use assure_fhir::outcome::{operation_outcome, Issue, IssueCode, Severity};
 use assure_fhir::package::{FhirRelease, LoadOptions, PackageCache, PackageSet, PackageSource};
 use assure_fhir::validate::{Validator, ValidatorOptions};
 use clap::{Args, ValueEnum};
-use serde_json::json;
 
 use crate::exit_codes;
+use crate::validate_input::{self, Body, Source, Unit};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum OutputFormat {
@@ -54,14 +55,6 @@ pub enum UnknownExtensions {
     Error,
 }
 
-/// One input file's text and where it came from.
-struct Input {
-    name: String,
-    text: String,
-    /// Findings about the file itself (its encoding).
-    notes: Vec<Issue>,
-}
-
 /// Runs `assure validate`; returns the exit code.
 pub fn run(args: ValidateArgs) -> i32 {
     let release = match args.fhir_version.as_deref() {
@@ -92,64 +85,55 @@ pub fn run(args: ValidateArgs) -> i32 {
             unknown_extensions_are_errors: args.unknown_extensions == UnknownExtensions::Error,
         },
     );
+    if validator.plan("Resource").is_none() {
+        eprintln!(
+            "error: no FHIR core definitions are loaded: add --package hl7.fhir.r4.core#4.0.1 \
+             (or hl7.fhir.core#3.0.1, or a package that depends on one)"
+        );
+        return exit_codes::BAD_INPUT;
+    }
     for p in &args.profiles {
         if validator.plan(p).is_none() {
-            eprintln!("error: profile {p} is not in the loaded packages");
+            eprintln!("{}", unknown_profile(&set, p));
             return exit_codes::BAD_INPUT;
         }
     }
-    let inputs = match read_inputs(&args.inputs) {
-        Ok(i) => i,
+    let sources = match validate_input::expand(&args.inputs) {
+        Ok(s) => s,
         Err(message) => {
             eprintln!("error: {message}");
             return exit_codes::BAD_INPUT;
         }
     };
     let profiles: Vec<&str> = args.profiles.iter().map(String::as_str).collect();
-    let results = validate_all(&validator, &set, &inputs, &profiles);
-    let any_error = results.iter().flatten().any(|i| i.severity.is_error());
-    match args.format {
-        OutputFormat::Json => {
-            let files: Vec<_> = inputs
-                .iter()
-                .zip(&results)
-                .map(|(input, issues)| {
-                    json!({"file": input.name, "issues": issues.iter().map(Issue::to_json).collect::<Vec<_>>()})
-                })
-                .collect();
-            println!("{}", json!({ "files": files }));
-        }
-        OutputFormat::Outcome => {
-            let all: Vec<Issue> = results.iter().flatten().cloned().collect();
-            println!("{:#}", operation_outcome(&all));
-        }
-        OutputFormat::Text => {
-            for (input, issues) in inputs.iter().zip(&results) {
-                for issue in issues {
-                    print!("{}", render_text(&input.name, &input.text, issue));
-                }
-            }
-            let errors = results
-                .iter()
-                .flatten()
-                .filter(|i| i.severity.is_error())
-                .count();
-            let warnings = results
-                .iter()
-                .flatten()
-                .filter(|i| i.severity == Severity::Warning)
-                .count();
-            println!(
-                "{} file(s): {errors} error(s), {warnings} warning(s)",
-                inputs.len()
-            );
-        }
-    }
-    if any_error {
+    let names: Vec<String> = sources.iter().map(Source::name).collect();
+    let stdout = std::io::stdout();
+    let mut sink = Sink::new(args.format, std::io::BufWriter::new(stdout.lock()), &names);
+    sink.start();
+    stream(&validator, &set, &sources, &profiles, &mut sink);
+    let errors = sink.finish();
+    if errors > 0 {
         exit_codes::CONFORMANCE_FAILURE
     } else {
         exit_codes::OK
     }
+}
+
+/// "not loaded", with the closest canonical URLs that are.
+fn unknown_profile(set: &PackageSet, url: &str) -> String {
+    let urls: Vec<&str> = set
+        .resources()
+        .filter(|r| r.resource_type() == "StructureDefinition")
+        .filter_map(|r| r.url())
+        .collect();
+    let mut out = format!("error: --profile {url}: no StructureDefinition with this URL is loaded");
+    let close = crate::diagnostic::closest(url, urls.iter().copied());
+    if let Some(best) = close.first() {
+        out += &format!("\n  = help: did you mean {best}?");
+    } else {
+        out += "\n  = help: load the package that defines it with --package";
+    }
+    out
 }
 
 fn load_packages(specs: &[String]) -> Result<PackageSet, String> {
@@ -164,138 +148,187 @@ fn load_packages(specs: &[String]) -> Result<PackageSet, String> {
     PackageSet::load(&sources, &options).map_err(|e| format!("failed to load packages: {e}"))
 }
 
-fn read_inputs(names: &[String]) -> Result<Vec<Input>, String> {
-    let mut out = Vec::new();
-    for name in names {
-        if name == "-" {
-            let mut text = String::new();
-            std::io::Read::read_to_string(&mut std::io::stdin(), &mut text)
-                .map_err(|e| format!("failed to read stdin: {e}"))?;
-            out.push(Input {
-                name: "-".into(),
-                text,
-                notes: Vec::new(),
-            });
-            continue;
-        }
-        let path = Path::new(name);
-        let mut files = Vec::new();
-        if path.is_dir() {
-            collect_dir(path, &mut files).map_err(|e| format!("failed to read {name}: {e}"))?;
-        } else {
-            files.push(path.to_path_buf());
-        }
-        for f in files {
-            let bytes =
-                std::fs::read(&f).map_err(|e| format!("failed to read {}: {e}", f.display()))?;
-            let mut notes = Vec::new();
-            let text = match String::from_utf8(bytes) {
-                Ok(t) => t,
-                Err(e) => {
-                    let at = e.utf8_error().valid_up_to();
-                    let mut note = Issue::new(Severity::Warning, IssueCode::Structure, format!("the file is not valid UTF-8 (byte {at}); read with replacement characters"));
-                    note.line = 1;
-                    note.col = 1;
-                    notes.push(note);
-                    String::from_utf8_lossy(e.as_bytes()).into_owned()
-                }
-            };
-            out.push(Input {
-                name: f.display().to_string(),
-                text,
-                notes,
-            });
-        }
-    }
-    Ok(out)
+/// Units waiting, being checked or waiting to be written, at most.
+const UNITS_IN_FLIGHT_PER_THREAD: usize = 4;
+/// Bytes of text in flight, at most (a larger unit still goes, alone).
+const BYTES_IN_FLIGHT: u64 = 256 << 20;
+/// Worker stacks: the instance tree may be 512 levels deep (the JSON reader's limit).
+const WORKER_STACK: usize = 32 << 20;
+
+/// A unit's findings, rendered for the chosen format by the worker that checked it.
+struct Done {
+    seq: usize,
+    file: usize,
+    size: u64,
+    errors: usize,
+    warnings: usize,
+    /// Text: the rendered findings; JSON and OperationOutcome: `items` JSON objects
+    /// separated by `,\n`. In chunks: a million findings are hundreds of megabytes,
+    /// which one growing string would hold twice while it reallocates.
+    rendered: Vec<String>,
+    items: usize,
 }
 
-fn collect_dir(dir: &Path, out: &mut Vec<PathBuf>) -> std::io::Result<()> {
-    let mut entries: Vec<PathBuf> = std::fs::read_dir(dir)?
-        .filter_map(|e| e.ok().map(|e| e.path()))
-        .collect();
-    entries.sort();
-    for p in entries {
-        if p.is_dir() {
-            collect_dir(&p, out)?;
-        } else if matches!(
-            p.extension().and_then(|e| e.to_str()),
-            Some("json" | "xml" | "ndjson")
-        ) {
-            out.push(p);
-        }
-    }
-    Ok(())
-}
-
-/// Validates the files in parallel, a few threads at a time; results in input order.
-fn validate_all(
+/// Reads units on one thread, checks them on the others, and writes results in input
+/// order as they complete. What is in flight is bounded, so memory follows the
+/// largest unit, not the input.
+fn stream(
     v: &Validator,
     set: &PackageSet,
-    inputs: &[Input],
+    sources: &[Source],
     profiles: &[&str],
-) -> Vec<Vec<Issue>> {
-    let threads = std::thread::available_parallelism()
-        .map_or(2, |n| n.get())
-        .min(inputs.len().max(1));
-    let next = std::sync::atomic::AtomicUsize::new(0);
-    let mut results: Vec<Vec<Issue>> = vec![Vec::new(); inputs.len()];
-    let slots: Vec<std::sync::Mutex<Vec<Issue>>> =
-        inputs.iter().map(|_| Default::default()).collect();
+    sink: &mut Sink<impl Write>,
+) {
+    let threads = std::thread::available_parallelism().map_or(2, |n| n.get());
+    let gate = Gate::new(threads * UNITS_IN_FLIGHT_PER_THREAD, BYTES_IN_FLIGHT);
+    let (unit_tx, unit_rx) = mpsc::sync_channel::<(usize, Unit)>(threads);
+    let unit_rx = Mutex::new(unit_rx);
+    let (done_tx, done_rx) = mpsc::channel::<Done>();
+    let format = sink.format;
     std::thread::scope(|scope| {
-        for _ in 0..threads {
-            scope.spawn(|| loop {
-                let i = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-                let Some(input) = inputs.get(i) else { break };
-                let mut issues = input.notes.clone();
-                issues.extend(validate_text(v, set, input, profiles));
-                if let Ok(mut slot) = slots[i].lock() {
-                    *slot = issues;
-                }
+        let gate = &gate;
+        scope.spawn(move || {
+            let mut seq = 0;
+            validate_input::read_units(sources, &|bytes| gate.admit(bytes), &mut |unit| {
+                // The receivers only go away when the writer is gone.
+                let _ = unit_tx.send((seq, unit));
+                seq += 1;
             });
+        });
+        for _ in 0..threads {
+            let done_tx = done_tx.clone();
+            let unit_rx = &unit_rx;
+            let worker = move || loop {
+                let next = unit_rx.lock().ok().and_then(|rx| rx.recv().ok());
+                let Some((seq, unit)) = next else { break };
+                let issues = check_unit(v, set, &unit, profiles);
+                let name = sources[unit.file].name();
+                let errors = issues.iter().filter(|i| i.severity.is_error()).count();
+                let warnings = issues
+                    .iter()
+                    .filter(|i| i.severity == Severity::Warning)
+                    .count();
+                let items = issues.len();
+                let done = Done {
+                    seq,
+                    file: unit.file,
+                    size: unit.size(),
+                    errors,
+                    warnings,
+                    rendered: render(format, &name, &unit, issues),
+                    items,
+                };
+                if done_tx.send(done).is_err() {
+                    break;
+                }
+            };
+            let spawned = std::thread::Builder::new()
+                .stack_size(WORKER_STACK)
+                .spawn_scoped(scope, worker);
+            if let Err(e) = spawned {
+                eprintln!("warning: could not start a validation thread: {e}");
+            }
+        }
+        drop(done_tx);
+        let mut pending = BTreeMap::new();
+        let mut next = 0;
+        for done in done_rx {
+            pending.insert(done.seq, done);
+            while let Some(d) = pending.remove(&next) {
+                sink.write(&d);
+                gate.release(d.size);
+                next += 1;
+            }
         }
     });
-    for (i, slot) in slots.into_iter().enumerate() {
-        results[i] = slot.into_inner().unwrap_or_default();
-    }
-    results
 }
 
-fn validate_text(v: &Validator, set: &PackageSet, input: &Input, profiles: &[&str]) -> Vec<Issue> {
-    let trimmed = input.text.trim_start_matches('\u{feff}').trim_start();
-    if input.name.ends_with(".ndjson") {
-        let mut issues = Vec::new();
-        for (n, line) in input.text.lines().enumerate() {
-            if line.trim().is_empty() {
-                continue;
-            }
-            let line_no = n as u32 + 1;
-            match assure_fhir::parse_json(line) {
-                Ok(mut node) => {
-                    shift_lines(&mut node, line_no - 1);
-                    issues.extend(v.validate(&node, profiles));
-                }
-                Err(e) => issues.push(syntax_issue(
-                    e.message,
-                    Pos {
-                        line: line_no,
-                        col: e.pos.col,
-                    },
-                )),
-            }
+/// Admission of units into the pipeline: at most `max_units` and `max_bytes` in
+/// flight, except that one unit always goes.
+struct Gate {
+    state: Mutex<(usize, u64)>,
+    freed: Condvar,
+    max_units: usize,
+    max_bytes: u64,
+}
+
+impl Gate {
+    fn new(max_units: usize, max_bytes: u64) -> Gate {
+        Gate {
+            state: Mutex::new((0, 0)),
+            freed: Condvar::new(),
+            max_units,
+            max_bytes,
         }
-        return issues;
     }
-    let parsed = if trimmed.starts_with('<') {
-        assure_fhir::xml::parse_resource(&input.text, &set.types(v.release()))
-            .map_err(|e| (e.message, e.pos))
-    } else {
-        assure_fhir::parse_json(&input.text).map_err(|e| (e.message, e.pos))
+
+    fn admit(&self, bytes: u64) {
+        let Ok(mut s) = self.state.lock() else { return };
+        while s.0 > 0 && (s.0 >= self.max_units || s.1 + bytes > self.max_bytes) {
+            s = match self.freed.wait(s) {
+                Ok(s) => s,
+                Err(_) => return,
+            };
+        }
+        s.0 += 1;
+        s.1 += bytes;
+    }
+
+    fn release(&self, bytes: u64) {
+        if let Ok(mut s) = self.state.lock() {
+            s.0 = s.0.saturating_sub(1);
+            s.1 = s.1.saturating_sub(bytes);
+        }
+        self.freed.notify_all();
+    }
+}
+
+/// The findings of one unit, with file line numbers. A panic in the validator is a
+/// bug: it is reported as an internal error of this resource and the run goes on.
+fn check_unit(v: &Validator, set: &PackageSet, unit: &Unit, profiles: &[&str]) -> Vec<Issue> {
+    let mut issues = unit.notes.clone();
+    let text = match &unit.body {
+        Body::Resource(text) => text,
+        Body::Nothing => return issues,
+        Body::Unreadable(why) => {
+            issues.push(Issue::new(Severity::Fatal, IssueCode::Processing, why));
+            return issues;
+        }
     };
-    match parsed {
-        Ok(node) => v.validate(&node, profiles),
-        Err((message, pos)) => vec![syntax_issue(message, pos)],
+    let checked = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        let trimmed = text.trim_start_matches('\u{feff}').trim_start();
+        let parsed = if trimmed.starts_with('<') {
+            assure_fhir::xml::parse_resource(text, &set.types(v.release()))
+                .map_err(|e| (e.message, e.pos))
+        } else {
+            assure_fhir::parse_json(text).map_err(|e| (e.message, e.pos))
+        };
+        match parsed {
+            Ok(node) => v.validate(&node, profiles),
+            Err((message, pos)) => vec![syntax_issue(message, pos)],
+        }
+    }));
+    let mut found = checked.unwrap_or_else(|panic| {
+        let what = panic
+            .downcast_ref::<String>()
+            .map(String::as_str)
+            .or_else(|| panic.downcast_ref::<&str>().copied())
+            .unwrap_or("(no message)");
+        vec![Issue::new(
+            Severity::Fatal,
+            IssueCode::Processing,
+            format!(
+                "internal error: the validator failed on this resource ({what}); please report it"
+            ),
+        )]
+    });
+    for i in &mut found {
+        if i.line > 0 {
+            i.line += unit.first_line - 1;
+        }
     }
+    issues.extend(found);
+    issues
 }
 
 fn syntax_issue(message: String, pos: Pos) -> Issue {
@@ -305,18 +338,275 @@ fn syntax_issue(message: String, pos: Pos) -> Issue {
     i
 }
 
-fn shift_lines(node: &mut Node, by: u32) {
-    node.pos.line += by;
-    match &mut node.kind {
-        Kind::Array(items) => items.iter_mut().for_each(|n| shift_lines(n, by)),
-        Kind::Object(members) => members.iter_mut().for_each(|(_, n)| shift_lines(n, by)),
-        _ => {}
+/// Consumes the issues, so that each is freed as soon as it is rendered.
+fn render(format: OutputFormat, file: &str, unit: &Unit, issues: Vec<Issue>) -> Vec<String> {
+    const CHUNK: usize = 1 << 20;
+    let mut chunks = Vec::new();
+    let mut out = String::new();
+    match format {
+        OutputFormat::Json | OutputFormat::Outcome => {
+            for (n, i) in issues.into_iter().enumerate() {
+                if n > 0 {
+                    out += ",\n";
+                }
+                let item = if format == OutputFormat::Json {
+                    i.to_json()
+                } else {
+                    operation_outcome(std::slice::from_ref(&i))["issue"][0].take()
+                };
+                out += &item.to_string();
+                if out.len() > CHUNK {
+                    chunks.push(std::mem::replace(
+                        &mut out,
+                        String::with_capacity(CHUNK + 4096),
+                    ));
+                }
+            }
+        }
+        OutputFormat::Text => {
+            let text = match &unit.body {
+                Body::Resource(t) => t.as_str(),
+                _ => "",
+            };
+            let wanted: Vec<(u32, u32)> = issues
+                .iter()
+                .filter(|i| i.line > 0)
+                .map(|i| (i.line, i.col))
+                .collect();
+            let snippets = snippets(text, unit.first_line, &wanted);
+            for i in issues {
+                out += &render_text(file, snippets.get(&(i.line, i.col)), &i);
+                if out.len() > CHUNK {
+                    chunks.push(std::mem::replace(
+                        &mut out,
+                        String::with_capacity(CHUNK + 4096),
+                    ));
+                }
+            }
+        }
+    }
+    chunks.push(out);
+    chunks
+}
+
+/// Writes results in one of the output formats as they come, and counts them.
+struct Sink<'n, W: Write> {
+    format: OutputFormat,
+    out: W,
+    names: &'n [String],
+    /// The file whose entry is open (JSON), and whether an item was written in it.
+    open: Option<usize>,
+    first_item: bool,
+    files: usize,
+    errors: usize,
+    warnings: usize,
+    /// Output failed (a closed pipe): keep counting, stop writing.
+    broken: bool,
+}
+
+impl<'n, W: Write> Sink<'n, W> {
+    fn new(format: OutputFormat, out: W, names: &'n [String]) -> Self {
+        Sink {
+            format,
+            out,
+            names,
+            open: None,
+            first_item: true,
+            files: 0,
+            errors: 0,
+            warnings: 0,
+            broken: false,
+        }
+    }
+
+    fn put(&mut self, text: &str) {
+        if !self.broken && self.out.write_all(text.as_bytes()).is_err() {
+            self.broken = true;
+        }
+    }
+
+    fn start(&mut self) {
+        match self.format {
+            OutputFormat::Json => self.put("{\"files\":["),
+            OutputFormat::Outcome => self.put("{\"resourceType\":\"OperationOutcome\",\"issue\":["),
+            OutputFormat::Text => {}
+        }
+    }
+
+    fn write(&mut self, d: &Done) {
+        self.errors += d.errors;
+        self.warnings += d.warnings;
+        if self.open != Some(d.file) {
+            if self.open.is_some() && self.format == OutputFormat::Json {
+                self.put("]},");
+            }
+            self.files += 1;
+            self.open = Some(d.file);
+            if self.format == OutputFormat::Json {
+                let name = serde_json::Value::from(self.names[d.file].as_str()).to_string();
+                self.put(&format!("\n{{\"file\":{name},\"issues\":["));
+                self.first_item = true;
+            }
+        }
+        if d.items > 0 {
+            if self.format != OutputFormat::Text {
+                self.put(if self.first_item { "\n" } else { ",\n" });
+                self.first_item = false;
+            }
+            for chunk in &d.rendered {
+                self.put(chunk);
+            }
+        }
+    }
+
+    /// Closes the document; returns the number of errors.
+    fn finish(mut self) -> usize {
+        match self.format {
+            OutputFormat::Json => {
+                if self.open.is_some() {
+                    self.put("]}");
+                }
+                self.put("\n]}\n");
+            }
+            OutputFormat::Outcome => {
+                if self.first_item {
+                    let none = operation_outcome(&[])["issue"][0].to_string();
+                    self.put(&format!("\n{none}"));
+                }
+                self.put("\n]}\n");
+            }
+            OutputFormat::Text => {
+                let summary = format!(
+                    "{} file(s): {} error(s), {} warning(s)\n",
+                    self.files, self.errors, self.warnings
+                );
+                self.put(&summary);
+            }
+        }
+        if !self.broken {
+            let _ = self.out.flush();
+        }
+        self.errors
+    }
+}
+
+/// Source lines to show under issues, found in one pass over the text: for each
+/// wanted `(line, col)`, the (clipped) line and the caret's column in it.
+fn snippets<'t>(
+    text: &'t str,
+    first_line: u32,
+    wanted: &[(u32, u32)],
+) -> HashMap<(u32, u32), Snippet<'t>> {
+    let mut wanted: Vec<(u32, u32)> = wanted.to_vec();
+    wanted.sort_unstable();
+    wanted.dedup();
+    let mut out = HashMap::new();
+    let mut want = wanted.iter().peekable();
+    let mut line_no = first_line;
+    let mut rest = text;
+    while want.peek().is_some() {
+        let (line, next) = match rest.find('\n') {
+            Some(i) => (&rest[..i], Some(&rest[i + 1..])),
+            None => (rest, None),
+        };
+        let line = line.strip_suffix('\r').unwrap_or(line);
+        let mut cols = Vec::new();
+        while let Some(&&(l, c)) = want.peek() {
+            if l > line_no {
+                break;
+            }
+            if l == line_no {
+                cols.push(c);
+            }
+            want.next();
+        }
+        if !cols.is_empty() {
+            // Byte offsets of the wanted columns (1-based characters), in one walk.
+            let mut offsets = Vec::with_capacity(cols.len());
+            let mut chars = line.char_indices().map(|(b, _)| b).chain([line.len()]);
+            let mut col = 1;
+            let mut at = chars.next().unwrap_or(line.len());
+            for &c in &cols {
+                while col < c {
+                    match chars.next() {
+                        Some(b) => at = b,
+                        None => break,
+                    }
+                    col += 1;
+                }
+                offsets.push(at);
+            }
+            for (c, off) in cols.into_iter().zip(offsets) {
+                out.insert((line_no, c), clip(line, off));
+            }
+        }
+        match next {
+            Some(n) => {
+                rest = n;
+                line_no += 1;
+            }
+            None => break,
+        }
+    }
+    out
+}
+
+/// Characters shown either side of the caret on a long line (a minified file is
+/// one line of any length).
+const CLIP_BEFORE: usize = 60;
+const CLIP_AFTER: usize = 60;
+
+/// A source line, or a window of it, borrowed from the text, and the caret's column.
+#[derive(Debug, PartialEq)]
+struct Snippet<'t> {
+    text: &'t str,
+    /// Text was cut before / after the window.
+    cut_before: bool,
+    cut_after: bool,
+    caret: usize,
+}
+
+impl std::fmt::Display for Snippet<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let lead = if self.cut_before { "…" } else { "" };
+        let tail = if self.cut_after { "…" } else { "" };
+        write!(f, "{lead}{}{tail}", self.text)
+    }
+}
+
+fn clip(line: &str, at: usize) -> Snippet<'_> {
+    if line.len() <= CLIP_BEFORE + CLIP_AFTER + 20 {
+        return Snippet {
+            text: line,
+            cut_before: false,
+            cut_after: false,
+            caret: line[..at].chars().count(),
+        };
+    }
+    let mut start = at.saturating_sub(CLIP_BEFORE * 2);
+    while !line.is_char_boundary(start) {
+        start += 1;
+    }
+    // Keep at most CLIP_BEFORE characters before the caret.
+    let before: Vec<usize> = line[start..at].char_indices().map(|(b, _)| b).collect();
+    if before.len() > CLIP_BEFORE {
+        start += before[before.len() - CLIP_BEFORE];
+    }
+    let end = line[at..]
+        .char_indices()
+        .nth(CLIP_AFTER)
+        .map_or(line.len(), |(b, _)| at + b);
+    Snippet {
+        text: &line[start..end],
+        cut_before: start > 0,
+        cut_after: end < line.len(),
+        caret: usize::from(start > 0) + line[start..at].chars().count(),
     }
 }
 
 /// rustc-style: severity and message, `file:line:col`, the line, a caret, and where
 /// in the instance and profile the finding comes from.
-fn render_text(file: &str, text: &str, issue: &Issue) -> String {
+fn render_text(file: &str, snippet: Option<&Snippet<'_>>, issue: &Issue) -> String {
     let mut out = format!(
         "{}[{}]: {}\n",
         issue.severity,
@@ -327,8 +617,8 @@ fn render_text(file: &str, text: &str, issue: &Issue) -> String {
     let pad = " ".repeat(width);
     if issue.line > 0 {
         out += &format!("{pad}--> {file}:{}:{}\n", issue.line, issue.col);
-        if let Some(src) = text.lines().nth(issue.line as usize - 1) {
-            let caret = " ".repeat(issue.col.saturating_sub(1) as usize);
+        if let Some(src) = snippet {
+            let caret = " ".repeat(src.caret);
             out += &format!("{pad} |\n{} | {src}\n{pad} | {caret}^\n", issue.line);
         }
     } else {
@@ -344,4 +634,37 @@ fn render_text(file: &str, text: &str, issue: &Issue) -> String {
         out += &format!("{pad} = element: {e}\n");
     }
     out + "\n"
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn snippets_find_lines_and_clip_long_ones() {
+        let text = "{\n  \"a\": tru\n}";
+        let got = snippets(text, 1, &[(2, 8), (3, 1)]);
+        assert_eq!(got[&(2, 8)].to_string(), "  \"a\": tru");
+        assert_eq!(got[&(2, 8)].caret, 7);
+        assert_eq!((got[&(3, 1)].text, got[&(3, 1)].caret), ("}", 0));
+        // NDJSON: the text starts on line 5 of its file.
+        assert_eq!(snippets("x", 5, &[(5, 1)])[&(5, 1)].text, "x");
+
+        let long = format!("{}é{}", "a".repeat(1000), "b".repeat(1000));
+        let got = snippets(&long, 1, &[(1, 1001)]);
+        let shown = got[&(1, 1001)].to_string();
+        assert_eq!(shown.chars().nth(got[&(1, 1001)].caret), Some('é'));
+        assert!(shown.starts_with('…') && shown.ends_with('…'));
+        assert!(shown.chars().count() < 130, "{shown}");
+    }
+
+    #[test]
+    fn gate_lets_one_unit_through_even_when_large() {
+        let gate = Gate::new(2, 10);
+        gate.admit(100);
+        gate.release(100);
+        gate.admit(4);
+        gate.admit(4);
+        assert_eq!(*gate.state.lock().unwrap(), (2, 8));
+    }
 }

@@ -162,7 +162,7 @@ impl<'a> Decoder<'a> {
         node: &'n Node,
         what: &str,
         allowed: &[&str],
-    ) -> &'n [(Box<str>, Node)] {
+    ) -> &'n [(assure_fhir::model::Name, Node)] {
         if !node.is_object() {
             self.error(
                 node,

@@ -14,3 +14,4 @@ mod reports;
 mod steps;
 mod support;
 mod tls;
+mod validate;

@@ -4,7 +4,13 @@
 //! validator see one shape and can point at `line:col` in either source. Numbers keep
 //! their lexical form, because FHIR decimals carry precision (`1.0` is not `1.00`).
 
+use std::collections::HashMap;
 use std::fmt;
+use std::sync::Arc;
+
+/// A member name. Shared: a big file repeats a few hundred names millions of times,
+/// and the reader keeps one copy of each.
+pub type Name = Arc<str>;
 
 /// A 1-based position in the source text.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Default, Hash)]
@@ -35,7 +41,7 @@ pub enum Kind {
     String(Box<str>),
     Array(Vec<Node>),
     /// Members in source order; duplicate names are rejected by the parser.
-    Object(Vec<(Box<str>, Node)>),
+    Object(Vec<(Name, Node)>),
 }
 
 impl Node {
@@ -51,7 +57,7 @@ impl Node {
         }
     }
 
-    pub fn members(&self) -> &[(Box<str>, Node)] {
+    pub fn members(&self) -> &[(Name, Node)] {
         match &self.kind {
             Kind::Object(members) => members,
             _ => &[],
@@ -185,6 +191,7 @@ pub fn parse_json_with(text: &str, options: ParseOptions) -> Result<Node, JsonEr
         line_start: 0,
         col_cache: Default::default(),
         options,
+        names: HashMap::new(),
     };
     if parser.src.starts_with(b"\xEF\xBB\xBF") {
         parser.at = 3;
@@ -206,6 +213,7 @@ struct Parser<'a> {
     line_start: usize,
     col_cache: std::cell::Cell<(usize, u32)>,
     options: ParseOptions,
+    names: HashMap<String, Name>,
 }
 
 impl Parser<'_> {
@@ -292,7 +300,7 @@ impl Parser<'_> {
     fn object(&mut self, depth: usize) -> Result<Node, JsonError> {
         let pos = self.pos();
         self.at += 1;
-        let mut members: Vec<(Box<str>, Node)> = Vec::new();
+        let mut members: Vec<(Name, Node)> = Vec::new();
         self.skip_ws();
         if self.peek() == Some(b'}') {
             self.at += 1;
@@ -321,12 +329,23 @@ impl Parser<'_> {
             self.at += 1;
             self.skip_ws();
             let value = self.value(depth + 1)?;
-            members.push((name.into(), value));
+            let name = match self.names.get(&name) {
+                Some(shared) => shared.clone(),
+                None => {
+                    let shared: Name = name.as_str().into();
+                    self.names.insert(name, shared.clone());
+                    shared
+                }
+            };
+            members.push((name, value));
             self.skip_ws();
             match self.peek() {
                 Some(b',') => self.at += 1,
                 Some(b'}') => {
                     self.at += 1;
+                    // Growth leaves up to half of a vector unused; a big file has
+                    // millions of them.
+                    members.shrink_to_fit();
                     return Ok(Node {
                         kind: Kind::Object(members),
                         pos,
@@ -357,6 +376,7 @@ impl Parser<'_> {
                 Some(b',') => self.at += 1,
                 Some(b']') => {
                     self.at += 1;
+                    items.shrink_to_fit();
                     return Ok(Node {
                         kind: Kind::Array(items),
                         pos,

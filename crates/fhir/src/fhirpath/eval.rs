@@ -394,8 +394,22 @@ fn logic(op: BinOp, x: Option<bool>, y: Option<bool>) -> Option<bool> {
 
 /// `|`: both sides, duplicates removed.
 pub fn union<'a>(x: Collection<'a>, y: Collection<'a>) -> Collection<'a> {
-    let mut out: Collection<'a> = Vec::with_capacity(x.len() + y.len());
-    for item in x.into_iter().chain(y) {
+    let items: Collection<'a> = x.into_iter().chain(y).collect();
+    // Strings are equal only when identical, so a large collection of them is
+    // deduplicated by hashing (`isDistinct()` over a million Bundle entries).
+    if items.len() > 32 {
+        if let Some(keys) = string_keys(&items) {
+            let mut seen = std::collections::HashSet::with_capacity(keys.len());
+            return items
+                .into_iter()
+                .zip(keys)
+                .filter(|(_, k)| seen.insert(k.clone()))
+                .map(|(i, _)| i)
+                .collect();
+        }
+    }
+    let mut out: Collection<'a> = Vec::with_capacity(items.len());
+    for item in items {
         if !out
             .iter()
             .any(|o| compare::item_equals(o, &item) == Some(true))
@@ -404,4 +418,23 @@ pub fn union<'a>(x: Collection<'a>, y: Collection<'a>) -> Collection<'a> {
         }
     }
     out
+}
+
+/// Each item's text when every item is a System String (or a primitive element
+/// read as one), else `None`.
+fn string_keys(items: &[Item<'_>]) -> Option<Vec<String>> {
+    items
+        .iter()
+        .map(|i| {
+            if let Item::Node(n) = i {
+                if !n.is_primitive_value() {
+                    return None;
+                }
+            }
+            match i.to_value()? {
+                Value::String(s) => Some(s),
+                _ => None,
+            }
+        })
+        .collect()
 }

@@ -226,9 +226,12 @@ pub fn evaluate_in<'a>(
     scope: Scope<'a>,
     env: &'a Env,
 ) -> Result<Collection<'a>, FhirPathError> {
+    // A backbone element's path wins over a member that happens to be called
+    // `resourceType` (ExampleScenario.instance has one).
     let ty = match (scope.element_type, scope.element.resource_type()) {
-        (_, Some(rt)) => TypeRef::named(rt),
-        (Some(t), None) => {
+        (Some(t), Some(rt)) if !t.contains('.') => TypeRef::named(rt),
+        (None, Some(rt)) => TypeRef::named(rt),
+        (Some(t), _) => {
             let backbone = env
                 .model
                 .as_ref()

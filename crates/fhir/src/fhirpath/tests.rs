@@ -479,3 +479,39 @@ fn conversions_of_elements_without_a_value() {
     assert_eq!(run("active.toInteger()"), ["1"]);
     assert!(eval_str("name.toString()", PATIENT).is_err());
 }
+
+#[test]
+fn distinct_of_many_items_keeps_first_occurrences() {
+    // Over 32 items `distinct()` hashes strings; the result must be the same as the
+    // pairwise comparison gives, for strings and for mixed collections.
+    let names: Vec<String> = (0..40).map(|i| format!("\"n{}\"", i % 30)).collect();
+    let json = format!(
+        "{{\"resourceType\": \"Basic\", \"s\": [{}]}}",
+        names.join(",")
+    );
+    let got = eval_str("s.distinct()", &json).unwrap();
+    let want: Vec<String> = (0..30).map(|i| format!("n{i}")).collect();
+    assert_eq!(got, want);
+    assert_eq!(eval_str("s.isDistinct()", &json).unwrap(), ["false"]);
+    assert_eq!(
+        eval_str("s.distinct().isDistinct()", &json).unwrap(),
+        ["true"]
+    );
+    let mixed: Vec<String> = (0..40)
+        .map(|i| {
+            if i % 2 == 0 {
+                format!("{}", i % 6)
+            } else {
+                format!("\"{}\"", i % 6)
+            }
+        })
+        .collect();
+    let json = format!(
+        "{{\"resourceType\": \"Basic\", \"s\": [{}]}}",
+        mixed.join(",")
+    );
+    assert_eq!(
+        eval_str("s.distinct()", &json).unwrap(),
+        ["0", "1", "2", "3", "4", "5"]
+    );
+}

@@ -102,7 +102,7 @@ impl Plan {
             .iter()
             .find(|e| e.path.ends_with(".value") && e.path.matches('.').count() == 1)
             .and_then(|e| regex_extension(&e.node))
-            .and_then(|r| regex::Regex::new(&format!("^(?:{r})$")).ok());
+            .and_then(|r| super::primitive::fhir_regex(&r));
         Plan {
             url: snapshot.url.clone(),
             type_name: snapshot.type_name.clone(),

@@ -157,10 +157,32 @@ fn fallback(type_code: &str) -> Option<&'static regex::Regex> {
             ("base64Binary", r"(\s*([0-9a-zA-Z\+/=]){4}\s*)+".into()),
         ];
         src.into_iter()
-            .filter_map(|(k, v)| regex::Regex::new(&format!("^(?:{v})$")).ok().map(|r| (k, r)))
+            .filter_map(|(k, v)| fhir_regex(&v).map(|r| (k, r)))
             .collect()
     });
     table.iter().find(|(k, _)| *k == type_code).map(|(_, r)| r)
+}
+
+/// A FHIR value regex, anchored. They are written for XML Schema and Java, where
+/// `\s` is ASCII whitespace only: a no-break space is not whitespace there.
+pub(crate) fn fhir_regex(pattern: &str) -> Option<regex::Regex> {
+    let mut out = String::with_capacity(pattern.len() + 16);
+    let mut chars = pattern.chars();
+    while let Some(c) = chars.next() {
+        match (c, c == '\\') {
+            (_, true) => match chars.next() {
+                Some('s') => out.push_str(r"[\t\n\x0B\f\r ]"),
+                Some('S') => out.push_str(r"[^\t\n\x0B\f\r ]"),
+                Some(other) => {
+                    out.push('\\');
+                    out.push(other);
+                }
+                None => out.push('\\'),
+            },
+            _ => out.push(c),
+        }
+    }
+    regex::Regex::new(&format!("^(?:{out})$")).ok()
 }
 
 #[cfg(test)]

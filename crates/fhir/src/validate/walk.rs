@@ -58,10 +58,18 @@ impl<'v> Walker<'v> {
 
     /// The findings, each reported once (base and profile walks see the same things).
     pub fn finish(self) -> Vec<Issue> {
+        // Borrowed keys: a Bundle of a million entries has a million findings.
         let mut seen = HashSet::new();
+        let keep: Vec<bool> = self
+            .issues
+            .iter()
+            .map(|i| seen.insert((i.severity, i.expression.as_str(), i.message.as_str())))
+            .collect();
+        drop(seen);
         self.issues
             .into_iter()
-            .filter(|i| seen.insert((i.severity, i.expression.clone(), i.message.clone())))
+            .zip(keep)
+            .filter_map(|(i, keep)| keep.then_some(i))
             .collect()
     }
 
@@ -233,6 +241,17 @@ impl<'v> Walker<'v> {
         code: Option<&str>,
     ) {
         if self.depth > MAX_DEPTH {
+            if self.warned.insert("max depth".into()) {
+                let msg = format!("not checked: elements nested deeper than {MAX_DEPTH} levels");
+                self.issue(
+                    Severity::Warning,
+                    IssueCode::Processing,
+                    msg,
+                    node,
+                    path,
+                    None,
+                );
+            }
             return;
         }
         self.depth += 1;
@@ -274,8 +293,10 @@ impl<'v> Walker<'v> {
                 ),
             }
         } else if primitive::is_primitive(&code) {
-            let regex = self.v.plan(&code).and_then(|p| p.value_regex.clone());
-            if let Some(problem) = primitive::check(&code, node, regex.as_ref()) {
+            // Borrowed: a cloned Regex starts a fresh matching cache on every value.
+            let type_plan = self.v.plan(&code);
+            let regex = type_plan.as_ref().and_then(|p| p.value_regex.as_ref());
+            if let Some(problem) = primitive::check(&code, node, regex) {
                 self.issue(
                     Severity::Error,
                     IssueCode::Value,

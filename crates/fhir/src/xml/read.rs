@@ -33,7 +33,7 @@ struct Reader<'a> {
     types: &'a dyn TypeProvider,
 }
 
-type Members = Vec<(Box<str>, Node)>;
+type Members = Vec<(crate::model::Name, Node)>;
 
 impl Reader<'_> {
     fn resource(&self, el: &El) -> Result<Node, XmlError> {
