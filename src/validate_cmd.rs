@@ -162,6 +162,9 @@ struct Done {
     size: u64,
     errors: usize,
     warnings: usize,
+    /// Findings about what could not be checked (definitions not loaded, codes that
+    /// need a terminology server), whatever their severity.
+    not_checked: usize,
     /// Text: the rendered findings; JSON and OperationOutcome: `items` JSON objects
     /// separated by `,\n`. In chunks: a million findings are hundreds of megabytes,
     /// which one growing string would hold twice while it reallocates.
@@ -208,6 +211,10 @@ fn stream(
                     .iter()
                     .filter(|i| i.severity == Severity::Warning)
                     .count();
+                let not_checked = issues
+                    .iter()
+                    .filter(|i| i.message.starts_with("not checked"))
+                    .count();
                 let items = issues.len();
                 let done = Done {
                     seq,
@@ -215,6 +222,7 @@ fn stream(
                     size: unit.size(),
                     errors,
                     warnings,
+                    not_checked,
                     rendered: render(format, &name, &unit, issues),
                     items,
                 };
@@ -400,6 +408,7 @@ struct Sink<'n, W: Write> {
     files: usize,
     errors: usize,
     warnings: usize,
+    not_checked: usize,
     /// Output failed (a closed pipe): keep counting, stop writing.
     broken: bool,
 }
@@ -415,6 +424,7 @@ impl<'n, W: Write> Sink<'n, W> {
             files: 0,
             errors: 0,
             warnings: 0,
+            not_checked: 0,
             broken: false,
         }
     }
@@ -436,6 +446,7 @@ impl<'n, W: Write> Sink<'n, W> {
     fn write(&mut self, d: &Done) {
         self.errors += d.errors;
         self.warnings += d.warnings;
+        self.not_checked += d.not_checked;
         if self.open != Some(d.file) {
             if self.open.is_some() && self.format == OutputFormat::Json {
                 self.put("]},");
@@ -477,8 +488,8 @@ impl<'n, W: Write> Sink<'n, W> {
             }
             OutputFormat::Text => {
                 let summary = format!(
-                    "{} file(s): {} error(s), {} warning(s)\n",
-                    self.files, self.errors, self.warnings
+                    "{} file(s): {} error(s), {} warning(s), {} not checked\n",
+                    self.files, self.errors, self.warnings, self.not_checked
                 );
                 self.put(&summary);
             }

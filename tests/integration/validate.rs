@@ -135,7 +135,7 @@ fn ndjson_lines_are_reported_at_their_own_line() {
     );
     assert!(
         out.stdout
-            .ends_with("1 file(s): 2 error(s), 2 warning(s)\n"),
+            .ends_with("1 file(s): 2 error(s), 2 warning(s), 0 not checked\n"),
         "{}",
         out.stdout
     );
@@ -202,4 +202,31 @@ fn usage_problems_exit_2_before_anything_is_validated() {
     let out = validate(d, &["ok.json", "--package", CORE, "--format", "json"]);
     let report: serde_json::Value = serde_json::from_str(&out.stdout).unwrap();
     assert_eq!(report["files"][0]["file"], "ok.json");
+}
+
+#[test]
+fn definitions_not_loaded_are_counted_and_reference_targets_checked() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    write(
+        d,
+        "p.json",
+        br#"{"resourceType": "Patient", "extension": [{"url": "https://fhir.example.nhs.uk/x", "valueString": "x"}],
+  "generalPractitioner": [{"reference": "Observation/1"}], "managingOrganization": {"reference": "Organization/2"}}"#,
+    );
+    let out = validate(d, &["p.json", "--package", CORE]);
+    assert_eq!(out.code, 1, "{}{}", out.stdout, out.stderr);
+    assert!(
+        out.stdout.contains("Observation is not a valid target")
+            && out.stdout.contains("Patient.generalPractitioner[0]")
+            && !out.stdout.contains("Patient.managingOrganization\n"),
+        "{}",
+        out.stdout
+    );
+    assert!(
+        out.stdout
+            .ends_with("1 error(s), 2 warning(s), 1 not checked\n"),
+        "{}",
+        out.stdout
+    );
 }

@@ -183,6 +183,62 @@ impl Walker<'_> {
         }
     }
 
+    /// The type a literal reference names (`Observation/1`, `https://x/fhir/Observation/1`)
+    /// must be one of the element's target types.
+    pub(crate) fn reference_target(&mut self, plan: &Plan, el: usize, node: &Node, path: &str) {
+        let Some(text) = node.get("reference").and_then(Node::as_str) else {
+            return;
+        };
+        if text.starts_with('#') || text.starts_with("urn:") {
+            return;
+        }
+        let text = text.split("/_history/").next().unwrap_or(text);
+        let text = text.split(['?', '#']).next().unwrap_or(text);
+        let mut segments = text.rsplit('/');
+        let (Some(_id), Some(ty)) = (segments.next(), segments.next()) else {
+            return;
+        };
+        if !self.is_resource_type(ty) {
+            return;
+        }
+        let mut allowed = Vec::new();
+        for t in plan.def(el).types.iter().filter(|t| t.code == "Reference") {
+            for target in &t.target_profiles {
+                let of = match self.v.plan(target) {
+                    Some(p) => p.type_name.clone(),
+                    None => match target.strip_prefix("http://hl7.org/fhir/StructureDefinition/") {
+                        Some(base) => base.to_string(),
+                        // An unknown profile: its type is not known, so neither is the rule.
+                        None => return,
+                    },
+                };
+                allowed.push(of);
+            }
+        }
+        if allowed.is_empty() {
+            return;
+        }
+        let model = self.v.env().model.clone();
+        let fits = allowed
+            .iter()
+            .any(|a| a == ty || model.as_ref().is_some_and(|m| m.is_subtype(ty, a)));
+        if !fits {
+            allowed.sort();
+            allowed.dedup();
+            self.issue(
+                Severity::Error,
+                IssueCode::Structure,
+                format!(
+                    "{ty} is not a valid target of this reference: it must be one of {}",
+                    allowed.join(", ")
+                ),
+                node,
+                path,
+                Some(&plan.def(el).id),
+            );
+        }
+    }
+
     /// A relative reference `Type/id` that resolves to an entry of the Bundle (by the
     /// referring entry's RESTful base, or to `urn:uuid:id`) must find a `Type` there.
     fn resolved_reference_types(&mut self, bundle: &Node, path: &str) {

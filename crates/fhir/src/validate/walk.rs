@@ -315,6 +315,9 @@ impl<'v> Walker<'v> {
         self.fixed_pattern(plan, el, node, path);
         self.value_rules(plan, el, node, path, &code);
         self.binding(plan, el, node, path, &code);
+        if code == "Reference" {
+            self.reference_target(plan, el, node, path);
+        }
         self.invariants(plan, el, node, path, root, &code);
         self.depth -= 1;
     }
