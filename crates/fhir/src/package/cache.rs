@@ -94,7 +94,9 @@ impl PackageCache {
             .ok_or_else(|| PackageError::Manifest {
                 package: source_name.to_string(),
                 file: "package/package.json".into(),
-                message: "missing: only npm-layout packages can be installed".into(),
+                message:
+                    "missing: a folder of resources without one installs with `--as id#version`"
+                        .into(),
             })?;
         let manifest = Manifest::parse(manifest_bytes, source_name, "package/package.json")?;
         let dir_name = format!("{}#{}", manifest.name, manifest.version);
@@ -182,4 +184,126 @@ fn verify(bytes: &[u8], source_name: &str, expected: &Checksum) -> Result<(), Pa
             actual: got,
         })
     }
+}
+
+impl PackageCache {
+    /// Installs a bare folder of resources (a folder or a `.tgz` without a
+    /// `package.json`, such as the STU3 CareConnect and GP Connect assets) as package
+    /// `name#version`: the resource files go flat into `package/` (examples into
+    /// `package/examples/`), with a synthesized `package.json` whose FHIR version is
+    /// the one most resources declare and whose one dependency is that release's core.
+    pub fn install_as(
+        &self,
+        path: &Path,
+        name: &str,
+        version: &str,
+    ) -> Result<PathBuf, PackageError> {
+        let source_name = path.display().to_string();
+        let manifest_err = |message: String| PackageError::Manifest {
+            package: source_name.clone(),
+            file: "package.json".into(),
+            message,
+        };
+        if name.is_empty()
+            || version.is_empty()
+            || name.starts_with('.')
+            || format!("{name}{version}").contains(['/', '\\', '#'])
+        {
+            return Err(manifest_err(format!(
+                "`{name}#{version}` is not a usable package name and version"
+            )));
+        }
+        let raw = if path.is_dir() {
+            super::source::read_folder(path)?
+        } else {
+            super::source::read_tgz(path)?
+        };
+        if let Some(m) = &raw.manifest {
+            return Err(manifest_err(format!(
+                "it has its own package.json ({}#{}): install it without --as",
+                m.name, m.version
+            )));
+        }
+        let mut versions = Vec::new();
+        let mut files: Vec<(String, Vec<u8>)> = Vec::new();
+        let mut taken = std::collections::BTreeSet::new();
+        for (rel, bytes) in raw.files {
+            let summary = if rel.to_ascii_lowercase().ends_with(".xml") {
+                super::scan::scan_xml(&bytes)
+            } else {
+                super::scan::scan_json(&bytes)
+            };
+            let Ok(Some(summary)) = summary else {
+                // Not a resource (or unreadable): the loader would only warn about it.
+                continue;
+            };
+            if summary.resource_type == "StructureDefinition" {
+                versions.extend(summary.fhir_version.clone());
+            }
+            let base = rel.rsplit('/').next().unwrap_or(&rel).to_string();
+            let example = rel
+                .to_ascii_lowercase()
+                .split('/')
+                .any(|part| part.starts_with("example"));
+            let dir = if example {
+                "package/examples"
+            } else {
+                "package"
+            };
+            // Two folders may hold the same file name: keep both, the later prefixed.
+            let mut target = format!("{dir}/{base}");
+            if !taken.insert(target.clone()) {
+                target = format!("{dir}/{}", rel.replace('/', "-"));
+                taken.insert(target.clone());
+            }
+            files.push((target, bytes));
+        }
+        let fhir_version = most_common(versions).ok_or_else(|| {
+            manifest_err("no StructureDefinition says which FHIR version it is for".into())
+        })?;
+        let release = super::FhirRelease::from_version(&fhir_version);
+        let (core, core_version) = release
+            .core_package()
+            .ok_or_else(|| manifest_err(format!("unknown FHIR version `{fhir_version}`")))?;
+        let manifest = serde_json::json!({
+            "name": name,
+            "version": version,
+            "description": format!("installed by assure from {source_name} (a folder of resources without package.json)"),
+            "fhirVersions": [core_version],
+            "dependencies": {core: core_version},
+        });
+        let text = serde_json::to_vec_pretty(&manifest).map_err(|e| manifest_err(e.to_string()))?;
+        files.push(("package/package.json".into(), text));
+        let dir_name = format!("{name}#{version}");
+        let target = self.root.join(&dir_name);
+        if target.join("package").join("package.json").is_file() {
+            return Ok(target);
+        }
+        std::fs::create_dir_all(&self.root).map_err(|e| PackageError::io(&self.root, e))?;
+        let temp = self
+            .root
+            .join(format!(".{dir_name}.tmp-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&temp);
+        let result = write_all(&temp, &files, &source_name).and_then(|()| {
+            std::fs::rename(&temp, &target).map_err(|e| PackageError::io(&target, e))
+        });
+        if let Err(e) = result {
+            let _ = std::fs::remove_dir_all(&temp);
+            if target.join("package").join("package.json").is_file() {
+                return Ok(target);
+            }
+            return Err(e);
+        }
+        Ok(target)
+    }
+}
+
+/// The value given most often (ties: the smallest), if any.
+fn most_common(values: Vec<String>) -> Option<String> {
+    let mut counts: std::collections::BTreeMap<String, usize> = Default::default();
+    for v in values {
+        *counts.entry(v).or_default() += 1;
+    }
+    let best = counts.values().copied().max()?;
+    counts.into_iter().find(|(_, n)| *n == best).map(|(v, _)| v)
 }
