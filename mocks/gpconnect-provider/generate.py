@@ -926,7 +926,8 @@ def provider_mappings(add):
             respond(gpc_error(status, issue, code, why)), defect=defect)
     # Access Record Structured in FHIR XML, when the consumer asks for it.
     allergies = structured_requests()["allergies-active"][0]
-    add("04-structured-allergies-xml.json", "structured record: allergies in XML", 4,
+    # Above the JSON answer to the same body, so that its seeded defect leaves XML alone.
+    add("03-structured-allergies-xml.json", "structured record: allergies in XML", 3,
         sr(allergies, headers={"Accept": {"contains": "fhir+xml"}}),
         respond_file("structured-allergies-active.xml", content_type=FHIR_XML))
 
@@ -1024,7 +1025,7 @@ def provider_mappings(add):
         respond(gpc_error(404, "not-found", "PATIENT_NOT_FOUND", "no patient with that id")))
     add("05-documents-binary.json", "retrieve a document", 5, {"method": "GET", "urlPath": DOCS + "/Binary/" + BINARY["id"]},
         respond_file("binary-document.json"),
-        defect=("binary-not-fhir", ["GPC-DOC-4"], {"status": 200, "headers": {"Content-Type": "application/msword"},
+        defect=("binary-not-fhir", ["GPC-DOC-4", "GPC-VAL-1"], {"status": 200, "headers": {"Content-Type": "application/msword"},
                                                    "body": "Discharge summary"}))
     add("06-documents-binary-unknown.json", "retrieve an unknown document", 6, endpoint_request("document retrieve"),
         respond(gpc_error(404, "not-found", "NO_RECORD_FOUND", "no document with that id")))
@@ -1066,7 +1067,7 @@ def structured_defects():
     "referrals": ("referrals-list-miscoded", ["GPC-ARS-9"], tfile("structured-referrals-miscoded.json")),
     "invalid-consultation-most-recent-and-period": ("most-recent-with-period-accepted", ["GPC-ARS-12"], tfile("structured-consultations.json")),
     "invalid-dissent": ("dissent-ignored", ["GPC-ARS-14"], tfile("structured-allergies-active.json")),
-    "immunisations": ("immunisation-list-items-missing", ["GPC-ARS-1"], tfile("structured-immunisations-dangling.json")),
+    "immunisations": ("immunisation-list-items-missing", ["GPC-ARS-1", "GPC-ARS-5"], tfile("structured-immunisations-dangling.json")),
 }
 
 
