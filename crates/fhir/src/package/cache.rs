@@ -253,7 +253,8 @@ impl PackageCache {
             // Two folders may hold the same file name: keep both, the later prefixed.
             let mut target = format!("{dir}/{base}");
             if !taken.insert(target.clone()) {
-                target = format!("{dir}/{}", rel.replace('/', "-"));
+                let folder = rel.rsplit('/').nth(1).unwrap_or("dup");
+                target = format!("{dir}/{folder}-{base}");
                 taken.insert(target.clone());
             }
             files.push((target, bytes));
@@ -306,4 +307,87 @@ fn most_common(values: Vec<String>) -> Option<String> {
     }
     let best = counts.values().copied().max()?;
     counts.into_iter().find(|(_, n)| *n == best).map(|(v, _)| v)
+}
+
+#[cfg(test)]
+mod install_as_tests {
+    use super::*;
+
+    const SD: &str = r#"<StructureDefinition xmlns="http://hl7.org/fhir"><id value="p"/><url value="https://x.org/p"/><fhirVersion value="3.0.1"/></StructureDefinition>"#;
+
+    fn archive(dir: &Path, name: &str, files: &[(&str, &[u8])]) -> PathBuf {
+        let path = dir.join(name);
+        std::fs::write(&path, super::super::source::pack_tgz(files).unwrap()).unwrap();
+        path
+    }
+
+    #[test]
+    fn a_folder_of_resources_installs_with_a_synthesized_manifest() {
+        let tmp = tempfile::tempdir().unwrap();
+        let tgz = archive(
+            tmp.path(),
+            "assets.tgz",
+            &[
+                ("assets/StructureDefinitions/p.xml", SD.as_bytes()),
+                ("assets/ValueSets/p.xml", SD.as_bytes()),
+                (
+                    "assets/Examples/e.json",
+                    br#"{"resourceType":"Patient","id":"e"}"#,
+                ),
+                ("assets/README.md", b"not a resource"),
+            ],
+        );
+        let cache = PackageCache::new(tmp.path().join("cache"));
+        let folder = cache.install_as(&tgz, "x.assets", "1.0.0").unwrap();
+        assert_eq!(folder, tmp.path().join("cache").join("x.assets#1.0.0"));
+        let manifest: serde_json::Value = serde_json::from_slice(
+            &std::fs::read(folder.join("package").join("package.json")).unwrap(),
+        )
+        .unwrap();
+        assert_eq!(manifest["name"], "x.assets");
+        assert_eq!(manifest["fhirVersions"][0], "3.0.1");
+        assert_eq!(manifest["dependencies"]["hl7.fhir.r3.core"], "3.0.1");
+        assert!(folder.join("package").join("p.xml").is_file());
+        // The second p.xml keeps its folder in its name rather than overwrite the first.
+        assert!(folder.join("package").join("ValueSets-p.xml").is_file());
+        assert!(folder
+            .join("package")
+            .join("examples")
+            .join("e.json")
+            .is_file());
+        assert_eq!(cache.find("x.assets", "1.0.0"), Some(folder));
+    }
+
+    #[test]
+    fn packages_with_a_manifest_no_definitions_or_bad_names_are_refused() {
+        let tmp = tempfile::tempdir().unwrap();
+        let cache = PackageCache::new(tmp.path().join("cache"));
+        let npm = archive(
+            tmp.path(),
+            "npm.tgz",
+            &[
+                ("package/package.json", br#"{"name":"a","version":"1"}"#),
+                ("package/p.xml", SD.as_bytes()),
+            ],
+        );
+        let err = cache.install_as(&npm, "a", "1").unwrap_err().to_string();
+        assert!(err.contains("without --as"), "{err}");
+        let bare = archive(
+            tmp.path(),
+            "bare.tgz",
+            &[("x/e.json", br#"{"resourceType":"Patient","id":"e"}"#)],
+        );
+        let err = cache.install_as(&bare, "b", "1").unwrap_err().to_string();
+        assert!(err.contains("no StructureDefinition"), "{err}");
+        let ok = archive(tmp.path(), "ok.tgz", &[("x/p.xml", SD.as_bytes())]);
+        let err = cache.install_as(&ok, "../c", "1").unwrap_err().to_string();
+        assert!(err.contains("not a usable package name"), "{err}");
+        assert!(
+            !tmp.path().join("cache").exists()
+                || std::fs::read_dir(tmp.path().join("cache"))
+                    .unwrap()
+                    .next()
+                    .is_none()
+        );
+    }
 }
