@@ -435,3 +435,35 @@ fn encode_query(s: &str) -> String {
     }
     out
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn response(body: &str) -> LastResponse {
+        LastResponse::new(
+            Received {
+                status: 200,
+                headers: Vec::new(),
+                body: body.as_bytes().to_vec(),
+                elapsed: std::time::Duration::ZERO,
+            },
+            "ex-1".into(),
+        )
+    }
+
+    #[test]
+    fn an_xml_body_needs_packages_to_be_read_and_json_does_not() {
+        let xml = response(r#"<Patient xmlns="http://hl7.org/fhir"><id value="2"/></Patient>"#);
+        let err = xml.parsed(None).unwrap_err();
+        assert!(
+            err.message
+                .contains("reading FHIR XML needs the FHIR packages"),
+            "{}",
+            err.message
+        );
+        let json = response(r#"{"resourceType": "Patient", "id": "2"}"#);
+        assert_eq!(json.parsed(None).unwrap().resource_type(), Some("Patient"));
+        assert!(response("  ").json().is_err());
+    }
+}
