@@ -403,10 +403,20 @@ def load_page(rel):
         return json.load(f)
 
 
+def trimmed(value):
+    """FHIR strings have no leading or trailing whitespace; some examples do."""
+    if isinstance(value, dict):
+        return {k: trimmed(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [trimmed(v) for v in value]
+    return value.strip() if isinstance(value, str) else value
+
+
 def tidy_bundle(bundle):
     """A spec example made into a body a conformant provider could send: every entry
     wrapped as `resource` with a fullUrl, the registered patient's NHS number, the
-    NHS number verification status from its STU3 CodeSystem."""
+    NHS number verification status from its STU3 CodeSystem, strings trimmed."""
+    bundle = trimmed(bundle)
     entries = []
     for e in bundle.get("entry", []):
         r = e.get("resource", e if "resourceType" in e else None)

@@ -93,3 +93,19 @@ Feature: Response bodies conform to the STU3 profiles
       | patient read      | /Patient/{unknown_id}                               |
       | appointment read  | {gpc_appointments_base}/Appointment/{unknown_id}    |
       | document retrieve | {gpc_documents_base}/Binary/{unknown_id}            |
+
+  @req:GPC-VAL-1
+  Scenario Outline: The structured record for <body> conforms to its meta.profile
+    Given the request is a GP Connect "structured record" request
+    And the request content type is "application/fhir+json"
+    And the request body is the file "bodies/structured/<body>.json"
+    When I send a POST request to "{gpc_structured_base}/Patient/$gpc.getstructuredrecord"
+    Then the response status is 200
+    And the response conforms to its meta.profile
+
+    Examples:
+      | body                 |
+      | referrals            |
+      | referrals-period     |
+      | uncategorised        |
+      | uncategorised-period |
