@@ -488,7 +488,7 @@ async fn ensure_packages(suites: &[Suite]) -> Result<(), i32> {
             crate::registry::ensure_installed(&registries, &cache, id, version, false).await
         {
             eprintln!(
-                "error: suite `{suite}` needs the FHIR package {spec}: {}\n  = help: install it with `assure packages install {spec}` (from a registry or a .tgz)",
+                "error: suite `{suite}` needs the FHIR package {spec}: {}\n  = help: install it with `assure packages install {spec}` (from a registry or a .tgz), or, for a folder or .tgz of resources without package.json, `assure packages install <folder-or-tgz> --as {spec}`",
                 error_chain(&e)
             );
             return Err(exit_codes::INCOMPLETE);

@@ -34,6 +34,12 @@ pub enum PackagesCommand {
     Install {
         #[arg(required = true, value_name = "PACKAGE")]
         packages: Vec<String>,
+        /// Install one folder or `.tgz` of resources that has no package.json (such as
+        /// the STU3 CareConnect and GP Connect assets) as this `id#version`, with a
+        /// synthesized package.json (FHIR version from its StructureDefinitions,
+        /// depending on that release's core package).
+        #[arg(long = "as", value_name = "ID#VERSION")]
+        install_as: Option<String>,
         /// Registry to download from, tried in order (repeatable) [default: the public
         /// FHIR package registry, or $FHIR_PACKAGE_REGISTRY].
         #[arg(long = "registry", value_name = "URL")]
@@ -80,8 +86,14 @@ pub async fn run(args: PackagesArgs) -> i32 {
     match args.command {
         PackagesCommand::Install {
             packages,
+            install_as: Some(spec),
+            ..
+        } => install_as(&cache, &packages, &spec),
+        PackagesCommand::Install {
+            packages,
             registries,
             offline,
+            install_as: None,
         } => install(&cache, &packages, registries, offline, args.verbose).await,
         PackagesCommand::List => list(&cache),
         PackagesCommand::Show {
@@ -183,6 +195,33 @@ async fn install(
         }
     }
     code
+}
+
+/// `assure packages install <folder-or-tgz> --as id#version`.
+fn install_as(cache: &PackageCache, packages: &[String], spec: &str) -> i32 {
+    let [path] = packages else {
+        eprintln!("error: --as names one package: give exactly one folder or .tgz");
+        return exit_codes::BAD_INPUT;
+    };
+    let Some((id, version)) = spec.split_once('#') else {
+        eprintln!("error: --as `{spec}` is not id#version (e.g. nhsconnect.stu3.gpconnect#1.6.2)");
+        return exit_codes::BAD_INPUT;
+    };
+    let path = std::path::Path::new(path);
+    if !path.exists() {
+        eprintln!("error: {} does not exist", path.display());
+        return exit_codes::BAD_INPUT;
+    }
+    match cache.install_as(path, id, version) {
+        Ok(folder) => {
+            eprintln!("installed {}", folder.display());
+            exit_codes::OK
+        }
+        Err(e) => {
+            eprintln!("error: failed to install {} as {spec}: {e}", path.display());
+            exit_codes::INCOMPLETE
+        }
+    }
 }
 
 fn install_file(cache: &PackageCache, path: &str) -> Result<Vec<String>, String> {

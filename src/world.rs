@@ -166,7 +166,15 @@ impl LastResponse {
         }
     }
 
+    /// The body as FHIR JSON.
     pub fn json(&self) -> Result<&Node, Failure> {
+        self.parsed(None)
+    }
+
+    /// The body as a FHIR resource: JSON, or FHIR XML read with the type definitions
+    /// of `packages` (XML does not say which elements repeat), so that every check
+    /// works the same on either format.
+    pub fn parsed(&self, packages: Option<&assure_fhir::PackageSet>) -> Result<&Node, Failure> {
         let parsed = self
             .json
             .get_or_init(|| match std::str::from_utf8(&self.received.body) {
@@ -175,6 +183,22 @@ impl LastResponse {
                     e.valid_up_to()
                 )),
                 Ok(text) if text.trim().is_empty() => Err("the response body is empty".to_owned()),
+                Ok(text) if text.trim_start().starts_with('<') => match packages {
+                    Some(set) => {
+                        let types = match set.releases().first() {
+                            Some(release) => set.types(*release),
+                            None => {
+                                return Err("the response body is XML, and no loaded FHIR package defines the types to read it".to_owned())
+                            }
+                        };
+                        assure_fhir::xml::parse_resource(text, &types)
+                            .map_err(|e| format!("the response body is not FHIR XML: {e}"))
+                    }
+                    None => Err(
+                        "the response body is XML: reading FHIR XML needs the FHIR packages of the suite (none are loaded)"
+                            .to_owned(),
+                    ),
+                },
                 Ok(text) => assure_fhir::model::parse_json(text)
                     .map_err(|e| format!("the response body is not JSON: {e}")),
             });
@@ -370,8 +394,21 @@ impl AssureWorld {
             .ok_or_else(|| Failure::new("no response to check: no request has been sent yet"))
     }
 
+    /// The last response's body as a FHIR resource (JSON, or XML read with the run's
+    /// FHIR packages).
     pub fn json(&self) -> Result<&Node, Failure> {
-        self.response()?.json()
+        let last = self.response()?;
+        let xml = last
+            .received
+            .body
+            .iter()
+            .find(|b| !b.is_ascii_whitespace())
+            .is_some_and(|b| *b == b'<');
+        if xml {
+            let packages = self.ctx.as_ref().and_then(|c| c.fhir().packages.clone());
+            return last.parsed(packages.as_deref());
+        }
+        last.json()
     }
 
     /// Records a finished step; called by the step wrapper.
@@ -397,4 +434,36 @@ fn encode_query(s: &str) -> String {
         }
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn response(body: &str) -> LastResponse {
+        LastResponse::new(
+            Received {
+                status: 200,
+                headers: Vec::new(),
+                body: body.as_bytes().to_vec(),
+                elapsed: std::time::Duration::ZERO,
+            },
+            "ex-1".into(),
+        )
+    }
+
+    #[test]
+    fn an_xml_body_needs_packages_to_be_read_and_json_does_not() {
+        let xml = response(r#"<Patient xmlns="http://hl7.org/fhir"><id value="2"/></Patient>"#);
+        let err = xml.parsed(None).unwrap_err();
+        assert!(
+            err.message
+                .contains("reading FHIR XML needs the FHIR packages"),
+            "{}",
+            err.message
+        );
+        let json = response(r#"{"resourceType": "Patient", "id": "2"}"#);
+        assert_eq!(json.parsed(None).unwrap().resource_type(), Some("Patient"));
+        assert!(response("  ").json().is_err());
+    }
 }

@@ -106,13 +106,16 @@ def load(rel):
 
 
 def searchset(resources):
-    return {
+    bundle = {
         "resourceType": "Bundle",
         "meta": {"lastUpdated": "2026-11-26T09:00:00+00:00"},
         "type": "searchset",
         "total": len(resources),
         "entry": [{"fullUrl": "{{request.baseUrl}}/%s/%s" % (r["resourceType"], r["id"]), "resource": r} for r in resources],
     }
+    if not resources:
+        del bundle["entry"]  # FHIR JSON has no empty arrays
+    return bundle
 
 
 def patient(nhs, pid, family, given, **more):
@@ -120,6 +123,10 @@ def patient(nhs, pid, family, given, **more):
     p["id"] = pid
     p["identifier"][0]["value"] = nhs
     p["name"][0].update({"family": family, "given": [given], "text": "%s %s" % (family.upper(), given)})
+    # The example codes the verification status in a system that is not the ValueSet's.
+    for ext in p["identifier"][0].get("extension", []):
+        for c in ext.get("valueCodeableConcept", {}).get("coding", []):
+            c["system"] = "https://fhir.nhs.uk/STU3/CodeSystem/CareConnect-NHSNumberVerificationStatus-1"
     p.update(more)
     return p
 
@@ -142,6 +149,7 @@ def files():
     prac["id"] = "1"
     prac["identifier"][0]["value"] = "G13579135"
     out["practitioner-1.json"] = prac
+    out["practitioner-1-nonconformant.json"] = dict(copy.deepcopy(prac), gender="woman")
     out["search-practitioner.json"] = searchset([prac])
     org = load("foundations/read_organization_response_example.json")
     org["id"] = "1"
@@ -150,13 +158,14 @@ def files():
     loc = load("foundations/read_location_response_example.json")
     loc["id"] = "1"
     loc["managingOrganization"] = {"reference": "Organization/1"}
+    if isinstance(loc.get("address"), list):
+        loc["address"] = loc["address"][0]  # STU3 Location.address is 0..1
     out["location-1.json"] = loc
-    allergies = load("accessrecord_structured/allergies_response1.json")
-    text = json.dumps(allergies).replace("9999999999", REGISTERED[0])
-    out["structured-allergies.json"] = json.loads(text)
-    broken = json.loads(text)
-    broken["entry"] = [e for e in broken["entry"] if e["resource"]["resourceType"] != "List"]
-    out["structured-allergies-no-list.json"] = broken
+    # Tidied as the structured areas' bodies are (see tidy_bundle): the allergies and
+    # ended allergies of the registered patient.
+    allergies = job_role_system(structured_bundles()["allergies-resolved"])
+    out["structured-allergies.json"] = allergies
+    out["structured-allergies-no-list.json"] = without(allergies, lambda r: r["resourceType"] != "List")
     return out
 
 
@@ -197,8 +206,10 @@ def mappings():
     for name, (method, key, url, iid, scope) in ENDPOINTS.items():
         slug = name.replace(" ", "-")
         defect = ("interaction-error-without-profile", ["GPC-SSP-2"]) if name == "metadata" else None
+        # Amend and cancel share PUT /Appointment/{id}: either id is that operation's.
+        ids = "|".join(re.escape(PREFIX + i) for i in iid.split(" "))
         add("02-%s-interaction.json" % slug, "%s: wrong Ssp-InteractionID" % name, 2,
-            endpoint_request(name, headers={"Ssp-InteractionID": {"doesNotMatch": re.escape(PREFIX + iid)}}),
+            endpoint_request(name, headers={"Ssp-InteractionID": {"doesNotMatch": ids}}),
             respond(bad_request("Ssp-InteractionID does not match the operation")), defect=defect)
         defect = ("scope-not-checked", ["GPC-JWT-4"]) if name == "patient search" else None
         add("03-%s-scope.json" % slug, "%s: wrong requested_scope" % name, 3,
@@ -233,7 +244,8 @@ def mappings():
         respond_file("search-empty.json"))
 
     add("05-read-practitioner-1.json", "read practitioner 1", 5, {"method": "GET", "urlPath": "/Practitioner/1"},
-        respond_file("practitioner-1.json"))
+        respond_file("practitioner-1.json"),
+        defect=("practitioner-not-conformant", ["GPC-VAL-1"], respond_file("practitioner-1-nonconformant.json")))
     add("05-search-practitioner.json", "find practitioner by SDS user id", 5,
         endpoint_request("practitioner search", queryParameters={"identifier": {"equalTo": SDS_USER + "|G13579135"}}),
         respond_file("search-practitioner.json"), defect=("practitioner-search-empty", ["GPC-PRAC-2"]))
@@ -244,9 +256,9 @@ def mappings():
         respond_file("search-organization.json"))
     add("05-read-location-1.json", "read location 1", 5, {"method": "GET", "urlPath": "/Location/1"},
         respond_file("location-1.json"), defect=("location-not-fhir-json", ["GPC-HTTP-1"]))
-    for rtype, code, display in [("Patient", "PATIENT_NOT_FOUND", "Patient record not found"),
-                                 ("Practitioner", "PRACTITIONER_NOT_FOUND", "Practitioner record not found"),
-                                 ("Organization", "ORGANISATION_NOT_FOUND", "Organisation record not found"),
+    for rtype, code, display in [("Patient", "PATIENT_NOT_FOUND", "Patient not found"),
+                                 ("Practitioner", "PRACTITIONER_NOT_FOUND", "Practitioner not found"),
+                                 ("Organization", "ORGANISATION_NOT_FOUND", "Organisation not found"),
                                  ("Location", "LOCATION_NOT_FOUND", "Location record not found")]:
         add("06-read-%s-unknown.json" % rtype.lower(), "read unknown %s" % rtype, 6,
             {"method": "GET", "urlPathPattern": "/%s/[^/$]+" % rtype},
@@ -261,7 +273,8 @@ def mappings():
     add("05-structured-allergies.json", "structured record: allergies", 5, sr,
         respond_file("structured-allergies.json"), defect=("allergies-without-list", ["GPC-SR-1"]))
     add("06-structured-unknown.json", "structured record: patient not found", 6, endpoint_request("structured record"),
-        respond(error(404, "not-found", "PATIENT_NOT_FOUND", "Patient record not found", "no such patient")))
+        respond(error(404, "not-found", "PATIENT_NOT_FOUND", "Patient not found", "no such patient")))
+    provider_mappings(add)
     return m
 
 
@@ -285,8 +298,9 @@ def readme(rows):
         "# gpconnect-provider-broken",
         "",
         "The GP Connect reference provider (`mocks/gpconnect-provider/`) with seeded defects,",
-        "used to prove that the `gp-connect-foundations` suite fails when a provider is wrong,",
-        "and says which requirement failed. `mock.toml` extends `gpconnect-provider`; each file",
+        "used to prove that the `gp-connect-foundations` and `gp-connect-provider` suites fail",
+        "when a provider is wrong, and say which requirement failed. `mock.toml` extends",
+        "`gpconnect-provider`; each file",
         "in `mappings/` answers exactly the request of the reference mapping of the same file",
         "name, at the same priority (an overlay wins ties), so each defect fails only its own",
         "requirements. This README and the mappings are written by",
@@ -337,20 +351,790 @@ def write(path, value):
         f.write("\n")
 
 
-FILES = files()
+
+# ---------------------------------------------------------------------------------
+# The rest of the provider: Access Record Structured (every clinical area and its
+# parameters), Appointment Management, Access Document, and FHIR XML answers. Request
+# bodies the suite sends are written here too (suites/gp-connect-provider/bodies/), so
+# each stub answers exactly the body it was written for (equalToJson).
+
+PROVIDER_SUITE = os.path.join(os.path.dirname(os.path.dirname(HERE)), "suites", "gp-connect-provider")
+FHIR_XML = "application/fhir+xml;charset=utf-8"
+DISSENT = "9690937324"  # a registered patient who has dissented from record sharing
+SNOMED = "http://snomed.info/sct"
+SR_PROFILE = "https://fhir.nhs.uk/STU3/StructureDefinition/GPConnect-StructuredRecord-Bundle-1"
+NHS_VERIFICATION = "https://fhir.nhs.uk/STU3/CodeSystem/CareConnect-NHSNumberVerificationStatus-1"
+DOCS = "/documents"  # where the reference provider serves Access Document
+
+ENDPOINTS.update({
+    "slot search": ("GET", "urlPath", "/Slot", "fhir:rest:search:slot-1", "organization/*.read"),
+    "appointment book": ("POST", "urlPath", "/Appointment", "fhir:rest:create:appointment-1", "patient/*.write"),
+    "appointment read": ("GET", "urlPathPattern", "/Appointment/[^/]+", "fhir:rest:read:appointment-1", "patient/*.read"),
+    "appointment update": ("PUT", "urlPathPattern", "/Appointment/[^/]+",
+                           "fhir:rest:update:appointment-1 fhir:rest:cancel:appointment-1", "patient/*.write"),
+    "appointment search": ("GET", "urlPathPattern", "/Patient/[^/]+/Appointment",
+                           "fhir:rest:search:patient_appointments-1", "patient/*.read"),
+    "document metadata": ("GET", "urlPath", DOCS + "/metadata", "documents:fhir:rest:read:metadata-1", "organization/*.read"),
+    "document patient search": ("GET", "urlPath", DOCS + "/Patient", "documents:fhir:rest:search:patient-1", "patient/*.read"),
+    "document search": ("GET", "urlPathPattern", DOCS + "/Patient/[^/]+/DocumentReference",
+                        "documents:fhir:rest:search:documentreference-1", "patient/*.read"),
+    "document retrieve": ("GET", "urlPathPattern", DOCS + "/Binary/[^/]+", "documents:fhir:rest:read:binary-1", "patient/*.read"),
+})
+
+# The List code of each clinical area (GP Connect Access Record Structured 1.6, List).
+LIST_CODES = {
+    "allergies": ("886921000000105", "Allergies and adverse reactions"),
+    "resolved allergies": ("1103671000000101", "Ended allergies"),
+    "medications": ("933361000000108", "Medications and medical devices"),
+    "problems": ("717711000000103", "Problems"),
+    "immunisations": ("1102181000000102", "Immunisations"),
+    "consultations": ("1149501000000101", "List of consultations"),
+    "investigations": ("887191000000108", "Investigations and results"),
+    "referrals": ("792931000000107", "Outbound referral"),
+    "diary": ("714311000000108", "Patient recall administration"),
+    "uncategorised": ("826501000000100", "Miscellaneous record"),
+}
+
+SR_EXAMPLES = "accessrecord_structured/"
+
+
+def load_page(rel):
+    with open(os.path.join(SPEC, "..", "pages", rel)) as f:
+        return json.load(f)
+
+
+def trimmed(value):
+    """FHIR strings have no leading or trailing whitespace; some examples do."""
+    if isinstance(value, dict):
+        return {k: trimmed(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [trimmed(v) for v in value]
+    return value.strip() if isinstance(value, str) else value
+
+
+def tidy_bundle(bundle):
+    """A spec example made into a body a conformant provider could send: every entry
+    wrapped as `resource` with a fullUrl, the registered patient's NHS number, the
+    NHS number verification status from its STU3 CodeSystem, strings trimmed."""
+    bundle = trimmed(bundle)
+    entries = []
+    for e in bundle.get("entry", []):
+        r = e.get("resource", e if "resourceType" in e else None)
+        if r is None:
+            continue
+        r.setdefault("id", "%s-%d" % (r["resourceType"].lower(), len(entries) + 1))
+        entries.append({"fullUrl": "{{request.baseUrl}}/%s/%s" % (r["resourceType"], r["id"]), "resource": r})
+    bundle["entry"] = entries
+    for e in entries:
+        r = e["resource"]
+        if r["resourceType"] == "Patient":
+            for ident in r.get("identifier", []):
+                if ident.get("system") == NHS:
+                    ident["value"] = REGISTERED[0]
+                    for ext in ident.get("extension", []):
+                        for c in ext.get("valueCodeableConcept", {}).get("coding", []):
+                            c["system"] = NHS_VERIFICATION
+    # The examples are excerpts: some List items name resources they leave out.
+    held = {"%s/%s" % (e["resource"]["resourceType"], e["resource"]["id"]) for e in entries}
+    for e in entries:
+        r = e["resource"]
+        if r["resourceType"] == "List" and "entry" in r:
+            r["entry"] = [i for i in r["entry"] if not i.get("item", {}).get("reference", "#").split("#")[0]
+                          or "/".join(i["item"]["reference"].split("/")[-2:]) in held]
+            if not r["entry"]:
+                del r["entry"]
+    bundle.setdefault("meta", {"profile": [SR_PROFILE]})
+    return bundle
+
+
+def list_code(bundle, old, area):
+    code, display = LIST_CODES[area]
+    for e in bundle["entry"]:
+        r = e["resource"]
+        if r["resourceType"] == "List":
+            for c in r.get("code", {}).get("coding", []):
+                if c.get("code") == old:
+                    c.update({"system": SNOMED, "code": code, "display": display})
+
+
+def without(bundle, keep):
+    b = copy.deepcopy(bundle)
+    b["entry"] = [e for e in b["entry"] if keep(e["resource"])]
+    return b
+
+
+def ref_id(item):
+    """The logical id a List entry points at ("" for an item without a reference)."""
+    return item.get("item", {}).get("reference", "").split("/")[-1]
+
+
+def lists_of(bundle):
+    return [e["resource"] for e in bundle["entry"] if e["resource"]["resourceType"] == "List"]
+
+
+def structured_bundles():
+    out = {}
+    allergies = tidy_bundle(load(SR_EXAMPLES + "allergies_response1.json"))
+    list_code(allergies, "TBD", "resolved allergies")
+    out["allergies-resolved"] = allergies
+    resolved = LIST_CODES["resolved allergies"][0]
+    resolved_ids = {ref_id(i) for l in lists_of(allergies)
+                    if l["code"]["coding"][0]["code"] == resolved for i in l.get("entry", [])}
+    out["allergies-active"] = without(allergies, lambda r: r["id"] not in resolved_ids and not (
+        r["resourceType"] == "List" and r["code"]["coding"][0]["code"] == resolved))
+    meds = tidy_bundle(load(SR_EXAMPLES + "meds_response.json"))
+    list_code(meds, "933361000000108", "medications")
+    out["medications"] = meds
+    issue_ids = {r["id"] for r in (e["resource"] for e in meds["entry"])
+                 if r["resourceType"] == "MedicationRequest" and r.get("intent") == "order"}
+    no_issues = without(meds, lambda r: r["id"] not in issue_ids)
+    for l in lists_of(no_issues):
+        l["entry"] = [i for i in l.get("entry", []) if ref_id(i) not in issue_ids]
+    out["medications-no-issues"] = no_issues
+    consultations = tidy_bundle(load_page(SR_EXAMPLES + "consultations_response1.json"))
+    list_code(consultations, "1149501000000101", "consultations")
+    out["consultations"] = consultations
+    # The most recent consultation only: the first Encounter of the consultations List.
+    recent = copy.deepcopy(consultations)
+    for l in lists_of(recent):
+        if l["code"]["coding"][0]["code"] == LIST_CODES["consultations"][0]:
+            l["entry"] = l["entry"][:1]
+    out["consultations-most-recent"] = recent
+    problems = copy.deepcopy(consultations)
+    out["problems"] = problems
+    for status in ["active", "inactive"]:
+        out["problems-%s" % status] = without(problems, lambda r, s=status: r["resourceType"] != "Condition" or r.get("clinicalStatus") == s)
+    for sig in ["major", "minor"]:
+        out["problems-%s" % sig] = without(problems, lambda r, s=sig: r["resourceType"] != "Condition" or any(
+            x.get("valueCode") == s for x in r.get("extension", []) if x["url"].endswith("ProblemSignificance-1")))
+    for b in [v for k, v in out.items() if k.startswith("problems-")]:
+        ids = {e["resource"]["id"] for e in b["entry"]}
+        for l in lists_of(b):
+            l["entry"] = [i for i in l.get("entry", []) if not ref_id(i) or ref_id(i) in ids]
+    imms = tidy_bundle(load(SR_EXAMPLES + "immunizations_response2.json"))
+    out["immunisations"] = imms
+    out["investigations"] = tidy_bundle(load(SR_EXAMPLES + "pathology_response1.json"))
+    referrals = tidy_bundle(load(SR_EXAMPLES + "referrals_response1.json"))
+    list_code(referrals, "886721000000107", "referrals")
+    out["referrals"] = referrals
+    out["diary"] = tidy_bundle(load(SR_EXAMPLES + "diaryentries_response1.json"))
+    out["uncategorised"] = tidy_bundle(load(SR_EXAMPLES + "uncategorised_response1.json"))
+    return out
+
+
+def parameters(nhs=None, *params, system=NHS):
+    body = {"resourceType": "Parameters", "parameter": []}
+    if nhs is not None:
+        body["parameter"].append({"name": "patientNHSNumber", "valueIdentifier": {"system": system, "value": nhs}})
+    body["parameter"].extend(params)
+    return body
+
+
+def param(name, *parts):
+    p = {"name": name}
+    if parts:
+        p["part"] = list(parts)
+    return p
+
+
+def part(name, kind, value):
+    return {"name": name, "value" + kind: value}
+
+
+def period(start=None, end=None):
+    p = {}
+    if start:
+        p["start"] = start
+    if end:
+        p["end"] = end
+    return p
+
+
+# Valid requests: body name -> (parameters, response bundle).
+def structured_requests():
+    R = REGISTERED[0]
+    t, f = True, False
+    return {
+        "allergies-resolved": (parameters(R, param("includeAllergies", part("includeResolvedAllergies", "Boolean", t))), "allergies-resolved"),
+        "allergies-active": (parameters(R, param("includeAllergies", part("includeResolvedAllergies", "Boolean", f))), "allergies-active"),
+        "medications-issues": (parameters(R, param("includeMedication", part("includePrescriptionIssues", "Boolean", t))), "medications"),
+        "medications-no-issues": (parameters(R, param("includeMedication", part("includePrescriptionIssues", "Boolean", f))), "medications-no-issues"),
+        "medications-from-date": (parameters(R, param("includeMedication", part("includePrescriptionIssues", "Boolean", t),
+                                                      part("medicationSearchFromDate", "Date", "2017-01-01"))), "medications"),
+        "medications-default": (parameters(R, param("includeMedication")), "medications"),
+        "problems": (parameters(R, param("includeProblems")), "problems"),
+        "problems-active": (parameters(R, param("includeProblems", part("filterStatus", "Code", "active"))), "problems-active"),
+        "problems-inactive": (parameters(R, param("includeProblems", part("filterStatus", "Code", "inactive"))), "problems-inactive"),
+        "problems-major": (parameters(R, param("includeProblems", part("filterSignificance", "Code", "major"))), "problems-major"),
+        "problems-minor": (parameters(R, param("includeProblems", part("filterSignificance", "Code", "minor"))), "problems-minor"),
+        "immunisations": (parameters(R, param("includeImmunisations")), "immunisations"),
+        "immunisations-not-given": (parameters(R, param("includeImmunisations", part("includeNotGiven", "Boolean", t))), "immunisations"),
+        "consultations": (parameters(R, param("includeConsultations")), "consultations"),
+        "consultations-period": (parameters(R, param("includeConsultations", part("consultationSearchPeriod", "Period",
+                                                                                  period("2018-01-01", "2019-12-31")))), "consultations"),
+        "consultations-most-recent": (parameters(R, param("includeConsultations", part("includeNumberOfMostRecent", "PositiveInt", 1))),
+                                      "consultations-most-recent"),
+        "investigations": (parameters(R, param("includeInvestigations")), "investigations"),
+        "investigations-period": (parameters(R, param("includeInvestigations", part("investigationSearchPeriod", "Period",
+                                                                                    period("2015-01-01", "2019-12-31")))), "investigations"),
+        "referrals": (parameters(R, param("includeReferrals")), "referrals"),
+        "referrals-period": (parameters(R, param("includeReferrals", part("referralSearchPeriod", "Period",
+                                                                          period("2015-01-01", "2019-12-31")))), "referrals"),
+        "diary": (parameters(R, param("includeDiaryEntries")), "diary"),
+        "diary-search-date": (parameters(R, param("includeDiaryEntries", part("diaryEntriesSearchDate", "Date", "2030-12-31"))), "diary"),
+        "uncategorised": (parameters(R, param("includeUncategorisedData")), "uncategorised"),
+        "uncategorised-period": (parameters(R, param("includeUncategorisedData", part("uncategorisedDataSearchPeriod", "Period",
+                                                                                      period("2015-01-01", "2019-12-31")))), "uncategorised"),
+    }
+
+
+# Invalid requests: body name -> (parameters, status, issue code, Spine code, why).
+def structured_invalid():
+    R = REGISTERED[0]
+    bad = lambda *p: parameters(R, *p)
+    inv = lambda body, why: (body, 422, "invalid", "INVALID_PARAMETER", why)
+    cases = {
+        "unknown-parameter": inv(bad(param("includeEverything")), "includeEverything is not a parameter of the operation"),
+        "duplicate-parameter": inv(bad(param("includeAllergies", part("includeResolvedAllergies", "Boolean", True)),
+                                       param("includeAllergies", part("includeResolvedAllergies", "Boolean", False))),
+                                   "includeAllergies is given twice"),
+        "duplicate-part": inv(bad(param("includeMedication", part("includePrescriptionIssues", "Boolean", True),
+                                        part("includePrescriptionIssues", "Boolean", False))), "includePrescriptionIssues is given twice"),
+        "unknown-part": inv(bad(param("includeAllergies", part("includeEverything", "Boolean", True))),
+                            "includeEverything is not a part of includeAllergies"),
+        "part-wrong-type": inv(bad(param("includeMedication", part("includePrescriptionIssues", "String", "yes"))),
+                               "includePrescriptionIssues must be a boolean"),
+        "medication-bad-date": inv(bad(param("includeMedication", part("medicationSearchFromDate", "Date", "2019-13-45"))),
+                                   "medicationSearchFromDate is not a date"),
+        "medication-future-date": inv(bad(param("includeMedication", part("medicationSearchFromDate", "Date", "2100-01-01"))),
+                                      "medicationSearchFromDate is in the future"),
+        "consultation-period-reversed": inv(bad(param("includeConsultations", part("consultationSearchPeriod", "Period",
+                                                                                   period("2019-12-31", "2018-01-01")))),
+                                            "consultationSearchPeriod ends before it starts"),
+        "consultation-period-future": inv(bad(param("includeConsultations", part("consultationSearchPeriod", "Period",
+                                                                                 period("2100-01-01", "2100-12-31")))),
+                                          "consultationSearchPeriod starts in the future"),
+        "consultation-period-bad-date": inv(bad(param("includeConsultations", part("consultationSearchPeriod", "Period",
+                                                                                   period("2019-02-30", "2019-12-31")))),
+                                            "consultationSearchPeriod.start is not a date"),
+        "consultation-most-recent-and-period": inv(bad(param("includeConsultations",
+                                                             part("consultationSearchPeriod", "Period", period("2018-01-01", "2019-12-31")),
+                                                             part("includeNumberOfMostRecent", "PositiveInt", 3))),
+                                                   "consultationSearchPeriod and includeNumberOfMostRecent cannot be combined"),
+        "consultation-most-recent-zero": inv(bad(param("includeConsultations", part("includeNumberOfMostRecent", "PositiveInt", 0))),
+                                             "includeNumberOfMostRecent must be a positive integer"),
+        "problems-bad-status": inv(bad(param("includeProblems", part("filterStatus", "Code", "resolved"))),
+                                   "filterStatus must be active or inactive"),
+        "problems-bad-significance": inv(bad(param("includeProblems", part("filterSignificance", "Code", "severe"))),
+                                         "filterSignificance must be major or minor"),
+        "investigation-period-reversed": inv(bad(param("includeInvestigations", part("investigationSearchPeriod", "Period",
+                                                                                     period("2019-12-31", "2015-01-01")))),
+                                             "investigationSearchPeriod ends before it starts"),
+        "referral-period-reversed": inv(bad(param("includeReferrals", part("referralSearchPeriod", "Period",
+                                                                           period("2019-12-31", "2015-01-01")))),
+                                        "referralSearchPeriod ends before it starts"),
+        "uncategorised-period-reversed": inv(bad(param("includeUncategorisedData", part("uncategorisedDataSearchPeriod", "Period",
+                                                                                        period("2019-12-31", "2015-01-01")))),
+                                             "uncategorisedDataSearchPeriod ends before it starts"),
+        "uncategorised-period-future": inv(bad(param("includeUncategorisedData", part("uncategorisedDataSearchPeriod", "Period",
+                                                                                      period("2100-01-01", "2100-12-31")))),
+                                           "uncategorisedDataSearchPeriod starts in the future"),
+        "diary-bad-date": inv(bad(param("includeDiaryEntries", part("diaryEntriesSearchDate", "Date", "2019-00-10"))),
+                              "diaryEntriesSearchDate is not a date"),
+        "immunisations-not-given-wrong-type": inv(bad(param("includeImmunisations", part("includeNotGiven", "Code", "true"))),
+                                                  "includeNotGiven must be a boolean"),
+        "no-clinical-area": inv(parameters(R), "no clinical area is asked for"),
+        "no-nhs-number": inv(parameters(None, param("includeAllergies", part("includeResolvedAllergies", "Boolean", False))),
+                             "patientNHSNumber is required"),
+        "not-parameters": ({"resourceType": "Patient", "identifier": [{"system": NHS, "value": R}]}, 422, "invalid",
+                           "INVALID_RESOURCE", "the body must be a Parameters resource"),
+        "invalid-nhs-number": (parameters(INVALID[0], param("includeAllergies", part("includeResolvedAllergies", "Boolean", False))),
+                               400, "value", "INVALID_NHS_NUMBER", "the NHS number check digit is wrong"),
+        "wrong-identifier-system": (parameters(R, param("includeAllergies", part("includeResolvedAllergies", "Boolean", False)),
+                                               system="https://fhir.nhs.uk/Id/local-patient-id"),
+                                    400, "value", "INVALID_IDENTIFIER_SYSTEM", "identifier must use " + NHS),
+        "dissent": (parameters(DISSENT, param("includeAllergies", part("includeResolvedAllergies", "Boolean", False))),
+                    403, "forbidden", "NO_PATIENT_CONSENT", "the patient has dissented from sharing their record"),
+    }
+    for role, nhs in [("not-found", NOT_FOUND), ("deceased", DECEASED), ("sensitive", SENSITIVE)]:
+        cases["patient-" + role] = (parameters(nhs, param("includeAllergies", part("includeResolvedAllergies", "Boolean", False))),
+                                    404, "not-found", "PATIENT_NOT_FOUND", "no record of that patient can be shared")
+    return cases
+
+
+DISPLAYS = {"INVALID_PARAMETER": "Invalid parameter", "INVALID_RESOURCE": "Invalid validation of resource",
+            "INVALID_NHS_NUMBER": "Invalid NHS number", "INVALID_IDENTIFIER_SYSTEM": "Invalid identifier system",
+            "NO_PATIENT_CONSENT": "Patient has not provided consent to share data", "PATIENT_NOT_FOUND": "Patient not found",
+            "NO_RECORD_FOUND": "No record found", "DUPLICATE_REJECTED": "Create would lead to creation of a duplicate resource",
+            "BAD_REQUEST": "Bad request"}
+
+
+def gpc_error(status, issue_code, code, why):
+    return error(status, issue_code, code, DISPLAYS[code], why)
+
+
+# Appointment Management ------------------------------------------------------------
+
+APPT_EXAMPLES = "appointments/"
+
+
+def appointment_bodies():
+    book = load(APPT_EXAMPLES + "book_appt_request_example.json")
+    book.update({"start": "2030-01-08T10:00:00+00:00", "end": "2030-01-08T10:25:00+00:00",
+                 "created": "2029-12-20T13:48:41+00:00", "slot": [{"reference": "Slot/1584"}]})
+    book["participant"] = [{"actor": {"reference": "Patient/2"}, "status": "accepted"},
+                           {"actor": {"reference": "Location/17"}, "status": "accepted"}]
+    booked = copy.deepcopy(book)
+    booked["id"] = "148"
+    booked["meta"]["versionId"] = "1"
+    conflict = copy.deepcopy(book)
+    conflict["slot"] = [{"reference": "Slot/1644"}]
+    no_patient = copy.deepcopy(book)
+    no_patient["participant"] = [p for p in book["participant"] if not p["actor"]["reference"].startswith("Patient/")]
+    amend = copy.deepcopy(booked)
+    amend["comment"] = "Amended: the patient asks for a wheelchair-accessible room."
+    amended = copy.deepcopy(amend)
+    amended["meta"]["versionId"] = "2"
+    amend_start = copy.deepcopy(booked)
+    amend_start["start"], amend_start["end"] = "2030-01-09T10:00:00+00:00", "2030-01-09T10:25:00+00:00"
+    amend_other_id = copy.deepcopy(amend)
+    amend_other_id["id"] = "149"
+    cancel = copy.deepcopy(booked)
+    cancel["status"] = "cancelled"
+    cancel["extension"].append({"url": "https://fhir.nhs.uk/STU3/StructureDefinition/Extension-GPConnect-AppointmentCancellationReason-1",
+                                "valueString": "The patient no longer needs the appointment"})
+    cancelled = copy.deepcopy(cancel)
+    cancelled["meta"]["versionId"] = "2"
+    cancel_no_reason = copy.deepcopy(booked)
+    cancel_no_reason["status"] = "cancelled"
+    requests = {"book": book, "book-conflict": conflict, "book-no-patient": no_patient, "amend": amend,
+                "amend-start": amend_start, "amend-other-id": amend_other_id, "cancel": cancel,
+                "cancel-no-reason": cancel_no_reason, "book-not-appointment": {"resourceType": "Patient", "id": "2"}}
+    responses = {"appointment-148": booked, "appointment-148-amended": amended, "appointment-148-cancelled": cancelled}
+    return requests, responses
+
+
+def slots_bundle():
+    b = load(APPT_EXAMPLES + "search_for_free_slots_response_example.json")
+    for e in b["entry"]:
+        r = e["resource"]
+        e["fullUrl"] = "{{request.baseUrl}}/%s/%s" % (r["resourceType"], r["id"])
+        if r["resourceType"] in ("Location", "Organization"):
+            # The example has these cardinalities the wrong way round for STU3.
+            for key in ("telecom",) + (("address",) if r["resourceType"] == "Organization" else ()):
+                if isinstance(r.get(key), dict):
+                    r[key] = [r[key]]
+        if r["resourceType"] == "Slot":
+            r["start"] = r["start"].replace(r["start"][:10], "2030-01-08")
+            r["end"] = r["end"].replace(r["end"][:10], "2030-01-08")
+    return b
+
+
+def patient_appointments_bundle(booked):
+    b = load(APPT_EXAMPLES + "retrieve_patients_appts_response_example.json")
+    for e in b["entry"]:
+        r = e["resource"]
+        r["participant"] = [p if not p["actor"].get("reference", "").startswith("Patient/")
+                            else {"actor": {"reference": "Patient/2"}, "status": p.get("status", "accepted")}
+                            for p in r.get("participant", [])]
+        r["start"] = "2030-02-%02dT10:00:00+00:00" % (int(r["id"]) % 28 + 1)
+        r["end"] = "2030-02-%02dT10:25:00+00:00" % (int(r["id"]) % 28 + 1)
+        e["fullUrl"] = "{{request.baseUrl}}/Appointment/%s" % r["id"]
+    b["entry"][0]["resource"] = copy.deepcopy(booked)
+    b["entry"][0]["fullUrl"] = "{{request.baseUrl}}/Appointment/148"
+    b["total"] = len(b["entry"])
+    return b
+
+
+# Access Document --------------------------------------------------------------------
+
+def documents_bundle():
+    b = load("access_documents/documents_response.json")
+    for e in b["entry"]:
+        r = e["resource"]
+        e["fullUrl"] = "{{request.baseUrl}}/%s/%s" % (r["resourceType"], r["id"])
+        if r["resourceType"] == "Patient":
+            r["id"] = "2"
+            e["fullUrl"] = "{{request.baseUrl}}/Patient/2"
+            for ident in r.get("identifier", []):
+                if ident.get("system") == NHS:
+                    ident["value"] = REGISTERED[0]
+                    for ext in ident.get("extension", []):
+                        for c in ext.get("valueCodeableConcept", {}).get("coding", []):
+                            c["system"] = NHS_VERIFICATION
+        if r["resourceType"] == "DocumentReference":
+            r["subject"] = {"reference": "Patient/2"}
+            r["content"][0]["attachment"]["url"] = "{{request.baseUrl}}/Binary/07a6483f-732b-461e-86b6-edb665c45510"
+            r["context"].pop("encounter", None)
+    # GPConnect-Searchset-Bundle-1 forbids Bundle.total and entry.search.
+    b.pop("total", None)
+    for e in b["entry"]:
+        e.pop("search", None)
+    return b
+
+
+BINARY = {"resourceType": "Binary", "id": "07a6483f-732b-461e-86b6-edb665c45510", "contentType": "application/msword",
+          "content": base64.b64encode(b"Discharge summary for Jane Jackson, 24 June 2019.\n").decode()}
+
+
+# FHIR XML ---------------------------------------------------------------------------
+
+def xml_escape(text):
+    return (str(text).replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;").replace('"', "&quot;"))
+
+
+def to_xml(resource):
+    """FHIR XML of a JSON resource (elements in the JSON's order, which follows the
+    definitions in these bodies): primitives as value attributes, extension urls and
+    element ids as attributes, resources inside `resource`/`contained`, xhtml as is."""
+    out = []
+
+    def element(name, value, ind):
+        if isinstance(value, list):
+            for v in value:
+                element(name, v, ind)
+            return
+        if isinstance(value, dict):
+            if "resourceType" in value:
+                out.append("%s<%s>" % (ind, name))
+                res(value, ind + "  ")
+                out.append("%s</%s>" % (ind, name))
+                return
+            attrs = ""
+            if "url" in value and name in ("extension", "modifierExtension"):
+                attrs += ' url="%s"' % xml_escape(value["url"])
+            if "id" in value:
+                attrs += ' id="%s"' % xml_escape(value["id"])
+            children = [(k, v) for k, v in value.items() if k not in ("id",) and not (k == "url" and attrs.startswith(' url'))]
+            out.append("%s<%s%s>" % (ind, name, attrs))
+            for k, v in children:
+                if k == "div":
+                    div = v if "xmlns" in v else v.replace("<div", '<div xmlns="http://www.w3.org/1999/xhtml"', 1)
+                    out.append(ind + "  " + div)
+                else:
+                    element(k, v, ind + "  ")
+            out.append("%s</%s>" % (ind, name))
+            return
+        if isinstance(value, bool):
+            value = "true" if value else "false"
+        out.append('%s<%s value="%s"/>' % (ind, name, xml_escape(value)))
+
+    def res(r, ind, root=False):
+        ns = ' xmlns="http://hl7.org/fhir"' if root else ' xmlns="http://hl7.org/fhir"'
+        out.append("%s<%s%s>" % (ind, r["resourceType"], ns))
+        for k, v in r.items():
+            if k != "resourceType":
+                element(k, v, ind + "  ")
+        out.append("%s</%s>" % (ind, r["resourceType"]))
+
+    res(resource, "", root=True)
+    return '<?xml version="1.0" encoding="UTF-8"?>\n' + "\n".join(out) + "\n"
+
+
+def job_role_system(body):
+    """The examples code job roles in the HL7 UK system, whose ValueSet includes a
+    system URL that was never published; the GP Connect assets define the same codes
+    in their own CodeSystem, which the GPC PractitionerRole binding accepts."""
+    text = json.dumps(body).replace("https://fhir.hl7.org.uk/STU3/CodeSystem/CareConnect-SDSJobRoleName-1",
+                                    "https://fhir.nhs.uk/STU3/CodeSystem/CareConnect-SDSJobRoleName-1")
+    return json.loads(text)
+
+
+def provider_files():
+    out = {}
+    for name, bundle in structured_bundles().items():
+        out["structured-%s.json" % name] = job_role_system(bundle)
+    _, responses = appointment_bodies()
+    for name, body in responses.items():
+        out["%s.json" % name] = body
+    out["slots-free.json"] = slots_bundle()
+    out["slots-empty.json"] = searchset([])
+    out["patient-appointments.json"] = patient_appointments_bundle(responses["appointment-148"])
+    out["documents-search.json"] = job_role_system(documents_bundle())
+    out["documents-empty.json"] = dict(searchset([]), meta={"profile": ["https://fhir.nhs.uk/STU3/StructureDefinition/GPConnect-Searchset-Bundle-1"]})
+    del out["documents-empty.json"]["total"]
+    out["binary-document.json"] = BINARY
+    cap = copy.deepcopy(BASE_FILES["capability-statement.json"])
+    cap["name"] = "GP Connect Access Document"
+    cap["rest"][0]["resource"] = [r for r in cap["rest"][0]["resource"] if r["type"] in ("Patient",)] + [
+        {"type": "DocumentReference", "interaction": [{"code": "search-type"}]},
+        {"type": "Binary", "interaction": [{"code": "read"}]}]
+    cap["rest"][0].pop("operation", None)
+    out["documents-capability-statement.json"] = cap
+    # XML renderings of the resources the XML scenarios ask for.
+    for name in ["capability-statement", "patient-2", "practitioner-1", "organization-1", "location-1",
+                 "appointment-148", "structured-allergies-active"]:
+        body = BASE_FILES.get(name + ".json") or out.get(name + ".json")
+        out[name + ".xml"] = to_xml(body)
+    out["error-patient-not-found.xml"] = to_xml(gpc_error(404, "not-found", "PATIENT_NOT_FOUND", "no Patient with that id")[0])
+    # Bodies only the seeded defects answer with.
+    slots = out["slots-free.json"]
+    out["slots-no-schedule.json"] = without(slots, lambda r: r["resourceType"] != "Schedule")
+    other = copy.deepcopy(out["patient-appointments.json"])
+    for e in other["entry"]:
+        for p in e["resource"]["participant"]:
+            if p["actor"].get("reference") == "Patient/2":
+                p["actor"]["reference"] = "Patient/3"
+    out["patient-appointments-other.json"] = other
+    docs = out["documents-search.json"]
+    out["documents-no-includes.json"] = without(docs, lambda r: r["resourceType"] == "DocumentReference")
+    problems = copy.deepcopy(out["structured-problems.json"])
+    out["structured-problems-with-inactive.json"] = problems
+    for e in problems["entry"]:
+        if e["resource"]["resourceType"] == "Condition":
+            e["resource"]["clinicalStatus"] = "inactive"
+            break
+    referrals = copy.deepcopy(out["structured-referrals.json"])
+    for l in lists_of(referrals):
+        l["code"]["coding"][0]["code"] = "886721000000107"
+    out["structured-referrals-miscoded.json"] = referrals
+    imms = out["structured-immunisations.json"]
+    out["structured-immunisations-dangling.json"] = without(imms, lambda r: r["resourceType"] != "Immunization")
+    return out
+
+
+# A body names the test data by suite input, so that a real provider's own test
+# patients and slots can be given with --input (the file step expands them).
+BODY_INPUTS = [('"%s"' % REGISTERED[0], '"{registered_nhs_number}"'), ('"%s"' % NOT_FOUND, '"{not_found_nhs_number}"'),
+               ('"%s"' % DECEASED, '"{deceased_nhs_number}"'), ('"%s"' % SENSITIVE, '"{sensitive_nhs_number}"'),
+               ('"%s"' % INVALID[0], '"{invalid_nhs_number}"'), ('"%s"' % DISSENT, '"{dissent_nhs_number}"'),
+               ('"Patient/2"', '"Patient/{registered_patient_id}"'), ('"Slot/1584"', '"Slot/{free_slot_id}"'),
+               ('"Slot/1644"', '"Slot/{booked_slot_id}"'), ('"Location/17"', '"Location/{slot_location_id}"'),
+               ('"id": "148"', '"id": "{appointment_id}"')]
+
+
+def with_inputs(body):
+    text = json.dumps(body)
+    for value, name in BODY_INPUTS:
+        text = text.replace(value, name)
+    return json.loads(text)
+
+
+def request_bodies():
+    out = {}
+    for name, (body, _) in structured_requests().items():
+        out["structured/%s.json" % name] = with_inputs(body)
+    for name, case in structured_invalid().items():
+        out["structured/invalid-%s.json" % name] = with_inputs(case[0])
+    requests, _ = appointment_bodies()
+    for name, body in requests.items():
+        out["appointments/%s.json" % name] = with_inputs(body)
+    return out
+
+
+def provider_mappings(add):
+    sr = lambda body, **more: endpoint_request("structured record", bodyPatterns=[
+        {"equalToJson": body, "ignoreArrayOrder": True}], **more)
+    for name, (body, bundle) in structured_requests().items():
+        if name == "allergies-resolved":
+            continue  # the foundations mapping 05-structured-allergies answers it
+        defect = structured_defects().get(name)
+        add("04-structured-%s.json" % name, "structured record: %s" % name, 4, sr(body),
+            respond_file("structured-%s.json" % bundle), defect=defect)
+    for name, (body, status, issue, code, why) in structured_invalid().items():
+        defect = structured_defects().get("invalid-" + name)
+        add("04-structured-invalid-%s.json" % name, "structured record: %s" % name, 4, sr(body),
+            respond(gpc_error(status, issue, code, why)), defect=defect)
+    # Access Record Structured in FHIR XML, when the consumer asks for it.
+    allergies = structured_requests()["allergies-active"][0]
+    # Above the JSON answer to the same body, so that its seeded defect leaves XML alone.
+    add("03-structured-allergies-xml.json", "structured record: allergies in XML", 3,
+        sr(allergies, headers={"Accept": {"contains": "fhir+xml"}}),
+        respond_file("structured-allergies-active.xml", content_type=FHIR_XML))
+
+    # Appointment Management.
+    requests, _ = appointment_bodies()
+    book = lambda body: endpoint_request("appointment book", bodyPatterns=[{"equalToJson": body, "ignoreArrayOrder": True}])
+    put = lambda iid, body, id_="148": {"method": "PUT", "urlPath": "/Appointment/" + id_, "headers": {
+        "Ssp-InteractionID": {"equalTo": PREFIX + iid}}, "bodyPatterns": [{"equalToJson": body, "ignoreArrayOrder": True}]}
+    add("05-slot-search.json", "search free slots", 5, endpoint_request("slot search", queryParameters={
+        "start": {"equalTo": "ge2030-01-07"}, "end": {"equalTo": "le2030-01-13"}, "status": {"equalTo": "free"},
+        "_include": {"equalTo": "Slot:schedule"}}), respond_file("slots-free.json"),
+        defect=("slot-search-without-schedule", ["GPC-APPT-1"], tfile("slots-no-schedule.json")))
+    add("05-slot-search-none.json", "search free slots: none in range", 5, endpoint_request("slot search", queryParameters={
+        "start": {"equalTo": "ge2031-06-02"}, "end": {"equalTo": "le2031-06-08"}, "status": {"equalTo": "free"}}),
+        respond_file("slots-empty.json"))
+    for slug, query, why in [
+        ("reversed", {"start": {"equalTo": "ge2030-01-13"}, "end": {"equalTo": "le2030-01-07"}}, "end is before start"),
+        ("too-long", {"start": {"equalTo": "ge2030-01-01"}, "end": {"equalTo": "le2030-02-28"}}, "the search range is over 14 days"),
+        ("no-end", {"start": {"matches": "ge.*"}, "end": {"absent": True}}, "end is required"),
+        ("no-start", {"start": {"absent": True}, "end": {"matches": "le.*"}}, "start is required"),
+        ("no-status", {"start": {"matches": "ge.*"}, "end": {"matches": "le.*"}, "status": {"absent": True}}, "status=free is required"),
+        ("bad-date", {"start": {"equalTo": "ge2030-13-01"}}, "start is not a date"),
+        ("bad-prefix", {"start": {"equalTo": "eq2030-01-07"}}, "start must be ge<date> and end le<date>"),
+    ]:
+        add("04-slot-search-%s.json" % slug, "search free slots: %s" % why, 4, endpoint_request("slot search", queryParameters=query),
+            respond(gpc_error(422, "invalid", "INVALID_PARAMETER", why)),
+            defect=("slot-range-not-checked", ["GPC-APPT-2"], tfile("slots-empty.json")) if slug == "reversed" else None)
+    booked = {"status": 201, "headers": {"Content-Type": FHIR_JSON, "Location": "{{request.baseUrl}}/Appointment/148",
+                                         "ETag": 'W/"1"'}, "bodyFileName": "appointment-148.json", "transformers": ["response-template"]}
+    add("05-appointment-book.json", "book an appointment", 5, book(requests["book"]), booked,
+        defect=("booking-answers-200", ["GPC-APPT-3"], dict(booked, status=200)))
+    add("04-appointment-book-conflict.json", "book: slot already booked", 4, book(requests["book-conflict"]),
+        respond(gpc_error(409, "duplicate", "DUPLICATE_REJECTED", "Slot/1644 is already booked")),
+        defect=("double-booking-accepted", ["GPC-APPT-4"], booked))
+    add("04-appointment-book-no-patient.json", "book: no patient participant", 4, book(requests["book-no-patient"]),
+        respond(gpc_error(422, "invalid", "INVALID_RESOURCE", "the appointment has no Patient participant")))
+    add("04-appointment-book-not-appointment.json", "book: not an Appointment", 4, book(requests["book-not-appointment"]),
+        respond(gpc_error(422, "invalid", "INVALID_RESOURCE", "the body must be an Appointment")))
+    add("05-appointment-read.json", "read appointment 148", 5, {"method": "GET", "urlPath": "/Appointment/148"},
+        respond_file("appointment-148.json"))
+    add("06-appointment-read-unknown.json", "read an unknown appointment", 6, endpoint_request("appointment read"),
+        respond(gpc_error(404, "not-found", "NO_RECORD_FOUND", "no appointment with that id")))
+    add("05-appointment-amend.json", "amend appointment 148", 5, put("fhir:rest:update:appointment-1", requests["amend"]),
+        respond_file("appointment-148-amended.json"),
+        defect=("amend-ignored", ["GPC-APPT-6"], tfile("appointment-148.json")))
+    add("04-appointment-amend-start.json", "amend: start changed", 4, put("fhir:rest:update:appointment-1", requests["amend-start"]),
+        respond(gpc_error(422, "invalid", "INVALID_RESOURCE", "only the description and comment of an appointment may be amended")))
+    add("04-appointment-amend-other-id.json", "amend: body id is not the URL's", 4,
+        put("fhir:rest:update:appointment-1", requests["amend-other-id"]),
+        respond(gpc_error(400, "invalid", "BAD_REQUEST", "the Appointment id does not match the URL")))
+    add("05-appointment-cancel.json", "cancel appointment 148", 5, put("fhir:rest:cancel:appointment-1", requests["cancel"]),
+        respond_file("appointment-148-cancelled.json"),
+        defect=("cancel-keeps-booked", ["GPC-APPT-7"], tfile("appointment-148.json")))
+    add("04-appointment-cancel-no-reason.json", "cancel: no cancellation reason", 4,
+        put("fhir:rest:cancel:appointment-1", requests["cancel-no-reason"]),
+        respond(gpc_error(422, "invalid", "INVALID_RESOURCE", "a cancellation needs a cancellation reason")))
+    add("06-appointment-update-unknown.json", "amend or cancel an unknown appointment", 6, endpoint_request("appointment update"),
+        respond(gpc_error(404, "not-found", "NO_RECORD_FOUND", "no appointment with that id")))
+    add("05-patient-appointments.json", "a patient's appointments", 5, {"method": "GET", "urlPath": "/Patient/2/Appointment",
+                                                                         "queryParameters": {"start": {"equalTo": "ge2030-01-01"}}},
+        respond_file("patient-appointments.json"),
+        defect=("appointments-of-another-patient", ["GPC-APPT-8"], tfile("patient-appointments-other.json")))
+    add("04-patient-appointments-reversed.json", "a patient's appointments: range reversed", 4,
+        {"method": "GET", "urlPath": "/Patient/2/Appointment", "queryParameters": {"start": {"equalTo": "le2029-01-01"}}},
+        respond(gpc_error(422, "invalid", "INVALID_PARAMETER", "the start range ends before it begins")))
+    add("06-patient-appointments-unknown.json", "appointments of an unknown patient", 6, endpoint_request("appointment search"),
+        respond(gpc_error(404, "not-found", "PATIENT_NOT_FOUND", "no patient with that id")))
+
+    # Access Document (served under /documents).
+    add("05-documents-metadata.json", "documents capability statement", 5, endpoint_request("document metadata"),
+        respond_file("documents-capability-statement.json"))
+    add("05-documents-find-patient.json", "documents: find patient", 5, endpoint_request(
+        "document patient search", queryParameters={"identifier": {"equalTo": "%s|%s" % (NHS, REGISTERED[0])}}),
+        respond_file("search-patient-%s.json" % REGISTERED[0]))
+    add("06-documents-find-patient-other.json", "documents: find anyone else", 6, endpoint_request("document patient search"),
+        respond_file("search-empty.json"))
+    includes = {"_include": {"equalTo": "DocumentReference:subject:Patient"}}
+    add("05-documents-search.json", "documents of patient 2", 5, {"method": "GET", "urlPath": DOCS + "/Patient/2/DocumentReference",
+                                                                  "queryParameters": includes},
+        respond_file("documents-search.json"),
+        defect=("documents-without-includes", ["GPC-DOC-2"], tfile("documents-no-includes.json")))
+    add("04-documents-search-none.json", "documents of patient 2 in an empty range", 4,
+        {"method": "GET", "urlPath": DOCS + "/Patient/2/DocumentReference",
+         "queryParameters": dict(includes, created={"equalTo": "ge2031-01-01"})}, respond_file("documents-empty.json"))
+    for slug, query, why in [
+        ("bad-date", {"created": {"equalTo": "ge2019-13-45"}}, "created is not a date"),
+        ("reversed", {"created": {"equalTo": "le2010-01-01"}}, "the created range ends before it begins"),
+        ("unknown-parameter", {"category": {"matches": ".*"}}, "category is not a supported search parameter"),
+    ]:
+        add("04-documents-search-%s.json" % slug, "documents: %s" % why, 4,
+            {"method": "GET", "urlPath": DOCS + "/Patient/2/DocumentReference", "queryParameters": query},
+            respond(gpc_error(422, "invalid", "INVALID_PARAMETER", why)),
+            defect=("document-date-not-checked", ["GPC-DOC-3"], tfile("documents-empty.json")) if slug == "bad-date" else None)
+    add("06-documents-search-unknown.json", "documents of an unknown patient", 6, endpoint_request("document search"),
+        respond(gpc_error(404, "not-found", "PATIENT_NOT_FOUND", "no patient with that id")))
+    add("05-documents-binary.json", "retrieve a document", 5, {"method": "GET", "urlPath": DOCS + "/Binary/" + BINARY["id"]},
+        respond_file("binary-document.json"),
+        defect=("binary-not-fhir", ["GPC-DOC-4", "GPC-VAL-1"], {"status": 200, "headers": {"Content-Type": "application/msword"},
+                                                   "body": "Discharge summary"}))
+    add("06-documents-binary-unknown.json", "retrieve an unknown document", 6, endpoint_request("document retrieve"),
+        respond(gpc_error(404, "not-found", "NO_RECORD_FOUND", "no document with that id")))
+
+    # FHIR XML: Accept application/fhir+xml, or _format=xml / application/fhir+xml.
+    xml_reads = [("metadata", "/metadata", "capability-statement"), ("patient-2", "/Patient/2", "patient-2"),
+                 ("practitioner-1", "/Practitioner/1", "practitioner-1"), ("organization-1", "/Organization/1", "organization-1"),
+                 ("location-1", "/Location/1", "location-1"), ("appointment-148", "/Appointment/148", "appointment-148")]
+    for slug, path, body in xml_reads:
+        for how, match in [("accept", {"headers": {"Accept": {"contains": "fhir+xml"}}}),
+                           ("format", {"queryParameters": {"_format": {"matches": "xml|application/fhir\\+xml|application/xml"}}})]:
+            defect = None
+            if slug == "patient-2" and how == "accept":
+                defect = ("xml-patient-as-json", ["GPC-XML-1"], tfile("patient-2.json"))
+            add("04-xml-%s-%s.json" % (slug, how), "%s in FHIR XML (%s)" % (slug, how), 4,
+                dict({"method": "GET", "urlPath": path}, **match),
+                respond_file(body + ".xml", content_type=FHIR_XML), defect=defect)
+    add("05-xml-patient-unknown.json", "unknown patient, in FHIR XML", 5,
+        {"method": "GET", "urlPathPattern": "/Patient/[^/$]+", "headers": {"Accept": {"contains": "fhir+xml"}}},
+        respond_file("error-patient-not-found.xml", status=404, content_type=FHIR_XML))
+
+
+
+def tfile(name, status=200, content_type=FHIR_JSON):
+    """A file answer, templated when the file has {{...}} (a defect's answer does not
+    pass through add(), which does this for the reference mappings)."""
+    r = respond_file(name, status, content_type)
+    if "{{" in json.dumps(FILES.get(name, "")):
+        r["transformers"] = ["response-template"]
+    return r
+
+
+# Seeded defects of the Access Record Structured stubs, by request body name.
+def structured_defects():
+  return {
+    "allergies-active": ("ended-allergies-leaked", ["GPC-ARS-2"], tfile("structured-allergies-resolved.json")),
+    "medications-no-issues": ("prescription-issues-not-filtered", ["GPC-ARS-3"], tfile("structured-medications.json")),
+    "problems-active": ("problem-status-not-filtered", ["GPC-ARS-4"], tfile("structured-problems-with-inactive.json")),
+    "referrals": ("referrals-list-miscoded", ["GPC-ARS-9"], tfile("structured-referrals-miscoded.json")),
+    "invalid-consultation-most-recent-and-period": ("most-recent-with-period-accepted", ["GPC-ARS-12"], tfile("structured-consultations.json")),
+    "invalid-dissent": ("dissent-ignored", ["GPC-ARS-14"], tfile("structured-allergies-active.json")),
+    "immunisations": ("immunisation-list-items-missing", ["GPC-ARS-1", "GPC-ARS-5"], tfile("structured-immunisations-dangling.json")),
+}
+
+
+DEFECTS_MORE = {
+    "ended-allergies-leaked": "includeResolvedAllergies=false still answers the ended allergies List",
+    "prescription-issues-not-filtered": "includePrescriptionIssues=false still returns the issue MedicationRequests",
+    "problem-status-not-filtered": "filterStatus=active returns an inactive problem",
+    "referrals-list-miscoded": "The referrals List carries another SNOMED code than Outbound referral (792931000000107)",
+    "most-recent-with-period-accepted": "includeNumberOfMostRecent with consultationSearchPeriod is answered 200 instead of 422 INVALID_PARAMETER",
+    "dissent-ignored": "The record of a patient who dissented is returned instead of 403 NO_PATIENT_CONSENT",
+    "immunisation-list-items-missing": "The immunisations List names Immunization resources the Bundle does not hold",
+    "slot-search-without-schedule": "Slot search with _include=Slot:schedule omits the Schedule",
+    "slot-range-not-checked": "A slot search whose end is before its start answers an empty Bundle instead of 422 INVALID_PARAMETER",
+    "booking-answers-200": "Booking an appointment answers 200 instead of 201 Created",
+    "double-booking-accepted": "Booking an already booked slot succeeds instead of 409 DUPLICATE_REJECTED",
+    "amend-ignored": "Amending an appointment answers the unchanged appointment",
+    "cancel-keeps-booked": "Cancelling an appointment answers it still booked",
+    "appointments-of-another-patient": "A patient's appointments include another patient's",
+    "documents-without-includes": "DocumentReference search ignores _include: no Patient, Organization or Practitioner",
+    "document-date-not-checked": "A DocumentReference search with an invalid created date answers 200",
+    "binary-not-fhir": "Retrieve a document answers the raw document instead of a FHIR Binary",
+    "xml-patient-as-json": "Read a patient with Accept application/fhir+xml answers FHIR JSON",
+    "practitioner-not-conformant": "Read a practitioner answers a Practitioner that breaks CareConnect-GPC-Practitioner-1 (gender outside its required value set)",
+}
+DEFECTS.update(DEFECTS_MORE)
+
+BASE_FILES = files()
+FILES = dict(BASE_FILES)
+FILES.update(provider_files())
+REQUEST_BODIES = request_bodies()
 
 if __name__ == "__main__":
     for folder in [os.path.join(HERE, "mappings"), os.path.join(HERE, "__files"), os.path.join(BROKEN, "mappings")]:
         shutil.rmtree(folder, ignore_errors=True)
+    shutil.rmtree(os.path.join(PROVIDER_SUITE, "bodies"), ignore_errors=True)
     for name, body in FILES.items():
-        write(os.path.join(HERE, "__files", name), body)
+        if name.endswith(".xml"):
+            os.makedirs(os.path.join(HERE, "__files"), exist_ok=True)
+            with open(os.path.join(HERE, "__files", name), "w") as f:
+                f.write(body)
+        else:
+            write(os.path.join(HERE, "__files", name), body)
+    for name, body in REQUEST_BODIES.items():
+        write(os.path.join(PROVIDER_SUITE, "bodies", name), body)
+    # The foundations features run in the provider suite too, with their bodies.
+    foundations = os.path.join(os.path.dirname(PROVIDER_SUITE), "gp-connect-foundations", "bodies")
+    for name in os.listdir(foundations):
+        shutil.copy(os.path.join(foundations, name), os.path.join(PROVIDER_SUITE, "bodies", name))
     rows = []
     for fname, mapping, defect in mappings():
         write(os.path.join(HERE, "mappings", fname), mapping)
         if defect:
-            name, reqs = defect
+            name, reqs = defect[0], defect[1]
+            response = defect[2] if len(defect) > 2 else defect_response(name, mapping)
             broken = {"name": "defect %s: %s" % (name, mapping["name"]), "priority": mapping["priority"],
-                      "request": mapping["request"], "response": defect_response(name, mapping),
+                      "request": mapping["request"], "response": response,
                       "metadata": {"defect": name, "description": DEFECTS[name], "requirements": reqs,
                                    "overrides": fname[:-5]}}
             write(os.path.join(BROKEN, "mappings", fname), broken)

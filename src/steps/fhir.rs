@@ -20,6 +20,14 @@ pub fn steps() -> Vec<StepDef> {
         },
         StepDef {
             kinds: THEN,
+            pattern: r"every item of every List in the Bundle is an entry of the Bundle",
+            usage: "every item of every List in the Bundle is an entry of the Bundle",
+            help: "Checks each `List.entry.item` reference (`Type/id`, a fullUrl, or `#id` of a resource contained in the List) of the Lists in the response Bundle names a resource the Bundle holds, as GP Connect structured records must; there must be at least one List.",
+            example: "Then every item of every List in the Bundle is an entry of the Bundle",
+            func: step_fn!(list_items_in_bundle),
+        },
+        StepDef {
+            kinds: THEN,
             pattern: r"the ETag matches the resource version",
             usage: "the ETag matches the resource version",
             help: "Checks the ETag header is the weak ETag of `meta.versionId` (W/\"<versionId>\").",
@@ -248,6 +256,86 @@ async fn bundle_has_no_link(w: &mut AssureWorld, ctx: &Context) -> StepResult {
     }
 }
 
+/// The `List.entry.item` references of a Bundle that name no entry of it, as
+/// (list index, reference); `None` when the Bundle holds no List.
+fn dangling_list_items(bundle: &Node) -> Option<Vec<(usize, String)>> {
+    let mut held = std::collections::BTreeSet::new();
+    let mut lists = Vec::new();
+    for entry in entries(bundle) {
+        if let Some(url) = entry.get("fullUrl").and_then(Node::as_str) {
+            held.insert(url.to_owned());
+        }
+        let Some(resource) = entry.get("resource") else {
+            continue;
+        };
+        if let (Some(kind), Some(id)) = (
+            resource.resource_type(),
+            resource.get("id").and_then(Node::as_str),
+        ) {
+            held.insert(format!("{kind}/{id}"));
+        }
+        if resource.resource_type() == Some("List") {
+            lists.push(resource);
+        }
+    }
+    if lists.is_empty() {
+        return None;
+    }
+    let mut dangling = Vec::new();
+    for (i, list) in lists.iter().enumerate() {
+        for item in list.get("entry").map_or(&[][..], Node::items) {
+            let Some(reference) = item
+                .get("item")
+                .and_then(|r| r.get("reference"))
+                .and_then(Node::as_str)
+            else {
+                continue;
+            };
+            // `#id` names a resource contained in the List (GP Connect's ended
+            // allergies); a relative reference matches `Type/id`; an absolute one its
+            // fullUrl or its last two segments.
+            if let Some(local) = reference.strip_prefix('#') {
+                let contained = list.get("contained").map_or(&[][..], Node::items);
+                if !contained
+                    .iter()
+                    .any(|c| c.get("id").and_then(Node::as_str) == Some(local))
+                {
+                    dangling.push((i, reference.to_owned()));
+                }
+                continue;
+            }
+            let tail: Vec<&str> = reference.rsplitn(3, '/').collect();
+            let short = match tail.as_slice() {
+                [id, kind, ..] => format!("{kind}/{id}"),
+                _ => reference.to_owned(),
+            };
+            if !held.contains(reference) && !held.contains(&short) {
+                dangling.push((i, reference.to_owned()));
+            }
+        }
+    }
+    Some(dangling)
+}
+
+async fn list_items_in_bundle(w: &mut AssureWorld, _: &Context) -> StepResult {
+    match dangling_list_items(bundle(w)?) {
+        None => Err(Failure::new("the Bundle holds no List").expected("at least one List", "none")),
+        Some(d) if d.is_empty() => Ok(()),
+        Some(d) => {
+            let names: Vec<String> = d
+                .iter()
+                .take(5)
+                .map(|(i, r)| format!("{r} (List {})", i + 1))
+                .collect();
+            Err(Failure::new(format!(
+                "{} List item(s) name no resource of the Bundle",
+                d.len()
+            ))
+            .expected("every item in the Bundle", names.join(", ")))
+        }
+    }
+}
+
 fn entries(b: &Node) -> &[Node] {
     b.get("entry").map_or(&[], Node::items)
 }
@@ -348,5 +436,37 @@ async fn outcome_issue(w: &mut AssureWorld, ctx: &Context) -> StepResult {
     } else {
         Err(Failure::new(format!("no issue has {field} `{expected}`"))
             .expected(expected, values.join(", ")))
+    }
+}
+
+#[cfg(test)]
+mod list_item_tests {
+    use super::dangling_list_items;
+
+    #[test]
+    fn list_items_must_name_entries_of_the_bundle() {
+        let bundle = assure_fhir::model::parse_json(
+            r##"{"resourceType": "Bundle", "entry": [
+                {"resource": {"resourceType": "List", "id": "l",
+                    "contained": [{"resourceType": "AllergyIntolerance", "id": "ended"}], "entry": [
+                    {"item": {"reference": "#ended"}},
+                    {"item": {"reference": "#not-contained"}},
+                    {"item": {"reference": "AllergyIntolerance/a"}},
+                    {"item": {"reference": "https://x.org/fhir/Observation/o"}},
+                    {"item": {"reference": "Condition/missing"}},
+                    {"item": {"display": "no reference"}}]}},
+                {"resource": {"resourceType": "AllergyIntolerance", "id": "a"}},
+                {"fullUrl": "https://x.org/fhir/Observation/o", "resource": {"resourceType": "Observation", "id": "o"}}]}"##,
+        )
+        .unwrap();
+        assert_eq!(
+            dangling_list_items(&bundle),
+            Some(vec![
+                (0, "#not-contained".to_owned()),
+                (0, "Condition/missing".to_owned())
+            ])
+        );
+        let none = assure_fhir::model::parse_json(r#"{"resourceType": "Bundle"}"#).unwrap();
+        assert_eq!(dangling_list_items(&none), None);
     }
 }

@@ -12,7 +12,8 @@ use wiremock::matchers::{method, path};
 use wiremock::{Mock, MockServer, ResponseTemplate};
 
 use crate::support::{
-    assert_each_defect_fails_only_its_requirements, assert_named_outcomes, run_shipped, Project,
+    assert_each_defect_fails_only_its_requirements, assert_named_outcomes, defect_of, run_shipped,
+    seeded_defects, Project,
 };
 
 const ROOT: &str = env!("CARGO_MANIFEST_DIR");
@@ -210,11 +211,53 @@ async fn the_reference_gp_connect_provider_passes_the_foundations_suite() {
     assert!(outcome.scenarios >= 100, "{} scenarios", outcome.scenarios);
 }
 
+/// Requirements only the provider suite has (the capability areas, XML, validation).
+const PROVIDER_ONLY: [&str; 5] = ["GPC-ARS-", "GPC-APPT-", "GPC-DOC-", "GPC-XML-", "GPC-VAL-"];
+
+/// The broken provider with only the defects that break a requirement of the
+/// provider capabilities (`provider`), or only those that break foundations ones.
+fn broken_subset(provider: bool) -> StubSet {
+    let mut broken =
+        StubSet::load_named(&Path::new(ROOT).join("mocks"), "gpconnect-provider-broken").unwrap();
+    let capability: std::collections::BTreeSet<String> = seeded_defects(&broken)
+        .into_iter()
+        .filter(|(_, reqs)| {
+            reqs.iter()
+                .any(|r| PROVIDER_ONLY.iter().any(|p| r.starts_with(p)))
+        })
+        .map(|(name, _)| name)
+        .collect();
+    broken
+        .mappings
+        .retain(|m| defect_of(m).is_none_or(|d| capability.contains(d) == provider));
+    broken
+}
+
 #[tokio::test(flavor = "multi_thread")]
 async fn each_gp_connect_defect_fails_its_requirements_and_only_those() {
-    let broken =
-        StubSet::load_named(&Path::new(ROOT).join("mocks"), "gpconnect-provider-broken").unwrap();
-    assert_each_defect_fails_only_its_requirements(&broken, FOUNDATIONS, 10).await;
+    assert_each_defect_fails_only_its_requirements(&broken_subset(false), FOUNDATIONS, 10).await;
+}
+
+const PROVIDER: &[&str] = &["--suite", "gp-connect-provider"];
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_reference_gp_connect_provider_passes_the_provider_suite() {
+    let set = StubSet::load_named(&Path::new(ROOT).join("mocks"), "gpconnect-provider").unwrap();
+    let outcome = run_shipped(Some(&set), PROVIDER).await;
+    assert_eq!(outcome.code, 0, "{}", outcome.stderr);
+    assert!(
+        outcome.failed_requirements.is_empty(),
+        "{:?}",
+        outcome.failed_requirements
+    );
+    assert!(outcome.scenarios >= 300, "{} scenarios", outcome.scenarios);
+}
+
+/// Each defect seeded in the capability areas (structured record, appointments,
+/// documents, XML, validation) fails exactly its requirements of the provider suite.
+#[tokio::test(flavor = "multi_thread")]
+async fn each_capability_defect_fails_its_requirements_and_only_those() {
+    assert_each_defect_fails_only_its_requirements(&broken_subset(true), PROVIDER, 18).await;
 }
 
 /// A provider that, like a real GP Connect one, answers only requests carrying the

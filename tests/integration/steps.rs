@@ -101,6 +101,27 @@ pub async fn supplier() -> MockServer {
         .mount(&server)
         .await;
     Mock::given(method("GET"))
+        .and(path("/record"))
+        .respond_with(fhir(
+            200,
+            json!({"resourceType": "Bundle", "type": "collection", "entry": [
+                {"resource": {"resourceType": "List", "id": "l",
+                              "contained": [{"resourceType": "AllergyIntolerance", "id": "ended"}],
+                              "entry": [{"item": {"reference": "Observation/o1"}}, {"item": {"reference": "#ended"}}]}},
+                {"resource": {"resourceType": "Observation", "id": "o1"}}]}),
+        ))
+        .mount(&server)
+        .await;
+    Mock::given(method("GET"))
+        .and(path("/record-dangling"))
+        .respond_with(fhir(
+            200,
+            json!({"resourceType": "Bundle", "type": "collection", "entry": [
+                {"resource": {"resourceType": "List", "id": "l", "entry": [{"item": {"reference": "Observation/gone"}}]}}]}),
+        ))
+        .mount(&server)
+        .await;
+    Mock::given(method("GET"))
         .and(path("/missing"))
         .respond_with(fhir(
             404,
@@ -382,6 +403,18 @@ Feature: Step vocabulary
   Scenario: fail: Bundle has no link
     When I send a GET request to "/Patient"
     Then the Bundle has no "next" link
+
+  Scenario: pass: every List item is in the Bundle
+    When I send a GET request to "/record"
+    Then every item of every List in the Bundle is an entry of the Bundle
+
+  Scenario: fail: a List item is not in the Bundle
+    When I send a GET request to "/record-dangling"
+    Then every item of every List in the Bundle is an entry of the Bundle
+
+  Scenario: fail: a Bundle without a List
+    When I send a GET request to "/collection"
+    Then every item of every List in the Bundle is an entry of the Bundle
 
   Scenario: fail: entry resource type
     When I send a GET request to "/Patient"

@@ -161,8 +161,10 @@ pub fn assert_named_outcomes(run: &Run) {
     );
 }
 
-/// A FHIR package cache with R4 core and UK Core, installed once with assure's own
-/// installer from the packages beside the checkout (as `.ci/run` seeds CI's).
+/// A FHIR package cache with R4 core, UK Core, STU3 core and the STU3 CareConnect and
+/// GP Connect assets (folders of resources, installed with `--as`), installed once with
+/// assure's own installer from the packages beside the checkout (as `.ci/run` seeds
+/// CI's).
 pub fn package_cache() -> &'static std::path::Path {
     static CACHE: std::sync::OnceLock<std::path::PathBuf> = std::sync::OnceLock::new();
     CACHE.get_or_init(|| {
@@ -173,13 +175,37 @@ pub fn package_cache() -> &'static std::path::Path {
             .args(["packages", "install"])
             .arg(shared.join("hl7.fhir.r4.core-4.0.1.tgz"))
             .arg(shared.join("UK.Core.r4-1.2.0.tgz"))
+            .arg(shared.join("hl7.fhir.core-3.0.1.tgz"))
             .env("FHIR_PACKAGE_CACHE", &cache)
             .status()
             .unwrap();
         assert!(status.success(), "seeding the package cache failed");
+        for (folder, spec) in STU3_FOLDER_PACKAGES {
+            let status = std::process::Command::new(env!("CARGO_BIN_EXE_assure"))
+                .args(["packages", "install"])
+                .arg(shared.join(folder))
+                .args(["--as", spec])
+                .env("FHIR_PACKAGE_CACHE", &cache)
+                .status()
+                .unwrap();
+            assert!(status.success(), "installing {folder} as {spec} failed");
+        }
         cache
     })
 }
+
+/// The STU3 profile folders (no package.json) and the names the GP Connect suite
+/// declares them by.
+pub const STU3_FOLDER_PACKAGES: [(&str, &str); 2] = [
+    (
+        "nhsconnect-stu3-fhir-assets-develop-4543c050.tgz",
+        "nhsconnect.stu3.fhir-assets#4543c050",
+    ),
+    (
+        "hl7uk-careconnect-stu3-CareConnectAPI-9c11168a.tgz",
+        "hl7uk.careconnect.stu3#9c11168a",
+    ),
+];
 
 /// What a run of the shipped suites produced.
 pub struct Outcome {

@@ -94,7 +94,9 @@ impl PackageCache {
             .ok_or_else(|| PackageError::Manifest {
                 package: source_name.to_string(),
                 file: "package/package.json".into(),
-                message: "missing: only npm-layout packages can be installed".into(),
+                message:
+                    "missing: a folder of resources without one installs with `--as id#version`"
+                        .into(),
             })?;
         let manifest = Manifest::parse(manifest_bytes, source_name, "package/package.json")?;
         let dir_name = format!("{}#{}", manifest.name, manifest.version);
@@ -181,5 +183,211 @@ fn verify(bytes: &[u8], source_name: &str, expected: &Checksum) -> Result<(), Pa
             expected: want,
             actual: got,
         })
+    }
+}
+
+impl PackageCache {
+    /// Installs a bare folder of resources (a folder or a `.tgz` without a
+    /// `package.json`, such as the STU3 CareConnect and GP Connect assets) as package
+    /// `name#version`: the resource files go flat into `package/` (examples into
+    /// `package/examples/`), with a synthesized `package.json` whose FHIR version is
+    /// the one most resources declare and whose one dependency is that release's core.
+    pub fn install_as(
+        &self,
+        path: &Path,
+        name: &str,
+        version: &str,
+    ) -> Result<PathBuf, PackageError> {
+        let source_name = path.display().to_string();
+        let manifest_err = |message: String| PackageError::Manifest {
+            package: source_name.clone(),
+            file: "package.json".into(),
+            message,
+        };
+        if name.is_empty()
+            || version.is_empty()
+            || name.starts_with('.')
+            || format!("{name}{version}").contains(['/', '\\', '#'])
+        {
+            return Err(manifest_err(format!(
+                "`{name}#{version}` is not a usable package name and version"
+            )));
+        }
+        let raw = if path.is_dir() {
+            super::source::read_folder(path)?
+        } else {
+            super::source::read_tgz(path)?
+        };
+        if let Some(m) = &raw.manifest {
+            return Err(manifest_err(format!(
+                "it has its own package.json ({}#{}): install it without --as",
+                m.name, m.version
+            )));
+        }
+        let mut versions = Vec::new();
+        let mut files: Vec<(String, Vec<u8>)> = Vec::new();
+        let mut taken = std::collections::BTreeSet::new();
+        for (rel, bytes) in raw.files {
+            let summary = if rel.to_ascii_lowercase().ends_with(".xml") {
+                super::scan::scan_xml(&bytes)
+            } else {
+                super::scan::scan_json(&bytes)
+            };
+            let Ok(Some(summary)) = summary else {
+                // Not a resource (or unreadable): the loader would only warn about it.
+                continue;
+            };
+            if summary.resource_type == "StructureDefinition" {
+                versions.extend(summary.fhir_version.clone());
+            }
+            let base = rel.rsplit('/').next().unwrap_or(&rel).to_string();
+            let example = rel
+                .to_ascii_lowercase()
+                .split('/')
+                .any(|part| part.starts_with("example"));
+            let dir = if example {
+                "package/examples"
+            } else {
+                "package"
+            };
+            // Two folders may hold the same file name: keep both, the later prefixed.
+            let mut target = format!("{dir}/{base}");
+            if !taken.insert(target.clone()) {
+                let folder = rel.rsplit('/').nth(1).unwrap_or("dup");
+                target = format!("{dir}/{folder}-{base}");
+                taken.insert(target.clone());
+            }
+            files.push((target, bytes));
+        }
+        let fhir_version = most_common(versions).ok_or_else(|| {
+            manifest_err("no StructureDefinition says which FHIR version it is for".into())
+        })?;
+        let release = super::FhirRelease::from_version(&fhir_version);
+        let (core, core_version) = release
+            .core_package()
+            .ok_or_else(|| manifest_err(format!("unknown FHIR version `{fhir_version}`")))?;
+        let manifest = serde_json::json!({
+            "name": name,
+            "version": version,
+            "description": format!("installed by assure from {source_name} (a folder of resources without package.json)"),
+            "fhirVersions": [core_version],
+            "dependencies": {core: core_version},
+        });
+        let text = serde_json::to_vec_pretty(&manifest).map_err(|e| manifest_err(e.to_string()))?;
+        files.push(("package/package.json".into(), text));
+        let dir_name = format!("{name}#{version}");
+        let target = self.root.join(&dir_name);
+        if target.join("package").join("package.json").is_file() {
+            return Ok(target);
+        }
+        std::fs::create_dir_all(&self.root).map_err(|e| PackageError::io(&self.root, e))?;
+        let temp = self
+            .root
+            .join(format!(".{dir_name}.tmp-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&temp);
+        let result = write_all(&temp, &files, &source_name).and_then(|()| {
+            std::fs::rename(&temp, &target).map_err(|e| PackageError::io(&target, e))
+        });
+        if let Err(e) = result {
+            let _ = std::fs::remove_dir_all(&temp);
+            if target.join("package").join("package.json").is_file() {
+                return Ok(target);
+            }
+            return Err(e);
+        }
+        Ok(target)
+    }
+}
+
+/// The value given most often (ties: the smallest), if any.
+fn most_common(values: Vec<String>) -> Option<String> {
+    let mut counts: std::collections::BTreeMap<String, usize> = Default::default();
+    for v in values {
+        *counts.entry(v).or_default() += 1;
+    }
+    let best = counts.values().copied().max()?;
+    counts.into_iter().find(|(_, n)| *n == best).map(|(v, _)| v)
+}
+
+#[cfg(test)]
+mod install_as_tests {
+    use super::*;
+
+    const SD: &str = r#"<StructureDefinition xmlns="http://hl7.org/fhir"><id value="p"/><url value="https://x.org/p"/><fhirVersion value="3.0.1"/></StructureDefinition>"#;
+
+    fn archive(dir: &Path, name: &str, files: &[(&str, &[u8])]) -> PathBuf {
+        let path = dir.join(name);
+        std::fs::write(&path, super::super::source::pack_tgz(files).unwrap()).unwrap();
+        path
+    }
+
+    #[test]
+    fn a_folder_of_resources_installs_with_a_synthesized_manifest() {
+        let tmp = tempfile::tempdir().unwrap();
+        let tgz = archive(
+            tmp.path(),
+            "assets.tgz",
+            &[
+                ("assets/StructureDefinitions/p.xml", SD.as_bytes()),
+                ("assets/ValueSets/p.xml", SD.as_bytes()),
+                (
+                    "assets/Examples/e.json",
+                    br#"{"resourceType":"Patient","id":"e"}"#,
+                ),
+                ("assets/README.md", b"not a resource"),
+            ],
+        );
+        let cache = PackageCache::new(tmp.path().join("cache"));
+        let folder = cache.install_as(&tgz, "x.assets", "1.0.0").unwrap();
+        assert_eq!(folder, tmp.path().join("cache").join("x.assets#1.0.0"));
+        let manifest: serde_json::Value = serde_json::from_slice(
+            &std::fs::read(folder.join("package").join("package.json")).unwrap(),
+        )
+        .unwrap();
+        assert_eq!(manifest["name"], "x.assets");
+        assert_eq!(manifest["fhirVersions"][0], "3.0.1");
+        assert_eq!(manifest["dependencies"]["hl7.fhir.r3.core"], "3.0.1");
+        assert!(folder.join("package").join("p.xml").is_file());
+        // The second p.xml keeps its folder in its name rather than overwrite the first.
+        assert!(folder.join("package").join("ValueSets-p.xml").is_file());
+        assert!(folder
+            .join("package")
+            .join("examples")
+            .join("e.json")
+            .is_file());
+        assert_eq!(cache.find("x.assets", "1.0.0"), Some(folder));
+    }
+
+    #[test]
+    fn packages_with_a_manifest_no_definitions_or_bad_names_are_refused() {
+        let tmp = tempfile::tempdir().unwrap();
+        let cache = PackageCache::new(tmp.path().join("cache"));
+        let npm = archive(
+            tmp.path(),
+            "npm.tgz",
+            &[
+                ("package/package.json", br#"{"name":"a","version":"1"}"#),
+                ("package/p.xml", SD.as_bytes()),
+            ],
+        );
+        let err = cache.install_as(&npm, "a", "1").unwrap_err().to_string();
+        assert!(err.contains("without --as"), "{err}");
+        let bare = archive(
+            tmp.path(),
+            "bare.tgz",
+            &[("x/e.json", br#"{"resourceType":"Patient","id":"e"}"#)],
+        );
+        let err = cache.install_as(&bare, "b", "1").unwrap_err().to_string();
+        assert!(err.contains("no StructureDefinition"), "{err}");
+        let ok = archive(tmp.path(), "ok.tgz", &[("x/p.xml", SD.as_bytes())]);
+        let err = cache.install_as(&ok, "../c", "1").unwrap_err().to_string();
+        assert!(err.contains("not a usable package name"), "{err}");
+        assert!(
+            !tmp.path().join("cache").exists()
+                || std::fs::read_dir(tmp.path().join("cache"))
+                    .unwrap()
+                    .next()
+                    .is_none()
+        );
     }
 }

@@ -1,0 +1,111 @@
+@gpconnect @validation
+Feature: Response bodies conform to the STU3 profiles
+  Every kind of body the provider answers is validated with assure's validator
+  against the CareConnect-GPC and GPConnect STU3 profiles (installed FHIR packages),
+  not by reading meta.profile: structure, cardinality, fixed values, bindings and
+  invariants. Definitions the packages do not hold are reported "not checked".
+
+  @req:GPC-VAL-1
+  Scenario Outline: <interaction> answers a body that conforms to its meta.profile
+    Given the request is a GP Connect "<interaction>" request
+    When I send a GET request to "<path>"
+    Then the response status is 200
+    And the response conforms to its meta.profile
+
+    Examples:
+      | interaction        | path                                                 |
+      | patient read       | /Patient/{registered_patient_id}                     |
+      | practitioner read  | /Practitioner/{practitioner_id}                      |
+      | organization read  | /Organization/{organization_id}                      |
+      | location read      | /Location/{location_id}                              |
+      | appointment read   | {gpc_appointments_base}/Appointment/{appointment_id} |
+
+  @req:GPC-VAL-1
+  Scenario Outline: <interaction> answers a searchset that conforms to <profile>
+    Given the request is a GP Connect "<interaction>" request
+    And the request query parameter "<parameter>" is "<value>"
+    When I send a GET request to "<path>"
+    Then the response status is 200
+    And the response conforms to "<profile>"
+
+    Examples:
+      | interaction         | path                                | parameter  | value                                                             | profile                                                                  |
+      | patient search      | /Patient                            | identifier | https://fhir.nhs.uk/Id/nhs-number\|{registered_nhs_number}         | http://hl7.org/fhir/StructureDefinition/Bundle                           |
+      | patient search      | /Patient                            | identifier | https://fhir.nhs.uk/Id/nhs-number\|{not_found_nhs_number}          | http://hl7.org/fhir/StructureDefinition/Bundle                           |
+      | practitioner search | /Practitioner                       | identifier | https://fhir.nhs.uk/Id/sds-user-id\|{practitioner_sds_user_id}     | http://hl7.org/fhir/StructureDefinition/Bundle                           |
+      | organization search | /Organization                       | identifier | https://fhir.nhs.uk/Id/ods-organization-code\|{organization_ods_code} | http://hl7.org/fhir/StructureDefinition/Bundle                        |
+      | appointment search  | {gpc_appointments_base}/Patient/{registered_patient_id}/Appointment | start | ge2030-01-01                           | http://hl7.org/fhir/StructureDefinition/Bundle                           |
+      | document search     | {gpc_documents_base}/Patient/{registered_patient_id}/DocumentReference | _include | DocumentReference:subject:Patient | https://fhir.nhs.uk/STU3/StructureDefinition/GPConnect-Searchset-Bundle-1 |
+
+  @req:GPC-VAL-1
+  Scenario Outline: The <interaction> CapabilityStatement conforms to the base definition
+    Given the request is a GP Connect "<interaction>" request
+    When I send a GET request to "<path>"
+    Then the response status is 200
+    And the response conforms to "http://hl7.org/fhir/StructureDefinition/CapabilityStatement"
+
+    Examples:
+      | interaction       | path                          |
+      | metadata          | /metadata                     |
+      | document metadata | {gpc_documents_base}/metadata |
+
+  @req:GPC-VAL-1
+  Scenario: The free slots searchset conforms
+    Given the request is a GP Connect "slot search" request
+    And the request query parameter "start" is "ge{free_slot_start}"
+    And the request query parameter "end" is "le{free_slot_end}"
+    And the request query parameter "status" is "free"
+    And the request query parameter "_include" is "Slot:schedule"
+    When I send a GET request to "{gpc_appointments_base}/Slot"
+    Then the response status is 200
+    And the response conforms to "http://hl7.org/fhir/StructureDefinition/Bundle"
+
+  @req:GPC-VAL-1
+  Scenario Outline: The appointment answered to <case> conforms to its meta.profile
+    Given the request is a GP Connect "<interaction>" request
+    And the request content type is "application/fhir+json"
+    And the request body is the file "bodies/appointments/<case>.json"
+    When I send a <method> request to "{gpc_appointments_base}/Appointment<id>"
+    Then the response conforms to its meta.profile
+
+    Examples:
+      | case   | interaction        | method | id                |
+      | book   | appointment book   | POST   |                   |
+      | amend  | appointment amend  | PUT    | /{appointment_id} |
+      | cancel | appointment cancel | PUT    | /{appointment_id} |
+
+  @req:GPC-VAL-1
+  Scenario: The document Binary conforms to the base Binary
+    Given the request is a GP Connect "document retrieve" request
+    When I send a GET request to "{gpc_documents_base}/Binary/{document_binary_id}"
+    Then the response status is 200
+    And the response conforms to "http://hl7.org/fhir/StructureDefinition/Binary"
+
+  @req:GPC-VAL-1
+  Scenario Outline: A GP Connect error conforms to GPConnect-OperationOutcome-1 (<interaction>)
+    Given the request is a GP Connect "<interaction>" request
+    When I send a GET request to "<path>"
+    Then the response status is 404
+    And the response conforms to its meta.profile
+
+    Examples:
+      | interaction       | path                                                |
+      | patient read      | /Patient/{unknown_id}                               |
+      | appointment read  | {gpc_appointments_base}/Appointment/{unknown_id}    |
+      | document retrieve | {gpc_documents_base}/Binary/{unknown_id}            |
+
+  @req:GPC-VAL-1
+  Scenario Outline: The structured record for <body> conforms to its meta.profile
+    Given the request is a GP Connect "structured record" request
+    And the request content type is "application/fhir+json"
+    And the request body is the file "bodies/structured/<body>.json"
+    When I send a POST request to "{gpc_structured_base}/Patient/$gpc.getstructuredrecord"
+    Then the response status is 200
+    And the response conforms to its meta.profile
+
+    Examples:
+      | body                 |
+      | referrals            |
+      | referrals-period     |
+      | uncategorised        |
+      | uncategorised-period |
