@@ -420,3 +420,51 @@ fn conformance_resources_agree_with_what_they_name() {
         "a differential that cannot be applied fails"
     );
 }
+
+#[test]
+fn stu3_entries_without_an_address_need_no_full_url_outside_documents() {
+    let shared = concat!(env!("CARGO_MANIFEST_DIR"), "/../../../shared/fhir-packages");
+    let options = LoadOptions {
+        cache: None,
+        allow_missing_dependencies: true,
+    };
+    let set = PackageSet::load(
+        &[std::path::PathBuf::from(format!(
+            "{shared}/hl7.fhir.core-3.0.1.tgz"
+        ))],
+        &options,
+    )
+    .expect("load STU3 core");
+    let v = Validator::new(Arc::new(set), ValidatorOptions::default());
+    let bundle = |kind: &str| {
+        parse_json(&format!(
+            r#"{{"resourceType":"Bundle","type":"{kind}","entry":[{{"resource":{{"resourceType":"Patient"}}}}]}}"#
+        ))
+        .unwrap()
+    };
+    let errors = |kind: &str| -> Vec<String> {
+        v.validate(&bundle(kind), &[])
+            .into_iter()
+            .filter(|i| i.severity.is_error())
+            .map(|i| i.message)
+            .collect()
+    };
+    assert!(
+        !errors("collection").iter().any(|m| m.contains("fullUrl")),
+        "{:?}",
+        errors("collection")
+    );
+    assert!(
+        errors("document").iter().any(|m| m.contains("fullUrl")),
+        "{:?}",
+        errors("document")
+    );
+    // R4 requires it outside transactions.
+    let r4 = check(
+        r#"{"resourceType":"Bundle","type":"collection","entry":[{"resource":{"resourceType":"Patient"}}]}"#,
+        &[],
+    );
+    assert!(r4
+        .iter()
+        .any(|i| i.severity.is_error() && i.message.contains("fullUrl")));
+}

@@ -132,10 +132,15 @@ impl Walker<'_> {
             .get("type")
             .and_then(Node::as_str)
             .unwrap_or_default();
-        let needs_full_url = !matches!(
-            kind,
-            "transaction" | "batch" | "transaction-response" | "batch-response" | "history"
-        );
+        // STU3 lets entries go without fullUrl where they have no address (the
+        // results of an operation, say); R4 requires it outside transactions.
+        let stu3_unaddressed = self.v.release() == crate::package::FhirRelease::Stu3
+            && !matches!(kind, "document" | "message");
+        let needs_full_url = !stu3_unaddressed
+            && !matches!(
+                kind,
+                "transaction" | "batch" | "transaction-response" | "batch-response" | "history"
+            );
         for (i, entry) in bundle
             .get("entry")
             .map(Node::items)
