@@ -259,11 +259,7 @@ impl Walker<'_> {
             let Some(res) = entry.get("resource") else {
                 continue;
             };
-            let base = entry
-                .get("fullUrl")
-                .and_then(Node::as_str)
-                .filter(|f| f.starts_with("http://") || f.starts_with("https://"))
-                .and_then(|f| f.rsplitn(3, '/').nth(2));
+            let base = restful_base(entry);
             let mut refs = Vec::new();
             collect_references(res, &mut refs);
             for r in refs {
@@ -313,15 +309,7 @@ impl Walker<'_> {
             let Some(res) = entry.get("resource") else {
                 continue;
             };
-            let base = entry
-                .get("fullUrl")
-                .and_then(Node::as_str)
-                .filter(|f| f.starts_with("http://") || f.starts_with("https://"))
-                .and_then(|f| {
-                    let mut parts = f.rsplitn(3, '/');
-                    let (_, _, base) = (parts.next()?, parts.next()?, parts.next()?);
-                    Some(base)
-                });
+            let base = restful_base(entry);
             let mut refs = Vec::new();
             collect_references(res, &mut refs);
             for r in refs {
@@ -476,6 +464,15 @@ impl Walker<'_> {
             self.issue(Severity::Error, IssueCode::Invalid, format!("the fullUrl `{full}` looks like a RESTful URL, so it must end with the entry's type and id ({want})"), entry, path, None);
         }
     }
+}
+
+/// The RESTful base of an entry's `fullUrl` (`http://x/fhir` of `http://x/fhir/Patient/1`).
+fn restful_base(entry: &Node) -> Option<&str> {
+    entry
+        .get("fullUrl")
+        .and_then(Node::as_str)
+        .filter(|f| f.starts_with("http://") || f.starts_with("https://"))
+        .and_then(|f| f.rsplitn(3, '/').nth(2))
 }
 
 fn number(node: &Node) -> Option<f64> {
