@@ -9,6 +9,18 @@ b64url() { printf '%s' "$1" | base64 | tr -d '\n=' | tr '+/' '-_'; }
 now=$(date +%s)
 header=$(b64url '{"alg":"none","typ":"JWT"}')
 claims=$(b64url "{\"iss\":\"https://consumer.example.nhs.uk\",\"sub\":\"1\",\"aud\":\"$ASSURE_COUNTERPART_GPCONNECT_PROVIDER\",\"exp\":$((now + 300)),\"iat\":$now,\"reason_for_request\":\"directcare\",\"requested_scope\":\"patient/*.read\",\"requesting_device\":{\"resourceType\":\"Device\",\"identifier\":[{\"system\":\"https://consumer.example.nhs.uk/Id/device\",\"value\":\"EPR-1\"}],\"model\":\"Example EPR\",\"version\":\"1.0\"},\"requesting_organization\":{\"resourceType\":\"Organization\",\"identifier\":[{\"system\":\"https://fhir.nhs.uk/Id/ods-organization-code\",\"value\":\"A11111\"}],\"name\":\"Example Hospital\"},\"requesting_practitioner\":{\"resourceType\":\"Practitioner\",\"id\":\"1\",\"identifier\":[{\"system\":\"https://fhir.nhs.uk/Id/sds-user-id\",\"value\":\"111222333444\"},{\"system\":\"https://fhir.nhs.uk/Id/sds-role-profile-id\",\"value\":\"444555666777\"}],\"name\":[{\"family\":\"Jones\",\"given\":[\"Sam\"]}]}}")
+# The clinical area the action names, as the 1.6 Parameters ask for it.
+case "${ASSURE_ACTION:-}" in
+  *medications*) area='{"name":"includeMedication","part":[{"name":"includePrescriptionIssues","valueBoolean":true}]}' ;;
+  *problems*) area='{"name":"includeProblems"}' ;;
+  *immunisations*) area='{"name":"includeImmunisations"}' ;;
+  *consultations*) area='{"name":"includeConsultations","part":[{"name":"includeNumberOfMostRecent","valueInteger":3}]}' ;;
+  *investigations*) area='{"name":"includeInvestigations"}' ;;
+  *referrals*) area='{"name":"includeReferrals"}' ;;
+  *diary*) area='{"name":"includeDiaryEntries"}' ;;
+  *uncategorised*) area='{"name":"includeUncategorisedData"}' ;;
+  *) area='{"name":"includeAllergies","part":[{"name":"includeResolvedAllergies","valueBoolean":true}]}' ;;
+esac
 answer=$(mktemp)
 trap 'rm -f "$answer"' EXIT
 if ! status=$(curl -sS -o "$answer" -w '%{http_code}' -X POST "$ASSURE_COUNTERPART_GPCONNECT_PROVIDER/Patient/\$gpc.getstructuredrecord" \
@@ -19,7 +31,7 @@ if ! status=$(curl -sS -o "$answer" -w '%{http_code}' -X POST "$ASSURE_COUNTERPA
   -H "Ssp-InteractionID: urn:nhs:names:services:gpconnect:fhir:operation:gpc.getstructuredrecord-1" \
   -H "Accept: application/fhir+json" \
   -H "Content-Type: application/fhir+json" \
-  -d "{\"resourceType\":\"Parameters\",\"parameter\":[{\"name\":\"patientNHSNumber\",\"valueIdentifier\":{\"system\":\"https://fhir.nhs.uk/Id/nhs-number\",\"value\":\"$ASSURE_PATIENT_NHS_NUMBER\"}},{\"name\":\"includeAllergies\",\"part\":[{\"name\":\"includeResolvedAllergies\",\"valueBoolean\":true}]}]}"); then
+  -d "{\"resourceType\":\"Parameters\",\"parameter\":[{\"name\":\"patientNHSNumber\",\"valueIdentifier\":{\"system\":\"https://fhir.nhs.uk/Id/nhs-number\",\"value\":\"$ASSURE_PATIENT_NHS_NUMBER\"}},$area]}"); then
   echo "could not retrieve the record: the provider connection failed" >&2
   exit 1
 fi

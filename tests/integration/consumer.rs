@@ -206,7 +206,8 @@ async fn the_gp_connect_consumer_suite_passes_a_correct_consumer_and_fails_a_fau
             "GPC-CONS-3",
             "GPC-CONS-5",
             "GPC-CONS-6",
-            "GPC-CONS-7"
+            "GPC-CONS-7",
+            "GPC-CONS-8"
         ],
         "{stderr}"
     );
