@@ -203,6 +203,16 @@ pub(crate) fn counterpart(
     }
 }
 
+/// The counterpart name and the number of seconds of a waiting step.
+fn counterpart_and_seconds(w: &AssureWorld, ctx: &Context) -> Result<(String, u64), Failure> {
+    let name = w.expand(&arg(ctx, 1))?;
+    let wait = w.expand(&arg(ctx, 2))?;
+    let seconds = wait
+        .parse()
+        .map_err(|_| Failure::new(format!("`{wait}` is not a number of seconds")))?;
+    Ok((name, seconds))
+}
+
 async fn script_fault(w: &mut AssureWorld, ctx: &Context) -> StepResult {
     let name = w.expand(&arg(ctx, 1))?;
     let fault_name = w.expand(&arg(ctx, 2))?;
@@ -221,11 +231,7 @@ async fn script_fault(w: &mut AssureWorld, ctx: &Context) -> StepResult {
 }
 
 async fn no_further_request(w: &mut AssureWorld, ctx: &Context) -> StepResult {
-    let name = w.expand(&arg(ctx, 1))?;
-    let wait = w.expand(&arg(ctx, 2))?;
-    let seconds: u64 = wait
-        .parse()
-        .map_err(|_| Failure::new(format!("`{wait}` is not a number of seconds")))?;
+    let (name, seconds) = counterpart_and_seconds(w, ctx)?;
     let server = counterpart(w, &name)?;
     let mark = w.journal_marks.get(&name).copied().unwrap_or(0);
     tokio::time::sleep(Duration::from_secs(seconds)).await;
@@ -291,11 +297,7 @@ async fn consumer_output(w: &mut AssureWorld, ctx: &Context) -> StepResult {
 }
 
 async fn receive(w: &mut AssureWorld, ctx: &Context) -> StepResult {
-    let name = w.expand(&arg(ctx, 1))?;
-    let wait = w.expand(&arg(ctx, 2))?;
-    let seconds: u64 = wait
-        .parse()
-        .map_err(|_| Failure::new(format!("`{wait}` is not a number of seconds")))?;
+    let (name, seconds) = counterpart_and_seconds(w, ctx)?;
     let server = counterpart(w, &name)?;
     let mark = w.journal_marks.get(&name).copied().unwrap_or(0);
     let deadline = Instant::now() + Duration::from_secs(seconds);

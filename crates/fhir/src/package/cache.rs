@@ -107,7 +107,18 @@ impl PackageCache {
                 message: format!("unsafe package name `{}`", manifest.name),
             });
         }
-        let target = self.root.join(&dir_name);
+        self.place(&dir_name, &entries, source_name)
+    }
+
+    /// Writes a package's files under `<root>/<dir_name>` atomically: into a temporary
+    /// folder, then renamed into place, so a failure leaves nothing behind.
+    fn place(
+        &self,
+        dir_name: &str,
+        entries: &[(String, Vec<u8>)],
+        source_name: &str,
+    ) -> Result<PathBuf, PackageError> {
+        let target = self.root.join(dir_name);
         if target.join("package").join("package.json").is_file() {
             return Ok(target);
         }
@@ -119,7 +130,7 @@ impl PackageCache {
         let temp = self
             .root
             .join(format!(".{dir_name}.tmp-{}-{nanos}", std::process::id()));
-        let result = write_all(&temp, &entries, source_name).and_then(|()| {
+        let result = write_all(&temp, entries, source_name).and_then(|()| {
             std::fs::rename(&temp, &target).map_err(|e| PackageError::io(&target, e))
         });
         if let Err(e) = result {
@@ -275,27 +286,7 @@ impl PackageCache {
         });
         let text = serde_json::to_vec_pretty(&manifest).map_err(|e| manifest_err(e.to_string()))?;
         files.push(("package/package.json".into(), text));
-        let dir_name = format!("{name}#{version}");
-        let target = self.root.join(&dir_name);
-        if target.join("package").join("package.json").is_file() {
-            return Ok(target);
-        }
-        std::fs::create_dir_all(&self.root).map_err(|e| PackageError::io(&self.root, e))?;
-        let temp = self
-            .root
-            .join(format!(".{dir_name}.tmp-{}", std::process::id()));
-        let _ = std::fs::remove_dir_all(&temp);
-        let result = write_all(&temp, &files, &source_name).and_then(|()| {
-            std::fs::rename(&temp, &target).map_err(|e| PackageError::io(&target, e))
-        });
-        if let Err(e) = result {
-            let _ = std::fs::remove_dir_all(&temp);
-            if target.join("package").join("package.json").is_file() {
-                return Ok(target);
-            }
-            return Err(e);
-        }
-        Ok(target)
+        self.place(&format!("{name}#{version}"), &files, &source_name)
     }
 }
 

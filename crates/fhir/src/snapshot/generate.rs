@@ -42,14 +42,14 @@ pub(crate) fn generate(set: &PackageSet, sd: ResourceRef<'_>) -> Result<Snapshot
         origin: (format!("{}#{}", p.name, p.version), sd.file().to_string()),
         pristine: Default::default(),
     };
-    generate_in(&ctx, &sd.node()?)
+    generate_in(&ctx, &*sd.node()?)
 }
 
 /// Generates the snapshot of a StructureDefinition that is not in the set (one being
 /// validated), on the set's definitions.
 pub(crate) fn generate_detached(
     set: &PackageSet,
-    node: &Arc<Node>,
+    node: &Node,
     release: FhirRelease,
     origin: &str,
 ) -> Result<Snapshot, SnapshotError> {
@@ -68,7 +68,7 @@ pub(crate) fn generate_detached(
     generate_in(&ctx, node)
 }
 
-fn generate_in(ctx: &Ctx<'_>, node: &Arc<Node>) -> Result<Snapshot, SnapshotError> {
+fn generate_in(ctx: &Ctx<'_>, node: &Node) -> Result<Snapshot, SnapshotError> {
     let set = ctx.set;
     let text = |k: &str| node.get(k).and_then(Node::as_str);
     let root_error = |problem, message: String| ctx.error(node, "(root)", problem, message);
@@ -126,7 +126,7 @@ fn generate_in(ctx: &Ctx<'_>, node: &Arc<Node>) -> Result<Snapshot, SnapshotErro
         super::stu3::expand_datatypes(ctx, &mut elements);
         super::stu3::add_type_invariants(ctx, &mut elements);
     }
-    let mut out = (**node).clone();
+    let mut out = node.clone();
     let list = Node::new(Kind::Array(elements.clone()), node.pos);
     let mut snapshot_node = Node::new(Kind::Object(Vec::new()), node.pos);
     set_member(&mut snapshot_node, "element", list);

@@ -136,10 +136,13 @@ impl Walker<'_> {
                     let Some(url) = profile.as_str() else {
                         continue;
                     };
-                    let Some(sd) = self.loaded(url, "StructureDefinition") else {
+                    let found = self.v.packages().resolve(url);
+                    let Some(of) = found
+                        .filter(|r| r.resource_type() == "StructureDefinition")
+                        .and_then(|r| r.sd_type())
+                    else {
                         continue;
                     };
-                    let of = sd.get("type").and_then(Node::as_str).unwrap_or_default();
                     let model = self.v.env().model.clone();
                     // Only an abstract resource type admits its subtypes' profiles; a
                     // specialization (Count of Quantity) is another type.
@@ -160,15 +163,14 @@ impl Walker<'_> {
         }
         let release = self.v.release();
         let origin = "the StructureDefinition being validated";
-        let node = std::sync::Arc::new(node.clone());
-        match crate::snapshot::generate_detached(self.v.packages(), &node, release, origin) {
-            Ok(snapshot) => self.differential_against_base(&node, diff, &snapshot, path),
+        match crate::snapshot::generate_detached(self.v.packages(), node, release, origin) {
+            Ok(snapshot) => self.differential_against_base(node, diff, &snapshot, path),
             Err(SnapshotError::Differential(d)) if d.problem == SnapshotProblem::MissingBase => {
                 let base = node
                     .get("baseDefinition")
                     .and_then(Node::as_str)
                     .unwrap_or("(none)");
-                self.not_loaded(&format!("base definition {base}"), &node, path);
+                self.not_loaded(&format!("base definition {base}"), node, path);
             }
             Err(SnapshotError::Differential(d)) => {
                 let at = diff
@@ -187,7 +189,7 @@ impl Walker<'_> {
                         "the snapshot cannot be generated: element {}: {}",
                         d.element, d.message
                     ),
-                    shown.unwrap_or(&node),
+                    shown.unwrap_or(node),
                     &at,
                     None,
                 );
@@ -196,7 +198,7 @@ impl Walker<'_> {
                 self.note_once(
                     "sd-snapshot",
                     format!("the snapshot was not generated: {e}"),
-                    &node,
+                    node,
                     path,
                 );
             }

@@ -209,8 +209,10 @@ impl Walker<'_> {
         let mut allowed = Vec::new();
         for t in plan.def(el).types.iter().filter(|t| t.code == "Reference") {
             for target in &t.target_profiles {
-                let of = match self.v.plan(target) {
-                    Some(p) => p.type_name.clone(),
+                // The type from the package index: no plan is compiled to learn it.
+                let indexed = self.v.packages().resolve(target).and_then(|r| r.sd_type());
+                let of = match indexed {
+                    Some(ty) => ty.to_string(),
                     None => match target.strip_prefix("http://hl7.org/fhir/StructureDefinition/") {
                         Some(base) => base.to_string(),
                         // An unknown profile: its type is not known, so neither is the rule.
@@ -255,37 +257,29 @@ impl Walker<'_> {
                 Some((e.get("fullUrl").and_then(Node::as_str)?, rt))
             })
             .collect();
-        for (i, entry) in entries.iter().enumerate() {
-            let Some(res) = entry.get("resource") else {
+        for r in bundle_references(entries) {
+            let text = r.text.split("/_history/").next().unwrap_or(r.text);
+            let Some((ty, id)) = text.split_once('/') else {
                 continue;
             };
-            let base = restful_base(entry);
-            let mut refs = Vec::new();
-            collect_references(res, &mut refs);
-            for r in refs {
-                let Some(text) = r.get("reference").and_then(Node::as_str) else {
-                    continue;
-                };
-                let text = text.split("/_history/").next().unwrap_or(text);
-                let Some((ty, id)) = text.split_once('/') else {
-                    continue;
-                };
-                if text.contains(':') || id.contains('/') || !ty.starts_with(char::is_uppercase) {
-                    continue;
-                }
-                let target = base
-                    .and_then(|b| by_full_url.get(format!("{b}/{text}").as_str()))
-                    .or_else(|| by_full_url.get(format!("urn:uuid:{id}").as_str()));
-                if let Some(found) = target.filter(|found| **found != ty) {
-                    self.issue(
-                        Severity::Error,
-                        IssueCode::Invalid,
-                        format!("the reference `{text}` resolves in the Bundle to a {found}, not a {ty}"),
-                        r,
-                        &format!("{path}.entry[{i}].resource"),
-                        None,
-                    );
-                }
+            if text.contains(':') || id.contains('/') || !ty.starts_with(char::is_uppercase) {
+                continue;
+            }
+            let target = r
+                .base
+                .and_then(|b| by_full_url.get(format!("{b}/{text}").as_str()))
+                .or_else(|| by_full_url.get(format!("urn:uuid:{id}").as_str()));
+            if let Some(found) = target.filter(|found| **found != ty) {
+                self.issue(
+                    Severity::Error,
+                    IssueCode::Invalid,
+                    format!(
+                        "the reference `{text}` resolves in the Bundle to a {found}, not a {ty}"
+                    ),
+                    r.node,
+                    &format!("{path}.entry[{}].resource", r.entry),
+                    None,
+                );
             }
         }
     }
@@ -294,62 +288,55 @@ impl Walker<'_> {
     /// referring entry's RESTful base, to entries of the Bundle.
     fn document_references(&mut self, bundle: &Node, path: &str) {
         let entries = bundle.get("entry").map(Node::items).unwrap_or_default();
-        let full_urls: Vec<(&str, Option<&str>)> = entries
-            .iter()
-            .filter_map(|e| {
+        // fullUrl -> the versionId of each entry with it.
+        let mut versions: HashMap<&str, Vec<Option<&str>>> = HashMap::new();
+        for e in entries {
+            if let Some(full) = e.get("fullUrl").and_then(Node::as_str) {
                 let version = e
                     .get("resource")
                     .and_then(|r| r.get("meta"))
                     .and_then(|m| m.get("versionId"))
                     .and_then(Node::as_str);
-                Some((e.get("fullUrl").and_then(Node::as_str)?, version))
-            })
-            .collect();
-        for (i, entry) in entries.iter().enumerate() {
-            let Some(res) = entry.get("resource") else {
+                versions.entry(full).or_default().push(version);
+            }
+        }
+        for r in bundle_references(entries) {
+            let text = r.text;
+            if text.starts_with('#') || text.contains(':') || !text.contains('/') {
                 continue;
+            }
+            let (relative, version) = match text.split_once("/_history/") {
+                Some((r, v)) => (r, Some(v)),
+                None => (text, None),
             };
-            let base = restful_base(entry);
-            let mut refs = Vec::new();
-            collect_references(res, &mut refs);
-            for r in refs {
-                let Some(text) = r.get("reference").and_then(Node::as_str) else {
-                    continue;
-                };
-                if text.starts_with('#') || text.contains(':') || text.matches('/').count() < 1 {
-                    continue;
-                }
-                let (relative, version) = match text.split_once("/_history/") {
-                    Some((r, v)) => (r, Some(v)),
-                    None => (text, None),
-                };
-                let matches = base.map_or(0, |b| {
-                    let target = format!("{b}/{relative}");
-                    full_urls
-                        .iter()
-                        .filter(|(f, v)| *f == target && (version.is_none() || *v == version))
-                        .count()
-                });
-                let p = format!("{path}.entry[{i}].resource");
-                if matches == 0 {
-                    self.issue(
-                        Severity::Error,
-                        IssueCode::NotFound,
-                        format!("cannot find `{text}` in the document Bundle"),
-                        r,
-                        &p,
-                        None,
-                    );
-                } else if matches > 1 {
-                    self.issue(
-                        Severity::Error,
-                        IssueCode::Invalid,
-                        format!("several entries of the Bundle match the reference `{text}`"),
-                        r,
-                        &p,
-                        None,
-                    );
-                }
+            let matches = r.base.map_or(0, |b| {
+                versions
+                    .get(format!("{b}/{relative}").as_str())
+                    .map_or(0, |vs| {
+                        vs.iter()
+                            .filter(|v| version.is_none() || **v == version)
+                            .count()
+                    })
+            });
+            let p = format!("{path}.entry[{}].resource", r.entry);
+            if matches == 0 {
+                self.issue(
+                    Severity::Error,
+                    IssueCode::NotFound,
+                    format!("cannot find `{text}` in the document Bundle"),
+                    r.node,
+                    &p,
+                    None,
+                );
+            } else if matches > 1 {
+                self.issue(
+                    Severity::Error,
+                    IssueCode::Invalid,
+                    format!("several entries of the Bundle match the reference `{text}`"),
+                    r.node,
+                    &p,
+                    None,
+                );
             }
         }
     }
@@ -484,6 +471,37 @@ fn number(node: &Node) -> Option<f64> {
 }
 
 /// Objects with a string `reference` (Reference values), contained resources skipped.
+/// A literal reference inside an entry's resource (not inside its contained ones).
+struct EntryReference<'n> {
+    entry: usize,
+    /// The RESTful base of the entry's fullUrl, which relative references resolve against.
+    base: Option<&'n str>,
+    node: &'n Node,
+    text: &'n str,
+}
+
+fn bundle_references(entries: &[Node]) -> Vec<EntryReference<'_>> {
+    let mut out = Vec::new();
+    for (i, entry) in entries.iter().enumerate() {
+        let Some(res) = entry.get("resource") else {
+            continue;
+        };
+        let base = restful_base(entry);
+        let mut refs = Vec::new();
+        collect_references(res, &mut refs);
+        out.extend(refs.into_iter().filter_map(|node| {
+            let text = node.get("reference").and_then(Node::as_str)?;
+            Some(EntryReference {
+                entry: i,
+                base,
+                node,
+                text,
+            })
+        }));
+    }
+    out
+}
+
 fn collect_references<'n>(node: &'n Node, out: &mut Vec<&'n Node>) {
     match &node.kind {
         Kind::Object(members) => {
