@@ -386,68 +386,56 @@ async fn connection(
             status: None,
             fault: None,
         };
-        match journal.next_scripted() {
-            Some(Scripted::Fault(fault)) => {
-                entry.fault = Some(fault);
-                journal.record(entry);
-                perform(fault, client.stream).await;
-                return;
-            }
+        let is_head = req.first.0.eq_ignore_ascii_case("HEAD");
+        // A scripted answer stands in for the stub set's; it is written like any other.
+        let res = match journal.next_scripted() {
+            Some(Scripted::Fault(fault)) => Message {
+                first: ("200".into(), "OK".into()),
+                headers: vec![(FAULT_HEADER.into(), fault.name().as_bytes().to_vec())],
+                body: Vec::new(),
+                keep_alive: false,
+            },
             Some(Scripted::Respond {
                 status,
                 headers,
                 body,
-            }) => {
-                entry.status = Some(status);
-                journal.record(entry);
-                let mut out = format!("HTTP/1.1 {status} {}\r\n", reason(status)).into_bytes();
-                for (k, v) in &headers {
-                    out.extend_from_slice(format!("{k}: {v}\r\n").as_bytes());
+            }) => Message {
+                first: (status.to_string(), reason(status).into()),
+                headers: headers
+                    .into_iter()
+                    .map(|(k, v)| (k, v.into_bytes()))
+                    .collect(),
+                body,
+                keep_alive: true,
+            },
+            None => {
+                let mut out = format!("{} {} HTTP/1.1\r\n", req.first.0, req.first.1).into_bytes();
+                for (k, v) in req.headers.iter().filter(|(k, _)| {
+                    !hop_by_hop(k) && !k.to_ascii_lowercase().starts_with("x-assure-")
+                }) {
+                    out.extend_from_slice(format!("{k}: ").as_bytes());
+                    out.extend_from_slice(v);
+                    out.extend_from_slice(b"\r\n");
                 }
-                out.extend_from_slice(format!("content-length: {}\r\n", body.len()).as_bytes());
-                if !req.keep_alive {
-                    out.extend_from_slice(b"connection: close\r\n");
-                }
-                out.extend_from_slice(b"\r\n");
-                if !is_head_request(&req) {
-                    out.extend_from_slice(&body);
-                }
-                if client.stream.write_all(&out).await.is_err() || !req.keep_alive {
-                    let _ = client.stream.shutdown().await;
-                    return;
-                }
-                continue;
-            }
-            None => {}
-        }
-        let mut out = format!("{} {} HTTP/1.1\r\n", req.first.0, req.first.1).into_bytes();
-        for (k, v) in req
-            .headers
-            .iter()
-            .filter(|(k, _)| !hop_by_hop(k) && !k.to_ascii_lowercase().starts_with("x-assure-"))
-        {
-            out.extend_from_slice(format!("{k}: ").as_bytes());
-            out.extend_from_slice(v);
-            out.extend_from_slice(b"\r\n");
-        }
-        let extra = format!(
-            "{REQUEST_ID_HEADER}: {id}\r\n{BASE_URL_HEADER}: {base_url}\r\ncontent-length: {}\r\n\r\n",
-            req.body.len()
-        );
-        out.extend_from_slice(extra.as_bytes());
-        out.extend_from_slice(&req.body);
-        let is_head = req.first.0.eq_ignore_ascii_case("HEAD");
-        let res = match exchange(&mut upstream, backend, &out, is_head).await {
-            Ok(res) => res,
-            Err(_) => {
-                // Retry once on a fresh connection: the backend may have closed an idle one.
-                upstream = None;
+                let extra = format!(
+                    "{REQUEST_ID_HEADER}: {id}\r\n{BASE_URL_HEADER}: {base_url}\r\ncontent-length: {}\r\n\r\n",
+                    req.body.len()
+                );
+                out.extend_from_slice(extra.as_bytes());
+                out.extend_from_slice(&req.body);
                 match exchange(&mut upstream, backend, &out, is_head).await {
                     Ok(res) => res,
                     Err(_) => {
-                        journal.record(entry);
-                        let _ = client.stream.write_all(b"HTTP/1.1 502 Bad Gateway\r\ncontent-length: 0\r\nconnection: close\r\n\r\n").await;
-                        return;
+                        // Retry once on a fresh connection: the backend may have closed an idle one.
+                        upstream = None;
+                        match exchange(&mut upstream, backend, &out, is_head).await {
+                            Ok(res) => res,
+                            Err(_) => {
+                                journal.record(entry);
+                                let _ = client.stream.write_all(b"HTTP/1.1 502 Bad Gateway\r\ncontent-length: 0\r\nconnection: close\r\n\r\n").await;
+                                return;
+                            }
+                        }
                     }
                 }
             }
@@ -492,10 +480,6 @@ async fn connection(
             return;
         }
     }
-}
-
-fn is_head_request(req: &Message) -> bool {
-    req.first.0.eq_ignore_ascii_case("HEAD")
 }
 
 fn reason(status: u16) -> &'static str {
