@@ -493,3 +493,59 @@ fn document_references_resolve_inside_the_document() {
         "{wrong_version:?}"
     );
 }
+
+#[test]
+fn an_extension_a_claimed_profile_declares_on_an_element_is_allowed_there() {
+    // The profile names patient-birthPlace (context: Patient) on Observation.code.coding,
+    // as the CareConnect-GPC profiles name Extension-coding-sctdescid on codings.
+    let profile = r#"{"resourceType":"StructureDefinition",
+      "url":"http://example.org/StructureDefinition/coded-observation",
+      "name":"CodedObservation","status":"draft","fhirVersion":"4.0.1","kind":"resource",
+      "abstract":false,"type":"Observation",
+      "baseDefinition":"http://hl7.org/fhir/StructureDefinition/Observation","derivation":"constraint",
+      "differential":{"element":[
+        {"id":"Observation.code.coding.extension:place","path":"Observation.code.coding.extension",
+         "sliceName":"place","type":[{"code":"Extension",
+         "profile":["http://hl7.org/fhir/StructureDefinition/patient-birthPlace"]}]}]}}"#;
+    let v = load_validator(
+        "hl7.fhir.r4.core-4.0.1.tgz",
+        "validator-declared-ext",
+        &[("StructureDefinition-coded-observation.json", profile)],
+    );
+    let observation = |claim: bool, element: &str| {
+        let meta = if claim {
+            r#""meta":{"profile":["http://example.org/StructureDefinition/coded-observation"]},"#
+        } else {
+            ""
+        };
+        let coding = r#"{"coding":[{"system":"http://loinc.org","code":"8302-2","extension":[{"url":"http://hl7.org/fhir/StructureDefinition/patient-birthPlace","valueAddress":{"city":"Leeds"}}]}]}"#;
+        let (code, category) = if element == "code" {
+            (coding.to_string(), String::new())
+        } else {
+            (
+                r#"{"text":"height"}"#.to_string(),
+                format!(r#""category":[{coding}],"#),
+            )
+        };
+        let json = format!(
+            r#"{{"resourceType":"Observation",{meta}"status":"final",{category}"code":{code}}}"#
+        );
+        v.validate(&parse_json(&json).unwrap(), &[])
+            .into_iter()
+            .filter(|i| i.severity.is_error())
+            .map(|i| format!("{} @ {}", i.message, i.expression))
+            .collect::<Vec<_>>()
+    };
+    let declared = observation(true, "code");
+    assert!(declared.is_empty(), "{declared:?}");
+    let unclaimed = observation(false, "code");
+    assert!(
+        unclaimed.iter().any(|m| m.contains("not allowed here")),
+        "without the profile the extension's own context applies: {unclaimed:?}"
+    );
+    let elsewhere = observation(true, "category");
+    assert!(
+        elsewhere.iter().any(|m| m.contains("not allowed here")),
+        "the profile declares it on code, not on category: {elsewhere:?}"
+    );
+}

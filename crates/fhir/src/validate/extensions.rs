@@ -37,7 +37,7 @@ impl Walker<'_> {
             "extension" => self.ext_urls.last().is_some_and(|u| u == expr),
             "fhirpath" => true,
             _ => self.holder_matches(expr),
-        });
+        }) || self.declared_here(&ext.url, path);
         if !allowed {
             let shown: Vec<&str> = contexts.iter().map(|(_, e)| e.as_str()).collect();
             let msg = format!(
@@ -48,6 +48,32 @@ impl Walker<'_> {
             );
             self.issue(Severity::Error, IssueCode::Structure, msg, node, path, None);
         }
+    }
+
+    /// A profile the resource is validated against names this extension on this
+    /// element. Its author has declared the use, so the extension's own narrower
+    /// context does not make the instance wrong: the CareConnect-GPC profiles put
+    /// `Extension-coding-sctdescid` on codings although its context lists resources.
+    fn declared_here(&self, url: &str, path: &str) -> bool {
+        let (at, rt) = &self.resource_at;
+        let Some(rest) = path.strip_prefix(at.as_str()) else {
+            return false;
+        };
+        // `.code.coding[0].extension[1]` names the element `<type>.code.coding`.
+        let mut holder = rt.clone();
+        for seg in rest.split('.').filter(|s| !s.is_empty()) {
+            holder.push('.');
+            holder.push_str(seg.split('[').next().unwrap_or(seg));
+        }
+        let Some(holder) = holder
+            .strip_suffix(".extension")
+            .or_else(|| holder.strip_suffix(".modifierExtension"))
+        else {
+            return false;
+        };
+        self.declared_extensions
+            .iter()
+            .any(|(h, u)| u == url && h == holder)
     }
 
     fn holder_matches(&self, expr: &str) -> bool {

@@ -43,6 +43,9 @@ pub struct Plan {
     pub elements: Vec<PlanElement>,
     /// The regex a primitive type's `value` carries, anchored.
     pub value_regex: Option<regex::Regex>,
+    /// `(holder path, extension url)` for each extension this profile names on an
+    /// element (`Condition.code.coding`, its `extension` slice's type profile).
+    pub declared_extensions: Vec<(String, String)>,
 }
 
 impl Plan {
@@ -103,7 +106,27 @@ impl Plan {
             .find(|e| e.path.ends_with(".value") && e.path.matches('.').count() == 1)
             .and_then(|e| regex_extension(&e.node))
             .and_then(|r| super::primitive::fhir_regex(&r));
+        let declared_extensions = snapshot
+            .elements
+            .iter()
+            .filter_map(|e| {
+                let holder = e
+                    .path
+                    .strip_suffix(".extension")
+                    .or_else(|| e.path.strip_suffix(".modifierExtension"))?;
+                Some(
+                    e.types
+                        .iter()
+                        .filter(|t| t.code == "Extension")
+                        .flat_map(|t| t.profiles.iter())
+                        .map(|u| (holder.to_string(), u.clone()))
+                        .collect::<Vec<_>>(),
+                )
+            })
+            .flatten()
+            .collect();
         Plan {
+            declared_extensions,
             url: snapshot.url.clone(),
             type_name: snapshot.type_name.clone(),
             kind: text("kind"),

@@ -36,6 +36,12 @@ pub(crate) struct Walker<'v> {
     pub ext_urls: Vec<String>,
     /// The environment with `%rootResource` set, inside a contained resource.
     env_override: Option<Env>,
+    /// Extensions the profiles applied to the current resource name on an element
+    /// (see [`crate::validate::plan::Plan::declared_extensions`]).
+    pub declared_extensions: Vec<(String, String)>,
+    /// Where the current resource sits in the instance (`Bundle.entry[2].resource`)
+    /// and its type, to name an element the way a profile does.
+    pub resource_at: (String, String),
 }
 
 const MAX_DEPTH: usize = 96;
@@ -53,6 +59,8 @@ impl<'v> Walker<'v> {
             outer: Vec::new(),
             ext_urls: Vec::new(),
             env_override: None,
+            declared_extensions: Vec::new(),
+            resource_at: (String::new(), String::new()),
         }
     }
 
@@ -196,8 +204,6 @@ impl<'v> Walker<'v> {
             self.bundle_rules(node, path);
         }
         self.conformance_rules(rt, node, path);
-        let saved = self.profile.take();
-        self.element(&plan, 0, node, path, root, Some(rt));
         let claimed: Vec<String> = node
             .get("meta")
             .and_then(|m| m.get("profile"))
@@ -209,6 +215,19 @@ impl<'v> Walker<'v> {
         let mut all: Vec<&str> = profiles.to_vec();
         all.extend(claimed.iter().map(String::as_str));
         all.extend(self.v.global_profiles(rt).iter().map(String::as_str));
+        let declared: Vec<(String, String)> = all
+            .iter()
+            .filter_map(|url| self.v.plan(url))
+            .filter(|p| p.type_name == rt)
+            .flat_map(|p| p.declared_extensions.clone())
+            .collect();
+        let saved_declared = std::mem::replace(&mut self.declared_extensions, declared);
+        let saved_at = std::mem::replace(
+            &mut self.resource_at,
+            (path.to_string(), rt.to_string()),
+        );
+        let saved = self.profile.take();
+        self.element(&plan, 0, node, path, root, Some(rt));
         for url in all {
             match self.v.plan(url) {
                 Some(p) if p.type_name == rt => {
@@ -228,6 +247,8 @@ impl<'v> Walker<'v> {
             self.profile = None;
         }
         self.profile = saved;
+        self.declared_extensions = saved_declared;
+        self.resource_at = saved_at;
     }
 
     /// One value of element `el`, whose type code is `code`.
