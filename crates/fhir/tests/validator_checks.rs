@@ -549,3 +549,88 @@ fn an_extension_a_claimed_profile_declares_on_an_element_is_allowed_there() {
         "the profile declares it on code, not on category: {elsewhere:?}"
     );
 }
+
+#[test]
+fn a_code_a_claimed_profile_fixes_is_not_blamed_on_the_instance() {
+    // The profile patterns a category code that the loaded code system lacks, as
+    // CareConnect-GPC-ProblemHeader-Condition-1 fixes `problem-list-item`.
+    let profile = r#"{"resourceType":"StructureDefinition",
+      "url":"http://example.org/StructureDefinition/listed-observation",
+      "name":"ListedObservation","status":"draft","fhirVersion":"4.0.1","kind":"resource",
+      "abstract":false,"type":"Observation",
+      "baseDefinition":"http://hl7.org/fhir/StructureDefinition/Observation","derivation":"constraint",
+      "differential":{"element":[
+        {"id":"Observation.category","path":"Observation.category","min":1,"max":"1",
+         "patternCodeableConcept":{"coding":[{"system":"http://terminology.hl7.org/CodeSystem/observation-category","code":"problem-list-item"}]}}]}}"#;
+    let v = load_validator(
+        "hl7.fhir.r4.core-4.0.1.tgz",
+        "validator-declared-code",
+        &[("StructureDefinition-listed-observation.json", profile)],
+    );
+    let errors = |claim: bool, code: &str| {
+        let meta = if claim {
+            r#""meta":{"profile":["http://example.org/StructureDefinition/listed-observation"]},"#
+        } else {
+            ""
+        };
+        let json = format!(
+            r#"{{"resourceType":"Observation",{meta}"status":"final","category":[{{"coding":[{{"system":"http://terminology.hl7.org/CodeSystem/observation-category","code":"{code}"}}]}}],"code":{{"text":"x"}}}}"#
+        );
+        v.validate(&parse_json(&json).unwrap(), &[])
+            .into_iter()
+            .filter(|i| i.severity.is_error())
+            .map(|i| format!("{} @ {}", i.message, i.expression))
+            .collect::<Vec<_>>()
+    };
+    let declared = errors(true, "problem-list-item");
+    assert!(declared.is_empty(), "{declared:?}");
+    let unclaimed = errors(false, "problem-list-item");
+    assert!(
+        unclaimed.iter().any(|m| m.contains("unknown code")),
+        "without the profile the code system applies: {unclaimed:?}"
+    );
+    let other = errors(true, "not-a-category");
+    assert!(
+        other.iter().any(|m| m.contains("unknown code")),
+        "only the code the profile fixes is excused: {other:?}"
+    );
+}
+
+#[test]
+fn an_stu3_profile_narrowing_a_repeating_element_keeps_it_an_array() {
+    // STU3 core snapshots carry no `base` on a type's own elements.
+    let profile = r#"{"resourceType":"StructureDefinition",
+      "url":"http://example.org/StructureDefinition/one-category",
+      "name":"OneCategory","status":"draft","fhirVersion":"3.0.1","kind":"resource",
+      "abstract":false,"type":"Condition",
+      "baseDefinition":"http://hl7.org/fhir/StructureDefinition/Condition","derivation":"constraint",
+      "differential":{"element":[
+        {"id":"Condition.category","path":"Condition.category","min":1,"max":"1"}]}}"#;
+    let v = load_validator(
+        "hl7.fhir.core-3.0.1.tgz",
+        "validator-stu3-narrowed",
+        &[("StructureDefinition-one-category.json", profile)],
+    );
+    let errors = |category: &str| {
+        let json = format!(
+            r#"{{"resourceType":"Condition","meta":{{"profile":["http://example.org/StructureDefinition/one-category"]}},{category}"subject":{{"reference":"Patient/1"}}}}"#
+        );
+        v.validate(&parse_json(&json).unwrap(), &[])
+            .into_iter()
+            .filter(|i| i.severity.is_error())
+            .map(|i| format!("{} @ {}", i.message, i.expression))
+            .collect::<Vec<_>>()
+    };
+    let array = errors(r#""category":[{"text":"problem"}],"#);
+    assert!(array.is_empty(), "{array:?}");
+    let single = errors(r#""category":{"text":"problem"},"#);
+    assert!(
+        single.iter().any(|m| m.contains("array")),
+        "a repeating element is an array in JSON: {single:?}"
+    );
+    let missing = errors("");
+    assert!(
+        missing.iter().any(|m| m.contains("minimum required")),
+        "{missing:?}"
+    );
+}

@@ -103,6 +103,19 @@ fn generate_in(ctx: &Ctx<'_>, node: &Node) -> Result<Snapshot, SnapshotError> {
         .iter()
         .map(|e| e.node.clone())
         .collect();
+    // STU3 core snapshots leave out `base` on a type's own elements; a profile that
+    // narrows `max` must still know the element repeats (JSON arrays).
+    for e in &mut elements {
+        if e.get("base").is_none() {
+            let mut base = Node::new(Kind::Object(Vec::new()), e.pos);
+            for key in ["path", "min", "max"] {
+                if let Some(v) = e.get(key).cloned() {
+                    set_member(&mut base, key, v);
+                }
+            }
+            set_member(e, "base", base);
+        }
+    }
     ctx.remember(&elements);
     let mut diff: Vec<Node> = node
         .get("differential")

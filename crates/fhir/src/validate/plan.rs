@@ -46,6 +46,9 @@ pub struct Plan {
     /// `(holder path, extension url)` for each extension this profile names on an
     /// element (`Condition.code.coding`, its `extension` slice's type profile).
     pub declared_extensions: Vec<(String, String)>,
+    /// `(system, code)` of each code this profile fixes or patterns
+    /// (`fixedCode` beside a `fixedUri` system, or a Coding/CodeableConcept value).
+    pub declared_codes: Vec<(String, String)>,
 }
 
 impl Plan {
@@ -125,8 +128,10 @@ impl Plan {
             })
             .flatten()
             .collect();
+        let declared_codes = declared_codes(&snapshot.elements);
         Plan {
             declared_extensions,
+            declared_codes,
             url: snapshot.url.clone(),
             type_name: snapshot.type_name.clone(),
             kind: text("kind"),
@@ -136,6 +141,42 @@ impl Plan {
             snapshot,
         }
     }
+}
+
+fn declared_codes(elements: &[ElementDefinition]) -> Vec<(String, String)> {
+    let value = |e: &ElementDefinition| e.fixed.clone().or_else(|| e.pattern.clone());
+    let mut out = Vec::new();
+    for e in elements {
+        let Some((_, v)) = value(e) else { continue };
+        let mut push = |c: &Node| {
+            if let (Some(s), Some(k)) = (
+                c.get("system").and_then(Node::as_str),
+                c.get("code").and_then(Node::as_str),
+            ) {
+                out.push((s.to_string(), k.to_string()));
+            }
+        };
+        if let Some(code) = v.as_str().filter(|_| e.path.ends_with(".code")) {
+            let system_id = format!("{}.system", e.id.rsplit_once('.').map_or("", |(p, _)| p));
+            let system = elements
+                .iter()
+                .find(|s| s.id == system_id)
+                .and_then(value)
+                .and_then(|(_, s)| s.as_str().map(str::to_string));
+            if let Some(system) = system {
+                out.push((system, code.to_string()));
+            }
+        } else if v.get("coding").is_some() {
+            v.get("coding")
+                .map(Node::items)
+                .unwrap_or_default()
+                .iter()
+                .for_each(&mut push);
+        } else {
+            push(&v);
+        }
+    }
+    out
 }
 
 fn base_many(e: &ElementDefinition) -> bool {

@@ -29,9 +29,31 @@ impl Walker<'_> {
                 self.check_display(c, path);
             }
         }
+        // A code the profile itself fixes is its author's declaration: where the
+        // packages' own code system or value set leaves it out, say so once.
+        let declared: Vec<(&str, &str)> = codings
+            .iter()
+            .filter_map(|(s, c)| Some((s.as_deref()?, *c)))
+            .filter(|(s, c)| {
+                self.declared_codes
+                    .iter()
+                    .any(|(ds, dc)| ds == s && dc == c)
+            })
+            .collect();
         if code == "Coding" || code == "CodeableConcept" {
             for (system, c) in &codings {
                 let Some(system) = system else { continue };
+                if declared.contains(&(*system, *c)) {
+                    if self.v.terminology().code_in_system(system, c) == Some(false) {
+                        self.note_once(
+                            &format!("declared {system}#{c}"),
+                            format!("{system}#{c} is fixed by the profile but not defined by its code system: the packages disagree, so it is not reported"),
+                            node,
+                            path,
+                        );
+                    }
+                    continue;
+                }
                 if self.v.terminology().code_in_system(system, c) == Some(false) {
                     self.issue(
                         Severity::Error,
@@ -54,7 +76,7 @@ impl Walker<'_> {
         let Some(vs) = binding.value_set.clone() else {
             return;
         };
-        if codings.is_empty() {
+        if codings.is_empty() || !declared.is_empty() {
             return;
         }
         let mut unknown = None;

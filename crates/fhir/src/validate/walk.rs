@@ -39,6 +39,8 @@ pub(crate) struct Walker<'v> {
     /// Extensions the profiles applied to the current resource name on an element
     /// (see [`crate::validate::plan::Plan::declared_extensions`]).
     pub declared_extensions: Vec<(String, String)>,
+    /// Codes those profiles fix or pattern (see `Plan::declared_codes`).
+    pub declared_codes: Vec<(String, String)>,
     /// Where the current resource sits in the instance (`Bundle.entry[2].resource`)
     /// and its type, to name an element the way a profile does.
     pub resource_at: (String, String),
@@ -60,6 +62,7 @@ impl<'v> Walker<'v> {
             ext_urls: Vec::new(),
             env_override: None,
             declared_extensions: Vec::new(),
+            declared_codes: Vec::new(),
             resource_at: (String::new(), String::new()),
         }
     }
@@ -215,17 +218,23 @@ impl<'v> Walker<'v> {
         let mut all: Vec<&str> = profiles.to_vec();
         all.extend(claimed.iter().map(String::as_str));
         all.extend(self.v.global_profiles(rt).iter().map(String::as_str));
-        let declared: Vec<(String, String)> = all
+        let applied: Vec<_> = all
             .iter()
             .filter_map(|url| self.v.plan(url))
             .filter(|p| p.type_name == rt)
+            .collect();
+        let declared = applied
+            .iter()
             .flat_map(|p| p.declared_extensions.clone())
             .collect();
+        let codes = applied
+            .iter()
+            .flat_map(|p| p.declared_codes.clone())
+            .collect();
+        drop(applied);
         let saved_declared = std::mem::replace(&mut self.declared_extensions, declared);
-        let saved_at = std::mem::replace(
-            &mut self.resource_at,
-            (path.to_string(), rt.to_string()),
-        );
+        let saved_codes = std::mem::replace(&mut self.declared_codes, codes);
+        let saved_at = std::mem::replace(&mut self.resource_at, (path.to_string(), rt.to_string()));
         let saved = self.profile.take();
         self.element(&plan, 0, node, path, root, Some(rt));
         for url in all {
@@ -248,6 +257,7 @@ impl<'v> Walker<'v> {
         }
         self.profile = saved;
         self.declared_extensions = saved_declared;
+        self.declared_codes = saved_codes;
         self.resource_at = saved_at;
     }
 
