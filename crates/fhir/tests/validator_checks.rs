@@ -634,3 +634,50 @@ fn an_stu3_profile_narrowing_a_repeating_element_keeps_it_an_array() {
         "{missing:?}"
     );
 }
+
+#[test]
+fn sub_extensions_of_an_extension_a_profile_unfolds_may_use_relative_urls() {
+    // CareConnect-GPC-ProblemHeader-Condition-1 unfolds RelatedProblemHeader, whose
+    // definition is not published, with sub-extensions `type` and `target`.
+    let profile = r#"{"resourceType":"StructureDefinition",
+      "url":"http://example.org/StructureDefinition/related-condition",
+      "name":"RelatedCondition","status":"draft","fhirVersion":"3.0.1","kind":"resource",
+      "abstract":false,"type":"Condition",
+      "baseDefinition":"http://hl7.org/fhir/StructureDefinition/Condition","derivation":"constraint",
+      "differential":{"element":[
+        {"id":"Condition.extension","path":"Condition.extension",
+         "slicing":{"discriminator":[{"type":"value","path":"url"}],"rules":"open"}},
+        {"id":"Condition.extension:related","path":"Condition.extension","sliceName":"related",
+         "type":[{"code":"Extension","profile":"https://example.nhs.uk/StructureDefinition/related"}]},
+        {"id":"Condition.extension:related.url","path":"Condition.extension.url",
+         "fixedUri":"https://example.nhs.uk/StructureDefinition/related"},
+        {"id":"Condition.extension:related.value[x]","path":"Condition.extension.value[x]",
+         "type":[{"code":"code"},{"code":"Reference"}]}]}}"#;
+    let v = load_validator(
+        "hl7.fhir.core-3.0.1.tgz",
+        "validator-unfolded-ext",
+        &[("StructureDefinition-related-condition.json", profile)],
+    );
+    let errors = |url: &str| {
+        let json = format!(
+            r#"{{"resourceType":"Condition","meta":{{"profile":["http://example.org/StructureDefinition/related-condition"]}},"extension":[{{"url":"https://example.nhs.uk/StructureDefinition/related","extension":[{{"url":"{url}","valueCode":"parent"}}]}}],"subject":{{"reference":"Patient/1"}}}}"#
+        );
+        v.validate(&parse_json(&json).unwrap(), &[])
+            .into_iter()
+            .filter(|i| i.severity.is_error())
+            .map(|i| format!("{} @ {}", i.message, i.expression))
+            .collect::<Vec<_>>()
+    };
+    let relative = errors("type");
+    assert!(relative.is_empty(), "{relative:?}");
+    // At the top level a relative url is still wrong.
+    let top = check(
+        r#"{"resourceType":"Patient","extension":[{"url":"type","valueCode":"parent"}]}"#,
+        &[],
+    );
+    assert!(
+        top.iter()
+            .any(|i| i.severity.is_error() && i.message.contains("absolute")),
+        "{top:?}"
+    );
+}

@@ -397,7 +397,18 @@ impl<'v> Walker<'v> {
         }
         if !plan.elements[el].children.is_empty() {
             self.outer.push(code.to_string());
+            // An extension a profile unfolds inline: its sub-extensions' relative
+            // urls belong to it as they would to its own definition.
+            let url = (code == "Extension")
+                .then(|| node.get("url").and_then(Node::as_str))
+                .flatten();
+            if let Some(url) = url {
+                self.ext_urls.push(url.to_string());
+            }
             self.members(plan, el, node, path, root);
+            if url.is_some() {
+                self.ext_urls.pop();
+            }
             return true;
         }
         if let Some(target) = plan.def(el).content_reference.clone() {
