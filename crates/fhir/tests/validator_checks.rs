@@ -636,7 +636,7 @@ fn an_stu3_profile_narrowing_a_repeating_element_keeps_it_an_array() {
 }
 
 #[test]
-fn sub_extensions_of_an_extension_a_profile_unfolds_may_use_relative_urls() {
+fn extensions_a_profile_unfolds_relative_sub_extension_urls_and_open_references() {
     // CareConnect-GPC-ProblemHeader-Condition-1 unfolds RelatedProblemHeader, whose
     // definition is not published, with sub-extensions `type` and `target`.
     let profile = r#"{"resourceType":"StructureDefinition",
@@ -652,7 +652,18 @@ fn sub_extensions_of_an_extension_a_profile_unfolds_may_use_relative_urls() {
         {"id":"Condition.extension:related.url","path":"Condition.extension.url",
          "fixedUri":"https://example.nhs.uk/StructureDefinition/related"},
         {"id":"Condition.extension:related.value[x]","path":"Condition.extension.value[x]",
-         "type":[{"code":"code"},{"code":"Reference"}]}]}}"#;
+         "type":[{"code":"code"},{"code":"Reference"}]},
+        {"id":"Condition.extension:patient","path":"Condition.extension","sliceName":"patient"},
+        {"id":"Condition.extension:patient.url","path":"Condition.extension.url",
+         "fixedUri":"https://example.nhs.uk/StructureDefinition/patient"},
+        {"id":"Condition.extension:patient.value[x]","path":"Condition.extension.value[x]",
+         "type":[{"code":"Reference","targetProfile":"http://hl7.org/fhir/StructureDefinition/Patient"}]},
+        {"id":"Condition.extension:any","path":"Condition.extension","sliceName":"any"},
+        {"id":"Condition.extension:any.url","path":"Condition.extension.url",
+         "fixedUri":"https://example.nhs.uk/StructureDefinition/any"},
+        {"id":"Condition.extension:any.value[x]","path":"Condition.extension.value[x]",
+         "type":[{"code":"Reference"},
+                 {"code":"Reference","targetProfile":"http://hl7.org/fhir/StructureDefinition/Patient"}]}]}}"#;
     let v = load_validator(
         "hl7.fhir.core-3.0.1.tgz",
         "validator-unfolded-ext",
@@ -670,6 +681,25 @@ fn sub_extensions_of_an_extension_a_profile_unfolds_may_use_relative_urls() {
     };
     let relative = errors("type");
     assert!(relative.is_empty(), "{relative:?}");
+    // A Reference type that names no target admits any resource beside ones that do.
+    let reference = |slice: &str| {
+        let json = format!(
+            r#"{{"resourceType":"Condition","meta":{{"profile":["http://example.org/StructureDefinition/related-condition"]}},"extension":[{{"url":"https://example.nhs.uk/StructureDefinition/{slice}","valueReference":{{"reference":"Medication/1"}}}}],"subject":{{"reference":"Patient/1"}}}}"#
+        );
+        v.validate(&parse_json(&json).unwrap(), &[])
+            .into_iter()
+            .filter(|i| i.severity.is_error())
+            .map(|i| i.message)
+            .collect::<Vec<_>>()
+    };
+    assert!(reference("any").is_empty(), "{:?}", reference("any"));
+    assert!(
+        reference("patient")
+            .iter()
+            .any(|m| m.contains("not a valid target")),
+        "{:?}",
+        reference("patient")
+    );
     // At the top level a relative url is still wrong.
     let top = check(
         r#"{"resourceType":"Patient","extension":[{"url":"type","valueCode":"parent"}]}"#,

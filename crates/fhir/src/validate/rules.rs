@@ -208,6 +208,10 @@ impl Walker<'_> {
         }
         let mut allowed = Vec::new();
         for t in plan.def(el).types.iter().filter(|t| t.code == "Reference") {
+            // A Reference type that names no target admits any resource.
+            if t.target_profiles.is_empty() {
+                return;
+            }
             for target in &t.target_profiles {
                 // The type from the package index: no plan is compiled to learn it.
                 let indexed = self.v.packages().resolve(target).and_then(|r| r.sd_type());
