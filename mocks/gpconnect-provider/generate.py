@@ -13,6 +13,7 @@ import json
 import os
 import re
 import shutil
+import tarfile
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 BROKEN = os.path.join(os.path.dirname(HERE), "gpconnect-provider-broken")
@@ -31,6 +32,7 @@ NOT_FOUND = "9690937294"
 DECEASED = "9690937308"
 SENSITIVE = "9690937316"
 INVALID = ["9690937287", "96909372", "969093728X"]
+UNREGISTERED = "9000000009"  # on the spine, not registered at the practice
 FIXED_IAT = 4102444800  # 2100-01-01T00:00:00Z: only the exp scenarios use it
 
 ENDPOINTS = {
@@ -44,6 +46,7 @@ ENDPOINTS = {
     "organization read": ("GET", "urlPathPattern", "/Organization/[^/]+", "fhir:rest:read:organization-1", "organization/*.read"),
     "location read": ("GET", "urlPathPattern", "/Location/[^/]+", "fhir:rest:read:location-1", "organization/*.read"),
     "structured record": ("POST", "urlPath", "/Patient/$gpc.getstructuredrecord", "fhir:operation:gpc.getstructuredrecord-1", "patient/*.read"),
+    "patient register": ("POST", "urlPath", "/Patient/$gpc.registerpatient", "fhir:operation:gpc.registerpatient-1", "patient/*.write"),
 }
 
 SPEC = "/work/shared/corpora/examples/gpconnect-spec/feature_1.6.2/_includes"
@@ -423,6 +426,7 @@ def tidy_bundle(bundle):
         if r is None:
             continue
         r.setdefault("id", "%s-%d" % (r["resourceType"].lower(), len(entries) + 1))
+        r["id"] = r["id"].split("/")[-1]  # some examples write `Type/id` as the id
         entries.append({"fullUrl": "{{request.baseUrl}}/%s/%s" % (r["resourceType"], r["id"]), "resource": r})
     bundle["entry"] = entries
     for e in entries:
@@ -439,12 +443,184 @@ def tidy_bundle(bundle):
     for e in entries:
         r = e["resource"]
         if r["resourceType"] == "List" and "entry" in r:
-            r["entry"] = [i for i in r["entry"] if not i.get("item", {}).get("reference", "#").split("#")[0]
-                          or "/".join(i["item"]["reference"].split("/")[-2:]) in held]
-            if not r["entry"]:
-                del r["entry"]
+            set_entries(r, [i for i in r["entry"] if not i.get("item", {}).get("reference", "#").split("#")[0]
+                            or "/".join(i["item"]["reference"].split("/")[-2:]) in held])
     bundle.setdefault("meta", {"profile": [SR_PROFILE]})
-    return bundle
+    return conform(bundle)
+
+
+# The STU3 profile assets the bodies must conform to (../shared/fhir-packages).
+ASSETS = os.environ.get("GPC_ASSETS", os.path.join(os.path.dirname(SPEC.split("/corpora/")[0] + "/"),
+                                                    "fhir-packages", "nhsconnect-stu3-fhir-assets-develop-4543c050.tgz"))
+SCTDESCID = "Extension-coding-sctdescid"
+DATA_ID = "https://provider.nhs.uk/data-identifier"
+GPC_VERIFICATION = "https://fhir.nhs.uk/STU3/StructureDefinition/Extension-CareConnect-GPC-NHSNumberVerificationStatus-1"
+DATE_RECORDED = "https://fhir.hl7.org.uk/STU3/StructureDefinition/Extension-CareConnect-DateRecorded-1"
+_SCT_AT = None
+
+
+def sctdescid_at():
+    """(profile url, coding path) -> the SNOMED description extension url the profile
+    names there: the GPC profiles name two different urls, and only on some codings."""
+    global _SCT_AT
+    if _SCT_AT is None:
+        _SCT_AT = {}
+        with tarfile.open(ASSETS) as tar:
+            for m in tar.getmembers():
+                name = os.path.basename(m.name)
+                if not (name.startswith("CareConnect-GPC-") and name.endswith(".xml")):
+                    continue
+                text = tar.extractfile(m).read().decode("utf-8-sig")
+                url = re.search(r'<url value="([^"]+)"', text).group(1)
+                for el in re.finditer(r'<element id="[^"]+">\s*<path value="([^"]+)\.extension"(.*?)</element>', text, re.S):
+                    for prof in re.findall(r'<profile value="([^"]+%s)"' % SCTDESCID, el.group(2)):
+                        _SCT_AT[(url, el.group(1))] = prof
+    return _SCT_AT
+
+
+def conform(bundle):
+    """Mends what the spec examples get wrong against the profiles they claim, so the
+    reference provider's bodies validate: each mend is a defect of the examples, not
+    of the profiles (docs/gp-connect.md)."""
+    entries = [e["resource"] for e in bundle["entry"]]
+    by_ref = {"%s/%s" % (r["resourceType"], r["id"]): r for r in entries}
+    patient = next((r for r in entries if r["resourceType"] == "Patient"), None)
+    practitioner_of = {k: r.get("practitioner", {}).get("reference") for k, r in by_ref.items()
+                       if r["resourceType"] == "PractitionerRole"}
+    statements_of = {}
+    for r in entries:
+        if r["resourceType"] == "MedicationStatement":
+            for b in r.get("basedOn", []):
+                statements_of[b.get("reference")] = "MedicationStatement/" + r["id"]
+    sct = sctdescid_at()
+
+    def mend_codings(node, path, profile):
+        if isinstance(node, dict):
+            if "code" in node and "system" in node and "extension" in node:
+                keep = []
+                for x in node["extension"]:
+                    if not x.get("url", "").lower().replace("sctdecsid", "sctdescid").endswith(SCTDESCID.lower()):
+                        keep.append(x)
+                        continue
+                    url = sct.get((profile, path))
+                    if url:
+                        x["url"] = url
+                        for sub in x.get("extension", []):
+                            sub["url"] = {"descriptionid": "descriptionId",
+                                          "descriptiondisplay": "descriptionDisplay"}.get(sub["url"].lower(), sub["url"])
+                        keep.append(x)
+                node["extension"] = keep
+                if not keep:
+                    del node["extension"]
+            for k, v in list(node.items()):
+                mend_codings(v, path + "." + k if k not in ("extension",) else path, profile)
+        elif isinstance(node, list):
+            for v in node:
+                mend_codings(v, path, profile)
+
+    def resources(r):
+        yield r
+        for c in r.get("contained", []):
+            yield c
+
+    for top in entries:
+        for r in resources(top):
+            rt = r["resourceType"]
+            profile = (r.get("meta", {}).get("profile") or [""])[0]
+            for k, v in list(r.items()):
+                if k not in ("resourceType", "meta"):
+                    mend_codings(v, rt + "." + k, profile)
+            # Practitioners act; PractitionerRole is not a target these profiles allow.
+            for k in ("recorder", "asserter", "performer"):
+                refs = r.get(k) if isinstance(r.get(k), list) else [r.get(k)]
+                for ref in refs:
+                    if isinstance(ref, dict) and ref.get("reference") in practitioner_of:
+                        ref["reference"] = practitioner_of[ref["reference"]]
+            # GPConnect-ParticipantType-1: the STU3 v3 system, and REC for who recorded it.
+            for part in r.get("participant", []):
+                for t in part.get("type", []):
+                    for c in t.get("coding", []):
+                        if c.get("system") == "http://terminology.hl7.org/CodeSystem/v3-ParticipationType":
+                            c["system"] = "http://hl7.org/fhir/v3/ParticipationType"
+                        if c.get("code") == "AUTH":
+                            c.update({"system": "https://fhir.nhs.uk/STU3/CodeSystem/GPConnect-ParticipantType-1",
+                                      "code": "REC", "display": "recorder"})
+            for p in r.get("practitioner", []) if rt == "Immunization" else []:
+                for c in p.get("role", {}).get("coding", []):
+                    if "immunization-role" in c.get("system", ""):
+                        c["system"] = "http://hl7.org/fhir/v2/0443"
+            if rt == "ProcedureRequest" and "occurrence" in r:
+                when = r.pop("occurrence")
+                r["occurrencePeriod" if isinstance(when, dict) else "occurrenceDateTime"] = when
+            if rt == "Condition" and not r.get("category"):
+                r["category"] = [{"coding": [{"system": "https://fhir.hl7.org.uk/STU3/CodeSystem/CareConnect-ConditionCategory-1",
+                                              "code": "problem-list-item", "display": "Problem List Item"}]}]
+            if rt == "Condition" and "asserter" not in r and practitioner_of:
+                r["asserter"] = {"reference": next(iter(practitioner_of.values()))}
+            for x in r.get("extension", []):
+                if x["url"] == "https://fhir.hl7.org.uk/STU3/StructureDefinition/Extension-CareConnect-ActualProblem-1":
+                    x["url"] = "https://fhir.nhs.uk/STU3/StructureDefinition/Extension-CareConnect-GPC-ActualProblem-1"
+                ref = x.get("valueReference", {}).get("reference")
+                if x["url"].endswith("RelatedClinicalContent-1") and ref in statements_of:
+                    x["valueReference"]["reference"] = statements_of[ref]
+            if rt in ("MedicationStatement", "Observation", "Condition") and not r.get("identifier"):
+                r["identifier"] = [{"system": DATA_ID, "value": "assure-%s" % r["id"].lower()}]
+            if rt in ("Observation", "Condition") and "subject" not in r and patient:
+                r["subject"] = {"reference": "Patient/" + patient["id"]}
+            if rt == "Observation" and "issued" not in r:
+                r["issued"] = r.get("effectiveDateTime", "2019-03-28T10:30:00+00:00")
+            if rt == "MedicationRequest":
+                supply = r.get("dispenseRequest", {}).get("expectedSupplyDuration")
+                if supply:
+                    if isinstance(supply.get("code"), list):
+                        supply["code"] = supply["code"][0]
+                    supply.setdefault("code", "d")
+                    supply.setdefault("system", "http://unitsofmeasure.org")
+                for q in (supply, r.get("dispenseRequest", {}).get("quantity")):
+                    if q and isinstance(q.get("value"), str):
+                        q["value"] = int(q["value"]) if q["value"].isdigit() else float(q["value"])
+            for x in r.get("extension", []):
+                for sub in x.get("extension", []):
+                    if "valuePositiveInt" in sub:
+                        sub["valueUnsignedInt"] = sub.pop("valuePositiveInt")
+            if rt == "Immunization":
+                if not any(x["url"] == DATE_RECORDED for x in r.get("extension", [])):
+                    r.setdefault("extension", []).append(
+                        {"url": DATE_RECORDED, "valueDateTime": r.get("date", "2019-03-28T10:30:00+00:00")})
+                why = r.get("explanation", {})
+                if "notGivenReason" in why:
+                    why["reasonNotGiven"] = why.pop("notGivenReason")
+            if rt == "Patient":
+                for ident in r.get("identifier", []):
+                    for x in ident.get("extension", []):
+                        if x["url"].endswith("NHSNumberVerificationStatus-1"):
+                            x["url"] = GPC_VERIFICATION
+    return with_offsets(bundle)
+
+
+# A dateTime with a time needs its offset; some examples leave it out.
+LOCAL_TIME = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d(:\d\d(\.\d+)?)?$")
+
+
+def with_offsets(node):
+    if isinstance(node, dict):
+        return {k: with_offsets(v) for k, v in node.items()}
+    if isinstance(node, list):
+        return [with_offsets(v) for v in node]
+    if isinstance(node, str) and LOCAL_TIME.match(node):
+        return node + "+00:00"
+    return node
+
+
+def set_entries(l, items):
+    """A List's items; an empty List says why, as GP Connect's empty Lists do."""
+    if items:
+        l["entry"] = items
+        return
+    l.pop("entry", None)
+    l["emptyReason"] = {"coding": [{"system": "https://fhir.nhs.uk/STU3/CodeSystem/CareConnect-ListEmptyReasonCode-1",
+                                    "code": "no-content-recorded", "display": "No Content Recorded"}]}
+    l["note"] = [{"text": "Information not available."}]
 
 
 def list_code(bundle, old, area):
@@ -489,7 +665,7 @@ def structured_bundles():
                  if r["resourceType"] == "MedicationRequest" and r.get("intent") == "order"}
     no_issues = without(meds, lambda r: r["id"] not in issue_ids)
     for l in lists_of(no_issues):
-        l["entry"] = [i for i in l.get("entry", []) if ref_id(i) not in issue_ids]
+        set_entries(l, [i for i in l.get("entry", []) if ref_id(i) not in issue_ids])
     out["medications-no-issues"] = no_issues
     consultations = tidy_bundle(load_page(SR_EXAMPLES + "consultations_response1.json"))
     list_code(consultations, "1149501000000101", "consultations")
@@ -510,7 +686,7 @@ def structured_bundles():
     for b in [v for k, v in out.items() if k.startswith("problems-")]:
         ids = {e["resource"]["id"] for e in b["entry"]}
         for l in lists_of(b):
-            l["entry"] = [i for i in l.get("entry", []) if not ref_id(i) or ref_id(i) in ids]
+            set_entries(l, [i for i in l.get("entry", []) if not ref_id(i) or ref_id(i) in ids])
     imms = tidy_bundle(load(SR_EXAMPLES + "immunizations_response2.json"))
     out["immunisations"] = imms
     out["investigations"] = tidy_bundle(load(SR_EXAMPLES + "pathology_response1.json"))
@@ -666,7 +842,7 @@ DISPLAYS = {"INVALID_PARAMETER": "Invalid parameter", "INVALID_RESOURCE": "Inval
             "INVALID_NHS_NUMBER": "Invalid NHS number", "INVALID_IDENTIFIER_SYSTEM": "Invalid identifier system",
             "NO_PATIENT_CONSENT": "Patient has not provided consent to share data", "PATIENT_NOT_FOUND": "Patient not found",
             "NO_RECORD_FOUND": "No record found", "DUPLICATE_REJECTED": "Create would lead to creation of a duplicate resource",
-            "BAD_REQUEST": "Bad request"}
+            "BAD_REQUEST": "Bad request", "INVALID_PATIENT_DEMOGRAPHICS": "Invalid patient demographics"}
 
 
 def gpc_error(status, issue_code, code, why):
@@ -890,6 +1066,17 @@ def provider_files():
     out["structured-referrals-miscoded.json"] = referrals
     imms = out["structured-immunisations.json"]
     out["structured-immunisations-dangling.json"] = without(imms, lambda r: r["resourceType"] != "Immunization")
+    # The medications as the specification's example writes them: quantities as JSON
+    # strings, which only validation against the profiles notices.
+    meds = copy.deepcopy(out["structured-medications.json"])
+    for e in meds["entry"]:
+        supply = e["resource"].get("dispenseRequest", {})
+        for q in (supply.get("quantity"), supply.get("expectedSupplyDuration")):
+            if q and "value" in q:
+                q["value"] = str(q["value"])
+    out["structured-medications-quantities-as-text.json"] = meds
+    out["register-patient.json"] = registered_patient()
+    out["register-patient-not-temporary.json"] = registered_patient(temporary=False)
     return out
 
 
@@ -900,7 +1087,7 @@ BODY_INPUTS = [('"%s"' % REGISTERED[0], '"{registered_nhs_number}"'), ('"%s"' % 
                ('"%s"' % INVALID[0], '"{invalid_nhs_number}"'), ('"%s"' % DISSENT, '"{dissent_nhs_number}"'),
                ('"Patient/2"', '"Patient/{registered_patient_id}"'), ('"Slot/1584"', '"Slot/{free_slot_id}"'),
                ('"Slot/1644"', '"Slot/{booked_slot_id}"'), ('"Location/17"', '"Location/{slot_location_id}"'),
-               ('"id": "148"', '"id": "{appointment_id}"')]
+               ('"id": "148"', '"id": "{appointment_id}"'), ('"%s"' % UNREGISTERED, '"{unregistered_nhs_number}"')]
 
 
 def with_inputs(body):
@@ -919,7 +1106,66 @@ def request_bodies():
     requests, _ = appointment_bodies()
     for name, body in requests.items():
         out["appointments/%s.json" % name] = with_inputs(body)
+    for name, (body, _) in register_requests().items():
+        out["register/%s.json" % name] = with_inputs(body)
     return out
+
+
+# Register a patient --------------------------------------------------------------------
+
+REGISTRATION = "https://fhir.nhs.uk/STU3/StructureDefinition/Extension-CareConnect-GPC-RegistrationDetails-1"
+
+
+def register_requests():
+    """Body name -> (Parameters, answer): the answer is a file name, or
+    (status, issue code, Spine code, why) for a GP Connect error."""
+    example = load("foundations/register_patient_request_example.json")
+    sent = example["parameter"][0]["resource"]
+    for ident in sent["identifier"]:
+        for ext in ident.get("extension", []):
+            for c in ext.get("valueCodeableConcept", {}).get("coding", []):
+                c["system"] = NHS_VERIFICATION
+    sent["name"][0]["text"] = "Minnie DAWES"
+    sent["name"][0].update({"family": "Dawes", "given": ["Minnie"]})
+
+    def with_nhs(nhs, patient=None):
+        body = copy.deepcopy(example)
+        if patient is not None:
+            body["parameter"][0]["resource"] = patient
+        body["parameter"][0]["resource"]["identifier"][0]["value"] = nhs
+        return body
+
+    no_birth_date = copy.deepcopy(sent)
+    del no_birth_date["birthDate"]
+    wrong_name = with_nhs(UNREGISTERED)
+    wrong_name["parameter"][0]["name"] = "patient"
+    demographics = lambda who: (400, "invalid", "INVALID_PATIENT_DEMOGRAPHICS", who)
+    return {
+        "register": (with_nhs(UNREGISTERED), "register-patient.json"),
+        "already-registered": (with_nhs(REGISTERED[0]), (409, "duplicate", "DUPLICATE_REJECTED", "the patient is already registered at this practice")),
+        "deceased": (with_nhs(DECEASED), demographics("the spine records the patient as deceased")),
+        "sensitive": (with_nhs(SENSITIVE), demographics("the patient's spine record is sensitive")),
+        "invalid-nhs-number": (with_nhs(INVALID[0]), (400, "value", "INVALID_NHS_NUMBER", "the NHS number's check digit is wrong")),
+        "no-birth-date": (with_nhs(UNREGISTERED, no_birth_date), (422, "invalid", "INVALID_RESOURCE", "the Patient has no birthDate")),
+        "wrong-parameter": (wrong_name, (422, "invalid", "INVALID_PARAMETER", "the Parameters must carry registerPatient")),
+        "not-parameters": ({"resourceType": "Patient", "id": "2"}, (422, "invalid", "INVALID_RESOURCE", "the body must be a Parameters resource")),
+    }
+
+
+def registered_patient(temporary=True):
+    """The answer to a registration: a searchset holding the patient, now registered
+    temporarily at the practice."""
+    p = patient(UNREGISTERED, "5", "Dawes", "Minnie", managingOrganization={"reference": "Organization/1"})
+    details = [{"url": "registrationPeriod", "valuePeriod": {"start": "2026-11-26T09:00:00+00:00"}}]
+    if temporary:
+        details.append({"url": "registrationType", "valueCodeableConcept": {"coding": [{
+            "system": "https://fhir.nhs.uk/STU3/CodeSystem/CareConnect-RegistrationType-1", "code": "T", "display": "Temporary"}]}})
+    p["extension"] = [x for x in p.get("extension", []) if x["url"] != REGISTRATION] + [{"url": REGISTRATION, "extension": details}]
+    p["active"] = True
+    bundle = searchset([p])
+    del bundle["total"]  # GPConnect-Searchset-Bundle-1 has no total
+    bundle["meta"]["profile"] = ["https://fhir.nhs.uk/STU3/StructureDefinition/GPConnect-Searchset-Bundle-1"]
+    return bundle
 
 
 def provider_mappings(add):
@@ -1007,6 +1253,19 @@ def provider_mappings(add):
     add("06-patient-appointments-unknown.json", "appointments of an unknown patient", 6, endpoint_request("appointment search"),
         respond(gpc_error(404, "not-found", "PATIENT_NOT_FOUND", "no patient with that id")))
 
+    # Register a patient.
+    reg = lambda body: endpoint_request("patient register", bodyPatterns=[{"equalToJson": body, "ignoreArrayOrder": True}])
+    for name, (body, answer) in register_requests().items():
+        if isinstance(answer, str):
+            add("05-register-%s.json" % name, "register a patient", 5, reg(body), respond_file(answer),
+                defect=("registration-not-temporary", ["GPC-REG-1"], tfile("register-patient-not-temporary.json")))
+        else:
+            status, issue, code, why = answer
+            defect = (("duplicate-registration-accepted", ["GPC-REG-2"], tfile("register-patient.json"))
+                      if name == "already-registered" else None)
+            add("04-register-%s.json" % name, "register: %s" % why, 4, reg(body), respond(gpc_error(status, issue, code, why)),
+                defect=defect)
+
     # Access Document (served under /documents).
     add("05-documents-metadata.json", "documents capability statement", 5, endpoint_request("document metadata"),
         respond_file("documents-capability-statement.json"))
@@ -1079,6 +1338,7 @@ def structured_defects():
     "invalid-consultation-most-recent-and-period": ("most-recent-with-period-accepted", ["GPC-ARS-12"], tfile("structured-consultations.json")),
     "invalid-dissent": ("dissent-ignored", ["GPC-ARS-14"], tfile("structured-allergies-active.json")),
     "immunisations": ("immunisation-list-items-missing", ["GPC-ARS-1", "GPC-ARS-5"], tfile("structured-immunisations-dangling.json")),
+    "medications-issues": ("medication-quantities-as-text", ["GPC-VAL-1"], tfile("structured-medications-quantities-as-text.json")),
 }
 
 
@@ -1101,6 +1361,9 @@ DEFECTS_MORE = {
     "document-date-not-checked": "A DocumentReference search with an invalid created date answers 200",
     "binary-not-fhir": "Retrieve a document answers the raw document instead of a FHIR Binary",
     "xml-patient-as-json": "Read a patient with Accept application/fhir+xml answers FHIR JSON",
+    "medication-quantities-as-text": "The medications Bundle writes dispense quantities and supply durations as JSON strings, as the specification's example does (decimals are JSON numbers)",
+    "registration-not-temporary": "Register a patient answers the patient without a temporary registration type (registrationType T)",
+    "duplicate-registration-accepted": "Registering a patient who is already registered answers 200 instead of 409 DUPLICATE_REJECTED",
     "practitioner-not-conformant": "Read a practitioner answers a Practitioner that breaks CareConnect-GPC-Practitioner-1 (gender outside its required value set)",
 }
 DEFECTS.update(DEFECTS_MORE)

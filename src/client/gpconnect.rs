@@ -79,6 +79,11 @@ const TABLE: &[Interaction] = &[
         "organization/*.read",
     ),
     i(
+        "patient register",
+        "fhir:operation:gpc.registerpatient-1",
+        "patient/*.write",
+    ),
+    i(
         "structured record",
         "fhir:operation:gpc.getstructuredrecord-1",
         "patient/*.read",

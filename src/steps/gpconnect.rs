@@ -23,7 +23,7 @@ pub fn steps() -> Vec<StepDef> {
             kinds: GIVEN_WHEN,
             pattern: r"the request is a GP Connect {Q} request",
             usage: r#"the request is a GP Connect "<interaction>" request"#,
-            help: "Makes the next request a GP Connect one: an unsigned JWT (scope from the interaction, `exp` = `iat` + 300 s, built at send time), the Ssp-TraceID/From/To/InteractionID headers and Accept application/fhir+json. Interactions: metadata, patient search|read, practitioner search|read, organization search|read, location read, structured record, slot search, appointment book|read|amend|cancel|search, document metadata|patient search|search|retrieve. Inputs: gpc_consumer_asid, gpc_provider_asid, gpc_consumer_ods, gpc_practitioner_sds_user_id, gpc_practitioner_role_profile_id (others have defaults).",
+            help: "Makes the next request a GP Connect one: an unsigned JWT (scope from the interaction, `exp` = `iat` + 300 s, built at send time), the Ssp-TraceID/From/To/InteractionID headers and Accept application/fhir+json. Interactions: metadata, patient search|read|register, practitioner search|read, organization search|read, location read, structured record, slot search, appointment book|read|amend|cancel|search, document metadata|patient search|search|retrieve. Inputs: gpc_consumer_asid, gpc_provider_asid, gpc_consumer_ods, gpc_practitioner_sds_user_id, gpc_practitioner_role_profile_id (others have defaults).",
             example: r#"Given the request is a GP Connect "patient search" request"#,
             func: step_fn!(gp_connect_request),
         },

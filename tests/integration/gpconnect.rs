@@ -211,8 +211,16 @@ async fn the_reference_gp_connect_provider_passes_the_foundations_suite() {
     assert!(outcome.scenarios >= 100, "{} scenarios", outcome.scenarios);
 }
 
-/// Requirements only the provider suite has (the capability areas, XML, validation).
-const PROVIDER_ONLY: [&str; 5] = ["GPC-ARS-", "GPC-APPT-", "GPC-DOC-", "GPC-XML-", "GPC-VAL-"];
+/// Requirements only the provider suite has (the capability areas, register a
+/// patient, XML, validation).
+const PROVIDER_ONLY: [&str; 6] = [
+    "GPC-ARS-",
+    "GPC-APPT-",
+    "GPC-DOC-",
+    "GPC-REG-",
+    "GPC-XML-",
+    "GPC-VAL-",
+];
 
 /// The broken provider with only the defects that break a requirement of the
 /// provider capabilities (`provider`), or only those that break foundations ones.
@@ -254,7 +262,8 @@ async fn the_reference_gp_connect_provider_passes_the_provider_suite() {
 }
 
 /// Each defect seeded in the capability areas (structured record, appointments,
-/// documents, XML, validation) fails exactly its requirements of the provider suite.
+/// register a patient, documents, XML, validation) fails exactly its requirements of
+/// the provider suite.
 #[tokio::test(flavor = "multi_thread")]
 async fn each_capability_defect_fails_its_requirements_and_only_those() {
     assert_each_defect_fails_only_its_requirements(&broken_subset(true), PROVIDER, 18).await;

@@ -38,9 +38,13 @@ Feature: Security of the capability interactions
       | Ssp-To | appointment search | GET | {gpc_appointments_base}/Patient/{registered_patient_id}/Appointment |
       | Ssp-InteractionID | appointment search | GET | {gpc_appointments_base}/Patient/{registered_patient_id}/Appointment |
       | Ssp-TraceID | structured record | POST | {gpc_structured_base}/Patient/$gpc.getstructuredrecord |
+      | Ssp-TraceID | patient register | POST | /Patient/$gpc.registerpatient |
       | Ssp-From | structured record | POST | {gpc_structured_base}/Patient/$gpc.getstructuredrecord |
+      | Ssp-From | patient register | POST | /Patient/$gpc.registerpatient |
       | Ssp-To | structured record | POST | {gpc_structured_base}/Patient/$gpc.getstructuredrecord |
+      | Ssp-To | patient register | POST | /Patient/$gpc.registerpatient |
       | Ssp-InteractionID | structured record | POST | {gpc_structured_base}/Patient/$gpc.getstructuredrecord |
+      | Ssp-InteractionID | patient register | POST | /Patient/$gpc.registerpatient |
       | Ssp-TraceID | document metadata | GET | {gpc_documents_base}/metadata |
       | Ssp-From | document metadata | GET | {gpc_documents_base}/metadata |
       | Ssp-To | document metadata | GET | {gpc_documents_base}/metadata |
@@ -74,6 +78,7 @@ Feature: Security of the capability interactions
       | appointment cancel | PUT | {gpc_appointments_base}/Appointment/{appointment_id} |
       | appointment search | GET | {gpc_appointments_base}/Patient/{registered_patient_id}/Appointment |
       | structured record | POST | {gpc_structured_base}/Patient/$gpc.getstructuredrecord |
+      | patient register | POST | /Patient/$gpc.registerpatient |
       | document metadata | GET | {gpc_documents_base}/metadata |
       | document patient search | GET | {gpc_documents_base}/Patient |
       | document search | GET | {gpc_documents_base}/Patient/{registered_patient_id}/DocumentReference |
@@ -95,6 +100,7 @@ Feature: Security of the capability interactions
       | appointment cancel | PUT | {gpc_appointments_base}/Appointment/{appointment_id} |
       | appointment search | GET | {gpc_appointments_base}/Patient/{registered_patient_id}/Appointment |
       | structured record | POST | {gpc_structured_base}/Patient/$gpc.getstructuredrecord |
+      | patient register | POST | /Patient/$gpc.registerpatient |
       | document metadata | GET | {gpc_documents_base}/metadata |
       | document patient search | GET | {gpc_documents_base}/Patient |
       | document search | GET | {gpc_documents_base}/Patient/{registered_patient_id}/DocumentReference |
@@ -116,6 +122,7 @@ Feature: Security of the capability interactions
       | appointment cancel | patient/*.read | PUT | {gpc_appointments_base}/Appointment/{appointment_id} |
       | appointment search | organization/*.read | GET | {gpc_appointments_base}/Patient/{registered_patient_id}/Appointment |
       | structured record | organization/*.read | POST | {gpc_structured_base}/Patient/$gpc.getstructuredrecord |
+      | patient register | patient/*.read | POST | /Patient/$gpc.registerpatient |
       | document metadata | patient/*.read | GET | {gpc_documents_base}/metadata |
       | document patient search | organization/*.read | GET | {gpc_documents_base}/Patient |
       | document search | organization/*.read | GET | {gpc_documents_base}/Patient/{registered_patient_id}/DocumentReference |

@@ -104,8 +104,28 @@ Feature: Response bodies conform to the STU3 profiles
     And the response conforms to its meta.profile
 
     Examples:
-      | body                 |
-      | referrals            |
-      | referrals-period     |
-      | uncategorised        |
-      | uncategorised-period |
+      | body                      |
+      | allergies-active          |
+      | allergies-resolved        |
+      | consultations             |
+      | consultations-most-recent |
+      | consultations-period      |
+      | diary                     |
+      | diary-search-date         |
+      | immunisations             |
+      | immunisations-not-given   |
+      | investigations            |
+      | investigations-period     |
+      | medications-default       |
+      | medications-from-date     |
+      | medications-issues        |
+      | medications-no-issues     |
+      | problems                  |
+      | problems-active           |
+      | problems-inactive         |
+      | problems-major            |
+      | problems-minor            |
+      | referrals                 |
+      | referrals-period          |
+      | uncategorised             |
+      | uncategorised-period      |
