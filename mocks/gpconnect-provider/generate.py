@@ -764,20 +764,42 @@ def structured_requests():
     }
 
 
+# Forwards compatibility: a parameter or part the provider does not recognise is
+# answered with what it does support and a warning per unrecognised name.
+def structured_compat():
+    R = REGISTERED[0]
+    active = part("includeResolvedAllergies", "Boolean", False)
+    return {
+        "unrecognised-parameter": (parameters(R, param("includeAllergies", active), param("includeEverything")),
+                                   ["includeEverything"]),
+        "unrecognised-part": (parameters(R, param("includeAllergies", active, part("includeEverything", "Boolean", True))),
+                              ["includeAllergies.includeEverything"]),
+    }
+
+
+def with_warnings(bundle, names):
+    """The Bundle with the single OperationOutcome that warns of each unrecognised name."""
+    b = copy.deepcopy(bundle)
+    outcome = {"resourceType": "OperationOutcome", "id": "compatibility-warnings", "meta": {"profile": [PROFILE_OO]},
+               "issue": [{"severity": "warning", "code": "not-supported",
+                          "details": {"coding": [{"system": SPINE_CODES, "code": "NOT_IMPLEMENTED", "display": "Not implemented"}],
+                                      "text": "%s is an unrecognised parameter" % n},
+                          "diagnostics": n} for n in names]}
+    b["entry"].append({"fullUrl": "{{request.baseUrl}}/OperationOutcome/compatibility-warnings", "resource": outcome})
+    return b
+
+
 # Invalid requests: body name -> (parameters, status, issue code, Spine code, why).
 def structured_invalid():
     R = REGISTERED[0]
     bad = lambda *p: parameters(R, *p)
     inv = lambda body, why: (body, 422, "invalid", "INVALID_PARAMETER", why)
     cases = {
-        "unknown-parameter": inv(bad(param("includeEverything")), "includeEverything is not a parameter of the operation"),
         "duplicate-parameter": inv(bad(param("includeAllergies", part("includeResolvedAllergies", "Boolean", True)),
                                        param("includeAllergies", part("includeResolvedAllergies", "Boolean", False))),
                                    "includeAllergies is given twice"),
         "duplicate-part": inv(bad(param("includeMedication", part("includePrescriptionIssues", "Boolean", True),
                                         part("includePrescriptionIssues", "Boolean", False))), "includePrescriptionIssues is given twice"),
-        "unknown-part": inv(bad(param("includeAllergies", part("includeEverything", "Boolean", True))),
-                            "includeEverything is not a part of includeAllergies"),
         "part-wrong-type": inv(bad(param("includeMedication", part("includePrescriptionIssues", "String", "yes"))),
                                "includePrescriptionIssues must be a boolean"),
         "medication-bad-date": inv(bad(param("includeMedication", part("medicationSearchFromDate", "Date", "2019-13-45"))),
@@ -1075,6 +1097,8 @@ def provider_files():
             if q and "value" in q:
                 q["value"] = str(q["value"])
     out["structured-medications-quantities-as-text.json"] = meds
+    for name, (_, names) in structured_compat().items():
+        out["structured-compat-%s.json" % name] = with_warnings(out["structured-allergies-active.json"], names)
     out["register-patient.json"] = registered_patient()
     out["register-patient-not-temporary.json"] = registered_patient(temporary=False)
     return out
@@ -1103,6 +1127,8 @@ def request_bodies():
         out["structured/%s.json" % name] = with_inputs(body)
     for name, case in structured_invalid().items():
         out["structured/invalid-%s.json" % name] = with_inputs(case[0])
+    for name, (body, _) in structured_compat().items():
+        out["structured/compat-%s.json" % name] = with_inputs(body)
     requests, _ = appointment_bodies()
     for name, body in requests.items():
         out["appointments/%s.json" % name] = with_inputs(body)
@@ -1181,6 +1207,11 @@ def provider_mappings(add):
         defect = structured_defects().get("invalid-" + name)
         add("04-structured-invalid-%s.json" % name, "structured record: %s" % name, 4, sr(body),
             respond(gpc_error(status, issue, code, why)), defect=defect)
+    for name, (body, names) in structured_compat().items():
+        rejected = respond(gpc_error(422, "invalid", "INVALID_PARAMETER", "%s is not a parameter of the operation" % names[0]))
+        add("04-structured-compat-%s.json" % name, "structured record: %s" % name, 4, sr(body),
+            respond_file("structured-compat-%s.json" % name),
+            defect=("unrecognised-parameter-rejected", ["GPC-ARS-15"], rejected) if name == "unrecognised-parameter" else None)
     # Access Record Structured in FHIR XML, when the consumer asks for it.
     allergies = structured_requests()["allergies-active"][0]
     # Above the JSON answer to the same body, so that its seeded defect leaves XML alone.
@@ -1362,6 +1393,7 @@ DEFECTS_MORE = {
     "binary-not-fhir": "Retrieve a document answers the raw document instead of a FHIR Binary",
     "xml-patient-as-json": "Read a patient with Accept application/fhir+xml answers FHIR JSON",
     "medication-quantities-as-text": "The medications Bundle writes dispense quantities and supply durations as JSON strings, as the specification's example does (decimals are JSON numbers)",
+    "unrecognised-parameter-rejected": "A parameter the provider does not recognise is rejected with 422 INVALID_PARAMETER instead of a warning beside the supported data",
     "registration-not-temporary": "Register a patient answers the patient without a temporary registration type (registrationType T)",
     "duplicate-registration-accepted": "Registering a patient who is already registered answers 200 instead of 409 DUPLICATE_REJECTED",
     "practitioner-not-conformant": "Read a practitioner answers a Practitioner that breaks CareConnect-GPC-Practitioner-1 (gender outside its required value set)",

@@ -76,6 +76,24 @@ fn errors_with(json: &str, profiles: &[&str]) -> Vec<String> {
         .collect()
 }
 
+/// The errors `v` finds in `json`, as `message @ expression`.
+fn errors_by(v: &Validator, json: &str) -> Vec<String> {
+    v.validate(&parse_json(json).expect("test JSON"), &[])
+        .into_iter()
+        .filter(|i| i.severity.is_error())
+        .map(|i| format!("{} @ {}", i.message, i.expression))
+        .collect()
+}
+
+/// `"meta":{"profile":[url]},` when the instance claims the profile, else nothing.
+fn claim(claimed: bool, url: &str) -> String {
+    if claimed {
+        format!(r#""meta":{{"profile":["{url}"]}},"#)
+    } else {
+        String::new()
+    }
+}
+
 const TP: &str = "http://example.org/StructureDefinition/test-patient";
 
 #[test]
@@ -512,12 +530,11 @@ fn an_extension_a_claimed_profile_declares_on_an_element_is_allowed_there() {
         "validator-declared-ext",
         &[("StructureDefinition-coded-observation.json", profile)],
     );
-    let observation = |claim: bool, element: &str| {
-        let meta = if claim {
-            r#""meta":{"profile":["http://example.org/StructureDefinition/coded-observation"]},"#
-        } else {
-            ""
-        };
+    let observation = |claimed: bool, element: &str| {
+        let meta = claim(
+            claimed,
+            "http://example.org/StructureDefinition/coded-observation",
+        );
         let coding = r#"{"coding":[{"system":"http://loinc.org","code":"8302-2","extension":[{"url":"http://hl7.org/fhir/StructureDefinition/patient-birthPlace","valueAddress":{"city":"Leeds"}}]}]}"#;
         let (code, category) = if element == "code" {
             (coding.to_string(), String::new())
@@ -530,11 +547,7 @@ fn an_extension_a_claimed_profile_declares_on_an_element_is_allowed_there() {
         let json = format!(
             r#"{{"resourceType":"Observation",{meta}"status":"final",{category}"code":{code}}}"#
         );
-        v.validate(&parse_json(&json).unwrap(), &[])
-            .into_iter()
-            .filter(|i| i.severity.is_error())
-            .map(|i| format!("{} @ {}", i.message, i.expression))
-            .collect::<Vec<_>>()
+        errors_by(&v, &json)
     };
     let declared = observation(true, "code");
     assert!(declared.is_empty(), "{declared:?}");
@@ -567,20 +580,15 @@ fn a_code_a_claimed_profile_fixes_is_not_blamed_on_the_instance() {
         "validator-declared-code",
         &[("StructureDefinition-listed-observation.json", profile)],
     );
-    let errors = |claim: bool, code: &str| {
-        let meta = if claim {
-            r#""meta":{"profile":["http://example.org/StructureDefinition/listed-observation"]},"#
-        } else {
-            ""
-        };
+    let errors = |claimed: bool, code: &str| {
+        let meta = claim(
+            claimed,
+            "http://example.org/StructureDefinition/listed-observation",
+        );
         let json = format!(
             r#"{{"resourceType":"Observation",{meta}"status":"final","category":[{{"coding":[{{"system":"http://terminology.hl7.org/CodeSystem/observation-category","code":"{code}"}}]}}],"code":{{"text":"x"}}}}"#
         );
-        v.validate(&parse_json(&json).unwrap(), &[])
-            .into_iter()
-            .filter(|i| i.severity.is_error())
-            .map(|i| format!("{} @ {}", i.message, i.expression))
-            .collect::<Vec<_>>()
+        errors_by(&v, &json)
     };
     let declared = errors(true, "problem-list-item");
     assert!(declared.is_empty(), "{declared:?}");
@@ -615,11 +623,7 @@ fn an_stu3_profile_narrowing_a_repeating_element_keeps_it_an_array() {
         let json = format!(
             r#"{{"resourceType":"Condition","meta":{{"profile":["http://example.org/StructureDefinition/one-category"]}},{category}"subject":{{"reference":"Patient/1"}}}}"#
         );
-        v.validate(&parse_json(&json).unwrap(), &[])
-            .into_iter()
-            .filter(|i| i.severity.is_error())
-            .map(|i| format!("{} @ {}", i.message, i.expression))
-            .collect::<Vec<_>>()
+        errors_by(&v, &json)
     };
     let array = errors(r#""category":[{"text":"problem"}],"#);
     assert!(array.is_empty(), "{array:?}");
@@ -673,11 +677,7 @@ fn extensions_a_profile_unfolds_relative_sub_extension_urls_and_open_references(
         let json = format!(
             r#"{{"resourceType":"Condition","meta":{{"profile":["http://example.org/StructureDefinition/related-condition"]}},"extension":[{{"url":"https://example.nhs.uk/StructureDefinition/related","extension":[{{"url":"{url}","valueCode":"parent"}}]}}],"subject":{{"reference":"Patient/1"}}}}"#
         );
-        v.validate(&parse_json(&json).unwrap(), &[])
-            .into_iter()
-            .filter(|i| i.severity.is_error())
-            .map(|i| format!("{} @ {}", i.message, i.expression))
-            .collect::<Vec<_>>()
+        errors_by(&v, &json)
     };
     let relative = errors("type");
     assert!(relative.is_empty(), "{relative:?}");
@@ -686,11 +686,7 @@ fn extensions_a_profile_unfolds_relative_sub_extension_urls_and_open_references(
         let json = format!(
             r#"{{"resourceType":"Condition","meta":{{"profile":["http://example.org/StructureDefinition/related-condition"]}},"extension":[{{"url":"https://example.nhs.uk/StructureDefinition/{slice}","valueReference":{{"reference":"Medication/1"}}}}],"subject":{{"reference":"Patient/1"}}}}"#
         );
-        v.validate(&parse_json(&json).unwrap(), &[])
-            .into_iter()
-            .filter(|i| i.severity.is_error())
-            .map(|i| i.message)
-            .collect::<Vec<_>>()
+        errors_by(&v, &json)
     };
     assert!(reference("any").is_empty(), "{:?}", reference("any"));
     assert!(
