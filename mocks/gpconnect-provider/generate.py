@@ -1165,14 +1165,14 @@ def register_requests():
     del no_birth_date["birthDate"]
     wrong_name = with_nhs(UNREGISTERED)
     wrong_name["parameter"][0]["name"] = "patient"
-    demographics = lambda who: (400, "invalid", "INVALID_PATIENT_DEMOGRAPHICS", who)
+    demographics = lambda who: (400, "business-rule", "INVALID_PATIENT_DEMOGRAPHICS", who)
     return {
         "register": (with_nhs(UNREGISTERED), "register-patient.json"),
         "already-registered": (with_nhs(REGISTERED[0]), (409, "duplicate", "DUPLICATE_REJECTED", "the patient is already registered at this practice")),
         "deceased": (with_nhs(DECEASED), demographics("the spine records the patient as deceased")),
         "sensitive": (with_nhs(SENSITIVE), demographics("the patient's spine record is sensitive")),
         "invalid-nhs-number": (with_nhs(INVALID[0]), (400, "value", "INVALID_NHS_NUMBER", "the NHS number's check digit is wrong")),
-        "no-birth-date": (with_nhs(UNREGISTERED, no_birth_date), (422, "invalid", "INVALID_RESOURCE", "the Patient has no birthDate")),
+        "no-birth-date": (with_nhs(UNREGISTERED, no_birth_date), (400, "invalid", "BAD_REQUEST", "the Patient date of birth must be supplied")),
         "wrong-parameter": (wrong_name, (422, "invalid", "INVALID_PARAMETER", "the Parameters must carry registerPatient")),
         "not-parameters": ({"resourceType": "Patient", "id": "2"}, (422, "invalid", "INVALID_RESOURCE", "the body must be a Parameters resource")),
     }

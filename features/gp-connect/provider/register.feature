@@ -41,6 +41,6 @@ Feature: Register a patient
       | the patient is deceased             | deceased           | INVALID_PATIENT_DEMOGRAPHICS | 400    |
       | the patient's record is sensitive   | sensitive          | INVALID_PATIENT_DEMOGRAPHICS | 400    |
       | the NHS number's check digit        | invalid-nhs-number | INVALID_NHS_NUMBER           | 400    |
-      | the Patient has no birth date       | no-birth-date      | INVALID_RESOURCE             | 422    |
+      | the Patient has no birth date       | no-birth-date      | BAD_REQUEST                  | 400    |
       | the body is not Parameters          | not-parameters     | INVALID_RESOURCE             | 422    |
       | the parameter is not registerPatient | wrong-parameter   | INVALID_PARAMETER            | 422    |
