@@ -524,6 +524,11 @@ fn an_extension_a_claimed_profile_declares_on_an_element_is_allowed_there() {
       "differential":{"element":[
         {"id":"Observation.code.coding.extension:place","path":"Observation.code.coding.extension",
          "sliceName":"place","type":[{"code":"Extension",
+         "profile":["http://hl7.org/fhir/StructureDefinition/patient-birthPlace"]}]},
+        {"id":"Observation.value[x]:valueQuantity","path":"Observation.value[x]","sliceName":"valueQuantity",
+         "type":[{"code":"Quantity"}]},
+        {"id":"Observation.value[x]:valueQuantity.extension:place","path":"Observation.value[x].extension",
+         "sliceName":"place","type":[{"code":"Extension",
          "profile":["http://hl7.org/fhir/StructureDefinition/patient-birthPlace"]}]}]}}"#;
     let v = load_validator(
         "hl7.fhir.r4.core-4.0.1.tgz",
@@ -560,6 +565,25 @@ fn an_extension_a_claimed_profile_declares_on_an_element_is_allowed_there() {
     assert!(
         elsewhere.iter().any(|m| m.contains("not allowed here")),
         "the profile declares it on code, not on category: {elsewhere:?}"
+    );
+    // Declared on the choice `value[x]`, used on `valueQuantity`.
+    let value = |claimed: bool| {
+        let meta = claim(
+            claimed,
+            "http://example.org/StructureDefinition/coded-observation",
+        );
+        errors_by(
+            &v,
+            &format!(
+                r#"{{"resourceType":"Observation",{meta}"status":"final","code":{{"text":"x"}},"valueQuantity":{{"value":1,"extension":[{{"url":"http://hl7.org/fhir/StructureDefinition/patient-birthPlace","valueAddress":{{"city":"Leeds"}}}}]}}}}"#
+            ),
+        )
+    };
+    assert!(value(true).is_empty(), "{:?}", value(true));
+    assert!(
+        value(false).iter().any(|m| m.contains("not allowed here")),
+        "{:?}",
+        value(false)
     );
 }
 

@@ -73,7 +73,7 @@ impl Walker<'_> {
         };
         self.declared_extensions
             .iter()
-            .any(|(h, u)| u == url && h == holder)
+            .any(|(h, u)| u == url && same_element(h, holder))
     }
 
     fn holder_matches(&self, expr: &str) -> bool {
@@ -105,6 +105,20 @@ impl Walker<'_> {
                 _ => false,
             })
     }
+}
+
+/// A profile's element path and an instance's name the same element: a choice
+/// `value[x]` is named by its type in the instance (`valueQuantity`).
+fn same_element(declared: &str, instance: &str) -> bool {
+    let (d, i): (Vec<&str>, Vec<&str>) =
+        (declared.split('.').collect(), instance.split('.').collect());
+    d.len() == i.len()
+        && d.iter().zip(&i).all(|(d, i)| match d.strip_suffix("[x]") {
+            Some(prefix) => i
+                .strip_prefix(prefix)
+                .is_some_and(|t| t.starts_with(|c: char| c.is_ascii_uppercase())),
+            None => d == i,
+        })
 }
 
 /// `(type, expression)` of each context: R4 `context[]`, or STU3 `contextType` with
