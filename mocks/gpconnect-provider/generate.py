@@ -9,6 +9,7 @@ the harness never runs this script.
 """
 import base64
 import copy
+import functools
 import json
 import os
 import re
@@ -450,32 +451,28 @@ def tidy_bundle(bundle):
 
 
 # The STU3 profile assets the bodies must conform to (../shared/fhir-packages).
-ASSETS = os.environ.get("GPC_ASSETS", os.path.join(os.path.dirname(SPEC.split("/corpora/")[0] + "/"),
-                                                    "fhir-packages", "nhsconnect-stu3-fhir-assets-develop-4543c050.tgz"))
+ASSETS = os.environ.get("GPC_ASSETS", os.path.join(SPEC.split("/corpora/")[0], "fhir-packages",
+                                                    "nhsconnect-stu3-fhir-assets-develop-4543c050.tgz"))
 SCTDESCID = "Extension-coding-sctdescid"
 DATA_ID = "https://provider.nhs.uk/data-identifier"
 GPC_VERIFICATION = "https://fhir.nhs.uk/STU3/StructureDefinition/Extension-CareConnect-GPC-NHSNumberVerificationStatus-1"
 DATE_RECORDED = "https://fhir.hl7.org.uk/STU3/StructureDefinition/Extension-CareConnect-DateRecorded-1"
-_SCT_AT = None
-
-
+@functools.lru_cache(maxsize=None)
 def sctdescid_at():
     """(profile url, coding path) -> the SNOMED description extension url the profile
     names there: the GPC profiles name two different urls, and only on some codings."""
-    global _SCT_AT
-    if _SCT_AT is None:
-        _SCT_AT = {}
-        with tarfile.open(ASSETS) as tar:
-            for m in tar.getmembers():
-                name = os.path.basename(m.name)
-                if not (name.startswith("CareConnect-GPC-") and name.endswith(".xml")):
-                    continue
-                text = tar.extractfile(m).read().decode("utf-8-sig")
-                url = re.search(r'<url value="([^"]+)"', text).group(1)
-                for el in re.finditer(r'<element id="[^"]+">\s*<path value="([^"]+)\.extension"(.*?)</element>', text, re.S):
-                    for prof in re.findall(r'<profile value="([^"]+%s)"' % SCTDESCID, el.group(2)):
-                        _SCT_AT[(url, el.group(1))] = prof
-    return _SCT_AT
+    found = {}
+    with tarfile.open(ASSETS) as tar:
+        for m in tar.getmembers():
+            name = os.path.basename(m.name)
+            if not (name.startswith("CareConnect-GPC-") and name.endswith(".xml")):
+                continue
+            text = tar.extractfile(m).read().decode("utf-8-sig")
+            url = re.search(r'<url value="([^"]+)"', text).group(1)
+            for el in re.finditer(r'<element id="[^"]+">\s*<path value="([^"]+)\.extension"(.*?)</element>', text, re.S):
+                for prof in re.findall(r'<profile value="([^"]+%s)"' % SCTDESCID, el.group(2)):
+                    found[(url, el.group(1))] = prof
+    return found
 
 
 def conform(bundle):

@@ -48,6 +48,24 @@ fn load_validator(core: &str, folder: &str, files: &[(&str, &str)]) -> Validator
     Validator::new(Arc::new(set), ValidatorOptions::default())
 }
 
+/// A validator on a core package and one constraint profile on `ty`:
+/// `http://example.org/StructureDefinition/<name>`, whose differential is `elements`.
+fn with_profile(core: &str, name: &str, ty: &str, elements: &str) -> Validator {
+    let fhir = if core.contains("3.0.1") {
+        "3.0.1"
+    } else {
+        "4.0.1"
+    };
+    let profile = format!(
+        r#"{{"resourceType":"StructureDefinition","url":"http://example.org/StructureDefinition/{name}",
+          "name":"TestProfile","status":"draft","fhirVersion":"{fhir}","kind":"resource","abstract":false,
+          "type":"{ty}","baseDefinition":"http://hl7.org/fhir/StructureDefinition/{ty}",
+          "derivation":"constraint","differential":{{"element":[{elements}]}}}}"#
+    );
+    let file = format!("StructureDefinition-{name}.json");
+    load_validator(core, &format!("validator-{name}"), &[(&file, &profile)])
+}
+
 fn validator() -> &'static Validator {
     static V: OnceLock<Validator> = OnceLock::new();
     V.get_or_init(|| {
@@ -516,24 +534,18 @@ fn document_references_resolve_inside_the_document() {
 fn an_extension_a_claimed_profile_declares_on_an_element_is_allowed_there() {
     // The profile names patient-birthPlace (context: Patient) on Observation.code.coding,
     // as the CareConnect-GPC profiles name Extension-coding-sctdescid on codings.
-    let profile = r#"{"resourceType":"StructureDefinition",
-      "url":"http://example.org/StructureDefinition/coded-observation",
-      "name":"CodedObservation","status":"draft","fhirVersion":"4.0.1","kind":"resource",
-      "abstract":false,"type":"Observation",
-      "baseDefinition":"http://hl7.org/fhir/StructureDefinition/Observation","derivation":"constraint",
-      "differential":{"element":[
-        {"id":"Observation.code.coding.extension:place","path":"Observation.code.coding.extension",
+    let v = with_profile(
+        "hl7.fhir.r4.core-4.0.1.tgz",
+        "coded-observation",
+        "Observation",
+        r#"{"id":"Observation.code.coding.extension:place","path":"Observation.code.coding.extension",
          "sliceName":"place","type":[{"code":"Extension",
          "profile":["http://hl7.org/fhir/StructureDefinition/patient-birthPlace"]}]},
         {"id":"Observation.value[x]:valueQuantity","path":"Observation.value[x]","sliceName":"valueQuantity",
          "type":[{"code":"Quantity"}]},
         {"id":"Observation.value[x]:valueQuantity.extension:place","path":"Observation.value[x].extension",
          "sliceName":"place","type":[{"code":"Extension",
-         "profile":["http://hl7.org/fhir/StructureDefinition/patient-birthPlace"]}]}]}}"#;
-    let v = load_validator(
-        "hl7.fhir.r4.core-4.0.1.tgz",
-        "validator-declared-ext",
-        &[("StructureDefinition-coded-observation.json", profile)],
+         "profile":["http://hl7.org/fhir/StructureDefinition/patient-birthPlace"]}]}"#,
     );
     let observation = |claimed: bool, element: &str| {
         let meta = claim(
@@ -591,18 +603,12 @@ fn an_extension_a_claimed_profile_declares_on_an_element_is_allowed_there() {
 fn a_code_a_claimed_profile_fixes_is_not_blamed_on_the_instance() {
     // The profile patterns a category code that the loaded code system lacks, as
     // CareConnect-GPC-ProblemHeader-Condition-1 fixes `problem-list-item`.
-    let profile = r#"{"resourceType":"StructureDefinition",
-      "url":"http://example.org/StructureDefinition/listed-observation",
-      "name":"ListedObservation","status":"draft","fhirVersion":"4.0.1","kind":"resource",
-      "abstract":false,"type":"Observation",
-      "baseDefinition":"http://hl7.org/fhir/StructureDefinition/Observation","derivation":"constraint",
-      "differential":{"element":[
-        {"id":"Observation.category","path":"Observation.category","min":1,"max":"1",
-         "patternCodeableConcept":{"coding":[{"system":"http://terminology.hl7.org/CodeSystem/observation-category","code":"problem-list-item"}]}}]}}"#;
-    let v = load_validator(
+    let v = with_profile(
         "hl7.fhir.r4.core-4.0.1.tgz",
-        "validator-declared-code",
-        &[("StructureDefinition-listed-observation.json", profile)],
+        "listed-observation",
+        "Observation",
+        r#"{"id":"Observation.category","path":"Observation.category","min":1,"max":"1",
+         "patternCodeableConcept":{"coding":[{"system":"http://terminology.hl7.org/CodeSystem/observation-category","code":"problem-list-item"}]}}"#,
     );
     let errors = |claimed: bool, code: &str| {
         let meta = claim(
@@ -631,17 +637,11 @@ fn a_code_a_claimed_profile_fixes_is_not_blamed_on_the_instance() {
 #[test]
 fn an_stu3_profile_narrowing_a_repeating_element_keeps_it_an_array() {
     // STU3 core snapshots carry no `base` on a type's own elements.
-    let profile = r#"{"resourceType":"StructureDefinition",
-      "url":"http://example.org/StructureDefinition/one-category",
-      "name":"OneCategory","status":"draft","fhirVersion":"3.0.1","kind":"resource",
-      "abstract":false,"type":"Condition",
-      "baseDefinition":"http://hl7.org/fhir/StructureDefinition/Condition","derivation":"constraint",
-      "differential":{"element":[
-        {"id":"Condition.category","path":"Condition.category","min":1,"max":"1"}]}}"#;
-    let v = load_validator(
+    let v = with_profile(
         "hl7.fhir.core-3.0.1.tgz",
-        "validator-stu3-narrowed",
-        &[("StructureDefinition-one-category.json", profile)],
+        "one-category",
+        "Condition",
+        r#"{"id":"Condition.category","path":"Condition.category","min":1,"max":"1"}"#,
     );
     let errors = |category: &str| {
         let json = format!(
@@ -667,13 +667,11 @@ fn an_stu3_profile_narrowing_a_repeating_element_keeps_it_an_array() {
 fn extensions_a_profile_unfolds_relative_sub_extension_urls_and_open_references() {
     // CareConnect-GPC-ProblemHeader-Condition-1 unfolds RelatedProblemHeader, whose
     // definition is not published, with sub-extensions `type` and `target`.
-    let profile = r#"{"resourceType":"StructureDefinition",
-      "url":"http://example.org/StructureDefinition/related-condition",
-      "name":"RelatedCondition","status":"draft","fhirVersion":"3.0.1","kind":"resource",
-      "abstract":false,"type":"Condition",
-      "baseDefinition":"http://hl7.org/fhir/StructureDefinition/Condition","derivation":"constraint",
-      "differential":{"element":[
-        {"id":"Condition.extension","path":"Condition.extension",
+    let v = with_profile(
+        "hl7.fhir.core-3.0.1.tgz",
+        "related-condition",
+        "Condition",
+        r#"{"id":"Condition.extension","path":"Condition.extension",
          "slicing":{"discriminator":[{"type":"value","path":"url"}],"rules":"open"}},
         {"id":"Condition.extension:related","path":"Condition.extension","sliceName":"related",
          "type":[{"code":"Extension","profile":"https://example.nhs.uk/StructureDefinition/related"}]},
@@ -691,11 +689,7 @@ fn extensions_a_profile_unfolds_relative_sub_extension_urls_and_open_references(
          "fixedUri":"https://example.nhs.uk/StructureDefinition/any"},
         {"id":"Condition.extension:any.value[x]","path":"Condition.extension.value[x]",
          "type":[{"code":"Reference"},
-                 {"code":"Reference","targetProfile":"http://hl7.org/fhir/StructureDefinition/Patient"}]}]}}"#;
-    let v = load_validator(
-        "hl7.fhir.core-3.0.1.tgz",
-        "validator-unfolded-ext",
-        &[("StructureDefinition-related-condition.json", profile)],
+                 {"code":"Reference","targetProfile":"http://hl7.org/fhir/StructureDefinition/Patient"}]}"#,
     );
     let errors = |url: &str| {
         let json = format!(

@@ -55,12 +55,14 @@ impl Walker<'_> {
     /// context does not make the instance wrong: the CareConnect-GPC profiles put
     /// `Extension-coding-sctdescid` on codings although its context lists resources.
     fn declared_here(&self, url: &str, path: &str) -> bool {
-        let (at, rt) = &self.resource_at;
-        let Some(rest) = path.strip_prefix(at.as_str()) else {
+        let Some(applied) = &self.applied else {
+            return false;
+        };
+        let Some(rest) = path.strip_prefix(applied.at.as_str()) else {
             return false;
         };
         // `.code.coding[0].extension[1]` names the element `<type>.code.coding`.
-        let mut holder = rt.clone();
+        let mut holder = applied.resource_type.clone();
         for seg in rest.split('.').filter(|s| !s.is_empty()) {
             holder.push('.');
             holder.push_str(seg.split('[').next().unwrap_or(seg));
@@ -71,8 +73,10 @@ impl Walker<'_> {
         else {
             return false;
         };
-        self.declared_extensions
+        applied
+            .plans
             .iter()
+            .flat_map(|p| &p.declared_extensions)
             .any(|(h, u)| u == url && same_element(h, holder))
     }
 

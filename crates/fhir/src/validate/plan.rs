@@ -112,21 +112,19 @@ impl Plan {
         let declared_extensions = snapshot
             .elements
             .iter()
-            .filter_map(|e| {
+            .flat_map(|e| {
                 let holder = e
                     .path
                     .strip_suffix(".extension")
-                    .or_else(|| e.path.strip_suffix(".modifierExtension"))?;
-                Some(
+                    .or_else(|| e.path.strip_suffix(".modifierExtension"));
+                holder.into_iter().flat_map(|h| {
                     e.types
                         .iter()
                         .filter(|t| t.code == "Extension")
-                        .flat_map(|t| t.profiles.iter())
-                        .map(|u| (holder.to_string(), u.clone()))
-                        .collect::<Vec<_>>(),
-                )
+                        .flat_map(|t| &t.profiles)
+                        .map(move |u| (h.to_string(), u.clone()))
+                })
             })
-            .flatten()
             .collect();
         let declared_codes = declared_codes(&snapshot.elements);
         Plan {

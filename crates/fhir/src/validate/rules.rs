@@ -474,7 +474,6 @@ fn number(node: &Node) -> Option<f64> {
     }
 }
 
-/// Objects with a string `reference` (Reference values), contained resources skipped.
 /// A literal reference inside an entry's resource (not inside its contained ones).
 struct EntryReference<'n> {
     entry: usize,
@@ -506,6 +505,7 @@ fn bundle_references(entries: &[Node]) -> Vec<EntryReference<'_>> {
     out
 }
 
+/// Objects with a string `reference` (Reference values), contained resources skipped.
 fn collect_references<'n>(node: &'n Node, out: &mut Vec<&'n Node>) {
     match &node.kind {
         Kind::Object(members) => {

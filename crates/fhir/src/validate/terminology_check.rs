@@ -35,9 +35,10 @@ impl Walker<'_> {
             .iter()
             .filter_map(|(s, c)| Some((s.as_deref()?, *c)))
             .filter(|(s, c)| {
-                self.declared_codes
+                self.applied
                     .iter()
-                    .any(|(ds, dc)| ds == s && dc == c)
+                    .flat_map(|a| &a.plans)
+                    .any(|p| p.declared_codes.iter().any(|(ds, dc)| ds == s && dc == c))
             })
             .collect();
         if code == "Coding" || code == "CodeableConcept" {

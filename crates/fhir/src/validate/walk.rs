@@ -36,14 +36,18 @@ pub(crate) struct Walker<'v> {
     pub ext_urls: Vec<String>,
     /// The environment with `%rootResource` set, inside a contained resource.
     env_override: Option<Env>,
-    /// Extensions the profiles applied to the current resource name on an element
-    /// (see [`crate::validate::plan::Plan::declared_extensions`]).
-    pub declared_extensions: Vec<(String, String)>,
-    /// Codes those profiles fix or pattern (see `Plan::declared_codes`).
-    pub declared_codes: Vec<(String, String)>,
-    /// Where the current resource sits in the instance (`Bundle.entry[2].resource`)
-    /// and its type, to name an element the way a profile does.
-    pub resource_at: (String, String),
+    /// The profiles applied to the resource being walked, when there are any.
+    pub applied: Option<Applied>,
+}
+
+/// The profiles applied to a resource and where it sits in the instance
+/// (`Bundle.entry[2].resource`, a `Condition`), so that an element can be named the
+/// way a profile names it. What they declare (`Plan::declared_extensions`,
+/// `Plan::declared_codes`) settles contradictions inside the packages.
+pub(crate) struct Applied {
+    pub at: String,
+    pub resource_type: String,
+    pub plans: Vec<Arc<Plan>>,
 }
 
 const MAX_DEPTH: usize = 96;
@@ -61,9 +65,7 @@ impl<'v> Walker<'v> {
             outer: Vec::new(),
             ext_urls: Vec::new(),
             env_override: None,
-            declared_extensions: Vec::new(),
-            declared_codes: Vec::new(),
-            resource_at: (String::new(), String::new()),
+            applied: None,
         }
     }
 
@@ -218,27 +220,22 @@ impl<'v> Walker<'v> {
         let mut all: Vec<&str> = profiles.to_vec();
         all.extend(claimed.iter().map(String::as_str));
         all.extend(self.v.global_profiles(rt).iter().map(String::as_str));
-        let applied: Vec<_> = all
+        let resolved: Vec<(&str, Option<Arc<Plan>>)> =
+            all.iter().map(|url| (*url, self.v.plan(url))).collect();
+        let plans: Vec<Arc<Plan>> = resolved
             .iter()
-            .filter_map(|url| self.v.plan(url))
-            .filter(|p| p.type_name == rt)
+            .filter_map(|(_, p)| p.clone().filter(|p| p.type_name == rt))
             .collect();
-        let declared = applied
-            .iter()
-            .flat_map(|p| p.declared_extensions.clone())
-            .collect();
-        let codes = applied
-            .iter()
-            .flat_map(|p| p.declared_codes.clone())
-            .collect();
-        drop(applied);
-        let saved_declared = std::mem::replace(&mut self.declared_extensions, declared);
-        let saved_codes = std::mem::replace(&mut self.declared_codes, codes);
-        let saved_at = std::mem::replace(&mut self.resource_at, (path.to_string(), rt.to_string()));
+        let applied = (!plans.is_empty()).then(|| Applied {
+            at: path.to_string(),
+            resource_type: rt.to_string(),
+            plans,
+        });
+        let saved_applied = std::mem::replace(&mut self.applied, applied);
         let saved = self.profile.take();
         self.element(&plan, 0, node, path, root, Some(rt));
-        for url in all {
-            match self.v.plan(url) {
+        for (url, p) in resolved {
+            match p {
                 Some(p) if p.type_name == rt => {
                     self.profile = Some(p.url.clone());
                     self.element(&p, 0, node, path, root, Some(rt));
@@ -256,9 +253,7 @@ impl<'v> Walker<'v> {
             self.profile = None;
         }
         self.profile = saved;
-        self.declared_extensions = saved_declared;
-        self.declared_codes = saved_codes;
-        self.resource_at = saved_at;
+        self.applied = saved_applied;
     }
 
     /// One value of element `el`, whose type code is `code`.
