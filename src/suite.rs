@@ -37,6 +37,14 @@ pub struct Requirement {
     pub text: String,
     /// Where the requirement is stated, e.g. `FHIR R4 http.html#read`.
     pub source: String,
+    /// The sentence of the source that states it, with its conformance verb; the
+    /// level must follow that verb.
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub quote: String,
+    /// Requirements whose finding this one rests on: when one of them fails, this one
+    /// is reported "not run" rather than failing a second time.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub depends_on: Vec<String>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Default)]
