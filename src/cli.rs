@@ -384,6 +384,7 @@ async fn run_command(project: &Path, args: RunArgs, command_line: Vec<String>) -
         fhir: Default::default(),
         validator: Default::default(),
         counterparts,
+        sink: Default::default(),
     };
     let base_dir = args
         .report_dir

@@ -15,6 +15,7 @@ pub mod exit_codes;
 pub mod features;
 pub mod fhir_env;
 pub mod fhirpath_cmd;
+pub mod outcome;
 pub mod packages_cmd;
 pub mod progress;
 pub mod registry;

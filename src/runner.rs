@@ -13,11 +13,12 @@ use futures::FutureExt as _;
 
 use crate::capability::Capabilities;
 use crate::diagnostic::{closest, display_path, Diagnostic};
-use crate::evidence::{sha256_hex, Exchange};
+use crate::evidence::sha256_hex;
 use crate::features::{self, LoadedFeature, CAPABILITY_TAG};
+use crate::report::collect::{salvage, scenario_key, unrun, Collected, Collector};
 use crate::report::model::{
-    FeatureResult, Report, RequirementResult, RunInfo, ScenarioResult, Status, StepResult,
-    SuiteResult, Target, Tool, Verdict, SCHEMA_VERSION,
+    FeatureResult, Report, RequirementResult, RunInfo, Status, SuiteResult, Target, Tool, Verdict,
+    SCHEMA_VERSION,
 };
 use crate::steps::{self, StepDef};
 use crate::suite::CapabilityRequest;
@@ -183,8 +184,6 @@ pub struct RunSettings {
     pub progress: Option<Arc<dyn crate::progress::Progress>>,
 }
 
-type Results = Arc<Mutex<HashMap<String, (ScenarioResult, Vec<Exchange>)>>>;
-
 /// What a scenario is decided to be before anything runs.
 enum Decision {
     Run,
@@ -274,17 +273,14 @@ pub async fn run(plan: Plan, settings: RunSettings) -> Report {
         .map(|(k, _)| k.clone())
         .collect();
 
-    let results: Results = Arc::default();
+    let results: Arc<Mutex<Collected>> = Arc::default();
     if let Some(p) = &settings.progress {
         p.started(selected.len());
     }
     let interrupted = {
-        let cucumber = build_cucumber(
-            &ctx,
-            plan.concurrency,
-            results.clone(),
-            settings.progress.clone(),
-        );
+        let collector =
+            Collector::new(ctx.sink.clone(), results.clone(), settings.progress.clone());
+        let cucumber = build_cucumber(&ctx, plan.concurrency, collector);
         let run = cucumber.filter_run(all_features, move |feature, _, scenario| {
             selected.contains(&scenario_key(feature, scenario))
         });
@@ -299,7 +295,8 @@ pub async fn run(plan: Plan, settings: RunSettings) -> Report {
         p.done();
     }
 
-    let mut results = std::mem::take(&mut *results.lock().unwrap_or_else(|p| p.into_inner()));
+    let mut results =
+        std::mem::take(&mut results.lock().unwrap_or_else(|p| p.into_inner()).finished);
     let mut suite_results = Vec::new();
     for (suite, loaded) in &plan.suites {
         let mut features_out = Vec::new();
@@ -313,7 +310,10 @@ pub async fn run(plan: Plan, settings: RunSettings) -> Report {
             let mut scenarios = Vec::new();
             for (rule, scenario) in features::scenarios_with_rules(&f.feature) {
                 let key = scenario_key(&f.feature, scenario);
-                let result = match (results.remove(&key), decisions.get(&key)) {
+                let finished = results
+                    .remove(&key)
+                    .or_else(|| salvage(&f.feature, rule, scenario, &ctx.sink));
+                let result = match (finished, decisions.get(&key)) {
                     (_, Some(Decision::OtherShard)) => continue,
                     (Some((result, ex)), _) => {
                         exchanges.extend(ex);
@@ -368,6 +368,9 @@ pub async fn run(plan: Plan, settings: RunSettings) -> Report {
                 level: r.level,
                 text: r.text.clone(),
                 source: r.source.clone(),
+                quote: r.quote.clone(),
+                depends_on: r.depends_on.clone(),
+                reason: None,
                 status: Status::NotRun,
                 evidence: Vec::new(),
                 scenarios: features_out
@@ -388,6 +391,8 @@ pub async fn run(plan: Plan, settings: RunSettings) -> Report {
             features: features_out,
         });
     }
+    // Whatever else was captured (a scenario cut short) is kept too.
+    exchanges.extend(ctx.sink.drain_exchanges().into_iter().map(|(_, e)| e));
     exchanges.sort_by_key(|e| {
         e.id.trim_start_matches("ex-")
             .parse::<u64>()
@@ -432,6 +437,7 @@ pub async fn run(plan: Plan, settings: RunSettings) -> Report {
             concurrency: plan.concurrency,
             interrupted,
             fail_on: Default::default(),
+            fail_on_inconclusive: false,
             shard: plan.shard.map(|s| s.to_string()),
         },
         verdict: Verdict::Incomplete,
@@ -456,188 +462,16 @@ fn run_id(started: chrono::DateTime<chrono::Utc>) -> String {
     )
 }
 
-/// Outline rows become scenarios at their own lines, so file:line is unique.
-fn scenario_key(feature: &gherkin::Feature, scenario: &gherkin::Scenario) -> String {
-    let path = feature
-        .path
-        .as_deref()
-        .map(display_path)
-        .unwrap_or_default();
-    format!("{path}:{}", scenario.position.line)
-}
-
-fn scenario_steps<'a>(
-    feature: &'a gherkin::Feature,
-    rule: Option<&'a gherkin::Rule>,
-    scenario: &'a gherkin::Scenario,
-) -> Vec<&'a gherkin::Step> {
-    feature
-        .background
-        .iter()
-        .chain(rule.and_then(|r| r.background.as_ref()))
-        .flat_map(|b| b.steps.iter())
-        .chain(scenario.steps.iter())
-        .collect()
-}
-
-fn step_result(step: &gherkin::Step, status: Status) -> StepResult {
-    StepResult {
-        keyword: step.keyword.trim().to_owned(),
-        text: step.value.clone(),
-        line: step.position.line,
-        status,
-        failure: None,
-        exchanges: Vec::new(),
-        duration_ms: 0.0,
-        docstring: step.docstring.clone(),
-        table: step.table.as_ref().map(|t| t.rows.clone()),
-    }
-}
-
-fn base_result(
-    feature: &gherkin::Feature,
-    rule: Option<&gherkin::Rule>,
-    scenario: &gherkin::Scenario,
-) -> ScenarioResult {
-    let tags: Vec<String> = features::effective_tags(feature, rule, scenario)
-        .map(str::to_owned)
-        .collect();
-    ScenarioResult {
-        id: scenario_key(feature, scenario),
-        name: scenario.name.clone(),
-        line: scenario.position.line,
-        requirements: features::requirement_tags(tags.iter().map(String::as_str)),
-        tags,
-        status: Status::NotRun,
-        reason: None,
-        waiver: None,
-        duration_ms: 0.0,
-        steps: Vec::new(),
-    }
-}
-
-fn unrun(
-    feature: &gherkin::Feature,
-    rule: Option<&gherkin::Rule>,
-    scenario: &gherkin::Scenario,
-    status: Status,
-    reason: Option<String>,
-) -> ScenarioResult {
-    let mut result = base_result(feature, rule, scenario);
-    result.status = status;
-    result.reason = reason;
-    result.steps = scenario_steps(feature, rule, scenario)
-        .into_iter()
-        .map(|s| step_result(s, Status::NotRun))
-        .collect();
-    result
-}
-
-/// Turns what the world recorded into a scenario result.
-fn assemble(
-    feature: &gherkin::Feature,
-    rule: Option<&gherkin::Rule>,
-    scenario: &gherkin::Scenario,
-    finished: &cucumber::event::ScenarioFinished,
-    world: Option<&mut AssureWorld>,
-    duration_ms: f64,
-) -> (ScenarioResult, Vec<Exchange>) {
-    use cucumber::event::ScenarioFinished as F;
-    let mut result = base_result(feature, rule, scenario);
-    result.duration_ms = duration_ms;
-    let (records, exchanges) = match world {
-        Some(w) => (
-            std::mem::take(&mut w.records),
-            std::mem::take(&mut w.exchanges),
-        ),
-        None => (Vec::new(), Vec::new()),
-    };
-    let mut records = records.into_iter().peekable();
-    let mut stopped = false;
-    for step in scenario_steps(feature, rule, scenario) {
-        let mut out = step_result(step, Status::Skipped);
-        if stopped {
-            result.steps.push(out);
-            continue;
-        }
-        match records.peek() {
-            Some(r) if r.line == step.position.line => {
-                let r = records.next().expect("peeked");
-                out.duration_ms = r.duration_ms;
-                out.exchanges = r.exchanges;
-                out.status = match &r.failure {
-                    None => Status::Passed,
-                    // No response at all: the harness could not reach a verdict.
-                    Some(_)
-                        if out.exchanges.iter().any(|id| {
-                            exchanges
-                                .iter()
-                                .any(|e| &e.id == id && e.response.is_none())
-                        }) =>
-                    {
-                        Status::Error
-                    }
-                    Some(_) => Status::Failed,
-                };
-                out.failure = r.failure;
-                stopped = out.status != Status::Passed;
-            }
-            _ => {
-                // The step did not finish on its own: a bug in a step or a hook.
-                let message = match finished {
-                    F::StepFailed(_, _, err) => panic_message(err),
-                    F::BeforeHookFailed(info) => {
-                        format!("internal error before the scenario: {}", info_message(info))
-                    }
-                    _ => "the step did not run".into(),
-                };
-                out.status = Status::Error;
-                out.failure = Some(crate::world::Failure::new(format!(
-                    "internal error (please report it): {message}"
-                )));
-                stopped = true;
-            }
-        }
-        result.steps.push(out);
-    }
-    result.status = if result.steps.iter().any(|s| s.status == Status::Error) {
-        Status::Error
-    } else if result.steps.iter().any(|s| s.status == Status::Failed) {
-        Status::Failed
-    } else {
-        Status::Passed
-    };
-    (result, exchanges)
-}
-
-fn info_message(info: &cucumber::event::Info) -> String {
-    if let Some(s) = info.downcast_ref::<&str>() {
-        (*s).to_owned()
-    } else if let Some(s) = info.downcast_ref::<String>() {
-        s.clone()
-    } else {
-        "a panic with no message".into()
-    }
-}
-
-fn panic_message(err: &cucumber::event::StepError) -> String {
-    match err {
-        cucumber::event::StepError::Panic(info) => info_message(info),
-        other => other.to_string(),
-    }
-}
-
 fn build_cucumber(
     ctx: &Arc<RunContext>,
     concurrency: usize,
-    results: Results,
-    progress: Option<Arc<dyn crate::progress::Progress>>,
+    collector: Collector,
 ) -> cucumber::Cucumber<
     AssureWorld,
     PreParsed,
     Vec<gherkin::Feature>,
     impl cucumber::Runner<AssureWorld>,
-    Quiet,
+    Collector,
 > {
     let mut runner = cucumber::runner::Basic::<AssureWorld>::default()
         .max_concurrent_scenarios(concurrency)
@@ -652,37 +486,16 @@ fn build_cucumber(
         }
     }
     let before_ctx = ctx.clone();
-    let starts: Arc<Mutex<HashMap<String, Instant>>> = Arc::default();
-    let starts_after = starts.clone();
-    let runner = runner
-        .before(move |feature, _, scenario, world| {
-            world.ctx = Some(before_ctx.clone());
-            // Answers an earlier scenario scripted but never used are not this one's.
-            for (_, counterpart) in &before_ctx.counterparts {
-                counterpart.clear_scripted();
-            }
-            if let Ok(mut s) = starts.lock() {
-                s.insert(scenario_key(feature, scenario), Instant::now());
-            }
-            async {}.boxed_local()
-        })
-        .after(move |feature, rule, scenario, finished, world| {
-            let key = scenario_key(feature, scenario);
-            let elapsed = starts_after
-                .lock()
-                .ok()
-                .and_then(|mut s| s.remove(&key))
-                .map_or(0.0, |t| t.elapsed().as_secs_f64() * 1000.0);
-            let entry = assemble(feature, rule, scenario, finished, world, elapsed);
-            if let Some(p) = &progress {
-                p.finished(&entry.0);
-            }
-            if let Ok(mut r) = results.lock() {
-                r.insert(key, entry);
-            }
-            async {}.boxed_local()
-        });
-    cucumber::Cucumber::custom(PreParsed, runner, Quiet).with_default_cli()
+    let runner = runner.before(move |feature, _, scenario, world| {
+        world.ctx = Some(before_ctx.clone());
+        world.scenario = scenario_key(feature, scenario);
+        // Answers an earlier scenario scripted but never used are not this one's.
+        for (_, counterpart) in &before_ctx.counterparts {
+            counterpart.clear_scripted();
+        }
+        async {}.boxed_local()
+    });
+    cucumber::Cucumber::custom(PreParsed, runner, collector).with_default_cli()
 }
 
 /// Scenarios tagged `@serial`, and those that wait for requests at a counterpart (a
@@ -693,7 +506,7 @@ fn scenario_type(
     scenario: &gherkin::Scenario,
 ) -> cucumber::runner::ScenarioType {
     let tagged = features::effective_tags(feature, rule, scenario).any(|t| t == "serial");
-    let listens = scenario_steps(feature, rule, scenario)
+    let listens = crate::report::collect::scenario_steps(feature, rule, scenario)
         .iter()
         .any(|s| steps::counterpart::listens(&s.value));
     if tagged || listens {
@@ -715,19 +528,3 @@ impl cucumber::Parser<Vec<gherkin::Feature>> for PreParsed {
         futures::stream::iter(input.into_iter().map(Ok).collect::<Vec<_>>())
     }
 }
-
-/// Results are gathered in the after hook; the event stream itself is not needed.
-pub struct Quiet;
-
-impl cucumber::Writer<AssureWorld> for Quiet {
-    type Cli = cucumber::cli::Empty;
-
-    async fn handle_event(
-        &mut self,
-        _: cucumber::parser::Result<cucumber::Event<cucumber::event::Cucumber<AssureWorld>>>,
-        _: &Self::Cli,
-    ) {
-    }
-}
-
-impl cucumber::writer::Normalized for Quiet {}

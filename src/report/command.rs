@@ -18,9 +18,11 @@ pub struct RunReportArgs {
     /// Accepted deviations: a waivers.toml (see docs/reports.md).
     #[arg(long, value_name = "FILE")]
     pub waivers: Option<PathBuf>,
-    /// What fails the run (exit 1): MUST failures; SHOULD ones too; or also any warning.
-    #[arg(long, value_enum, default_value_t = FailOn::Must)]
-    pub fail_on: FailOn,
+    /// What fails the run (exit 1): MUST failures; SHOULD ones too; or also any
+    /// warning. Add `inconclusive` (e.g. `must,inconclusive`) to fail on gated
+    /// requirements that could not be checked as well.
+    #[arg(long, value_enum, value_delimiter = ',', default_value = "must")]
+    pub fail_on: Vec<GateArg>,
     /// An earlier report.json: fail (exit 1) only on regressions against it.
     #[arg(long, value_name = "REPORT_JSON")]
     pub baseline: Option<PathBuf>,
@@ -32,12 +34,39 @@ pub struct RunReportArgs {
     pub shard: Option<Shard>,
 }
 
+/// One value of `--fail-on`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum GateArg {
+    Must,
+    Should,
+    Warning,
+    /// Also fail on gated requirements that could not be checked.
+    Inconclusive,
+}
+
+/// The level part of a `--fail-on` list (the strictest given), and whether it asks for
+/// inconclusive results to fail the run too.
+pub fn gate_of(args: &[GateArg]) -> (FailOn, bool) {
+    let level = args
+        .iter()
+        .filter_map(|a| match a {
+            GateArg::Must => Some(FailOn::Must),
+            GateArg::Should => Some(FailOn::Should),
+            GateArg::Warning => Some(FailOn::Warning),
+            GateArg::Inconclusive => None,
+        })
+        .max()
+        .unwrap_or(FailOn::Must);
+    (level, args.contains(&GateArg::Inconclusive))
+}
+
 /// What a run needs from its report options, loaded and checked before anything runs.
 pub struct PostRun {
     waivers: Vec<waivers::Waiver>,
     baseline: Option<Report>,
     key: Option<SigningKey>,
     fail_on: FailOn,
+    fail_on_inconclusive: bool,
     pub shard: Option<Shard>,
 }
 
@@ -66,11 +95,13 @@ impl PostRun {
                 exit_codes::BAD_INPUT
             })?),
         };
+        let (fail_on, fail_on_inconclusive) = gate_of(&args.fail_on);
         Ok(PostRun {
             waivers,
             baseline,
             key,
-            fail_on: args.fail_on,
+            fail_on,
+            fail_on_inconclusive,
             shard: args.shard,
         })
     }
@@ -78,6 +109,7 @@ impl PostRun {
     /// Applies the gate, waivers and baseline to a finished run's report.
     pub fn finish(&self, report: &mut Report) {
         report.run.fail_on = self.fail_on;
+        report.run.fail_on_inconclusive = self.fail_on_inconclusive;
         let today = chrono::DateTime::parse_from_rfc3339(&report.run.started)
             .map(|d| d.date_naive())
             .unwrap_or_else(|_| chrono::Utc::now().date_naive());

@@ -84,10 +84,11 @@ fn badge(status: Status) -> String {
     )
 }
 
-const ORDER: [Status; 6] = [
+const ORDER: [Status; 7] = [
     Status::Passed,
     Status::Failed,
     Status::Error,
+    Status::Inconclusive,
     Status::Waived,
     Status::NotApplicable,
     Status::NotRun,
@@ -98,6 +99,7 @@ fn count(c: &Counts, s: Status) -> usize {
         Status::Passed => c.passed,
         Status::Failed => c.failed,
         Status::Error => c.error,
+        Status::Inconclusive => c.inconclusive,
         Status::Waived => c.waived,
         Status::NotApplicable => c.not_applicable,
         Status::NotRun | Status::Skipped => c.not_run,
@@ -108,6 +110,10 @@ fn summary(report: &Report, out: &mut dyn Write) -> io::Result<()> {
     let r = &report.summary.requirements;
     let s = &report.summary.scenarios;
     let sentence = match report.verdict {
+        Verdict::Passed if r.inconclusive > 0 => format!(
+            "No gated requirement failed; {} could not be checked (inconclusive).",
+            r.inconclusive
+        ),
         Verdict::Passed => "Every gated requirement that ran passed.".to_owned(),
         Verdict::Failed => format!(
             "{} requirement{} failed or could not be checked.",
@@ -120,7 +126,7 @@ fn summary(report: &Report, out: &mut dyn Write) -> io::Result<()> {
         out,
         "<h2>Summary</h2>\n<p><strong>{}</strong> Gate: <code>--fail-on {}</code>.</p>",
         esc(&sentence),
-        format!("{:?}", report.run.fail_on).to_lowercase()
+        provenance::gate(&report.run)
     )?;
     writeln!(out, "<div class=\"tiles\">")?;
     for st in ORDER {
@@ -199,7 +205,7 @@ fn filters(report: &Report, out: &mut dyn Write) -> io::Result<()> {
     };
     writeln!(
         out,
-        "<form id=\"filters\" autocomplete=\"off\"><label>Status <select name=\"status\"><option value=\"\">all</option><option value=\"failing\">failed or error</option><option value=\"passed\">passed</option><option value=\"waived\">waived</option><option value=\"not_applicable\">not applicable</option><option value=\"not_run\">not run</option></select></label>\n<label>Level <select name=\"level\"><option value=\"\">all</option><option>MUST</option><option>SHOULD</option><option>MAY</option></select></label>\n<label>Feature <select name=\"feature\"><option value=\"\">all</option>{}</select></label>\n<label>Tag <select name=\"tag\"><option value=\"\">all</option>{}</select></label>\n<input type=\"search\" name=\"q\" placeholder=\"Search scenarios and requirements\" aria-label=\"search\"> <output id=\"shown\" class=\"muted\"></output></form>",
+        "<form id=\"filters\" autocomplete=\"off\"><label>Status <select name=\"status\"><option value=\"\">all</option><option value=\"failing\">failed or error</option><option value=\"passed\">passed</option><option value=\"inconclusive\">inconclusive</option><option value=\"waived\">waived</option><option value=\"not_applicable\">not applicable</option><option value=\"not_run\">not run</option></select></label>\n<label>Level <select name=\"level\"><option value=\"\">all</option><option>MUST</option><option>SHOULD</option><option>MAY</option></select></label>\n<label>Feature <select name=\"feature\"><option value=\"\">all</option>{}</select></label>\n<label>Tag <select name=\"tag\"><option value=\"\">all</option>{}</select></label>\n<input type=\"search\" name=\"q\" placeholder=\"Search scenarios and requirements\" aria-label=\"search\"> <output id=\"shown\" class=\"muted\"></output></form>",
         options(&mut files.iter()),
         options(&mut tags.iter())
     )
@@ -219,7 +225,12 @@ fn requirements(report: &Report, out: &mut dyn Write) -> io::Result<()> {
                     (sc.status, sc.reason.clone())
                 });
                 let reason = reason
-                    .filter(|_| status == Status::NotApplicable)
+                    .filter(|_| {
+                        matches!(
+                            status,
+                            Status::NotApplicable | Status::Inconclusive | Status::NotRun
+                        )
+                    })
                     .map(|r| format!(" <span class=\"muted\">{}</span>", esc(&r)))
                     .unwrap_or_default();
                 links.push(format!(
@@ -232,6 +243,13 @@ fn requirements(report: &Report, out: &mut dyn Write) -> io::Result<()> {
             if links.is_empty() {
                 links.push("<em>no scenario ran</em>".into());
             }
+            let mut text = esc(&req.text);
+            if !req.quote.is_empty() {
+                text.push_str(&format!("<div class=\"quote\">“{}”</div>", esc(&req.quote)));
+            }
+            if let Some(reason) = &req.reason {
+                text.push_str(&format!("<div class=\"muted\">{}</div>", esc(reason)));
+            }
             writeln!(
                 out,
                 "<tr class=\"req\" data-status=\"{}\" data-level=\"{}\"><td>{}</td><td><code>{}</code></td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td><code>{}</code></td></tr>",
@@ -240,7 +258,7 @@ fn requirements(report: &Report, out: &mut dyn Write) -> io::Result<()> {
                 badge(req.status),
                 esc(&req.id),
                 req.level,
-                esc(&req.text),
+                text,
                 esc(&req.source),
                 links.join("<br>"),
                 esc(&req.evidence.join(" "))
@@ -304,6 +322,7 @@ fn search_text(sc: &ScenarioResult, file: &str) -> String {
         if let Some(f) = &st.failure {
             text.push(f.message.clone());
         }
+        text.extend(st.reason.clone());
     }
     text.join(" ").to_lowercase()
 }
@@ -369,8 +388,16 @@ fn scenario(
                 .collect();
             writeln!(out, "<pre>{}</pre>", esc(&rows.join("\n")))?;
         }
+        if let Some(reason) = &step.reason {
+            writeln!(out, "<div class=\"muted\">{}</div>", esc(reason))?;
+        }
         if let Some(f) = &step.failure {
-            write!(out, "<div class=\"finding\">{}", esc(&f.message))?;
+            write!(
+                out,
+                "<div class=\"finding\"><span class=\"muted\">{}:</span> {}",
+                f.kind.label(),
+                esc(&f.message)
+            )?;
             if let (Some(e), Some(a)) = (&f.expected, &f.actual) {
                 write!(
                     out,
@@ -386,10 +413,7 @@ fn scenario(
                 }
                 write!(out, "</ul>")?;
             }
-            if let Some((ex, path)) = highlight
-                .as_ref()
-                .filter(|_| matches!(step.status, Status::Failed | Status::Error))
-            {
+            if let Some((ex, path)) = highlight.as_ref().filter(|_| step.status == Status::Failed) {
                 write!(
                     out,
                     "<br><span class=\"muted\">the element at <code>{}</code> is highlighted in the response of {}</span>",

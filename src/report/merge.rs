@@ -180,7 +180,7 @@ fn fingerprint(r: &Report) -> Vec<String> {
         })
         .chain([
             r.schema_version.to_string(),
-            format!("{:?}", r.run.fail_on),
+            super::provenance::gate(&r.run),
             r.run.tags.clone().unwrap_or_default(),
         ])
         // The same waivers: which failures count is part of what was run.

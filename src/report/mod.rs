@@ -5,6 +5,7 @@
 use std::io::{self, Write};
 use std::path::{Path, PathBuf};
 
+pub mod collect;
 pub mod command;
 pub mod diff;
 pub mod html;

@@ -6,11 +6,11 @@ use std::collections::BTreeMap;
 use serde::{Deserialize, Serialize};
 
 use crate::evidence::Exchange;
+use crate::outcome::Finding;
 use crate::suite::Level;
-use crate::world::Failure;
 
 /// Bumped when the JSON shape changes incompatibly.
-pub const SCHEMA_VERSION: u32 = 2;
+pub const SCHEMA_VERSION: u32 = 3;
 
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
 pub struct Report {
@@ -110,6 +110,10 @@ pub struct RunInfo {
     pub concurrency: usize,
     pub interrupted: bool,
     pub fail_on: FailOn,
+    /// Whether inconclusive results of gated requirements fail the run too
+    /// (`--fail-on inconclusive`).
+    #[serde(default)]
+    pub fail_on_inconclusive: bool,
     /// `K/N` when this report holds one shard of the scenarios.
     pub shard: Option<String>,
 }
@@ -166,6 +170,9 @@ pub enum Status {
     Failed,
     /// The harness could not run the scenario to a verdict (a bug, or no response).
     Error,
+    /// The check could not be made: data absent, a profile not loaded, a negative
+    /// test's request rejected for another reason. Neither a pass nor a failure.
+    Inconclusive,
     /// The target does not declare the capability the scenario needs.
     NotApplicable,
     /// Not executed: filtered out, or the run was interrupted first.
@@ -181,6 +188,7 @@ impl Status {
             Status::Passed => "passed",
             Status::Failed => "failed",
             Status::Error => "error",
+            Status::Inconclusive => "inconclusive",
             Status::NotApplicable => "not applicable",
             Status::NotRun => "not run",
             Status::Skipped => "skipped",
@@ -195,6 +203,8 @@ pub struct Counts {
     pub passed: usize,
     pub failed: usize,
     pub error: usize,
+    #[serde(default)]
+    pub inconclusive: usize,
     pub not_applicable: usize,
     pub not_run: usize,
     pub waived: usize,
@@ -207,6 +217,7 @@ impl Counts {
             Status::Passed => self.passed += 1,
             Status::Failed => self.failed += 1,
             Status::Error => self.error += 1,
+            Status::Inconclusive => self.inconclusive += 1,
             Status::NotApplicable => self.not_applicable += 1,
             Status::NotRun | Status::Skipped => self.not_run += 1,
             Status::Waived => self.waived += 1,
@@ -249,7 +260,16 @@ pub struct RequirementResult {
     pub level: Level,
     pub text: String,
     pub source: String,
+    /// The sentence of the source that states it (its verb sets the level).
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub quote: String,
+    /// Requirements whose failure makes this one "not run" instead of failing twice.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub depends_on: Vec<String>,
     pub status: Status,
+    /// Why it is not applicable, inconclusive or not run.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reason: Option<String>,
     /// Scenario ids that trace to it.
     pub scenarios: Vec<String>,
     /// Ids of the exchanges those scenarios made: the evidence behind the status.
@@ -287,7 +307,11 @@ pub struct StepResult {
     pub text: String,
     pub line: usize,
     pub status: Status,
-    pub failure: Option<Failure>,
+    /// The finding, when the step failed.
+    pub failure: Option<Finding>,
+    /// Why the step was not applicable, inconclusive, an error or not run.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reason: Option<String>,
     pub exchanges: Vec<String>,
     pub duration_ms: f64,
     pub docstring: Option<String>,
@@ -302,38 +326,35 @@ impl Report {
             exchanges: self.exchanges.len(),
             ..Summary::default()
         };
-        let gate = self.run.fail_on;
+        let gate = self.gate();
         let mut gated_failure = false;
         for suite in &mut self.suites {
-            let by_id: BTreeMap<&str, Status> = suite
+            suppress_dependents(suite);
+            let scenarios: BTreeMap<&str, &ScenarioResult> = suite
                 .features
                 .iter()
                 .flat_map(|f| f.scenarios.iter())
-                .map(|s| (s.id.as_str(), s.status))
-                .collect();
-            let exchanges_of: BTreeMap<&str, Vec<String>> = suite
-                .features
-                .iter()
-                .flat_map(|f| f.scenarios.iter())
-                .map(|s| {
-                    let ids = s.steps.iter().flat_map(|st| st.exchanges.iter().cloned());
-                    (s.id.as_str(), ids.collect())
-                })
+                .map(|s| (s.id.as_str(), s))
                 .collect();
             for req in &mut suite.requirements {
-                req.evidence = req
+                let mine: Vec<&ScenarioResult> = req
                     .scenarios
                     .iter()
-                    .filter_map(|id| exchanges_of.get(id.as_str()))
-                    .flatten()
-                    .cloned()
+                    .filter_map(|id| scenarios.get(id.as_str()).copied())
                     .collect();
-                let statuses: Vec<Status> = req
-                    .scenarios
+                req.evidence = mine
                     .iter()
-                    .filter_map(|id| by_id.get(id.as_str()).copied())
+                    .flat_map(|s| s.steps.iter().flat_map(|st| st.exchanges.iter().cloned()))
                     .collect();
+                let statuses: Vec<Status> = mine.iter().map(|s| s.status).collect();
                 req.status = requirement_status(&statuses);
+                req.reason = match req.status {
+                    Status::Passed | Status::Failed | Status::Waived => None,
+                    status => mine
+                        .iter()
+                        .filter(|s| s.status == status)
+                        .find_map(|s| s.reason.clone()),
+                };
                 summary.requirements.add(req.status);
             }
             let levels: BTreeMap<&str, Level> = suite
@@ -346,19 +367,14 @@ impl Report {
                 for step in &scenario.steps {
                     summary.steps.add(step.status);
                 }
-                gated_failure |= match scenario.status {
-                    // The harness could not reach a verdict: never a pass, whatever the level.
-                    Status::Error => true,
-                    Status::Failed => scenario_gates(&scenario.requirements, &levels, gate),
-                    _ => false,
-                };
+                gated_failure |= gate.fails(scenario, &levels);
             }
         }
         gated_failure |= self.waivers.iter().any(|w| w.state == WaiverState::Expired);
         // An unused waiver is a warning too: it may hide the next regression.
         let warned = !self.warnings.is_empty()
             || self.waivers.iter().any(|w| w.state == WaiverState::Unused);
-        gated_failure |= gate == FailOn::Warning && warned;
+        gated_failure |= gate.level == FailOn::Warning && warned;
         self.summary = summary;
         self.verdict = if self.run.interrupted || !self.errors.is_empty() {
             Verdict::Incomplete
@@ -367,6 +383,13 @@ impl Report {
         } else {
             Verdict::Passed
         };
+    }
+
+    fn gate(&self) -> Gate {
+        Gate {
+            level: self.run.fail_on,
+            inconclusive: self.run.fail_on_inconclusive,
+        }
     }
 
     pub fn scenarios(
@@ -380,26 +403,94 @@ impl Report {
     }
 
     /// Whether the scenario's current status fails the run's gate (`--fail-on`):
-    /// errors always do, failures by the level of their requirements.
+    /// errors always do, failures (and, when asked, inconclusive results) by the level
+    /// of their requirements.
     pub fn fails_gate(&self, scenario_id: &str) -> bool {
+        let gate = self.gate();
         self.scenarios()
             .filter(|(_, _, sc)| sc.id == scenario_id)
-            .any(|(suite, _, sc)| match sc.status {
-                Status::Error => true,
-                Status::Failed => {
-                    let levels: BTreeMap<&str, Level> = suite
-                        .requirements
-                        .iter()
-                        .map(|r| (r.id.as_str(), r.level))
-                        .collect();
-                    scenario_gates(&sc.requirements, &levels, self.run.fail_on)
-                }
-                _ => false,
+            .any(|(suite, _, sc)| {
+                let levels: BTreeMap<&str, Level> = suite
+                    .requirements
+                    .iter()
+                    .map(|r| (r.id.as_str(), r.level))
+                    .collect();
+                gate.fails(sc, &levels)
             })
     }
 
     pub fn exchange(&self, id: &str) -> Option<&Exchange> {
         self.exchanges.iter().find(|e| e.id == id)
+    }
+}
+
+/// What `--fail-on` asked for.
+#[derive(Debug, Clone, Copy)]
+struct Gate {
+    level: FailOn,
+    inconclusive: bool,
+}
+
+impl Gate {
+    fn fails(self, scenario: &ScenarioResult, levels: &BTreeMap<&str, Level>) -> bool {
+        match scenario.status {
+            // The harness could not reach a verdict: never a pass, whatever the level.
+            Status::Error => true,
+            Status::Failed => scenario_gates(&scenario.requirements, levels, self.level),
+            Status::Inconclusive if self.inconclusive => {
+                scenario_gates(&scenario.requirements, levels, self.level)
+            }
+            _ => false,
+        }
+    }
+}
+
+/// A scenario whose every requirement depends on a requirement that failed is "not
+/// run" rather than failed again: its finding would count the same defect twice.
+fn suppress_dependents(suite: &mut SuiteResult) {
+    let failed: BTreeMap<String, ()> = suite
+        .features
+        .iter()
+        .flat_map(|f| f.scenarios.iter())
+        .filter(|s| s.status == Status::Failed)
+        .flat_map(|s| s.requirements.iter().map(|r| (r.clone(), ())))
+        .collect();
+    let depends: BTreeMap<&str, &[String]> = suite
+        .requirements
+        .iter()
+        .map(|r| (r.id.as_str(), r.depends_on.as_slice()))
+        .collect();
+    let failed_dependency = |req: &str| -> Option<String> {
+        depends
+            .get(req)
+            .and_then(|deps| deps.iter().find(|d| failed.contains_key(d.as_str())))
+            .cloned()
+    };
+    for scenario in suite
+        .features
+        .iter_mut()
+        .flat_map(|f| f.scenarios.iter_mut())
+    {
+        if !matches!(scenario.status, Status::Failed | Status::Inconclusive) {
+            continue;
+        }
+        let causes: Vec<String> = scenario
+            .requirements
+            .iter()
+            .map(|r| failed_dependency(r))
+            .collect::<Option<Vec<_>>>()
+            .unwrap_or_default();
+        if scenario.requirements.is_empty() || causes.is_empty() {
+            continue;
+        }
+        let mut causes = causes;
+        causes.dedup();
+        scenario.reason = Some(format!(
+            "not run: depends on {}, which failed (its own checks {} as well)",
+            causes.join(", "),
+            scenario.status.label()
+        ));
+        scenario.status = Status::NotRun;
     }
 }
 
@@ -417,15 +508,19 @@ fn scenario_gates(reqs: &[String], levels: &BTreeMap<&str, Level>, gate: FailOn)
 }
 
 /// A requirement fails if any of its scenarios failed; passes only if every scenario
-/// that ran passed; is not applicable only if all of them were.
+/// that ran passed; is inconclusive when one could not be decided; is not applicable
+/// only if all of them were.
 fn requirement_status(statuses: &[Status]) -> Status {
-    if statuses.contains(&Status::Failed) {
+    let any = |s: Status| statuses.contains(&s);
+    if any(Status::Failed) {
         Status::Failed
-    } else if statuses.contains(&Status::Error) {
+    } else if any(Status::Error) {
         Status::Error
-    } else if statuses.contains(&Status::Waived) {
+    } else if any(Status::Waived) {
         Status::Waived
-    } else if statuses.contains(&Status::Passed) && !statuses.contains(&Status::NotRun) {
+    } else if any(Status::Inconclusive) {
+        Status::Inconclusive
+    } else if any(Status::Passed) && !any(Status::NotRun) && !any(Status::Skipped) {
         Status::Passed
     } else if !statuses.is_empty() && statuses.iter().all(|s| *s == Status::NotApplicable) {
         Status::NotApplicable
@@ -450,5 +545,11 @@ mod tests {
         assert_eq!(requirement_status(&[Error, Passed]), Error);
         assert_eq!(requirement_status(&[Waived, Passed]), Waived);
         assert_eq!(requirement_status(&[Waived, Failed]), Failed);
+        assert_eq!(requirement_status(&[Passed, Inconclusive]), Inconclusive);
+        assert_eq!(requirement_status(&[Inconclusive, Failed]), Failed);
+        assert_eq!(
+            requirement_status(&[NotApplicable, Inconclusive]),
+            Inconclusive
+        );
     }
 }

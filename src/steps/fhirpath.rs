@@ -7,8 +7,9 @@ use assure_fhir::fhirpath::{self, Env, Expr};
 use cucumber::step::Context;
 
 use super::{arg, StepDef, THEN};
+use crate::outcome::{fail, Finding, FindingKind, StepResult, Stop};
 use crate::step_fn;
-use crate::world::{AssureWorld, Failure, StepResult};
+use crate::world::AssureWorld;
 
 pub fn steps() -> Vec<StepDef> {
     vec![
@@ -42,15 +43,15 @@ pub fn check_expression(text: &str) -> Result<(), (String, usize)> {
     })
 }
 
-fn evaluate(w: &AssureWorld, text: &str) -> Result<Vec<String>, Failure> {
-    let expr = Expr::parse(text).map_err(|e| Failure::new(format!("invalid FHIRPath: {e}")))?;
+fn evaluate(w: &AssureWorld, text: &str) -> Result<Vec<String>, Stop> {
+    let expr = Expr::parse(text).map_err(|e| Stop::error(format!("invalid FHIRPath: {e}")))?;
     let resource = w.json()?;
     let mut env = Env::new();
     if let Some(model) = w.ctx().fhir().model.clone() {
         env = env.with_model(model);
     }
     let items = fhirpath::evaluate(&expr, resource, &env)
-        .map_err(|e| Failure::new(format!("FHIRPath `{text}` failed: {e}")))?;
+        .map_err(|e| Stop::error(format!("FHIRPath `{text}` failed: {e}")))?;
     Ok(items
         .iter()
         .map(|i| {
@@ -73,7 +74,10 @@ async fn is_true(w: &mut AssureWorld, ctx: &Context) -> StepResult {
         } else {
             values.join(", ")
         };
-        Err(Failure::new(format!("FHIRPath `{text}` is not true")).expected("true", actual))
+        fail(
+            Finding::new(FindingKind::Body, format!("FHIRPath `{text}` is not true"))
+                .expected("true", actual),
+        )
     }
 }
 
@@ -84,9 +88,12 @@ async fn evaluates_to(w: &mut AssureWorld, ctx: &Context) -> StepResult {
     if actual == expected {
         Ok(())
     } else {
-        Err(
-            Failure::new(format!("FHIRPath `{text}` gives another result"))
-                .expected(expected, actual),
+        fail(
+            Finding::new(
+                FindingKind::Body,
+                format!("FHIRPath `{text}` gives another result"),
+            )
+            .expected(expected, actual),
         )
     }
 }

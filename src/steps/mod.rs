@@ -2,15 +2,18 @@
 //! line of help and an example; `assure steps` prints them and the runner registers
 //! them with cucumber.
 //!
-//! A step is an async function returning [`StepResult`]. The wrapper records what the
-//! step did in the world, and fails the step for cucumber by unwinding with a
-//! [`StepFailed`] payload, which the panic hook keeps quiet: a finding is data.
+//! A step is an async function returning [`StepResult`]. The wrapper publishes what
+//! the step did (its [`crate::outcome::StepRecord`]) for the report collector, and
+//! stops the scenario for cucumber by unwinding with a [`StepFailed`] payload, which
+//! the panic hook keeps quiet: a finding is data. A step that is not applicable or
+//! inconclusive does not stop the scenario: the checks after it still run.
 
 use std::time::Instant;
 
 use cucumber::gherkin::StepType;
 
-use crate::world::{AssureWorld, Failure};
+use crate::outcome::{StepResult, Stop};
+use crate::world::AssureWorld;
 
 pub mod counterpart;
 pub mod data;
@@ -21,9 +24,7 @@ pub mod gpconnect_consumer;
 pub mod http;
 pub mod validate;
 
-/// The payload a failing step unwinds with.
-#[derive(Debug)]
-pub struct StepFailed;
+pub use crate::outcome::StepFailed;
 
 /// One step of the vocabulary.
 pub struct StepDef {
@@ -59,13 +60,13 @@ macro_rules! step_fn {
 pub fn finish(
     world: &mut AssureWorld,
     ctx: &cucumber::step::Context,
-    result: Result<(), Failure>,
+    result: StepResult,
     started: Instant,
 ) {
     let duration_ms = started.elapsed().as_secs_f64() * 1000.0;
-    let failed = result.is_err();
-    world.record(ctx.step.position.line, result.err(), duration_ms);
-    if failed {
+    let stops = matches!(result, Err(Stop::Fail(_) | Stop::Error(_)));
+    world.record(ctx.step.position.line, result, duration_ms);
+    if stops {
         std::panic::panic_any(StepFailed);
     }
 }
@@ -105,25 +106,22 @@ pub fn arg(ctx: &cucumber::step::Context, i: usize) -> String {
 }
 
 /// The step's doc string, or a failure saying it needs one.
-pub fn docstring(ctx: &cucumber::step::Context) -> Result<String, Failure> {
+pub fn docstring(ctx: &cucumber::step::Context) -> Result<String, Stop> {
     ctx.step
         .docstring
         .clone()
-        .ok_or_else(|| Failure::new("this step needs a doc string (\"\"\" ... \"\"\") below it"))
+        .ok_or_else(|| Stop::error("this step needs a doc string (\"\"\" ... \"\"\") below it"))
 }
 
 /// The step's data table rows after the header row.
-pub fn table_rows(
-    ctx: &cucumber::step::Context,
-    columns: usize,
-) -> Result<Vec<Vec<String>>, Failure> {
+pub fn table_rows(ctx: &cucumber::step::Context, columns: usize) -> Result<Vec<Vec<String>>, Stop> {
     let table = ctx
         .step
         .table
         .as_ref()
-        .ok_or_else(|| Failure::new("this step needs a data table below it"))?;
+        .ok_or_else(|| Stop::error("this step needs a data table below it"))?;
     if table.row_width() != columns {
-        return Err(Failure::new(format!(
+        return Err(Stop::error(format!(
             "this step's data table needs {columns} columns"
         )));
     }

@@ -7,8 +7,9 @@ use assure_fhir::outcome::Issue;
 use cucumber::step::Context;
 
 use super::{arg, StepDef, THEN};
+use crate::outcome::{fail, Finding, FindingKind, StepResult, Stop, ValidationIssue};
 use crate::step_fn;
-use crate::world::{AssureWorld, Failure, StepResult, ValidationIssue};
+use crate::world::AssureWorld;
 
 pub fn steps() -> Vec<StepDef> {
     vec![
@@ -57,14 +58,24 @@ fn located(w: &AssureWorld, issues: Vec<Issue>) -> Vec<ValidationIssue> {
         .collect()
 }
 
-/// Validates `resource` and turns errors into a finding; warnings ride along.
+/// Validates `resource` and turns errors into a finding; warnings ride along. A
+/// profile that is not loaded (named by the step or claimed by the resource) makes the
+/// check inconclusive: validating without it would prove nothing about it.
 fn check(w: &AssureWorld, resource: &Node, profiles: &[&str], what: &str) -> StepResult {
     let Some(validator) = w.ctx().validator() else {
         let why = w.ctx().fhir().warnings.join("; ");
-        return Err(Failure::new(format!(
+        return Err(Stop::inconclusive(format!(
             "cannot validate: no FHIR packages are loaded ({why})"
         )));
     };
+    let missing = unloaded_profiles(validator, resource, profiles);
+    if !missing.is_empty() {
+        return Err(Stop::inconclusive(format!(
+            "cannot check {what} against {}: not loaded from the suite's packages ({})",
+            missing.join(", "),
+            w.ctx().packages.join(", ")
+        )));
+    }
     let issues = validator.validate(resource, profiles);
     let errors = issues.iter().filter(|i| i.severity.is_error()).count();
     if errors == 0 {
@@ -75,11 +86,38 @@ fn check(w: &AssureWorld, resource: &Node, profiles: &[&str], what: &str) -> Ste
         .find(|i| i.severity.is_error())
         .map(|i| i.message.clone())
         .unwrap_or_default();
-    let mut failure = Failure::new(format!(
-        "{what} does not conform: {errors} error(s); first: {first}"
-    ));
+    let mut failure = Finding::new(
+        FindingKind::Conformance,
+        format!("{what} does not conform: {errors} error(s); first: {first}"),
+    );
     failure.issues = located(w, issues);
-    Err(failure)
+    fail(failure)
+}
+
+/// The profiles among `named` and the resource's `meta.profile` claims that the
+/// validator has no definition for.
+fn unloaded_profiles(
+    validator: &assure_fhir::validate::Validator,
+    resource: &Node,
+    named: &[&str],
+) -> Vec<String> {
+    let claims = resource
+        .get("meta")
+        .and_then(|m| m.get("profile"))
+        .map(|p| {
+            p.items()
+                .iter()
+                .filter_map(Node::as_str)
+                .collect::<Vec<_>>()
+        })
+        .unwrap_or_default();
+    let mut missing: Vec<String> = Vec::new();
+    for url in named.iter().copied().chain(claims) {
+        if validator.plan(url).is_none() && !missing.iter().any(|m| m == url) {
+            missing.push(url.to_owned());
+        }
+    }
+    missing
 }
 
 async fn conforms_to(w: &mut AssureWorld, ctx: &Context) -> StepResult {
@@ -95,10 +133,10 @@ async fn conforms_to_claims(w: &mut AssureWorld, _: &Context) -> StepResult {
         .and_then(|m| m.get("profile"))
         .map_or(0, |p| p.items().len());
     if claims == 0 {
-        return Err(
-            Failure::new("the response claims no profile in meta.profile")
-                .expected("a meta.profile", "none"),
-        );
+        // FHIR does not require a claim; with none there is nothing to hold it to.
+        return Err(Stop::not_applicable(
+            "the response claims no profile in meta.profile",
+        ));
     }
     check(w, json, &[], "the response")
 }
@@ -107,8 +145,10 @@ async fn entries_conform(w: &mut AssureWorld, ctx: &Context) -> StepResult {
     let profile = w.expand(&arg(ctx, 1))?;
     let json = w.json()?;
     if json.resource_type() != Some("Bundle") {
-        return Err(Failure::new("the response is not a Bundle")
-            .expected("Bundle", json.resource_type().unwrap_or("no resourceType")));
+        return fail(
+            Finding::new(FindingKind::Conformance, "the response is not a Bundle")
+                .expected("Bundle", json.resource_type().unwrap_or("no resourceType")),
+        );
     }
     check(w, json, &[], "the Bundle")?;
     for (i, entry) in json

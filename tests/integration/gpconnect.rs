@@ -107,13 +107,13 @@ Feature: GP Connect steps
     When I send a GET request to "/not-outcome"
     Then the response is a GP Connect error with code "BAD_REQUEST" and status 400
 
-  Scenario: fail: an unknown interaction
+  Scenario: error: an unknown interaction
     Given the request is a GP Connect "patient serch" request
 
-  Scenario: fail: a mutation before any GP Connect request
+  Scenario: error: a mutation before any GP Connect request
     Given the JWT claim "iss" is removed
 
-  Scenario: fail: a claim value that is not JSON
+  Scenario: error: a claim value that is not JSON
     Given the request is a GP Connect "metadata" request
     And the JWT claim "iss" is {not json
 "#;

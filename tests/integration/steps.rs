@@ -288,7 +288,7 @@ Feature: Step vocabulary
     When I send a POST request to "/echo"
     Then the response status is 201
 
-  Scenario: fail: body file that does not exist
+  Scenario: error: body file that does not exist
     Given the request body is the file "bodies/nope.json"
     When I send a POST request to "/echo"
     Then the response status is 201
@@ -446,10 +446,10 @@ Feature: Step vocabulary
     When I send a GET request to "/missing"
     Then the OperationOutcome has an issue with code "invalid"
 
-  Scenario: fail: checks before any request
+  Scenario: error: checks before any request
     Then the response status is 200
 
-  Scenario: fail: unknown variable
+  Scenario: error: unknown variable
     When I send a GET request to "/Patient/{patient_idd}"
 
   Scenario: pass: a counterpart receives a request and it is checked
@@ -491,7 +491,7 @@ Feature: Step vocabulary
     Then the counterpart "provider" receives a request within 5 seconds
     And the received request header "Accept" matches "fhir\+json"
 
-  Scenario: fail: reading a received body before any request
+  Scenario: error: reading a received body before any request
     Then the checks that follow read the received request body
 
   Scenario: pass: a scripted GP Connect error reaches the consumer, which reports it once
@@ -509,7 +509,7 @@ Feature: Step vocabulary
     When the consumer is asked to "succeed"
     Then the consumer command succeeds
 
-  Scenario: fail: an unknown fault
+  Scenario: error: an unknown fault
     Given the counterpart "provider" answers the next request with the fault "SLOW_LORIS"
 
   Scenario: fail: the consumer command succeeded
@@ -654,7 +654,10 @@ async fn every_step_passes_and_fails_as_it_should() {
                 for (i, (_, re)) in compiled.iter().enumerate() {
                     if re.is_match(text) {
                         used[i] = true;
-                        failed[i] |= step["status"] == "failed";
+                        // A step whose only way to stop is a mistake in the
+                        // scenario (nothing received yet) stops with an error.
+                        failed[i] |= step["status"] == "failed"
+                            || (step["status"] == "error" && !def_builds_request(&compiled[i].0));
                     }
                 }
             }
@@ -662,10 +665,7 @@ async fn every_step_passes_and_fails_as_it_should() {
     }
     for (i, (def, _)) in compiled.iter().enumerate() {
         assert!(used[i], "step `{}` is not exercised", def.usage);
-        let builds_request = def
-            .kinds
-            .iter()
-            .all(|k| *k != cucumber::gherkin::StepType::Then);
+        let builds_request = def_builds_request(def);
         assert!(
             builds_request || failed[i],
             "step `{}` never fails in the test",
@@ -698,6 +698,12 @@ async fn every_step_passes_and_fails_as_it_should() {
     assert_eq!(software, Some("Test EPR 9.1"));
     let na = report["summary"]["scenarios"]["not_applicable"].as_u64();
     assert_eq!(na, Some(2));
+}
+
+fn def_builds_request(def: &assure::steps::StepDef) -> bool {
+    def.kinds
+        .iter()
+        .all(|k| *k != cucumber::gherkin::StepType::Then)
 }
 
 #[tokio::test(flavor = "multi_thread")]
