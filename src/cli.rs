@@ -121,6 +121,11 @@ pub struct RunArgs {
     /// Trust only the --ca-bundle certificates, not the built-in roots.
     #[arg(long)]
     pub ca_only: bool,
+    /// A capability you offer (repeatable, or comma-separated), e.g. `structured`: the
+    /// suites' other capabilities are not applicable [default: what the target's
+    /// CapabilityStatements declare]. `assure suites show ID` lists them.
+    #[arg(long = "capability", value_name = "NAME", value_delimiter = ',')]
+    pub capabilities: Vec<String>,
     #[command(flatten)]
     pub report: crate::report::command::RunReportArgs,
 }
@@ -275,6 +280,14 @@ async fn run_command(project: &Path, args: RunArgs, command_line: Vec<String>) -
         }
     };
     secrets.extend(tls.secrets().iter().cloned());
+    let declared_capabilities = if args.capabilities.is_empty() {
+        config.capabilities.offered.clone()
+    } else {
+        args.capabilities.clone()
+    };
+    if let Err(d) = check_capabilities(&declared_capabilities, &suites, &config_path) {
+        return report_problems(&d.into());
+    }
     let concurrency = args.concurrency.or(config.concurrency).unwrap_or(8);
     let mut plan = match runner::plan(suites.clone(), args.tags.as_deref(), concurrency) {
         Ok(p) => p,
@@ -426,6 +439,7 @@ async fn run_command(project: &Path, args: RunArgs, command_line: Vec<String>) -
         }
         .boxed_local(),
         progress: Some(std::sync::Arc::new(crate::progress::Stderr::new())),
+        declared_capabilities,
     };
     let mut report = runner::run(plan, settings).await;
     post.finish(&mut report);
@@ -453,6 +467,39 @@ async fn run_command(project: &Path, args: RunArgs, command_line: Vec<String>) -
         return exit_codes::INCOMPLETE;
     }
     crate::report::command::exit_code(&report)
+}
+
+/// Every declared capability must be one a selected suite knows.
+fn check_capabilities(
+    declared: &[String],
+    suites: &[Suite],
+    config_path: &Path,
+) -> Result<(), Diagnostic> {
+    let known: Vec<&str> = suites
+        .iter()
+        .flat_map(|s| s.capabilities.keys().map(String::as_str))
+        .collect();
+    for name in declared {
+        if known.contains(&name.as_str()) {
+            continue;
+        }
+        let mut d = Diagnostic::new(
+            config_path,
+            format!(
+                "--capability `{name}` is not a capability of the selected suites ({})",
+                if known.is_empty() {
+                    "they declare none".to_owned()
+                } else {
+                    known.join(", ")
+                }
+            ),
+        );
+        if let Some(best) = crate::diagnostic::closest(name, known.iter().copied()).first() {
+            d = d.help(format!("did you mean `{best}`?"));
+        }
+        return Err(d);
+    }
+    Ok(())
 }
 
 /// Makes sure the FHIR packages the suites validate against are in the package
@@ -621,12 +668,40 @@ fn describe(s: &Suite) -> String {
             decl.description
         ));
     }
+    if !s.capabilities.is_empty() {
+        out.push_str("\ncapabilities (--capability NAME; otherwise what the target declares):\n");
+        for (name, decl) in &s.capabilities {
+            let requires = if decl.requires.is_empty() {
+                "always offered unless another is declared".to_owned()
+            } else {
+                format!(
+                    "offered when the CapabilityStatement declares {}",
+                    decl.requires.join(", ")
+                )
+            };
+            out.push_str(&format!("  {name:<14} {}: {requires}\n", decl.title));
+        }
+        if let Some(input) = &s.capabilities_input {
+            out.push_str(&format!("  (input `{input}` lists the ones in use)\n"));
+        }
+    }
     out.push_str(&format!("\nrequirements ({}):\n", s.requirements.len()));
     for r in &s.requirements {
         out.push_str(&format!(
             "  {:<14} {:<6}  {}  [{}]\n",
             r.id, r.level, r.text, r.source
         ));
+        if !r.quote.is_empty() {
+            out.push_str(&format!("  {:<14} {:<6}  “{}”\n", "", "", r.quote));
+        }
+        if !r.depends_on.is_empty() {
+            out.push_str(&format!(
+                "  {:<14} {:<6}  depends on {}\n",
+                "",
+                "",
+                r.depends_on.join(", ")
+            ));
+        }
     }
     out
 }

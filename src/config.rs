@@ -33,6 +33,18 @@ pub struct Config {
     pub headers: BTreeMap<String, InputValue>,
     #[serde(default)]
     pub tls: Tls,
+    #[serde(default)]
+    pub capabilities: Capabilities,
+}
+
+/// `[capabilities]`: what the supplier offers, for suites with capabilities of their
+/// own (GP Connect: `structured`, `appointments`...). Unset: the target's
+/// CapabilityStatements tell.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Capabilities {
+    #[serde(default)]
+    pub offered: Vec<String>,
 }
 
 /// `[tls]`: mutual TLS to the target. Paths are relative to the configuration file.

@@ -2,7 +2,7 @@
 //! scenarios apply to the target, runs them concurrently with cucumber, and gathers
 //! what each did into the report model. Ctrl-C stops the run but keeps the results.
 
-use std::collections::{BTreeMap, HashMap, HashSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 use std::sync::{Arc, Mutex};
 use std::time::Instant;
 
@@ -11,7 +11,7 @@ use cucumber::tag::Ext as _;
 use futures::future::LocalBoxFuture;
 use futures::FutureExt as _;
 
-use crate::capability::Capabilities;
+use crate::capability::{Applicability, Capabilities};
 use crate::diagnostic::{closest, display_path, Diagnostic};
 use crate::evidence::sha256_hex;
 use crate::features::{self, LoadedFeature, CAPABILITY_TAG};
@@ -182,6 +182,9 @@ pub struct RunSettings {
     pub interrupt: LocalBoxFuture<'static, ()>,
     /// Told as scenarios finish (live progress).
     pub progress: Option<Arc<dyn crate::progress::Progress>>,
+    /// Capabilities the supplier declared it offers (`--capability`): the suites'
+    /// other capabilities are not applicable.
+    pub declared_capabilities: Vec<String>,
 }
 
 /// What a scenario is decided to be before anything runs.
@@ -193,204 +196,48 @@ enum Decision {
     OtherShard,
 }
 
+/// What the run learnt before any scenario: the target's declarations, and what went
+/// wrong on the way (warnings, run errors) with the exchanges made.
+#[derive(Default)]
+struct Gathered {
+    capabilities: Option<Capabilities>,
+    metadata_exchange: Option<String>,
+    exchanges: Vec<crate::evidence::Exchange>,
+    errors: Vec<String>,
+    warnings: Vec<String>,
+}
+
 /// Runs the plan and returns the finished report.
 pub async fn run(plan: Plan, settings: RunSettings) -> Report {
     steps::install_panic_hook();
     let started = chrono::Utc::now();
     let clock = Instant::now();
     let ctx = Arc::new(settings.context);
-    let mut errors = Vec::new();
-    let mut warnings = Vec::new();
-    let mut exchanges = Vec::new();
-
-    let needs_capabilities = plan
-        .suites
-        .iter()
-        .flat_map(|(_, fs)| fs.iter())
-        .flat_map(|f| features::all_scenarios(&f.feature))
-        .any(|s| s.tags.iter().any(|t| t.starts_with(CAPABILITY_TAG)));
-    // Always read /metadata once: what the target declared is provenance, even when
-    // no scenario depends on it. Its absence only matters to capability-tagged ones.
-    // A consumer suite has no target: the system under test calls the counterparts.
-    let (caps, metadata_exchange) = if ctx.base_url.is_empty() {
-        (Err("no target".to_owned()), None)
-    } else {
-        // GP Connect providers reject a request without its JWT and Spine headers.
-        let how = if plan
-            .suites
-            .iter()
-            .any(|(s, _)| s.capability_request == CapabilityRequest::GpConnect)
-        {
-            CapabilityRequest::GpConnect
-        } else {
-            CapabilityRequest::Fhir
-        };
-        let (caps, exchange) = Capabilities::fetch(&ctx, how).await;
-        let id = exchange.as_ref().map(|e| e.id.clone());
-        exchanges.extend(exchange);
-        (caps, id)
-    };
-    let capabilities = match caps {
-        Ok(c) => Some(c),
-        Err(e) if needs_capabilities => {
-            warnings.push(format!(
-                "could not read the target's CapabilityStatement, so capability-tagged scenarios ran anyway: {e}"
-            ));
-            None
-        }
-        Err(_) => None,
-    };
-
-    let mut decisions: HashMap<String, Decision> = HashMap::new();
-    let mut all_features = Vec::new();
-    for (suite, loaded) in &plan.suites {
-        for f in loaded {
-            for (rule, scenario) in features::scenarios_with_rules(&f.feature) {
-                let tags: Vec<&str> =
-                    features::effective_tags(&f.feature, rule, scenario).collect();
-                let key = scenario_key(&f.feature, scenario);
-                let decision = if plan.shard.is_some_and(|sh| !sh.contains(&suite.id, &key)) {
-                    Decision::OtherShard
-                } else if plan.tags.as_ref().is_some_and(|op| !op.eval(tags.iter())) {
-                    Decision::Excluded
-                } else {
-                    match capabilities
-                        .as_ref()
-                        .and_then(|c| c.missing(tags.iter().copied()))
-                    {
-                        Some(reason) => Decision::NotApplicable(reason),
-                        None => Decision::Run,
-                    }
-                };
-                decisions.insert(key, decision);
-            }
-            all_features.push(f.feature.clone());
-        }
-    }
-    let selected: HashSet<String> = decisions
-        .iter()
-        .filter(|(_, d)| matches!(d, Decision::Run))
-        .map(|(k, _)| k.clone())
-        .collect();
-
-    let results: Arc<Mutex<Collected>> = Arc::default();
-    if let Some(p) = &settings.progress {
-        p.started(selected.len());
-    }
-    let interrupted = {
-        let collector =
-            Collector::new(ctx.sink.clone(), results.clone(), settings.progress.clone());
-        let cucumber = build_cucumber(&ctx, plan.concurrency, collector);
-        let run = cucumber.filter_run(all_features, move |feature, _, scenario| {
-            selected.contains(&scenario_key(feature, scenario))
-        });
-        futures::pin_mut!(run);
-        let mut interrupt = settings.interrupt;
-        futures::select! {
-            _ = run.fuse() => false,
-            _ = (&mut interrupt).fuse() => true,
-        }
-    };
-    if let Some(p) = &settings.progress {
-        p.done();
-    }
-
-    let mut results =
-        std::mem::take(&mut results.lock().unwrap_or_else(|p| p.into_inner()).finished);
-    let mut suite_results = Vec::new();
-    for (suite, loaded) in &plan.suites {
-        let mut features_out = Vec::new();
-        for f in loaded {
-            let file = display_path(
-                f.feature
-                    .path
-                    .as_deref()
-                    .unwrap_or_else(|| std::path::Path::new("")),
-            );
-            let mut scenarios = Vec::new();
-            for (rule, scenario) in features::scenarios_with_rules(&f.feature) {
-                let key = scenario_key(&f.feature, scenario);
-                let finished = results
-                    .remove(&key)
-                    .or_else(|| salvage(&f.feature, rule, scenario, &ctx.sink));
-                let result = match (finished, decisions.get(&key)) {
-                    (_, Some(Decision::OtherShard)) => continue,
-                    (Some((result, ex)), _) => {
-                        exchanges.extend(ex);
-                        result
-                    }
-                    (None, Some(Decision::NotApplicable(reason))) => unrun(
-                        &f.feature,
-                        rule,
-                        scenario,
-                        Status::NotApplicable,
-                        Some(reason.clone()),
-                    ),
-                    (None, Some(Decision::Excluded)) => unrun(
-                        &f.feature,
-                        rule,
-                        scenario,
-                        Status::NotRun,
-                        Some(format!(
-                            "excluded by --tags {}",
-                            plan.tags_text.as_deref().unwrap_or_default()
-                        )),
-                    ),
-                    (None, _) => unrun(
-                        &f.feature,
-                        rule,
-                        scenario,
-                        Status::NotRun,
-                        Some(
-                            if interrupted {
-                                "the run was interrupted first"
-                            } else {
-                                "did not run"
-                            }
-                            .into(),
-                        ),
-                    ),
-                };
-                scenarios.push(result);
-            }
-            features_out.push(FeatureResult {
-                name: f.feature.name.clone(),
-                file,
-                sha256: sha256_hex(f.source.as_bytes()),
-                scenarios,
-            });
-        }
-        let requirements = suite
-            .requirements
-            .iter()
-            .map(|r| RequirementResult {
-                id: r.id.clone(),
-                level: r.level,
-                text: r.text.clone(),
-                source: r.source.clone(),
-                quote: r.quote.clone(),
-                depends_on: r.depends_on.clone(),
-                reason: None,
-                status: Status::NotRun,
-                evidence: Vec::new(),
-                scenarios: features_out
-                    .iter()
-                    .flat_map(|f| f.scenarios.iter())
-                    .filter(|s| s.requirements.contains(&r.id))
-                    .map(|s| s.id.clone())
-                    .collect(),
-            })
-            .collect();
-        suite_results.push(SuiteResult {
-            id: suite.id.clone(),
-            version: suite.version.clone(),
-            title: suite.title.clone(),
-            manifest_sha256: sha256_hex(suite.source.as_bytes()),
-            packages: Vec::new(),
-            requirements,
-            features: features_out,
-        });
-    }
+    let mut gathered = read_capabilities(&plan, &ctx).await;
+    let decisions = decide(&plan, &ctx, &gathered, &settings.declared_capabilities);
+    let (mut results, interrupted) = execute(
+        &plan,
+        &ctx,
+        &decisions,
+        settings.interrupt,
+        settings.progress,
+    )
+    .await;
+    let suites = gather(
+        &plan,
+        &ctx,
+        &decisions,
+        &mut results,
+        interrupted,
+        &mut gathered.exchanges,
+    );
+    let Gathered {
+        capabilities,
+        metadata_exchange,
+        mut exchanges,
+        mut errors,
+        warnings,
+    } = gathered;
     // Whatever else was captured (a scenario cut short) is kept too.
     exchanges.extend(ctx.sink.drain_exchanges().into_iter().map(|(_, e)| e));
     exchanges.sort_by_key(|e| {
@@ -442,7 +289,7 @@ pub async fn run(plan: Plan, settings: RunSettings) -> Report {
         },
         verdict: Verdict::Incomplete,
         summary: Default::default(),
-        suites: suite_results,
+        suites,
         exchanges,
         errors,
         warnings,
@@ -451,6 +298,322 @@ pub async fn run(plan: Plan, settings: RunSettings) -> Report {
     };
     report.finalize();
     report
+}
+
+/// Reads the target's `/metadata` once (what it declares is provenance even when no
+/// scenario depends on it), then the CapabilityStatements the suites name for their
+/// capabilities' own endpoints, merged. A consumer suite has no target.
+async fn read_capabilities(plan: &Plan, ctx: &RunContext) -> Gathered {
+    let mut gathered = Gathered::default();
+    if ctx.base_url.is_empty() {
+        return gathered;
+    }
+    let needs_capabilities = plan
+        .suites
+        .iter()
+        .flat_map(|(_, fs)| fs.iter())
+        .flat_map(|f| features::all_scenarios(&f.feature))
+        .any(|s| s.tags.iter().any(|t| t.starts_with(CAPABILITY_TAG)));
+    // GP Connect providers reject a request without its JWT and Spine headers.
+    let how = if plan
+        .suites
+        .iter()
+        .any(|(s, _)| s.capability_request == CapabilityRequest::GpConnect)
+    {
+        CapabilityRequest::GpConnect
+    } else {
+        CapabilityRequest::Fhir
+    };
+    let (caps, exchange) = Capabilities::fetch(ctx, &ctx.base_url, how, None).await;
+    gathered.metadata_exchange = exchange.as_ref().map(|e| e.id.clone());
+    gathered.exchanges.extend(exchange);
+    let mut caps = match caps {
+        Ok(c) => c,
+        Err(e) => {
+            if needs_capabilities {
+                gathered.warnings.push(format!(
+                    "could not read the target's CapabilityStatement, so capability-tagged scenarios ran anyway: {e}"
+                ));
+            }
+            return gathered;
+        }
+    };
+    let mut seen = vec![ctx.base_url.trim_end_matches('/').to_owned()];
+    for (suite, _) in &plan.suites {
+        for source in &suite.capability_statements {
+            let base = match expand_inputs(&source.base, &ctx.inputs) {
+                Ok(base) => resolve(&ctx.base_url, &base),
+                Err(e) => {
+                    gathered.warnings.push(format!("{}: {e}", suite.id));
+                    continue;
+                }
+            };
+            if seen.contains(&base) {
+                continue;
+            }
+            seen.push(base.clone());
+            let interaction = source
+                .interaction
+                .as_deref()
+                .and_then(crate::client::gpconnect::interaction);
+            let (more, exchange) =
+                Capabilities::fetch(ctx, &base, suite.capability_request, interaction).await;
+            gathered.exchanges.extend(exchange);
+            match more {
+                Ok(more) => caps.merge(more),
+                Err(e) => caps.unreadable.push(e),
+            }
+        }
+    }
+    gathered.capabilities = Some(caps);
+    gathered
+}
+
+/// `{name}` of inputs replaced, as in steps.
+fn expand_inputs(text: &str, inputs: &BTreeMap<String, String>) -> Result<String, String> {
+    let re = regex::Regex::new(r"\{([A-Za-z_][A-Za-z0-9_.-]*)\}").expect("static regex");
+    let mut missing = None;
+    let out = re.replace_all(text, |c: &regex::Captures<'_>| match inputs.get(&c[1]) {
+        Some(v) => v.clone(),
+        None => {
+            missing.get_or_insert_with(|| c[1].to_owned());
+            String::new()
+        }
+    });
+    match missing {
+        None => Ok(out.into_owned()),
+        Some(name) => Err(format!(
+            "`{text}` names `{{{name}}}`, which is not an input"
+        )),
+    }
+}
+
+/// An absolute URL as is; a path under the target's base.
+fn resolve(base_url: &str, path: &str) -> String {
+    if path.starts_with("http://") || path.starts_with("https://") {
+        return path.trim_end_matches('/').to_owned();
+    }
+    let base = base_url.trim_end_matches('/');
+    let path = path.trim_matches('/');
+    if path.is_empty() {
+        base.to_owned()
+    } else {
+        format!("{base}/{path}")
+    }
+}
+
+/// Which scenarios run, which are not applicable (and why), which are left out.
+fn decide(
+    plan: &Plan,
+    ctx: &RunContext,
+    gathered: &Gathered,
+    declared: &[String],
+) -> HashMap<String, Decision> {
+    let mut decisions = HashMap::new();
+    for (suite, loaded) in &plan.suites {
+        let applicability = Applicability {
+            caps: gathered.capabilities.as_ref(),
+            declared_areas: &suite.capabilities,
+            offered: offered(suite, ctx, declared),
+        };
+        for f in loaded {
+            for (rule, scenario) in features::scenarios_with_rules(&f.feature) {
+                let tags: Vec<&str> =
+                    features::effective_tags(&f.feature, rule, scenario).collect();
+                let key = scenario_key(&f.feature, scenario);
+                let decision = if plan.shard.is_some_and(|sh| !sh.contains(&suite.id, &key)) {
+                    Decision::OtherShard
+                } else if plan.tags.as_ref().is_some_and(|op| !op.eval(tags.iter())) {
+                    Decision::Excluded
+                } else {
+                    match applicability.missing(tags.iter().copied()) {
+                        Some(reason) => Decision::NotApplicable(reason),
+                        None => Decision::Run,
+                    }
+                };
+                decisions.insert(key, decision);
+            }
+        }
+    }
+    decisions
+}
+
+/// The capabilities of `suite` the supplier declared: by `--capability` (those of this
+/// suite), else by the suite's capabilities input; `None`: let the target's
+/// CapabilityStatements tell.
+fn offered(
+    suite: &Suite,
+    ctx: &RunContext,
+    declared: &[String],
+) -> Option<(BTreeSet<String>, String)> {
+    let mine: BTreeSet<String> = declared
+        .iter()
+        .filter(|d| suite.capabilities.contains_key(*d))
+        .cloned()
+        .collect();
+    if !mine.is_empty() {
+        let how = declared
+            .iter()
+            .map(|d| format!("--capability {d}"))
+            .collect::<Vec<_>>()
+            .join(" ");
+        return Some((mine, how));
+    }
+    let input = suite.capabilities_input.as_ref()?;
+    let value = ctx.inputs.get(input)?;
+    let listed: BTreeSet<String> = value
+        .split([',', ' '])
+        .map(str::trim)
+        .filter(|v| !v.is_empty())
+        .map(str::to_owned)
+        .collect();
+    (!listed.is_empty()).then(|| (listed, format!("input {input} = {value}")))
+}
+
+/// Runs the scenarios decided to run, concurrently, until they finish or the run is
+/// interrupted; the collector's results, and whether it was interrupted.
+async fn execute(
+    plan: &Plan,
+    ctx: &Arc<RunContext>,
+    decisions: &HashMap<String, Decision>,
+    interrupt: LocalBoxFuture<'static, ()>,
+    progress: Option<Arc<dyn crate::progress::Progress>>,
+) -> (HashMap<String, Finished>, bool) {
+    let selected: HashSet<String> = decisions
+        .iter()
+        .filter(|(_, d)| matches!(d, Decision::Run))
+        .map(|(k, _)| k.clone())
+        .collect();
+    let all_features: Vec<gherkin::Feature> = plan
+        .suites
+        .iter()
+        .flat_map(|(_, fs)| fs.iter().map(|f| f.feature.clone()))
+        .collect();
+    let results: Arc<Mutex<Collected>> = Arc::default();
+    if let Some(p) = &progress {
+        p.started(selected.len());
+    }
+    let interrupted = {
+        let collector = Collector::new(ctx.sink.clone(), results.clone(), progress.clone());
+        let cucumber = build_cucumber(ctx, plan.concurrency, collector);
+        let run = cucumber.filter_run(all_features, move |feature, _, scenario| {
+            selected.contains(&scenario_key(feature, scenario))
+        });
+        futures::pin_mut!(run);
+        let mut interrupt = interrupt;
+        futures::select! {
+            _ = run.fuse() => false,
+            _ = (&mut interrupt).fuse() => true,
+        }
+    };
+    if let Some(p) = &progress {
+        p.done();
+    }
+    let finished = std::mem::take(&mut results.lock().unwrap_or_else(|p| p.into_inner()).finished);
+    (finished, interrupted)
+}
+
+type Finished = (
+    crate::report::model::ScenarioResult,
+    Vec<crate::evidence::Exchange>,
+);
+
+/// Every scenario of every suite in the report's shape: what ran (or what an
+/// interruption left of it), and those decided before the run.
+fn gather(
+    plan: &Plan,
+    ctx: &RunContext,
+    decisions: &HashMap<String, Decision>,
+    results: &mut HashMap<String, Finished>,
+    interrupted: bool,
+    exchanges: &mut Vec<crate::evidence::Exchange>,
+) -> Vec<SuiteResult> {
+    let mut suite_results = Vec::new();
+    for (suite, loaded) in &plan.suites {
+        let mut features_out = Vec::new();
+        for f in loaded {
+            let file = display_path(
+                f.feature
+                    .path
+                    .as_deref()
+                    .unwrap_or_else(|| std::path::Path::new("")),
+            );
+            let mut scenarios = Vec::new();
+            for (rule, scenario) in features::scenarios_with_rules(&f.feature) {
+                let key = scenario_key(&f.feature, scenario);
+                let finished = results
+                    .remove(&key)
+                    .or_else(|| salvage(&f.feature, rule, scenario, &ctx.sink));
+                let unrun = |status: Status, reason: String| {
+                    unrun(&f.feature, rule, scenario, status, Some(reason))
+                };
+                let result = match (finished, decisions.get(&key)) {
+                    (_, Some(Decision::OtherShard)) => continue,
+                    (Some((result, ex)), _) => {
+                        exchanges.extend(ex);
+                        result
+                    }
+                    (None, Some(Decision::NotApplicable(reason))) => {
+                        unrun(Status::NotApplicable, reason.clone())
+                    }
+                    (None, Some(Decision::Excluded)) => unrun(
+                        Status::NotRun,
+                        format!(
+                            "excluded by --tags {}",
+                            plan.tags_text.as_deref().unwrap_or_default()
+                        ),
+                    ),
+                    (None, _) if interrupted => {
+                        unrun(Status::NotRun, "the run was interrupted first".into())
+                    }
+                    (None, _) => unrun(Status::NotRun, "did not run".into()),
+                };
+                scenarios.push(result);
+            }
+            features_out.push(FeatureResult {
+                name: f.feature.name.clone(),
+                file,
+                sha256: sha256_hex(f.source.as_bytes()),
+                scenarios,
+            });
+        }
+        suite_results.push(SuiteResult {
+            id: suite.id.clone(),
+            version: suite.version.clone(),
+            title: suite.title.clone(),
+            manifest_sha256: sha256_hex(suite.source.as_bytes()),
+            packages: Vec::new(),
+            requirements: requirements(suite, &features_out),
+            features: features_out,
+        });
+    }
+    suite_results
+}
+
+/// The suite's requirement catalogue, each with the scenarios that trace to it;
+/// statuses are settled by `Report::finalize`.
+fn requirements(suite: &Suite, features: &[FeatureResult]) -> Vec<RequirementResult> {
+    suite
+        .requirements
+        .iter()
+        .map(|r| RequirementResult {
+            id: r.id.clone(),
+            level: r.level,
+            text: r.text.clone(),
+            source: r.source.clone(),
+            quote: r.quote.clone(),
+            depends_on: r.depends_on.clone(),
+            reason: None,
+            status: Status::NotRun,
+            evidence: Vec::new(),
+            scenarios: features
+                .iter()
+                .flat_map(|f| f.scenarios.iter())
+                .filter(|s| s.requirements.contains(&r.id))
+                .map(|s| s.id.clone())
+                .collect(),
+        })
+        .collect()
 }
 
 fn run_id(started: chrono::DateTime<chrono::Utc>) -> String {

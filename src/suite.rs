@@ -59,12 +59,42 @@ pub struct InputDecl {
     pub secret: bool,
 }
 
+/// A capability the system under test may or may not offer (`[capabilities.<name>]`):
+/// scenarios tagged `@capability:<name>` are not applicable where it is not offered.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Default)]
+#[serde(deny_unknown_fields)]
+pub struct CapabilityDecl {
+    /// How people call it (`Access Record Structured`).
+    pub title: String,
+    /// What a CapabilityStatement must declare for it to be offered, each as a tag
+    /// would name it (`operation:gpc.getstructuredrecord`, `Slot.search-type`). Empty:
+    /// offered unless a declaration (`--capability`, an input) leaves it out.
+    #[serde(default)]
+    pub requires: Vec<String>,
+}
+
+/// Another CapabilityStatement to read before the run (`[[capability_statements]]`),
+/// for capabilities served at endpoints of their own.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct StatementSource {
+    /// Base URL (or a path under the target), `{inputs}` expanded; its `/metadata` is read.
+    pub base: String,
+    /// The GP Connect interaction to read it with, when not the plain metadata one.
+    #[serde(default)]
+    pub interaction: Option<String>,
+}
+
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 struct Manifest {
     suite: Header,
     #[serde(default)]
     inputs: BTreeMap<String, InputDecl>,
+    #[serde(default)]
+    capabilities: BTreeMap<String, CapabilityDecl>,
+    #[serde(default)]
+    capability_statements: Vec<StatementSource>,
     #[serde(default)]
     requirements: Vec<Requirement>,
 }
@@ -97,6 +127,10 @@ struct Header {
     /// How the target's CapabilityStatement is asked for.
     #[serde(default)]
     capability_request: CapabilityRequest,
+    /// An input that lists the capabilities (by name) the system under test offers,
+    /// e.g. the clinical areas a consumer uses; empty or unset: all of them.
+    #[serde(default)]
+    capabilities_input: Option<String>,
 }
 
 /// How a run asks the target for its CapabilityStatement (`GET /metadata`).
@@ -128,6 +162,9 @@ pub struct Suite {
     pub packages: Vec<String>,
     pub capability_request: CapabilityRequest,
     pub inputs: BTreeMap<String, InputDecl>,
+    pub capabilities: BTreeMap<String, CapabilityDecl>,
+    pub capability_statements: Vec<StatementSource>,
+    pub capabilities_input: Option<String>,
     pub requirements: Vec<Requirement>,
     /// The manifest text, kept for positions in later diagnostics and for hashing.
     pub source: String,
@@ -182,6 +219,38 @@ impl Suite {
                 problems.push(d);
             }
         }
+        for req in &manifest.requirements {
+            for dep in &req.depends_on {
+                if dep == &req.id || !manifest.requirements.iter().any(|r| &r.id == dep) {
+                    let mut d = at(&format!("\"{dep}\""));
+                    d.message = format!(
+                        "requirement `{}` depends on `{dep}`, which is not another requirement of this suite",
+                        req.id
+                    );
+                    problems.push(d);
+                }
+            }
+        }
+        if let Some(input) = &manifest.suite.capabilities_input {
+            if !manifest.inputs.contains_key(input) {
+                let mut d = at(&format!("\"{input}\""));
+                d.message = format!(
+                    "capabilities_input names `{input}`, which is not an input of this suite"
+                );
+                problems.push(d);
+            }
+        }
+        for name in manifest.capabilities.keys() {
+            let ok = !name.is_empty()
+                && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '-')
+                && !name.contains('.');
+            if !ok {
+                let mut d = at(&format!("[capabilities.{name}]"));
+                d.message =
+                    format!("capability name `{name}` may hold only letters, digits and `-`");
+                problems.push(d);
+            }
+        }
         let mut feature_files = Vec::new();
         for pattern in &manifest.suite.features {
             let full = dir.join(pattern);
@@ -226,6 +295,9 @@ impl Suite {
             packages: h.packages,
             capability_request: h.capability_request,
             inputs: manifest.inputs,
+            capabilities: manifest.capabilities,
+            capability_statements: manifest.capability_statements,
+            capabilities_input: h.capabilities_input,
             requirements: manifest.requirements,
             source,
         })

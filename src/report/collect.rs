@@ -10,7 +10,7 @@ use std::time::Instant;
 use cucumber::event::{self, Cucumber, Feature, Rule, Scenario, Step};
 use cucumber::gherkin;
 
-use super::model::{ScenarioResult, Status, StepResult};
+use super::model::{Control, ControlRole, ScenarioResult, Status, StepResult};
 use crate::diagnostic::display_path;
 use crate::evidence::Exchange;
 use crate::features;
@@ -91,7 +91,10 @@ impl Collector {
             Scenario::Finished => {
                 let running = lock(&self.state).running.remove(&key);
                 let exchanges = self.sink.take_exchanges(&key);
-                let result = finish(feature, rule, scenario, running);
+                let mut result = finish(feature, rule, scenario, running);
+                if let Some(c) = result.control.as_mut() {
+                    c.first_status = self.sink.take_facts(&key).first_status;
+                }
                 if let Some(p) = &self.progress {
                     p.finished(&result);
                 }
@@ -200,6 +203,9 @@ pub fn salvage(
     }
     if !any {
         return None;
+    }
+    if let Some(c) = result.control.as_mut() {
+        c.first_status = sink.take_facts(&key).first_status;
     }
     settle(&mut result);
     if !complete && !stopped {
@@ -352,6 +358,7 @@ fn base_result(
     let tags: Vec<String> = features::effective_tags(feature, rule, scenario)
         .map(str::to_owned)
         .collect();
+    let control = control_of(&tags);
     ScenarioResult {
         id: scenario_key(feature, scenario),
         name: scenario.name.clone(),
@@ -361,9 +368,30 @@ fn base_result(
         status: Status::NotRun,
         reason: None,
         waiver: None,
+        control,
         duration_ms: 0.0,
         steps: Vec::new(),
     }
+}
+
+/// `@control:<name>` or `@negative:<name>`.
+fn control_of(tags: &[String]) -> Option<Control> {
+    tags.iter().find_map(|t| {
+        let (role, name) = if let Some(n) = t.strip_prefix(features::CONTROL_TAG) {
+            (ControlRole::Control, n)
+        } else {
+            (
+                ControlRole::Negative,
+                t.strip_prefix(features::NEGATIVE_TAG)?,
+            )
+        };
+        Some(Control {
+            name: name.to_owned(),
+            role,
+            first_status: None,
+            own_status: None,
+        })
+    })
 }
 
 /// A scenario decided before the run (not applicable, excluded, not run), with its

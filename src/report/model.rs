@@ -297,8 +297,38 @@ pub struct ScenarioResult {
     pub reason: Option<String>,
     /// The waiver (`W<n>`) that covers its failure, when waived.
     pub waiver: Option<String>,
+    /// For a negative test (`@negative:<name>`) and its control (`@control:<name>`):
+    /// a negative only proves its cause when its control, the same request without
+    /// the defect, was accepted in the same run.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub control: Option<Control>,
     pub duration_ms: f64,
     pub steps: Vec<StepResult>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct Control {
+    pub name: String,
+    pub role: ControlRole,
+    /// The status of the scenario's first response from the target.
+    pub first_status: Option<u16>,
+    /// A negative's own outcome before its control was considered.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub own_status: Option<Status>,
+}
+
+#[derive(Debug, Clone, Copy, Serialize, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "snake_case")]
+pub enum ControlRole {
+    Control,
+    Negative,
+}
+
+impl Control {
+    /// Whether the target accepted the scenario's request (a 2xx answer).
+    pub fn accepted(&self) -> bool {
+        self.first_status.is_some_and(|s| (200..300).contains(&s))
+    }
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
@@ -329,6 +359,7 @@ impl Report {
         let gate = self.gate();
         let mut gated_failure = false;
         for suite in &mut self.suites {
+            resolve_controls(suite);
             suppress_dependents(suite);
             let scenarios: BTreeMap<&str, &ScenarioResult> = suite
                 .features
@@ -445,6 +476,69 @@ impl Gate {
     }
 }
 
+/// A negative test that was rejected (as it should, or with another error) proves its
+/// cause only if its control, the same request without the defect, was accepted: else
+/// the rejection may have had another reason, and the negative is inconclusive. A
+/// negative whose defective request was accepted fails whatever the control did.
+fn resolve_controls(suite: &mut SuiteResult) {
+    let controls: Vec<(String, bool, String, Option<u16>)> = suite
+        .features
+        .iter()
+        .flat_map(|f| f.scenarios.iter())
+        .filter_map(|s| {
+            let c = s
+                .control
+                .as_ref()
+                .filter(|c| c.role == ControlRole::Control)?;
+            let ran = !matches!(
+                s.status,
+                Status::Error | Status::NotRun | Status::NotApplicable
+            );
+            Some((
+                c.name.clone(),
+                ran && c.accepted(),
+                s.id.clone(),
+                c.first_status,
+            ))
+        })
+        .collect();
+    for scenario in suite
+        .features
+        .iter_mut()
+        .flat_map(|f| f.scenarios.iter_mut())
+    {
+        let Some(control) = scenario.control.as_mut() else {
+            continue;
+        };
+        if control.role != ControlRole::Negative {
+            continue;
+        }
+        let own = *control.own_status.get_or_insert(scenario.status);
+        if !matches!(own, Status::Passed | Status::Failed) || control.accepted() {
+            continue;
+        }
+        let mine: Vec<_> = controls.iter().filter(|c| c.0 == control.name).collect();
+        if mine.iter().any(|c| c.1) {
+            scenario.status = own;
+            if own == Status::Passed {
+                scenario.reason = None;
+            }
+            continue;
+        }
+        scenario.status = Status::Inconclusive;
+        scenario.reason = Some(match mine.first() {
+            None => format!(
+                "its control `{}` (the same request without the defect) did not run in this run, so the rejection may have had another cause",
+                control.name
+            ),
+            Some((_, _, id, status)) => format!(
+                "its control {id} (the same request without the defect) was not accepted ({}), so the rejection may have had another cause",
+                status.map_or_else(|| "no response".to_owned(), |s| format!("status {s}"))
+            ),
+        });
+    }
+}
+
 /// A scenario whose every requirement depends on a requirement that failed is "not
 /// run" rather than failed again: its finding would count the same defect twice.
 fn suppress_dependents(suite: &mut SuiteResult) {
@@ -551,5 +645,147 @@ mod tests {
             requirement_status(&[NotApplicable, Inconclusive]),
             Inconclusive
         );
+    }
+
+    fn scenario(id: &str, status: Status, control: Option<(ControlRole, u16)>) -> ScenarioResult {
+        ScenarioResult {
+            id: id.into(),
+            name: id.into(),
+            line: 1,
+            tags: vec![],
+            requirements: vec![id.to_uppercase()],
+            status,
+            reason: None,
+            waiver: None,
+            control: control.map(|(role, status)| Control {
+                name: "read".into(),
+                role,
+                first_status: Some(status),
+                own_status: None,
+            }),
+            duration_ms: 0.0,
+            steps: vec![],
+        }
+    }
+
+    fn suite(scenarios: Vec<ScenarioResult>, depends: &[(&str, &str)]) -> SuiteResult {
+        let requirements = scenarios
+            .iter()
+            .map(|s| RequirementResult {
+                id: s.requirements[0].clone(),
+                level: Level::Must,
+                text: String::new(),
+                source: String::new(),
+                quote: String::new(),
+                depends_on: depends
+                    .iter()
+                    .filter(|(r, _)| *r == s.requirements[0])
+                    .map(|(_, d)| d.to_string())
+                    .collect(),
+                status: Status::NotRun,
+                reason: None,
+                scenarios: vec![s.id.clone()],
+                evidence: vec![],
+            })
+            .collect();
+        SuiteResult {
+            id: "s".into(),
+            version: "1".into(),
+            title: "S".into(),
+            manifest_sha256: String::new(),
+            packages: vec![],
+            requirements,
+            features: vec![FeatureResult {
+                name: "f".into(),
+                file: "f".into(),
+                sha256: String::new(),
+                scenarios,
+            }],
+        }
+    }
+
+    fn status_of(s: &SuiteResult, id: &str) -> Status {
+        s.features[0]
+            .scenarios
+            .iter()
+            .find(|x| x.id == id)
+            .unwrap()
+            .status
+    }
+
+    #[test]
+    fn a_negative_proves_its_cause_only_when_its_control_was_accepted() {
+        use ControlRole::*;
+        // Control accepted: the negative's own outcomes stand.
+        let mut ok = suite(
+            vec![
+                scenario("c", Status::Passed, Some((Control, 200))),
+                scenario("n1", Status::Passed, Some((Negative, 404))),
+                scenario("n2", Status::Failed, Some((Negative, 400))),
+            ],
+            &[],
+        );
+        resolve_controls(&mut ok);
+        assert_eq!(status_of(&ok, "n1"), Status::Passed);
+        assert_eq!(status_of(&ok, "n2"), Status::Failed);
+        // Control rejected: a rejection proves nothing; an acceptance still fails.
+        let mut bad = suite(
+            vec![
+                scenario("c", Status::Failed, Some((Control, 401))),
+                scenario("n1", Status::Passed, Some((Negative, 404))),
+                scenario("n2", Status::Failed, Some((Negative, 400))),
+                scenario("n3", Status::Failed, Some((Negative, 200))),
+            ],
+            &[],
+        );
+        resolve_controls(&mut bad);
+        assert_eq!(status_of(&bad, "n1"), Status::Inconclusive);
+        assert_eq!(status_of(&bad, "n2"), Status::Inconclusive);
+        assert_eq!(status_of(&bad, "n3"), Status::Failed);
+        let reason = bad.features[0].scenarios[1].reason.clone().unwrap();
+        assert!(reason.contains("status 401"), "{reason}");
+        // Settling twice (a merge re-finalises) starts from the negative's own outcome.
+        bad.features[0].scenarios[0].status = Status::Passed;
+        bad.features[0].scenarios[0]
+            .control
+            .as_mut()
+            .unwrap()
+            .first_status = Some(200);
+        resolve_controls(&mut bad);
+        assert_eq!(status_of(&bad, "n1"), Status::Passed);
+        // No control at all: inconclusive, saying so.
+        let mut alone = suite(
+            vec![scenario("n1", Status::Passed, Some((Negative, 404)))],
+            &[],
+        );
+        resolve_controls(&mut alone);
+        assert_eq!(status_of(&alone, "n1"), Status::Inconclusive);
+    }
+
+    #[test]
+    fn a_failure_that_rests_on_a_failed_requirement_is_not_counted_twice() {
+        let mut s = suite(
+            vec![
+                scenario("create", Status::Failed, None),
+                scenario("readback", Status::Failed, None),
+                scenario("other", Status::Failed, None),
+            ],
+            &[("READBACK", "CREATE")],
+        );
+        suppress_dependents(&mut s);
+        let st: Vec<Status> = s.features[0].scenarios.iter().map(|x| x.status).collect();
+        assert_eq!(st, [Status::Failed, Status::NotRun, Status::Failed]);
+        let reason = s.features[0].scenarios[1].reason.clone().unwrap();
+        assert!(reason.contains("depends on CREATE"), "{reason}");
+        // The dependency passing leaves the dependent's failure alone.
+        let mut s = suite(
+            vec![
+                scenario("create", Status::Passed, None),
+                scenario("readback", Status::Failed, None),
+            ],
+            &[("READBACK", "CREATE")],
+        );
+        suppress_dependents(&mut s);
+        assert_eq!(s.features[0].scenarios[1].status, Status::Failed);
     }
 }
