@@ -126,6 +126,10 @@ pub struct RunArgs {
     /// CapabilityStatements declare]. `assure suites show ID` lists them.
     #[arg(long = "capability", value_name = "NAME", value_delimiter = ',')]
     pub capabilities: Vec<String>,
+    /// Create the test data a suite needs (patients...) where the target lacks it and
+    /// allows create; what is created is deleted at the end where it allows delete.
+    #[arg(long)]
+    pub seed_data: bool,
     #[command(flatten)]
     pub report: crate::report::command::RunReportArgs,
 }
@@ -398,6 +402,8 @@ async fn run_command(project: &Path, args: RunArgs, command_line: Vec<String>) -
         validator: Default::default(),
         counterparts,
         sink: Default::default(),
+        ledger: Default::default(),
+        run_nhs_number: crate::world::random_nhs_number(),
     };
     let base_dir = args
         .report_dir
@@ -440,6 +446,7 @@ async fn run_command(project: &Path, args: RunArgs, command_line: Vec<String>) -
         .boxed_local(),
         progress: Some(std::sync::Arc::new(crate::progress::Stderr::new())),
         declared_capabilities,
+        seed_data: args.seed_data,
     };
     let mut report = runner::run(plan, settings).await;
     post.finish(&mut report);
@@ -589,6 +596,9 @@ fn print_summary(report: &crate::report::model::Report) {
                 .iter()
                 .find(|s| matches!(s.status, Status::Failed | Status::Error))
             {
+                if let Some(reason) = &step.reason {
+                    eprintln!("          {}:{}: {reason}", feature.file, step.line);
+                }
                 if let Some(f) = &step.failure {
                     let detail = match (&f.expected, &f.actual) {
                         (Some(e), Some(a)) => format!(" (expected {e}, actual {a})"),
@@ -612,8 +622,8 @@ fn print_summary(report: &crate::report::model::Report) {
         eprintln!("error: {e}");
     }
     eprintln!(
-        "{:?}: {} scenarios: {} passed, {} failed, {} error, {} waived, {} not applicable, {} not run; requirements: {} passed, {} failed of {}",
-        report.verdict, s.total, s.passed, s.failed, s.error, s.waived, s.not_applicable, s.not_run, r.passed, r.failed + r.error, r.total
+        "{:?}: {} scenarios: {} passed, {} failed, {} error, {} inconclusive, {} waived, {} not applicable, {} not run; requirements: {} passed, {} failed, {} inconclusive of {}",
+        report.verdict, s.total, s.passed, s.failed, s.error, s.inconclusive, s.waived, s.not_applicable, s.not_run, r.passed, r.failed + r.error, r.inconclusive, r.total
     );
 }
 

@@ -185,6 +185,8 @@ pub struct RunSettings {
     /// Capabilities the supplier declared it offers (`--capability`): the suites'
     /// other capabilities are not applicable.
     pub declared_capabilities: Vec<String>,
+    /// Create missing test data from the suites' seed bodies (`--seed-data`).
+    pub seed_data: bool,
 }
 
 /// What a scenario is decided to be before anything runs.
@@ -192,6 +194,8 @@ enum Decision {
     Run,
     NotApplicable(String),
     Excluded,
+    /// Needs an input whose data the target does not have.
+    MissingData(String),
     /// Belongs to another shard: absent from this report.
     OtherShard,
 }
@@ -212,9 +216,17 @@ pub async fn run(plan: Plan, settings: RunSettings) -> Report {
     steps::install_panic_hook();
     let started = chrono::Utc::now();
     let clock = Instant::now();
-    let ctx = Arc::new(settings.context);
-    let mut gathered = read_capabilities(&plan, &ctx).await;
-    let decisions = decide(&plan, &ctx, &gathered, &settings.declared_capabilities);
+    let mut context = settings.context;
+    let mut gathered = read_capabilities(&plan, &context).await;
+    let setup = prepare_data(&plan, &mut context, settings.seed_data, &settings.shown_inputs).await;
+    gathered.exchanges.extend(setup.exchanges.iter().cloned());
+    for (input, why) in setup.unusable() {
+        gathered
+            .errors
+            .push(format!("setup: {why} (the scenarios that use `{input}` did not run)"));
+    }
+    let ctx = Arc::new(context);
+    let decisions = decide(&plan, &ctx, &gathered, &settings.declared_capabilities, &setup);
     let (mut results, interrupted) = execute(
         &plan,
         &ctx,
@@ -223,6 +235,13 @@ pub async fn run(plan: Plan, settings: RunSettings) -> Report {
         settings.progress,
     )
     .await;
+    let deletes = |t: &str| {
+        gathered
+            .capabilities
+            .as_ref()
+            .is_none_or(|c| c.declares(&format!("{t}.delete")).is_ok())
+    };
+    let created = crate::test_data::clean_up(&ctx, deletes, &mut gathered.exchanges).await;
     let suites = gather(
         &plan,
         &ctx,
@@ -295,9 +314,25 @@ pub async fn run(plan: Plan, settings: RunSettings) -> Report {
         warnings,
         waivers: Vec::new(),
         baseline: None,
+        setup: setup.checks,
+        created,
     };
     report.finalize();
     report
+}
+
+/// Checks (and with `--seed-data`, creates) the server data the inputs name.
+async fn prepare_data(
+    plan: &Plan,
+    context: &mut RunContext,
+    seed: bool,
+    shown: &BTreeMap<String, String>,
+) -> crate::test_data::Setup {
+    let suites: Vec<&Suite> = plan.suites.iter().map(|(s, _)| s).collect();
+    let mut inputs = std::mem::take(&mut context.inputs);
+    let setup = crate::test_data::prepare(&suites, context, &mut inputs, seed, shown).await;
+    context.inputs = inputs;
+    setup
 }
 
 /// Reads the target's `/metadata` once (what it declares is provenance even when no
@@ -408,7 +443,9 @@ fn decide(
     ctx: &RunContext,
     gathered: &Gathered,
     declared: &[String],
+    setup: &crate::test_data::Setup,
 ) -> HashMap<String, Decision> {
+    let unusable = setup.unusable();
     let mut decisions = HashMap::new();
     for (suite, loaded) in &plan.suites {
         let applicability = Applicability {
@@ -425,17 +462,44 @@ fn decide(
                     Decision::OtherShard
                 } else if plan.tags.as_ref().is_some_and(|op| !op.eval(tags.iter())) {
                     Decision::Excluded
+                } else if let Some(reason) = applicability.missing(tags.iter().copied()) {
+                    Decision::NotApplicable(reason)
+                } else if let Some(reason) =
+                    missing_data(&f.feature, rule, scenario, &suite.dir, &unusable)
+                {
+                    Decision::MissingData(reason)
                 } else {
-                    match applicability.missing(tags.iter().copied()) {
-                        Some(reason) => Decision::NotApplicable(reason),
-                        None => Decision::Run,
-                    }
+                    Decision::Run
                 };
                 decisions.insert(key, decision);
             }
         }
     }
     decisions
+}
+
+/// Why a scenario cannot run: it uses an input whose data the target lacks.
+fn missing_data(
+    feature: &gherkin::Feature,
+    rule: Option<&gherkin::Rule>,
+    scenario: &gherkin::Scenario,
+    files_dir: &std::path::Path,
+    unusable: &BTreeMap<String, String>,
+) -> Option<String> {
+    if unusable.is_empty() {
+        return None;
+    }
+    let texts: Vec<String> = crate::report::collect::scenario_steps(feature, rule, scenario)
+        .iter()
+        .flat_map(|s| {
+            std::iter::once(s.value.clone())
+                .chain(s.docstring.clone())
+                .chain(s.table.iter().flat_map(|t| t.rows.iter().flatten().cloned()))
+        })
+        .collect();
+    crate::test_data::inputs_used(&texts, files_dir)
+        .into_iter()
+        .find_map(|name| unusable.get(&name).map(|why| format!("needs test data: {why}")))
 }
 
 /// The capabilities of `suite` the supplier declared: by `--capability` (those of this
@@ -555,6 +619,9 @@ fn gather(
                     }
                     (None, Some(Decision::NotApplicable(reason))) => {
                         unrun(Status::NotApplicable, reason.clone())
+                    }
+                    (None, Some(Decision::MissingData(reason))) => {
+                        unrun(Status::NotRun, reason.clone())
                     }
                     (None, Some(Decision::Excluded)) => unrun(
                         Status::NotRun,

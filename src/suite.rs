@@ -57,6 +57,17 @@ pub struct InputDecl {
     /// Secret inputs are redacted everywhere and never read from a file literally.
     #[serde(default)]
     pub secret: bool,
+    /// A read or search (path under the target, `{inputs}` expanded) that finds the
+    /// server data the input names; checked once before scenarios run.
+    #[serde(default)]
+    pub exists: Option<String>,
+    /// A read or search that must find nothing (an id the target must not have).
+    #[serde(default)]
+    pub absent: Option<String>,
+    /// A body (relative to the suite folder) that `--seed-data` POSTs to create the data
+    /// when it is missing; an input whose `exists` reads `Type/{input}` takes the new id.
+    #[serde(default)]
+    pub seed: Option<String>,
 }
 
 /// A capability the system under test may or may not offer (`[capabilities.<name>]`):

@@ -34,6 +34,31 @@ pub struct RunContext {
     pub counterparts: Vec<(String, Arc<crate::counterpart::Counterpart>)>,
     /// Where steps publish what they did, for the report collector.
     pub sink: Sink,
+    /// What the run created on the target, for the clean-up.
+    pub ledger: crate::test_data::Ledger,
+    /// A valid NHS number (test range, check digit) unique to this run, so that data a
+    /// run creates never meets an earlier run's: `{run_nhs_number}`.
+    pub run_nhs_number: String,
+}
+
+/// A random 10-digit NHS number in the 999 test range with a valid check digit.
+pub fn random_nhs_number() -> String {
+    loop {
+        let n = uuid::Uuid::new_v4().as_u128();
+        let mut digits: Vec<u32> = vec![9, 9, 9];
+        digits.extend((0..6).map(|i| ((n >> (i * 8)) % 10) as u32));
+        let sum: u32 = digits
+            .iter()
+            .enumerate()
+            .map(|(i, d)| d * (10 - i as u32))
+            .sum();
+        let check = (11 - sum % 11) % 11;
+        // 10 is not a valid check digit: such numbers are never issued.
+        if check < 10 {
+            digits.push(check);
+            return digits.iter().map(|d| d.to_string()).collect();
+        }
+    }
 }
 
 impl RunContext {
@@ -222,6 +247,9 @@ impl AssureWorld {
         if name == "base_url" {
             return Some(self.ctx().base_url.clone());
         }
+        if name == "run_nhs_number" {
+            return Some(self.ctx().run_nhs_number.clone());
+        }
         if let Some(set) = name.strip_prefix("counterpart.") {
             return self.ctx().counterpart(set).map(|c| c.base_url().to_owned());
         }
@@ -236,7 +264,7 @@ impl AssureWorld {
             .keys()
             .chain(self.ctx().inputs.keys())
             .map(String::as_str)
-            .chain(["base_url"])
+            .chain(["base_url", "run_nhs_number"])
     }
 
     /// Records evidence made outside `send` (a request a counterpart received).
@@ -318,6 +346,9 @@ impl AssureWorld {
         self.query.clear();
         let id = ctx.next_exchange_id();
         let outcome = ctx.client.send(&out, id.clone()).await;
+        if let Ok(received) = &outcome.received {
+            ctx.ledger.observe(&self.scenario, &out, received, &id);
+        }
         ctx.sink.exchange(&self.scenario, outcome.exchange);
         self.exchanges.push(id.clone());
         self.step_exchanges.push(id.clone());
@@ -396,11 +427,13 @@ impl AssureWorld {
     }
 }
 
-fn encode_query(s: &str) -> String {
+/// Percent-encodes a query name or value per RFC 3986: unreserved characters and the
+/// sub-delimiters that carry FHIR search syntax (`,` `$` `:` and `/`) stay as they are;
+/// everything else, `|` included, is encoded (strict servers reject a raw `|`).
+pub fn encode_query(s: &str) -> String {
     let mut out = String::new();
     for b in s.bytes() {
-        if b.is_ascii_alphanumeric() || b"-_.~:/|,$*".contains(&b) {
-            // `|` and `:` stay readable: FHIR token searches are written that way.
+        if b.is_ascii_alphanumeric() || b"-_.~:/,$*@!'()".contains(&b) {
             out.push(b as char);
         } else {
             out.push_str(&format!("%{b:02X}"));
@@ -423,6 +456,29 @@ mod tests {
             },
             "ex-1".into(),
         )
+    }
+
+    #[test]
+    fn run_nhs_numbers_are_valid_test_numbers() {
+        for _ in 0..50 {
+            let n = random_nhs_number();
+            assert_eq!(n.len(), 10);
+            assert!(n.starts_with("999"));
+            let d: Vec<u32> = n.chars().map(|c| c.to_digit(10).unwrap()).collect();
+            let sum: u32 = (0..9).map(|i| d[i] * (10 - i as u32)).sum();
+            assert_eq!((11 - sum % 11) % 11, d[9], "{n}");
+        }
+    }
+
+    #[test]
+    fn query_values_are_encoded_as_rfc_3986_asks() {
+        assert_eq!(
+            encode_query("https://fhir.nhs.uk/Id/nhs-number|9000000009"),
+            "https://fhir.nhs.uk/Id/nhs-number%7C9000000009"
+        );
+        assert_eq!(encode_query("a b+c&d=e#f"), "a%20b%2Bc%26d%3De%23f");
+        assert_eq!(encode_query("ge2020-01-01,le2021"), "ge2020-01-01,le2021");
+        assert_eq!(encode_query("Müller"), "M%C3%BCller");
     }
 
     #[test]

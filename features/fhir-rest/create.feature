@@ -6,6 +6,8 @@ Feature: Create
   Background:
     Given the request accepts "application/fhir+json"
     And the request content type is "application/fhir+json"
+    # A number no earlier run used: a rerun never meets the data of the last one.
+    And the variable "new_patient_nhs_number" is "{run_nhs_number}"
 
   @req:R4-CREATE-1 @capability:Patient.create
   Scenario: Create answers 201 with the new location

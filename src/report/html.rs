@@ -42,6 +42,7 @@ pub fn write(report: &Report, out: &mut dyn Write) -> io::Result<()> {
     summary(report, out)?;
     filters(report, out)?;
     requirements(report, out)?;
+    test_data(report, out)?;
     waivers(report, out)?;
     writeln!(out, "<h2>Scenarios</h2>")?;
     for suite in &report.suites {
@@ -262,6 +263,68 @@ fn requirements(report: &Report, out: &mut dyn Write) -> io::Result<()> {
                 esc(&req.source),
                 links.join("<br>"),
                 esc(&req.evidence.join(" "))
+            )?;
+        }
+        writeln!(out, "</table>")?;
+    }
+    Ok(())
+}
+
+/// The inputs checked before the run, and what the run created and left behind.
+fn test_data(report: &Report, out: &mut dyn Write) -> io::Result<()> {
+    use crate::test_data::{CheckState, CreatedState};
+    if report.setup.is_empty() && report.created.is_empty() {
+        return Ok(());
+    }
+    writeln!(out, "<h2>Test data</h2>")?;
+    if !report.setup.is_empty() {
+        writeln!(out, "<table><tr><th>Input</th><th>Value</th><th>Check</th><th>State</th><th>What the target answered</th></tr>")?;
+        for c in &report.setup {
+            let state = match c.state {
+                CheckState::Ok => "ok",
+                CheckState::Seeded => "seeded",
+                CheckState::Missing => "<strong>missing</strong>",
+                CheckState::Unknown => "<strong>unknown</strong>",
+            };
+            writeln!(
+                out,
+                "<tr><td><code>{}</code></td><td><code>{}</code></td><td><code>{}</code></td><td>{state}</td><td>{} <span class=\"muted\">{}</span></td></tr>",
+                esc(&c.input),
+                esc(&c.value),
+                esc(&c.request),
+                esc(&c.message),
+                esc(&c.exchanges.join(" "))
+            )?;
+        }
+        writeln!(out, "</table>")?;
+    }
+    if !report.created.is_empty() {
+        let left = report
+            .created
+            .iter()
+            .filter(|c| c.state == CreatedState::LeftBehind)
+            .count();
+        writeln!(
+            out,
+            "<p>The run created {} resource{} on the target; {} {} left behind.</p>\n<table><tr><th>Resource</th><th>Created by</th><th>State</th></tr>",
+            report.created.len(),
+            if report.created.len() == 1 { "" } else { "s" },
+            left,
+            if left == 1 { "is" } else { "are" }
+        )?;
+        for c in &report.created {
+            let state = match c.state {
+                CreatedState::Deleted => "deleted",
+                CreatedState::LeftBehind => "<strong>left behind</strong>",
+            };
+            writeln!(
+                out,
+                "<tr><td><code>{}/{}</code></td><td>{} <span class=\"muted\">{}</span></td><td>{state} <span class=\"muted\">{}</span></td></tr>",
+                esc(&c.resource_type),
+                esc(&c.id),
+                esc(&c.by),
+                esc(&c.exchange),
+                esc(&c.note)
             )?;
         }
         writeln!(out, "</table>")?;

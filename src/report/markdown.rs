@@ -68,6 +68,7 @@ pub fn write(report: &Report, out: &mut dyn Write) -> io::Result<()> {
         writeln!(out, "> ℹ️ {}\n", cell(w))?;
     }
     provenance::markdown(report, out)?;
+    test_data(report, out)?;
     writeln!(out, "## Requirements\n")?;
     writeln!(
         out,
@@ -187,6 +188,42 @@ pub fn write(report: &Report, out: &mut dyn Write) -> io::Result<()> {
                     )?;
                 }
             }
+        }
+        writeln!(out)?;
+    }
+    Ok(())
+}
+
+/// Inputs that were missing, and what the run left behind on the target.
+fn test_data(report: &Report, out: &mut dyn Write) -> io::Result<()> {
+    use crate::test_data::{CheckState, CreatedState};
+    let missing: Vec<_> = report
+        .setup
+        .iter()
+        .filter(|c| matches!(c.state, CheckState::Missing | CheckState::Unknown))
+        .collect();
+    if !missing.is_empty() {
+        writeln!(out, "## Test data\n")?;
+        for c in missing {
+            writeln!(out, "- ⚠️ {}", cell(&c.message))?;
+        }
+        writeln!(out)?;
+    }
+    if !report.created.is_empty() {
+        let left: Vec<_> = report
+            .created
+            .iter()
+            .filter(|c| c.state == CreatedState::LeftBehind)
+            .collect();
+        writeln!(
+            out,
+            "Created {} resource(s) on the target; {} deleted, {} left behind.\n",
+            report.created.len(),
+            report.created.len() - left.len(),
+            left.len()
+        )?;
+        for c in left {
+            writeln!(out, "- `{}/{}`: {}", c.resource_type, c.id, cell(&c.note))?;
         }
         writeln!(out)?;
     }

@@ -30,6 +30,12 @@ pub struct Report {
     pub waivers: Vec<WaiverResult>,
     /// The comparison with `--baseline`, when one was given.
     pub baseline: Option<BaselineResult>,
+    /// The inputs that name server data, as checked before scenarios ran.
+    #[serde(default)]
+    pub setup: Vec<crate::test_data::InputCheck>,
+    /// What the run created on the target: deleted, or left behind and why.
+    #[serde(default)]
+    pub created: Vec<crate::test_data::Created>,
 }
 
 /// What `--fail-on` gates on: failures of MUST requirements (the default), of SHOULD

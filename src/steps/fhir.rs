@@ -369,9 +369,24 @@ fn entries(b: &Node) -> &[Node] {
     b.get("entry").map_or(&[], Node::items)
 }
 
+/// The entries of the response Bundle; none is "not applicable" for a check over them.
+fn some_entries<'a>(w: &'a AssureWorld, what: &str) -> Result<&'a [Node], Stop> {
+    let all = entries(bundle(w)?);
+    if all.is_empty() {
+        return Err(Stop::not_applicable(format!(
+            "the Bundle has no entries, so there is nothing to check {what} on"
+        )));
+    }
+    Ok(all)
+}
+
 async fn entries_are(w: &mut AssureWorld, ctx: &Context) -> StepResult {
     let expected = arg(ctx, 1);
-    for (i, entry) in entries(bundle(w)?).iter().enumerate() {
+    let mut checked = 0;
+    for (i, entry) in some_entries(w, "the resource type of")?
+        .iter()
+        .enumerate()
+    {
         let mode = entry
             .get("search")
             .and_then(|s| s.get("mode"))
@@ -379,6 +394,7 @@ async fn entries_are(w: &mut AssureWorld, ctx: &Context) -> StepResult {
         if mode.is_some_and(|m| m != "match") {
             continue;
         }
+        checked += 1;
         let actual = entry
             .get("resource")
             .and_then(Node::resource_type)
@@ -389,16 +405,22 @@ async fn entries_are(w: &mut AssureWorld, ctx: &Context) -> StepResult {
                     FindingKind::Body,
                     format!("entry[{i}] holds another resource type"),
                 )
-                .expected(expected, actual),
+                .expected(expected, actual)
+                .at(format!("entry[{i}].resource.resourceType")),
             );
         }
+    }
+    if checked == 0 {
+        return Err(Stop::not_applicable(
+            "the Bundle has no match entries (only includes or outcomes), so there is nothing to check the resource type of",
+        ));
     }
     Ok(())
 }
 
 async fn entries_search_mode(w: &mut AssureWorld, ctx: &Context) -> StepResult {
     let expected = arg(ctx, 1);
-    for (i, entry) in entries(bundle(w)?).iter().enumerate() {
+    for (i, entry) in some_entries(w, "the search mode of")?.iter().enumerate() {
         let actual = entry
             .get("search")
             .and_then(|s| s.get("mode"))
@@ -410,7 +432,8 @@ async fn entries_search_mode(w: &mut AssureWorld, ctx: &Context) -> StepResult {
                     FindingKind::Body,
                     format!("entry[{i}] has another search mode"),
                 )
-                .expected(expected, actual),
+                .expected(expected, actual)
+                .at(format!("entry[{i}]")),
             );
         }
     }
@@ -418,7 +441,7 @@ async fn entries_search_mode(w: &mut AssureWorld, ctx: &Context) -> StepResult {
 }
 
 async fn entries_full_url(w: &mut AssureWorld, _: &Context) -> StepResult {
-    for (i, entry) in entries(bundle(w)?).iter().enumerate() {
+    for (i, entry) in some_entries(w, "the fullUrl of")?.iter().enumerate() {
         let url = entry
             .get("fullUrl")
             .and_then(Node::as_str)
@@ -432,7 +455,8 @@ async fn entries_full_url(w: &mut AssureWorld, _: &Context) -> StepResult {
                     FindingKind::Body,
                     format!("entry[{i}] has no absolute fullUrl"),
                 )
-                .expected("an absolute URL", url),
+                .expected("an absolute URL", url)
+                .at(format!("entry[{i}]")),
             );
         }
     }

@@ -22,6 +22,7 @@ pub mod fhirpath;
 pub mod gpconnect;
 pub mod gpconnect_consumer;
 pub mod http;
+pub mod resources;
 pub mod validate;
 
 pub use crate::outcome::StepFailed;
@@ -89,6 +90,7 @@ pub fn catalogue() -> Vec<StepDef> {
     let mut all = http::steps();
     all.extend(fhir::steps());
     all.extend(fhirpath::steps());
+    all.extend(resources::steps());
     all.extend(data::steps());
     all.extend(counterpart::steps());
     all.extend(validate::steps());
@@ -159,15 +161,21 @@ pub fn compiled() -> Vec<(StepDef, regex::Regex)> {
 /// Checks a step's arguments when the suite loads (FHIRPath expressions parse):
 /// the problem and its character offset within the step text.
 pub fn check_arguments(def: &StepDef, text: &str) -> Option<(String, usize)> {
-    if !def.pattern.starts_with("the FHIRPath {Q}") {
+    let indexes = fhirpath::fhirpath_arguments(def.pattern);
+    if indexes.is_empty() {
         return None;
     }
-    let open = text.find('"')?;
-    let re = regex::Regex::new(&format!("^the FHIRPath {Q}")).expect("static pattern");
-    let expr = re.captures(text)?.get(1)?.as_str().replace("\\\"", "\"");
-    fhirpath::check_expression(&expr)
-        .err()
-        .map(|(message, col)| (message, text[..open].chars().count() + col))
+    let pattern = def.pattern.replace("{Q}", Q);
+    let re = regex::Regex::new(&format!("^{pattern}$")).expect("step patterns are tested");
+    let caps = re.captures(text)?;
+    indexes.iter().find_map(|i| {
+        let m = caps.get(*i)?;
+        let expr = m.as_str().replace("\\\"", "\"");
+        fhirpath::check_expression(&expr)
+            .err()
+                        // Columns count from the opening quote, as the diagnostic expects.
+            .map(|(message, col)| (message, text[..m.start()].chars().count() - 1 + col))
+    })
 }
 
 pub fn keyword(ty: StepType) -> &'static str {
