@@ -218,15 +218,27 @@ pub async fn run(plan: Plan, settings: RunSettings) -> Report {
     let clock = Instant::now();
     let mut context = settings.context;
     let mut gathered = read_capabilities(&plan, &context).await;
-    let setup = prepare_data(&plan, &mut context, settings.seed_data, &settings.shown_inputs).await;
+    let setup = prepare_data(
+        &plan,
+        &mut context,
+        settings.seed_data,
+        &settings.shown_inputs,
+    )
+    .await;
     gathered.exchanges.extend(setup.exchanges.iter().cloned());
     for (input, why) in setup.unusable() {
-        gathered
-            .errors
-            .push(format!("setup: {why} (the scenarios that use `{input}` did not run)"));
+        gathered.errors.push(format!(
+            "setup: {why} (the scenarios that use `{input}` did not run)"
+        ));
     }
     let ctx = Arc::new(context);
-    let decisions = decide(&plan, &ctx, &gathered, &settings.declared_capabilities, &setup);
+    let decisions = decide(
+        &plan,
+        &ctx,
+        &gathered,
+        &settings.declared_capabilities,
+        &setup,
+    );
     let (mut results, interrupted) = execute(
         &plan,
         &ctx,
@@ -494,12 +506,20 @@ fn missing_data(
         .flat_map(|s| {
             std::iter::once(s.value.clone())
                 .chain(s.docstring.clone())
-                .chain(s.table.iter().flat_map(|t| t.rows.iter().flatten().cloned()))
+                .chain(
+                    s.table
+                        .iter()
+                        .flat_map(|t| t.rows.iter().flatten().cloned()),
+                )
         })
         .collect();
     crate::test_data::inputs_used(&texts, files_dir)
         .into_iter()
-        .find_map(|name| unusable.get(&name).map(|why| format!("needs test data: {why}")))
+        .find_map(|name| {
+            unusable
+                .get(&name)
+                .map(|why| format!("needs test data: {why}"))
+        })
 }
 
 /// The capabilities of `suite` the supplier declared: by `--capability` (those of this

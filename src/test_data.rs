@@ -210,10 +210,13 @@ pub async fn prepare(
                         result = run_check(ctx, &check, inputs, shown, &mut setup.exchanges).await;
                         if result.state == CheckState::Ok {
                             result.state = CheckState::Seeded;
-                            result.message = format!("created with --seed-data: {}", result.message);
+                            result.message =
+                                format!("created with --seed-data: {}", result.message);
                         }
                     }
-                    Err(e) => result.message.push_str(&format!("; --seed-data could not create it: {e}")),
+                    Err(e) => result
+                        .message
+                        .push_str(&format!("; --seed-data could not create it: {e}")),
                 }
             }
         }
@@ -260,14 +263,25 @@ async fn run_check(
         Err(e) => (CheckState::Unknown, format!("no answer: {e}")),
         Ok(r) => match found(r) {
             Some(true) => (
-                if check.must_exist { CheckState::Ok } else { CheckState::Missing },
+                if check.must_exist {
+                    CheckState::Ok
+                } else {
+                    CheckState::Missing
+                },
                 format!("answered {} with it", r.status),
             ),
             Some(false) => (
-                if check.must_exist { CheckState::Missing } else { CheckState::Ok },
+                if check.must_exist {
+                    CheckState::Missing
+                } else {
+                    CheckState::Ok
+                },
                 format!("answered {} without it", r.status),
             ),
-            None => (CheckState::Unknown, format!("answered {}, which says neither", r.status)),
+            None => (
+                CheckState::Unknown,
+                format!("answered {}, which says neither", r.status),
+            ),
         },
     };
     let input = check.input;
@@ -303,13 +317,18 @@ fn found(r: &Received) -> Option<bool> {
     if node.resource_type() != Some("Bundle") {
         return Some(node.resource_type().is_some());
     }
-    let matches = node.get("entry").map(Node::items).unwrap_or_default().iter().any(|e| {
-        e.get("resource").is_some()
-            && e.get("search")
-                .and_then(|s| s.get("mode"))
-                .and_then(Node::as_str)
-                .is_none_or(|m| m == "match")
-    });
+    let matches = node
+        .get("entry")
+        .map(Node::items)
+        .unwrap_or_default()
+        .iter()
+        .any(|e| {
+            e.get("resource").is_some()
+                && e.get("search")
+                    .and_then(|s| s.get("mode"))
+                    .and_then(Node::as_str)
+                    .is_none_or(|m| m == "match")
+        });
     Some(matches)
 }
 
@@ -344,7 +363,9 @@ async fn seed_input(
     let id = ctx.next_exchange_id();
     let outcome = ctx.client.send(&out, id.clone()).await;
     exchanges.push(outcome.exchange);
-    let received = outcome.received.map_err(|e| format!("POST {}: {e}", out.url))?;
+    let received = outcome
+        .received
+        .map_err(|e| format!("POST {}: {e}", out.url))?;
     if received.status != 201 {
         return Err(format!("POST {} answered {}", out.url, received.status));
     }
@@ -369,7 +390,10 @@ pub async fn clean_up(
     exchanges: &mut Vec<Exchange>,
 ) -> Vec<Created> {
     let mut created = ctx.ledger.take();
-    for c in created.iter_mut().filter(|c| c.state == CreatedState::LeftBehind) {
+    for c in created
+        .iter_mut()
+        .filter(|c| c.state == CreatedState::LeftBehind)
+    {
         if !deletes(&c.resource_type) {
             c.note = format!(
                 "left behind: the CapabilityStatement does not declare delete for {}",
@@ -411,7 +435,9 @@ fn expand(text: &str, inputs: &BTreeMap<String, String>) -> Result<String, Strin
     });
     match missing {
         None => Ok(out.into_owned()),
-        Some(name) => Err(format!("`{text}` names `{{{name}}}`, which is not an input")),
+        Some(name) => Err(format!(
+            "`{text}` names `{{{name}}}`, which is not an input"
+        )),
     }
 }
 
@@ -438,7 +464,8 @@ fn url_for(base: &str, path: &str) -> String {
 /// the body files it sends).
 pub fn inputs_used(texts: &[String], files_dir: &std::path::Path) -> Vec<String> {
     let re = regex::Regex::new(r"\{([A-Za-z_][A-Za-z0-9_.-]*)\}").expect("static regex");
-    let file = regex::Regex::new(r#"the request body is the file "([^"]+)""#).expect("static regex");
+    let file =
+        regex::Regex::new(r#"the request body is the file "([^"]+)""#).expect("static regex");
     let mut used = Vec::new();
     let mut scan = |text: &str| {
         for c in re.captures_iter(text) {
@@ -469,7 +496,10 @@ mod tests {
             t("http://h/fhir/Patient/123/_history/2"),
             Some(("Patient".into(), "123".into()))
         );
-        assert_eq!(t("http://h/Patient/abc"), Some(("Patient".into(), "abc".into())));
+        assert_eq!(
+            t("http://h/Patient/abc"),
+            Some(("Patient".into(), "abc".into()))
+        );
         assert_eq!(t("http://h/fhir/Patient"), None);
         assert_eq!(t("http://h/Patient/$gpc.registerpatient"), None);
         assert_eq!(t("http://h/Patient?identifier=x"), None);
@@ -486,7 +516,10 @@ mod tests {
 
     #[test]
     fn a_check_tells_found_from_missing_and_from_unclear() {
-        assert_eq!(found(&received(200, r#"{"resourceType":"Patient","id":"1"}"#)), Some(true));
+        assert_eq!(
+            found(&received(200, r#"{"resourceType":"Patient","id":"1"}"#)),
+            Some(true)
+        );
         assert_eq!(found(&received(404, "")), Some(false));
         let empty = r#"{"resourceType":"Bundle","type":"searchset","total":0}"#;
         assert_eq!(found(&received(200, empty)), Some(false));
@@ -521,13 +554,19 @@ mod tests {
         let all = ledger.take();
         assert_eq!(all.len(), 2);
         assert_eq!(all[0].state, CreatedState::Deleted);
-        assert_eq!((all[1].id.as_str(), all[1].state), ("8", CreatedState::LeftBehind));
+        assert_eq!(
+            (all[1].id.as_str(), all[1].state),
+            ("8", CreatedState::LeftBehind)
+        );
     }
 
     #[test]
     fn check_urls_encode_query_values() {
         assert_eq!(
-            url_for("http://h/fhir/", "/Patient?identifier=https://fhir.nhs.uk/Id/nhs-number|1"),
+            url_for(
+                "http://h/fhir/",
+                "/Patient?identifier=https://fhir.nhs.uk/Id/nhs-number|1"
+            ),
             "http://h/fhir/Patient?identifier=https://fhir.nhs.uk/Id/nhs-number%7C1"
         );
     }

@@ -383,10 +383,7 @@ fn some_entries<'a>(w: &'a AssureWorld, what: &str) -> Result<&'a [Node], Stop> 
 async fn entries_are(w: &mut AssureWorld, ctx: &Context) -> StepResult {
     let expected = arg(ctx, 1);
     let mut checked = 0;
-    for (i, entry) in some_entries(w, "the resource type of")?
-        .iter()
-        .enumerate()
-    {
+    for (i, entry) in some_entries(w, "the resource type of")?.iter().enumerate() {
         let mode = entry
             .get("search")
             .and_then(|s| s.get("mode"))

@@ -121,7 +121,10 @@ async fn every_satisfies(w: &mut AssureWorld, ctx: &Context) -> StepResult {
                 count.first().map_or("?", String::as_str)
             ),
         )
-        .expected(format!("every item satisfies `{criteria}`"), shown.join("; ")),
+        .expected(
+            format!("every item satisfies `{criteria}`"),
+            shown.join("; "),
+        ),
     )
 }
 

@@ -17,6 +17,10 @@ pub const OUTCOME_PROFILE: &str =
 /// Where the Spine error codes (BAD_REQUEST, INVALID_NHS_NUMBER...) come from.
 pub const SPINE_ERROR_SYSTEM: &str =
     "https://fhir.nhs.uk/STU3/CodeSystem/Spine-ErrorOrWarningCode-1";
+/// The system every GP Connect 1.x error example writes (the value set's URL); a
+/// provider that follows the examples is as right as one that follows the CodeSystem.
+pub const SPINE_ERROR_SYSTEM_IN_EXAMPLES: &str =
+    "https://fhir.nhs.uk/STU3/ValueSet/Spine-ErrorOrWarningCode-1";
 
 pub fn steps() -> Vec<StepDef> {
     vec![
@@ -159,7 +163,12 @@ fn spine_codes(oo: &Node) -> Vec<String> {
         .iter()
         .filter_map(|i| i.get("details")?.get("coding"))
         .flat_map(Node::items)
-        .filter(|c| c.get("system").and_then(Node::as_str) == Some(SPINE_ERROR_SYSTEM))
+        .filter(|c| {
+            matches!(
+                c.get("system").and_then(Node::as_str),
+                Some(SPINE_ERROR_SYSTEM | SPINE_ERROR_SYSTEM_IN_EXAMPLES)
+            )
+        })
         .filter_map(|c| c.get("code").map(scalar_text))
         .collect()
 }
@@ -228,7 +237,7 @@ mod tests {
     use super::*;
 
     #[test]
-    fn spine_codes_come_only_from_the_spine_code_system() {
+    fn spine_codes_come_from_the_spine_code_system_or_its_value_set_url() {
         let oo = assure_fhir::model::parse_json(
             r#"{"resourceType": "OperationOutcome", "issue": [
                 {"details": {"coding": [{"system": "https://fhir.nhs.uk/STU3/CodeSystem/Spine-ErrorOrWarningCode-1", "code": "BAD_REQUEST"},
@@ -237,7 +246,8 @@ mod tests {
                 {"details": {"coding": [{"system": "https://fhir.nhs.uk/STU3/ValueSet/Spine-ErrorOrWarningCode-1", "code": "LEGACY"}]}}]}"#,
         )
         .unwrap();
-        assert_eq!(spine_codes(&oo), ["BAD_REQUEST"]);
+        // GP Connect's own error examples write the value set's URL as the system.
+        assert_eq!(spine_codes(&oo), ["BAD_REQUEST", "LEGACY"]);
         let empty =
             assure_fhir::model::parse_json(r#"{"resourceType": "OperationOutcome"}"#).unwrap();
         assert!(spine_codes(&empty).is_empty());

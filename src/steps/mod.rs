@@ -173,7 +173,7 @@ pub fn check_arguments(def: &StepDef, text: &str) -> Option<(String, usize)> {
         let expr = m.as_str().replace("\\\"", "\"");
         fhirpath::check_expression(&expr)
             .err()
-                        // Columns count from the opening quote, as the diagnostic expects.
+            // Columns count from the opening quote, as the diagnostic expects.
             .map(|(message, col)| (message, text[..m.start()].chars().count() - 1 + col))
     })
 }

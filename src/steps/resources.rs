@@ -148,9 +148,7 @@ async fn count_unchanged(w: &mut AssureWorld, ctx: &Context) -> StepResult {
 async fn read_back(w: &mut AssureWorld, _: &Context) -> StepResult {
     let last = w.response()?;
     let location = last.received.header("Location").map(str::to_owned);
-    let from_location = location
-        .as_deref()
-        .and_then(crate::test_data::type_and_id);
+    let from_location = location.as_deref().and_then(crate::test_data::type_and_id);
     let identity = match from_location {
         Some(found) => found,
         None => {
@@ -187,7 +185,10 @@ async fn read_back(w: &mut AssureWorld, _: &Context) -> StepResult {
                 FindingKind::Behaviour,
                 format!("the created {resource_type} cannot be read at the id the server returned"),
             )
-            .expected(format!("200 for GET {resource_type}/{id}"), status.to_string()),
+            .expected(
+                format!("200 for GET {resource_type}/{id}"),
+                status.to_string(),
+            ),
         );
     }
     let read = w.json()?;
@@ -197,8 +198,10 @@ async fn read_back(w: &mut AssureWorld, _: &Context) -> StepResult {
     );
     if got != (resource_type.as_str(), id.as_str()) {
         return fail(
-            Finding::new(FindingKind::Behaviour, "the read answered another resource")
-                .expected(format!("{resource_type}/{id}"), format!("{}/{}", got.0, got.1)),
+            Finding::new(FindingKind::Behaviour, "the read answered another resource").expected(
+                format!("{resource_type}/{id}"),
+                format!("{}/{}", got.0, got.1),
+            ),
         );
     }
     Ok(())
