@@ -231,6 +231,21 @@ impl Suite {
             }
         }
         for req in &manifest.requirements {
+            if !req.quote.is_empty() && !level_follows_quote(req.level, &req.quote) {
+                let mut d = at(&format!("\"{}\"", req.id));
+                d.message = format!(
+                    "requirement `{}` is {} but its quote has no {} verb",
+                    req.id,
+                    req.level,
+                    match req.level {
+                        Level::Must => "SHALL/MUST/REQUIRED",
+                        Level::Should => "SHOULD/RECOMMENDED",
+                        Level::May => "MAY/OPTIONAL (and no stronger)",
+                    }
+                );
+                d = d.help("the level follows the verb of the sentence the requirement quotes");
+                problems.push(d);
+            }
             for dep in &req.depends_on {
                 if dep == &req.id || !manifest.requirements.iter().any(|r| &r.id == dep) {
                     let mut d = at(&format!("\"{dep}\""));
@@ -401,8 +416,71 @@ pub fn select(all: &[Suite], ids: &[String], suites_dir: &Path) -> Result<Vec<Su
     Ok(picked)
 }
 
+/// Whether a quote's conformance verbs support a level: a MUST needs SHALL, MUST,
+/// REQUIRED or "Mandatory"; a SHOULD needs SHOULD or RECOMMENDED; a MAY needs MAY or
+/// OPTIONAL, or no verb at all. A stronger verb beside the level's own is allowed (a
+/// MAY that, once taken up, binds with SHALL).
+pub fn level_follows_quote(level: Level, quote: &str) -> bool {
+    let words: Vec<&str> = quote
+        .split(|c: char| !c.is_ascii_alphabetic())
+        .filter(|w| !w.is_empty())
+        .collect();
+    let has = |verbs: &[&str]| words.iter().any(|w| verbs.contains(w));
+    let must = has(&["SHALL", "MUST", "REQUIRED", "Mandatory"]);
+    let should = has(&["SHOULD", "RECOMMENDED"]);
+    let may = has(&["MAY", "OPTIONAL"]);
+    match level {
+        Level::Must => must,
+        Level::Should => should,
+        Level::May => may || (!must && !should),
+    }
+}
+
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn every_shipped_requirement_quotes_its_sentence_and_its_level_follows_the_verb() {
+        let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("suites");
+        let suites = discover(&dir).expect("the shipped suites load");
+        let mut wrong = Vec::new();
+        for suite in &suites {
+            for r in &suite.requirements {
+                if r.quote.trim().is_empty() {
+                    wrong.push(format!("{} {}: no quote", suite.id, r.id));
+                } else if !level_follows_quote(r.level, &r.quote) {
+                    wrong.push(format!(
+                        "{} {}: {} but the quote says “{}”",
+                        suite.id, r.id, r.level, r.quote
+                    ));
+                }
+            }
+        }
+        assert!(wrong.is_empty(), "{}", wrong.join("\n"));
+    }
+
+    #[test]
+    fn a_level_that_disagrees_with_its_verb_is_caught() {
+        use super::Level::*;
+        assert!(level_follows_quote(Must, "Servers SHALL return a body."));
+        assert!(!level_follows_quote(Must, "Servers SHOULD return a body."));
+        assert!(!level_follows_quote(Should, "Servers SHALL return a body."));
+        assert!(level_follows_quote(
+            Should,
+            "Servers SHOULD support paging, and if they do, they SHALL"
+        ));
+        assert!(level_follows_quote(
+            May,
+            "Provider systems MAY choose to; in this case they SHALL"
+        ));
+        assert!(level_follows_quote(May, "A list of the formats supported."));
+        assert!(!level_follows_quote(
+            May,
+            "Applications SHALL return a resource."
+        ));
+        // Lower-case words are not conformance verbs.
+        assert!(!level_follows_quote(Must, "the consumer should send it"));
+    }
+
     use super::*;
 
     fn write_suite(dir: &Path, id: &str, body: &str) -> PathBuf {
