@@ -1,0 +1,28 @@
+#!/usr/bin/env bash
+# Install (once, in a virtualenv) and start FHIRStarter's own example server, as the package
+# ships it (fhirstarter.examples.example: Patient read/create/update/patch/delete/search,
+# Practitioner read; FHIR R5 models through fhir.resources). Prints the base URL.
+set -euo pipefail
+HERE="$(cd "$(dirname "$0")" && pwd)"
+. "$HERE/../common.sh"
+VERSION="${FHIRSTARTER_VERSION:-4.2.0}"
+PORT="${PORT:-8104}"
+DIR="$CACHE_ROOT/fhirstarter"
+mkdir -p "$DIR"
+if [ ! -x "$DIR/venv/bin/python" ]; then
+  python3 -m venv "$DIR/venv"
+fi
+if ! "$DIR/venv/bin/python" -c "import importlib.metadata as m, sys; sys.exit(m.version('fhirstarter') != '$VERSION')" 2>/dev/null; then
+  "$DIR/venv/bin/pip" install --quiet "fhirstarter==$VERSION" uvicorn jsonpatch >&2
+fi
+BASE="http://127.0.0.1:$PORT"
+if [ -f "$DIR/server.pid" ] && kill -0 "$(cat "$DIR/server.pid")" 2>/dev/null; then
+  echo "already running" >&2
+else
+  cd "$DIR"
+  nohup "$DIR/venv/bin/uvicorn" fhirstarter.examples.example:app --host 127.0.0.1 --port "$PORT" \
+    >"$DIR/server.log" 2>&1 </dev/null &
+  echo $! >"$DIR/server.pid"
+fi
+wait_metadata "$BASE" 120
+echo "$BASE"
