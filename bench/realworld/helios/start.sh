@@ -1,0 +1,28 @@
+#!/usr/bin/env bash
+# Install (once, with cargo from crates.io; a long build) and start the Helios FHIR Server
+# (crate helios-hfs, binary hfs) for FHIR R4 on SQLite, on loopback. Prints the base URL.
+# The database is a fresh file per start, so runs do not see each other's data.
+set -euo pipefail
+HERE="$(cd "$(dirname "$0")" && pwd)"
+. "$HERE/../common.sh"
+VERSION="${HELIOS_VERSION:-0.2.7}"
+PORT="${PORT:-8105}"
+DIR="$CACHE_ROOT/hfs"
+mkdir -p "$DIR"
+if ! "$DIR/bin/hfs" --version 2>/dev/null | grep -q "$VERSION"; then
+  # R4 and SQLite only: the default feature set also builds the web UI.
+  nice cargo install --root "$DIR" helios-hfs --version "$VERSION" --locked \
+    --no-default-features --features R4,sqlite >&2
+fi
+BASE="http://127.0.0.1:$PORT"
+if [ -f "$DIR/server.pid" ] && kill -0 "$(cat "$DIR/server.pid")" 2>/dev/null; then
+  echo "already running" >&2
+else
+  rm -f "$DIR/fhir.db"
+  cd "$DIR"
+  nohup "$DIR/bin/hfs" --host 127.0.0.1 --port "$PORT" --database-url "$DIR/fhir.db" \
+    >"$DIR/server.log" 2>&1 </dev/null &
+  echo $! >"$DIR/server.pid"
+fi
+wait_metadata "$BASE" 120
+echo "$BASE"
