@@ -11,7 +11,7 @@ DIR="$CACHE_ROOT/hfs"
 mkdir -p "$DIR"
 if ! "$DIR/bin/hfs" --version 2>/dev/null | grep -q "$VERSION"; then
   # R4 and SQLite only: the default feature set also builds the web UI.
-  nice cargo install --root "$DIR" helios-hfs --version "$VERSION" --locked \
+  cargo install --root "$DIR" helios-hfs --version "$VERSION" --locked \
     --no-default-features --features R4,sqlite >&2
 fi
 BASE="http://127.0.0.1:$PORT"
