@@ -29,3 +29,29 @@ stop_pidfile() {
   rm -f "$file"
   echo "stopped $pid"
 }
+
+# start_server NAME BASE SECONDS CMD...: run CMD in the background from the cache folder of
+# NAME (its output in server.log, its pid in server.pid) unless it already runs, wait until
+# BASE/metadata answers, then print BASE.
+start_server() {
+  local name="$1" base="$2" limit="$3"
+  shift 3
+  local dir="$CACHE_ROOT/$name"
+  mkdir -p "$dir"
+  if [ -f "$dir/server.pid" ] && kill -0 "$(cat "$dir/server.pid")" 2>/dev/null; then
+    echo "already running" >&2
+  else
+    # Only the server itself goes to the background: a backgrounded list would keep this
+    # script's stdout open, and with it a caller's $(...).
+    (cd "$dir" || exit 1; nohup "$@" >"$dir/server.log" 2>&1 </dev/null & echo $! >"$dir/server.pid")
+  fi
+  wait_metadata "$base" "$limit" || return 1
+  echo "$base"
+}
+
+# The checkout, and the assure binary: $ASSURE, else its release build (built when missing).
+REPO="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
+ASSURE="${ASSURE:-$REPO/target/release/assure}"
+ensure_assure() {
+  [ -x "$ASSURE" ] || (cd "$REPO" && cargo build --release) || exit 3
+}

@@ -3,12 +3,10 @@
 # provider suites against it.   bench/realworld/gpconnect-structured-only.sh [REPORT_DIR]
 set -uo pipefail
 HERE="$(cd "$(dirname "$0")" && pwd)"
-REPO="$(cd "$HERE/../.." && pwd)"
-OUT="${1:-$REPO/target/realworld-reports}/gpconnect-structured-only"
-ASSURE="${ASSURE:-$REPO/target/release/assure}"
-PORT="${PORT:-8110}"
-[ -x "$ASSURE" ] || (cd "$REPO" && cargo build --release) || exit 3
 . "$HERE/common.sh"
+OUT="${1:-$REPO/target/realworld-reports}/gpconnect-structured-only"
+PORT="${PORT:-8110}"
+ensure_assure
 mkdir -p "$OUT"
 cd "$REPO"
 "$ASSURE" mock gpconnect-provider-structured-only --port "$PORT" >"$OUT/mock.log" 2>&1 &

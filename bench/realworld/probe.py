@@ -8,26 +8,12 @@ and Last-Modified syntax. Usage: probe.py BASE. Prints one line per probe; chang
 import json
 import re
 import sys
-import urllib.error
 import urllib.parse
-import urllib.request
 
-FHIR_JSON = "application/fhir+json"
+from fhirhttp import send
+
 HTTP_DATE = re.compile(r"^[A-Z][a-z]{2}, \d{2} [A-Z][a-z]{2} \d{4} \d{2}:\d{2}:\d{2} GMT$")
 ETAG = re.compile(r'^(W/)?"[^"]*"$')
-
-
-def send(method, url, body=None, raw=None):
-    data = raw if raw is not None else (None if body is None else json.dumps(body).encode())
-    req = urllib.request.Request(url, data=data, method=method)
-    req.add_header("Accept", FHIR_JSON)
-    if data is not None:
-        req.add_header("Content-Type", FHIR_JSON)
-    try:
-        with urllib.request.urlopen(req, timeout=30) as resp:
-            return resp.status, {k.lower(): v for k, v in resp.headers.items()}, resp.read()
-    except urllib.error.HTTPError as err:
-        return err.code, {k.lower(): v for k, v in err.headers.items()}, err.read()
 
 
 def parsed(raw):

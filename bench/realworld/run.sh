@@ -5,12 +5,10 @@
 # Each suite's run folder lands in REPORT_DIR/NAME/<suite>/ (default target/realworld-reports).
 set -uo pipefail
 HERE="$(cd "$(dirname "$0")" && pwd)"
-REPO="$(cd "$HERE/../.." && pwd)"
+. "$HERE/common.sh"
 NAME="${1:?usage: run.sh NAME [REPORT_DIR]}"
 OUT="${2:-$REPO/target/realworld-reports}/$NAME"
-ASSURE="${ASSURE:-$REPO/target/release/assure}"
-[ -x "$ASSURE" ] || (cd "$REPO" && cargo build --release) || exit 3
-. "$HERE/common.sh"
+ensure_assure
 mkdir -p "$OUT"
 BASE="$("$HERE/$NAME/start.sh")" || exit 3
 echo "== $NAME at $BASE"

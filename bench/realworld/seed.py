@@ -11,8 +11,8 @@ import argparse
 import json
 import pathlib
 import sys
-import urllib.error
-import urllib.request
+
+from fhirhttp import send
 
 REPO = pathlib.Path(__file__).resolve().parents[2]
 FILES = REPO / "mocks" / "reference-provider" / "__files"
@@ -22,20 +22,6 @@ PATIENTS = [
     ("second_patient_id", "second_patient_nhs_number", ["patient-9000000017-v1.json"]),
     ("third_patient_id", None, ["patient-9000000025-v1.json"]),
 ]
-FHIR_JSON = "application/fhir+json"
-
-
-def send(method, url, body=None):
-    data = None if body is None else json.dumps(body).encode()
-    req = urllib.request.Request(url, data=data, method=method)
-    req.add_header("Accept", FHIR_JSON)
-    if data is not None:
-        req.add_header("Content-Type", FHIR_JSON)
-    try:
-        with urllib.request.urlopen(req, timeout=30) as resp:
-            return resp.status, dict(resp.headers), resp.read()
-    except urllib.error.HTTPError as err:
-        return err.code, dict(err.headers), err.read()
 
 
 def body_of(name):
@@ -50,7 +36,7 @@ def created_id(status, headers, raw):
     try:
         return json.loads(raw)["id"]
     except (ValueError, KeyError, TypeError):
-        loc = headers.get("Location") or headers.get("location") or ""
+        loc = headers.get("location", "")
         parts = loc.split("/_history")[0].rstrip("/").split("/")
         return parts[-1] if loc else None
 

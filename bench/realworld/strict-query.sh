@@ -5,10 +5,10 @@
 #   bench/realworld/strict-query.sh [REPORT_DIR]
 set -uo pipefail
 HERE="$(cd "$(dirname "$0")" && pwd)"
-REPO="$(cd "$HERE/../.." && pwd)"
+. "$HERE/common.sh"
 OUT="${1:-$REPO/target/realworld-reports}/strict-query"
-ASSURE="${ASSURE:-$REPO/target/release/assure}"
-[ -x "$ASSURE" ] || (cd "$REPO" && cargo build --release) || exit 3
+ensure_assure
+mkdir -p "$(dirname "$OUT")"
 BASE="$("$HERE/tomcat/start.sh")" || exit 3
 cd "$REPO"
 "$ASSURE" run --suite fhir-r4-rest --target "$BASE" --tags @search --report-dir "$OUT" >"$OUT.log" 2>&1

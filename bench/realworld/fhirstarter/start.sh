@@ -15,14 +15,5 @@ fi
 if ! "$DIR/venv/bin/python" -c "import importlib.metadata as m, sys; sys.exit(m.version('fhirstarter') != '$VERSION')" 2>/dev/null; then
   "$DIR/venv/bin/pip" install --quiet "fhirstarter==$VERSION" uvicorn jsonpatch >&2
 fi
-BASE="http://127.0.0.1:$PORT"
-if [ -f "$DIR/server.pid" ] && kill -0 "$(cat "$DIR/server.pid")" 2>/dev/null; then
-  echo "already running" >&2
-else
-  cd "$DIR"
-  nohup "$DIR/venv/bin/uvicorn" fhirstarter.examples.example:app --host 127.0.0.1 --port "$PORT" \
-    >"$DIR/server.log" 2>&1 </dev/null &
-  echo $! >"$DIR/server.pid"
-fi
-wait_metadata "$BASE" 120
-echo "$BASE"
+start_server fhirstarter "http://127.0.0.1:$PORT" 120 \
+  "$DIR/venv/bin/uvicorn" fhirstarter.examples.example:app --host 127.0.0.1 --port "$PORT"

@@ -14,15 +14,7 @@ if ! "$DIR/bin/hfs" --version 2>/dev/null | grep -q "$VERSION"; then
   cargo install --root "$DIR" helios-hfs --version "$VERSION" --locked \
     --no-default-features --features R4,sqlite >&2
 fi
-BASE="http://127.0.0.1:$PORT"
-if [ -f "$DIR/server.pid" ] && kill -0 "$(cat "$DIR/server.pid")" 2>/dev/null; then
-  echo "already running" >&2
-else
-  rm -f "$DIR/fhir.db"
-  cd "$DIR"
-  nohup "$DIR/bin/hfs" --host 127.0.0.1 --port "$PORT" --database-url "$DIR/fhir.db" \
-    >"$DIR/server.log" 2>&1 </dev/null &
-  echo $! >"$DIR/server.pid"
-fi
-wait_metadata "$BASE" 120
-echo "$BASE"
+# A fresh database per start, unless the server already runs.
+kill -0 "$(cat "$DIR/server.pid" 2>/dev/null)" 2>/dev/null || rm -f "$DIR/fhir.db"
+start_server hfs "http://127.0.0.1:$PORT" 120 \
+  "$DIR/bin/hfs" --host 127.0.0.1 --port "$PORT" --database-url "$DIR/fhir.db"

