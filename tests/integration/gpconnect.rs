@@ -261,6 +261,29 @@ async fn the_reference_gp_connect_provider_passes_the_provider_suite() {
     assert!(outcome.scenarios >= 300, "{} scenarios", outcome.scenarios);
 }
 
+/// The provider that offers only Access Record Structured (every other endpoint 404, a
+/// CapabilityStatement naming only `gpc.getstructuredrecord`) answers every Structured
+/// scenario as the full provider does: the overlay hides the other capabilities only.
+#[tokio::test(flavor = "multi_thread")]
+async fn the_structured_only_provider_passes_the_structured_scenarios() {
+    let set = StubSet::load_named(
+        &Path::new(ROOT).join("mocks"),
+        "gpconnect-provider-structured-only",
+    )
+    .unwrap();
+    let outcome = run_shipped(
+        Some(&set),
+        &["--suite", "gp-connect-provider", "--tags", "@structured"],
+    )
+    .await;
+    assert_eq!(outcome.code, 0, "{}", outcome.stderr);
+    assert_eq!(outcome.failed_scenarios, 0, "{}", outcome.stderr);
+    let passed = outcome.report["summary"]["scenarios"]["passed"]
+        .as_u64()
+        .unwrap_or_default();
+    assert!(passed >= 90, "{passed} Structured scenarios passed");
+}
+
 /// Each defect seeded in the capability areas (structured record, appointments,
 /// register a patient, documents, XML, validation) fails exactly its requirements of
 /// the provider suite.
