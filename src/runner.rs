@@ -291,6 +291,11 @@ pub async fn run(plan: Plan, settings: RunSettings) -> Report {
             "the run was interrupted; scenarios that had not finished are reported as not run"
                 .into(),
         );
+    } else if !suites.is_empty() && nothing_tested(&suites) {
+        // A verdict over no executed check would be a pass on nothing.
+        errors.push(
+            "no scenario ran to a verdict (every one was not applicable, excluded or not run): nothing was tested".into(),
+        );
     }
     let mut report = Report {
         schema_version: SCHEMA_VERSION,
@@ -345,6 +350,19 @@ async fn prepare_data(
     let setup = crate::test_data::prepare(&suites, context, &mut inputs, seed, shown).await;
     context.inputs = inputs;
     setup
+}
+
+/// Whether no scenario of the run passed, failed, erred or was inconclusive.
+fn nothing_tested(suites: &[SuiteResult]) -> bool {
+    suites
+        .iter()
+        .flat_map(|s| s.features.iter().flat_map(|f| f.scenarios.iter()))
+        .all(|sc| {
+            matches!(
+                sc.status,
+                Status::NotApplicable | Status::NotRun | Status::Skipped
+            )
+        })
 }
 
 /// Reads the target's `/metadata` once (what it declares is provenance even when no
