@@ -94,17 +94,25 @@ fn check_steps(loaded: &LoadedFeature, catalogue: &[(StepDef, regex::Regex)]) ->
     let all_steps = backgrounds
         .flat_map(|b| b.steps.iter())
         .chain(features::all_scenarios(feature).flat_map(|s| s.steps.iter()));
+    // Lines are found once per file, and a diagnostic is only built for a problem.
+    let lines: Vec<&str> = loaded.source.lines().collect();
     for step in all_steps {
-        let found = steps::matching(catalogue, step.ty, &step.value);
         if !seen.insert((step.position.line, step.value.clone())) {
             continue;
         }
+        let found = steps::matching(catalogue, step.ty, &step.value);
+        let argument_problem = match found.as_slice() {
+            [one] => match steps::check_arguments(one, &step.value) {
+                None => continue,
+                problem => problem,
+            },
+            _ => None,
+        };
         // Outline rows expand to new texts at the same line: point at the written line.
         let line = step.position.line;
-        let written = loaded
-            .source
-            .lines()
-            .nth(line.saturating_sub(1))
+        let written = lines
+            .get(line.saturating_sub(1))
+            .copied()
             .unwrap_or_default();
         let col = written.len() - written.trim_start().len() + 1;
         let width = written.trim().chars().count();
@@ -113,7 +121,7 @@ fn check_steps(loaded: &LoadedFeature, catalogue: &[(StepDef, regex::Regex)]) ->
             .width(width)
             .with_source(&loaded.source);
         if found.len() == 1 {
-            if let Some((message, offset)) = steps::check_arguments(found[0], &step.value) {
+            if let Some((message, offset)) = argument_problem {
                 // Point into the written line at the offending argument.
                 let at = written
                     .find(&step.value)
@@ -232,6 +240,7 @@ pub async fn run(plan: Plan, settings: RunSettings) -> Report {
         ));
     }
     let ctx = Arc::new(context);
+    load_fhir_definitions(&plan, &ctx).await;
     let decisions = decide(
         &plan,
         &ctx,
@@ -350,6 +359,42 @@ async fn prepare_data(
     let setup = crate::test_data::prepare(&suites, context, &mut inputs, seed, shown).await;
     context.inputs = inputs;
     setup
+}
+
+/// Loads the FHIR packages (and the validator) the scenarios will need on the blocking
+/// pool before they start, so that no scenario stalls the executor the others share
+/// while a package set is read.
+async fn load_fhir_definitions(plan: &Plan, ctx: &Arc<RunContext>) {
+    let texts = || {
+        plan.suites
+            .iter()
+            .flat_map(|(_, fs)| fs.iter())
+            .flat_map(|f| f.source.lines())
+            .map(str::trim_start)
+    };
+    let validates = texts().any(|l| l.contains(" conforms to "));
+    let reads_fhir = validates
+        || plan.suites.iter().any(|(s, _)| !s.packages.is_empty())
+        || texts().any(|l| {
+            ["the FHIRPath ", "every \"", "the test data has "]
+                .iter()
+                .any(|p| {
+                    l.split_once(' ')
+                        .is_some_and(|(_, rest)| rest.starts_with(p))
+                })
+        });
+    if !reads_fhir {
+        return;
+    }
+    let ctx = ctx.clone();
+    let _ = tokio::task::spawn_blocking(move || {
+        if validates {
+            ctx.validator();
+        } else {
+            ctx.fhir();
+        }
+    })
+    .await;
 }
 
 /// Whether no scenario of the run passed, failed, erred or was inconclusive.
