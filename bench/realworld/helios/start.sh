@@ -11,7 +11,8 @@ DIR="$CACHE_ROOT/hfs"
 mkdir -p "$DIR"
 if ! "$DIR/bin/hfs" --version 2>/dev/null | grep -q "$VERSION"; then
   # R4 and SQLite only: the default feature set also builds the web UI.
-  cargo install --root "$DIR" helios-hfs --version "$VERSION" --locked \
+  # A kept target folder: an interrupted build resumes where it stopped.
+  cargo install --root "$DIR" --target-dir "$DIR/target" helios-hfs --version "$VERSION" --locked \
     --no-default-features --features R4,sqlite >&2
 fi
 # A fresh database per start, unless the server already runs.
