@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Install (once, with cargo from crates.io; a long build) and start the Helios FHIR Server
+# Install (once, with cargo install; a long build) and start the Helios FHIR Server
 # (crate helios-hfs, binary hfs) for FHIR R4 on SQLite, on loopback. Prints the base URL.
 # The database is a fresh file per start, so runs do not see each other's data.
 set -euo pipefail
