@@ -60,7 +60,6 @@ fn test(args: &[String]) -> Result<ExitCode, String> {
     for line in &missing {
         println!("could not get: {line}");
     }
-    println!("== cargo test --workspace");
     let mut env = Vec::new();
     if let Some(browser) = browser {
         env.push(("ASSURE_CHROMIUM".to_owned(), browser.display().to_string()));

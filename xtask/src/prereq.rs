@@ -19,12 +19,21 @@ pub fn chromium(install: bool) -> Result<PathBuf, String> {
     }
     if install {
         apt_install("chromium")?;
-        if let Some(found) = find_chromium() {
-            println!("chromium: {} (installed now)", found.display());
+        if let Some(found) = find_chromium().or_else(|| installed_binary("chromium")) {
+            println!("chromium: {} (installed with apt-get)", found.display());
             return Ok(found);
         }
     }
     Err(format!("headless Chromium: none on PATH; {CHROMIUM_HINT}"))
+}
+
+/// Where a Debian package put its program of the same name, wherever PATH points.
+fn installed_binary(package: &str) -> Option<PathBuf> {
+    let out = Command::new("dpkg").args(["-L", package]).output().ok()?;
+    String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .map(PathBuf::from)
+        .find(|p| p.ends_with(format!("bin/{package}")) && p.is_file())
 }
 
 /// python3, which runs the stub-set generators.

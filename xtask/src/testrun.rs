@@ -1,6 +1,6 @@
-//! Runs every test binary (no stop at the first that fails), echoes their output,
-//! and adds up what libtest reports; tests that could not run are read from the log
-//! `assure_testdata::not_run` writes, and named.
+//! Runs every test binary (no stop at the first that fails; the FHIR engine's corpus
+//! tests in release), echoes their output, and adds up what libtest reports; tests
+//! that could not run are read from the log `assure_testdata::not_run` writes.
 
 use std::io::{BufRead, BufReader};
 use std::path::PathBuf;
@@ -39,6 +39,31 @@ fn add_result_line(line: &str, outcome: &mut Outcome) -> bool {
     true
 }
 
+/// The package whose tests run the official corpora through the FHIR engine: built
+/// with optimisations they take a fraction of the CPU time of a debug build.
+const RELEASE_PACKAGE: &str = "assure-fhir";
+
+/// The `cargo test` invocations: everything but [`RELEASE_PACKAGE`] in the debug
+/// build, that package in release; when the caller picks packages, just theirs (debug).
+pub fn invocations(cargo_args: &[String]) -> Vec<Vec<String>> {
+    let base = |extra: &[&str]| -> Vec<String> {
+        let mut args: Vec<String> = ["test", "--no-fail-fast"].map(String::from).to_vec();
+        args.extend(extra.iter().map(|a| a.to_string()));
+        args.extend(cargo_args.iter().cloned());
+        args
+    };
+    let picks_packages = cargo_args
+        .iter()
+        .any(|a| a == "-p" || a.starts_with("--package") || a.starts_with("-p"));
+    if picks_packages {
+        return vec![base(&[])];
+    }
+    vec![
+        base(&["--workspace", "--exclude", RELEASE_PACKAGE]),
+        base(&["--release", "--package", RELEASE_PACKAGE]),
+    ]
+}
+
 pub fn run(cargo_args: &[String], env: &[(String, String)]) -> Result<Outcome, String> {
     let target = std::env::var_os("CARGO_TARGET_DIR")
         .map(PathBuf::from)
@@ -47,34 +72,39 @@ pub fn run(cargo_args: &[String], env: &[(String, String)]) -> Result<Outcome, S
     let log = target.join("tests-not-run.tsv");
     let _ = std::fs::remove_file(&log);
     let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
-    let mut child = Command::new(cargo)
-        .args(["test", "--workspace", "--no-fail-fast"])
-        .args(cargo_args)
-        .current_dir(assure_testdata::checkout())
-        .env("ASSURE_NOT_RUN_LOG", &log)
-        .envs(env.iter().map(|(k, v)| (k, v)))
-        .stdout(Stdio::piped())
-        .spawn()
-        .map_err(|e| format!("cannot run cargo test: {e}"))?;
-    let mut outcome = Outcome::default();
-    if let Some(stdout) = child.stdout.take() {
-        for line in BufReader::new(stdout).lines() {
-            let Ok(line) = line else { break };
-            println!("{line}");
-            if !add_result_line(&line, &mut outcome) {
-                if let Some(name) = line
-                    .strip_prefix("test ")
-                    .and_then(|l| l.strip_suffix(" ... FAILED"))
-                {
-                    outcome.failures.push(name.to_owned());
+    let mut outcome = Outcome {
+        success: true,
+        ..Outcome::default()
+    };
+    for args in invocations(cargo_args) {
+        println!("== cargo {}", args.join(" "));
+        let mut child = Command::new(&cargo)
+            .args(&args)
+            .current_dir(assure_testdata::checkout())
+            .env("ASSURE_NOT_RUN_LOG", &log)
+            .envs(env.iter().map(|(k, v)| (k, v)))
+            .stdout(Stdio::piped())
+            .spawn()
+            .map_err(|e| format!("cannot run cargo test: {e}"))?;
+        if let Some(stdout) = child.stdout.take() {
+            for line in BufReader::new(stdout).lines() {
+                let Ok(line) = line else { break };
+                println!("{line}");
+                if !add_result_line(&line, &mut outcome) {
+                    if let Some(name) = line
+                        .strip_prefix("test ")
+                        .and_then(|l| l.strip_suffix(" ... FAILED"))
+                    {
+                        outcome.failures.push(name.to_owned());
+                    }
                 }
             }
         }
+        let status = child
+            .wait()
+            .map_err(|e| format!("waiting for cargo test: {e}"))?;
+        outcome.success &= status.success();
     }
-    let status = child
-        .wait()
-        .map_err(|e| format!("waiting for cargo test: {e}"))?;
-    outcome.success = status.success();
     outcome.not_run = std::fs::read_to_string(&log)
         .unwrap_or_default()
         .lines()
@@ -157,5 +187,19 @@ mod tests {
         ));
         assert!(!add_result_line("test a::b ... ok", &mut o));
         assert_eq!((o.passed, o.failed, o.ignored), (74, 1, 2));
+    }
+
+    #[test]
+    fn the_engine_is_tested_in_release_unless_the_caller_picks_packages() {
+        let all = invocations(&["--locked".into()]);
+        assert_eq!(all.len(), 2);
+        assert!(all[0].contains(&"--exclude".into()) && !all[0].contains(&"--release".into()));
+        assert!(all[1].contains(&"--release".into()) && all[1].contains(&"assure-fhir".into()));
+        assert!(all.iter().all(|a| a.contains(&"--locked".into())));
+        let one = invocations(&["-p".into(), "assure".into()]);
+        assert_eq!(
+            one,
+            [["test", "--no-fail-fast", "-p", "assure"].map(String::from)]
+        );
     }
 }
