@@ -95,6 +95,8 @@ impl Project {
                 .arg(&dir)
                 .current_dir(&dir)
                 .env("ASSURE_TEST_TOKEN", "tok-CANARY-5ecret")
+                // The browser the test command found is for the tests that ask for it.
+                .env_remove("ASSURE_CHROMIUM")
                 .envs(env)
                 .output()
                 .expect("run assure")
