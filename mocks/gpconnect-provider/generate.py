@@ -5,7 +5,11 @@ seeded defect answers exactly the request its base mapping answers.
 
 Bodies are shaped from the GP Connect 1.6.2 specification examples. Run it from
 anywhere: `python3 mocks/gpconnect-provider/generate.py`. The output is committed;
-the harness never runs this script.
+the harness never runs this script, and a test checks the output is what it writes.
+
+The examples and the STU3 assets are read from the test data: `$ASSURE_TEST_DATA`
+when set, else `../shared` beside the checkout (`cargo xtask test-data where` tells
+where they are); `GPC_SPEC_EXAMPLES` and `GPC_ASSETS` name them one by one.
 """
 import base64
 import copy
@@ -50,8 +54,13 @@ ENDPOINTS = {
     "patient register": ("POST", "urlPath", "/Patient/$gpc.registerpatient", "fhir:operation:gpc.registerpatient-1", "patient/*.write"),
 }
 
-SPEC = "/work/shared/corpora/examples/gpconnect-spec/feature_1.6.2/_includes"
-SPEC = os.environ.get("GPC_SPEC_EXAMPLES", SPEC)
+CHECKOUT = os.path.dirname(os.path.dirname(HERE))
+TEST_DATA = os.environ.get("ASSURE_TEST_DATA") or os.path.join(os.path.dirname(CHECKOUT), "shared")
+SPEC = os.environ.get("GPC_SPEC_EXAMPLES") or os.path.join(
+    TEST_DATA, "corpora", "examples", "gpconnect-spec", "feature_1.6.2", "_includes")
+if not os.path.isdir(SPEC):
+    raise SystemExit(f"generate.py: the GP Connect specification examples are not at {SPEC}: "
+                     "put ../shared beside the checkout, or set ASSURE_TEST_DATA (or GPC_SPEC_EXAMPLES)")
 
 
 def b64_variants(text):
@@ -362,7 +371,7 @@ def write(path, value):
 # bodies the suite sends are written here too (suites/gp-connect-provider/bodies/), so
 # each stub answers exactly the body it was written for (equalToJson).
 
-PROVIDER_SUITE = os.path.join(os.path.dirname(os.path.dirname(HERE)), "suites", "gp-connect-provider")
+PROVIDER_SUITE = os.path.join(CHECKOUT, "suites", "gp-connect-provider")
 FHIR_XML = "application/fhir+xml;charset=utf-8"
 DISSENT = "9690937324"  # a registered patient who has dissented from record sharing
 SNOMED = "http://snomed.info/sct"
@@ -450,9 +459,9 @@ def tidy_bundle(bundle):
     return conform(bundle)
 
 
-# The STU3 profile assets the bodies must conform to (../shared/fhir-packages).
-ASSETS = os.environ.get("GPC_ASSETS", os.path.join(SPEC.split("/corpora/")[0], "fhir-packages",
-                                                    "nhsconnect-stu3-fhir-assets-develop-4543c050.tgz"))
+# The STU3 profile assets the bodies must conform to.
+ASSETS = os.environ.get("GPC_ASSETS") or os.path.join(
+    TEST_DATA, "fhir-packages", "nhsconnect-stu3-fhir-assets-develop-4543c050.tgz")
 SCTDESCID = "Extension-coding-sctdescid"
 DATA_ID = "https://provider.nhs.uk/data-identifier"
 GPC_VERIFICATION = "https://fhir.nhs.uk/STU3/StructureDefinition/Extension-CareConnect-GPC-NHSNumberVerificationStatus-1"
