@@ -234,6 +234,7 @@ pub async fn run(plan: Plan, settings: RunSettings) -> Report {
     )
     .await;
     gathered.exchanges.extend(setup.exchanges.iter().cloned());
+    gathered.warnings.extend(setup.doubts());
     for (input, why) in setup.unusable() {
         gathered.errors.push(format!(
             "setup: {why} (the scenarios that use `{input}` did not run)"

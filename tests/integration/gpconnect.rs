@@ -280,7 +280,10 @@ async fn the_structured_only_provider_passes_the_structured_scenarios() {
     )
     .await;
     assert_eq!(outcome.code, 0, "{}", outcome.stderr);
-    assert_eq!(outcome.failed_scenarios, 0, "{}", outcome.stderr);
+    let failed = outcome.report["summary"]["scenarios"]["failed"]
+        .as_u64()
+        .unwrap_or_default();
+    assert_eq!(failed, 0, "{}", outcome.stderr);
     let passed = outcome.report["summary"]["scenarios"]["passed"]
         .as_u64()
         .unwrap_or_default();
