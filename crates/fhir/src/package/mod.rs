@@ -28,6 +28,7 @@
 mod cache;
 mod entry;
 mod error;
+mod limits;
 mod lookup;
 mod manifest;
 pub mod scan;
@@ -37,6 +38,7 @@ mod source;
 pub use cache::{Checksum, PackageCache, CACHE_ENV};
 pub use entry::{Format, ResourceRef, INDEXED_TYPES};
 pub use error::PackageError;
+pub use limits::{parse_size, ArchiveLimits, MAX_ENTRIES_ENV, MAX_RATIO_ENV, MAX_SIZE_ENV};
 pub use manifest::{canonical_id, is_core_id, version_matches, FhirRelease, Manifest};
 pub use set::{LoadOptions, PackageInfo, PackageSet, PackageSource};
-pub use source::{pack_tgz, unpack};
+pub use source::{pack_tgz, unpack, unpack_with};

@@ -83,6 +83,14 @@ pub struct LoadOptions {
     pub allow_missing_dependencies: bool,
 }
 
+impl LoadOptions {
+    /// The caps a `.tgz` must keep to: the cache's (see [`PackageCache::with_limits`]),
+    /// else the defaults.
+    pub fn limits(&self) -> super::ArchiveLimits {
+        self.cache.as_ref().map(|c| *c.limits()).unwrap_or_default()
+    }
+}
+
 /// Compiled XML type tables, per release and type name (`None`: not defined).
 pub(crate) type TypeCache = HashMap<(FhirRelease, String), Option<Arc<crate::xml::TypeInfo>>>;
 
@@ -132,7 +140,8 @@ impl PackageSet {
     ) -> Result<PackageSet, PackageError> {
         let mut set = PackageSet::load::<PathBuf>(&[], options)?;
         for (name, bytes) in archives {
-            let raw = super::source::read_tgz_bytes(bytes, name, Path::new(name))?;
+            let raw =
+                super::source::read_tgz_bytes(bytes, name, Path::new(name), &options.limits())?;
             set.add(raw, true)?;
         }
         set.resolve_dependencies(options)?;
@@ -390,7 +399,7 @@ impl PackageSet {
 fn read_source(source: &PackageSource, options: &LoadOptions) -> Result<RawPackage, PackageError> {
     match source {
         PackageSource::Path(p) if p.is_dir() => read_folder(p),
-        PackageSource::Path(p) => read_tgz(p),
+        PackageSource::Path(p) => read_tgz(p, &options.limits()),
         PackageSource::Spec { id, version } => {
             let cache = options
                 .cache
