@@ -196,15 +196,26 @@ pub fn unpack_with(
 
 /// Reads a folder (recursively).
 pub fn read_folder(path: &Path) -> Result<RawPackage, PackageError> {
-    let mut entries = Vec::new();
-    walk(path, path, &mut entries)?;
-    entries.sort_by(|a, b| a.0.cmp(&b.0));
+    let stamps = super::index::stamps(path)?;
+    read_stamped(path, &stamps)
+}
+
+/// Reads the files `stamps` lists (sorted by path) and hashes them: the sha256 of
+/// each as `path NUL bytes NUL`, in order.
+pub(crate) fn read_stamped(
+    path: &Path,
+    stamps: &[super::index::Stamp],
+) -> Result<RawPackage, PackageError> {
+    let mut entries = Vec::with_capacity(stamps.len());
     let mut hasher = Sha256::new();
-    for (name, bytes) in &entries {
-        hasher.update(name.as_bytes());
+    for stamp in stamps {
+        let file = path.join(&stamp.path);
+        let bytes = std::fs::read(&file).map_err(|e| PackageError::io(&file, e))?;
+        hasher.update(stamp.path.as_bytes());
         hasher.update([0]);
-        hasher.update(bytes);
+        hasher.update(&bytes);
         hasher.update([0]);
+        entries.push((stamp.path.clone(), bytes));
     }
     let name = path
         .canonicalize()
@@ -217,24 +228,7 @@ pub fn read_folder(path: &Path) -> Result<RawPackage, PackageError> {
     Ok(raw)
 }
 
-fn walk(base: &Path, dir: &Path, out: &mut Vec<(String, Vec<u8>)>) -> Result<(), PackageError> {
-    let read = std::fs::read_dir(dir).map_err(|e| PackageError::io(dir, e))?;
-    for entry in read {
-        let entry = entry.map_err(|e| PackageError::io(dir, e))?;
-        let path = entry.path();
-        let kind = entry.file_type().map_err(|e| PackageError::io(&path, e))?;
-        if kind.is_dir() {
-            walk(base, &path, out)?;
-        } else if kind.is_file() && is_resource_file(&path.to_string_lossy()) {
-            let bytes = std::fs::read(&path).map_err(|e| PackageError::io(&path, e))?;
-            let rel = path.strip_prefix(base).unwrap_or(&path);
-            out.push((rel.to_string_lossy().replace('\\', "/"), bytes));
-        }
-    }
-    Ok(())
-}
-
-fn is_resource_file(name: &str) -> bool {
+pub(crate) fn is_resource_file(name: &str) -> bool {
     let lower = name.to_ascii_lowercase();
     lower.ends_with(".json") || lower.ends_with(".xml")
 }
