@@ -17,7 +17,7 @@ pub use plan::{Invariant, Plan, PlanElement};
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex, OnceLock};
 
-use crate::fhirpath::{Env, ModelInfo};
+use crate::fhirpath::Env;
 use crate::model::Node;
 use crate::outcome::{Issue, IssueCode, Severity};
 use crate::package::{FhirRelease, PackageSet};
@@ -166,19 +166,9 @@ impl Validator {
     /// The FHIRPath environment: the type model of the release and local terminology.
     pub(crate) fn env(&self) -> &Env {
         self.env.get_or_init(|| {
-            let nodes: Vec<Arc<Node>> = self
-                .set
-                .resources()
-                .filter(|r| {
-                    r.resource_type() == "StructureDefinition"
-                        && r.release() == self.release
-                        && r.derivation() != Some("constraint")
-                        && r.kind() != Some("logical")
-                })
-                .filter_map(|r| r.node().ok())
-                .collect();
-            let model = ModelInfo::from_structure_definitions(nodes.iter().map(|n| &**n));
-            let mut env = Env::new().with_model(Arc::new(model));
+            // From the package indexes: no definition is parsed to build it.
+            let model = self.set.type_model(Some(self.release)).unwrap_or_default();
+            let mut env = Env::new().with_model(model);
             env.terminology = Some(self.terminology.clone());
             env
         })
