@@ -21,7 +21,7 @@ use crate::fhirpath::Env;
 use crate::model::Node;
 use crate::outcome::{Issue, IssueCode, Severity};
 use crate::package::{FhirRelease, PackageSet};
-use crate::terminology::{LocalTerminology, Terminology};
+use crate::terminology::{Layered, LocalTerminology, Terminology};
 
 /// How strict to be, and which release instances are read as.
 #[derive(Debug, Clone, Default)]
@@ -43,7 +43,7 @@ pub struct Validator {
     release: FhirRelease,
     plans: Mutex<HashMap<String, Option<Arc<Plan>>>>,
     env: OnceLock<Env>,
-    terminology: Arc<LocalTerminology>,
+    terminology: Arc<Layered>,
     globals: OnceLock<HashMap<String, Vec<String>>>,
 }
 
@@ -54,7 +54,7 @@ impl Validator {
             .or_else(|| set.releases().first().copied())
             .unwrap_or(FhirRelease::Unknown);
         Validator {
-            terminology: Arc::new(LocalTerminology::new(set.clone())),
+            terminology: Arc::new(Layered::local(set.clone())),
             set,
             options,
             release,
@@ -62,6 +62,14 @@ impl Validator {
             env: OnceLock::new(),
             globals: OnceLock::new(),
         }
+    }
+
+    /// Asks `server` what the packages cannot decide (codes of SNOMED CT, dm+d,
+    /// LOINC; value sets built on filters or not loaded); before first use.
+    pub fn with_terminology_server(mut self, server: Arc<dyn Terminology>) -> Validator {
+        let local = LocalTerminology::new(self.set.clone());
+        self.terminology = Arc::new(Layered::new(local, Some(server)));
+        self
     }
 
     pub fn release(&self) -> FhirRelease {
