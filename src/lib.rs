@@ -23,6 +23,7 @@ pub mod runner;
 pub mod shard;
 pub mod steps;
 pub mod suite;
+pub mod terminology;
 pub mod validate_cmd;
 pub mod validate_input;
 pub mod world;
