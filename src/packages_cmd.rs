@@ -5,7 +5,7 @@
 use std::path::PathBuf;
 
 use assure_fhir::package::{
-    parse_size, ArchiveLimits, LoadOptions, PackageCache, PackageError, PackageSource,
+    parse_size, ArchiveLimits, IndexUse, LoadOptions, PackageCache, PackageError, PackageSource,
     MAX_ENTRIES_ENV, MAX_RATIO_ENV, MAX_SIZE_ENV,
 };
 use assure_fhir::PackageSet;
@@ -341,8 +341,14 @@ fn load(cache: &PackageCache, specs: &[String], verbose: bool) -> Result<Package
 pub fn describe_sources(set: &PackageSet) {
     for p in set.packages() {
         let why = if p.requested { "named" } else { "dependency" };
+        let index = match &p.index {
+            IndexUse::None => String::new(),
+            IndexUse::Read => ", through its index".into(),
+            IndexUse::Written(why) => format!(", scanned and indexed ({why})"),
+            IndexUse::Unsaved(why, what) => format!(", scanned ({why}; not indexed: {what})"),
+        };
         eprintln!(
-            "package {}#{} ({why}, FHIR {}) from {}",
+            "package {}#{} ({why}, FHIR {}{index}) from {}",
             p.name,
             p.version,
             p.fhir_version,

@@ -102,7 +102,7 @@ pub(crate) fn read_cached(folder: &Path) -> Result<(Contents, Had), PackageError
                 .items
                 .into_iter()
                 .map(|(summary, file, format)| Item {
-                    content: Content::File(folder.join(&file)),
+                    content: Content::InFolder,
                     summary,
                     file,
                     format,

@@ -12,11 +12,12 @@ use super::scan::{scan_json, scan_xml, Summary};
 use super::source::RawPackage;
 use super::PackageError;
 
-/// Where a resource's bytes are: read already, or in a file read on first use.
+/// Where a resource's bytes are: read already, or in its file (its path relative
+/// to the package's folder), read on first use.
 #[derive(Debug)]
 pub(crate) enum Content {
     Memory(Box<[u8]>),
-    File(PathBuf),
+    InFolder,
 }
 
 /// One conformance resource of a package.

@@ -57,7 +57,7 @@ pub(crate) struct Meta {
     pub declared_fhir_version: Option<String>,
 }
 
-/// An index read back.
+/// An index read back (its stamps matched the files).
 #[derive(Debug)]
 pub(crate) struct Index {
     pub meta: Meta,
@@ -76,45 +76,54 @@ pub(crate) fn read(folder: &Path, stamps: &[Stamp]) -> Result<Index, Stale> {
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Err("no index yet".into()),
         Err(e) => return Err(format!("the index cannot be read: {e}")),
     };
-    let index = decode(&bytes).map_err(|Damaged(why)| format!("the index is damaged: {why}"))?;
-    if let Some(why) = mismatch(&index.meta, stamps) {
-        return Err(why);
+    match decode(&bytes, stamps) {
+        Ok(Ok(index)) => Ok(index),
+        Ok(Err(why)) => Err(why),
+        Err(Damaged(why)) => Err(format!("the index is damaged: {why}")),
     }
-    Ok(index)
 }
 
-/// What differs between the files indexed and the files there now.
-fn mismatch(meta: &Meta, now: &[Stamp]) -> Option<String> {
-    for (was, is) in meta.stamps.iter().zip(now) {
-        if was.path < is.path {
-            return Some(format!("{} was removed", was.path));
+/// Compares the stamps recorded with the files there now, reading the recorded ones
+/// in place; `Some` says what differs.
+fn mismatch(i: &mut In<'_>, built_at_ns: u64, now: &[Stamp]) -> Result<Option<String>, Damaged> {
+    let n = i.len(28)?;
+    let mut first = None;
+    for k in 0..n {
+        let path = i.str()?;
+        let (size, mtime_ns, ctime_ns) = (i.u64()?, i.u64()?, i.u64()?);
+        if first.is_some() {
+            continue;
         }
-        if was.path > is.path {
-            return Some(format!("{} was added", is.path));
-        }
-        if was != is {
-            return Some(format!("{} changed", is.path));
-        }
+        first = match now.get(k) {
+            None => Some(format!("{path} was removed")),
+            Some(is) if path < is.path.as_str() => Some(format!("{path} was removed")),
+            Some(is) if path > is.path.as_str() => Some(format!("{} was added", is.path)),
+            Some(is) if (size, mtime_ns, ctime_ns) != (is.size, is.mtime_ns, is.ctime_ns) => {
+                Some(format!("{path} changed"))
+            }
+            Some(_) => None,
+        };
     }
-    if meta.stamps.len() > now.len() {
-        return Some(format!("{} was removed", meta.stamps[now.len()].path));
+    if first.is_none() && now.len() > n {
+        first = Some(format!("{} was added", now[n].path));
     }
-    if meta.stamps.len() < now.len() {
-        return Some(format!("{} was added", now[meta.stamps.len()].path));
+    if first.is_none() && racy(now, built_at_ns) {
+        first = Some("files changed just before it was made".into());
     }
-    if meta.is_racy() {
-        return Some("files changed just before it was made".into());
-    }
-    None
+    Ok(first)
 }
 
 impl Meta {
     /// Whether a file changed so shortly before the index was made that a further
     /// change might keep the same time stamps.
     pub(crate) fn is_racy(&self) -> bool {
-        let newest = self.stamps.iter().map(|s| s.mtime_ns.max(s.ctime_ns)).max();
-        newest.is_some_and(|t| t.saturating_add(RACY_NS) > self.built_at_ns)
+        racy(&self.stamps, self.built_at_ns)
     }
+}
+
+fn racy(stamps: &[Stamp], built_at_ns: u64) -> bool {
+    let newest = stamps.iter().map(|s| s.mtime_ns.max(s.ctime_ns)).max();
+    newest.is_some_and(|t| t.saturating_add(RACY_NS) > built_at_ns)
 }
 
 /// Writes the index beside the package: a temporary file renamed into place.
@@ -237,7 +246,8 @@ pub(crate) fn encode<'a>(
     out
 }
 
-pub(crate) fn decode(bytes: &[u8]) -> Result<Index, Damaged> {
+/// Decodes an index whose stamps match `now`; `Ok(Err(why))` when they do not.
+pub(crate) fn decode(bytes: &[u8], now: &[Stamp]) -> Result<Result<Index, Stale>, Damaged> {
     let mut h = In::new(bytes);
     let magic = h.u64()?.to_le_bytes();
     if &magic != MAGIC {
@@ -262,15 +272,8 @@ pub(crate) fn decode(bytes: &[u8]) -> Result<Index, Damaged> {
     }
     let mut i = In::new(body);
     let built_at_ns = i.u64()?;
-    let n = i.len(28)?;
-    let mut stamps = Vec::with_capacity(n);
-    for _ in 0..n {
-        stamps.push(Stamp {
-            path: i.string()?,
-            size: i.u64()?,
-            mtime_ns: i.u64()?,
-            ctime_ns: i.u64()?,
-        });
+    if let Some(why) = mismatch(&mut i, built_at_ns, now)? {
+        return Ok(Err(why));
     }
     let folder_name = i.string()?;
     let manifest = match i.u8()? {
@@ -327,10 +330,10 @@ pub(crate) fn decode(bytes: &[u8]) -> Result<Index, Damaged> {
     if !i.at_end() {
         return Err(Damaged("bytes after the end".into()));
     }
-    Ok(Index {
+    Ok(Ok(Index {
         meta: Meta {
             built_at_ns,
-            stamps,
+            stamps: Vec::new(),
             folder_name,
             manifest,
             sha256,
@@ -339,7 +342,7 @@ pub(crate) fn decode(bytes: &[u8]) -> Result<Index, Damaged> {
         },
         items,
         model,
-    })
+    }))
 }
 
 /// Every `.json` and `.xml` file below `folder` (as the loader reads them), sorted,

@@ -130,8 +130,9 @@ impl PackageSet {
         let read;
         let bytes: &[u8] = match &entry.content {
             Content::Memory(b) => b,
-            Content::File(path) => {
-                read = std::fs::read(path).map_err(|e| PackageError::io(path, e))?;
+            Content::InFolder => {
+                let path = self.packages[entry.package].source.join(&entry.file);
+                read = std::fs::read(&path).map_err(|e| PackageError::io(&path, e))?;
                 &read
             }
         };
