@@ -201,7 +201,7 @@ fn too_many_entries_are_refused() {
 }
 
 #[test]
-fn duplicate_entries_are_refused_whichever_copy_a_reader_would_take() {
+fn a_duplicate_manifest_is_refused_and_other_duplicates_are_the_last_copy() {
     let good: &[u8] = br#"{"name":"good","version":"1.0.0"}"#;
     let evil: &[u8] = br#"{"name":"evil","version":"6.6.6"}"#;
     let dir = tempfile::tempdir().unwrap();
@@ -229,8 +229,21 @@ fn duplicate_entries_are_refused_whichever_copy_a_reader_would_take() {
         cache.install_tgz(&bytes, "climb.tgz", None).unwrap_err(),
         "climbs out",
     );
-    let ok = tgz(&[("package/package.json", good)]);
-    assert!(cache.install_tgz(&ok, "good.tgz", None).is_ok());
+    // Other files given twice are the last copy, everywhere (published packages
+    // repeat entries): what is loaded is what is written.
+    let first: &[u8] = br#"{"resourceType":"ValueSet","url":"http://e/first"}"#;
+    let last: &[u8] = br#"{"resourceType":"ValueSet","url":"http://e/last"}"#;
+    let twice = tgz(&[
+        ("package/package.json", good),
+        ("package/v.json", first),
+        ("package/v.json", last),
+    ]);
+    let set =
+        PackageSet::from_tgz_bytes(&[("twice.tgz", &twice)], &LoadOptions::default()).unwrap();
+    assert!(set.resolve("http://e/last").is_some());
+    assert!(set.resolve("http://e/first").is_none());
+    let folder = cache.install_tgz(&twice, "twice.tgz", None).unwrap();
+    assert_eq!(std::fs::read(folder.join("package/v.json")).unwrap(), last);
 }
 
 #[test]

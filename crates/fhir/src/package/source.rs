@@ -97,8 +97,9 @@ pub fn unpack(bytes: &[u8], source_name: &str) -> Result<Vec<(String, Vec<u8>)>,
 
 /// Every regular file of a gzip tar archive, with its path (`./` and empty parts
 /// dropped). Refused, naming the cause: more than the limits allow (counted as the
-/// stream inflates, so a gzip bomb stops at the budget), an entry twice, an entry
-/// that is absolute or climbs out with `..`.
+/// stream inflates, so a gzip bomb stops at the budget), a `package.json` or a
+/// non-file entry twice, an entry that is absolute or climbs out with `..`. A file
+/// entry given twice is the last copy, as tar extracts it.
 pub fn unpack_with(
     bytes: &[u8],
     source_name: &str,
@@ -162,7 +163,9 @@ pub fn unpack_with(
             continue;
         }
         let path = normalize_entry_path(&raw_path).map_err(refused)?;
-        if !seen.insert(path.clone()) {
+        let again = !seen.insert(path.clone());
+        if again && (!kind.is_file() || is_manifest(&path)) {
+            // The manifest decides the package's name and folder: one copy only.
             return Err(refused(format!(
                 "entry `{path}` appears twice (which copy is meant is ambiguous)"
             )));
@@ -183,6 +186,12 @@ pub fn unpack_with(
         // The header's size is only a hint: never trust it for an allocation.
         let mut content = Vec::with_capacity((entry.size() as usize).min(1 << 24));
         entry.read_to_end(&mut content).map_err(corrupt)?;
+        if again {
+            // Published packages repeat entries (UK.DM.r4 0.0.18-dev, UK.Core.r4
+            // 1.2.0); as tar and npm extract them, the last copy is the file, so
+            // what is checked and loaded is what is written.
+            out.retain(|(p, _)| *p != path);
+        }
         out.push((path, content));
     }
     if out.is_empty() {
@@ -192,6 +201,10 @@ pub fn unpack_with(
         });
     }
     Ok(out)
+}
+
+fn is_manifest(path: &str) -> bool {
+    path == "package.json" || path.ends_with("/package.json")
 }
 
 /// Reads a folder (recursively).
