@@ -130,6 +130,10 @@ pub struct RunArgs {
     /// allows create; what is created is deleted at the end where it allows delete.
     #[arg(long)]
     pub seed_data: bool,
+    /// A FHIR R4 terminology server for codes the packages cannot check (SNOMED CT,
+    /// dm+d, LOINC...); wins over `[terminology] url` in the configuration.
+    #[arg(long = "tx", value_name = "URL")]
+    pub tx: Option<String>,
     #[command(flatten)]
     pub report: crate::report::command::RunReportArgs,
 }
@@ -379,6 +383,14 @@ async fn run_command(project: &Path, args: RunArgs, command_line: Vec<String>) -
     if let Err(code) = ensure_packages(&suites).await {
         return code;
     }
+    let terminology =
+        match crate::terminology::start(&config.terminology, &config_path, args.tx.as_deref()) {
+            Ok(t) => t.map(|t| t as std::sync::Arc<dyn assure_fhir::terminology::Terminology>),
+            Err(message) => {
+                eprintln!("{message}");
+                return exit_codes::BAD_INPUT;
+            }
+        };
     let counterparts = match start_counterparts(project, &suites).await {
         Ok(c) => c,
         Err(code) => return code,
@@ -400,6 +412,7 @@ async fn run_command(project: &Path, args: RunArgs, command_line: Vec<String>) -
             .collect(),
         fhir: Default::default(),
         validator: Default::default(),
+        terminology,
         counterparts,
         sink: Default::default(),
         ledger: Default::default(),

@@ -33,6 +33,9 @@ pub struct Config {
     pub headers: BTreeMap<String, InputValue>,
     #[serde(default)]
     pub tls: Tls,
+    /// A terminology server for the validator (see `terminology`).
+    #[serde(default)]
+    pub terminology: crate::terminology::TerminologyConfig,
     #[serde(default)]
     pub capabilities: Capabilities,
 }

@@ -24,6 +24,7 @@ pub mod runner;
 pub mod shard;
 pub mod steps;
 pub mod suite;
+pub mod terminology;
 pub mod test_data;
 pub mod validate_cmd;
 pub mod validate_input;
