@@ -281,6 +281,14 @@ pub fn renumber_exchanges(report: &mut Report) {
         {
             for step in &mut sc.steps {
                 step.exchanges.iter_mut().for_each(rename);
+                if let Some(id) = step
+                    .failure
+                    .as_mut()
+                    .and_then(|f| f.evidence.as_mut())
+                    .and_then(|e| e.exchange.as_mut())
+                {
+                    rename(id);
+                }
             }
         }
         for req in &mut suite.requirements {
