@@ -175,7 +175,7 @@ mapping("05-create", {"name": "create a Patient", "priority": 5,
                 "bodyPatterns": [{"matchesJsonPath": {"expression": "$.resourceType", "equalTo": "Patient"}}]},
     "response": {"status": 201, "headers": fhir_headers(
         Location=f"{BASE}/Patient/{{{{request.id}}}}/_history/1", ETag=ETAG(1),
-        **{"Last-Modified": "{{now format='rfc1123'}}"}),
+        **{"Last-Modified": "{{now format=\"EEE, dd MMM yyyy HH:mm:ss 'GMT'\"}}"}),
         "body": "{{#jsonMerge request.body}}{\"id\": \"{{request.id}}\", \"meta\": {\"versionId\": \"1\", \"lastUpdated\": \"{{now}}\"}}{{/jsonMerge}}",
         "transformers": ["response-template"]}})
 SEARCHES = {

@@ -339,7 +339,7 @@ async fn bodies_come_from_files_json_and_base64() {
       {"request": {"urlPath": "/file"}, "response": {"status": 200, "bodyFileName": "p/patient.json"}},
       {"request": {"urlPath": "/tfile"}, "response": {"status": 200, "bodyFileName": "t.txt", "transformers": ["response-template"]}},
       {"request": {"urlPath": "/json"}, "response": {"status": 200, "jsonBody": {"a": [1]}}},
-      {"request": {"urlPath": "/b64"}, "response": {"status": 200, "base64Body": "aGk=", "headers": {"Content-Length": "99"}}}]}"#;
+      {"request": {"urlPath": "/b64"}, "response": {"status": 200, "base64Body": "aGk=", "headers": {"Content-Length": "2"}}}]}"#;
     let (_tmp, s) = start(&[
         ("mappings/b.json", m),
         ("__files/p/patient.json", "{\"resourceType\": \"Patient\"}"),
@@ -358,13 +358,20 @@ async fn bodies_come_from_files_json_and_base64() {
 }
 
 #[tokio::test]
-async fn unmatched_requests_get_a_json_404_and_are_journaled() {
+async fn unmatched_requests_get_wiremocks_404_and_are_journaled() {
     let m = r#"{"name": "only", "metadata": {"k": 1}, "request": {"method": "POST", "urlPath": "/in"}, "response": {"status": 204}}"#;
     let (_tmp, s) = start(&[("mappings/j.json", m)]).await;
     let (status, body) = call(&s, "GET", "/nowhere?x=1", &[], None).await;
     assert_eq!(status, 404);
-    let body: serde_json::Value = serde_json::from_str(&body).unwrap();
-    assert_eq!(body["request"]["url"], "/nowhere?x=1");
+    // WireMock's report: the closest stub beside the request, differences marked.
+    assert!(body.contains("Request was not matched"), "{body}");
+    let method_line = format!(
+        "{:<59}| {:<52}<<<<< HTTP method does not match",
+        "POST", "GET"
+    );
+    assert!(body.contains(&method_line), "{body}");
+    assert!(body.contains("[path] /in"), "{body}");
+    assert!(body.contains("| /nowhere?x=1"), "{body}");
     let res = client()
         .post(format!("{}/in", s.base_url()))
         .header("X-Supplier", "acme")
