@@ -18,17 +18,25 @@ fn reply(status: u16, body: Value) -> Answer {
     Answer {
         status,
         reason: None,
-        headers: vec![("Content-Type".into(), "application/json".into())],
-        body: jackson::pretty(&body).into_bytes(),
+        headers: vec![
+            ("Vary".into(), "Origin".into()),
+            ("Content-Type".into(), "application/json".into()),
+        ],
+        body: body.to_string().into_bytes(),
         dribble: None,
     }
 }
 
+/// WireMock answers `{}` where there is nothing to say, and nothing at all for 404.
 fn empty(status: u16) -> Answer {
-    Answer {
-        status,
-        ..Answer::default()
+    if status == 404 {
+        return Answer {
+            status,
+            headers: vec![("Vary".into(), "Origin".into())],
+            ..Answer::default()
+        };
     }
+    reply(status, json!({}))
 }
 
 fn error(status: u16, title: &str) -> Answer {
@@ -63,7 +71,12 @@ fn decode<T>(
 pub fn handle(state: &State, r: &Incoming) -> Answer {
     let path = r.path().trim_end_matches('/');
     let rest = path.strip_prefix("/__admin").unwrap_or(path);
-    let segs: Vec<&str> = rest.split('/').filter(|s| !s.is_empty()).collect();
+    let decoded: Vec<String> = rest
+        .split('/')
+        .filter(|s| !s.is_empty())
+        .map(super::request::percent_decode)
+        .collect();
+    let segs: Vec<&str> = decoded.iter().map(String::as_str).collect();
     let m = r.method.as_str();
     match (m, segs.as_slice()) {
         ("GET", ["mappings"]) => list_mappings(state, r),
@@ -219,7 +232,15 @@ pub fn handle(state: &State, r: &Incoming) -> Answer {
                 .scenarios()
                 .into_iter()
                 .map(|(name, current, states)| {
-                    json!({"id": name, "name": name, "state": current, "possibleStates": states})
+                    let mut possible = vec![super::mapping::SCENARIO_STARTED.to_owned()];
+                    possible.extend(states.into_iter().filter(|s| s != super::mapping::SCENARIO_STARTED));
+                    let mappings: Vec<Value> = state
+                        .stubs()
+                        .iter()
+                        .filter(|s| s.mapping.scenario.as_ref().is_some_and(|r| r.name == name))
+                        .map(|s| s.mapping.json.clone())
+                        .collect();
+                    json!({"id": name, "name": name, "state": current, "possibleStates": possible, "mappings": mappings})
                 })
                 .collect();
             reply(200, json!({"scenarios": list}))

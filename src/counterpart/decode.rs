@@ -315,6 +315,10 @@ impl<'a> Decoder<'a> {
         if let serde_json::Value::Object(obj) = &mut m.json {
             obj.insert("id".into(), m.id.clone().into());
             obj.insert("uuid".into(), m.id.clone().into());
+            // As WireMock shows it: a request without a method matches ANY.
+            if let Some(serde_json::Value::Object(req)) = obj.get_mut("request") {
+                req.entry("method").or_insert_with(|| "ANY".into());
+            }
         }
         match request {
             Some(r) => m.request = self.request(r),

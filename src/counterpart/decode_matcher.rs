@@ -223,14 +223,9 @@ impl Decoder<'_> {
         Some(pattern)
     }
 
-    /// WireMock reads numbers and booleans given to string operators as their text.
+    /// String operators take strings (WireMock refuses `{"equalTo": 42}`).
     fn scalar_text(&mut self, node: &Node, field: &str) -> Option<String> {
-        match &node.kind {
-            Kind::String(s) => Some(s.to_string()),
-            Kind::Number(n) => Some(n.to_string()),
-            Kind::Bool(b) => Some(b.to_string()),
-            _ => self.string(node, field),
-        }
+        self.string(node, field)
     }
 
     /// Inline JSON, or a string holding JSON.

@@ -136,7 +136,7 @@ impl ValuePattern {
                     .collect::<Vec<_>>()
                     .join(joiner)
             }
-            ValuePattern::Not(p) => format!("{} {}", p.operator(), p.expected()),
+            ValuePattern::Not(p) => p.expected(),
         }
     }
 

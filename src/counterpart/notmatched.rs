@@ -29,6 +29,19 @@ impl Table {
         self.out.push('\n');
     }
 
+    /// A left text too wide for its column, wrapped at spaces as WireMock wraps it.
+    fn wrapped(&mut self, left: &str, right: &str, why: Option<&str>) {
+        let lines = wrap(left, LEFT - 1);
+        self.rows(&lines.join("\n"), right, why);
+    }
+
+    /// Both texts wrapped to their columns.
+    fn wrapped_both(&mut self, left: &str, right: &str, why: Option<&str>) {
+        let l = wrap(left, LEFT - 1);
+        let r = wrap(right, RIGHT - 1);
+        self.rows(&l.join("\n"), &r.join("\n"), why);
+    }
+
     /// Multi-line texts side by side; the reason goes on the first line.
     fn rows(&mut self, left: &str, right: &str, why: Option<&str>) {
         let l: Vec<&str> = left.split('\n').collect();
@@ -47,6 +60,33 @@ impl Table {
     }
 }
 
+fn wrap(text: &str, width: usize) -> Vec<String> {
+    let mut out = Vec::new();
+    for line in text.split('\n') {
+        let mut cur = String::new();
+        for word in line.split(' ') {
+            let candidate = if cur.is_empty() {
+                word.to_owned()
+            } else {
+                format!("{cur} {word}")
+            };
+            if candidate.chars().count() <= width || cur.is_empty() {
+                cur = candidate;
+            } else {
+                out.push(std::mem::take(&mut cur));
+                cur = word.to_owned();
+            }
+            while cur.chars().count() > width {
+                let head: String = cur.chars().take(width).collect();
+                cur = cur.chars().skip(width).collect();
+                out.push(head);
+            }
+        }
+        out.push(cur);
+    }
+    out
+}
+
 fn url_text(url: &Option<UrlMatch>) -> String {
     match url {
         None => "ANY".into(),
@@ -59,6 +99,9 @@ fn url_text(url: &Option<UrlMatch>) -> String {
 }
 
 fn described(name: &str, m: &MultiPattern, sep: &str) -> String {
+    if !matches!(m, MultiPattern::Single(_)) {
+        return multi_left("", name, m).trim_start_matches(": ").to_owned();
+    }
     let (op, expected) = m.describe();
     match op.as_str() {
         "equalTo" => format!("{name}{sep}{expected}"),
@@ -69,8 +112,18 @@ fn described(name: &str, m: &MultiPattern, sep: &str) -> String {
     }
 }
 
+fn scenario_distance(state: &State, stub: &Stub) -> f64 {
+    match &stub.mapping.scenario {
+        Some(rule) => match &rule.required_state {
+            Some(req) if state.scenario_state(&rule.name) != *req => 1.0,
+            _ => 0.0,
+        },
+        None => 0.0,
+    }
+}
+
 /// The text of the not-matched answer.
-pub fn report(_state: &State, stubs: &[Stub], r: &Incoming) -> String {
+pub fn report(state: &State, stubs: &[Stub], r: &Incoming) -> String {
     let mut t = Table { out: String::new() };
     t.out.push('\n');
     t.out.push_str(&format!(
@@ -79,7 +132,10 @@ pub fn report(_state: &State, stubs: &[Stub], r: &Incoming) -> String {
     ));
     let closest = stubs
         .iter()
-        .map(|s| (fit(&s.mapping.request, r).distance, s))
+        .map(|s| {
+            let f = fit(&s.mapping.request, r);
+            (f.distance + scenario_distance(state, s) / 10.0, s)
+        })
         .min_by(|a, b| a.0.partial_cmp(&b.0).unwrap_or(std::cmp::Ordering::Equal))
         .map(|(_, s)| s);
     let dashes = "-".repeat(119);
@@ -102,7 +158,7 @@ pub fn report(_state: &State, stubs: &[Stub], r: &Incoming) -> String {
     let p = &stub.mapping.request;
     t.blank();
     if let Some(name) = &stub.mapping.name {
-        t.row(name, "", None);
+        t.wrapped(name, "", None);
         t.blank();
     }
     let method = p.method.clone().unwrap_or_else(|| "ANY".into());
@@ -113,13 +169,66 @@ pub fn report(_state: &State, stubs: &[Stub], r: &Incoming) -> String {
         (!method_ok).then_some("HTTP method does not match"),
     );
     let url_ok = url_distance(&p.url, r) == 0.0;
-    t.row(
+    t.wrapped(
         &url_text(&p.url),
         &r.url,
         (!url_ok).then_some("URL does not match"),
     );
     t.blank();
-    for (name, m) in &p.headers {
+    if let Some(rule) = &stub.mapping.scenario {
+        if let Some(required) = &rule.required_state {
+            let current = state.scenario_state(&rule.name);
+            t.wrapped_both(
+                &format!("[Scenario '{}' state: {required}]", rule.name),
+                &format!("[Scenario '{}' state: {current}]", rule.name),
+                (current != *required).then_some("Scenario does not match"),
+            );
+        }
+    }
+    path_params(&mut t, p, r);
+    headers(&mut t, p, r);
+    query(&mut t, p, r);
+    cookies(&mut t, p, r);
+    form(&mut t, p, r);
+    body(&mut t, p, r);
+    t.blank();
+    t.out.push_str(&dashes);
+    t.out.push('\n');
+    t.out
+}
+
+fn path_params(t: &mut Table, p: &super::mapping::RequestPattern, r: &Incoming) {
+    if p.path_params.is_empty() {
+        return;
+    }
+    let params = p
+        .url
+        .as_ref()
+        .and_then(|u| u.path_params(r.path()))
+        .unwrap_or_default();
+    for (name, m) in &p.path_params {
+        let value = params
+            .iter()
+            .find(|(k, _)| k == name)
+            .map(|(_, v)| v.as_str());
+        let left = match m.operator() {
+            "equalTo" => format!("Path parameter: {name} = {}", m.expected()),
+            op => format!("Path parameter: {name} [{op}] {}", m.expected()),
+        };
+        let ok = m.matches(value.map(Subject::text));
+        t.wrapped(
+            &left,
+            value.unwrap_or(""),
+            (!ok).then_some("Path parameter does not match"),
+        );
+    }
+    t.blank();
+}
+
+fn headers(t: &mut Table, p: &super::mapping::RequestPattern, r: &Incoming) {
+    let mut any = false;
+    let mut line = |t: &mut Table, name: &str, m: &MultiPattern| {
+        any = true;
         let values = r.header_values(name);
         let (right, why) = match values.first() {
             None => (String::new(), Some("Header is not present")),
@@ -128,89 +237,201 @@ pub fn report(_state: &State, stubs: &[Stub], r: &Incoming) -> String {
                 (!m.matches(&values)).then_some("Header does not match"),
             ),
         };
-        t.row(&described(name, m, " : "), &right, why);
+        t.wrapped(&described(name, m, " : "), &right, why);
+    };
+    for (name, m) in &p.headers {
+        line(t, name, m);
+    }
+    if let Some((user, password)) = &p.basic_auth {
+        let expected = super::request::basic_auth_value(user, password);
+        let values = r.header_values("authorization");
+        let ok = values.contains(&expected.as_str());
+        let (right, why) = match values.first() {
+            None => (String::new(), Some("Header is not present")),
+            Some(v) => (
+                format!("Authorization: {v}"),
+                (!ok).then_some("Header does not match"),
+            ),
+        };
+        t.wrapped(&format!("Authorization [prefix] : {expected}"), &right, why);
+        any = true;
+    }
+    if any {
+        t.blank();
+    }
+}
+
+fn values_of<'a>(pairs: &'a [(String, String)], name: &str) -> Vec<&'a str> {
+    pairs
+        .iter()
+        .filter(|(k, _)| k == name)
+        .map(|(_, v)| v.as_str())
+        .collect()
+}
+
+fn multi_left(kind: &str, name: &str, m: &MultiPattern) -> String {
+    let kind = if kind.is_empty() {
+        String::new()
+    } else {
+        format!("{kind}: ")
+    };
+    match m {
+        MultiPattern::Single(v) if v.operator() == "equalTo" => {
+            format!("{kind}{name} = {}", v.expected())
+        }
+        MultiPattern::Single(v) => format!("{kind}{name} [{}] {}", v.operator(), v.expected()),
+        MultiPattern::HasExactly(list) | MultiPattern::Includes(list) => {
+            let word = if matches!(m, MultiPattern::HasExactly(_)) {
+                "exactly"
+            } else {
+                "including"
+            };
+            let inner = list
+                .iter()
+                .map(|p| format!("{} {}", p.operator(), p.expected()))
+                .collect::<Vec<_>>()
+                .join(" AND ");
+            format!("{kind}{name} {word} [{inner}]")
+        }
+    }
+}
+
+fn query(t: &mut Table, p: &super::mapping::RequestPattern, r: &Incoming) {
+    if p.query.is_empty() {
+        return;
+    }
+    let query = r.query();
+    for (name, m) in &p.query {
+        let values = values_of(&query, name);
+        let (right, why) = if values.is_empty() {
+            (String::new(), Some("Query is not present"))
+        } else {
+            let right = values
+                .iter()
+                .map(|v| format!("{name}: {v}"))
+                .collect::<Vec<_>>()
+                .join("\n");
+            (
+                right,
+                (!m.matches(&values)).then_some("Query does not match"),
+            )
+        };
+        t.wrapped(&multi_left("Query", name, m), &right, why);
     }
     t.blank();
-    if !p.query.is_empty() {
-        let query = r.query();
-        for (name, m) in &p.query {
-            let values: Vec<&str> = query
-                .iter()
-                .filter(|(k, _)| k == name)
-                .map(|(_, v)| v.as_str())
-                .collect();
-            let (op, expected) = m.describe();
-            let left = if op == "equalTo" {
-                format!("Query: {name} = {expected}")
-            } else {
-                format!("Query: {name} [{op}] {expected}")
-            };
-            let (right, why) = match values.first() {
-                None => (String::new(), Some("Query is not present")),
-                Some(v) => (
-                    format!("{name}: {v}"),
-                    (!m.matches(&values)).then_some("Query does not match"),
-                ),
-            };
-            t.row(&left, &right, why);
-        }
-        t.blank();
+}
+
+fn form(t: &mut Table, p: &super::mapping::RequestPattern, r: &Incoming) {
+    if p.form.is_empty() {
+        return;
     }
-    if !p.cookies.is_empty() {
-        let cookies = r.cookies();
-        for (name, m) in &p.cookies {
-            let value = cookies
+    let form = r.form();
+    for (name, m) in &p.form {
+        let values = values_of(&form, name);
+        let (right, why) = if values.is_empty() {
+            (String::new(), Some("Form data is not present"))
+        } else {
+            let right = values
                 .iter()
-                .find(|(k, _)| k == name)
-                .map(|(_, v)| v.as_str());
-            let left = format!("Cookie: {name} [{}] {}", m.operator(), m.expected());
-            let (right, why) = match value {
-                None => (String::new(), Some("Cookie is not present")),
-                Some(v) => (
-                    format!("{name}: {v}"),
-                    (!m.matches(Some(Subject::text(v)))).then_some("Cookie does not match"),
-                ),
-            };
-            t.row(&left, &right, why);
-        }
-        t.blank();
+                .map(|v| format!("{name}: {v}"))
+                .collect::<Vec<_>>()
+                .join("\n");
+            (
+                right,
+                (!m.matches(&values)).then_some("Form data does not match"),
+            )
+        };
+        t.wrapped(&multi_left("Form", name, m), &right, why);
     }
-    if !p.body.is_empty() {
-        let text = r.body_text();
-        for b in &p.body {
-            let ok = b.matches(Some(Subject {
-                text: &text,
-                bytes: &r.body,
-            }));
-            let why = match (ok, r.body.is_empty()) {
-                (true, _) => None,
-                (false, true) => Some("Body is not present"),
-                (false, false) => Some("Body does not match"),
-            };
-            match b {
-                ValuePattern::EqualToJson(j) => {
-                    let actual = serde_json::from_str::<serde_json::Value>(&text)
-                        .map(|v| super::jackson::pretty(&v))
-                        .unwrap_or_else(|_| text.clone());
-                    let left = format!("[equalToJson]\n{}", j.expected_text());
-                    let right = if text.is_empty() {
-                        String::new()
-                    } else {
-                        format!("\n{actual}")
-                    };
-                    let why = if ok {
-                        None
-                    } else {
-                        Some("Body does not match")
-                    };
-                    t.rows(&left, &right, why);
-                }
-                other => t.rows(&other.expected(), &text, why),
+    t.blank();
+}
+
+fn cookies(t: &mut Table, p: &super::mapping::RequestPattern, r: &Incoming) {
+    if p.cookies.is_empty() {
+        return;
+    }
+    let cookies = r.cookies();
+    for (name, m) in &p.cookies {
+        let value = cookies
+            .iter()
+            .find(|(k, _)| k == name)
+            .map(|(_, v)| v.as_str());
+        let left = match m.operator() {
+            "equalTo" => format!("Cookie: {name} = {}", m.expected()),
+            op => format!("Cookie: {name} [{op}] {}", m.expected()),
+        };
+        let (right, why) = match value {
+            None => (String::new(), Some("Cookie is not present")),
+            Some(v) => (
+                v.to_owned(),
+                (!m.matches(Some(Subject::text(v)))).then_some("Cookie does not match"),
+            ),
+        };
+        t.wrapped(&left, &right, why);
+    }
+    t.blank();
+}
+
+/// Only the body matchers that fail are shown, as WireMock shows them.
+fn body(t: &mut Table, p: &super::mapping::RequestPattern, r: &Incoming) {
+    let text = r.body_text();
+    for b in &p.body {
+        let subject = Subject {
+            text: &text,
+            bytes: &r.body,
+        };
+        if b.matches(Some(subject)) {
+            continue;
+        }
+        let why = Some(if r.body.is_empty() {
+            "Body is not present"
+        } else {
+            "Body does not match"
+        });
+        match b {
+            ValuePattern::EqualToJson(j) => {
+                let actual = serde_json::from_str::<serde_json::Value>(&text)
+                    .map(|v| super::jackson::pretty(&v))
+                    .unwrap_or_else(|_| text.clone());
+                let left = format!("[equalToJson]\n{}", j.expected_text());
+                let right = if text.is_empty() {
+                    String::new()
+                } else {
+                    format!("\n{actual}")
+                };
+                t.rows(&left, &right, Some("Body does not match"));
             }
+            ValuePattern::MatchesJsonPath {
+                path,
+                sub: Some(sub),
+            } => {
+                let selected = serde_json::from_str::<serde_json::Value>(&text)
+                    .ok()
+                    .map(|v| path.select(&v).into_value())
+                    .map(|v| match v {
+                        serde_json::Value::Array(mut a) if a.len() == 1 => {
+                            super::content::as_text(&a.remove(0))
+                        }
+                        other if other.is_null() => String::new(),
+                        other => super::content::as_text(&other),
+                    })
+                    .unwrap_or_default();
+                let left = format!("{} [{}] {}", path.source, sub.operator(), sub.expected());
+                t.wrapped(&left, &selected, why);
+            }
+            // WireMock prints the Java array itself; its hash changes every time.
+            ValuePattern::BinaryEqualTo(_) => {
+                let hash = r
+                    .body
+                    .iter()
+                    .fold(7u32, |h, b| h.wrapping_mul(31).wrapping_add(u32::from(*b)));
+                t.wrapped(&b.expected(), &format!("[B@{hash:x}"), why);
+            }
+            ValuePattern::And(_) | ValuePattern::Or(_) => {
+                let left = format!("[{}]\n{}", b.operator(), b.expected());
+                t.rows(&left, &format!("\n{text}"), why);
+            }
+            other => t.wrapped(&other.expected(), &text, why),
         }
-        t.blank();
     }
-    t.out.push_str(&dashes);
-    t.out.push('\n');
-    t.out
 }

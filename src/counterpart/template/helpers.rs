@@ -252,7 +252,10 @@ fn moment_out(c: &Call, instant: chrono::DateTime<chrono::Utc>) -> Result<Value,
         None => Value::String(m.iso()),
         Some("epoch") => json!(instant.timestamp_millis()),
         Some("unix") => json!(instant.timestamp()),
-        Some(f) => Value::String(dates::format_java(&m, f).map_err(|e| format!("fatal: {e}"))?),
+        Some(f) => Value::String(
+            dates::format_java(&m, f)
+                .map_err(|e| format!("fatal: java.lang.IllegalArgumentException: {e}"))?,
+        ),
     })
 }
 
@@ -406,7 +409,9 @@ fn random_int(c: &mut Call) -> Result<Value, String> {
     let lower = number(c.opt("lower")).map_or(i64::from(i32::MIN), |n| n as i64);
     let upper = number(c.opt("upper")).map_or(i64::from(i32::MAX), |n| n as i64);
     if upper <= lower {
-        return Err("fatal: bound must be greater than origin".into());
+        return Err(
+            "fatal: java.lang.IllegalArgumentException: bound must be greater than origin".into(),
+        );
     }
     let span = (upper - lower) as u64;
     Ok(json!(lower + Rng::new().below(span) as i64))

@@ -224,8 +224,9 @@ fn render_compiled(
             if let Some(m) = FAILURE.with(|f| f.borrow_mut().take()) {
                 return Err(RenderFailure::Limit(m));
             }
+            // WireMock names the column of the helper, just inside the `{{`.
             let at = match (e.line_no, e.column_no) {
-                (Some(l), Some(c)) => format!("{l}:{c}: "),
+                (Some(l), Some(c)) => format!("{l}:{}: ", c + 1),
                 _ => String::new(),
             };
             Err(RenderFailure::Error(format!("{at}{}", e.reason())))
