@@ -27,16 +27,18 @@ fn reply(status: u16, body: Value) -> Answer {
     }
 }
 
-/// WireMock answers `{}` where there is nothing to say, and nothing at all for 404.
+/// No body at all (WireMock's answer to some actions, and to what it does not know).
 fn empty(status: u16) -> Answer {
-    if status == 404 {
-        return Answer {
-            status,
-            headers: vec![("Vary".into(), "Origin".into())],
-            ..Answer::default()
-        };
+    Answer {
+        status,
+        headers: vec![("Vary".into(), "Origin".into())],
+        ..Answer::default()
     }
-    reply(status, json!({}))
+}
+
+/// `{}`: WireMock's answer to other actions.
+fn done() -> Answer {
+    reply(200, json!({}))
 }
 
 fn error(status: u16, title: &str) -> Answer {
@@ -90,7 +92,7 @@ pub fn handle(state: &State, r: &Incoming) -> Answer {
         },
         ("DELETE", ["mappings"]) => {
             state.clear_mappings();
-            empty(200)
+            done()
         }
         ("POST", ["mappings", "reset"]) => {
             state.reset_mappings();
@@ -134,7 +136,7 @@ pub fn handle(state: &State, r: &Incoming) -> Answer {
         }
         ("DELETE", ["mappings", id]) => {
             if state.remove(id) {
-                empty(200)
+                done()
             } else {
                 empty(404)
             }
@@ -152,9 +154,9 @@ pub fn handle(state: &State, r: &Incoming) -> Answer {
                 json!({"requests": list, "meta": {"total": total}, "requestJournalDisabled": false}),
             )
         }
-        ("DELETE", ["requests"]) | ("POST", ["requests", "reset"]) => {
+        ("DELETE", ["requests"]) => {
             state.clear_journal();
-            empty(200)
+            done()
         }
         ("POST", ["requests", "count"]) => match pattern(state, &r.body) {
             Ok(p) => {
@@ -163,7 +165,7 @@ pub fn handle(state: &State, r: &Incoming) -> Answer {
                     .iter()
                     .filter(|e| fit(&p, &as_incoming(e)).matched)
                     .count();
-                reply(200, json!({"count": n}))
+                reply(200, json!({"count": n, "requestJournalDisabled": false}))
             }
             Err(a) => a,
         },
@@ -234,8 +236,9 @@ pub fn handle(state: &State, r: &Incoming) -> Answer {
                 .map(|(name, current, states)| {
                     let mut possible = vec![super::mapping::SCENARIO_STARTED.to_owned()];
                     possible.extend(states.into_iter().filter(|s| s != super::mapping::SCENARIO_STARTED));
-                    let mappings: Vec<Value> = state
-                        .stubs()
+                    let mut in_order = state.stubs();
+                    in_order.sort_by_key(|s| s.seq);
+                    let mappings: Vec<Value> = in_order
                         .iter()
                         .filter(|s| s.mapping.scenario.as_ref().is_some_and(|r| r.name == name))
                         .map(|s| s.mapping.json.clone())
@@ -247,7 +250,7 @@ pub fn handle(state: &State, r: &Incoming) -> Answer {
         }
         ("POST", ["scenarios", "reset"]) => {
             state.reset_scenarios();
-            empty(200)
+            done()
         }
         ("PUT", ["scenarios", name, "state"]) => {
             let known = state.scenarios();
@@ -260,12 +263,12 @@ pub fn handle(state: &State, r: &Incoming) -> Answer {
             match wanted {
                 Some(s) if states.contains(&s) || s == super::mapping::SCENARIO_STARTED => {
                     state.set_scenario(name, &s);
-                    empty(200)
+                    done()
                 }
                 Some(s) => error(400, &format!("Scenario {name} does not support state {s}")),
                 None => {
                     state.set_scenario(name, super::mapping::SCENARIO_STARTED);
-                    empty(200)
+                    done()
                 }
             }
         }

@@ -387,7 +387,7 @@ pub async fn write(
 }
 
 /// Performs a transport fault, then the connection is gone.
-pub async fn perform(fault: Fault, mut stream: TcpStream) {
+pub async fn perform(fault: Fault, mut stream: TcpStream, req: &RawRequest) {
     match fault {
         Fault::EmptyResponse => {
             let _ = stream.shutdown().await;
@@ -408,9 +408,17 @@ pub async fn perform(fault: Fault, mut stream: TcpStream) {
             let _ = stream.shutdown().await;
         }
         Fault::MalformedResponseChunk => {
-            let _ = stream
-                .write_all(b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\nlskdu018973t09sylgasjkfg1][]'./.sdlv")
-                .await;
+            // WireMock's: a 200 framed as the client's connection asks, then garbage
+            // where a chunk should be.
+            let framing: &[u8] = if req.said_close || req.http10 {
+                b"Connection: close\r\n"
+            } else {
+                b"Transfer-Encoding: chunked\r\n"
+            };
+            let mut out = b"HTTP/1.1 200 OK\r\n".to_vec();
+            out.extend_from_slice(framing);
+            out.extend_from_slice(b"\r\nlskdu018973t09sylgasjkfg1][]'./.sdlv");
+            let _ = stream.write_all(&out).await;
             let _ = stream.shutdown().await;
         }
     }

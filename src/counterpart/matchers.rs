@@ -80,10 +80,7 @@ impl ValuePattern {
     /// WireMock's operator name, as it shows in the not-matched report.
     pub fn operator(&self) -> &'static str {
         match self {
-            ValuePattern::EqualTo {
-                case_insensitive: true,
-                ..
-            } => "equalToIgnoreCase",
+            // WireMock shows a case-insensitive `equalTo` as an `equalTo`.
             ValuePattern::EqualTo { .. } => "equalTo",
             ValuePattern::Contains(_) => "contains",
             ValuePattern::DoesNotContain(_) => "doesNotContain",

@@ -8,6 +8,7 @@ use super::state::{State, Stub};
 
 const LEFT: usize = 59;
 const RIGHT: usize = 52;
+const RIGHT_WRAP: usize = 57;
 
 struct Table {
     out: String,
@@ -29,16 +30,19 @@ impl Table {
         self.out.push('\n');
     }
 
-    /// A left text too wide for its column, wrapped at spaces as WireMock wraps it.
+    /// Texts too wide for their columns, wrapped at spaces as WireMock wraps them.
     fn wrapped(&mut self, left: &str, right: &str, why: Option<&str>) {
-        let lines = wrap(left, LEFT - 1);
-        self.rows(&lines.join("\n"), right, why);
+        self.wrapped_both(left, right, why);
     }
 
     /// Both texts wrapped to their columns.
     fn wrapped_both(&mut self, left: &str, right: &str, why: Option<&str>) {
         let l = wrap(left, LEFT - 1);
-        let r = wrap(right, RIGHT - 1);
+        let r = if right.is_empty() {
+            Vec::new()
+        } else {
+            wrap(right, RIGHT_WRAP)
+        };
         self.rows(&l.join("\n"), &r.join("\n"), why);
     }
 
@@ -63,6 +67,10 @@ impl Table {
 fn wrap(text: &str, width: usize) -> Vec<String> {
     let mut out = Vec::new();
     for line in text.split('\n') {
+        if line.chars().count() <= width {
+            out.push(line.to_owned());
+            continue;
+        }
         let mut cur = String::new();
         for word in line.split(' ') {
             let candidate = if cur.is_empty() {
@@ -104,7 +112,7 @@ fn described(name: &str, m: &MultiPattern, sep: &str) -> String {
     }
     let (op, expected) = m.describe();
     match op.as_str() {
-        "equalTo" => format!("{name}{sep}{expected}"),
+        "equalTo" => format!("{name}: {expected}"),
         _ => format!(
             "{name} [{op}] {sep_trim}{expected}",
             sep_trim = sep.trim_start()
@@ -191,6 +199,7 @@ pub fn report(state: &State, stubs: &[Stub], r: &Incoming) -> String {
     cookies(&mut t, p, r);
     form(&mut t, p, r);
     body(&mut t, p, r);
+    multipart(&mut t, p, r);
     t.blank();
     t.out.push_str(&dashes);
     t.out.push('\n');
@@ -372,18 +381,65 @@ fn cookies(t: &mut Table, p: &super::mapping::RequestPattern, r: &Incoming) {
     t.blank();
 }
 
+/// Each part of a multipart request beside the first multipart pattern.
+fn multipart(t: &mut Table, p: &super::mapping::RequestPattern, r: &Incoming) {
+    let Some(pattern) = p.multipart.first() else {
+        return;
+    };
+    let parts = if r.is_multipart() {
+        r.parts()
+    } else {
+        Vec::new()
+    };
+    if parts.is_empty() {
+        t.row(
+            "[Multipart request body]",
+            "",
+            Some("[Multipart request body] is not present"),
+        );
+        return;
+    }
+    for part in &parts {
+        t.blank();
+        t.row("[Multipart]", &format!("[{}]", part.name), None);
+        t.blank();
+        for (name, m) in &pattern.headers {
+            let values: Vec<&str> = part
+                .headers
+                .iter()
+                .filter(|(k, _)| k.eq_ignore_ascii_case(name))
+                .map(|(_, v)| v.as_str())
+                .collect();
+            let (right, why) = match values.first() {
+                None => (String::new(), Some("Header is not present")),
+                Some(v) => (
+                    format!("{name}: {v}"),
+                    (!m.matches(&values)).then_some("Header does not match"),
+                ),
+            };
+            t.wrapped(&described(name, m, " : "), &right, why);
+        }
+        t.blank();
+        body_lines(t, &pattern.body, &part.body);
+        t.blank();
+        t.row("[/Multipart]", &format!("[/{}]", part.name), None);
+        t.blank();
+    }
+}
+
 /// Only the body matchers that fail are shown, as WireMock shows them.
 fn body(t: &mut Table, p: &super::mapping::RequestPattern, r: &Incoming) {
-    let text = r.body_text();
-    for b in &p.body {
-        let subject = Subject {
-            text: &text,
-            bytes: &r.body,
-        };
+    body_lines(t, &p.body, &r.body);
+}
+
+fn body_lines(t: &mut Table, patterns: &[ValuePattern], bytes: &[u8]) {
+    let text = String::from_utf8_lossy(bytes).into_owned();
+    for b in patterns {
+        let subject = Subject { text: &text, bytes };
         if b.matches(Some(subject)) {
             continue;
         }
-        let why = Some(if r.body.is_empty() {
+        let why = Some(if bytes.is_empty() {
             "Body is not present"
         } else {
             "Body does not match"
@@ -421,11 +477,38 @@ fn body(t: &mut Table, p: &super::mapping::RequestPattern, r: &Incoming) {
             }
             // WireMock prints the Java array itself; its hash changes every time.
             ValuePattern::BinaryEqualTo(_) => {
-                let hash = r
-                    .body
+                let hash = bytes
                     .iter()
                     .fold(7u32, |h, b| h.wrapping_mul(31).wrapping_add(u32::from(*b)));
                 t.wrapped(&b.expected(), &format!("[B@{hash:x}"), why);
+            }
+            ValuePattern::MatchesJsonSchema { schema, .. } => {
+                let left = format!("[matchesJsonSchema]\n{}", super::jackson::pretty(schema));
+                t.rows(&left, &format!("\n{text}"), why);
+            }
+            ValuePattern::EqualToXml(x) => {
+                let expected = super::xml::pretty(&x.source).unwrap_or_else(|| x.source.clone());
+                let actual = super::xml::pretty(&text).unwrap_or_else(|| text.clone());
+                let left = format!("[equalToXml]\n{expected}");
+                let right = if text.is_empty() {
+                    String::new()
+                } else {
+                    format!("\n{actual}")
+                };
+                t.rows(&left, &right, why);
+            }
+            ValuePattern::MatchesXPath(x) if x.sub.is_some() => {
+                let sub = x.sub.as_ref().map_or(String::new(), |s| {
+                    format!("[{}] {}", s.operator(), s.expected())
+                });
+                let selected = match super::xml::evaluate(&text, &x.expression, &x.namespaces) {
+                    Ok(super::xml::XPathResult::Nodes(n)) => {
+                        n.first().map(|n| n.printed.clone()).unwrap_or_default()
+                    }
+                    Ok(super::xml::XPathResult::Text(s)) => s,
+                    _ => String::new(),
+                };
+                t.wrapped(&format!("{} {sub}", x.expression), &selected, why);
             }
             ValuePattern::And(_) | ValuePattern::Or(_) => {
                 let left = format!("[{}]\n{}", b.operator(), b.expected());

@@ -90,7 +90,7 @@ async fn connection(
         };
         match outcome {
             Outcome::Fault(fault) => {
-                http::perform(fault, conn.stream).await;
+                http::perform(fault, conn.stream, &req).await;
                 return;
             }
             Outcome::Answer(answer) => match http::write(&mut conn.stream, &req, &answer).await {
@@ -143,7 +143,12 @@ pub async fn serve(state: &Arc<State>, r: Incoming) -> Outcome {
         .iter()
         .find(|s| fit(&s.mapping.request, &r).matched && scenario_allows(state, &s.mapping));
     let Some(stub) = chosen.cloned() else {
-        let body = super::notmatched::report(state, &stubs, &r);
+        let body = if stubs.is_empty() {
+            "No response could be served as there are no stub mappings in this WireMock instance."
+                .to_owned()
+        } else {
+            super::notmatched::report(state, &stubs, &r)
+        };
         let answer = Answer {
             status: 404,
             reason: None,

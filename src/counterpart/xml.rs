@@ -279,6 +279,74 @@ fn escape(text: &str, attr: bool) -> String {
     out
 }
 
+/// A document laid out as WireMock shows XML: one element per line, two-space
+/// indents, an element holding only text on one line.
+pub fn pretty(text: &str) -> Option<String> {
+    let package = sxd_document::parser::parse(text).ok()?;
+    let doc = package.as_document();
+    let root = doc
+        .root()
+        .children()
+        .into_iter()
+        .find_map(|c| c.element())?;
+    let mut out = String::new();
+    pretty_into(root, 0, &mut out);
+    Some(out.trim_end().to_owned())
+}
+
+fn pretty_into(e: dom::Element<'_>, depth: usize, out: &mut String) {
+    let pad = "  ".repeat(depth);
+    let name = prefixed(e.preferred_prefix(), e.name().local_part());
+    let mut open = format!("{pad}<{name}");
+    for ns in e.namespaces_in_scope() {
+        let declared_here = e
+            .parent()
+            .and_then(|p| p.element())
+            .is_none_or(|p| p.namespace_uri_for_prefix(ns.prefix()) != Some(ns.uri()));
+        if declared_here && ns.prefix() != "xml" {
+            open.push_str(&format!(
+                " xmlns:{}=\"{}\"",
+                ns.prefix(),
+                escape(ns.uri(), true)
+            ));
+        }
+    }
+    for a in e.attributes() {
+        let an = prefixed(a.preferred_prefix(), a.name().local_part());
+        open.push_str(&format!(" {an}=\"{}\"", escape(a.value(), true)));
+    }
+    let children: Vec<dom::ChildOfElement<'_>> = e
+        .children()
+        .into_iter()
+        .filter(|c| !matches!(c, dom::ChildOfElement::Text(t) if t.text().trim().is_empty()))
+        .collect();
+    if children.is_empty() {
+        out.push_str(&format!("{open}/>\n"));
+        return;
+    }
+    if let [dom::ChildOfElement::Text(t)] = children.as_slice() {
+        out.push_str(&format!(
+            "{open}>{}</{name}>\n",
+            escape(t.text().trim(), false)
+        ));
+        return;
+    }
+    out.push_str(&format!("{open}>\n"));
+    for c in children {
+        match c {
+            dom::ChildOfElement::Element(c) => pretty_into(c, depth + 1, out),
+            dom::ChildOfElement::Text(t) => {
+                out.push_str(&format!("{pad}  {}\n", escape(t.text().trim(), false)))
+            }
+            dom::ChildOfElement::Comment(c) => {
+                out.push_str(&format!("{pad}  <!--{}-->\n", c.text()))
+            }
+            dom::ChildOfElement::ProcessingInstruction(_) => {}
+        }
+    }
+    out.push_str(&format!("{pad}</{name}>\n"));
+}
+
 /// An element as XML text, prefixes as written.
 pub fn write_element(e: dom::Element<'_>) -> String {
     let mut out = String::new();

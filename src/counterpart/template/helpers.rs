@@ -763,7 +763,12 @@ fn xpath_value(c: &Call, soap: bool) -> Result<Value, String> {
     let result = evaluate(&doc, &expr, &[]).map_err(|e| format!("{doc} is not valid XML: {e}"))?;
     Ok(match result {
         XPathResult::Nodes(nodes) if nodes.is_empty() => c.opt("default").cloned().unwrap_or(Value::Null),
-        XPathResult::Nodes(nodes) if nodes.len() == 1 => Value::String(nodes[0].printed.clone()),
+        // WireMock prints a selected element with a line end after it.
+        XPathResult::Nodes(nodes) if nodes.len() == 1 => {
+            let n = &nodes[0];
+            let element = n.printed.starts_with('<');
+            Value::String(if element { format!("{}\n", n.printed) } else { n.printed.clone() })
+        }
         XPathResult::Nodes(nodes) => Value::Array(
             nodes
                 .into_iter()
