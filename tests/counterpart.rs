@@ -5,6 +5,8 @@
 
 #[path = "counterpart/broken.rs"]
 mod broken;
+#[path = "counterpart/hostile.rs"]
+mod hostile;
 #[path = "counterpart/reference.rs"]
 mod reference;
 #[path = "counterpart/support.rs"]

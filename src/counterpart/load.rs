@@ -22,9 +22,15 @@ struct Manifest {
 impl StubSet {
     /// Loads the set in folder `dir`; `extends` names sibling folders of `dir`.
     pub fn load(dir: &Path) -> Result<StubSet, Diagnostics> {
+        StubSet::load_with(dir, false)
+    }
+
+    /// Loads the set, every response a template when `global_templating` (as
+    /// WireMock's `--global-response-templating`) whatever `mock.toml` says.
+    pub fn load_with(dir: &Path, global_templating: bool) -> Result<StubSet, Diagnostics> {
         let mut chain = Vec::new();
         let mut diags = Vec::new();
-        let set = load_layer(dir, &mut chain, &mut diags);
+        let set = load_layer(dir, &mut chain, &mut diags, global_templating);
         match set {
             Some(set) if diags.is_empty() => Ok(set),
             _ => Err(Diagnostics(diags)),
@@ -33,11 +39,19 @@ impl StubSet {
 
     /// Loads `mocks_root/<name>/`, suggesting close names when there is no such set.
     pub fn load_named(mocks_root: &Path, name: &str) -> Result<StubSet, Diagnostics> {
+        StubSet::load_named_with(mocks_root, name, false)
+    }
+
+    pub fn load_named_with(
+        mocks_root: &Path,
+        name: &str,
+        global_templating: bool,
+    ) -> Result<StubSet, Diagnostics> {
         let dir = mocks_root.join(name);
         if !dir.is_dir() {
             return Err(missing_set(mocks_root, name, mocks_root).into());
         }
-        StubSet::load(&dir)
+        StubSet::load_with(&dir, global_templating)
     }
 
     /// Names of the sets under `mocks_root` (folders with a `mappings/` folder).
@@ -72,6 +86,7 @@ fn load_layer(
     dir: &Path,
     chain: &mut Vec<PathBuf>,
     diags: &mut Vec<Diagnostic>,
+    force_templating: bool,
 ) -> Option<StubSet> {
     let name = dir.file_name().map_or_else(
         || dir.display().to_string(),
@@ -95,9 +110,8 @@ fn load_layer(
     }
     chain.push(canonical);
     let manifest = read_manifest(dir, diags);
-    let global_templating = manifest
-        .as_ref()
-        .is_some_and(|m| m.global_response_templating);
+    let global_templating =
+        force_templating || manifest.as_ref().is_some_and(|m| m.global_response_templating);
     let mut set = StubSet {
         name,
         dir: dir.to_path_buf(),
@@ -127,7 +141,7 @@ fn load_layer(
                 .help("write the name of a folder in the same mocks folder, like `reference-provider`");
             diags.push(d);
         } else if base_dir.is_dir() {
-            if let Some(base_set) = load_layer(&base_dir, chain, diags) {
+            if let Some(base_set) = load_layer(&base_dir, chain, diags, force_templating) {
                 set.mappings = base_set.mappings;
                 set.layers = base_set.layers;
             }
