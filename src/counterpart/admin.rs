@@ -10,7 +10,7 @@ use super::decode::Decoder;
 use super::http::Answer;
 use super::jackson;
 use super::mapping::{Mapping, RequestPattern};
-use super::request::{fit, Incoming};
+use super::request::{fit, matches, Incoming};
 use super::state::State;
 use super::JournalEntry;
 
@@ -163,7 +163,7 @@ pub fn handle(state: &State, r: &Incoming) -> Answer {
                 let n = state
                     .journal()
                     .iter()
-                    .filter(|e| fit(&p, &as_incoming(e)).matched)
+                    .filter(|e| matches(&p, &as_incoming(e)))
                     .count();
                 reply(200, json!({"count": n, "requestJournalDisabled": false}))
             }
@@ -174,7 +174,7 @@ pub fn handle(state: &State, r: &Incoming) -> Answer {
                 let found: Vec<Value> = state
                     .journal()
                     .iter()
-                    .filter(|e| fit(&p, &as_incoming(e)).matched)
+                    .filter(|e| matches(&p, &as_incoming(e)))
                     .map(logged_request)
                     .collect();
                 reply(
@@ -189,10 +189,10 @@ pub fn handle(state: &State, r: &Incoming) -> Answer {
                 let removed: Vec<Value> = state
                     .journal()
                     .iter()
-                    .filter(|e| fit(&p, &as_incoming(e)).matched)
+                    .filter(|e| matches(&p, &as_incoming(e)))
                     .map(|e| serve_event(state, e))
                     .collect();
-                state.remove_entries(|e| !fit(&p, &as_incoming(e)).matched);
+                state.remove_entries(|e| !matches(&p, &as_incoming(e)));
                 reply(
                     200,
                     json!({"requests": removed, "meta": {"total": removed.len()}, "requestJournalDisabled": false}),

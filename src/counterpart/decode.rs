@@ -227,14 +227,19 @@ impl<'a> Decoder<'a> {
         let pattern = self.string(node, field)?;
         // Checked as written, so error positions are the author's; then anchored,
         // because WireMock (Java `matches()`) tests the whole string.
-        let checked = Regex::new(&pattern).map_err(Box::new);
-        match checked.and_then(|_| Regex::new(&format!("^(?:{pattern})$")).map_err(Box::new)) {
+        let anchored = Regex::new(&format!("^(?:{pattern})$"));
+        // Only a pattern that fails is compiled as written, for the author's positions.
+        match anchored.map_err(|_| Regex::new(&pattern).err()) {
             Ok(re) => Some(re),
             Err(e) => {
+                let why = e.map_or_else(
+                    || "not a valid regular expression".to_owned(),
+                    |e| e.to_string(),
+                );
                 self.error(
                     node,
                     format!("invalid regular expression in `{field}`"),
-                    e.to_string(),
+                    why,
                 );
                 None
             }

@@ -110,8 +110,10 @@ fn load_layer(
     }
     chain.push(canonical);
     let manifest = read_manifest(dir, diags);
-    let global_templating =
-        force_templating || manifest.as_ref().is_some_and(|m| m.global_response_templating);
+    let global_templating = force_templating
+        || manifest
+            .as_ref()
+            .is_some_and(|m| m.global_response_templating);
     let mut set = StubSet {
         name,
         dir: dir.to_path_buf(),

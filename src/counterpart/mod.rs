@@ -38,6 +38,7 @@ mod server;
 mod state;
 pub mod template;
 mod xml;
+mod zone;
 
 use std::io::Write;
 use std::net::SocketAddr;
@@ -118,6 +119,8 @@ pub enum CounterpartError {
     },
     #[error("wait for Ctrl-C")]
     Signal(#[source] std::io::Error),
+    #[error("start the counterpart's server thread")]
+    Thread(#[source] std::io::Error),
 }
 
 /// A running stub set on loopback (or the address given).
@@ -126,31 +129,51 @@ pub struct Counterpart {
     addr: SocketAddr,
     base_url: String,
     shutdown: watch::Sender<bool>,
-    task: Option<tokio::task::JoinHandle<()>>,
+    finished: Option<tokio::sync::oneshot::Receiver<()>>,
 }
 
 impl Counterpart {
-    /// Starts serving `set` on `addr` (default `127.0.0.1:0`, a free port).
+    /// Starts serving `set` on `addr` (default `127.0.0.1:0`, a free port). The server
+    /// runs on threads of its own, so a caller busy with other work (a run validating
+    /// what it received) never keeps a counterpart from answering.
     pub async fn start(
         set: &StubSet,
         addr: Option<SocketAddr>,
     ) -> Result<Counterpart, CounterpartError> {
         let addr = addr.unwrap_or_else(|| SocketAddr::from(([127, 0, 0, 1], 0)));
-        let listener = tokio::net::TcpListener::bind(addr)
-            .await
-            .map_err(|source| CounterpartError::Bind { addr, source })?;
-        let addr = listener
-            .local_addr()
-            .map_err(|source| CounterpartError::Bind { addr, source })?;
+        let bind_error = |source| CounterpartError::Bind { addr, source };
+        let listener = std::net::TcpListener::bind(addr).map_err(bind_error)?;
+        listener.set_nonblocking(true).map_err(bind_error)?;
+        let addr = listener.local_addr().map_err(bind_error)?;
         let state = Arc::new(state::State::new(set));
         let (shutdown, stop) = watch::channel(false);
-        let task = tokio::spawn(server::run(listener, state.clone(), stop));
+        let (done, finished) = tokio::sync::oneshot::channel();
+        let served = state.clone();
+        std::thread::Builder::new()
+            .name(format!("counterpart {}", set.name))
+            .spawn(move || {
+                let runtime = tokio::runtime::Builder::new_multi_thread()
+                    .worker_threads(2)
+                    .thread_name("counterpart")
+                    .enable_all()
+                    .build();
+                if let Ok(runtime) = runtime {
+                    runtime.block_on(async move {
+                        if let Ok(listener) = tokio::net::TcpListener::from_std(listener) {
+                            server::run(listener, served, stop).await;
+                        }
+                    });
+                    runtime.shutdown_background();
+                }
+                let _ = done.send(());
+            })
+            .map_err(CounterpartError::Thread)?;
         Ok(Counterpart {
             state,
             addr,
             base_url: format!("http://{addr}"),
             shutdown,
-            task: Some(task),
+            finished: Some(finished),
         })
     }
 
@@ -227,8 +250,8 @@ impl Counterpart {
     /// Stops accepting, and closes open connections.
     pub async fn shutdown(mut self) {
         let _ = self.shutdown.send(true);
-        if let Some(task) = self.task.take() {
-            let _ = task.await;
+        if let Some(finished) = self.finished.take() {
+            let _ = finished.await;
         }
     }
 }

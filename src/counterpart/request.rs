@@ -294,7 +294,118 @@ fn multipart_distance(p: &MultipartPattern, parts: &[Part]) -> f64 {
     }
 }
 
-/// Matches everything but scenario state.
+/// Whether a request matches (scenario state aside), stopping at the first part that
+/// does not: the cheap parts first, so a set of hundreds of mappings with heavy
+/// regexes stays fast. [`fit`] measures how far off a request is, for reports.
+pub fn matches(p: &RequestPattern, r: &Incoming) -> bool {
+    if !method_matches(&p.method, r) || url_distance(&p.url, r) != 0.0 {
+        return false;
+    }
+    let one = |m: &ValuePattern, v: Option<&str>| m.matches(v.map(Subject::text));
+    let many = |m: &MultiPattern, values: &[&str]| m.matches(values);
+    if p.scheme.as_deref().is_some_and(|s| s != "http")
+        || p.port.is_some_and(|port| port != r.port())
+        || p.host.as_ref().is_some_and(|h| !one(h, Some(&r.host())))
+        || p.client_ip
+            .as_ref()
+            .is_some_and(|ip| !one(ip, Some(&r.client_ip)))
+    {
+        return false;
+    }
+    if !p
+        .headers
+        .iter()
+        .all(|(name, m)| many(m, &r.header_values(name)))
+    {
+        return false;
+    }
+    if let Some((user, password)) = &p.basic_auth {
+        let expected = basic_auth_value(user, password);
+        if !r
+            .header_values("authorization")
+            .contains(&expected.as_str())
+        {
+            return false;
+        }
+    }
+    if !p.path_params.is_empty() {
+        let params = p
+            .url
+            .as_ref()
+            .and_then(|u| u.path_params(r.path()))
+            .unwrap_or_default();
+        let ok = p.path_params.iter().all(|(name, m)| {
+            one(
+                m,
+                params
+                    .iter()
+                    .find(|(k, _)| k == name)
+                    .map(|(_, v)| v.as_str()),
+            )
+        });
+        if !ok {
+            return false;
+        }
+    }
+    let pairs_ok = |patterns: &[(String, MultiPattern)], pairs: &[(String, String)]| {
+        patterns.iter().all(|(name, m)| {
+            let values: Vec<&str> = pairs
+                .iter()
+                .filter(|(k, _)| k == name)
+                .map(|(_, v)| v.as_str())
+                .collect();
+            many(m, &values)
+        })
+    };
+    if !p.query.is_empty() && !pairs_ok(&p.query, &r.query()) {
+        return false;
+    }
+    if !p.form.is_empty() && !pairs_ok(&p.form, &r.form()) {
+        return false;
+    }
+    if !p.cookies.is_empty() {
+        let cookies = r.cookies();
+        let ok = p.cookies.iter().all(|(name, m)| {
+            one(
+                m,
+                cookies
+                    .iter()
+                    .find(|(k, _)| k == name)
+                    .map(|(_, v)| v.as_str()),
+            )
+        });
+        if !ok {
+            return false;
+        }
+    }
+    if !p.body.is_empty() {
+        let text = r.body_text();
+        let subject = Subject {
+            text: &text,
+            bytes: &r.body,
+        };
+        if !p.body.iter().all(|b| b.matches(Some(subject))) {
+            return false;
+        }
+    }
+    if !p.multipart.is_empty() {
+        let parts = if r.is_multipart() {
+            r.parts()
+        } else {
+            Vec::new()
+        };
+        if !p
+            .multipart
+            .iter()
+            .all(|m| multipart_distance(m, &parts) == 0.0)
+        {
+            return false;
+        }
+    }
+    true
+}
+
+/// Matches everything but scenario state, measuring how far off each part is.
 pub fn fit(p: &RequestPattern, r: &Incoming) -> Fit {
     let mut total = 0.0;
     let mut weights = 0.0;

@@ -13,7 +13,7 @@ use tokio::sync::watch;
 
 use super::http::{self, Answer, Conn};
 use super::mapping::{Fault, Mapping};
-use super::request::{fit, Incoming};
+use super::request::{matches, Incoming};
 use super::state::{Scripted, State};
 use super::JournalEntry;
 
@@ -141,7 +141,7 @@ pub async fn serve(state: &Arc<State>, r: Incoming) -> Outcome {
     let stubs = state.stubs();
     let chosen = stubs
         .iter()
-        .find(|s| fit(&s.mapping.request, &r).matched && scenario_allows(state, &s.mapping));
+        .find(|s| matches(&s.mapping.request, &r) && scenario_allows(state, &s.mapping));
     let Some(stub) = chosen.cloned() else {
         let body = if stubs.is_empty() {
             "No response could be served as there are no stub mappings in this WireMock instance."

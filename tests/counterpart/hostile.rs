@@ -14,7 +14,9 @@ fn write(dir: &Path, rel: &str, text: &str) {
 }
 
 fn body_file_mapping(name: &str) -> String {
-    format!(r#"{{"request": {{"urlPath": "/f"}}, "response": {{"status": 200, "bodyFileName": "{name}"}}}}"#)
+    format!(
+        r#"{{"request": {{"urlPath": "/f"}}, "response": {{"status": 200, "bodyFileName": "{name}"}}}}"#
+    )
 }
 
 /// The load errors of a set whose only mapping names `file` as its body.
@@ -25,14 +27,21 @@ fn load_error(dir: &Path, file: &str) -> String {
         let h = s.spawn(|| StubSet::load(dir));
         let deadline = std::time::Instant::now() + Duration::from_secs(20);
         while !h.is_finished() {
-            assert!(std::time::Instant::now() < deadline, "loading `{file}` hangs");
+            assert!(
+                std::time::Instant::now() < deadline,
+                "loading `{file}` hangs"
+            );
             std::thread::sleep(Duration::from_millis(20));
         }
         h.join().unwrap()
     });
     match loaded {
         Ok(_) => panic!("`{file}` was served"),
-        Err(d) => d.0.iter().map(|d| format!("{}: {}", d.message, d.label)).collect(),
+        Err(d) => {
+            d.0.iter()
+                .map(|d| format!("{}: {}", d.message, d.label))
+                .collect()
+        }
     }
 }
 
@@ -63,7 +72,10 @@ fn body_files_outside_the_set_devices_and_fifos_are_refused_alike() {
             missing.replace("nothing-here.json", "NAME"),
             "{name}"
         );
-        assert!(!error.contains("outside") && !error.contains("root:"), "{error}");
+        assert!(
+            !error.contains("outside") && !error.contains("root:"),
+            "{error}"
+        );
     }
 
     let fifo = dir.join("__files/fifo");
@@ -77,7 +89,11 @@ fn body_files_outside_the_set_devices_and_fifos_are_refused_alike() {
 fn mapping_files_that_are_fifos_or_links_out_are_refused() {
     let tmp = tempfile::tempdir().unwrap();
     let dir = tmp.path().join("set");
-    write(&dir, "mappings/ok.json", r#"{"request": {"urlPath": "/ok"}, "response": {"status": 200}}"#);
+    write(
+        &dir,
+        "mappings/ok.json",
+        r#"{"request": {"urlPath": "/ok"}, "response": {"status": 200}}"#,
+    );
     std::os::unix::fs::symlink("/dev/zero", dir.join("mappings/zero.json")).unwrap();
     let made = std::process::Command::new("mkfifo")
         .arg(dir.join("mappings/fifo.json"))
@@ -93,27 +109,51 @@ fn mapping_files_that_are_fifos_or_links_out_are_refused() {
         }
         h.join().unwrap().err().expect("refused").0
     });
-    let text: Vec<String> = errors.iter().map(|d| format!("{} {}", d.file.display(), d.label)).collect();
+    let text: Vec<String> = errors
+        .iter()
+        .map(|d| format!("{} {}", d.file.display(), d.label))
+        .collect();
     assert_eq!(errors.len(), 2, "{text:?}");
-    assert!(text.iter().any(|t| t.contains("fifo.json") && t.contains("not a regular file")), "{text:?}");
-    assert!(text.iter().any(|t| t.contains("zero.json") && t.contains("no such file")), "{text:?}");
+    assert!(
+        text.iter()
+            .any(|t| t.contains("fifo.json") && t.contains("not a regular file")),
+        "{text:?}"
+    );
+    assert!(
+        text.iter()
+            .any(|t| t.contains("zero.json") && t.contains("no such file")),
+        "{text:?}"
+    );
 }
 
 #[test]
 fn extends_stays_inside_the_mocks_root() {
     let tmp = tempfile::tempdir().unwrap();
     let root = tmp.path().join("mocks");
-    write(&root, "base/mappings/a.json", r#"{"request": {"urlPath": "/a"}, "response": {"status": 200}}"#);
+    write(
+        &root,
+        "base/mappings/a.json",
+        r#"{"request": {"urlPath": "/a"}, "response": {"status": 200}}"#,
+    );
     let message = |extends: &str| {
         let dir = root.join("overlay");
         let _ = std::fs::remove_dir_all(&dir);
-        write(&dir, "mappings/b.json", r#"{"request": {"urlPath": "/b"}, "response": {"status": 200}}"#);
+        write(
+            &dir,
+            "mappings/b.json",
+            r#"{"request": {"urlPath": "/b"}, "response": {"status": 200}}"#,
+        );
         write(&dir, "mock.toml", &format!("extends = \"{extends}\"\n"));
         let d = StubSet::load(&dir).err().expect("refused");
-        d.0.iter().map(|d| format!("{}: {}", d.message, d.label)).collect::<String>()
+        d.0.iter()
+            .map(|d| format!("{}: {}", d.message, d.label))
+            .collect::<String>()
     };
     let etc = message("../../../etc");
-    assert!(etc.contains("`extends` must name a sibling stub set"), "{etc}");
+    assert!(
+        etc.contains("`extends` must name a sibling stub set"),
+        "{etc}"
+    );
     assert_eq!(etc, message("../../../no-such-folder-anywhere"));
     assert_eq!(etc, message("/etc"));
     assert!(StubSet::load(&root.join("base")).is_ok());
@@ -150,7 +190,10 @@ async fn runaway_templates_answer_500_and_the_counterpart_keeps_serving() {
     };
     let (status, body) = get("/huge").await;
     assert_eq!(status, 500);
-    assert!(body.contains("randomValue length 100000000000 exceeds the cap"), "{body}");
+    assert!(
+        body.contains("randomValue length 100000000000 exceeds the cap"),
+        "{body}"
+    );
     let (status, body) = get("/loop").await;
     assert_eq!(status, 500);
     assert!(body.contains("template stopped"), "{body}");

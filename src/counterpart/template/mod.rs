@@ -3,8 +3,11 @@
 //! rendering is bounded (output size, work, time) so a hostile template answers 500
 //! with a clear reason instead of exhausting the process.
 
+mod fold;
 mod helpers;
+mod helpers_dates;
 mod helpers_json;
+mod helpers_random;
 mod helpers_string;
 mod model;
 mod rewrite;
@@ -32,6 +35,8 @@ pub const MAX_RENDER_TIME: Duration = Duration::from_secs(10);
 pub struct Template {
     source: String,
     compiled: Option<Arc<handlebars::Template>>,
+    /// Literal text set aside while compiling (see `fold.rs`).
+    literals: Arc<Vec<String>>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -132,6 +137,8 @@ static ENGINE: LazyLock<Handlebars<'static>> = LazyLock::new(|| {
     // WireMock does not escape HTML: `{{x}}` and `{{{x}}}` are the same.
     h.register_escape_fn(handlebars::no_escape);
     helpers::register(&mut h);
+    helpers_dates::register(&mut h);
+    helpers_random::register(&mut h);
     helpers_json::register(&mut h);
     helpers_string::register(&mut h);
     h
@@ -143,6 +150,7 @@ impl Template {
         Template {
             source: text.into(),
             compiled: None,
+            literals: Arc::default(),
         }
     }
 
@@ -151,16 +159,22 @@ impl Template {
             return Ok(Template::literal(text));
         }
         let rewritten = rewrite::rewrite(text);
-        let compiled = handlebars::Template::compile(&rewritten).map_err(|e| {
-            let (line, col) = e.pos().unwrap_or((1, 1));
-            TemplateError {
-                message: e.reason().to_string(),
-                offset: offset_of(text, line, col),
-            }
-        })?;
+        let (folded, literals) = fold::fold(&rewritten);
+        let compiled = match handlebars::Template::compile(&folded) {
+            Ok(c) => c,
+            // Positions are the author's: compile what was written to find them.
+            Err(_) => handlebars::Template::compile(&rewritten).map_err(|e| {
+                let (line, col) = e.pos().unwrap_or((1, 1));
+                TemplateError {
+                    message: e.reason().to_string(),
+                    offset: offset_of(text, line, col),
+                }
+            })?,
+        };
         Ok(Template {
             source: text.to_owned(),
             compiled: Some(Arc::new(compiled)),
+            literals: Arc::new(literals),
         })
     }
 
@@ -181,7 +195,7 @@ impl Template {
         if fresh {
             begin();
         }
-        let result = render_compiled(t, data);
+        let result = render_compiled(t, data).map(|out| fold::unfold(out, &self.literals));
         if fresh {
             end();
         }
