@@ -489,3 +489,69 @@ async fn garbage_requests_get_a_400() {
     assert!(s.journal().is_empty());
     assert_eq!(get(&s, "/").await, 200);
 }
+
+#[tokio::test]
+async fn the_admin_api_changes_what_is_served() {
+    let a = r#"{"id": "00000000-0000-0000-0000-000000000001", "request": {"urlPath": "/a"}, "response": {"status": 200, "body": "a"}}"#;
+    let (_tmp, s) = start(&[("mappings/a.json", a)]).await;
+    let json = |text: &str| serde_json::from_str::<serde_json::Value>(text).unwrap();
+    let (status, body) = s.admin("GET", "/__admin/mappings", b"");
+    assert_eq!((status, json(&body)["meta"]["total"].as_u64()), (200, Some(1)));
+    let created = s.admin(
+        "POST",
+        "/__admin/mappings",
+        br#"{"request": {"urlPath": "/b"}, "response": {"status": 201}}"#,
+    );
+    assert_eq!(created.0, 201);
+    assert_eq!(get(&s, "/b").await, 201);
+    let (status, body) = s.admin("POST", "/__admin/mappings", br#"{"request": {"urlPth": "/c"}}"#);
+    assert_eq!(status, 422);
+    assert!(body.contains("urlPth"), "{body}");
+    let id = "/__admin/mappings/00000000-0000-0000-0000-000000000001";
+    assert_eq!(s.admin("DELETE", id, b"").0, 200);
+    assert_eq!(get(&s, "/a").await, 404);
+    assert_eq!(s.admin("GET", id, b"").0, 404);
+    let (_, body) = s.admin(
+        "POST",
+        "/__admin/requests/count",
+        br#"{"method": "GET", "urlPath": "/a"}"#,
+    );
+    assert_eq!(json(&body)["count"], 1);
+    let (_, body) = s.admin("GET", "/__admin/requests/unmatched", b"");
+    assert_eq!(json(&body)["requests"][0]["url"], "/a");
+    assert_eq!(s.admin("POST", "/__admin/reset", b"").0, 200);
+    assert_eq!(get(&s, "/a").await, 200);
+    assert_eq!(get(&s, "/b").await, 404);
+    assert_eq!(s.admin("GET", "/__admin/nothing-here", b"").0, 404);
+}
+
+#[tokio::test]
+async fn admin_scenario_states_and_settings() {
+    let flow = r#"{"mappings": [
+      {"scenarioName": "order", "requiredScenarioState": "Started", "newScenarioState": "placed",
+       "request": {"urlPath": "/o"}, "response": {"status": 201}},
+      {"scenarioName": "order", "requiredScenarioState": "placed",
+       "request": {"urlPath": "/o"}, "response": {"status": 409}}]}"#;
+    let (_tmp, s) = start(&[("mappings/f.json", flow)]).await;
+    let put = |state: &str| {
+        s.admin(
+            "PUT",
+            "/__admin/scenarios/order/state",
+            format!(r#"{{"state": "{state}"}}"#).as_bytes(),
+        )
+        .0
+    };
+    assert_eq!(put("placed"), 200);
+    assert_eq!(get(&s, "/o").await, 409);
+    assert_eq!(put("nonsense"), 400);
+    assert_eq!(s.admin("PUT", "/__admin/scenarios/none/state", b"{}").0, 404);
+    assert_eq!(s.admin("POST", "/__admin/scenarios/reset", b"").0, 200);
+    assert_eq!(get(&s, "/o").await, 201);
+    assert_eq!(get(&s, "/o").await, 409);
+    assert_eq!(s.admin("POST", "/__admin/settings", br#"{"fixedDelay": 200}"#).0, 200);
+    let started = Instant::now();
+    assert_eq!(get(&s, "/nothing").await, 404);
+    assert_eq!(s.admin("POST", "/__admin/scenarios/reset", b"").0, 200);
+    assert_eq!(get(&s, "/o").await, 201);
+    assert!(started.elapsed() >= Duration::from_millis(200));
+}
