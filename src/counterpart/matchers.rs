@@ -21,10 +21,8 @@ pub enum ValuePattern {
     DoesNotContain(String),
     Matches(Regex),
     DoesNotMatch(Regex),
-    /// `absent: true`.
+    /// `absent: true`, and `absent: false` too: WireMock 3.13 reads both alike.
     Absent,
-    /// `absent: false`: any value that is there.
-    Present,
     EqualToJson(Box<JsonEq>),
     MatchesJsonPath {
         path: JsonPath,
@@ -86,7 +84,7 @@ impl ValuePattern {
             ValuePattern::DoesNotContain(_) => "doesNotContain",
             ValuePattern::Matches(_) => "matches",
             ValuePattern::DoesNotMatch(_) => "doesNotMatch",
-            ValuePattern::Absent | ValuePattern::Present => "absent",
+            ValuePattern::Absent => "absent",
             ValuePattern::EqualToJson(_) => "equalToJson",
             ValuePattern::MatchesJsonPath { .. } => "matchesJsonPath",
             ValuePattern::MatchesJsonSchema { .. } => "matchesJsonSchema",
@@ -108,7 +106,6 @@ impl ValuePattern {
             | ValuePattern::DoesNotContain(expected) => expected.clone(),
             ValuePattern::Matches(re) | ValuePattern::DoesNotMatch(re) => unanchored(re),
             ValuePattern::Absent => "(absent)".into(),
-            ValuePattern::Present => "(present)".into(),
             ValuePattern::EqualToJson(j) => j.expected_text(),
             ValuePattern::MatchesJsonPath { path, sub } => match sub {
                 None => path.source.clone(),
@@ -151,7 +148,11 @@ impl ValuePattern {
         let yes = |b: bool| if b { 0.0 } else { 1.0 };
         match self {
             ValuePattern::Absent => return yes(value.is_none()),
-            ValuePattern::Present => return yes(value.is_some()),
+            // As in WireMock, a value that is not there does not match a regex, nor
+            // contain a text.
+            ValuePattern::DoesNotMatch(_) | ValuePattern::DoesNotContain(_) if value.is_none() => {
+                return 0.0
+            }
             ValuePattern::Not(p) => return yes(!p.matches(value)),
             ValuePattern::And(list) => {
                 if list.is_empty() {
@@ -191,7 +192,6 @@ impl ValuePattern {
             ValuePattern::BinaryEqualTo(b) => yes(v.bytes == b.as_slice()),
             ValuePattern::Date(d) => yes(d.matches(v.text)),
             ValuePattern::Absent
-            | ValuePattern::Present
             | ValuePattern::Not(_)
             | ValuePattern::And(_)
             | ValuePattern::Or(_) => 1.0,
@@ -302,6 +302,14 @@ mod tests {
         let m = ValuePattern::Matches(re("[0-9]+"));
         assert!(m.matches(Some(Subject::text("123"))));
         assert!(!m.matches(Some(Subject::text("12a"))));
+        // WireMock: what is not there does not match, nor contain.
+        let dnm = ValuePattern::DoesNotMatch(re("json"));
+        assert!(dnm.matches(None));
+        assert!(dnm.matches(Some(Subject::text("xml"))));
+        assert!(!dnm.matches(Some(Subject::text("json"))));
+        assert!(not_contain.matches(None));
+        let present = ValuePattern::And(vec![ValuePattern::Matches(re(".*")), dnm]);
+        assert!(!present.matches(None));
     }
 
     #[test]

@@ -217,6 +217,16 @@ fn split_multipart(body: &[u8], boundary: &str) -> Vec<Part> {
     parts
 }
 
+/// A cookie that is not there matches only `absent` (unlike a header or parameter,
+/// which also matches WireMock's negative matchers).
+pub fn cookie_distance(m: &ValuePattern, value: Option<&str>) -> f64 {
+    match value {
+        None if m.is_absent() => 0.0,
+        None => 1.0,
+        Some(v) => m.distance(Some(Subject::text(v))),
+    }
+}
+
 /// How well a request fits a pattern: `distance` 0 is a match.
 #[derive(Debug, Clone, Copy)]
 pub struct Fit {
@@ -366,13 +376,11 @@ pub fn matches(p: &RequestPattern, r: &Incoming) -> bool {
     if !p.cookies.is_empty() {
         let cookies = r.cookies();
         let ok = p.cookies.iter().all(|(name, m)| {
-            one(
-                m,
-                cookies
-                    .iter()
-                    .find(|(k, _)| k == name)
-                    .map(|(_, v)| v.as_str()),
-            )
+            let value = cookies
+                .iter()
+                .find(|(k, _)| k == name)
+                .map(|(_, v)| v.as_str());
+            cookie_distance(m, value) == 0.0
         });
         if !ok {
             return false;
@@ -492,7 +500,7 @@ pub fn fit(p: &RequestPattern, r: &Incoming) -> Fit {
                 .iter()
                 .find(|(k, _)| k == name)
                 .map(|(_, v)| v.as_str());
-            add(1.0, m.distance(value.map(Subject::text)));
+            add(1.0, cookie_distance(m, value));
         }
     }
     if !p.body.is_empty() {

@@ -496,7 +496,10 @@ async fn the_admin_api_changes_what_is_served() {
     let (_tmp, s) = start(&[("mappings/a.json", a)]).await;
     let json = |text: &str| serde_json::from_str::<serde_json::Value>(text).unwrap();
     let (status, body) = s.admin("GET", "/__admin/mappings", b"");
-    assert_eq!((status, json(&body)["meta"]["total"].as_u64()), (200, Some(1)));
+    assert_eq!(
+        (status, json(&body)["meta"]["total"].as_u64()),
+        (200, Some(1))
+    );
     let created = s.admin(
         "POST",
         "/__admin/mappings",
@@ -504,7 +507,11 @@ async fn the_admin_api_changes_what_is_served() {
     );
     assert_eq!(created.0, 201);
     assert_eq!(get(&s, "/b").await, 201);
-    let (status, body) = s.admin("POST", "/__admin/mappings", br#"{"request": {"urlPth": "/c"}}"#);
+    let (status, body) = s.admin(
+        "POST",
+        "/__admin/mappings",
+        br#"{"request": {"urlPth": "/c"}}"#,
+    );
     assert_eq!(status, 422);
     assert!(body.contains("urlPth"), "{body}");
     let id = "/__admin/mappings/00000000-0000-0000-0000-000000000001";
@@ -544,11 +551,18 @@ async fn admin_scenario_states_and_settings() {
     assert_eq!(put("placed"), 200);
     assert_eq!(get(&s, "/o").await, 409);
     assert_eq!(put("nonsense"), 400);
-    assert_eq!(s.admin("PUT", "/__admin/scenarios/none/state", b"{}").0, 404);
+    assert_eq!(
+        s.admin("PUT", "/__admin/scenarios/none/state", b"{}").0,
+        404
+    );
     assert_eq!(s.admin("POST", "/__admin/scenarios/reset", b"").0, 200);
     assert_eq!(get(&s, "/o").await, 201);
     assert_eq!(get(&s, "/o").await, 409);
-    assert_eq!(s.admin("POST", "/__admin/settings", br#"{"fixedDelay": 200}"#).0, 200);
+    assert_eq!(
+        s.admin("POST", "/__admin/settings", br#"{"fixedDelay": 200}"#)
+            .0,
+        200
+    );
     let started = Instant::now();
     assert_eq!(get(&s, "/nothing").await, 404);
     assert_eq!(s.admin("POST", "/__admin/scenarios/reset", b"").0, 200);

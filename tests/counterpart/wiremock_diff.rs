@@ -577,6 +577,19 @@ const MOCK_VOLATILE: &[&str] = &[
     r"[A-Z][a-z]{2}, \d{2} [A-Z][a-z]{2} \d{4} \d{2}:\d{2}:\d{2} GMT",
 ];
 
+/// The request target as an RFC 3986 client sends it: characters a URI may not hold
+/// raw percent-encoded (Jetty, under WireMock, refuses them with a 500).
+fn rfc3986_target(url: &str) -> String {
+    url.chars()
+        .map(|c| match c {
+            '|' | '"' | '<' | '>' | '`' | '{' | '}' | '^' | '\\' | ' ' => {
+                format!("%{:02X}", c as u32)
+            }
+            c => c.to_string(),
+        })
+        .collect()
+}
+
 /// Records the requests each suite sends to its reference stub set into
 /// `tests/wiremock_diff/mocks/<set>.requests.json` (the broken sets replay their
 /// reference's). Needs a seeded `FHIR_PACKAGE_CACHE`.
@@ -625,8 +638,8 @@ fn record_mock_requests() {
             if !seen.insert(key) {
                 continue;
             }
-            let mut req = serde_json::json!({"method": e.method, "url": e.url, "headers": headers,
-                "volatile": MOCK_VOLATILE});
+            let mut req = serde_json::json!({"method": e.method, "url": rfc3986_target(&e.url),
+                "headers": headers, "volatile": MOCK_VOLATILE});
             if !e.body.is_empty() {
                 match String::from_utf8(e.body.clone()) {
                     Ok(text) => req["body"] = text.into(),

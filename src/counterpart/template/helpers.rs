@@ -377,7 +377,11 @@ fn base64_helper(c: &mut Call) -> Result<Value, String> {
 
 /// Java's `URLEncoder`: form encoding, space as `+`.
 fn url_encode(c: &mut Call) -> Result<Value, String> {
-    let input = c.input(0).unwrap_or_default();
+    // WireMock's helper fails on a value that is not there (say, a query parameter
+    // the request lacks), and the answer is a 500.
+    let Some(input) = c.input(0) else {
+        return Err("fatal: java.lang.NullPointerException: Cannot invoke \"Object.toString()\" because \"context\" is null".into());
+    };
     if c.flag("decode") {
         return Ok(Value::String(super::super::request::percent_decode(
             &input.replace('+', " "),

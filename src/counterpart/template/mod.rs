@@ -37,6 +37,8 @@ pub struct Template {
     compiled: Option<Arc<handlebars::Template>>,
     /// Literal text set aside while compiling (see `fold.rs`).
     literals: Arc<Vec<String>>,
+    /// Where each `{{` starts in the compiled text and in the text as written.
+    tags: Arc<Vec<(usize, usize)>>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -151,6 +153,7 @@ impl Template {
             source: text.into(),
             compiled: None,
             literals: Arc::default(),
+            tags: Arc::default(),
         }
     }
 
@@ -171,10 +174,15 @@ impl Template {
                 }
             })?,
         };
+        let tags = tag_starts(&folded)
+            .into_iter()
+            .zip(tag_starts(text))
+            .collect();
         Ok(Template {
             source: text.to_owned(),
             compiled: Some(Arc::new(compiled)),
             literals: Arc::new(literals),
+            tags: Arc::new(tags),
         })
     }
 
@@ -195,7 +203,9 @@ impl Template {
         if fresh {
             begin();
         }
-        let result = render_compiled(t, data).map(|out| fold::unfold(out, &self.literals));
+        let result = render_compiled(t, data)
+            .map(|out| fold::unfold(out, &self.literals))
+            .map_err(|(failure, at)| self.locate(failure, at));
         if fresh {
             end();
         }
@@ -225,26 +235,63 @@ pub fn end() {
     });
 }
 
-fn render_compiled(
-    t: &handlebars::Template,
-    data: &serde_json::Value,
-) -> Result<String, RenderFailure> {
-    let ctx = Context::wraps(data).map_err(|e| RenderFailure::Error(e.to_string()))?;
+type Failed = (RenderFailure, Option<(usize, usize)>);
+
+fn render_compiled(t: &handlebars::Template, data: &serde_json::Value) -> Result<String, Failed> {
+    let ctx = Context::wraps(data).map_err(|e| (RenderFailure::Error(e.to_string()), None))?;
     let mut rc = RenderContext::new(None);
     let mut out = Capped { buf: String::new() };
     match t.render(&ENGINE, &ctx, &mut rc, &mut out) {
         Ok(()) => Ok(out.buf),
         Err(e) => {
             if let Some(m) = FAILURE.with(|f| f.borrow_mut().take()) {
-                return Err(RenderFailure::Limit(m));
+                return Err((RenderFailure::Limit(m), None));
             }
-            // WireMock names the column of the helper, just inside the `{{`.
-            let at = match (e.line_no, e.column_no) {
-                (Some(l), Some(c)) => format!("{l}:{}: ", c + 1),
-                _ => String::new(),
-            };
-            Err(RenderFailure::Error(format!("{at}{}", e.reason())))
+            let at = e.line_no.zip(e.column_no);
+            Err((RenderFailure::Error(e.reason().to_string()), at))
         }
+    }
+}
+
+/// Byte offsets of each `{{` that opens a tag (escaped ones are text).
+fn tag_starts(text: &str) -> Vec<usize> {
+    let mut out = Vec::new();
+    let mut from = 0;
+    while let Some(i) = text[from..].find("{{") {
+        let at = from + i;
+        if !text[..at].ends_with('\\') {
+            out.push(at);
+        }
+        let close = text[at..].find("}}").map_or(text.len(), |j| at + j + 2);
+        from = close.max(at + 2);
+    }
+    out
+}
+
+impl Template {
+    /// An error as WireMock words it: line and column of the tag's helper, as written.
+    fn locate(&self, failure: RenderFailure, at: Option<(usize, usize)>) -> RenderFailure {
+        let RenderFailure::Error(why) = failure else {
+            return failure;
+        };
+        let Some((line, col)) = at else {
+            return RenderFailure::Error(why);
+        };
+        let folded_at = offset_of(&self.folded_text(), line, col);
+        let original = self
+            .tags
+            .iter()
+            .take_while(|(f, _)| *f <= folded_at)
+            .last()
+            .map_or(0, |(_, o)| *o);
+        let before = &self.source[..original.min(self.source.len())];
+        let line = before.matches('\n').count() + 1;
+        let col = before.rsplit('\n').next().map_or(0, |l| l.chars().count()) + 2;
+        RenderFailure::Error(format!("{line}:{col}: {why}"))
+    }
+
+    fn folded_text(&self) -> String {
+        fold::fold(&rewrite::rewrite(&self.source)).0
     }
 }
 
