@@ -64,6 +64,10 @@ pub enum Command {
         /// Port to listen on [default: any free port].
         #[arg(long)]
         port: Option<u16>,
+        /// Render every response as a template, as WireMock's option of that name
+        /// (also `global_response_templating = true` in the set's mock.toml).
+        #[arg(long)]
+        global_response_templating: bool,
     },
     /// Validate FHIR instances against base definitions and profiles.
     Validate(crate::validate_cmd::ValidateArgs),
@@ -160,7 +164,11 @@ pub async fn main(args: Vec<String>) -> i32 {
             print!("{}", steps_text(markdown));
             exit_codes::OK
         }
-        Command::Mock { set, port } => mock_command(&project, &set, port).await,
+        Command::Mock {
+            set,
+            port,
+            global_response_templating,
+        } => mock_command(&project, &set, port, global_response_templating).await,
         Command::Fhirpath(args) => crate::fhirpath_cmd::run(args),
         Command::Packages(args) => crate::packages_cmd::run(args).await,
         Command::Report { command } => crate::report::command::main(command),
@@ -762,12 +770,12 @@ pub fn steps_text(markdown: bool) -> String {
     out
 }
 
-async fn mock_command(project: &Path, name: &str, port: Option<u16>) -> i32 {
+async fn mock_command(project: &Path, name: &str, port: Option<u16>, templated: bool) -> i32 {
     let as_path = Path::new(name);
     let loaded = if as_path.join("mappings").is_dir() {
-        StubSet::load(as_path)
+        StubSet::load_with(as_path, templated)
     } else {
-        StubSet::load_named(&project.join("mocks"), name)
+        StubSet::load_named_with(&project.join("mocks"), name, templated)
     };
     let set = match loaded {
         Ok(set) => set,

@@ -85,20 +85,25 @@ def match_entry(nhs):
 ALL = ["9000000009", "9000000017", "9000000025"]
 ETAG = lambda v: f'W/"{v}"'
 
+def not_matching(regex):
+    """Present and not matching: WireMock's doesNotMatch alone also matches an absent value."""
+    return {"and": [{"matches": ".*"}, {"doesNotMatch": regex}]}
+
+
 # ---- 01: content negotiation (priority 1) ----
 error("01-accept-not-json", "406 when Accept allows no JSON", 1,
       {"method": "ANY", "urlPattern": ".*",
-       "headers": {"Accept": {"doesNotMatch": "(?i).*(json|\\*/\\*|application/\\*).*"}},
+       "headers": {"Accept": not_matching("(?i).*(json|\\*/\\*|application/\\*).*")},
        "queryParameters": {"_format": {"absent": True}}},
       406, "not-supported", "This server produces JSON only (application/fhir+json); the Accept header allows none")
 error("01-format-not-json", "406 when _format is not JSON", 1,
       {"method": "ANY", "urlPattern": ".*",
-       "queryParameters": {"_format": {"doesNotMatch": "(?i)(json|application/(fhir[+ ])?json)"}}},
+       "queryParameters": {"_format": not_matching("(?i)(json|application/(fhir[+ ])?json)")}},
       406, "not-supported", "_format={{request.query._format}} is not supported: this server produces JSON only")
 # ---- 02: request validation (priority 2) ----
 error("02-create-unsupported-media-type", "415 for a create that is not JSON", 2,
       {"method": "POST", "urlPath": "/Patient",
-       "headers": {"Content-Type": {"doesNotMatch": "(?i)application/(fhir\\+)?json.*"}}},
+       "headers": {"Content-Type": not_matching("(?i)application/(fhir\\+)?json.*")}},
       415, "not-supported", "Content-Type must be application/fhir+json")
 error("02-create-no-content-type", "415 for a create without Content-Type", 2,
       {"method": "POST", "urlPath": "/Patient", "headers": {"Content-Type": {"absent": True}}},
@@ -175,7 +180,7 @@ mapping("05-create", {"name": "create a Patient", "priority": 5,
                 "bodyPatterns": [{"matchesJsonPath": {"expression": "$.resourceType", "equalTo": "Patient"}}]},
     "response": {"status": 201, "headers": fhir_headers(
         Location=f"{BASE}/Patient/{{{{request.id}}}}/_history/1", ETag=ETAG(1),
-        **{"Last-Modified": "{{now format='rfc1123'}}"}),
+        **{"Last-Modified": "{{now format=\"EEE, dd MMM yyyy HH:mm:ss 'GMT'\"}}"}),
         "body": "{{#jsonMerge request.body}}{\"id\": \"{{request.id}}\", \"meta\": {\"versionId\": \"1\", \"lastUpdated\": \"{{now}}\"}}{{/jsonMerge}}",
         "transformers": ["response-template"]}})
 SEARCHES = {
@@ -196,7 +201,7 @@ for param, pattern in SEARCHES.items():
     write_file(f"search-{param}-none.json",
                bundle("searchset", f"{BASE}/Patient?{param}={{{{urlEncode request.query.{param}}}}}", [], 0))
     mapping(f"06-search-{param}-none", {"name": f"search by {param} finds nothing", "priority": 6,
-        "request": {"method": "GET", "urlPath": "/Patient", "queryParameters": {param: {"absent": False}}},
+        "request": {"method": "GET", "urlPath": "/Patient", "queryParameters": {param: {"matches": ".*"}}},
         "response": {"status": 200, "headers": fhir_headers(), "bodyFileName": f"search-{param}-none.json",
                      "transformers": ["response-template"]}})
 # ---- 07: paging over all patients ----
@@ -230,10 +235,10 @@ mapping("07-page-count-only", {"name": "_count=0: the total only", "priority": 7
     "response": {"status": 200, "headers": fhir_headers(), "bodyFileName": "page-count-only.json", "transformers": ["response-template"]}})
 write_file("page-beyond.json", bundle("searchset", f"{BASE}/Patient?_count={{{{urlEncode request.query._count}}}}&_page={{{{urlEncode request.query._page}}}}", [], 3))
 mapping("08-page-beyond", {"name": "a page past the last one is empty", "priority": 8,
-    "request": {"method": "GET", "urlPath": "/Patient", "queryParameters": {"_page": {"absent": False}}},
+    "request": {"method": "GET", "urlPath": "/Patient", "queryParameters": {"_page": {"matches": ".*"}}},
     "response": {"status": 200, "headers": fhir_headers(), "bodyFileName": "page-beyond.json", "transformers": ["response-template"]}})
 error("06-page-bad-count", "400 for a _count that is not a number", 6,
-      {"method": "GET", "urlPath": "/Patient", "queryParameters": {"_count": {"doesNotMatch": "[0-9]+"}}},
+      {"method": "GET", "urlPath": "/Patient", "queryParameters": {"_count": not_matching("[0-9]+")}},
       400, "invalid", "_count must be a non-negative whole number")
 # ---- 08: everything else a real server would answer ----
 write_file("search-all.json", bundle("searchset", f"{BASE}/Patient", [match_entry(i) for i in ALL], 3))

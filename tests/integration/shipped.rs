@@ -120,7 +120,7 @@ fn marked(set: &StubSet) -> StubSet {
         if let Some(defect) = defect_of(m).map(str::to_owned) {
             m.response
                 .headers
-                .push((DEFECT_HEADER.into(), Template::literal(defect)));
+                .push((DEFECT_HEADER.into(), vec![Template::literal(defect)]));
         }
     }
     set

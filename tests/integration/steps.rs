@@ -527,6 +527,19 @@ Feature: Step vocabulary
     Then the counterpart "provider" receives a request within 5 seconds
     And the counterpart "provider" receives no further request within 1 seconds
 
+  Scenario: pass: the counterpart's admin API drives mappings and scenarios
+    Given the counterpart "provider" is reset
+    And the counterpart "provider" admin API is called with POST "/__admin/mappings"
+      """
+      {"scenarioName": "flow", "requiredScenarioState": "Started", "newScenarioState": "done", "request": {"urlPath": "/flow"}, "response": {"status": 200}}
+      """
+    When the counterpart "provider" scenario "flow" is in state "done"
+    And the counterpart "provider" admin API is called with GET "/__admin/scenarios"
+    Then the JSON value at "scenarios[0].state" is "done"
+
+  Scenario: fail: the counterpart's admin API refuses
+    Then the counterpart "provider" admin API is called with GET "/__admin/mappings/no-such-id"
+
   Scenario: pass: profile conformance
     When I send a GET request to "/Patient/claims"
     Then the response conforms to "http://hl7.org/fhir/StructureDefinition/Patient"
