@@ -13,7 +13,6 @@ use crate::client::{Client, Limits};
 use crate::config::{self, Config, InputValue};
 use crate::counterpart::{Counterpart, StubSet};
 use crate::diagnostic::{Diagnostic, Diagnostics};
-use crate::evidence::Redactor;
 use crate::exit_codes;
 use crate::report::{self, Format};
 use crate::runner::{self, RunSettings, RunTarget};
@@ -109,6 +108,10 @@ pub struct RunArgs {
     /// Response body size limit, in bytes.
     #[arg(long, value_name = "BYTES")]
     pub max_body: Option<u64>,
+    /// Bytes of each body kept in the report's evidence [default: 262144]; the size
+    /// and sha256 of the whole body are kept either way.
+    #[arg(long, value_name = "BYTES")]
+    pub evidence_body_limit: Option<u64>,
     /// PEM client certificate (chain) presented to the target; may hold the key too.
     #[arg(long, value_name = "FILE")]
     pub client_cert: Option<PathBuf>,
@@ -138,6 +141,13 @@ pub async fn main(args: Vec<String>) -> i32 {
             };
         }
     };
+    // Credentials in a URL on the command line are secrets before anything is read.
+    crate::redact::learn(args.iter().flat_map(|a| crate::redact::url_secrets(a)));
+    crate::signals::set_mode(match cli.command {
+        Command::Run(_) => crate::signals::Mode::Run,
+        Command::Mock { .. } => crate::signals::Mode::Mock,
+        _ => crate::signals::Mode::Exit,
+    });
     let project = project_dir(cli.project.as_deref());
     crate::diagnostic::set_project_root(&project);
     match cli.command {
@@ -288,13 +298,21 @@ async fn run_command(project: &Path, args: RunArgs, command_line: Vec<String>) -
             .max_body
             .or(config.max_body)
             .unwrap_or(Limits::default().max_body_bytes),
+        evidence_body_bytes: args
+            .evidence_body_limit
+            .or(config.evidence_body_limit)
+            .unwrap_or(Limits::default().evidence_body_bytes),
     };
+    let target_url = args.target.clone().or(config.target.clone());
+    if let Some(url) = &target_url {
+        secrets.extend(crate::redact::url_secrets(url));
+    }
+    secrets.extend(post.secrets());
+    // From here on every report file, stdout and stderr know every secret of the run.
+    let redactor = crate::redact::learn(&secrets);
     // A secret given literally on the command line must not reach the report.
-    let command_line: Vec<String> = command_line
-        .iter()
-        .map(|a| Redactor::new(&secrets).text(a))
-        .collect();
-    let client = match Client::new(limits, Redactor::new(&secrets), &tls) {
+    let command_line: Vec<String> = command_line.iter().map(|a| redactor.text(a)).collect();
+    let client = match Client::new(limits, redactor.clone(), &tls) {
         Ok(c) => c,
         Err(e) => {
             eprintln!("error: failed to build the HTTP client: {e}");
@@ -302,7 +320,6 @@ async fn run_command(project: &Path, args: RunArgs, command_line: Vec<String>) -
         }
     };
 
-    let target_url = args.target.clone().or(config.target.clone());
     let (target, _guard) = match target_url {
         Some(url) => match validate_url(&url) {
             Ok(()) => (
@@ -359,12 +376,17 @@ async fn run_command(project: &Path, args: RunArgs, command_line: Vec<String>) -
         }
     };
 
-    if let Err(code) = ensure_packages(&suites).await {
-        return code;
-    }
-    let counterparts = match start_counterparts(project, &suites).await {
-        Ok(c) => c,
-        Err(code) => return code,
+    // A signal while packages install (from a registry) stops that, not the report.
+    let prepared = async {
+        ensure_packages(&suites).await?;
+        start_counterparts(project, &suites).await
+    };
+    let counterparts = futures::select! {
+        c = prepared.boxed_local().fuse() => match c {
+            Ok(c) => c,
+            Err(code) => return code,
+        },
+        _ = crate::signals::interrupted().boxed().fuse() => Vec::new(),
     };
     let files_dir = suites
         .first()
@@ -384,6 +406,11 @@ async fn run_command(project: &Path, args: RunArgs, command_line: Vec<String>) -
         fhir: Default::default(),
         validator: Default::default(),
         counterparts,
+    };
+    // Reports and stderr show the target without its credentials.
+    let target = RunTarget {
+        base_url: redactor.url(&target.base_url),
+        counterpart: target.counterpart,
     };
     let base_dir = args
         .report_dir
@@ -419,17 +446,25 @@ async fn run_command(project: &Path, args: RunArgs, command_line: Vec<String>) -
         command_line,
         shown_inputs: inputs.shown(),
         interrupt: async {
-            if tokio::signal::ctrl_c().await.is_err() {
-                futures::future::pending::<()>().await;
-            }
+            crate::signals::interrupted().await;
         }
         .boxed_local(),
         progress: Some(std::sync::Arc::new(crate::progress::Stderr::new())),
     };
     let mut report = runner::run(plan, settings).await;
     post.finish(&mut report);
-    let dir = base_dir.join(&report.run.id);
     let mut write_failed = false;
+    let dir = match report::create_run_dir(&base_dir, &mut report.run.id) {
+        Ok(dir) => dir,
+        Err(e) => {
+            write_failed = true;
+            eprintln!(
+                "error: cannot create a run folder in {}: {e}",
+                base_dir.display()
+            );
+            base_dir.join(&report.run.id)
+        }
+    };
     for (format, result) in report::write_all(&report, &dir, &args.format) {
         match result {
             Ok(path) => eprintln!("wrote {}", crate::diagnostic::display_path(&path)),
@@ -448,6 +483,15 @@ async fn run_command(project: &Path, args: RunArgs, command_line: Vec<String>) -
         eprintln!("error: {e}");
     }
     print_summary(&report);
+    if report.run.interrupted {
+        if let Some(n) = crate::signals::received() {
+            eprintln!(
+                "the run was stopped by {}; its report is complete for what ran",
+                crate::signals::name(n)
+            );
+            return crate::signals::exit_code(n);
+        }
+    }
     if write_failed {
         return exit_codes::INCOMPLETE;
     }

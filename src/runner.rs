@@ -213,6 +213,8 @@ pub async fn run(plan: Plan, settings: RunSettings) -> Report {
     // Always read /metadata once: what the target declared is provenance, even when
     // no scenario depends on it. Its absence only matters to capability-tagged ones.
     // A consumer suite has no target: the system under test calls the counterparts.
+    let mut interrupt = settings.interrupt;
+    let mut interrupted = false;
     let (caps, metadata_exchange) = if ctx.base_url.is_empty() {
         (Err("no target".to_owned()), None)
     } else {
@@ -226,7 +228,15 @@ pub async fn run(plan: Plan, settings: RunSettings) -> Report {
         } else {
             CapabilityRequest::Fhir
         };
-        let (caps, exchange) = Capabilities::fetch(&ctx, how).await;
+        // A signal during the first read stops the run too.
+        let fetch = Capabilities::fetch(&ctx, how).boxed_local();
+        let (caps, exchange) = futures::select! {
+            r = fetch.fuse() => r,
+            _ = (&mut interrupt).fuse() => {
+                interrupted = true;
+                (Err("the run was interrupted".to_owned()), None)
+            }
+        };
         let id = exchange.as_ref().map(|e| e.id.clone());
         exchanges.extend(exchange);
         (caps, id)
@@ -278,7 +288,7 @@ pub async fn run(plan: Plan, settings: RunSettings) -> Report {
     if let Some(p) = &settings.progress {
         p.started(selected.len());
     }
-    let interrupted = {
+    let interrupted = interrupted || {
         let cucumber = build_cucumber(
             &ctx,
             plan.concurrency,
@@ -289,7 +299,6 @@ pub async fn run(plan: Plan, settings: RunSettings) -> Report {
             selected.contains(&scenario_key(feature, scenario))
         });
         futures::pin_mut!(run);
-        let mut interrupt = settings.interrupt;
         futures::select! {
             _ = run.fuse() => false,
             _ = (&mut interrupt).fuse() => true,
@@ -412,7 +421,7 @@ pub async fn run(plan: Plan, settings: RunSettings) -> Report {
     let mut report = Report {
         schema_version: SCHEMA_VERSION,
         run: RunInfo {
-            id: run_id(started),
+            id: crate::report::new_run_id(started),
             tool: Tool::current(),
             started: started.to_rfc3339_opts(chrono::SecondsFormat::Millis, true),
             finished: chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Millis, true),
@@ -445,15 +454,6 @@ pub async fn run(plan: Plan, settings: RunSettings) -> Report {
     };
     report.finalize();
     report
-}
-
-fn run_id(started: chrono::DateTime<chrono::Utc>) -> String {
-    let nanos = started.timestamp_subsec_nanos() ^ std::process::id();
-    format!(
-        "{}-{:04x}",
-        started.format("%Y%m%dT%H%M%SZ"),
-        nanos & 0xffff
-    )
 }
 
 /// Outline rows become scenarios at their own lines, so file:line is unique.

@@ -75,6 +75,14 @@ impl PostRun {
         })
     }
 
+    /// The signing key's material, for the redactor: it is written nowhere.
+    pub fn secrets(&self) -> Vec<String> {
+        self.key
+            .iter()
+            .map(|k| crate::evidence::hex(k.as_bytes()))
+            .collect()
+    }
+
     /// Applies the gate, waivers and baseline to a finished run's report.
     pub fn finish(&self, report: &mut Report) {
         report.run.fail_on = self.fail_on;
@@ -309,6 +317,10 @@ fn merge_command(dirs: &[PathBuf], out: &Path, formats: &[Format], sign_key: Opt
             return exit_codes::BAD_INPUT;
         }
     };
+    if let Err(e) = std::fs::create_dir_all(out) {
+        eprintln!("error: cannot create {}: {e}", out.display());
+        return exit_codes::INCOMPLETE;
+    }
     let mut failed = false;
     for (format, result) in super::write_all(&report, out, formats) {
         if let Err(e) = result {
