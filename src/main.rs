@@ -2,6 +2,7 @@
 //! run, exit with a documented code.
 
 fn main() -> std::process::ExitCode {
+    assure::signals::remember();
     // Before anything can print: every byte of stdout and stderr is redacted.
     if let Err(e) = assure::redact::stdio::install() {
         eprintln!("error: cannot redirect output through the redactor: {e}");

@@ -30,7 +30,31 @@ fn channel() -> &'static tokio::sync::watch::Sender<i32> {
     TX.get_or_init(|| tokio::sync::watch::channel(0).0)
 }
 
-/// Installs the handlers; call first thing inside the runtime.
+/// Remembers SIGINT and SIGTERM from now on; call first thing in `main`, before the
+/// async runtime exists. [`install`] then makes them act.
+pub fn remember() {
+    #[cfg(unix)]
+    // SAFETY: signal masks of this (so far the only) thread, and an action that only
+    // does an atomic compare-and-swap, which is async-signal-safe.
+    unsafe {
+        // Installing a handler leaves an instant in which a signal reaches none:
+        // hold both signals until the handler is in place, then take them.
+        let mut held: libc::sigset_t = std::mem::zeroed();
+        let mut before: libc::sigset_t = std::mem::zeroed();
+        libc::sigemptyset(&mut held);
+        libc::sigaddset(&mut held, SIGINT);
+        libc::sigaddset(&mut held, SIGTERM);
+        libc::pthread_sigmask(libc::SIG_BLOCK, &held, &mut before);
+        for n in [SIGINT, SIGTERM] {
+            let _ = signal_hook_registry::register(n, move || {
+                let _ = RECEIVED.compare_exchange(0, n, Ordering::SeqCst, Ordering::SeqCst);
+            });
+        }
+        libc::pthread_sigmask(libc::SIG_SETMASK, &before, std::ptr::null_mut());
+    }
+}
+
+/// Installs the handlers that act on signals; call first thing inside the runtime.
 pub fn install() {
     #[cfg(unix)]
     {
@@ -99,6 +123,10 @@ pub fn received() -> Option<i32> {
 /// Resolves when a signal has been received (at once if one already was).
 pub async fn interrupted() -> i32 {
     let mut rx = channel().subscribe();
+    // One that came before the runtime's handler was installed notified nobody.
+    if let Some(n) = received() {
+        return n;
+    }
     let got = rx.wait_for(|n| *n != 0).await.map(|n| *n);
     match got {
         Ok(n) => n,
@@ -109,7 +137,11 @@ pub async fn interrupted() -> i32 {
 
 /// The exit code a shell gives a process ended by signal `n`.
 pub fn exit_code(n: i32) -> i32 {
-    128 + n
+    match n {
+        SIGINT => crate::exit_codes::INTERRUPTED,
+        SIGTERM => crate::exit_codes::TERMINATED,
+        _ => 128 + n,
+    }
 }
 
 pub fn name(n: i32) -> &'static str {
