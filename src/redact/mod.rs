@@ -12,6 +12,7 @@ pub mod forms;
 pub mod sink;
 pub mod stdio;
 pub mod terminal;
+pub mod unescape;
 
 use std::borrow::Cow;
 use std::sync::{Arc, OnceLock, RwLock};
@@ -35,6 +36,13 @@ const SECRET_HEADERS: &[&str] = &[
 
 /// Secrets shorter than this would mask innocent text everywhere; inputs refuse them.
 const MIN_SECRET: usize = 4;
+
+/// Escapes are undone window by window, so that a large body needs no large copy.
+const WINDOW: usize = 64 * 1024;
+
+/// How much longer than its longest form a secret can be once escaped: two levels of
+/// the widest escape (`&#x10ffff;` for four bytes, `\u002f` for one).
+const STRETCH: usize = 40;
 
 /// Removes secrets from anything bound for a report or a terminal. Cheap to clone.
 #[derive(Clone, Default)]
@@ -109,52 +117,88 @@ impl Redactor {
         self.inner.matcher.is_none()
     }
 
-    /// The longest byte run a secret can take in any of its forms.
+    /// The longest byte run a secret can take in any of its forms, escapes included.
     pub fn longest(&self) -> usize {
-        self.inner.longest
+        self.inner.longest * STRETCH
     }
 
     pub fn is_secret_header(name: &str) -> bool {
         SECRET_HEADERS.contains(&name.to_ascii_lowercase().as_str())
     }
 
-    /// Feeds `data` to `out` in pieces, each secret replaced by [`MASK`].
-    pub fn pieces(&self, data: &[u8], mut out: impl FnMut(&[u8])) {
+    /// Where secrets are in `data`: sorted, disjoint byte spans. A secret counts
+    /// in any of its forms, and behind any mix of percent-encoding, JSON escapes and
+    /// HTML character references, up to two levels deep.
+    pub fn spans(&self, data: &[u8]) -> Vec<(usize, usize)> {
         let Some(matcher) = &self.inner.matcher else {
-            out(data);
-            return;
+            return Vec::new();
         };
-        let mut at = 0;
-        for m in matcher.find_iter(data) {
-            out(&data[at..m.start()]);
-            out(MASK.as_bytes());
-            at = m.end();
+        let mut spans: Vec<(usize, usize)> = matcher
+            .find_iter(data)
+            .map(|m| (m.start(), m.end()))
+            .collect();
+        if unescape::has_escapes(data) {
+            let reach = self.longest();
+            let mut at = 0;
+            while at < data.len() {
+                let window = &data[at..(at + WINDOW + reach).min(data.len())];
+                if unescape::has_escapes(window) {
+                    let once = unescape::decode(window, at);
+                    let twice =
+                        unescape::has_escapes(&once.bytes).then(|| unescape::decode_again(&once));
+                    for decoded in std::iter::once(&once).chain(twice.as_ref()) {
+                        for m in matcher.find_iter(&decoded.bytes) {
+                            let (start, end) = decoded.original(m.start(), m.end());
+                            // Each window answers for secrets that start in it.
+                            if (at..at + WINDOW).contains(&start) {
+                                spans.push((start, end));
+                            }
+                        }
+                    }
+                }
+                at += WINDOW;
+            }
+            spans.sort_unstable();
         }
-        out(&data[at..]);
+        let mut merged: Vec<(usize, usize)> = Vec::with_capacity(spans.len());
+        for (start, end) in spans {
+            match merged.last_mut() {
+                Some(last) if start <= last.1 => last.1 = last.1.max(end),
+                _ => merged.push((start, end)),
+            }
+        }
+        merged
     }
 
     /// Calls `f(start, end)` for each secret in `data`, left to right, until it
     /// returns false.
     pub fn for_each_match(&self, data: &[u8], mut f: impl FnMut(usize, usize) -> bool) {
-        if let Some(matcher) = &self.inner.matcher {
-            for m in matcher.find_iter(data) {
-                if !f(m.start(), m.end()) {
-                    break;
-                }
+        for (start, end) in self.spans(data) {
+            if !f(start, end) {
+                break;
             }
         }
     }
 
+    /// Feeds `data` to `out` in pieces, each secret replaced by [`MASK`].
+    pub fn pieces(&self, data: &[u8], mut out: impl FnMut(&[u8])) {
+        let mut at = 0;
+        for (start, end) in self.spans(data) {
+            out(&data[at..start]);
+            out(MASK.as_bytes());
+            at = end;
+        }
+        out(&data[at..]);
+    }
+
     /// `data` with every secret masked.
     pub fn bytes<'a>(&self, data: &'a [u8]) -> Cow<'a, [u8]> {
-        match &self.inner.matcher {
-            Some(m) if m.is_match(data) => {
-                let mut out = Vec::with_capacity(data.len());
-                self.pieces(data, |p| out.extend_from_slice(p));
-                Cow::Owned(out)
-            }
-            _ => Cow::Borrowed(data),
+        if self.spans(data).is_empty() {
+            return Cow::Borrowed(data);
         }
+        let mut out = Vec::with_capacity(data.len());
+        self.pieces(data, |p| out.extend_from_slice(p));
+        Cow::Owned(out)
     }
 
     /// Text with every secret masked, and URL userinfo and credential-like query

@@ -131,3 +131,34 @@ fn writer_escapes_of_a_secret_are_masked_too() {
         );
     }
 }
+
+#[test]
+fn any_mix_of_escapes_is_seen_through() {
+    let r = Redactor::new(["s3cr3t/value-1"]);
+    for shown in [
+        "s%33cr3t%2Fvalue%2D1",
+        "%73%33%63%72%33%74%2f%76%61%6c%75%65%2d%31",
+        "s3cr3t\\/value\\u002d1",
+        "s3cr3t&#x2F;value&#45;1",
+        // JSON inside JSON, and percent-encoding inside a JSON string.
+        "s3cr3t\\\\u002fvalue-1",
+        "s3cr3t\\u00252Fvalue-1",
+    ] {
+        assert_eq!(
+            r.text(&format!("<{shown}>")),
+            format!("<{MASK}>"),
+            "{shown}"
+        );
+    }
+    assert_eq!(r.text("s3cr3t%2Fother"), "s3cr3t%2Fother");
+    // Through the sink, split anywhere, past a window edge.
+    let mut text = "x".repeat(WINDOW - 5).into_bytes();
+    text.extend_from_slice(b"s%33cr3t%2Fvalue%2D1 end");
+    for cut in [WINDOW - 3, WINDOW, WINDOW + 4] {
+        let mut sink = sink::Sink::new(Vec::new(), r.clone());
+        std::io::Write::write_all(&mut sink, &text[..cut]).unwrap();
+        std::io::Write::write_all(&mut sink, &text[cut..]).unwrap();
+        let out = sink.finish().unwrap();
+        assert!(out.ends_with(b"x[REDACTED] end"), "cut {cut}");
+    }
+}
