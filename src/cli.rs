@@ -309,6 +309,7 @@ async fn run_command(project: &Path, args: RunArgs, command_line: Vec<String>) -
     }
     secrets.extend(post.secrets());
     // From here on every report file, stdout and stderr know every secret of the run.
+    crate::redact::learn(tls.secret_bytes());
     let redactor = crate::redact::learn(&secrets);
     // A secret given literally on the command line must not reach the report.
     let command_line: Vec<String> = command_line.iter().map(|a| redactor.text(a)).collect();
@@ -483,15 +484,16 @@ async fn run_command(project: &Path, args: RunArgs, command_line: Vec<String>) -
         eprintln!("error: {e}");
     }
     print_summary(&report);
-    if report.run.interrupted {
-        if let Some(n) = crate::signals::received() {
-            eprintln!(
-                "the run was stopped by {}; its report is complete for what ran",
-                crate::signals::name(n)
-            );
-            return crate::signals::exit_code(n);
-        }
+    if let (true, Some(n)) = (report.run.interrupted, crate::signals::received()) {
+        eprintln!(
+            "the run was stopped by {}; its report is complete for what ran",
+            crate::signals::name(n)
+        );
     }
+    // The report is sealed: a signal received ends the process now with its code, and
+    // one that comes later ends it at once (shutting counterparts down must not
+    // outlive a Ctrl-C).
+    crate::signals::set_mode(crate::signals::Mode::Exit);
     if write_failed {
         return exit_codes::INCOMPLETE;
     }
@@ -590,9 +592,12 @@ fn print_summary(report: &crate::report::model::Report) {
                         (Some(e), Some(a)) => format!(" (expected {e}, actual {a})"),
                         _ => String::new(),
                     };
+                    // A target's words: shown escaped.
                     eprintln!(
-                        "          {}:{}: {}{detail}",
-                        feature.file, step.line, f.message
+                        "          {}:{}: {}",
+                        feature.file,
+                        step.line,
+                        crate::diagnostic::safe(&format!("{}{detail}", f.message))
                     );
                 }
             }

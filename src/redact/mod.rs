@@ -277,28 +277,37 @@ fn structural(text: &str) -> Cow<'_, str> {
     static USERINFO: OnceLock<regex::Regex> = OnceLock::new();
     static PARAM: OnceLock<regex::Regex> = OnceLock::new();
     let userinfo = USERINFO.get_or_init(|| {
-        regex::Regex::new(r"(?i)\b([a-z][a-z0-9+.-]*://)[^/?#@\s]+@").expect("static regex")
+        regex::Regex::new(r"([A-Za-z][A-Za-z0-9+.-]*://)[^/?#@\s]+@").expect("static regex")
     });
     let param = PARAM.get_or_init(|| {
         regex::Regex::new(r#"([?&;])([A-Za-z0-9_.\-]+)=([^&#\s"'<>]*)"#).expect("static regex")
     });
-    if !text.contains("://") && !text.contains('=') {
-        return Cow::Borrowed(text);
+    // Cheap tests first: large bodies seldom hold either shape.
+    let has_userinfo = text.contains("://") && text.contains('@');
+    let has_params = text.contains('=') && text.contains(['?', '&', ';']);
+    let mut out = Cow::Borrowed(text);
+    if has_userinfo {
+        if let Cow::Owned(o) =
+            userinfo.replace_all(&out, |c: &regex::Captures<'_>| format!("{}{MASK}@", &c[1]))
+        {
+            out = Cow::Owned(o);
+        }
     }
-    let masked = userinfo.replace_all(text, |c: &regex::Captures<'_>| format!("{}{MASK}@", &c[1]));
-    let replaced = param
-        .replace_all(&masked, |c: &regex::Captures<'_>| {
+    if has_params {
+        let replaced = param.replace_all(&out, |c: &regex::Captures<'_>| {
             if is_credential_param(&c[2]) && !c[3].is_empty() && &c[3] != MASK {
                 format!("{}{}={MASK}", &c[1], &c[2])
             } else {
                 c[0].to_owned()
             }
-        })
-        .into_owned();
-    if replaced == text {
-        Cow::Borrowed(text)
-    } else {
-        Cow::Owned(replaced)
+        });
+        if let Cow::Owned(o) = replaced {
+            out = Cow::Owned(o);
+        }
+    }
+    match out {
+        Cow::Owned(o) if o == text => Cow::Borrowed(text),
+        other => other,
     }
 }
 

@@ -74,7 +74,7 @@ mod imp {
         let mut buf = vec![0u8; 64 * 1024];
         let mut ready = Vec::new();
         loop {
-            let holding = stream.is_holding();
+            let holding = stream.is_holding() || filter.is_holding();
             let mut poll = libc::pollfd {
                 fd: read.as_raw_fd(),
                 events: libc::POLLIN,

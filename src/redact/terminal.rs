@@ -91,6 +91,10 @@ impl Filter {
         self.run(false, out);
     }
 
+    pub fn is_holding(&self) -> bool {
+        !self.held.is_empty()
+    }
+
     /// Filters everything held, as if nothing more will come.
     pub fn flush(&mut self, out: &mut Vec<u8>) {
         self.run(true, out);
