@@ -244,7 +244,7 @@ async fn ctrl_c_still_writes_the_report_marked_interrupted() {
     let reports = dir.join("reports");
     let uri = server.uri();
     let (code, stderr) = tokio::task::spawn_blocking(move || {
-        let child = std::process::Command::new(env!("CARGO_BIN_EXE_assure"))
+        let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_assure"))
             .args([
                 "run",
                 "--target",
@@ -262,16 +262,27 @@ async fn ctrl_c_still_writes_the_report_marked_interrupted() {
             .stderr(std::process::Stdio::piped())
             .spawn()
             .unwrap();
-        std::thread::sleep(std::time::Duration::from_millis(2500));
+        // Once the first scenario has finished (a timer would race a loaded machine).
+        use std::io::BufRead as _;
+        let mut seen = String::new();
+        let mut lines = std::io::BufReader::new(child.stderr.take().unwrap()).lines();
+        for line in lines.by_ref() {
+            let line = line.unwrap();
+            seen.push_str(&line);
+            seen.push('\n');
+            if line.starts_with("[1/") {
+                break;
+            }
+        }
         std::process::Command::new("kill")
             .args(["-INT", &child.id().to_string()])
             .status()
             .unwrap();
-        let out = child.wait_with_output().unwrap();
-        (
-            out.status.code(),
-            String::from_utf8_lossy(&out.stderr).into_owned(),
-        )
+        for line in lines {
+            seen.push_str(&line.unwrap());
+            seen.push('\n');
+        }
+        (child.wait().unwrap().code(), seen)
     })
     .await
     .unwrap();

@@ -260,6 +260,7 @@ async fn one_run() {
         }
     }
     assert!(leaks.is_empty(), "{}", leaks.join("\n"));
+    assert!(!run.stderr.contains("byte by byte only"), "{}", run.stderr);
     // The target did echo them: masks stand where they were.
     let report = String::from_utf8_lossy(&files[5].1).into_owned();
     assert!(report.matches("[REDACTED]").count() >= 30, "{report}");
