@@ -13,7 +13,6 @@ use crate::client::{Client, Limits};
 use crate::config::{self, Config, InputValue};
 use crate::counterpart::{Counterpart, StubSet};
 use crate::diagnostic::{Diagnostic, Diagnostics};
-use crate::evidence::Redactor;
 use crate::exit_codes;
 use crate::report::{self, Format};
 use crate::runner::{self, RunSettings, RunTarget};
@@ -113,6 +112,10 @@ pub struct RunArgs {
     /// Response body size limit, in bytes.
     #[arg(long, value_name = "BYTES")]
     pub max_body: Option<u64>,
+    /// Bytes of each body kept in the report's evidence [default: 262144]; the size
+    /// and sha256 of the whole body are kept either way.
+    #[arg(long, value_name = "BYTES")]
+    pub evidence_body_limit: Option<u64>,
     /// PEM client certificate (chain) presented to the target; may hold the key too.
     #[arg(long, value_name = "FILE")]
     pub client_cert: Option<PathBuf>,
@@ -155,6 +158,13 @@ pub async fn main(args: Vec<String>) -> i32 {
             };
         }
     };
+    // Credentials in a URL on the command line are secrets before anything is read.
+    crate::redact::learn(args.iter().flat_map(|a| crate::redact::url_secrets(a)));
+    crate::signals::set_mode(match cli.command {
+        Command::Run(_) => crate::signals::Mode::Run,
+        Command::Mock { .. } => crate::signals::Mode::Mock,
+        _ => crate::signals::Mode::Exit,
+    });
     let project = project_dir(cli.project.as_deref());
     crate::diagnostic::set_project_root(&project);
     match cli.command {
@@ -317,13 +327,22 @@ async fn run_command(project: &Path, args: RunArgs, command_line: Vec<String>) -
             .max_body
             .or(config.max_body)
             .unwrap_or(Limits::default().max_body_bytes),
+        evidence_body_bytes: args
+            .evidence_body_limit
+            .or(config.evidence_body_limit)
+            .unwrap_or(Limits::default().evidence_body_bytes),
     };
+    let target_url = args.target.clone().or(config.target.clone());
+    if let Some(url) = &target_url {
+        secrets.extend(crate::redact::url_secrets(url));
+    }
+    secrets.extend(post.secrets());
+    // From here on every report file, stdout and stderr know every secret of the run.
+    crate::redact::learn(tls.secret_bytes());
+    let redactor = crate::redact::learn(&secrets);
     // A secret given literally on the command line must not reach the report.
-    let command_line: Vec<String> = command_line
-        .iter()
-        .map(|a| Redactor::new(&secrets).text(a))
-        .collect();
-    let client = match Client::new(limits, Redactor::new(&secrets), &tls) {
+    let command_line: Vec<String> = command_line.iter().map(|a| redactor.text(a)).collect();
+    let client = match Client::new(limits, redactor.clone(), &tls) {
         Ok(c) => c,
         Err(e) => {
             eprintln!("error: failed to build the HTTP client: {e}");
@@ -331,7 +350,6 @@ async fn run_command(project: &Path, args: RunArgs, command_line: Vec<String>) -
         }
     };
 
-    let target_url = args.target.clone().or(config.target.clone());
     let (target, _guard) = match target_url {
         Some(url) => match validate_url(&url) {
             Ok(()) => (
@@ -388,9 +406,6 @@ async fn run_command(project: &Path, args: RunArgs, command_line: Vec<String>) -
         }
     };
 
-    if let Err(code) = ensure_packages(&suites).await {
-        return code;
-    }
     let terminology =
         match crate::terminology::start(&config.terminology, &config_path, args.tx.as_deref()) {
             Ok(t) => t.map(|t| t as std::sync::Arc<dyn assure_fhir::terminology::Terminology>),
@@ -399,9 +414,17 @@ async fn run_command(project: &Path, args: RunArgs, command_line: Vec<String>) -
                 return exit_codes::BAD_INPUT;
             }
         };
-    let counterparts = match start_counterparts(project, &suites).await {
-        Ok(c) => c,
-        Err(code) => return code,
+    // A signal while packages install (from a registry) stops that, not the report.
+    let prepared = async {
+        ensure_packages(&suites).await?;
+        start_counterparts(project, &suites).await
+    };
+    let counterparts = futures::select! {
+        c = prepared.boxed_local().fuse() => match c {
+            Ok(c) => c,
+            Err(code) => return code,
+        },
+        _ = crate::signals::interrupted().boxed().fuse() => Vec::new(),
     };
     let files_dir = suites
         .first()
@@ -425,6 +448,11 @@ async fn run_command(project: &Path, args: RunArgs, command_line: Vec<String>) -
         sink: Default::default(),
         ledger: Default::default(),
         run_nhs_number: crate::world::random_nhs_number(),
+    };
+    // Reports and stderr show the target without its credentials.
+    let target = RunTarget {
+        base_url: redactor.url(&target.base_url),
+        counterpart: target.counterpart,
     };
     let base_dir = args
         .report_dir
@@ -460,9 +488,7 @@ async fn run_command(project: &Path, args: RunArgs, command_line: Vec<String>) -
         command_line,
         shown_inputs: inputs.shown(),
         interrupt: async {
-            if tokio::signal::ctrl_c().await.is_err() {
-                futures::future::pending::<()>().await;
-            }
+            crate::signals::interrupted().await;
         }
         .boxed_local(),
         progress: Some(std::sync::Arc::new(crate::progress::Stderr::new())),
@@ -471,8 +497,18 @@ async fn run_command(project: &Path, args: RunArgs, command_line: Vec<String>) -
     };
     let mut report = runner::run(plan, settings).await;
     post.finish(&mut report);
-    let dir = base_dir.join(&report.run.id);
     let mut write_failed = false;
+    let dir = match report::create_run_dir(&base_dir, &mut report.run.id) {
+        Ok(dir) => dir,
+        Err(e) => {
+            write_failed = true;
+            eprintln!(
+                "error: cannot create a run folder in {}: {e}",
+                base_dir.display()
+            );
+            base_dir.join(&report.run.id)
+        }
+    };
     for (format, result) in report::write_all(&report, &dir, &args.format) {
         match result {
             Ok(path) => eprintln!("wrote {}", crate::diagnostic::display_path(&path)),
@@ -491,6 +527,16 @@ async fn run_command(project: &Path, args: RunArgs, command_line: Vec<String>) -
         eprintln!("error: {e}");
     }
     print_summary(&report);
+    if let (true, Some(n)) = (report.run.interrupted, crate::signals::received()) {
+        eprintln!(
+            "the run was stopped by {}; its report is complete for what ran",
+            crate::signals::name(n)
+        );
+    }
+    // The report is sealed: a signal received ends the process now with its code, and
+    // one that comes later ends it at once (shutting counterparts down must not
+    // outlive a Ctrl-C).
+    crate::signals::set_mode(crate::signals::Mode::Exit);
     if write_failed {
         return exit_codes::INCOMPLETE;
     }
@@ -625,9 +671,12 @@ fn print_summary(report: &crate::report::model::Report) {
                         (Some(e), Some(a)) => format!(" (expected {e}, actual {a})"),
                         _ => String::new(),
                     };
+                    // A target's words: shown escaped.
                     eprintln!(
-                        "          {}:{}: {}{detail}",
-                        feature.file, step.line, f.message
+                        "          {}:{}: {}",
+                        feature.file,
+                        step.line,
+                        crate::diagnostic::safe(&format!("{}{detail}", f.message))
                     );
                 }
             }

@@ -24,6 +24,7 @@ pub struct Config {
     pub concurrency: Option<usize>,
     pub timeout: Option<u64>,
     pub max_body: Option<u64>,
+    pub evidence_body_limit: Option<u64>,
     #[serde(default)]
     pub inputs: BTreeMap<String, InputValue>,
     #[serde(default)]

@@ -225,14 +225,35 @@ pub async fn run(plan: Plan, settings: RunSettings) -> Report {
     let started = chrono::Utc::now();
     let clock = Instant::now();
     let mut context = settings.context;
-    let mut gathered = read_capabilities(&plan, &context).await;
-    let setup = prepare_data(
-        &plan,
-        &mut context,
-        settings.seed_data,
-        &settings.shown_inputs,
-    )
-    .await;
+    let mut interrupt = settings.interrupt;
+    // A signal before any scenario (during the first /metadata read, or while test
+    // data is checked) stops the run too; what was read so far is kept.
+    let mut interrupted_early = false;
+    let mut gathered = futures::select! {
+        g = read_capabilities(&plan, &context).boxed_local().fuse() => g,
+        _ = (&mut interrupt).fuse() => {
+            interrupted_early = true;
+            Gathered::default()
+        }
+    };
+    let setup = if interrupted_early {
+        crate::test_data::Setup::default()
+    } else {
+        let prepare = prepare_data(
+            &plan,
+            &mut context,
+            settings.seed_data,
+            &settings.shown_inputs,
+        )
+        .boxed_local();
+        futures::select! {
+            s = prepare.fuse() => s,
+            _ = (&mut interrupt).fuse() => {
+                interrupted_early = true;
+                crate::test_data::Setup::default()
+            }
+        }
+    };
     gathered.exchanges.extend(setup.exchanges.iter().cloned());
     gathered.warnings.extend(setup.doubts());
     for (input, why) in setup.unusable() {
@@ -249,14 +270,11 @@ pub async fn run(plan: Plan, settings: RunSettings) -> Report {
         &settings.declared_capabilities,
         &setup,
     );
-    let (mut results, interrupted) = execute(
-        &plan,
-        &ctx,
-        &decisions,
-        settings.interrupt,
-        settings.progress,
-    )
-    .await;
+    let (mut results, interrupted) = if interrupted_early {
+        (HashMap::new(), true)
+    } else {
+        execute(&plan, &ctx, &decisions, interrupt, settings.progress).await
+    };
     let deletes = |t: &str| {
         gathered
             .capabilities
@@ -310,7 +328,7 @@ pub async fn run(plan: Plan, settings: RunSettings) -> Report {
     let mut report = Report {
         schema_version: SCHEMA_VERSION,
         run: RunInfo {
-            id: run_id(started),
+            id: crate::report::new_run_id(started),
             tool: Tool::current(),
             started: started.to_rfc3339_opts(chrono::SecondsFormat::Millis, true),
             finished: chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Millis, true),
@@ -765,15 +783,6 @@ fn requirements(suite: &Suite, features: &[FeatureResult]) -> Vec<RequirementRes
                 .collect(),
         })
         .collect()
-}
-
-fn run_id(started: chrono::DateTime<chrono::Utc>) -> String {
-    let nanos = started.timestamp_subsec_nanos() ^ std::process::id();
-    format!(
-        "{}-{:04x}",
-        started.format("%Y%m%dT%H%M%SZ"),
-        nanos & 0xffff
-    )
 }
 
 fn build_cucumber(

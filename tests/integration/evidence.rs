@@ -286,7 +286,7 @@ async fn ctrl_c_still_writes_the_report_marked_interrupted() {
     })
     .await
     .unwrap();
-    assert_eq!(code, Some(3), "{stderr}");
+    assert_eq!(code, Some(130), "{stderr}");
     let run_dir = std::fs::read_dir(project.path().join("reports"))
         .unwrap()
         .next()

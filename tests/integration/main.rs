@@ -11,6 +11,8 @@ mod report_browser;
 mod report_gates;
 mod report_seal;
 mod reports;
+#[path = "../security/mod.rs"]
+mod security;
 mod shipped;
 mod steps;
 mod stub_generators;
