@@ -186,3 +186,104 @@ async fn a_deleted_patient_is_unknown_and_an_update_shows() {
     assert_eq!(read.body["name"][0]["family"], "Assure-Updated");
     assert!(read.body["meta"].get("versionId").is_none());
 }
+
+/// No mapping is dead (shadowed by another's priority): each answers some request.
+#[tokio::test]
+async fn every_mapping_answers_something() {
+    let s = start("minimal-provider").await;
+    let base = s.base_url().to_owned();
+    let raw = tokio::task::spawn_blocking(move || raw_status(&base, "/Patient?a=b|c"))
+        .await
+        .unwrap();
+    assert_eq!(raw, 400);
+    let strict = ("Prefer", "handling=strict");
+    let mut probes: Vec<(&str, String, Vec<(&str, &str)>, Option<String>)> = vec![
+        (
+            "POST",
+            "/Patient".into(),
+            vec![JSON, ("If-None-Exist", "x=1")],
+            Some(PATIENT.into()),
+        ),
+        ("POST", "/Patient".into(), vec![], Some(PATIENT.into())),
+        (
+            "POST",
+            "/Patient".into(),
+            vec![("Content-Type", "text/plain")],
+            Some(PATIENT.into()),
+        ),
+        ("GET", "/Patient?foo=bar".into(), vec![strict], None),
+        (
+            "POST",
+            "/Patient".into(),
+            vec![JSON, ("Prefer", "return=representation")],
+            Some(PATIENT.into()),
+        ),
+        ("POST", "/Patient".into(), vec![JSON], Some(PATIENT.into())),
+        ("POST", "/Patient".into(), vec![JSON], Some("[]".into())),
+        ("GET", "/metadata".into(), vec![], None),
+        ("GET", "/Patient?_count=5".into(), vec![], None),
+        ("GET", "/Patient?_count=0".into(), vec![], None),
+        ("GET", "/Patient".into(), vec![], None),
+        ("GET", "/Patient?_count=1&_page=9".into(), vec![], None),
+        ("GET", "/Patient/nope".into(), vec![], None),
+        ("DELETE", "/Patient/9000000009".into(), vec![], None),
+        ("DELETE", "/Patient/gone".into(), vec![], None),
+        ("PATCH", "/Patient/9000000009".into(), vec![], None),
+        ("GET", "/Practitioner".into(), vec![], None),
+    ];
+    for param in ["_id", "identifier", "family"] {
+        probes.push(("GET", format!("/Patient?{param}=zzz"), vec![], None));
+    }
+    for (id, family) in [
+        ("9000000009", "Smith"),
+        ("9000000017", "Jones"),
+        ("9000000025", "Patel"),
+    ] {
+        probes.push(("GET", format!("/Patient/{id}"), vec![], None));
+        probes.push(("GET", format!("/Patient?_id={id}"), vec![], None));
+        probes.push(("GET", format!("/Patient?identifier={id}"), vec![], None));
+        probes.push(("GET", format!("/Patient?family={family}"), vec![], None));
+    }
+    for (count, pages) in [(1, 3), (2, 2)] {
+        probes.push(("GET", format!("/Patient?_count={count}"), vec![], None));
+        for page in 1..=pages {
+            probes.push((
+                "GET",
+                format!("/Patient?_count={count}&_page={page}"),
+                vec![],
+                None,
+            ));
+        }
+    }
+    for (given, id) in [
+        ("ReadBack", "read-back"),
+        ("UnknownElement", "unknown-element"),
+        ("UpdateStatus", "update-status"),
+        ("UpdateVersion", "update-version"),
+        ("UpdateContent", "update-content"),
+        ("Delete", "delete-me"),
+    ] {
+        let create =
+            format!(r#"{{"resourceType": "Patient", "name": [{{"given": ["{given}"]}}]}}"#);
+        let update = format!(r#"{{"resourceType": "Patient", "id": "{id}"}}"#);
+        probes.push(("POST", "/Patient".into(), vec![JSON], Some(create)));
+        probes.push(("GET", format!("/Patient/{id}"), vec![], None));
+        probes.push(("PUT", format!("/Patient/{id}"), vec![JSON], Some(update)));
+        probes.push(("GET", format!("/Patient/{id}"), vec![], None));
+        probes.push(("DELETE", format!("/Patient/{id}"), vec![], None));
+    }
+    for (method, url, headers, body) in &probes {
+        send(&s, method, url, headers, body.as_deref()).await;
+    }
+    let answered: std::collections::BTreeSet<usize> =
+        s.journal().iter().filter_map(|e| e.mapping).collect();
+    let dead: Vec<String> = s
+        .set()
+        .mappings
+        .iter()
+        .enumerate()
+        .filter(|(i, _)| !answered.contains(i))
+        .map(|(_, m)| m.label())
+        .collect();
+    assert!(dead.is_empty(), "mappings nothing reached: {dead:#?}");
+}
