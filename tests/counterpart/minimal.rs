@@ -187,6 +187,14 @@ async fn a_deleted_patient_is_unknown_and_an_update_shows() {
     assert!(read.body["meta"].get("versionId").is_none());
 }
 
+/// Method, URL, headers, body.
+type Probe = (
+    &'static str,
+    String,
+    Vec<(&'static str, &'static str)>,
+    Option<String>,
+);
+
 /// No mapping is dead (shadowed by another's priority): each answers some request.
 #[tokio::test]
 async fn every_mapping_answers_something() {
@@ -197,7 +205,7 @@ async fn every_mapping_answers_something() {
         .unwrap();
     assert_eq!(raw, 400);
     let strict = ("Prefer", "handling=strict");
-    let mut probes: Vec<(&str, String, Vec<(&str, &str)>, Option<String>)> = vec![
+    let mut probes: Vec<Probe> = vec![
         (
             "POST",
             "/Patient".into(),
