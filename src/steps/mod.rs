@@ -23,6 +23,7 @@ pub mod gpconnect;
 pub mod gpconnect_consumer;
 pub mod http;
 pub mod resources;
+pub mod rest;
 pub mod validate;
 
 pub use crate::outcome::StepFailed;
@@ -91,6 +92,7 @@ pub fn catalogue() -> Vec<StepDef> {
     all.extend(fhir::steps());
     all.extend(fhirpath::steps());
     all.extend(resources::steps());
+    all.extend(rest::steps());
     all.extend(data::steps());
     all.extend(counterpart::steps());
     all.extend(validate::steps());

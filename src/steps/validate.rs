@@ -33,7 +33,7 @@ pub fn steps() -> Vec<StepDef> {
             kinds: THEN,
             pattern: r"every entry in the Bundle conforms to {Q}",
             usage: r#"every entry in the Bundle conforms to "<profile>""#,
-            help: "Validates the Bundle and each entry's resource against the profile (and what each claims in meta.profile).",
+            help: "Validates the Bundle, and each resource the search matched (`search.mode` match or absent) against the profile and what it claims in meta.profile. No match at all: not applicable.",
             example: r#"Then every entry in the Bundle conforms to "https://fhir.hl7.org.uk/StructureDefinition/UKCore-Patient""#,
             func: step_fn!(entries_conform),
         },
@@ -171,17 +171,29 @@ async fn entries_conform(w: &mut AssureWorld, ctx: &Context) -> StepResult {
                 .expected("Bundle", json.resource_type().unwrap_or("no resourceType")),
         );
     }
-    let entries = json.get("entry").map_or(&[][..], Node::items);
-    if !entries.iter().any(|e| e.get("resource").is_some()) {
-        return Err(Stop::not_applicable(
-            "the Bundle has no entries, so there is no resource to check against the profile",
-        ));
-    }
     check(w, json, &[], "the Bundle").await?;
-    for (i, entry) in entries.iter().enumerate() {
-        if let Some(resource) = entry.get("resource") {
-            check(w, resource, &[profile.as_str()], &format!("entry[{i}]")).await?;
-        }
+    // Included resources and OperationOutcomes (search.mode include/outcome) are not
+    // what the search found, so the profile is not theirs to meet.
+    let found: Vec<(usize, &Node)> = json
+        .get("entry")
+        .map_or(&[][..], Node::items)
+        .iter()
+        .enumerate()
+        .filter(|(_, e)| {
+            e.get("search")
+                .and_then(|s| s.get("mode"))
+                .and_then(Node::as_str)
+                .is_none_or(|m| m == "match")
+        })
+        .filter_map(|(i, e)| e.get("resource").map(|r| (i, r)))
+        .collect();
+    if found.is_empty() {
+        return Err(Stop::not_applicable(format!(
+            "the Bundle holds no matching resource, so there is nothing to hold to {profile}"
+        )));
+    }
+    for (i, resource) in found {
+        check(w, resource, &[profile.as_str()], &format!("entry[{i}]")).await?;
     }
     Ok(())
 }

@@ -3,6 +3,7 @@
 mod consumer;
 mod diagnostics;
 mod evidence;
+mod fhir_providers;
 mod fhirpath;
 mod gpconnect;
 mod packages;
