@@ -199,6 +199,35 @@ pub fn closest<'a>(word: &str, candidates: impl IntoIterator<Item = &'a str>) ->
     scored.into_iter().take(3).map(|(_, c)| c).collect()
 }
 
+/// Like [`closest`], for candidates written more than one way (a step's usage and its
+/// example): each is scored by the form nearest to `word`.
+pub fn closest_of<'a>(
+    word: &str,
+    candidates: impl IntoIterator<Item = (&'a str, Vec<&'a str>)>,
+) -> Vec<&'a str> {
+    let word_lower = word.to_lowercase();
+    let mut scored: Vec<(f64, &str)> = candidates
+        .into_iter()
+        .map(|(shown, forms)| {
+            let best = std::iter::once(shown)
+                .chain(forms)
+                .map(|f| strsim::normalized_damerau_levenshtein(&word_lower, &f.to_lowercase()))
+                .fold(0.0, f64::max);
+            (best, shown)
+        })
+        .filter(|(score, _)| *score >= 0.5)
+        .collect();
+    scored.sort_by(|a, b| b.0.total_cmp(&a.0));
+    // Only the near-best: a clear winner is shown alone.
+    let top = scored.first().map_or(0.0, |s| s.0);
+    scored
+        .into_iter()
+        .take_while(|(score, _)| top - score <= 0.05)
+        .take(3)
+        .map(|(_, c)| c)
+        .collect()
+}
+
 /// Several diagnostics, reported together.
 #[derive(Debug, Clone, Default)]
 pub struct Diagnostics(pub Vec<Diagnostic>);
@@ -281,6 +310,24 @@ mod tests {
         assert_eq!(line_col(source, 3), (2, 1));
         assert_eq!(line_col(source, 8), (3, 1));
         assert_eq!(line_col(source, 7), (2, 4));
+    }
+
+    #[test]
+    fn a_step_is_suggested_by_its_nearest_form() {
+        let steps = [
+            (
+                "the response status is <n>xx",
+                vec!["the response status is 2xx"],
+            ),
+            (
+                "the response status is <code>",
+                vec!["the response status is 200"],
+            ),
+        ];
+        assert_eq!(
+            closest_of("the respons status is 200", steps),
+            vec!["the response status is <code>"]
+        );
     }
 
     #[test]

@@ -12,7 +12,7 @@ use futures::future::LocalBoxFuture;
 use futures::FutureExt as _;
 
 use crate::capability::{Applicability, Capabilities};
-use crate::diagnostic::{closest, display_path, Diagnostic};
+use crate::diagnostic::{closest_of, display_path, Diagnostic};
 use crate::evidence::sha256_hex;
 use crate::features::{self, LoadedFeature, CAPABILITY_TAG};
 use crate::report::collect::{salvage, scenario_key, unrun, Collected, Collector};
@@ -141,12 +141,20 @@ fn check_steps(loaded: &LoadedFeature, catalogue: &[(StepDef, regex::Regex)]) ->
                 step.value
             );
             d.label = "unknown step".into();
-            let same_kind: Vec<&str> = catalogue
+            // A typo is usually nearer the example (`... is 200`) than the usage
+            // (`... is <code>`), so both are compared.
+            let same_kind: Vec<(&str, Vec<&str>)> = catalogue
                 .iter()
                 .filter(|(s, _)| s.kinds.contains(&step.ty))
-                .map(|(s, _)| s.usage)
+                .map(|(s, _)| {
+                    let example = s
+                        .example
+                        .split_once(' ')
+                        .map_or(s.example, |(_, rest)| rest);
+                    (s.usage, vec![example])
+                })
                 .collect();
-            let suggestions = closest(&step.value, same_kind.iter().copied());
+            let suggestions = closest_of(&step.value, same_kind);
             for s in &suggestions {
                 d = d.help(format!("did you mean `{} {s}`?", steps::keyword(step.ty)));
             }

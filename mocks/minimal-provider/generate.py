@@ -88,15 +88,17 @@ with open(f"{OUT}/mappings/01-raw-pipe-in-query.json", "w") as f:
     json.dump(m, f, indent=2, ensure_ascii=False); f.write("\n")
 
 # ---- 02: request validation ----
+# WireMock reads `absent: false` as `absent: true`, and a `doesNotMatch` alone also
+# matches a header that is not there: presence is `matches: .*`.
 bare("02-create-not-json", "415 for a create that is not JSON", 2,
      {"method": "POST", "urlPath": "/Patient",
-      "headers": {"Content-Type": {"doesNotMatch": "(?i)application/(fhir\\+)?json.*"}}}, 415)
+      "headers": {"Content-Type": {"and": [{"matches": ".*"}, {"doesNotMatch": "(?i)application/(fhir\\+)?json.*"}]}}}, 415)
 bare("02-create-no-content-type", "415 for a create without Content-Type", 2,
      {"method": "POST", "urlPath": "/Patient", "headers": {"Content-Type": {"absent": True}}}, 415)
 # "Servers that don't support the conditional update SHOULD return an HTTP 400 error and
 # MAY include an OperationOutcome."
 bare("02-conditional-create-not-supported", "400 for a conditional create (not supported)", 2,
-     {"method": "POST", "urlPath": "/Patient", "headers": {"If-None-Exist": {"absent": False}}}, 400)
+     {"method": "POST", "urlPath": "/Patient", "headers": {"If-None-Exist": {"matches": ".*"}}}, 400)
 KNOWN = "_id|identifier|family|_count|_page|_format"
 with_outcome("02-search-unknown-parameter-strict", "400 for an unknown search parameter with handling=strict", 2,
       {"method": "GET", "urlPattern": f"/Patient\\?(?:.*&)?(?!(?:{KNOWN})=)[^&=]+(?:=[^&]*)?(?:&.*)?",
@@ -154,12 +156,12 @@ CREATE = {"method": "POST", "urlPath": "/Patient",
 mapping("04-create-representation", {"name": "create a Patient, body asked for", "priority": 4,
     "request": dict(CREATE, headers={"Prefer": {"contains": "return=representation"}}),
     "response": {"status": 201, "headers": fhir(Location="Patient/{{request.id}}",
-                                               **{"Last-Modified": "{{now format='rfc1123'}}"}),
+                                               **{"Last-Modified": "{{now timezone='GMT' format='EEE, dd MMM yyyy HH:mm:ss z'}}"}),
         "body": "{{#jsonMerge request.body}}{\"id\": \"{{request.id}}\", \"meta\": {\"lastUpdated\": \"{{now}}\"}}{{/jsonMerge}}",
         "transformers": ["response-template"]}})
 mapping("05-create", {"name": "create a Patient", "priority": 5, "request": CREATE,
     "response": {"status": 201, "headers": {"Location": "Patient/{{request.id}}",
-                                            "Last-Modified": "{{now format='rfc1123'}}"},
+                                            "Last-Modified": "{{now timezone='GMT' format='EEE, dd MMM yyyy HH:mm:ss z'}}"},
                  "transformers": ["response-template"]}})
 
 # ---- 05: capability statement, reads, searches ----
@@ -201,7 +203,7 @@ for param, pattern in SEARCHES.items():
                {param: {"matches": pattern(nhs)}}, f"search-{param}-{nhs}.json",
                searchset(f"{BASE}/Patient?{param}={{{{urlEncode request.query.{param}}}}}", [nhs]))
     search(f"06-search-{param}-none", f"search by {param} finds nothing", 6,
-           {param: {"absent": False}}, f"search-{param}-none.json",
+           {param: {"matches": ".*"}}, f"search-{param}-none.json",
            searchset(f"{BASE}/Patient?{param}={{{{urlEncode request.query.{param}}}}}", []))
 
 # ---- 07: paging over all patients ----

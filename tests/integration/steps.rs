@@ -572,7 +572,7 @@ Feature: Step vocabulary
     And the counterpart "provider" admin API is called with GET "/__admin/scenarios"
     Then the JSON value at "scenarios[0].state" is "done"
 
-  Scenario: fail: the counterpart's admin API refuses
+  Scenario: error: the counterpart's admin API refuses
     Then the counterpart "provider" admin API is called with GET "/__admin/mappings/no-such-id"
 
   Scenario: pass: profile conformance

@@ -6,9 +6,10 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 
 /// In the order they run: the broken provider is made from the reference's mappings.
-const GENERATORS: [&str; 3] = [
+const GENERATORS: [&str; 4] = [
     "reference-provider",
     "broken-provider",
+    "minimal-provider",
     "gpconnect-provider",
 ];
 
