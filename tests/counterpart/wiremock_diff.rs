@@ -557,15 +557,19 @@ fn wiremock_differential() {
 }
 
 /// The suites whose requests replay against each shipped stub set.
-const RECORDINGS: &[(&str, &str, &[&str])] = &[
+const RECORDINGS: &[(&str, &[&str], &[&str])] = &[
     (
         "reference-provider",
-        "broken-provider",
+        &["broken-provider"],
         &["--suite", "fhir-r4-rest", "--suite", "uk-core-r4"],
     ),
+    ("minimal-provider", &[], &["--suite", "fhir-r4-rest"]),
     (
         "gpconnect-provider",
-        "gpconnect-provider-broken",
+        &[
+            "gpconnect-provider-broken",
+            "gpconnect-provider-structured-only",
+        ],
         &[
             "--suite",
             "gp-connect-foundations",
@@ -596,15 +600,16 @@ fn rfc3986_target(url: &str) -> String {
 }
 
 /// Records the requests each suite sends to its reference stub set into
-/// `tests/wiremock_diff/mocks/<set>.requests.json` (the broken sets replay their
-/// reference's). Needs a seeded `FHIR_PACKAGE_CACHE`.
+/// `tests/wiremock_diff/mocks/<set>.requests.json` (the broken and one-capability sets
+/// replay their reference's). Needs a seeded `FHIR_PACKAGE_CACHE`. The terminology
+/// server's list is written by hand: no suite calls it.
 #[test]
 #[ignore = "records the differential corpus for mocks/; run by hand when the suites change"]
 fn record_mock_requests() {
     let rt = tokio::runtime::Runtime::new().unwrap();
     let out_dir = root().join("tests/wiremock_diff/mocks");
     std::fs::create_dir_all(&out_dir).unwrap();
-    for (set_name, broken, args) in RECORDINGS {
+    for (set_name, copies, args) in RECORDINGS {
         let set = StubSet::load_named(&root().join("mocks"), set_name).unwrap();
         let server = rt.block_on(Counterpart::start(&set, None)).unwrap();
         let reports = tempfile::tempdir().unwrap();
@@ -661,7 +666,9 @@ fn record_mock_requests() {
         rt.block_on(server.shutdown());
         let text = serde_json::to_string_pretty(&list).unwrap() + "\n";
         std::fs::write(out_dir.join(format!("{set_name}.requests.json")), &text).unwrap();
-        std::fs::write(out_dir.join(format!("{broken}.requests.json")), &text).unwrap();
+        for copy in *copies {
+            std::fs::write(out_dir.join(format!("{copy}.requests.json")), &text).unwrap();
+        }
         println!("{set_name}: {} distinct requests recorded", list.len());
     }
 }
