@@ -121,6 +121,7 @@ impl PackageSet {
             set.add(raw, requested)?;
         }
         set.resolve_dependencies(options)?;
+        set.adopt_release();
         set.build_type_index();
         Ok(set)
     }
@@ -136,8 +137,36 @@ impl PackageSet {
             set.add(raw, true)?;
         }
         set.resolve_dependencies(options)?;
+        set.adopt_release();
         set.build_type_index();
         Ok(set)
+    }
+
+    /// A folder of resources that names no FHIR version (no manifest, no
+    /// `fhirVersion`) is read in the release of the packages loaded beside it, when
+    /// they agree on one; otherwise its definitions would sit in a release of their
+    /// own and hide the core package.
+    fn adopt_release(&mut self) {
+        let mut known = self
+            .packages
+            .iter()
+            .map(|p| p.release)
+            .filter(|r| *r != FhirRelease::Unknown);
+        let Some(release) = known.next() else { return };
+        if known.any(|r| r != release) {
+            return;
+        }
+        let adopting: Vec<usize> = (0..self.packages.len())
+            .filter(|&i| self.packages[i].release == FhirRelease::Unknown)
+            .collect();
+        for &i in &adopting {
+            self.packages[i].release = release;
+        }
+        for e in &mut self.entries {
+            if adopting.contains(&e.package) {
+                e.release = release;
+            }
+        }
     }
 
     /// Adds one package; a second version of a loaded id is a conflict.
@@ -364,10 +393,11 @@ impl PackageSet {
         &self.warnings
     }
 
-    /// The releases that have a type definition loaded, newest first.
+    /// The releases that have a type definition loaded, newest first (an unknown
+    /// release last).
     pub fn releases(&self) -> Vec<FhirRelease> {
         let mut r: Vec<FhirRelease> = self.by_type.keys().map(|k| k.0).collect();
-        r.sort();
+        r.sort_by_key(|r| (*r != FhirRelease::Unknown, *r));
         r.dedup();
         r.reverse();
         r
