@@ -131,7 +131,7 @@ impl Walker<'_> {
     }
 
     fn trial(&self, plan: &Arc<Plan>, slice: usize, it: &Item<'_>, root: &Node) -> bool {
-        let mut w = Walker::new(self.v);
+        let mut w = self.child();
         w.element(plan, slice, it.node, &it.path, root, Some(&it.code));
         w.error_count() == 0
     }
