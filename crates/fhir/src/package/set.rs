@@ -94,6 +94,8 @@ pub struct PackageSet {
     pub(crate) by_url: HashMap<String, Vec<usize>>,
     pub(crate) by_type: HashMap<(FhirRelease, String), usize>,
     warnings: Vec<String>,
+    /// Packages read from a folder of resources without a manifest.
+    bare_folders: Vec<usize>,
     pub(crate) type_cache: Mutex<TypeCache>,
     pub(crate) snapshot_cache: Mutex<HashMap<usize, Arc<crate::snapshot::Snapshot>>>,
 }
@@ -114,6 +116,7 @@ impl PackageSet {
             by_url: HashMap::new(),
             by_type: HashMap::new(),
             warnings: Vec::new(),
+            bare_folders: Vec::new(),
             type_cache: Mutex::new(HashMap::new()),
             snapshot_cache: Mutex::new(HashMap::new()),
         };
@@ -143,22 +146,51 @@ impl PackageSet {
     }
 
     /// A folder of resources that names no FHIR version (no manifest, no
-    /// `fhirVersion`) is read in the release of the packages loaded beside it, when
-    /// they agree on one; otherwise its definitions would sit in a release of their
-    /// own and hide the core package.
+    /// `fhirVersion`), or a release whose core is not loaded, is read in the release
+    /// of the core package loaded beside it, when there is one; otherwise its
+    /// definitions would sit in a release of their own, unusable, and hide the core.
     fn adopt_release(&mut self) {
-        let mut known = self
+        let cores: Vec<FhirRelease> = self
             .packages
             .iter()
+            .filter(|p| is_core_id(&p.id))
             .map(|p| p.release)
-            .filter(|r| *r != FhirRelease::Unknown);
-        let Some(release) = known.next() else { return };
-        if known.any(|r| r != release) {
-            return;
-        }
-        let adopting: Vec<usize> = (0..self.packages.len())
-            .filter(|&i| self.packages[i].release == FhirRelease::Unknown)
             .collect();
+        let release = match cores.as_slice() {
+            [] => {
+                let mut known = self
+                    .packages
+                    .iter()
+                    .map(|p| p.release)
+                    .filter(|r| *r != FhirRelease::Unknown);
+                let Some(release) = known.next() else { return };
+                if known.any(|r| r != release) {
+                    return;
+                }
+                release
+            }
+            [one] => *one,
+            _ => return,
+        };
+        let adopting: Vec<usize> = (0..self.packages.len())
+            .filter(|&i| {
+                let p = &self.packages[i];
+                p.release == FhirRelease::Unknown
+                    || (!cores.is_empty()
+                        && !cores.contains(&p.release)
+                        && self.bare_folders.contains(&i))
+            })
+            .collect();
+        for &i in &adopting {
+            let p = &self.packages[i];
+            if p.release != FhirRelease::Unknown {
+                self.warnings.push(format!(
+                    "{}: its definitions are for FHIR {}, whose core is not loaded; read as {release:?}",
+                    p.source.display(),
+                    p.fhir_version
+                ));
+            }
+        }
         for &i in &adopting {
             self.packages[i].release = release;
         }
@@ -277,6 +309,9 @@ impl PackageSet {
             });
         }
         let package = self.packages.len();
+        if raw.manifest.is_none() {
+            self.bare_folders.push(package);
+        }
         self.packages.push(PackageInfo {
             id,
             name,
