@@ -156,3 +156,39 @@ fn a_json_profile_with_a_snapshot_from_a_tgz_and_from_the_cache() {
     let spec = PackageSource::parse("example.gendered#1.0.0").expect("spec");
     applies(&validator(&[spec], Some(cache.path())), url2);
 }
+
+#[test]
+fn a_folder_for_a_release_whose_core_is_not_loaded_is_read_in_the_loaded_one() {
+    // An extension published for R5 (context `CanonicalResource`), used on R4.
+    let dir = temp_dir();
+    std::fs::write(
+        dir.path().join("ext.json"),
+        r#"{"resourceType":"StructureDefinition","url":"http://example.org/fhir/StructureDefinition/flag",
+            "name":"Flag","status":"draft","fhirVersion":"5.0.0","kind":"complex-type","abstract":false,
+            "context":[{"type":"element","expression":"Element"}],"type":"Extension",
+            "baseDefinition":"http://hl7.org/fhir/StructureDefinition/Extension","derivation":"constraint",
+            "differential":{"element":[
+              {"id":"Extension.url","path":"Extension.url","fixedUri":"http://example.org/fhir/StructureDefinition/flag"},
+              {"id":"Extension.value[x]","path":"Extension.value[x]","min":1,"type":[{"code":"boolean"}]}]}}"#,
+    )
+    .expect("write");
+    let v = validator(&[Path::new(CORE).into(), dir.path().into()], None);
+    assert_eq!(v.release(), FhirRelease::R4);
+    assert!(v
+        .packages()
+        .warnings()
+        .iter()
+        .any(|w| w.contains("whose core is not loaded")));
+    let url = "http://example.org/fhir/StructureDefinition/flag";
+    assert!(v.plan(url).is_some());
+    let ext = |value: &str| {
+        format!(r#"{{"resourceType":"Patient","extension":[{{"url":"{url}",{value}}}]}}"#)
+    };
+    let node = parse_json(&ext(r#""valueBoolean":true"#)).expect("JSON");
+    assert!(v
+        .validate(&node, &[])
+        .iter()
+        .all(|i| !i.severity.is_error()));
+    let node = parse_json(&ext(r#""valueString":"x""#)).expect("JSON");
+    assert!(v.validate(&node, &[]).iter().any(|i| i.severity.is_error()));
+}

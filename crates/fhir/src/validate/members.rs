@@ -24,7 +24,10 @@ impl Walker<'_> {
     ) {
         let mut groups: HashMap<usize, Vec<Item<'_>>> = HashMap::new();
         let mut ext_counts: HashMap<usize, usize> = HashMap::new();
-        let resource_root = (el == 0 && plan.kind == "resource") || self.resource_typed(plan, el);
+        // The type decides, not `kind`: some profiles of resources say complex-type.
+        let resource_root = (el == 0
+            && (plan.kind == "resource" || self.is_resource_type(&plan.type_name)))
+            || self.resource_typed(plan, el);
         let mut holder = std::mem::take(&mut self.outer);
         holder.push(plan.def(el).path.clone());
         if el == 0 {
@@ -32,6 +35,9 @@ impl Walker<'_> {
         }
         let saved_holder = std::mem::replace(&mut self.holder, holder);
         let comments_allowed = self.v.release() == FhirRelease::Stu3;
+        if node.get("extension").is_some() || node.get("modifierExtension").is_some() {
+            self.extension_contexts(node, root, path);
+        }
         for (key, value) in node.members() {
             let key: &str = key;
             if (key == "resourceType" && resource_root)
@@ -111,6 +117,7 @@ impl Walker<'_> {
             }
             if underscore {
                 let def_path = plan.def(c).path.clone();
+                self.value_alternatives(plan, c, node.get(name), &items, &child_path, many);
                 self.primitive_extensions(&code, &items, &child_path, &def_path, many, root);
                 *ext_counts.entry(c).or_default() = items.len();
                 continue;
@@ -241,6 +248,90 @@ impl Walker<'_> {
             self.outer = vec![def_path.to_string(), code.to_string()];
             self.element(&element, 0, item, &p, root, Some("Element"));
             self.outer.clear();
+        }
+    }
+
+    /// A primitive given only by its `_` sibling's extensions: R5's
+    /// `mustHaveValue` ("the value of the data type cannot be replaced by an
+    /// extension") and `valueAlternatives` ("a list of extensions that can appear in
+    /// place of a primitive value"), which R4 profiles state as cross-version
+    /// extensions on the element.
+    fn value_alternatives(
+        &mut self,
+        plan: &Plan,
+        c: usize,
+        values: Option<&Node>,
+        metas: &[&Node],
+        path: &str,
+        many: bool,
+    ) {
+        const MUST: &str =
+            "http://hl7.org/fhir/5.0/StructureDefinition/extension-ElementDefinition.mustHaveValue";
+        const ALTERNATIVES: &str =
+            "http://hl7.org/fhir/5.0/StructureDefinition/extension-ElementDefinition.valueAlternatives";
+        let def = plan.def(c);
+        let exts = def
+            .node
+            .get("extension")
+            .map(Node::items)
+            .unwrap_or_default();
+        let must = exts.iter().any(|x| {
+            x.get("url").and_then(Node::as_str) == Some(MUST)
+                && x.get("valueBoolean").and_then(Node::as_bool) == Some(true)
+        });
+        let alternatives: Vec<&str> = exts
+            .iter()
+            .filter(|x| x.get("url").and_then(Node::as_str) == Some(ALTERNATIVES))
+            .filter_map(|x| x.get("valueCanonical").and_then(Node::as_str))
+            .collect();
+        if !must && alternatives.is_empty() {
+            return;
+        }
+        let id = def.id.clone();
+        for (i, meta) in metas.iter().enumerate() {
+            let value = match values {
+                Some(v) if many => v.items().get(i),
+                v => v,
+            };
+            if value.is_some_and(|v| !matches!(v.kind, Kind::Null)) {
+                continue;
+            }
+            let p = if many {
+                format!("{path}[{i}]")
+            } else {
+                path.to_string()
+            };
+            if must {
+                self.issue(
+                    Severity::Error,
+                    IssueCode::Required,
+                    "the profile says this element must have a value (mustHaveValue): extensions cannot stand in for it",
+                    meta,
+                    &p,
+                    Some(&id),
+                );
+                continue;
+            }
+            let urls: Vec<&str> = meta
+                .get("extension")
+                .map(Node::items)
+                .unwrap_or_default()
+                .iter()
+                .filter_map(|x| x.get("url").and_then(Node::as_str))
+                .collect();
+            if !urls.iter().any(|u| alternatives.contains(u)) {
+                self.issue(
+                    Severity::Error,
+                    IssueCode::Required,
+                    format!(
+                        "the value is absent, and none of the extensions the profile allows in its place is present ({})",
+                        alternatives.join(", ")
+                    ),
+                    meta,
+                    &p,
+                    Some(&id),
+                );
+            }
         }
     }
 }

@@ -2,6 +2,7 @@
 //! (cached, shared across threads), instances walked against them, findings returned
 //! as [`Issue`]s.
 
+mod bounds;
 mod bundle;
 mod compare;
 mod conformance;
@@ -44,9 +45,11 @@ pub struct ValidatorOptions {
     pub no_html_in_markdown: bool,
     /// URLs and references under the example domains (RFC 2606) are errors.
     pub no_example_urls: bool,
-    /// Literal references are resolved (contained resources, Bundle entries, the
-    /// resources of a Parameters, [`Validator::with_resources`]) and their targets
-    /// checked against the element's target types and profiles.
+    /// References that resolve inside the instance (contained resources, Bundle
+    /// entries, the resources of a Parameters) always have their targets checked
+    /// against the element's target types and profiles. With this, they also resolve
+    /// to [`Validator::with_resources`], and one that should resolve (local,
+    /// relative, a Bundle's `urn:`) and does not is an error.
     pub check_references: bool,
     /// With `check_references`, a RESTful reference (`Type/id`) that does not resolve
     /// is taken to exist and to be valid.
@@ -204,8 +207,18 @@ impl Validator {
         } else {
             self.set.type_definition(canonical_or_type, self.release)
         };
+        // A flawed profile is applied without what cannot be applied (and says so
+        // where it is used), as the HL7 validator does.
         let plan = sd
-            .and_then(|r| self.set.snapshot_of(r).ok())
+            .and_then(|r| match self.set.snapshot_of(r) {
+                Ok(s) => Some(s),
+                Err(crate::snapshot::SnapshotError::Differential(_)) => {
+                    crate::snapshot::generate_lenient(&self.set, r)
+                        .ok()
+                        .map(Arc::new)
+                }
+                Err(_) => None,
+            })
             .map(|s| Arc::new(Plan::compile(s)));
         if let Ok(mut cache) = self.plans.lock() {
             cache.insert(canonical_or_type.to_string(), plan.clone());

@@ -196,7 +196,7 @@ fn active_markdown(text: &str) -> Vec<String> {
 }
 
 /// The `name=value` pairs of a tag (values quoted, or not; a bare name has "").
-fn attributes(mut s: &str) -> impl Iterator<Item = (&str, &str)> {
+pub(crate) fn attributes(mut s: &str) -> impl Iterator<Item = (&str, &str)> {
     std::iter::from_fn(move || {
         s = s.trim_start_matches(|c: char| c.is_whitespace() || c == '/');
         if s.is_empty() {

@@ -210,7 +210,9 @@ fn parameter_resources(params: &Node) -> impl Iterator<Item = &Node> {
 }
 
 impl<'v> Walker<'v> {
-    /// Resolves a Reference value and checks its target (with `check_references`).
+    /// Resolves a Reference value and checks what it finds against the element's
+    /// target types and profiles. A reference that should resolve and does not is an
+    /// error only with `check_references`.
     pub(crate) fn check_reference(
         &mut self,
         plan: &Plan,
@@ -219,18 +221,20 @@ impl<'v> Walker<'v> {
         path: &str,
         root: &Node,
     ) {
-        let Some(index) = self.refs.clone() else {
-            return;
-        };
         let Some(text) = node.get("reference").and_then(Node::as_str) else {
             return;
         };
         let id = plan.def(el).id.clone();
-        let target = match index.resolve(root, text, &self.v.known) {
+        let resolved = match self.ref_index() {
+            Some(index) => index.resolve(root, text, &self.v.known),
+            None => Target::Elsewhere,
+        };
+        let target = match resolved {
             Target::Elsewhere => return,
             Target::Missing => {
                 let restful = !text.starts_with('#') && !text.contains(':');
-                if !(restful && self.v.options.assume_valid_rest_references) {
+                let o = &self.v.options;
+                if o.check_references && !(restful && o.assume_valid_rest_references) {
                     self.issue(
                         Severity::Error,
                         IssueCode::NotFound,
@@ -297,7 +301,7 @@ impl<'v> Walker<'v> {
 
     /// `(type, constraint profile)` of each target the element's Reference types
     /// allow; the profile is `None` for a type's own definition. Empty: any resource.
-    fn allowed_targets(&self, plan: &Plan, el: usize) -> Vec<(String, Option<String>)> {
+    pub(crate) fn allowed_targets(&self, plan: &Plan, el: usize) -> Vec<(String, Option<String>)> {
         let mut out = Vec::new();
         for t in plan.def(el).types.iter().filter(|t| t.code == "Reference") {
             if t.target_profiles.is_empty() {
@@ -326,18 +330,23 @@ impl<'v> Walker<'v> {
 
     /// Whether `target` validates without errors against `profile`. A target already
     /// being checked against it (references in a circle) is taken to conform.
-    fn conforms(&self, target: &'v Node, profile: &str) -> bool {
+    pub(crate) fn conforms(&self, target: &'v Node, profile: &str) -> bool {
         let key = (addr(target), profile.to_string());
         if self.checking.contains(&key) {
             return true;
         }
+        if let Some(known) = self.conformance.borrow().get(&key) {
+            return *known;
+        }
         let mut w = self.child();
         let mut checking = (*self.checking).clone();
-        checking.push(key);
+        checking.push(key.clone());
         w.checking = Rc::new(checking);
         let rt = target.resource_type().unwrap_or("Resource").to_string();
         w.resource(target, &rt, target, &[profile]);
-        w.error_count() == 0
+        let conforms = w.error_count() == 0;
+        self.conformance.borrow_mut().insert(key, conforms);
+        conforms
     }
 
     /// The type a literal reference names (`Observation/1`, `https://x/fhir/Observation/1`)

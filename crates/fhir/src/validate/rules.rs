@@ -37,6 +37,33 @@ impl Walker<'_> {
                     Some(&id),
                 );
             }
+            // The core `minLength` extension: "The minimum number of characters that
+            // must be present in the simple data type to be considered a 'valid'
+            // instance".
+            let min_len = def
+                .node
+                .get("extension")
+                .map(Node::items)
+                .unwrap_or_default()
+                .iter()
+                .find(|x| {
+                    x.get("url").and_then(Node::as_str)
+                        == Some("http://hl7.org/fhir/StructureDefinition/minLength")
+                })
+                .and_then(|x| x.get("valueInteger"))
+                .and_then(number);
+            if let Some(min) = min_len {
+                if (text.chars().count() as f64) < min {
+                    self.issue(
+                        Severity::Error,
+                        IssueCode::Value,
+                        format!("the value is shorter than the minimum length {min}"),
+                        node,
+                        path,
+                        Some(&id),
+                    );
+                }
+            }
             let max_len = def.node.get("maxLength").and_then(number);
             if let Some(max) = max_len {
                 if text.chars().count() as f64 > max {
@@ -51,49 +78,7 @@ impl Walker<'_> {
                 }
             }
         }
-        let def = plan.def(el);
-        if let Kind::Number(n) = &node.kind {
-            let value: Option<f64> = n.parse().ok();
-            let bound = |prefix: &str| {
-                def.node
-                    .members()
-                    .iter()
-                    .find(|(k, _)| k.starts_with(prefix) && k.len() > prefix.len())
-                    .and_then(|(_, v)| number(v))
-            };
-            if let (Some(v), Some(max)) = (value, bound("maxValue")) {
-                if v > max {
-                    self.issue(
-                        Severity::Error,
-                        IssueCode::Value,
-                        format!("{n} is greater than the maximum value {max}"),
-                        node,
-                        path,
-                        Some(&id),
-                    );
-                }
-            }
-            let def = plan.def(el);
-            let bound = |prefix: &str| {
-                def.node
-                    .members()
-                    .iter()
-                    .find(|(k, _)| k.starts_with(prefix) && k.len() > prefix.len())
-                    .and_then(|(_, v)| number(v))
-            };
-            if let (Some(v), Some(min)) = (value, bound("minValue")) {
-                if v < min {
-                    self.issue(
-                        Severity::Error,
-                        IssueCode::Value,
-                        format!("{n} is less than the minimum value {min}"),
-                        node,
-                        path,
-                        Some(&id),
-                    );
-                }
-            }
-        }
+        self.bounds(plan, el, node, path, code);
         if code == "Attachment" {
             self.attachment_size(node, path);
         }
@@ -234,6 +219,89 @@ impl Walker<'_> {
             }
         }
         self.env_override = env_override;
+    }
+
+    /// `narrative-language-control` on a profile's Narrative element: `_no` (no
+    /// language sections), `_yes` (some), `_resource` (one in the resource's
+    /// language) or a language code (one in that language). A language section is
+    /// an element of the narrative with a `lang` or `xml:lang` attribute.
+    pub(crate) fn narrative_control(
+        &mut self,
+        plan: &Plan,
+        el: usize,
+        node: &Node,
+        path: &str,
+        root: &Node,
+    ) {
+        const URL: &str = "http://hl7.org/fhir/StructureDefinition/narrative-language-control";
+        let def = plan.def(el);
+        let Some(control) = def
+            .node
+            .get("extension")
+            .map(Node::items)
+            .unwrap_or_default()
+            .iter()
+            .find(|x| x.get("url").and_then(Node::as_str) == Some(URL))
+            .and_then(|x| x.get("valueCode"))
+            .and_then(Node::as_str)
+        else {
+            return;
+        };
+        let Some(div) = node.get("div").and_then(Node::as_str) else {
+            return;
+        };
+        let mut sections: Vec<&str> = super::policy::html_tags(div)
+            .skip(1)
+            .filter(|t| !t.closing)
+            .flat_map(|t| super::policy::attributes(t.attributes))
+            .filter(|(n, _)| *n == "lang" || *n == "xml:lang")
+            .map(|(_, v)| v)
+            .collect();
+        sections.sort_unstable();
+        sections.dedup();
+        let has = |lang: &str| {
+            sections.iter().any(|s| {
+                s.eq_ignore_ascii_case(lang)
+                    || s.split('-')
+                        .next()
+                        .is_some_and(|p| p.eq_ignore_ascii_case(lang))
+            })
+        };
+        let problem = match control {
+            "_no" if !sections.is_empty() => Some(format!(
+                "the narrative has language sections ({}), which the profile prohibits here",
+                sections.join(", ")
+            )),
+            "_yes" if sections.is_empty() => Some(
+                "the narrative has no language sections, which the profile requires here"
+                    .to_string(),
+            ),
+            "_resource" => root
+                .get("language")
+                .and_then(Node::as_str)
+                .filter(|l| !has(l))
+                .map(|l| {
+                    format!(
+                        "the profile requires a narrative section in the resource's language ({l})"
+                    )
+                }),
+            "_no" | "_yes" => None,
+            lang if !has(lang) => Some(format!(
+                "the profile requires a narrative section in the language {lang}"
+            )),
+            _ => None,
+        };
+        if let Some(message) = problem {
+            let id = def.id.clone();
+            self.issue(
+                Severity::Error,
+                IssueCode::Value,
+                message,
+                node,
+                path,
+                Some(&id),
+            );
+        }
     }
 }
 

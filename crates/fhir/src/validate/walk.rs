@@ -2,7 +2,8 @@
 //! cardinality, choice types, primitives, fixed/pattern, invariants, and the types'
 //! own definitions (datatypes, extensions, contained resources) recursively.
 
-use std::collections::HashSet;
+use std::cell::{OnceCell, RefCell};
+use std::collections::{HashMap, HashSet};
 use std::rc::Rc;
 use std::sync::Arc;
 
@@ -38,10 +39,17 @@ pub(crate) struct Walker<'v> {
     pub(crate) env_override: Option<Env>,
     /// The profiles applied to the resource being walked, when there are any.
     pub applied: Option<Applied>,
-    /// Where the document's resources sit, when references are resolved.
-    pub refs: Option<Rc<RefIndex<'v>>>,
+    /// The document being validated, and where its resources sit (built when a
+    /// reference is first resolved).
+    pub doc: Option<&'v Node>,
+    pub refs: Rc<OnceCell<RefIndex<'v>>>,
     /// `(resource address, profile)` pairs being checked as reference targets.
     pub checking: Rc<Vec<(usize, String)>>,
+    /// Whether a resource of the document conforms to a profile, once found out.
+    pub conformance: Rc<RefCell<HashMap<(usize, String), bool>>>,
+    /// Extensions (by address) that a FHIRPath context of their definition places
+    /// where they are.
+    pub fhirpath_placed: HashSet<usize>,
 }
 
 /// The profiles applied to a resource and where it sits in the instance
@@ -70,16 +78,30 @@ impl<'v> Walker<'v> {
             ext_urls: Vec::new(),
             env_override: None,
             applied: None,
-            refs: None,
+            doc: None,
+            refs: Rc::new(OnceCell::new()),
             checking: Rc::new(Vec::new()),
+            conformance: Rc::default(),
+            fhirpath_placed: HashSet::new(),
         }
+    }
+
+    /// Where the document's resources sit, for resolving references.
+    pub fn ref_index(&self) -> Option<&RefIndex<'v>> {
+        let doc = self.doc?;
+        Some(self.refs.get_or_init(|| RefIndex::build(doc)))
     }
 
     /// A fresh walker for a trial (a slice, a reference target) in the same document.
     pub fn child(&self) -> Walker<'v> {
         let mut w = Walker::new(self.v);
+        w.doc = self.doc;
         w.refs = self.refs.clone();
         w.checking = self.checking.clone();
+        w.conformance = self.conformance.clone();
+        if !self.fhirpath_placed.is_empty() {
+            w.fhirpath_placed = self.fhirpath_placed.clone();
+        }
         w
     }
 
@@ -137,6 +159,28 @@ impl<'v> Walker<'v> {
         }
     }
 
+    /// A profile applied without the parts of its differential that could not be
+    /// applied: said once, as a finding about the definition.
+    pub fn flawed(&mut self, plan: &Plan, node: &Node, path: &str) {
+        let problems = &plan.snapshot.problems;
+        if problems.is_empty() || !self.warned.insert(format!("flawed {}", plan.url)) {
+            return;
+        }
+        let mut issue = definition_issue(
+            self.v,
+            format!(
+                "not checked: parts of the profile {} that cannot be applied: {}",
+                plan.url,
+                problems.join("; ")
+            ),
+        );
+        issue.expression = path.to_string();
+        issue.line = node.pos.line;
+        issue.col = node.pos.col;
+        issue.profile = self.profile.clone();
+        self.issues.push(issue);
+    }
+
     /// Information once per key: something that was deliberately not checked.
     pub fn note_once(&mut self, key: &str, message: String, node: &Node, path: &str) {
         if self.warned.insert(key.to_string()) {
@@ -152,9 +196,7 @@ impl<'v> Walker<'v> {
     }
 
     pub fn validate_root(&mut self, resource: &'v Node, profiles: &[&str]) {
-        if self.v.options.check_references {
-            self.refs = Some(Rc::new(RefIndex::build(resource)));
-        }
+        self.doc = Some(resource);
         let path = resource.resource_type().unwrap_or("Resource").to_string();
         self.resource(resource, &path, resource, profiles);
     }
@@ -256,6 +298,7 @@ impl<'v> Walker<'v> {
             match p {
                 Some(p) if p.type_name == rt => {
                     self.profile = Some(p.url.clone());
+                    self.flawed(&p, node, path);
                     self.element(&p, 0, node, path, root, Some(rt));
                 }
                 Some(p) => self.issue(
@@ -359,6 +402,9 @@ impl<'v> Walker<'v> {
             return;
         }
         self.fixed_pattern(plan, el, node, path);
+        if code == "Narrative" {
+            self.narrative_control(plan, el, node, path, root);
+        }
         self.value_rules(plan, el, node, path, &code);
         self.binding(plan, el, node, path, &code);
         if code == "Reference" {
@@ -462,6 +508,7 @@ impl<'v> Walker<'v> {
             let saved = self.profile.clone();
             if tp.derivation == "constraint" {
                 self.profile = Some(tp.url.clone());
+                self.flawed(&tp, node, path);
             }
             let is_ext = code == "Extension";
             if is_ext {
@@ -530,6 +577,7 @@ impl<'v> Walker<'v> {
             .filter(|p| !p.ends_with("/Resource") && !p.ends_with("/DomainResource"))
             .collect();
         let profiles: Vec<&str> = profiles.iter().map(String::as_str).collect();
+        let profiles = self.one_of(&profiles, node, path);
         let saved = self.profile.take();
         let saved_urls = std::mem::take(&mut self.ext_urls);
         self.resource(node, path, node, &profiles);
@@ -539,8 +587,35 @@ impl<'v> Walker<'v> {
         true
     }
 
+    /// "If more than one profile is specified, the content must conform to at least
+    /// one of them" (ElementDefinition.type.profile): of several profiles for this
+    /// resource's type, the first it conforms to (or the first, to report against).
+    /// Profiles for other types or not loaded are passed on to be reported.
+    fn one_of<'p>(&self, profiles: &[&'p str], node: &Node, path: &str) -> Vec<&'p str> {
+        let rt = node.resource_type().unwrap_or_default();
+        let fitting: Vec<&'p str> = profiles
+            .iter()
+            .copied()
+            .filter(|p| self.v.plan(p).is_some_and(|pl| pl.type_name == rt))
+            .collect();
+        if fitting.len() < 2 {
+            return if fitting.is_empty() {
+                profiles.to_vec()
+            } else {
+                fitting
+            };
+        }
+        let conforming = fitting.iter().copied().find(|p| {
+            let mut w = self.child();
+            w.resource(node, path, node, &[p]);
+            w.error_count() == 0
+        });
+        vec![conforming.unwrap_or(fitting[0])]
+    }
+
     /// The definition a datatype value is checked against: the element's type
-    /// profile, an extension's own definition, or the base type.
+    /// profile (of several, the first the value conforms to), an extension's own
+    /// definition, or the base type.
     fn type_plan(
         &mut self,
         plan: &Arc<Plan>,
@@ -556,10 +631,17 @@ impl<'v> Walker<'v> {
             .filter(|t| t.code == code)
             .flat_map(|t| t.profiles.clone())
             .collect();
-        for p in &profiles {
-            if let Some(tp) = self.v.plan(p) {
-                return Some(tp);
-            }
+        let loaded: Vec<Arc<Plan>> = profiles.iter().filter_map(|p| self.v.plan(p)).collect();
+        if loaded.len() > 1 {
+            let conforming = loaded.iter().find(|tp| {
+                let mut w = self.child();
+                w.element(tp, 0, node, path, node, Some(code));
+                w.error_count() == 0
+            });
+            return Some(conforming.unwrap_or(&loaded[0]).clone());
+        }
+        if let Some(tp) = loaded.into_iter().next() {
+            return Some(tp);
         }
         if let Some(p) = profiles.first() {
             self.not_loaded(p, node, path);
