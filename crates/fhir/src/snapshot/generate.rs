@@ -513,11 +513,23 @@ pub(crate) fn unfold(ctx: &Ctx<'_>, elements: &mut Vec<Node>, at: usize) -> Resu
     let children: Vec<Node> = if let Some(reference) = &e.content_reference {
         let target = reference.rsplit('#').next().unwrap_or(reference);
         let prefix = format!("{target}.");
+        // The content as the base defines it: what this profile constrains at the
+        // target (a minimum, slices) is about the target, not every recursion of it.
+        let pristine = ctx.pristine.borrow();
+        let from_base = elements
+            .iter()
+            .any(|c| id_of(c).starts_with(&prefix) && pristine.contains_key(id_of(c)));
         let found: Vec<Node> = elements
             .iter()
             .filter(|c| id_of(c).starts_with(&prefix))
+            .filter_map(|c| match pristine.get(id_of(c)) {
+                Some(base) => Some(base),
+                None if from_base => None,
+                None => Some(c),
+            })
             .map(|c| rebase(c, target, &e.path, target, &e.id))
             .collect();
+        drop(pristine);
         if found.is_empty() {
             return Err((
                 SnapshotProblem::UnknownPath,

@@ -80,7 +80,7 @@ impl Walker<'_> {
     pub(crate) fn unknown_extension(&mut self, url: &str, node: &Node, path: &str) {
         // No definition is ever published under an example domain, so one used
         // there is not held against the instance unless example URLs are refused.
-        let example = super::walk::example_url(url) && !self.v.options.no_example_urls;
+        let example = super::walk::example_extension(url) && !self.v.options.no_example_urls;
         if self.v.options.unknown_extensions_are_errors && !example {
             self.issue(
                 Severity::Error,

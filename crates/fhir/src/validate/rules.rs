@@ -303,6 +303,42 @@ impl Walker<'_> {
             );
         }
     }
+
+    /// A narrative link to a fragment (`href="#x"`) must find its target: an
+    /// element of a narrative of the resource with that `id` or `name`, or an
+    /// element or contained resource of the resource with that id.
+    pub(crate) fn fragment_links(
+        &mut self,
+        div: &str,
+        node: &Node,
+        path: &str,
+        id: &str,
+        root: &Node,
+    ) {
+        let wanted: Vec<&str> = crate::fhirpath::funcs::xhtml::hyperlinks(div)
+            .into_iter()
+            .filter_map(|h| h.strip_prefix('#'))
+            .filter(|h| !h.is_empty())
+            .collect();
+        if wanted.is_empty() {
+            return;
+        }
+        let mut targets: Vec<String> = Vec::new();
+        collect_targets(root, &mut targets);
+        for w in wanted {
+            let unescaped = w.replace("&amp;", "&");
+            if !targets.contains(&unescaped) {
+                self.issue(
+                    Severity::Error,
+                    IssueCode::Value,
+                    format!("the narrative links to `#{w}`, which names nothing in the resource"),
+                    node,
+                    path,
+                    Some(id),
+                );
+            }
+        }
+    }
 }
 
 pub(crate) fn number(node: &Node) -> Option<f64> {
@@ -310,5 +346,30 @@ pub(crate) fn number(node: &Node) -> Option<f64> {
         Kind::Number(n) => n.parse().ok(),
         Kind::String(s) => s.parse().ok(),
         _ => None,
+    }
+}
+
+/// Ids of elements and resources, and the `id` and `name` anchors of narratives.
+fn collect_targets(node: &Node, out: &mut Vec<String>) {
+    match &node.kind {
+        Kind::Object(members) => {
+            for (k, v) in members {
+                match (&**k, v.as_str()) {
+                    ("id", Some(id)) => out.push(id.to_string()),
+                    ("div", Some(div)) => {
+                        for tag in super::policy::html_tags(div) {
+                            out.extend(
+                                super::policy::attributes(tag.attributes)
+                                    .filter(|(n, _)| matches!(*n, "id" | "name"))
+                                    .map(|(_, v)| v.replace("&amp;", "&")),
+                            );
+                        }
+                    }
+                    _ => collect_targets(v, out),
+                }
+            }
+        }
+        Kind::Array(items) => items.iter().for_each(|i| collect_targets(i, out)),
+        _ => {}
     }
 }

@@ -356,6 +356,7 @@ impl<'v> Walker<'v> {
                     if let Some(entity) = unknown_entity(s) {
                         self.issue(Severity::Error, IssueCode::Value, format!("invalid entity `&{entity};` in the XHTML: only XML's own entities are allowed"), node, path, Some(&id));
                     }
+                    self.fragment_links(s, node, path, &id, root);
                     for href in xhtml::hyperlinks(s) {
                         if !xhtml::hyperlinkable(href) {
                             let msg = format!("the narrative links to `{href}`, whose scheme a browser cannot follow");
@@ -680,7 +681,7 @@ impl<'v> Walker<'v> {
                         );
                     }
                 } else {
-                    let example = example_url(url) && !self.v.options.no_example_urls;
+                    let example = example_extension(url) && !self.v.options.no_example_urls;
                     if self.v.allowed_extension(url) {
                         self.note_once(
                             url,
@@ -751,17 +752,32 @@ pub(crate) fn type_codes(plan: &Plan, el: usize) -> Vec<String> {
         .collect()
 }
 
-/// URLs under the domains reserved for examples (RFC 2606): their definitions are
-/// never published, so an unknown one is reported as not checked, not as an error.
+/// URLs under the domains reserved for examples (RFC 2606), which
+/// `--no-example-urls` refuses.
 pub(crate) fn example_url(url: &str) -> bool {
+    ["example.org", "example.com", "example.net"]
+        .iter()
+        .any(|d| under_domain(url, d))
+}
+
+/// Extensions under example.org, the domain the FHIR specification's own examples
+/// use: their definitions are never published, so one that is not loaded is not
+/// held against the instance (the HL7 validator takes them as known too).
+pub(crate) fn example_extension(url: &str) -> bool {
+    under_domain(url, "example.org")
+}
+
+/// The URL's host is `domain` or one of its subdomains.
+fn under_domain(url: &str, domain: &str) -> bool {
     let host = url
         .split_once("://")
         .map(|(_, rest)| rest.split(['/', ':', '?', '#']).next().unwrap_or_default())
         .unwrap_or_default()
         .to_ascii_lowercase();
-    ["example.org", "example.com", "example.net"]
-        .iter()
-        .any(|d| host == *d || host.ends_with(&format!(".{d}")))
+    host == domain
+        || host
+            .strip_suffix(domain)
+            .is_some_and(|sub| sub.ends_with('.'))
 }
 
 /// A resource id: 1 to 64 of `A-Z a-z 0-9 - .`.
