@@ -24,6 +24,7 @@ pub struct Config {
     pub concurrency: Option<usize>,
     pub timeout: Option<u64>,
     pub max_body: Option<u64>,
+    pub evidence_body_limit: Option<u64>,
     #[serde(default)]
     pub inputs: BTreeMap<String, InputValue>,
     #[serde(default)]
@@ -33,6 +34,21 @@ pub struct Config {
     pub headers: BTreeMap<String, InputValue>,
     #[serde(default)]
     pub tls: Tls,
+    /// A terminology server for the validator (see `terminology`).
+    #[serde(default)]
+    pub terminology: crate::terminology::TerminologyConfig,
+    #[serde(default)]
+    pub capabilities: Capabilities,
+}
+
+/// `[capabilities]`: what the supplier offers, for suites with capabilities of their
+/// own (GP Connect: `structured`, `appointments`...). Unset: the target's
+/// CapabilityStatements tell.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Capabilities {
+    #[serde(default)]
+    pub offered: Vec<String>,
 }
 
 /// `[tls]`: mutual TLS to the target. Paths are relative to the configuration file.

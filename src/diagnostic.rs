@@ -138,32 +138,45 @@ pub fn display_path(path: &Path) -> String {
     shown.display().to_string()
 }
 
+/// Text from an input, safe to print: control characters and ANSI escapes shown as
+/// `\u{1b}`, never acted on by a terminal.
+pub fn safe(text: &str) -> std::borrow::Cow<'_, str> {
+    crate::redact::terminal::escape(text)
+}
+
 impl fmt::Display for Diagnostic {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        writeln!(f, "error: {}", self.message)?;
+        writeln!(f, "error: {}", safe(&self.message))?;
         let gutter = if self.line > 0 {
             self.line.to_string().len()
         } else {
             1
         };
         let pad = " ".repeat(gutter);
-        writeln!(f, "{pad}--> {}", self.location())?;
+        writeln!(f, "{pad}--> {}", safe(&self.location()))?;
         if let Some(text) = &self.source_line {
-            let text = text.replace('\t', " ");
+            let text = text.replace(['\t', '\n'], " ");
             writeln!(f, "{pad} |")?;
-            writeln!(f, "{} | {}", self.line, text)?;
-            let indent = " ".repeat(self.col.saturating_sub(1));
-            let caret = "^".repeat(self.width);
+            writeln!(f, "{} | {}", self.line, safe(&text))?;
+            // Escapes widen the line: the caret goes under the escaped text.
+            let before: String = text.chars().take(self.col.saturating_sub(1)).collect();
+            let under: String = text
+                .chars()
+                .skip(self.col.saturating_sub(1))
+                .take(self.width)
+                .collect();
+            let indent = " ".repeat(safe(&before).chars().count());
+            let caret = "^".repeat(safe(&under).chars().count().max(self.width));
             if self.label.is_empty() {
                 writeln!(f, "{pad} | {indent}{caret}")?;
             } else {
-                writeln!(f, "{pad} | {indent}{caret} {}", self.label)?;
+                writeln!(f, "{pad} | {indent}{caret} {}", safe(&self.label))?;
             }
         } else if !self.label.is_empty() {
-            writeln!(f, "{pad} = {}", self.label)?;
+            writeln!(f, "{pad} = {}", safe(&self.label))?;
         }
         for help in &self.help {
-            writeln!(f, "{pad} = help: {help}")?;
+            writeln!(f, "{pad} = help: {}", safe(help))?;
         }
         Ok(())
     }
@@ -230,6 +243,34 @@ mod tests {
         3 |     When I sned a request
           |     ^^^^ no step matches this text
           = help: did you mean `When I send a request`?
+        ");
+    }
+
+    #[test]
+    fn control_characters_from_the_input_are_escaped() {
+        let source = "Feature: x\n  When I \x1b[2Jsned \u{202e}it\n";
+        let d = Diagnostic::new(
+            "features/\x1b]0;pwned\x07.feature",
+            "unknown step `\x1b[2J`",
+        )
+        .at(2, 14)
+        .width(4)
+        .label("no step \x1b[31mmatches")
+        .help("did you mean \x07?")
+        .with_source(source);
+        let shown = d.to_string();
+        assert!(
+            !shown.contains('\x1b') && !shown.contains('\x07'),
+            "{shown:?}"
+        );
+        assert!(!shown.contains('\u{202e}'), "{shown:?}");
+        insta::assert_snapshot!(shown, @r"
+        error: unknown step `\u{1b}[2J`
+         --> features/\u{1b}]0;pwned\u{7}.feature:2:14
+          |
+        2 |   When I \u{1b}[2Jsned \u{202e}it
+          |                   ^^^^ no step \u{1b}[31mmatches
+          = help: did you mean \u{7}?
         ");
     }
 

@@ -12,6 +12,10 @@ use crate::suite::Suite;
 
 pub const REQ_TAG: &str = "req:";
 pub const CAPABILITY_TAG: &str = "capability:";
+/// A scenario whose request, accepted, is the control of negative tests of that name.
+pub const CONTROL_TAG: &str = "control:";
+/// A negative test: the same request as its control's, with one defect.
+pub const NEGATIVE_TAG: &str = "negative:";
 
 /// A feature file ready to run, with its text kept for positions and hashing.
 #[derive(Debug, Clone)]
@@ -205,6 +209,11 @@ pub fn load_suite(suite: &Suite) -> Result<Vec<LoadedFeature>, Vec<Diagnostic>> 
             }
         };
         for (rule, scenario) in scenarios_with_rules(&feature) {
+            for d in capability_problems(suite, path, &source, &feature, rule, scenario) {
+                if !problems.contains(&d) {
+                    problems.push(d);
+                }
+            }
             for id in requirement_tags(effective_tags(&feature, rule, scenario)) {
                 if suite.requirement(&id).is_none() {
                     let needle = format!("@{REQ_TAG}{id}");
@@ -264,6 +273,45 @@ pub fn load_suite(suite: &Suite) -> Result<Vec<LoadedFeature>, Vec<Diagnostic>> 
     } else {
         Err(problems)
     }
+}
+
+/// A `@capability:<name>` tag must name a capability the suite declares
+/// (`[capabilities.<name>]`); interaction and operation tags are checked against the
+/// target's CapabilityStatement at run time instead.
+fn capability_problems(
+    suite: &Suite,
+    path: &Path,
+    source: &str,
+    feature: &gherkin::Feature,
+    rule: Option<&gherkin::Rule>,
+    scenario: &gherkin::Scenario,
+) -> Vec<Diagnostic> {
+    effective_tags(feature, rule, scenario)
+        .filter_map(|t| t.strip_prefix(CAPABILITY_TAG))
+        .filter(|cap| !crate::capability::is_declaration_token(cap))
+        .filter(|cap| !suite.capabilities.contains_key(*cap))
+        .map(|cap| {
+            let needle = format!("@{CAPABILITY_TAG}{cap}");
+            let offset = source.find(&needle).unwrap_or(0);
+            let known = suite.capabilities.keys().map(String::as_str);
+            let mut d = Diagnostic::new(
+                path,
+                format!("tag `{needle}` names no capability of suite `{}`", suite.id),
+            )
+            .at_offset(source, offset)
+            .width(needle.chars().count())
+            .label("not in [capabilities]");
+            if let Some(best) = crate::diagnostic::closest(cap, known).first() {
+                d = d.help(format!("did you mean `@{CAPABILITY_TAG}{best}`?"));
+            } else {
+                d = d.help(format!(
+                    "declare it as [capabilities.{cap}] in {}, or name an interaction (`Patient.read`) or an operation (`operation:name`)",
+                    crate::diagnostic::display_path(&suite.manifest)
+                ));
+            }
+            d
+        })
+        .collect()
 }
 
 pub fn scenarios_with_rules(

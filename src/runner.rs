@@ -2,7 +2,7 @@
 //! scenarios apply to the target, runs them concurrently with cucumber, and gathers
 //! what each did into the report model. Ctrl-C stops the run but keeps the results.
 
-use std::collections::{BTreeMap, HashMap, HashSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 use std::sync::{Arc, Mutex};
 use std::time::Instant;
 
@@ -11,13 +11,14 @@ use cucumber::tag::Ext as _;
 use futures::future::LocalBoxFuture;
 use futures::FutureExt as _;
 
-use crate::capability::Capabilities;
+use crate::capability::{Applicability, Capabilities};
 use crate::diagnostic::{closest, display_path, Diagnostic};
-use crate::evidence::{sha256_hex, Exchange};
+use crate::evidence::sha256_hex;
 use crate::features::{self, LoadedFeature, CAPABILITY_TAG};
+use crate::report::collect::{salvage, scenario_key, unrun, Collected, Collector};
 use crate::report::model::{
-    FeatureResult, Report, RequirementResult, RunInfo, ScenarioResult, Status, StepResult,
-    SuiteResult, Target, Tool, Verdict, SCHEMA_VERSION,
+    FeatureResult, Report, RequirementResult, RunInfo, Status, SuiteResult, Target, Tool, Verdict,
+    SCHEMA_VERSION,
 };
 use crate::steps::{self, StepDef};
 use crate::suite::CapabilityRequest;
@@ -93,17 +94,25 @@ fn check_steps(loaded: &LoadedFeature, catalogue: &[(StepDef, regex::Regex)]) ->
     let all_steps = backgrounds
         .flat_map(|b| b.steps.iter())
         .chain(features::all_scenarios(feature).flat_map(|s| s.steps.iter()));
+    // Lines are found once per file, and a diagnostic is only built for a problem.
+    let lines: Vec<&str> = loaded.source.lines().collect();
     for step in all_steps {
-        let found = steps::matching(catalogue, step.ty, &step.value);
         if !seen.insert((step.position.line, step.value.clone())) {
             continue;
         }
+        let found = steps::matching(catalogue, step.ty, &step.value);
+        let argument_problem = match found.as_slice() {
+            [one] => match steps::check_arguments(one, &step.value) {
+                None => continue,
+                problem => problem,
+            },
+            _ => None,
+        };
         // Outline rows expand to new texts at the same line: point at the written line.
         let line = step.position.line;
-        let written = loaded
-            .source
-            .lines()
-            .nth(line.saturating_sub(1))
+        let written = lines
+            .get(line.saturating_sub(1))
+            .copied()
             .unwrap_or_default();
         let col = written.len() - written.trim_start().len() + 1;
         let width = written.trim().chars().count();
@@ -112,7 +121,7 @@ fn check_steps(loaded: &LoadedFeature, catalogue: &[(StepDef, regex::Regex)]) ->
             .width(width)
             .with_source(&loaded.source);
         if found.len() == 1 {
-            if let Some((message, offset)) = steps::check_arguments(found[0], &step.value) {
+            if let Some((message, offset)) = argument_problem {
                 // Point into the written line at the offending argument.
                 let at = written
                     .find(&step.value)
@@ -181,17 +190,33 @@ pub struct RunSettings {
     pub interrupt: LocalBoxFuture<'static, ()>,
     /// Told as scenarios finish (live progress).
     pub progress: Option<Arc<dyn crate::progress::Progress>>,
+    /// Capabilities the supplier declared it offers (`--capability`): the suites'
+    /// other capabilities are not applicable.
+    pub declared_capabilities: Vec<String>,
+    /// Create missing test data from the suites' seed bodies (`--seed-data`).
+    pub seed_data: bool,
 }
-
-type Results = Arc<Mutex<HashMap<String, (ScenarioResult, Vec<Exchange>)>>>;
 
 /// What a scenario is decided to be before anything runs.
 enum Decision {
     Run,
     NotApplicable(String),
     Excluded,
+    /// Needs an input whose data the target does not have.
+    MissingData(String),
     /// Belongs to another shard: absent from this report.
     OtherShard,
+}
+
+/// What the run learnt before any scenario: the target's declarations, and what went
+/// wrong on the way (warnings, run errors) with the exchanges made.
+#[derive(Default)]
+struct Gathered {
+    capabilities: Option<Capabilities>,
+    metadata_exchange: Option<String>,
+    exchanges: Vec<crate::evidence::Exchange>,
+    errors: Vec<String>,
+    warnings: Vec<String>,
 }
 
 /// Runs the plan and returns the finished report.
@@ -199,195 +224,81 @@ pub async fn run(plan: Plan, settings: RunSettings) -> Report {
     steps::install_panic_hook();
     let started = chrono::Utc::now();
     let clock = Instant::now();
-    let ctx = Arc::new(settings.context);
-    let mut errors = Vec::new();
-    let mut warnings = Vec::new();
-    let mut exchanges = Vec::new();
-
-    let needs_capabilities = plan
-        .suites
-        .iter()
-        .flat_map(|(_, fs)| fs.iter())
-        .flat_map(|f| features::all_scenarios(&f.feature))
-        .any(|s| s.tags.iter().any(|t| t.starts_with(CAPABILITY_TAG)));
-    // Always read /metadata once: what the target declared is provenance, even when
-    // no scenario depends on it. Its absence only matters to capability-tagged ones.
-    // A consumer suite has no target: the system under test calls the counterparts.
-    let (caps, metadata_exchange) = if ctx.base_url.is_empty() {
-        (Err("no target".to_owned()), None)
+    let mut context = settings.context;
+    let mut interrupt = settings.interrupt;
+    // A signal before any scenario (during the first /metadata read, or while test
+    // data is checked) stops the run too; what was read so far is kept.
+    let mut interrupted_early = false;
+    let mut gathered = futures::select! {
+        g = read_capabilities(&plan, &context).boxed_local().fuse() => g,
+        _ = (&mut interrupt).fuse() => {
+            interrupted_early = true;
+            Gathered::default()
+        }
+    };
+    let setup = if interrupted_early {
+        crate::test_data::Setup::default()
     } else {
-        // GP Connect providers reject a request without its JWT and Spine headers.
-        let how = if plan
-            .suites
-            .iter()
-            .any(|(s, _)| s.capability_request == CapabilityRequest::GpConnect)
-        {
-            CapabilityRequest::GpConnect
-        } else {
-            CapabilityRequest::Fhir
-        };
-        let (caps, exchange) = Capabilities::fetch(&ctx, how).await;
-        let id = exchange.as_ref().map(|e| e.id.clone());
-        exchanges.extend(exchange);
-        (caps, id)
-    };
-    let capabilities = match caps {
-        Ok(c) => Some(c),
-        Err(e) if needs_capabilities => {
-            warnings.push(format!(
-                "could not read the target's CapabilityStatement, so capability-tagged scenarios ran anyway: {e}"
-            ));
-            None
-        }
-        Err(_) => None,
-    };
-
-    let mut decisions: HashMap<String, Decision> = HashMap::new();
-    let mut all_features = Vec::new();
-    for (suite, loaded) in &plan.suites {
-        for f in loaded {
-            for (rule, scenario) in features::scenarios_with_rules(&f.feature) {
-                let tags: Vec<&str> =
-                    features::effective_tags(&f.feature, rule, scenario).collect();
-                let key = scenario_key(&f.feature, scenario);
-                let decision = if plan.shard.is_some_and(|sh| !sh.contains(&suite.id, &key)) {
-                    Decision::OtherShard
-                } else if plan.tags.as_ref().is_some_and(|op| !op.eval(tags.iter())) {
-                    Decision::Excluded
-                } else {
-                    match capabilities
-                        .as_ref()
-                        .and_then(|c| c.missing(tags.iter().copied()))
-                    {
-                        Some(reason) => Decision::NotApplicable(reason),
-                        None => Decision::Run,
-                    }
-                };
-                decisions.insert(key, decision);
-            }
-            all_features.push(f.feature.clone());
-        }
-    }
-    let selected: HashSet<String> = decisions
-        .iter()
-        .filter(|(_, d)| matches!(d, Decision::Run))
-        .map(|(k, _)| k.clone())
-        .collect();
-
-    let results: Results = Arc::default();
-    if let Some(p) = &settings.progress {
-        p.started(selected.len());
-    }
-    let interrupted = {
-        let cucumber = build_cucumber(
-            &ctx,
-            plan.concurrency,
-            results.clone(),
-            settings.progress.clone(),
-        );
-        let run = cucumber.filter_run(all_features, move |feature, _, scenario| {
-            selected.contains(&scenario_key(feature, scenario))
-        });
-        futures::pin_mut!(run);
-        let mut interrupt = settings.interrupt;
+        let prepare = prepare_data(
+            &plan,
+            &mut context,
+            settings.seed_data,
+            &settings.shown_inputs,
+        )
+        .boxed_local();
         futures::select! {
-            _ = run.fuse() => false,
-            _ = (&mut interrupt).fuse() => true,
+            s = prepare.fuse() => s,
+            _ = (&mut interrupt).fuse() => {
+                interrupted_early = true;
+                crate::test_data::Setup::default()
+            }
         }
     };
-    if let Some(p) = &settings.progress {
-        p.done();
+    gathered.exchanges.extend(setup.exchanges.iter().cloned());
+    gathered.warnings.extend(setup.doubts());
+    for (input, why) in setup.unusable() {
+        gathered.errors.push(format!(
+            "setup: {why} (the scenarios that use `{input}` did not run)"
+        ));
     }
-
-    let mut results = std::mem::take(&mut *results.lock().unwrap_or_else(|p| p.into_inner()));
-    let mut suite_results = Vec::new();
-    for (suite, loaded) in &plan.suites {
-        let mut features_out = Vec::new();
-        for f in loaded {
-            let file = display_path(
-                f.feature
-                    .path
-                    .as_deref()
-                    .unwrap_or_else(|| std::path::Path::new("")),
-            );
-            let mut scenarios = Vec::new();
-            for (rule, scenario) in features::scenarios_with_rules(&f.feature) {
-                let key = scenario_key(&f.feature, scenario);
-                let result = match (results.remove(&key), decisions.get(&key)) {
-                    (_, Some(Decision::OtherShard)) => continue,
-                    (Some((result, ex)), _) => {
-                        exchanges.extend(ex);
-                        result
-                    }
-                    (None, Some(Decision::NotApplicable(reason))) => unrun(
-                        &f.feature,
-                        rule,
-                        scenario,
-                        Status::NotApplicable,
-                        Some(reason.clone()),
-                    ),
-                    (None, Some(Decision::Excluded)) => unrun(
-                        &f.feature,
-                        rule,
-                        scenario,
-                        Status::NotRun,
-                        Some(format!(
-                            "excluded by --tags {}",
-                            plan.tags_text.as_deref().unwrap_or_default()
-                        )),
-                    ),
-                    (None, _) => unrun(
-                        &f.feature,
-                        rule,
-                        scenario,
-                        Status::NotRun,
-                        Some(
-                            if interrupted {
-                                "the run was interrupted first"
-                            } else {
-                                "did not run"
-                            }
-                            .into(),
-                        ),
-                    ),
-                };
-                scenarios.push(result);
-            }
-            features_out.push(FeatureResult {
-                name: f.feature.name.clone(),
-                file,
-                sha256: sha256_hex(f.source.as_bytes()),
-                scenarios,
-            });
-        }
-        let requirements = suite
-            .requirements
-            .iter()
-            .map(|r| RequirementResult {
-                id: r.id.clone(),
-                level: r.level,
-                text: r.text.clone(),
-                source: r.source.clone(),
-                status: Status::NotRun,
-                evidence: Vec::new(),
-                scenarios: features_out
-                    .iter()
-                    .flat_map(|f| f.scenarios.iter())
-                    .filter(|s| s.requirements.contains(&r.id))
-                    .map(|s| s.id.clone())
-                    .collect(),
-            })
-            .collect();
-        suite_results.push(SuiteResult {
-            id: suite.id.clone(),
-            version: suite.version.clone(),
-            title: suite.title.clone(),
-            manifest_sha256: sha256_hex(suite.source.as_bytes()),
-            packages: Vec::new(),
-            requirements,
-            features: features_out,
-        });
-    }
+    let ctx = Arc::new(context);
+    load_fhir_definitions(&plan, &ctx).await;
+    let decisions = decide(
+        &plan,
+        &ctx,
+        &gathered,
+        &settings.declared_capabilities,
+        &setup,
+    );
+    let (mut results, interrupted) = if interrupted_early {
+        (HashMap::new(), true)
+    } else {
+        execute(&plan, &ctx, &decisions, interrupt, settings.progress).await
+    };
+    let deletes = |t: &str| {
+        gathered
+            .capabilities
+            .as_ref()
+            .is_none_or(|c| c.declares(&format!("{t}.delete")).is_ok())
+    };
+    let created = crate::test_data::clean_up(&ctx, deletes, &mut gathered.exchanges).await;
+    let suites = gather(
+        &plan,
+        &ctx,
+        &decisions,
+        &mut results,
+        interrupted,
+        &mut gathered.exchanges,
+    );
+    let Gathered {
+        capabilities,
+        metadata_exchange,
+        mut exchanges,
+        mut errors,
+        warnings,
+    } = gathered;
+    // Whatever else was captured (a scenario cut short) is kept too.
+    exchanges.extend(ctx.sink.drain_exchanges().into_iter().map(|(_, e)| e));
     exchanges.sort_by_key(|e| {
         e.id.trim_start_matches("ex-")
             .parse::<u64>()
@@ -408,11 +319,16 @@ pub async fn run(plan: Plan, settings: RunSettings) -> Report {
             "the run was interrupted; scenarios that had not finished are reported as not run"
                 .into(),
         );
+    } else if !suites.is_empty() && nothing_tested(&suites) {
+        // A verdict over no executed check would be a pass on nothing.
+        errors.push(
+            "no scenario ran to a verdict (every one was not applicable, excluded or not run): nothing was tested".into(),
+        );
     }
     let mut report = Report {
         schema_version: SCHEMA_VERSION,
         run: RunInfo {
-            id: run_id(started),
+            id: crate::report::new_run_id(started),
             tool: Tool::current(),
             started: started.to_rfc3339_opts(chrono::SecondsFormat::Millis, true),
             finished: chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Millis, true),
@@ -432,212 +348,453 @@ pub async fn run(plan: Plan, settings: RunSettings) -> Report {
             concurrency: plan.concurrency,
             interrupted,
             fail_on: Default::default(),
+            fail_on_inconclusive: false,
             shard: plan.shard.map(|s| s.to_string()),
         },
         verdict: Verdict::Incomplete,
         summary: Default::default(),
-        suites: suite_results,
+        suites,
         exchanges,
         errors,
         warnings,
         waivers: Vec::new(),
         baseline: None,
+        setup: setup.checks,
+        created,
     };
     report.finalize();
     report
 }
 
-fn run_id(started: chrono::DateTime<chrono::Utc>) -> String {
-    let nanos = started.timestamp_subsec_nanos() ^ std::process::id();
-    format!(
-        "{}-{:04x}",
-        started.format("%Y%m%dT%H%M%SZ"),
-        nanos & 0xffff
-    )
+/// Checks (and with `--seed-data`, creates) the server data the inputs name.
+async fn prepare_data(
+    plan: &Plan,
+    context: &mut RunContext,
+    seed: bool,
+    shown: &BTreeMap<String, String>,
+) -> crate::test_data::Setup {
+    let suites: Vec<&Suite> = plan.suites.iter().map(|(s, _)| s).collect();
+    let mut inputs = std::mem::take(&mut context.inputs);
+    let setup = crate::test_data::prepare(&suites, context, &mut inputs, seed, shown).await;
+    context.inputs = inputs;
+    setup
 }
 
-/// Outline rows become scenarios at their own lines, so file:line is unique.
-fn scenario_key(feature: &gherkin::Feature, scenario: &gherkin::Scenario) -> String {
-    let path = feature
-        .path
-        .as_deref()
-        .map(display_path)
-        .unwrap_or_default();
-    format!("{path}:{}", scenario.position.line)
+/// Loads the FHIR packages (and the validator) the scenarios will need on the blocking
+/// pool before they start, so that no scenario stalls the executor the others share
+/// while a package set is read.
+async fn load_fhir_definitions(plan: &Plan, ctx: &Arc<RunContext>) {
+    let texts = || {
+        plan.suites
+            .iter()
+            .flat_map(|(_, fs)| fs.iter())
+            .flat_map(|f| f.source.lines())
+            .map(str::trim_start)
+    };
+    let validates = texts().any(|l| l.contains(" conforms to "));
+    let reads_fhir = validates
+        || plan.suites.iter().any(|(s, _)| !s.packages.is_empty())
+        || texts().any(|l| {
+            ["the FHIRPath ", "every \"", "the test data has "]
+                .iter()
+                .any(|p| {
+                    l.split_once(' ')
+                        .is_some_and(|(_, rest)| rest.starts_with(p))
+                })
+        });
+    if !reads_fhir {
+        return;
+    }
+    let ctx = ctx.clone();
+    let _ = tokio::task::spawn_blocking(move || {
+        if validates {
+            ctx.validator();
+        } else {
+            ctx.fhir();
+        }
+    })
+    .await;
 }
 
-fn scenario_steps<'a>(
-    feature: &'a gherkin::Feature,
-    rule: Option<&'a gherkin::Rule>,
-    scenario: &'a gherkin::Scenario,
-) -> Vec<&'a gherkin::Step> {
-    feature
-        .background
+/// Whether no scenario of the run passed, failed, erred or was inconclusive.
+fn nothing_tested(suites: &[SuiteResult]) -> bool {
+    suites
         .iter()
-        .chain(rule.and_then(|r| r.background.as_ref()))
-        .flat_map(|b| b.steps.iter())
-        .chain(scenario.steps.iter())
-        .collect()
+        .flat_map(|s| s.features.iter().flat_map(|f| f.scenarios.iter()))
+        .all(|sc| {
+            matches!(
+                sc.status,
+                Status::NotApplicable | Status::NotRun | Status::Skipped
+            )
+        })
 }
 
-fn step_result(step: &gherkin::Step, status: Status) -> StepResult {
-    StepResult {
-        keyword: step.keyword.trim().to_owned(),
-        text: step.value.clone(),
-        line: step.position.line,
-        status,
-        failure: None,
-        exchanges: Vec::new(),
-        duration_ms: 0.0,
-        docstring: step.docstring.clone(),
-        table: step.table.as_ref().map(|t| t.rows.clone()),
+/// Reads the target's `/metadata` once (what it declares is provenance even when no
+/// scenario depends on it), then the CapabilityStatements the suites name for their
+/// capabilities' own endpoints, merged. A consumer suite has no target.
+async fn read_capabilities(plan: &Plan, ctx: &RunContext) -> Gathered {
+    let mut gathered = Gathered::default();
+    if ctx.base_url.is_empty() {
+        return gathered;
+    }
+    let needs_capabilities = plan
+        .suites
+        .iter()
+        .flat_map(|(_, fs)| fs.iter())
+        .flat_map(|f| features::all_scenarios(&f.feature))
+        .any(|s| s.tags.iter().any(|t| t.starts_with(CAPABILITY_TAG)));
+    // GP Connect providers reject a request without its JWT and Spine headers.
+    let how = if plan
+        .suites
+        .iter()
+        .any(|(s, _)| s.capability_request == CapabilityRequest::GpConnect)
+    {
+        CapabilityRequest::GpConnect
+    } else {
+        CapabilityRequest::Fhir
+    };
+    let (caps, exchange) = Capabilities::fetch(ctx, &ctx.base_url, how, None).await;
+    gathered.metadata_exchange = exchange.as_ref().map(|e| e.id.clone());
+    gathered.exchanges.extend(exchange);
+    let mut caps = match caps {
+        Ok(c) => c,
+        Err(e) => {
+            if needs_capabilities {
+                gathered.warnings.push(format!(
+                    "could not read the target's CapabilityStatement, so capability-tagged scenarios ran anyway: {e}"
+                ));
+            }
+            return gathered;
+        }
+    };
+    let mut seen = vec![ctx.base_url.trim_end_matches('/').to_owned()];
+    for (suite, _) in &plan.suites {
+        for source in &suite.capability_statements {
+            let base = match expand_inputs(&source.base, &ctx.inputs) {
+                Ok(base) => resolve(&ctx.base_url, &base),
+                Err(e) => {
+                    gathered.warnings.push(format!("{}: {e}", suite.id));
+                    continue;
+                }
+            };
+            if seen.contains(&base) {
+                continue;
+            }
+            seen.push(base.clone());
+            let interaction = source
+                .interaction
+                .as_deref()
+                .and_then(crate::client::gpconnect::interaction);
+            let (more, exchange) =
+                Capabilities::fetch(ctx, &base, suite.capability_request, interaction).await;
+            gathered.exchanges.extend(exchange);
+            match more {
+                Ok(more) => caps.merge(more),
+                Err(e) => caps.unreadable.push(e),
+            }
+        }
+    }
+    gathered.capabilities = Some(caps);
+    gathered
+}
+
+/// `{name}` of inputs replaced, as in steps.
+fn expand_inputs(text: &str, inputs: &BTreeMap<String, String>) -> Result<String, String> {
+    let re = regex::Regex::new(r"\{([A-Za-z_][A-Za-z0-9_.-]*)\}").expect("static regex");
+    let mut missing = None;
+    let out = re.replace_all(text, |c: &regex::Captures<'_>| match inputs.get(&c[1]) {
+        Some(v) => v.clone(),
+        None => {
+            missing.get_or_insert_with(|| c[1].to_owned());
+            String::new()
+        }
+    });
+    match missing {
+        None => Ok(out.into_owned()),
+        Some(name) => Err(format!(
+            "`{text}` names `{{{name}}}`, which is not an input"
+        )),
     }
 }
 
-fn base_result(
+/// An absolute URL as is; a path under the target's base.
+fn resolve(base_url: &str, path: &str) -> String {
+    if path.starts_with("http://") || path.starts_with("https://") {
+        return path.trim_end_matches('/').to_owned();
+    }
+    let base = base_url.trim_end_matches('/');
+    let path = path.trim_matches('/');
+    if path.is_empty() {
+        base.to_owned()
+    } else {
+        format!("{base}/{path}")
+    }
+}
+
+/// Which scenarios run, which are not applicable (and why), which are left out.
+fn decide(
+    plan: &Plan,
+    ctx: &RunContext,
+    gathered: &Gathered,
+    declared: &[String],
+    setup: &crate::test_data::Setup,
+) -> HashMap<String, Decision> {
+    let unusable = setup.unusable();
+    let mut decisions = HashMap::new();
+    for (suite, loaded) in &plan.suites {
+        let applicability = Applicability {
+            caps: gathered.capabilities.as_ref(),
+            declared_areas: &suite.capabilities,
+            offered: offered(suite, ctx, declared),
+        };
+        for f in loaded {
+            for (rule, scenario) in features::scenarios_with_rules(&f.feature) {
+                let tags: Vec<&str> =
+                    features::effective_tags(&f.feature, rule, scenario).collect();
+                let key = scenario_key(&f.feature, scenario);
+                let decision = if plan.shard.is_some_and(|sh| !sh.contains(&suite.id, &key)) {
+                    Decision::OtherShard
+                } else if plan.tags.as_ref().is_some_and(|op| !op.eval(tags.iter())) {
+                    Decision::Excluded
+                } else if let Some(reason) = applicability.missing(tags.iter().copied()) {
+                    Decision::NotApplicable(reason)
+                } else if let Some(reason) =
+                    missing_data(&f.feature, rule, scenario, &suite.dir, &unusable)
+                {
+                    Decision::MissingData(reason)
+                } else {
+                    Decision::Run
+                };
+                decisions.insert(key, decision);
+            }
+        }
+    }
+    decisions
+}
+
+/// Why a scenario cannot run: it uses an input whose data the target lacks.
+fn missing_data(
     feature: &gherkin::Feature,
     rule: Option<&gherkin::Rule>,
     scenario: &gherkin::Scenario,
-) -> ScenarioResult {
-    let tags: Vec<String> = features::effective_tags(feature, rule, scenario)
+    files_dir: &std::path::Path,
+    unusable: &BTreeMap<String, String>,
+) -> Option<String> {
+    if unusable.is_empty() {
+        return None;
+    }
+    let texts: Vec<String> = crate::report::collect::scenario_steps(feature, rule, scenario)
+        .iter()
+        .flat_map(|s| {
+            std::iter::once(s.value.clone())
+                .chain(s.docstring.clone())
+                .chain(
+                    s.table
+                        .iter()
+                        .flat_map(|t| t.rows.iter().flatten().cloned()),
+                )
+        })
+        .collect();
+    crate::test_data::inputs_used(&texts, files_dir)
+        .into_iter()
+        .find_map(|name| {
+            unusable
+                .get(&name)
+                .map(|why| format!("needs test data: {why}"))
+        })
+}
+
+/// The capabilities of `suite` the supplier declared: by `--capability` (those of this
+/// suite), else by the suite's capabilities input; `None`: let the target's
+/// CapabilityStatements tell.
+fn offered(
+    suite: &Suite,
+    ctx: &RunContext,
+    declared: &[String],
+) -> Option<(BTreeSet<String>, String)> {
+    let mine: BTreeSet<String> = declared
+        .iter()
+        .filter(|d| suite.capabilities.contains_key(*d))
+        .cloned()
+        .collect();
+    if !mine.is_empty() {
+        let how = declared
+            .iter()
+            .map(|d| format!("--capability {d}"))
+            .collect::<Vec<_>>()
+            .join(" ");
+        return Some((mine, how));
+    }
+    let input = suite.capabilities_input.as_ref()?;
+    let value = ctx.inputs.get(input)?;
+    let listed: BTreeSet<String> = value
+        .split([',', ' '])
+        .map(str::trim)
+        .filter(|v| !v.is_empty())
         .map(str::to_owned)
         .collect();
-    ScenarioResult {
-        id: scenario_key(feature, scenario),
-        name: scenario.name.clone(),
-        line: scenario.position.line,
-        requirements: features::requirement_tags(tags.iter().map(String::as_str)),
-        tags,
-        status: Status::NotRun,
-        reason: None,
-        waiver: None,
-        duration_ms: 0.0,
-        steps: Vec::new(),
-    }
+    (!listed.is_empty()).then(|| (listed, format!("input {input} = {value}")))
 }
 
-fn unrun(
-    feature: &gherkin::Feature,
-    rule: Option<&gherkin::Rule>,
-    scenario: &gherkin::Scenario,
-    status: Status,
-    reason: Option<String>,
-) -> ScenarioResult {
-    let mut result = base_result(feature, rule, scenario);
-    result.status = status;
-    result.reason = reason;
-    result.steps = scenario_steps(feature, rule, scenario)
-        .into_iter()
-        .map(|s| step_result(s, Status::NotRun))
+/// Runs the scenarios decided to run, concurrently, until they finish or the run is
+/// interrupted; the collector's results, and whether it was interrupted.
+async fn execute(
+    plan: &Plan,
+    ctx: &Arc<RunContext>,
+    decisions: &HashMap<String, Decision>,
+    interrupt: LocalBoxFuture<'static, ()>,
+    progress: Option<Arc<dyn crate::progress::Progress>>,
+) -> (HashMap<String, Finished>, bool) {
+    let selected: HashSet<String> = decisions
+        .iter()
+        .filter(|(_, d)| matches!(d, Decision::Run))
+        .map(|(k, _)| k.clone())
         .collect();
-    result
-}
-
-/// Turns what the world recorded into a scenario result.
-fn assemble(
-    feature: &gherkin::Feature,
-    rule: Option<&gherkin::Rule>,
-    scenario: &gherkin::Scenario,
-    finished: &cucumber::event::ScenarioFinished,
-    world: Option<&mut AssureWorld>,
-    duration_ms: f64,
-) -> (ScenarioResult, Vec<Exchange>) {
-    use cucumber::event::ScenarioFinished as F;
-    let mut result = base_result(feature, rule, scenario);
-    result.duration_ms = duration_ms;
-    let (records, exchanges) = match world {
-        Some(w) => (
-            std::mem::take(&mut w.records),
-            std::mem::take(&mut w.exchanges),
-        ),
-        None => (Vec::new(), Vec::new()),
-    };
-    let mut records = records.into_iter().peekable();
-    let mut stopped = false;
-    for step in scenario_steps(feature, rule, scenario) {
-        let mut out = step_result(step, Status::Skipped);
-        if stopped {
-            result.steps.push(out);
-            continue;
+    let all_features: Vec<gherkin::Feature> = plan
+        .suites
+        .iter()
+        .flat_map(|(_, fs)| fs.iter().map(|f| f.feature.clone()))
+        .collect();
+    let results: Arc<Mutex<Collected>> = Arc::default();
+    if let Some(p) = &progress {
+        p.started(selected.len());
+    }
+    let interrupted = {
+        let collector = Collector::new(ctx.sink.clone(), results.clone(), progress.clone());
+        let cucumber = build_cucumber(ctx, plan.concurrency, collector);
+        let run = cucumber.filter_run(all_features, move |feature, _, scenario| {
+            selected.contains(&scenario_key(feature, scenario))
+        });
+        futures::pin_mut!(run);
+        let mut interrupt = interrupt;
+        futures::select! {
+            _ = run.fuse() => false,
+            _ = (&mut interrupt).fuse() => true,
         }
-        match records.peek() {
-            Some(r) if r.line == step.position.line => {
-                let r = records.next().expect("peeked");
-                out.duration_ms = r.duration_ms;
-                out.exchanges = r.exchanges;
-                out.status = match &r.failure {
-                    None => Status::Passed,
-                    // No response at all: the harness could not reach a verdict.
-                    Some(_)
-                        if out.exchanges.iter().any(|id| {
-                            exchanges
-                                .iter()
-                                .any(|e| &e.id == id && e.response.is_none())
-                        }) =>
-                    {
-                        Status::Error
-                    }
-                    Some(_) => Status::Failed,
-                };
-                out.failure = r.failure;
-                stopped = out.status != Status::Passed;
-            }
-            _ => {
-                // The step did not finish on its own: a bug in a step or a hook.
-                let message = match finished {
-                    F::StepFailed(_, _, err) => panic_message(err),
-                    F::BeforeHookFailed(info) => {
-                        format!("internal error before the scenario: {}", info_message(info))
-                    }
-                    _ => "the step did not run".into(),
-                };
-                out.status = Status::Error;
-                out.failure = Some(crate::world::Failure::new(format!(
-                    "internal error (please report it): {message}"
-                )));
-                stopped = true;
-            }
-        }
-        result.steps.push(out);
-    }
-    result.status = if result.steps.iter().any(|s| s.status == Status::Error) {
-        Status::Error
-    } else if result.steps.iter().any(|s| s.status == Status::Failed) {
-        Status::Failed
-    } else {
-        Status::Passed
     };
-    (result, exchanges)
+    if let Some(p) = &progress {
+        p.done();
+    }
+    let finished = std::mem::take(&mut results.lock().unwrap_or_else(|p| p.into_inner()).finished);
+    (finished, interrupted)
 }
 
-fn info_message(info: &cucumber::event::Info) -> String {
-    if let Some(s) = info.downcast_ref::<&str>() {
-        (*s).to_owned()
-    } else if let Some(s) = info.downcast_ref::<String>() {
-        s.clone()
-    } else {
-        "a panic with no message".into()
+type Finished = (
+    crate::report::model::ScenarioResult,
+    Vec<crate::evidence::Exchange>,
+);
+
+/// Every scenario of every suite in the report's shape: what ran (or what an
+/// interruption left of it), and those decided before the run.
+fn gather(
+    plan: &Plan,
+    ctx: &RunContext,
+    decisions: &HashMap<String, Decision>,
+    results: &mut HashMap<String, Finished>,
+    interrupted: bool,
+    exchanges: &mut Vec<crate::evidence::Exchange>,
+) -> Vec<SuiteResult> {
+    let mut suite_results = Vec::new();
+    for (suite, loaded) in &plan.suites {
+        let mut features_out = Vec::new();
+        for f in loaded {
+            let file = display_path(
+                f.feature
+                    .path
+                    .as_deref()
+                    .unwrap_or_else(|| std::path::Path::new("")),
+            );
+            let mut scenarios = Vec::new();
+            for (rule, scenario) in features::scenarios_with_rules(&f.feature) {
+                let key = scenario_key(&f.feature, scenario);
+                let finished = results
+                    .remove(&key)
+                    .or_else(|| salvage(&f.feature, rule, scenario, &ctx.sink));
+                let unrun = |status: Status, reason: String| {
+                    unrun(&f.feature, rule, scenario, status, Some(reason))
+                };
+                let result = match (finished, decisions.get(&key)) {
+                    (_, Some(Decision::OtherShard)) => continue,
+                    (Some((result, ex)), _) => {
+                        exchanges.extend(ex);
+                        result
+                    }
+                    (None, Some(Decision::NotApplicable(reason))) => {
+                        unrun(Status::NotApplicable, reason.clone())
+                    }
+                    (None, Some(Decision::MissingData(reason))) => {
+                        unrun(Status::NotRun, reason.clone())
+                    }
+                    (None, Some(Decision::Excluded)) => unrun(
+                        Status::NotRun,
+                        format!(
+                            "excluded by --tags {}",
+                            plan.tags_text.as_deref().unwrap_or_default()
+                        ),
+                    ),
+                    (None, _) if interrupted => {
+                        unrun(Status::NotRun, "the run was interrupted first".into())
+                    }
+                    (None, _) => unrun(Status::NotRun, "did not run".into()),
+                };
+                scenarios.push(result);
+            }
+            features_out.push(FeatureResult {
+                name: f.feature.name.clone(),
+                file,
+                sha256: sha256_hex(f.source.as_bytes()),
+                scenarios,
+            });
+        }
+        suite_results.push(SuiteResult {
+            id: suite.id.clone(),
+            version: suite.version.clone(),
+            title: suite.title.clone(),
+            manifest_sha256: sha256_hex(suite.source.as_bytes()),
+            packages: Vec::new(),
+            requirements: requirements(suite, &features_out),
+            features: features_out,
+        });
     }
+    suite_results
 }
 
-fn panic_message(err: &cucumber::event::StepError) -> String {
-    match err {
-        cucumber::event::StepError::Panic(info) => info_message(info),
-        other => other.to_string(),
-    }
+/// The suite's requirement catalogue, each with the scenarios that trace to it;
+/// statuses are settled by `Report::finalize`.
+fn requirements(suite: &Suite, features: &[FeatureResult]) -> Vec<RequirementResult> {
+    suite
+        .requirements
+        .iter()
+        .map(|r| RequirementResult {
+            id: r.id.clone(),
+            level: r.level,
+            text: r.text.clone(),
+            source: r.source.clone(),
+            quote: r.quote.clone(),
+            depends_on: r.depends_on.clone(),
+            reason: None,
+            status: Status::NotRun,
+            evidence: Vec::new(),
+            scenarios: features
+                .iter()
+                .flat_map(|f| f.scenarios.iter())
+                .filter(|s| s.requirements.contains(&r.id))
+                .map(|s| s.id.clone())
+                .collect(),
+        })
+        .collect()
 }
 
 fn build_cucumber(
     ctx: &Arc<RunContext>,
     concurrency: usize,
-    results: Results,
-    progress: Option<Arc<dyn crate::progress::Progress>>,
+    collector: Collector,
 ) -> cucumber::Cucumber<
     AssureWorld,
     PreParsed,
     Vec<gherkin::Feature>,
     impl cucumber::Runner<AssureWorld>,
-    Quiet,
+    Collector,
 > {
     let mut runner = cucumber::runner::Basic::<AssureWorld>::default()
         .max_concurrent_scenarios(concurrency)
@@ -652,37 +809,16 @@ fn build_cucumber(
         }
     }
     let before_ctx = ctx.clone();
-    let starts: Arc<Mutex<HashMap<String, Instant>>> = Arc::default();
-    let starts_after = starts.clone();
-    let runner = runner
-        .before(move |feature, _, scenario, world| {
-            world.ctx = Some(before_ctx.clone());
-            // Answers an earlier scenario scripted but never used are not this one's.
-            for (_, counterpart) in &before_ctx.counterparts {
-                counterpart.clear_scripted();
-            }
-            if let Ok(mut s) = starts.lock() {
-                s.insert(scenario_key(feature, scenario), Instant::now());
-            }
-            async {}.boxed_local()
-        })
-        .after(move |feature, rule, scenario, finished, world| {
-            let key = scenario_key(feature, scenario);
-            let elapsed = starts_after
-                .lock()
-                .ok()
-                .and_then(|mut s| s.remove(&key))
-                .map_or(0.0, |t| t.elapsed().as_secs_f64() * 1000.0);
-            let entry = assemble(feature, rule, scenario, finished, world, elapsed);
-            if let Some(p) = &progress {
-                p.finished(&entry.0);
-            }
-            if let Ok(mut r) = results.lock() {
-                r.insert(key, entry);
-            }
-            async {}.boxed_local()
-        });
-    cucumber::Cucumber::custom(PreParsed, runner, Quiet).with_default_cli()
+    let runner = runner.before(move |feature, _, scenario, world| {
+        world.ctx = Some(before_ctx.clone());
+        world.scenario = scenario_key(feature, scenario);
+        // Answers an earlier scenario scripted but never used are not this one's.
+        for (_, counterpart) in &before_ctx.counterparts {
+            counterpart.clear_scripted();
+        }
+        async {}.boxed_local()
+    });
+    cucumber::Cucumber::custom(PreParsed, runner, collector).with_default_cli()
 }
 
 /// Scenarios tagged `@serial`, and those that wait for requests at a counterpart (a
@@ -693,7 +829,7 @@ fn scenario_type(
     scenario: &gherkin::Scenario,
 ) -> cucumber::runner::ScenarioType {
     let tagged = features::effective_tags(feature, rule, scenario).any(|t| t == "serial");
-    let listens = scenario_steps(feature, rule, scenario)
+    let listens = crate::report::collect::scenario_steps(feature, rule, scenario)
         .iter()
         .any(|s| steps::counterpart::listens(&s.value));
     if tagged || listens {
@@ -715,19 +851,3 @@ impl cucumber::Parser<Vec<gherkin::Feature>> for PreParsed {
         futures::stream::iter(input.into_iter().map(Ok).collect::<Vec<_>>())
     }
 }
-
-/// Results are gathered in the after hook; the event stream itself is not needed.
-pub struct Quiet;
-
-impl cucumber::Writer<AssureWorld> for Quiet {
-    type Cli = cucumber::cli::Empty;
-
-    async fn handle_event(
-        &mut self,
-        _: cucumber::parser::Result<cucumber::Event<cucumber::event::Cucumber<AssureWorld>>>,
-        _: &Self::Cli,
-    ) {
-    }
-}
-
-impl cucumber::writer::Normalized for Quiet {}

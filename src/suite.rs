@@ -57,6 +57,43 @@ pub struct InputDecl {
     /// Secret inputs are redacted everywhere and never read from a file literally.
     #[serde(default)]
     pub secret: bool,
+    /// A read or search (path under the target, `{inputs}` expanded) that finds the
+    /// server data the input names; checked once before scenarios run.
+    #[serde(default)]
+    pub exists: Option<String>,
+    /// A read or search that must find nothing (an id the target must not have).
+    #[serde(default)]
+    pub absent: Option<String>,
+    /// A body (relative to the suite folder) that `--seed-data` POSTs to create the data
+    /// when it is missing; an input whose `exists` reads `Type/{input}` takes the new id.
+    #[serde(default)]
+    pub seed: Option<String>,
+}
+
+/// A capability the system under test may or may not offer (`[capabilities.<name>]`):
+/// scenarios tagged `@capability:<name>` are not applicable where it is not offered.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Default)]
+#[serde(deny_unknown_fields)]
+pub struct CapabilityDecl {
+    /// How people call it (`Access Record Structured`).
+    pub title: String,
+    /// What a CapabilityStatement must declare for it to be offered, each as a tag
+    /// would name it (`operation:gpc.getstructuredrecord`, `Slot.search-type`). Empty:
+    /// offered unless a declaration (`--capability`, an input) leaves it out.
+    #[serde(default)]
+    pub requires: Vec<String>,
+}
+
+/// Another CapabilityStatement to read before the run (`[[capability_statements]]`),
+/// for capabilities served at endpoints of their own.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct StatementSource {
+    /// Base URL (or a path under the target), `{inputs}` expanded; its `/metadata` is read.
+    pub base: String,
+    /// The GP Connect interaction to read it with, when not the plain metadata one.
+    #[serde(default)]
+    pub interaction: Option<String>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -65,6 +102,10 @@ struct Manifest {
     suite: Header,
     #[serde(default)]
     inputs: BTreeMap<String, InputDecl>,
+    #[serde(default)]
+    capabilities: BTreeMap<String, CapabilityDecl>,
+    #[serde(default)]
+    capability_statements: Vec<StatementSource>,
     #[serde(default)]
     requirements: Vec<Requirement>,
 }
@@ -97,6 +138,10 @@ struct Header {
     /// How the target's CapabilityStatement is asked for.
     #[serde(default)]
     capability_request: CapabilityRequest,
+    /// An input that lists the capabilities (by name) the system under test offers,
+    /// e.g. the clinical areas a consumer uses; empty or unset: all of them.
+    #[serde(default)]
+    capabilities_input: Option<String>,
 }
 
 /// How a run asks the target for its CapabilityStatement (`GET /metadata`).
@@ -128,6 +173,9 @@ pub struct Suite {
     pub packages: Vec<String>,
     pub capability_request: CapabilityRequest,
     pub inputs: BTreeMap<String, InputDecl>,
+    pub capabilities: BTreeMap<String, CapabilityDecl>,
+    pub capability_statements: Vec<StatementSource>,
+    pub capabilities_input: Option<String>,
     pub requirements: Vec<Requirement>,
     /// The manifest text, kept for positions in later diagnostics and for hashing.
     pub source: String,
@@ -182,6 +230,53 @@ impl Suite {
                 problems.push(d);
             }
         }
+        for req in &manifest.requirements {
+            if !req.quote.is_empty() && !level_follows_quote(req.level, &req.quote) {
+                let mut d = at(&format!("\"{}\"", req.id));
+                d.message = format!(
+                    "requirement `{}` is {} but its quote has no {} verb",
+                    req.id,
+                    req.level,
+                    match req.level {
+                        Level::Must => "SHALL/MUST/REQUIRED",
+                        Level::Should => "SHOULD/RECOMMENDED",
+                        Level::May => "MAY/OPTIONAL (and no stronger)",
+                    }
+                );
+                d = d.help("the level follows the verb of the sentence the requirement quotes");
+                problems.push(d);
+            }
+            for dep in &req.depends_on {
+                if dep == &req.id || !manifest.requirements.iter().any(|r| &r.id == dep) {
+                    let mut d = at(&format!("\"{dep}\""));
+                    d.message = format!(
+                        "requirement `{}` depends on `{dep}`, which is not another requirement of this suite",
+                        req.id
+                    );
+                    problems.push(d);
+                }
+            }
+        }
+        if let Some(input) = &manifest.suite.capabilities_input {
+            if !manifest.inputs.contains_key(input) {
+                let mut d = at(&format!("\"{input}\""));
+                d.message = format!(
+                    "capabilities_input names `{input}`, which is not an input of this suite"
+                );
+                problems.push(d);
+            }
+        }
+        for name in manifest.capabilities.keys() {
+            let ok = !name.is_empty()
+                && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '-')
+                && !name.contains('.');
+            if !ok {
+                let mut d = at(&format!("[capabilities.{name}]"));
+                d.message =
+                    format!("capability name `{name}` may hold only letters, digits and `-`");
+                problems.push(d);
+            }
+        }
         let mut feature_files = Vec::new();
         for pattern in &manifest.suite.features {
             let full = dir.join(pattern);
@@ -226,6 +321,9 @@ impl Suite {
             packages: h.packages,
             capability_request: h.capability_request,
             inputs: manifest.inputs,
+            capabilities: manifest.capabilities,
+            capability_statements: manifest.capability_statements,
+            capabilities_input: h.capabilities_input,
             requirements: manifest.requirements,
             source,
         })
@@ -318,8 +416,71 @@ pub fn select(all: &[Suite], ids: &[String], suites_dir: &Path) -> Result<Vec<Su
     Ok(picked)
 }
 
+/// Whether a quote's conformance verbs support a level: a MUST needs SHALL, MUST,
+/// REQUIRED or "Mandatory"; a SHOULD needs SHOULD or RECOMMENDED; a MAY needs MAY or
+/// OPTIONAL, or no verb at all. A stronger verb beside the level's own is allowed (a
+/// MAY that, once taken up, binds with SHALL).
+pub fn level_follows_quote(level: Level, quote: &str) -> bool {
+    let words: Vec<&str> = quote
+        .split(|c: char| !c.is_ascii_alphabetic())
+        .filter(|w| !w.is_empty())
+        .collect();
+    let has = |verbs: &[&str]| words.iter().any(|w| verbs.contains(w));
+    let must = has(&["SHALL", "MUST", "REQUIRED", "Mandatory"]);
+    let should = has(&["SHOULD", "RECOMMENDED"]);
+    let may = has(&["MAY", "OPTIONAL"]);
+    match level {
+        Level::Must => must,
+        Level::Should => should,
+        Level::May => may || (!must && !should),
+    }
+}
+
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn every_shipped_requirement_quotes_its_sentence_and_its_level_follows_the_verb() {
+        let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("suites");
+        let suites = discover(&dir).expect("the shipped suites load");
+        let mut wrong = Vec::new();
+        for suite in &suites {
+            for r in &suite.requirements {
+                if r.quote.trim().is_empty() {
+                    wrong.push(format!("{} {}: no quote", suite.id, r.id));
+                } else if !level_follows_quote(r.level, &r.quote) {
+                    wrong.push(format!(
+                        "{} {}: {} but the quote says “{}”",
+                        suite.id, r.id, r.level, r.quote
+                    ));
+                }
+            }
+        }
+        assert!(wrong.is_empty(), "{}", wrong.join("\n"));
+    }
+
+    #[test]
+    fn a_level_that_disagrees_with_its_verb_is_caught() {
+        use super::Level::*;
+        assert!(level_follows_quote(Must, "Servers SHALL return a body."));
+        assert!(!level_follows_quote(Must, "Servers SHOULD return a body."));
+        assert!(!level_follows_quote(Should, "Servers SHALL return a body."));
+        assert!(level_follows_quote(
+            Should,
+            "Servers SHOULD support paging, and if they do, they SHALL"
+        ));
+        assert!(level_follows_quote(
+            May,
+            "Provider systems MAY choose to; in this case they SHALL"
+        ));
+        assert!(level_follows_quote(May, "A list of the formats supported."));
+        assert!(!level_follows_quote(
+            May,
+            "Applications SHALL return a resource."
+        ));
+        // Lower-case words are not conformance verbs.
+        assert!(!level_follows_quote(Must, "the consumer should send it"));
+    }
+
     use super::*;
 
     fn write_suite(dir: &Path, id: &str, body: &str) -> PathBuf {

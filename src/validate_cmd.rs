@@ -75,6 +75,8 @@ pub struct ValidateArgs {
     /// 64MiB [default: 1GiB].
     #[arg(long, value_name = "SIZE", value_parser = validate_input::parse_size)]
     pub max_input: Option<u64>,
+    #[command(flatten)]
+    pub tx: crate::terminology::TxArgs,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -122,7 +124,14 @@ pub fn run(args: ValidateArgs) -> i32 {
             "warning: --assume-valid-rest-references changes nothing without --check-references"
         );
     }
-    let validator = Validator::new(
+    let tx = match args.tx.start() {
+        Ok(tx) => tx,
+        Err(message) => {
+            eprintln!("{message}");
+            return exit_codes::BAD_INPUT;
+        }
+    };
+    let mut validator = Validator::new(
         set.clone(),
         ValidatorOptions {
             release,
@@ -137,6 +146,9 @@ pub fn run(args: ValidateArgs) -> i32 {
             bundle_profiles,
         },
     );
+    if let Some(server) = &tx {
+        validator = validator.with_terminology_server(server.clone());
+    }
     if validator.plan("Resource").is_none() {
         eprintln!(
             "error: no FHIR core definitions are loaded: add --package hl7.fhir.r4.core#4.0.1 \
@@ -178,6 +190,9 @@ pub fn run(args: ValidateArgs) -> i32 {
     stream(&validator, &set, &sources, &profiles, max_input, &mut sink);
     let refused = sink.refused;
     let errors = sink.finish();
+    if let Some(server) = &tx {
+        crate::terminology::report_problems(server);
+    }
     if refused > 0 {
         eprintln!("error: {refused} document(s) larger than --max-input ({max_input} bytes) were not validated");
         exit_codes::BAD_INPUT

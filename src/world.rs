@@ -9,6 +9,8 @@ use assure_fhir::model::Node;
 
 use crate::client::{Client, Outgoing, Received};
 use crate::evidence::Exchange;
+use crate::outcome::{Finding, FindingKind, ScenarioFacts, Sink, StepEnd, StepRecord, Stop};
+pub use crate::outcome::{StepResult, ValidationIssue};
 
 /// What every scenario of a run shares, read-only.
 pub struct RunContext {
@@ -27,9 +29,38 @@ pub struct RunContext {
     pub fhir: OnceLock<crate::fhir_env::FhirContext>,
     /// The profile validator over those packages, built on first use.
     pub validator: OnceLock<Option<Arc<assure_fhir::validate::Validator>>>,
+    /// The terminology server the validator asks what the packages cannot decide.
+    pub terminology: Option<Arc<dyn assure_fhir::terminology::Terminology>>,
     /// Counterparts the suites asked for, by stub set name, for the system under test
     /// to call; `{counterpart.<name>}` is each one's base URL.
     pub counterparts: Vec<(String, Arc<crate::counterpart::Counterpart>)>,
+    /// Where steps publish what they did, for the report collector.
+    pub sink: Sink,
+    /// What the run created on the target, for the clean-up.
+    pub ledger: crate::test_data::Ledger,
+    /// A valid NHS number (test range, check digit) unique to this run, so that data a
+    /// run creates never meets an earlier run's: `{run_nhs_number}`.
+    pub run_nhs_number: String,
+}
+
+/// A random 10-digit NHS number in the 999 test range with a valid check digit.
+pub fn random_nhs_number() -> String {
+    loop {
+        let n = uuid::Uuid::new_v4().as_u128();
+        let mut digits: Vec<u32> = vec![9, 9, 9];
+        digits.extend((0..6).map(|i| ((n >> (i * 8)) % 10) as u32));
+        let sum: u32 = digits
+            .iter()
+            .enumerate()
+            .map(|(i, d)| d * (10 - i as u32))
+            .sum();
+        let check = (11 - sum % 11) % 11;
+        // 10 is not a valid check digit: such numbers are never issued.
+        if check < 10 {
+            digits.push(check);
+            return digits.iter().map(|d| d.to_string()).collect();
+        }
+    }
 }
 
 impl RunContext {
@@ -53,9 +84,11 @@ impl RunContext {
             .get_or_init(|| {
                 let packages = self.fhir().packages.clone()?;
                 let options = assure_fhir::validate::ValidatorOptions::default();
-                Some(Arc::new(assure_fhir::validate::Validator::new(
-                    packages, options,
-                )))
+                let mut v = assure_fhir::validate::Validator::new(packages, options);
+                if let Some(server) = &self.terminology {
+                    v = v.with_terminology_server(server.clone());
+                }
+                Some(Arc::new(v))
             })
             .as_ref()
     }
@@ -75,81 +108,6 @@ impl RunContext {
     }
 }
 
-/// A finding: the target did something the scenario says it must not.
-#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
-pub struct Failure {
-    pub message: String,
-    pub expected: Option<String>,
-    pub actual: Option<String>,
-    /// Profile validation issues behind the finding, each pointing into the captured
-    /// response of `exchange`.
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub issues: Vec<ValidationIssue>,
-}
-
-/// One issue a profile check found, located in the captured response.
-#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
-pub struct ValidationIssue {
-    /// fatal, error, warning or information.
-    pub severity: String,
-    pub code: String,
-    pub message: String,
-    /// FHIRPath-style location: `Patient.identifier[0].system`.
-    pub expression: Option<String>,
-    pub line: Option<u32>,
-    pub col: Option<u32>,
-    pub profile: Option<String>,
-    pub element: Option<String>,
-    /// The exchange whose response body the line and column are in.
-    pub exchange: Option<String>,
-}
-
-impl std::fmt::Display for ValidationIssue {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "{}", self.severity)?;
-        if let (Some(line), Some(col)) = (self.line, self.col) {
-            write!(f, " at {line}:{col}")?;
-        }
-        if let Some(e) = &self.expression {
-            write!(f, " {e}")?;
-        }
-        write!(f, ": {}", self.message)?;
-        if let Some(p) = &self.profile {
-            write!(f, " ({p})")?;
-        }
-        Ok(())
-    }
-}
-
-impl Failure {
-    pub fn new(message: impl Into<String>) -> Self {
-        Failure {
-            message: message.into(),
-            expected: None,
-            actual: None,
-            issues: Vec::new(),
-        }
-    }
-
-    #[must_use]
-    pub fn expected(mut self, expected: impl Into<String>, actual: impl Into<String>) -> Self {
-        self.expected = Some(expected.into());
-        self.actual = Some(actual.into());
-        self
-    }
-}
-
-pub type StepResult = Result<(), Failure>;
-
-/// What one step did, as the world saw it.
-#[derive(Debug, Clone)]
-pub struct StepRecord {
-    pub line: usize,
-    pub failure: Option<Failure>,
-    pub exchanges: Vec<String>,
-    pub duration_ms: f64,
-}
-
 /// The last response, with its JSON parsed at most once.
 pub struct LastResponse {
     pub received: Received,
@@ -167,14 +125,14 @@ impl LastResponse {
     }
 
     /// The body as FHIR JSON.
-    pub fn json(&self) -> Result<&Node, Failure> {
+    pub fn json(&self) -> Result<&Node, Finding> {
         self.parsed(None)
     }
 
     /// The body as a FHIR resource: JSON, or FHIR XML read with the type definitions
     /// of `packages` (XML does not say which elements repeat), so that every check
     /// works the same on either format.
-    pub fn parsed(&self, packages: Option<&assure_fhir::PackageSet>) -> Result<&Node, Failure> {
+    pub fn parsed(&self, packages: Option<&assure_fhir::PackageSet>) -> Result<&Node, Finding> {
         let parsed = self
             .json
             .get_or_init(|| match std::str::from_utf8(&self.received.body) {
@@ -202,7 +160,14 @@ impl LastResponse {
                 Ok(text) => assure_fhir::model::parse_json(text)
                     .map_err(|e| format!("the response body is not JSON: {e}")),
             });
-        parsed.as_ref().map_err(|e| Failure::new(e.clone()))
+        parsed.as_ref().map_err(|e| {
+            let mut f = Finding::new(FindingKind::Body, e.clone());
+            f.evidence = Some(crate::outcome::EvidenceSpan {
+                exchange: Some(self.exchange_id.clone()),
+                path: None,
+            });
+            f
+        })
     }
 }
 
@@ -213,8 +178,12 @@ pub struct AssureWorld {
     pub request: Outgoing,
     query: Vec<(String, String)>,
     pub last: Option<LastResponse>,
-    pub exchanges: Vec<Exchange>,
-    pub records: Vec<StepRecord>,
+    /// This scenario's id (`<feature file>:<line>`), set before its first step.
+    pub scenario: String,
+    /// Ids of the exchanges this scenario made, in order.
+    pub exchanges: Vec<String>,
+    /// Whether the scenario has had its first response from the target.
+    facts: Option<ScenarioFacts>,
     /// How many journal entries of each counterpart earlier steps have consumed.
     pub journal_marks: BTreeMap<String, usize>,
     /// The last request a counterpart received, for the request checks.
@@ -248,7 +217,7 @@ impl AssureWorld {
     }
 
     /// Replaces `{name}` with captured variables, suite inputs or built-ins.
-    pub fn expand(&self, text: &str) -> Result<String, Failure> {
+    pub fn expand(&self, text: &str) -> Result<String, Stop> {
         static VAR: OnceLock<regex::Regex> = OnceLock::new();
         let re = VAR.get_or_init(|| {
             regex::Regex::new(r"\{([A-Za-z_][A-Za-z0-9_.-]*)\}").expect("static regex")
@@ -273,7 +242,7 @@ impl AssureWorld {
                 {
                     message.push_str(&format!(" (did you mean `{{{best}}}`?)"));
                 }
-                Err(Failure::new(message))
+                Err(Stop::error(message))
             }
         }
     }
@@ -281,6 +250,9 @@ impl AssureWorld {
     fn lookup(&self, name: &str) -> Option<String> {
         if name == "base_url" {
             return Some(self.ctx().base_url.clone());
+        }
+        if name == "run_nhs_number" {
+            return Some(self.ctx().run_nhs_number.clone());
         }
         if let Some(set) = name.strip_prefix("counterpart.") {
             return self.ctx().counterpart(set).map(|c| c.base_url().to_owned());
@@ -296,13 +268,21 @@ impl AssureWorld {
             .keys()
             .chain(self.ctx().inputs.keys())
             .map(String::as_str)
-            .chain(["base_url"])
+            .chain(["base_url", "run_nhs_number"])
     }
 
     /// Records evidence made outside `send` (a request a counterpart received).
     pub fn add_exchange(&mut self, exchange: Exchange) {
         self.step_exchanges.push(exchange.id.clone());
-        self.exchanges.push(exchange);
+        self.exchanges.push(exchange.id.clone());
+        self.ctx().sink.exchange(&self.scenario, exchange);
+    }
+
+    /// Names an exchange made elsewhere (shared by scenarios) as this step's evidence.
+    pub fn cite_exchange(&mut self, id: &str) {
+        if !self.step_exchanges.iter().any(|e| e == id) {
+            self.step_exchanges.push(id.to_owned());
+        }
     }
 
     pub fn set_header(&mut self, name: &str, value: String) {
@@ -341,7 +321,7 @@ impl AssureWorld {
         let path = self.expand(path)?;
         let absolute = path.starts_with("http://") || path.starts_with("https://");
         if self.ctx().base_url.is_empty() && !absolute {
-            return Err(Failure::new(format!(
+            return Err(Stop::error(format!(
                 "no target to send `{path}` to: this run has no --target (a consumer suite); use an absolute URL"
             )));
         }
@@ -370,10 +350,21 @@ impl AssureWorld {
         self.query.clear();
         let id = ctx.next_exchange_id();
         let outcome = ctx.client.send(&out, id.clone()).await;
-        self.exchanges.push(outcome.exchange);
+        if let Ok(received) = &outcome.received {
+            ctx.ledger.observe(&self.scenario, &out, received, &id);
+        }
+        ctx.sink.exchange(&self.scenario, outcome.exchange);
+        self.exchanges.push(id.clone());
         self.step_exchanges.push(id.clone());
         match outcome.received {
             Ok(received) => {
+                if self.facts.is_none() {
+                    let facts = ScenarioFacts {
+                        first_status: Some(received.status),
+                    };
+                    ctx.sink.facts(&self.scenario, facts.clone());
+                    self.facts = Some(facts);
+                }
                 self.last = Some(LastResponse {
                     received,
                     exchange_id: id,
@@ -383,20 +374,21 @@ impl AssureWorld {
             }
             Err(e) => {
                 self.last = None;
-                Err(Failure::new(format!("{} {}: {e}", out.method, out.url)))
+                // No answer at all: the harness cannot reach a verdict on this step.
+                Err(Stop::error(format!("{} {}: {e}", out.method, out.url)))
             }
         }
     }
 
-    pub fn response(&self) -> Result<&LastResponse, Failure> {
+    pub fn response(&self) -> Result<&LastResponse, Stop> {
         self.last
             .as_ref()
-            .ok_or_else(|| Failure::new("no response to check: no request has been sent yet"))
+            .ok_or_else(|| Stop::error("no response to check: no request has been sent yet"))
     }
 
     /// The last response's body as a FHIR resource (JSON, or XML read with the run's
     /// FHIR packages).
-    pub fn json(&self) -> Result<&Node, Failure> {
+    pub fn json(&self) -> Result<&Node, Stop> {
         let last = self.response()?;
         let xml = last
             .received
@@ -406,28 +398,46 @@ impl AssureWorld {
             .is_some_and(|b| *b == b'<');
         if xml {
             let packages = self.ctx.as_ref().and_then(|c| c.fhir().packages.clone());
-            return last.parsed(packages.as_deref());
+            return Ok(last.parsed(packages.as_deref())?);
         }
-        last.json()
+        Ok(last.json()?)
     }
 
-    /// Records a finished step; called by the step wrapper.
-    pub fn record(&mut self, line: usize, failure: Option<Failure>, duration_ms: f64) {
+    /// Publishes a finished step; called by the step wrapper.
+    pub fn record(&mut self, line: usize, result: StepResult, duration_ms: f64) {
         let exchanges = std::mem::take(&mut self.step_exchanges);
-        self.records.push(StepRecord {
-            line,
-            failure,
-            exchanges,
-            duration_ms,
-        });
+        let end = match result {
+            Ok(()) => StepEnd::Passed,
+            Err(Stop::Fail(mut finding)) => {
+                // A finding about a response points at it unless it says otherwise.
+                let last = self.last.as_ref().map(|l| l.exchange_id.clone());
+                let span = finding.evidence.get_or_insert_with(Default::default);
+                if span.exchange.is_none() {
+                    span.exchange = last;
+                }
+                StepEnd::Stopped(Stop::Fail(finding))
+            }
+            Err(other) => StepEnd::Stopped(other),
+        };
+        if let Some(ctx) = &self.ctx {
+            ctx.sink.step(StepRecord {
+                scenario: self.scenario.clone(),
+                line,
+                end,
+                exchanges,
+                duration_ms,
+            });
+        }
     }
 }
 
-fn encode_query(s: &str) -> String {
+/// Percent-encodes a query name or value per RFC 3986: unreserved characters and the
+/// sub-delimiters that carry FHIR search syntax (`,` `$` `:` and `/`) stay as they are;
+/// everything else, `|` included, is encoded (strict servers reject a raw `|`).
+pub fn encode_query(s: &str) -> String {
     let mut out = String::new();
     for b in s.bytes() {
-        if b.is_ascii_alphanumeric() || b"-_.~:/|,$*".contains(&b) {
-            // `|` and `:` stay readable: FHIR token searches are written that way.
+        if b.is_ascii_alphanumeric() || b"-_.~:/,$*@!'()".contains(&b) {
             out.push(b as char);
         } else {
             out.push_str(&format!("%{b:02X}"));
@@ -453,9 +463,33 @@ mod tests {
     }
 
     #[test]
+    fn run_nhs_numbers_are_valid_test_numbers() {
+        for _ in 0..50 {
+            let n = random_nhs_number();
+            assert_eq!(n.len(), 10);
+            assert!(n.starts_with("999"));
+            let d: Vec<u32> = n.chars().map(|c| c.to_digit(10).unwrap()).collect();
+            let sum: u32 = (0..9).map(|i| d[i] * (10 - i as u32)).sum();
+            assert_eq!((11 - sum % 11) % 11, d[9], "{n}");
+        }
+    }
+
+    #[test]
+    fn query_values_are_encoded_as_rfc_3986_asks() {
+        assert_eq!(
+            encode_query("https://fhir.nhs.uk/Id/nhs-number|9000000009"),
+            "https://fhir.nhs.uk/Id/nhs-number%7C9000000009"
+        );
+        assert_eq!(encode_query("a b+c&d=e#f"), "a%20b%2Bc%26d%3De%23f");
+        assert_eq!(encode_query("ge2020-01-01,le2021"), "ge2020-01-01,le2021");
+        assert_eq!(encode_query("Müller"), "M%C3%BCller");
+    }
+
+    #[test]
     fn an_xml_body_needs_packages_to_be_read_and_json_does_not() {
         let xml = response(r#"<Patient xmlns="http://hl7.org/fhir"><id value="2"/></Patient>"#);
         let err = xml.parsed(None).unwrap_err();
+        assert_eq!(err.kind, FindingKind::Body);
         assert!(
             err.message
                 .contains("reading FHIR XML needs the FHIR packages"),

@@ -5,7 +5,11 @@ seeded defect answers exactly the request its base mapping answers.
 
 Bodies are shaped from the GP Connect 1.6.2 specification examples. Run it from
 anywhere: `python3 mocks/gpconnect-provider/generate.py`. The output is committed;
-the harness never runs this script.
+the harness never runs this script, and a test checks the output is what it writes.
+
+The examples and the STU3 assets are read from the test data: `$ASSURE_TEST_DATA`
+when set, else `../shared` beside the checkout (`cargo xtask test-data where` tells
+where they are); `GPC_SPEC_EXAMPLES` and `GPC_ASSETS` name them one by one.
 """
 import base64
 import copy
@@ -50,8 +54,13 @@ ENDPOINTS = {
     "patient register": ("POST", "urlPath", "/Patient/$gpc.registerpatient", "fhir:operation:gpc.registerpatient-1", "patient/*.write"),
 }
 
-SPEC = "/work/shared/corpora/examples/gpconnect-spec/feature_1.6.2/_includes"
-SPEC = os.environ.get("GPC_SPEC_EXAMPLES", SPEC)
+CHECKOUT = os.path.dirname(os.path.dirname(HERE))
+TEST_DATA = os.environ.get("ASSURE_TEST_DATA") or os.path.join(os.path.dirname(CHECKOUT), "shared")
+SPEC = os.environ.get("GPC_SPEC_EXAMPLES") or os.path.join(
+    TEST_DATA, "corpora", "examples", "gpconnect-spec", "feature_1.6.2", "_includes")
+if not os.path.isdir(SPEC):
+    raise SystemExit(f"generate.py: the GP Connect specification examples are not at {SPEC}: "
+                     "put ../shared beside the checkout, or set ASSURE_TEST_DATA (or GPC_SPEC_EXAMPLES)")
 
 
 def b64_variants(text):
@@ -173,6 +182,11 @@ def files():
     return out
 
 
+
+def not_matching(regex):
+    """Present and not matching: WireMock's doesNotMatch alone also matches an absent value."""
+    return {"and": [{"matches": ".*"}, {"doesNotMatch": regex}]}
+
 def mappings():
     """(file name, mapping, defect overlay or None). Lower file prefixes answer first."""
     m = []
@@ -193,10 +207,10 @@ def mappings():
     for claim in ["iss", "sub", "aud", "exp", "iat", "reason_for_request", "requested_scope",
                   "requesting_device", "requesting_organization", "requesting_practitioner"]:
         add("01-jwt-missing-%s.json" % claim, "JWT claim %s missing" % claim, 1,
-            dict(anything, headers={"Authorization": {"doesNotMatch": ".*%s.*" % contains_any('"%s":' % claim)}}),
+            dict(anything, headers={"Authorization": not_matching(".*%s.*" % contains_any('"%s":' % claim))}),
             respond(bad_request("the JWT has no %s claim" % claim)))
     add("01-jwt-reason.json", "JWT reason_for_request is not directcare", 1,
-        dict(anything, headers={"Authorization": {"doesNotMatch": ".*%s.*" % contains_any('"reason_for_request":"directcare"')}}),
+        dict(anything, headers={"Authorization": not_matching(".*%s.*" % contains_any('"reason_for_request":"directcare"'))}),
         respond(bad_request("reason_for_request must be directcare")))
     # exp must be iat + 300: checked for tokens issued at the suite's fixed iat.
     exp_rule = "(?=.*%s)(?!.*%s).*" % (contains_any('"iat":%d' % FIXED_IAT),
@@ -213,11 +227,11 @@ def mappings():
         # Amend and cancel share PUT /Appointment/{id}: either id is that operation's.
         ids = "|".join(re.escape(PREFIX + i) for i in iid.split(" "))
         add("02-%s-interaction.json" % slug, "%s: wrong Ssp-InteractionID" % name, 2,
-            endpoint_request(name, headers={"Ssp-InteractionID": {"doesNotMatch": ids}}),
+            endpoint_request(name, headers={"Ssp-InteractionID": not_matching(ids)}),
             respond(bad_request("Ssp-InteractionID does not match the operation")), defect=defect)
         defect = ("scope-not-checked", ["GPC-JWT-4"]) if name == "patient search" else None
         add("03-%s-scope.json" % slug, "%s: wrong requested_scope" % name, 3,
-            endpoint_request(name, headers={"Authorization": {"doesNotMatch": ".*%s.*" % contains_any('"requested_scope":"%s"' % scope)}}),
+            endpoint_request(name, headers={"Authorization": not_matching(".*%s.*" % contains_any('"requested_scope":"%s"' % scope))}),
             respond(bad_request("requested_scope must be %s" % scope)), defect=defect)
 
     add("05-metadata.json", "capability statement", 5, endpoint_request("metadata"),
@@ -241,7 +255,7 @@ def mappings():
         respond(error(400, "value", "INVALID_NHS_NUMBER", "Invalid NHS number", "the NHS number check digit is wrong")),
         defect=("nhs-number-check-digit-ignored", ["GPC-PAT-3"]))
     add("06-search-patient-system.json", "find patient: wrong identifier system", 6,
-        endpoint_request("patient search", queryParameters={"identifier": {"doesNotMatch": re.escape(NHS + "|") + ".*"}}),
+        endpoint_request("patient search", queryParameters={"identifier": not_matching(re.escape(NHS + "|") + ".*")}),
         respond(error(400, "value", "INVALID_IDENTIFIER_SYSTEM", "Invalid identifier system", "identifier must use " + NHS)))
     add("07-search-patient-unknown.json", "find patient: anyone else", 7,
         endpoint_request("patient search", queryParameters={"identifier": {"matches": re.escape(NHS + "|") + "\\d{10}"}}),
@@ -362,7 +376,7 @@ def write(path, value):
 # bodies the suite sends are written here too (suites/gp-connect-provider/bodies/), so
 # each stub answers exactly the body it was written for (equalToJson).
 
-PROVIDER_SUITE = os.path.join(os.path.dirname(os.path.dirname(HERE)), "suites", "gp-connect-provider")
+PROVIDER_SUITE = os.path.join(CHECKOUT, "suites", "gp-connect-provider")
 FHIR_XML = "application/fhir+xml;charset=utf-8"
 DISSENT = "9690937324"  # a registered patient who has dissented from record sharing
 SNOMED = "http://snomed.info/sct"
@@ -450,9 +464,9 @@ def tidy_bundle(bundle):
     return conform(bundle)
 
 
-# The STU3 profile assets the bodies must conform to (../shared/fhir-packages).
-ASSETS = os.environ.get("GPC_ASSETS", os.path.join(SPEC.split("/corpora/")[0], "fhir-packages",
-                                                    "nhsconnect-stu3-fhir-assets-develop-4543c050.tgz"))
+# The STU3 profile assets the bodies must conform to.
+ASSETS = os.environ.get("GPC_ASSETS") or os.path.join(
+    TEST_DATA, "fhir-packages", "nhsconnect-stu3-fhir-assets-develop-4543c050.tgz")
 SCTDESCID = "Extension-coding-sctdescid"
 DATA_ID = "https://provider.nhs.uk/data-identifier"
 GPC_VERIFICATION = "https://fhir.nhs.uk/STU3/StructureDefinition/Extension-CareConnect-GPC-NHSNumberVerificationStatus-1"

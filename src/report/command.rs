@@ -18,9 +18,11 @@ pub struct RunReportArgs {
     /// Accepted deviations: a waivers.toml (see docs/reports.md).
     #[arg(long, value_name = "FILE")]
     pub waivers: Option<PathBuf>,
-    /// What fails the run (exit 1): MUST failures; SHOULD ones too; or also any warning.
-    #[arg(long, value_enum, default_value_t = FailOn::Must)]
-    pub fail_on: FailOn,
+    /// What fails the run (exit 1): MUST failures; SHOULD ones too; or also any
+    /// warning. Add `inconclusive` (e.g. `must,inconclusive`) to fail on gated
+    /// requirements that could not be checked as well.
+    #[arg(long, value_enum, value_delimiter = ',', default_value = "must")]
+    pub fail_on: Vec<GateArg>,
     /// An earlier report.json: fail (exit 1) only on regressions against it.
     #[arg(long, value_name = "REPORT_JSON")]
     pub baseline: Option<PathBuf>,
@@ -32,12 +34,39 @@ pub struct RunReportArgs {
     pub shard: Option<Shard>,
 }
 
+/// One value of `--fail-on`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum GateArg {
+    Must,
+    Should,
+    Warning,
+    /// Also fail on gated requirements that could not be checked.
+    Inconclusive,
+}
+
+/// The level part of a `--fail-on` list (the strictest given), and whether it asks for
+/// inconclusive results to fail the run too.
+pub fn gate_of(args: &[GateArg]) -> (FailOn, bool) {
+    let level = args
+        .iter()
+        .filter_map(|a| match a {
+            GateArg::Must => Some(FailOn::Must),
+            GateArg::Should => Some(FailOn::Should),
+            GateArg::Warning => Some(FailOn::Warning),
+            GateArg::Inconclusive => None,
+        })
+        .max()
+        .unwrap_or(FailOn::Must);
+    (level, args.contains(&GateArg::Inconclusive))
+}
+
 /// What a run needs from its report options, loaded and checked before anything runs.
 pub struct PostRun {
     waivers: Vec<waivers::Waiver>,
     baseline: Option<Report>,
     key: Option<SigningKey>,
     fail_on: FailOn,
+    fail_on_inconclusive: bool,
     pub shard: Option<Shard>,
 }
 
@@ -66,18 +95,29 @@ impl PostRun {
                 exit_codes::BAD_INPUT
             })?),
         };
+        let (fail_on, fail_on_inconclusive) = gate_of(&args.fail_on);
         Ok(PostRun {
             waivers,
             baseline,
             key,
-            fail_on: args.fail_on,
+            fail_on,
+            fail_on_inconclusive,
             shard: args.shard,
         })
+    }
+
+    /// The signing key's material, for the redactor: it is written nowhere.
+    pub fn secrets(&self) -> Vec<String> {
+        self.key
+            .iter()
+            .map(|k| crate::evidence::hex(k.as_bytes()))
+            .collect()
     }
 
     /// Applies the gate, waivers and baseline to a finished run's report.
     pub fn finish(&self, report: &mut Report) {
         report.run.fail_on = self.fail_on;
+        report.run.fail_on_inconclusive = self.fail_on_inconclusive;
         let today = chrono::DateTime::parse_from_rfc3339(&report.run.started)
             .map(|d| d.date_naive())
             .unwrap_or_else(|_| chrono::Utc::now().date_naive());
@@ -152,13 +192,19 @@ pub enum ReportCommand {
         #[arg(long, value_enum, default_value = "text")]
         format: DiffFormat,
     },
-    /// Check a run folder against its manifest.json and signature. Exit 1 when
-    /// anything was changed, added or removed, or the signature is bad.
+    /// Check a run folder against its manifest.json and signature. Exit 0 when it is
+    /// intact and signed by the given public key; 4 when it is intact but no public
+    /// key was given (integrity checked, not who wrote it); 1 when anything was
+    /// changed, added or removed, the signature is bad, or the folder holds another run.
     Verify {
         dir: PathBuf,
-        /// The signer's Ed25519 public key (PEM, hex or raw; a file, or env:VAR).
-        #[arg(long, value_name = "FILE|env:VAR")]
+        /// The signer's Ed25519 public key (PEM, hex or raw; a file, or env:VAR),
+        /// obtained apart from the folder: pinning it proves who signed.
+        #[arg(long, value_name = "FILE|env:VAR", env = "ASSURE_PUBLIC_KEY")]
         public_key: Option<String>,
+        /// The run the folder must hold [default: the folder's name].
+        #[arg(long, value_name = "ID")]
+        run_id: Option<String>,
     },
     /// Combine the run folders of `--shard K/N` runs into one report.
     Merge {
@@ -202,7 +248,11 @@ pub fn main(command: ReportCommand) -> i32 {
                 exit_codes::CONFORMANCE_FAILURE
             }
         }
-        ReportCommand::Verify { dir, public_key } => verify(&dir, public_key.as_deref()),
+        ReportCommand::Verify {
+            dir,
+            public_key,
+            run_id,
+        } => verify(&dir, public_key.as_deref(), run_id.as_deref()),
         ReportCommand::Merge {
             dirs,
             out,
@@ -212,7 +262,7 @@ pub fn main(command: ReportCommand) -> i32 {
     }
 }
 
-fn verify(dir: &Path, public_key: Option<&str>) -> i32 {
+fn verify(dir: &Path, public_key: Option<&str>, run_id: Option<&str>) -> i32 {
     let key = match public_key.map(keys::verifying_key).transpose() {
         Ok(k) => k,
         Err(e) => {
@@ -220,7 +270,8 @@ fn verify(dir: &Path, public_key: Option<&str>) -> i32 {
             return exit_codes::BAD_INPUT;
         }
     };
-    let v = match manifest::verify(dir, key.as_ref()) {
+    let expect = run_id.map_or(manifest::Expect::FolderName, manifest::Expect::Run);
+    let v = match manifest::verify(dir, key.as_ref(), expect) {
         Ok(v) => v,
         Err(e) => {
             eprintln!("error: {e}");
@@ -242,9 +293,18 @@ fn verify(dir: &Path, public_key: Option<&str>) -> i32 {
     for n in &v.notes {
         println!("note: {n}");
     }
-    if v.intact() {
-        println!("{}: intact", dir.display());
+    if v.intact() && v.authenticated {
+        println!(
+            "{}: intact, and signed with the given public key",
+            dir.display()
+        );
         exit_codes::OK
+    } else if v.intact() {
+        println!(
+            "{}: intact (integrity only): every file matches the manifest, but without a pinned public key nothing shows who wrote it; pass --public-key or set ASSURE_PUBLIC_KEY",
+            dir.display()
+        );
+        exit_codes::INTEGRITY_ONLY
     } else {
         println!("{}: NOT intact", dir.display());
         exit_codes::CONFORMANCE_FAILURE
@@ -270,7 +330,7 @@ fn merge_command(dirs: &[PathBuf], out: &Path, formats: &[Format], sign_key: Opt
     for d in dirs {
         // A shard changed since it was written is not merged into a report people trust.
         if d.join(manifest::MANIFEST).is_file() {
-            match manifest::verify(d, None) {
+            match manifest::verify(d, None, manifest::Expect::Any) {
                 Ok(v) if v.intact() => {}
                 Ok(v) => {
                     let what: Vec<String> = v
@@ -309,6 +369,10 @@ fn merge_command(dirs: &[PathBuf], out: &Path, formats: &[Format], sign_key: Opt
             return exit_codes::BAD_INPUT;
         }
     };
+    if let Err(e) = std::fs::create_dir_all(out) {
+        eprintln!("error: cannot create {}: {e}", out.display());
+        return exit_codes::INCOMPLETE;
+    }
     let mut failed = false;
     for (format, result) in super::write_all(&report, out, formats) {
         if let Err(e) = result {

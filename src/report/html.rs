@@ -42,6 +42,7 @@ pub fn write(report: &Report, out: &mut dyn Write) -> io::Result<()> {
     summary(report, out)?;
     filters(report, out)?;
     requirements(report, out)?;
+    test_data(report, out)?;
     waivers(report, out)?;
     writeln!(out, "<h2>Scenarios</h2>")?;
     for suite in &report.suites {
@@ -84,10 +85,11 @@ fn badge(status: Status) -> String {
     )
 }
 
-const ORDER: [Status; 6] = [
+const ORDER: [Status; 7] = [
     Status::Passed,
     Status::Failed,
     Status::Error,
+    Status::Inconclusive,
     Status::Waived,
     Status::NotApplicable,
     Status::NotRun,
@@ -98,6 +100,7 @@ fn count(c: &Counts, s: Status) -> usize {
         Status::Passed => c.passed,
         Status::Failed => c.failed,
         Status::Error => c.error,
+        Status::Inconclusive => c.inconclusive,
         Status::Waived => c.waived,
         Status::NotApplicable => c.not_applicable,
         Status::NotRun | Status::Skipped => c.not_run,
@@ -108,6 +111,10 @@ fn summary(report: &Report, out: &mut dyn Write) -> io::Result<()> {
     let r = &report.summary.requirements;
     let s = &report.summary.scenarios;
     let sentence = match report.verdict {
+        Verdict::Passed if r.inconclusive > 0 => format!(
+            "No gated requirement failed; {} could not be checked (inconclusive).",
+            r.inconclusive
+        ),
         Verdict::Passed => "Every gated requirement that ran passed.".to_owned(),
         Verdict::Failed => format!(
             "{} requirement{} failed or could not be checked.",
@@ -120,7 +127,7 @@ fn summary(report: &Report, out: &mut dyn Write) -> io::Result<()> {
         out,
         "<h2>Summary</h2>\n<p><strong>{}</strong> Gate: <code>--fail-on {}</code>.</p>",
         esc(&sentence),
-        format!("{:?}", report.run.fail_on).to_lowercase()
+        provenance::gate(&report.run)
     )?;
     writeln!(out, "<div class=\"tiles\">")?;
     for st in ORDER {
@@ -199,7 +206,7 @@ fn filters(report: &Report, out: &mut dyn Write) -> io::Result<()> {
     };
     writeln!(
         out,
-        "<form id=\"filters\" autocomplete=\"off\"><label>Status <select name=\"status\"><option value=\"\">all</option><option value=\"failing\">failed or error</option><option value=\"passed\">passed</option><option value=\"waived\">waived</option><option value=\"not_applicable\">not applicable</option><option value=\"not_run\">not run</option></select></label>\n<label>Level <select name=\"level\"><option value=\"\">all</option><option>MUST</option><option>SHOULD</option><option>MAY</option></select></label>\n<label>Feature <select name=\"feature\"><option value=\"\">all</option>{}</select></label>\n<label>Tag <select name=\"tag\"><option value=\"\">all</option>{}</select></label>\n<input type=\"search\" name=\"q\" placeholder=\"Search scenarios and requirements\" aria-label=\"search\"> <output id=\"shown\" class=\"muted\"></output></form>",
+        "<form id=\"filters\" autocomplete=\"off\"><label>Status <select name=\"status\"><option value=\"\">all</option><option value=\"failing\">failed or error</option><option value=\"passed\">passed</option><option value=\"inconclusive\">inconclusive</option><option value=\"waived\">waived</option><option value=\"not_applicable\">not applicable</option><option value=\"not_run\">not run</option></select></label>\n<label>Level <select name=\"level\"><option value=\"\">all</option><option>MUST</option><option>SHOULD</option><option>MAY</option></select></label>\n<label>Feature <select name=\"feature\"><option value=\"\">all</option>{}</select></label>\n<label>Tag <select name=\"tag\"><option value=\"\">all</option>{}</select></label>\n<input type=\"search\" name=\"q\" placeholder=\"Search scenarios and requirements\" aria-label=\"search\"> <output id=\"shown\" class=\"muted\"></output></form>",
         options(&mut files.iter()),
         options(&mut tags.iter())
     )
@@ -219,7 +226,12 @@ fn requirements(report: &Report, out: &mut dyn Write) -> io::Result<()> {
                     (sc.status, sc.reason.clone())
                 });
                 let reason = reason
-                    .filter(|_| status == Status::NotApplicable)
+                    .filter(|_| {
+                        matches!(
+                            status,
+                            Status::NotApplicable | Status::Inconclusive | Status::NotRun
+                        )
+                    })
                     .map(|r| format!(" <span class=\"muted\">{}</span>", esc(&r)))
                     .unwrap_or_default();
                 links.push(format!(
@@ -232,6 +244,13 @@ fn requirements(report: &Report, out: &mut dyn Write) -> io::Result<()> {
             if links.is_empty() {
                 links.push("<em>no scenario ran</em>".into());
             }
+            let mut text = esc(&req.text);
+            if !req.quote.is_empty() {
+                text.push_str(&format!("<div class=\"quote\">“{}”</div>", esc(&req.quote)));
+            }
+            if let Some(reason) = &req.reason {
+                text.push_str(&format!("<div class=\"muted\">{}</div>", esc(reason)));
+            }
             writeln!(
                 out,
                 "<tr class=\"req\" data-status=\"{}\" data-level=\"{}\"><td>{}</td><td><code>{}</code></td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td><code>{}</code></td></tr>",
@@ -240,10 +259,73 @@ fn requirements(report: &Report, out: &mut dyn Write) -> io::Result<()> {
                 badge(req.status),
                 esc(&req.id),
                 req.level,
-                esc(&req.text),
+                text,
                 esc(&req.source),
                 links.join("<br>"),
                 esc(&req.evidence.join(" "))
+            )?;
+        }
+        writeln!(out, "</table>")?;
+    }
+    Ok(())
+}
+
+/// The inputs checked before the run, and what the run created and left behind.
+fn test_data(report: &Report, out: &mut dyn Write) -> io::Result<()> {
+    use crate::test_data::{CheckState, CreatedState};
+    if report.setup.is_empty() && report.created.is_empty() {
+        return Ok(());
+    }
+    writeln!(out, "<h2>Test data</h2>")?;
+    if !report.setup.is_empty() {
+        writeln!(out, "<table><tr><th>Input</th><th>Value</th><th>Check</th><th>State</th><th>What the target answered</th></tr>")?;
+        for c in &report.setup {
+            let state = match c.state {
+                CheckState::Ok => "ok",
+                CheckState::Seeded => "seeded",
+                CheckState::Missing => "<strong>missing</strong>",
+                CheckState::Present => "<strong>present</strong>",
+                CheckState::Unknown => "<strong>unknown</strong>",
+            };
+            writeln!(
+                out,
+                "<tr><td><code>{}</code></td><td><code>{}</code></td><td><code>{}</code></td><td>{state}</td><td>{} <span class=\"muted\">{}</span></td></tr>",
+                esc(&c.input),
+                esc(&c.value),
+                esc(&c.request),
+                esc(&c.message),
+                esc(&c.exchanges.join(" "))
+            )?;
+        }
+        writeln!(out, "</table>")?;
+    }
+    if !report.created.is_empty() {
+        let left = report
+            .created
+            .iter()
+            .filter(|c| c.state == CreatedState::LeftBehind)
+            .count();
+        writeln!(
+            out,
+            "<p>The run created {} resource{} on the target; {} {} left behind.</p>\n<table><tr><th>Resource</th><th>Created by</th><th>State</th></tr>",
+            report.created.len(),
+            if report.created.len() == 1 { "" } else { "s" },
+            left,
+            if left == 1 { "is" } else { "are" }
+        )?;
+        for c in &report.created {
+            let state = match c.state {
+                CreatedState::Deleted => "deleted",
+                CreatedState::LeftBehind => "<strong>left behind</strong>",
+            };
+            writeln!(
+                out,
+                "<tr><td><code>{}/{}</code></td><td>{} <span class=\"muted\">{}</span></td><td>{state} <span class=\"muted\">{}</span></td></tr>",
+                esc(&c.resource_type),
+                esc(&c.id),
+                esc(&c.by),
+                esc(&c.exchange),
+                esc(&c.note)
             )?;
         }
         writeln!(out, "</table>")?;
@@ -304,6 +386,7 @@ fn search_text(sc: &ScenarioResult, file: &str) -> String {
         if let Some(f) = &st.failure {
             text.push(f.message.clone());
         }
+        text.extend(st.reason.clone());
     }
     text.join(" ").to_lowercase()
 }
@@ -369,8 +452,16 @@ fn scenario(
                 .collect();
             writeln!(out, "<pre>{}</pre>", esc(&rows.join("\n")))?;
         }
+        if let Some(reason) = &step.reason {
+            writeln!(out, "<div class=\"muted\">{}</div>", esc(reason))?;
+        }
         if let Some(f) = &step.failure {
-            write!(out, "<div class=\"finding\">{}", esc(&f.message))?;
+            write!(
+                out,
+                "<div class=\"finding\"><span class=\"muted\">{}:</span> {}",
+                f.kind.label(),
+                esc(&f.message)
+            )?;
             if let (Some(e), Some(a)) = (&f.expected, &f.actual) {
                 write!(
                     out,
@@ -386,10 +477,7 @@ fn scenario(
                 }
                 write!(out, "</ul>")?;
             }
-            if let Some((ex, path)) = highlight
-                .as_ref()
-                .filter(|_| matches!(step.status, Status::Failed | Status::Error))
-            {
+            if let Some((ex, path)) = highlight.as_ref().filter(|_| step.status == Status::Failed) {
                 write!(
                     out,
                     "<br><span class=\"muted\">the element at <code>{}</code> is highlighted in the response of {}</span>",

@@ -5,7 +5,7 @@
 //! which makes a filtered view shareable and lets a headless browser test them.
 
 pub const STYLE: &str = r#"
-:root { --pass: #1a7f37; --fail: #cf222e; --err: #9a6700; --waived: #bf8700; --na: #57606a; --bg: #f6f8fa; --line: #d0d7de; }
+:root { --pass: #1a7f37; --fail: #cf222e; --err: #9a6700; --waived: #bf8700; --na: #57606a; --inc: #8250df; --bg: #f6f8fa; --line: #d0d7de; }
 * { box-sizing: border-box; }
 body { font: 14px/1.45 system-ui, -apple-system, "Segoe UI", sans-serif; margin: 0; color: #1f2328; }
 header { padding: 18px 28px; border-bottom: 1px solid var(--line); background: var(--bg); }
@@ -24,6 +24,7 @@ pre { background: var(--bg); border: 1px solid var(--line); padding: 8px; overfl
 .badge.failed, .bar .failed { background: var(--fail); }
 .badge.error, .bar .error { background: var(--err); }
 .badge.waived, .bar .waived { background: var(--waived); }
+.badge.inconclusive, .bar .inconclusive { background: var(--inc); }
 .badge.not_applicable, .badge.not_run, .badge.skipped, .bar .not_applicable, .bar .not_run { background: var(--na); }
 .verdict { font-size: 16px; padding: 3px 12px; }
 .tiles { display: flex; flex-wrap: wrap; gap: 10px; margin: 10px 0; }
@@ -40,6 +41,8 @@ tr.req td:nth-child(4) { min-width: 16em; }
 .scenario.failed, .scenario.error { border-left: 4px solid var(--fail); }
 .scenario.passed { border-left: 4px solid var(--pass); }
 .scenario.waived { border-left: 4px solid var(--waived); }
+.scenario.inconclusive { border-left: 4px solid var(--inc); }
+.quote { font-style: italic; color: #424a53; }
 .steps { margin: 6px 0 0; padding: 0; list-style: none; }
 .steps li { padding: 3px 0; }
 .kw { font-weight: 600; color: #8250df; }

@@ -10,24 +10,12 @@ use crate::evidence::{Body, Exchange};
 /// Bodies longer than this are cut in the page; `report.json` keeps them whole.
 const SHOWN_BODY_CHARS: usize = 256 * 1024;
 
-/// For a scenario whose failing step checked a JSON path (`the JSON value at "x"`),
-/// the exchange it looked at (the last one before or at that step) and the path.
+/// For a scenario whose failing step points at an element of a response (its
+/// finding's evidence span), the exchange and the path to highlight.
 pub fn highlight(sc: &ScenarioResult) -> Option<(String, String)> {
-    let failing = sc
-        .steps
-        .iter()
-        .position(|s| matches!(s.status, Status::Failed | Status::Error))?;
-    let text = &sc.steps[failing].text;
-    let path = text
-        .split_once(" at \"")
-        .filter(|(before, _)| before.contains("JSON"))
-        .and_then(|(_, rest)| rest.split_once('"'))
-        .map(|(path, _)| path.to_owned())?;
-    let exchange = sc.steps[..=failing]
-        .iter()
-        .rev()
-        .find_map(|s| s.exchanges.last().cloned())?;
-    Some((exchange, path))
+    let step = sc.steps.iter().find(|s| s.status == Status::Failed)?;
+    let span = step.failure.as_ref()?.evidence.as_ref()?;
+    Some((span.exchange.clone()?, span.path.clone()?))
 }
 
 pub fn exchange(ex: &Exchange, path: Option<&str>, out: &mut dyn Write) -> io::Result<()> {
@@ -94,7 +82,7 @@ pub fn exchange(ex: &Exchange, path: Option<&str>, out: &mut dyn Write) -> io::R
 /// The 1-based line of `shown` (pretty JSON) where the element at `path` starts.
 fn marked_line(shown: &str, path: &str) -> Option<usize> {
     let root = assure_fhir::parse_json(shown).ok()?;
-    let node = crate::steps::data::select(&root, path).ok()??;
+    let node = crate::outcome::select(&root, path).ok()??;
     usize::try_from(node.pos.line).ok()
 }
 

@@ -92,8 +92,13 @@ fn testcase(
                 .iter()
                 .find(|s| matches!(s.status, Status::Failed | Status::Error));
             let message = step
-                .and_then(|s| s.failure.as_ref())
-                .map(|f| f.message.as_str())
+                .and_then(|s| {
+                    s.failure
+                        .as_ref()
+                        .map(|f| f.message.as_str())
+                        .or(s.reason.as_deref())
+                })
+                .or(sc.reason.as_deref())
                 .unwrap_or("failed");
             let mut body = String::new();
             if let Some(step) = step {
@@ -101,6 +106,9 @@ fn testcase(
                     "{} {} ({}:{})\n",
                     step.keyword, step.text, file, step.line
                 ));
+                if let Some(reason) = &step.reason {
+                    body.push_str(&format!("{reason}\n"));
+                }
                 if let Some(f) = &step.failure {
                     body.push_str(&format!("{}\n", f.message));
                     if let (Some(e), Some(a)) = (&f.expected, &f.actual) {
@@ -132,6 +140,17 @@ fn testcase(
                 esc(message),
                 esc(&reqs),
                 esc(&body)
+            )?;
+        }
+        // `--fail-on inconclusive`: a gated inconclusive result fails the build.
+        Status::Inconclusive if report.fails_gate(&sc.id) => {
+            let reason = sc.reason.as_deref().unwrap_or("could not be checked");
+            write!(
+                out,
+                "\n      <failure message=\"inconclusive (--fail-on inconclusive): {}\" type=\"{}\">{}</failure>\n    ",
+                esc(reason),
+                esc(&reqs),
+                esc(reason)
             )?;
         }
         _ => {

@@ -43,14 +43,21 @@ pub fn write(report: &Report, out: &mut dyn Write) -> io::Result<()> {
     let r = &report.summary.requirements;
     writeln!(
         out,
-        "| | total | passed | failed | error | waived | not applicable | not run |"
+        "| | total | passed | failed | error | inconclusive | waived | not applicable | not run |"
     )?;
-    writeln!(out, "|---|---:|---:|---:|---:|---:|---:|---:|")?;
+    writeln!(out, "|---|---:|---:|---:|---:|---:|---:|---:|---:|")?;
     for (name, c) in [("requirements", r), ("scenarios", s)] {
         writeln!(
             out,
-            "| {name} | {} | {} | {} | {} | {} | {} | {} |",
-            c.total, c.passed, c.failed, c.error, c.waived, c.not_applicable, c.not_run
+            "| {name} | {} | {} | {} | {} | {} | {} | {} | {} |",
+            c.total,
+            c.passed,
+            c.failed,
+            c.error,
+            c.inconclusive,
+            c.waived,
+            c.not_applicable,
+            c.not_run
         )?;
     }
     writeln!(out)?;
@@ -61,6 +68,7 @@ pub fn write(report: &Report, out: &mut dyn Write) -> io::Result<()> {
         writeln!(out, "> ℹ️ {}\n", cell(w))?;
     }
     provenance::markdown(report, out)?;
+    test_data(report, out)?;
     writeln!(out, "## Requirements\n")?;
     writeln!(
         out,
@@ -79,11 +87,19 @@ pub fn write(report: &Report, out: &mut dyn Write) -> io::Result<()> {
             .iter()
             .map(|id| {
                 match report.scenarios().find(|(_, _, sc)| &sc.id == id) {
-                    // Not applicable says why: the capability the target lacks.
-                    Some((_, _, sc)) if sc.status == Status::NotApplicable => format!(
-                        "`{id}` not applicable: {}",
-                        sc.reason.as_deref().unwrap_or("no reason given")
-                    ),
+                    // Not applicable, inconclusive and not run say why.
+                    Some((_, _, sc))
+                        if matches!(
+                            sc.status,
+                            Status::NotApplicable | Status::Inconclusive | Status::NotRun
+                        ) =>
+                    {
+                        format!(
+                            "`{id}` {}: {}",
+                            sc.status.label(),
+                            sc.reason.as_deref().unwrap_or("no reason given")
+                        )
+                    }
                     Some((_, _, sc)) => format!("`{id}` {}", sc.status.label()),
                     None => format!("`{id}` ?"),
                 }
@@ -100,7 +116,11 @@ pub fn write(report: &Report, out: &mut dyn Write) -> io::Result<()> {
             icon(req.status),
             req.id,
             req.level,
-            cell(&req.text),
+            cell(&if req.quote.is_empty() {
+                req.text.clone()
+            } else {
+                format!("{}<br>“{}”", req.text, req.quote)
+            }),
             cell(&req.source),
             cell(&scenarios)
         )?;
@@ -136,6 +156,9 @@ pub fn write(report: &Report, out: &mut dyn Write) -> io::Result<()> {
             sc.id,
             sc.requirements.join(", ")
         )?;
+        if let Some(reason) = sc.reason.as_ref().filter(|_| sc.status == Status::Error) {
+            writeln!(out, "- {}", cell(reason))?;
+        }
         for step in sc
             .steps
             .iter()
@@ -171,14 +194,56 @@ pub fn write(report: &Report, out: &mut dyn Write) -> io::Result<()> {
     Ok(())
 }
 
+/// Inputs that were missing, and what the run left behind on the target.
+fn test_data(report: &Report, out: &mut dyn Write) -> io::Result<()> {
+    use crate::test_data::{CheckState, CreatedState};
+    let missing: Vec<_> = report
+        .setup
+        .iter()
+        .filter(|c| {
+            matches!(
+                c.state,
+                CheckState::Missing | CheckState::Present | CheckState::Unknown
+            )
+        })
+        .collect();
+    if !missing.is_empty() {
+        writeln!(out, "## Test data\n")?;
+        for c in missing {
+            writeln!(out, "- ⚠️ {}", cell(&c.message))?;
+        }
+        writeln!(out)?;
+    }
+    if !report.created.is_empty() {
+        let left: Vec<_> = report
+            .created
+            .iter()
+            .filter(|c| c.state == CreatedState::LeftBehind)
+            .collect();
+        writeln!(
+            out,
+            "Created {} resource(s) on the target; {} deleted, {} left behind.\n",
+            report.created.len(),
+            report.created.len() - left.len(),
+            left.len()
+        )?;
+        for c in left {
+            writeln!(out, "- `{}/{}`: {}", c.resource_type, c.id, cell(&c.note))?;
+        }
+        writeln!(out)?;
+    }
+    Ok(())
+}
+
 fn rank(status: Status) -> u8 {
     match status {
         Status::Failed => 0,
         Status::Error => 1,
-        Status::Waived => 2,
-        Status::NotRun | Status::Skipped => 3,
-        Status::NotApplicable => 4,
-        Status::Passed => 5,
+        Status::Inconclusive => 2,
+        Status::Waived => 3,
+        Status::NotRun | Status::Skipped => 4,
+        Status::NotApplicable => 5,
+        Status::Passed => 6,
     }
 }
 
@@ -187,6 +252,7 @@ fn icon(status: Status) -> &'static str {
         Status::Passed => "✅ passed",
         Status::Failed => "❌ failed",
         Status::Error => "⚠️ error",
+        Status::Inconclusive => "❔ inconclusive",
         Status::NotApplicable => "➖ not applicable",
         Status::NotRun | Status::Skipped => "⏸️ not run",
         Status::Waived => "🟡 waived",

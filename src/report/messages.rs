@@ -154,6 +154,8 @@ pub fn write(report: &Report, out: &mut dyn Write) -> io::Result<()> {
                     message.push_str(&format!("\n{reason}"));
                 }
                 result["message"] = message.into();
+            } else if let Some(reason) = &st.reason {
+                result["message"] = reason.clone().into();
             }
             emit(json!({"testStepFinished": {
                 "testCaseStartedId": started, "testStepId": step,
@@ -175,6 +177,8 @@ fn status(s: Status) -> &'static str {
         Status::Passed => "PASSED",
         Status::Failed | Status::Error => "FAILED",
         Status::Waived => "FAILED",
+        // Neither a pass nor a failure: the check could not be made.
+        Status::Inconclusive => "UNKNOWN",
         Status::NotApplicable | Status::NotRun | Status::Skipped => "SKIPPED",
     }
 }

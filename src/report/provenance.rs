@@ -3,7 +3,7 @@
 
 use std::io::{self, Write};
 
-use super::model::{Report, WaiverState};
+use super::model::{Report, RunInfo, WaiverState};
 
 /// One row: a label, its value, and whether the value reads as code.
 pub struct Row {
@@ -98,12 +98,17 @@ pub fn rows(report: &Report) -> Vec<Row> {
             false,
         ));
     }
-    out.push(row(
-        "Gate",
-        format!("--fail-on {:?}", r.fail_on).to_lowercase(),
-        true,
-    ));
+    out.push(row("Gate", format!("--fail-on {}", gate(r)), true));
     out
+}
+
+/// The `--fail-on` value the run used, as a user writes it.
+pub fn gate(r: &RunInfo) -> String {
+    let mut gate = format!("{:?}", r.fail_on).to_lowercase();
+    if r.fail_on_inconclusive {
+        gate.push_str(",inconclusive");
+    }
+    gate
 }
 
 /// Provenance, waivers and the baseline comparison as Markdown sections.

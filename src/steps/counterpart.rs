@@ -9,11 +9,12 @@ use std::time::{Duration, Instant};
 
 use cucumber::step::Context;
 
-use super::{arg, StepDef, GIVEN_WHEN, THEN, WHEN};
+use super::{arg, StepDef, ANY, GIVEN_WHEN, THEN, WHEN};
 use crate::client::Received;
 use crate::evidence::{Body, Exchange, Request, Response};
+use crate::outcome::{fail, Finding, FindingKind, StepResult, Stop};
 use crate::step_fn;
-use crate::world::{AssureWorld, Failure, LastResponse, StepResult};
+use crate::world::{AssureWorld, LastResponse};
 
 pub fn steps() -> Vec<StepDef> {
     vec![
@@ -40,6 +41,30 @@ pub fn steps() -> Vec<StepDef> {
             help: "Scripts a transport failure for the next request the counterpart receives, ahead of its stubs: EMPTY_RESPONSE, CONNECTION_RESET_BY_PEER, RANDOM_DATA_THEN_CLOSE or MALFORMED_RESPONSE_CHUNK.",
             example: r#"Given the counterpart "gpconnect-provider" answers the next request with the fault "CONNECTION_RESET_BY_PEER""#,
             func: step_fn!(script_fault),
+        },
+        StepDef {
+            kinds: ANY,
+            pattern: r"the counterpart {Q} admin API is called with (GET|POST|PUT|DELETE) {Q}",
+            usage: r#"the counterpart "<stub set>" admin API is called with <METHOD> "<path>""#,
+            help: "Calls the counterpart's WireMock admin API (`/__admin/...`: mappings, requests, scenarios, reset, settings), with the doc string below as the body if there is one; fails on an error status. The answer becomes the response the checks after it read.",
+            example: "When the counterpart \"gpconnect-provider\" admin API is called with POST \"/__admin/scenarios/reset\"",
+            func: step_fn!(admin_call),
+        },
+        StepDef {
+            kinds: GIVEN_WHEN,
+            pattern: r"the counterpart {Q} scenario {Q} is in state {Q}",
+            usage: r#"the counterpart "<stub set>" scenario "<scenario>" is in state "<state>""#,
+            help: "Moves a WireMock scenario of the counterpart to a state (as `PUT /__admin/scenarios/<name>/state` does).",
+            example: r#"Given the counterpart "gpconnect-provider" scenario "booking" is in state "booked""#,
+            func: step_fn!(scenario_state),
+        },
+        StepDef {
+            kinds: GIVEN_WHEN,
+            pattern: r"the counterpart {Q} is reset",
+            usage: r#"the counterpart "<stub set>" is reset"#,
+            help: "Puts the counterpart back as it started: its stub set's mappings, no requests journaled, every scenario `Started` (as `POST /__admin/reset` does).",
+            example: r#"Given the counterpart "gpconnect-provider" is reset"#,
+            func: step_fn!(reset),
         },
         StepDef {
             kinds: THEN,
@@ -157,12 +182,12 @@ async fn trigger(w: &mut AssureWorld, ctx: &Context) -> StepResult {
     let output = tokio::time::timeout(limit, cmd.output())
         .await
         .map_err(|_| {
-            Failure::new(format!(
+            Stop::error(format!(
                 "the consumer command did not finish within {} s",
                 limit.as_secs()
             ))
         })?
-        .map_err(|e| Failure::new(format!("cannot run the consumer command `{command}`: {e}")))?;
+        .map_err(|e| Stop::error(format!("cannot run the consumer command `{command}`: {e}")))?;
     let code = output
         .status
         .code()
@@ -181,7 +206,7 @@ async fn trigger(w: &mut AssureWorld, ctx: &Context) -> StepResult {
 pub(crate) fn counterpart(
     w: &AssureWorld,
     name: &str,
-) -> Result<std::sync::Arc<crate::counterpart::Counterpart>, Failure> {
+) -> Result<std::sync::Arc<crate::counterpart::Counterpart>, Stop> {
     match w.ctx().counterpart(name).cloned() {
         Some(server) => Ok(server),
         None => {
@@ -191,7 +216,7 @@ pub(crate) fn counterpart(
                 .iter()
                 .map(|(n, _)| n.as_str())
                 .collect();
-            Err(Failure::new(format!(
+            Err(Stop::error(format!(
                 "no counterpart `{name}` is running; the suite starts: {}",
                 if known.is_empty() {
                     "none (list them in suite.toml `counterparts`)".to_owned()
@@ -204,12 +229,12 @@ pub(crate) fn counterpart(
 }
 
 /// The counterpart name and the number of seconds of a waiting step.
-fn counterpart_and_seconds(w: &AssureWorld, ctx: &Context) -> Result<(String, u64), Failure> {
+fn counterpart_and_seconds(w: &AssureWorld, ctx: &Context) -> Result<(String, u64), Stop> {
     let name = w.expand(&arg(ctx, 1))?;
     let wait = w.expand(&arg(ctx, 2))?;
     let seconds = wait
         .parse()
-        .map_err(|_| Failure::new(format!("`{wait}` is not a number of seconds")))?;
+        .map_err(|_| Stop::error(format!("`{wait}` is not a number of seconds")))?;
     Ok((name, seconds))
 }
 
@@ -221,13 +246,72 @@ async fn script_fault(w: &mut AssureWorld, ctx: &Context) -> StepResult {
             .iter()
             .map(|(n, _)| *n)
             .collect();
-        Failure::new(format!(
+        Stop::error(format!(
             "unknown fault `{fault_name}`; faults: {}",
             known.join(", ")
         ))
     })?;
     counterpart(w, &name)?.answer_next(crate::counterpart::Scripted::Fault(fault));
     Ok(())
+}
+
+/// Calls the admin API of a counterpart; an error status is the scenario's own
+/// mistake, not the target's, so it is a harness error.
+fn admin(
+    w: &mut AssureWorld,
+    name: &str,
+    method: &str,
+    path: &str,
+    body: &[u8],
+) -> Result<(u16, String), Stop> {
+    let server = counterpart(w, name)?;
+    let (status, answer) = server.admin(method, path, body);
+    if status >= 400 {
+        let said: String = answer.chars().take(300).collect();
+        return Err(Stop::error(format!(
+            "the admin API of `{name}` answered {status} to {method} {path}: {said}"
+        )));
+    }
+    Ok((status, answer))
+}
+
+async fn admin_call(w: &mut AssureWorld, ctx: &Context) -> StepResult {
+    let name = w.expand(&arg(ctx, 1))?;
+    let method = arg(ctx, 2);
+    let path = w.expand(&arg(ctx, 3))?;
+    let body = match &ctx.step.docstring {
+        Some(text) => w.expand(text)?,
+        None => String::new(),
+    };
+    let (status, answer) = admin(w, &name, &method, &path, body.as_bytes())?;
+    let exchange_id = w.exchanges.last().cloned().unwrap_or_default();
+    w.last = Some(LastResponse::new(
+        Received {
+            status,
+            headers: vec![("content-type".into(), "application/json".into())],
+            body: answer.into_bytes(),
+            elapsed: Duration::ZERO,
+        },
+        exchange_id,
+    ));
+    Ok(())
+}
+
+async fn scenario_state(w: &mut AssureWorld, ctx: &Context) -> StepResult {
+    let name = w.expand(&arg(ctx, 1))?;
+    let scenario = w.expand(&arg(ctx, 2))?;
+    let state = w.expand(&arg(ctx, 3))?;
+    let path = format!(
+        "/__admin/scenarios/{}/state",
+        percent_encoding::utf8_percent_encode(&scenario, percent_encoding::NON_ALPHANUMERIC)
+    );
+    let body = serde_json::json!({ "state": state }).to_string();
+    admin(w, &name, "PUT", &path, body.as_bytes()).map(|_| ())
+}
+
+async fn reset(w: &mut AssureWorld, ctx: &Context) -> StepResult {
+    let name = w.expand(&arg(ctx, 1))?;
+    admin(w, &name, "POST", "/__admin/reset", b"").map(|_| ())
 }
 
 async fn no_further_request(w: &mut AssureWorld, ctx: &Context) -> StepResult {
@@ -241,17 +325,22 @@ async fn no_further_request(w: &mut AssureWorld, ctx: &Context) -> StepResult {
         return Ok(());
     }
     let first = &journal[mark];
-    Err(Failure::new(format!(
+    fail(
+        Finding::new(
+            FindingKind::Request,
+            format!(
         "the consumer sent {more} more request(s) to `{name}` within {seconds} s, the first {} {}",
         first.method, first.url
-    ))
-    .expected("no further request", format!("{more}")))
+    ),
+        )
+        .expected("no further request", format!("{more}")),
+    )
 }
 
-fn consumer_ran(w: &AssureWorld) -> Result<(String, String), Failure> {
+fn consumer_ran(w: &AssureWorld) -> Result<(String, String), Stop> {
     match (w.vars.get("consumer_exit_code"), w.vars.get("consumer_output")) {
         (Some(code), Some(output)) => Ok((code.clone(), output.clone())),
-        _ => Err(Failure::new(
+        _ => Err(Stop::inconclusive(
             "no consumer command ran in this scenario: set the `consumer_command` input, or have a person check this by hand",
         )),
     }
@@ -265,22 +354,27 @@ async fn consumer_exit(w: &mut AssureWorld, ctx: &Context) -> StepResult {
         return Ok(());
     }
     let said: String = output.chars().take(300).collect();
-    Err(Failure::new(format!(
-        "the consumer command exited with {code}{}",
-        if said.is_empty() {
-            String::new()
-        } else {
-            format!(", saying: {said}")
-        }
-    ))
-    .expected(
-        if want_failure {
-            "a non-zero exit (it could not do it)"
-        } else {
-            "exit 0"
-        },
-        code,
-    ))
+    fail(
+        Finding::new(
+            FindingKind::Request,
+            format!(
+                "the consumer command exited with {code}{}",
+                if said.is_empty() {
+                    String::new()
+                } else {
+                    format!(", saying: {said}")
+                }
+            ),
+        )
+        .expected(
+            if want_failure {
+                "a non-zero exit (it could not do it)"
+            } else {
+                "exit 0"
+            },
+            code,
+        ),
+    )
 }
 
 async fn consumer_output(w: &mut AssureWorld, ctx: &Context) -> StepResult {
@@ -290,9 +384,12 @@ async fn consumer_output(w: &mut AssureWorld, ctx: &Context) -> StepResult {
         return Ok(());
     }
     let said: String = output.chars().take(300).collect();
-    Err(
-        Failure::new(format!("the consumer did not mention `{text}`"))
-            .expected(format!("output containing `{text}`"), said),
+    fail(
+        Finding::new(
+            FindingKind::Request,
+            format!("the consumer did not mention `{text}`"),
+        )
+        .expected(format!("output containing `{text}`"), said),
     )
 }
 
@@ -307,10 +404,13 @@ async fn receive(w: &mut AssureWorld, ctx: &Context) -> StepResult {
             break entry.clone();
         }
         if Instant::now() >= deadline {
-            return Err(Failure::new(format!(
-                "the consumer sent nothing to `{name}` within {seconds} s"
-            ))
-            .expected("a request", "none"));
+            return fail(
+                Finding::new(
+                    FindingKind::Request,
+                    format!("the consumer sent nothing to `{name}` within {seconds} s"),
+                )
+                .expected("a request", "none"),
+            );
         }
         tokio::time::sleep(Duration::from_millis(20)).await;
     };
@@ -347,9 +447,9 @@ async fn receive(w: &mut AssureWorld, ctx: &Context) -> StepResult {
     Ok(())
 }
 
-fn received(w: &AssureWorld) -> Result<&crate::counterpart::JournalEntry, Failure> {
+fn received(w: &AssureWorld) -> Result<&crate::counterpart::JournalEntry, Stop> {
     w.received.as_ref().ok_or_else(|| {
-        Failure::new(
+        Stop::error(
             "no request received yet: wait for one with `the counterpart ... receives a request`",
         )
     })
@@ -359,15 +459,17 @@ async fn received_method_path(w: &mut AssureWorld, ctx: &Context) -> StepResult 
     let method = arg(ctx, 1);
     let pattern = w.expand(&arg(ctx, 2))?;
     let re = regex::Regex::new(&pattern)
-        .map_err(|e| Failure::new(format!("invalid regular expression: {e}")))?;
+        .map_err(|e| Stop::error(format!("invalid regular expression: {e}")))?;
     let entry = received(w)?;
     if entry.method == method && re.is_match(&entry.url) {
         Ok(())
     } else {
-        Err(Failure::new("the consumer sent another request").expected(
-            format!("{method} matching /{pattern}/"),
-            format!("{} {}", entry.method, entry.url),
-        ))
+        fail(
+            Finding::new(FindingKind::Request, "the consumer sent another request").expected(
+                format!("{method} matching /{pattern}/"),
+                format!("{} {}", entry.method, entry.url),
+            ),
+        )
     }
 }
 
@@ -375,8 +477,13 @@ async fn received_header_present(w: &mut AssureWorld, ctx: &Context) -> StepResu
     let name = arg(ctx, 1);
     match received(w)?.header(&name) {
         Some(_) => Ok(()),
-        None => Err(Failure::new(format!("the consumer did not send `{name}`"))
-            .expected("present", "absent")),
+        None => fail(
+            Finding::new(
+                FindingKind::Request,
+                format!("the consumer did not send `{name}`"),
+            )
+            .expected("present", "absent"),
+        ),
     }
 }
 
@@ -384,22 +491,30 @@ async fn received_header_matches(w: &mut AssureWorld, ctx: &Context) -> StepResu
     let name = arg(ctx, 1);
     let pattern = w.expand(&arg(ctx, 2))?;
     let re = regex::Regex::new(&pattern)
-        .map_err(|e| Failure::new(format!("invalid regular expression: {e}")))?;
+        .map_err(|e| Stop::error(format!("invalid regular expression: {e}")))?;
     let value = received(w)?.header(&name).ok_or_else(|| {
-        Failure::new(format!("the consumer did not send `{name}`"))
-            .expected(format!("matches /{pattern}/"), "absent")
+        Finding::new(
+            FindingKind::Request,
+            format!("the consumer did not send `{name}`"),
+        )
+        .expected(format!("matches /{pattern}/"), "absent")
     })?;
     if re.is_match(value) {
         Ok(())
     } else {
-        Err(Failure::new(format!("header `{name}` does not match"))
-            .expected(format!("matches /{pattern}/"), value.to_owned()))
+        fail(
+            Finding::new(
+                FindingKind::Request,
+                format!("header `{name}` does not match"),
+            )
+            .expected(format!("matches /{pattern}/"), value.to_owned()),
+        )
     }
 }
 
 async fn inspect_received(w: &mut AssureWorld, _: &Context) -> StepResult {
     let entry = received(w)?.clone();
-    let exchange_id = w.exchanges.last().map(|e| e.id.clone()).unwrap_or_default();
+    let exchange_id = w.exchanges.last().cloned().unwrap_or_default();
     w.last = Some(LastResponse::new(
         Received {
             status: 0,

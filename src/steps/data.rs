@@ -4,8 +4,9 @@ use assure_fhir::model::{Kind, Node};
 use cucumber::step::Context;
 
 use super::{arg, table_rows, StepDef, ANY, GIVEN_WHEN, THEN};
+use crate::outcome::{fail, Finding, FindingKind, StepResult, Stop};
 use crate::step_fn;
-use crate::world::{AssureWorld, Failure, StepResult};
+use crate::world::AssureWorld;
 
 pub fn steps() -> Vec<StepDef> {
     vec![
@@ -100,45 +101,10 @@ pub fn steps() -> Vec<StepDef> {
     ]
 }
 
-/// Follows `a.b[0].c` or a JSON Pointer (`/a/b/0/c`).
-pub fn select<'a>(root: &'a Node, path: &str) -> Result<Option<&'a Node>, Failure> {
-    if path.starts_with('/') || path.is_empty() {
-        return Ok(root.pointer(path));
-    }
-    let mut node = root;
-    for segment in path.split('.') {
-        let (name, indexes) = match segment.find('[') {
-            Some(i) => (&segment[..i], &segment[i..]),
-            None => (segment, ""),
-        };
-        if !name.is_empty() {
-            node = match node.get(name) {
-                Some(n) => n,
-                None => return Ok(None),
-            };
-        }
-        let mut rest = indexes;
-        while let Some(open) = rest.strip_prefix('[') {
-            let close = open
-                .find(']')
-                .ok_or_else(|| Failure::new(format!("path `{path}`: unclosed `[`")))?;
-            let index: usize = open[..close].parse().map_err(|_| {
-                Failure::new(format!(
-                    "path `{path}`: `{}` is not an index",
-                    &open[..close]
-                ))
-            })?;
-            node = match node.items().get(index) {
-                Some(n) => n,
-                None => return Ok(None),
-            };
-            rest = &open[close + 1..];
-        }
-        if !rest.is_empty() {
-            return Err(Failure::new(format!("path `{path}`: unexpected `{rest}`")));
-        }
-    }
-    Ok(Some(node))
+/// Follows `a.b[0].c` or a JSON Pointer (`/a/b/0/c`); a malformed path is a mistake
+/// in the scenario, not in the target.
+pub fn select<'a>(root: &'a Node, path: &str) -> Result<Option<&'a Node>, Stop> {
+    crate::outcome::select(root, path).map_err(Stop::Error)
 }
 
 /// A scalar as text; objects and arrays as compact JSON.
@@ -152,10 +118,15 @@ pub fn scalar_text(node: &Node) -> String {
     }
 }
 
-fn required<'a>(w: &'a AssureWorld, path: &str) -> Result<&'a Node, Failure> {
+fn required<'a>(w: &'a AssureWorld, path: &str) -> Result<&'a Node, Stop> {
     select(w.json()?, path)?.ok_or_else(|| {
-        Failure::new(format!("the response body has no value at `{path}`"))
-            .expected("a value", "nothing")
+        Finding::new(
+            FindingKind::Body,
+            format!("the response body has no value at `{path}`"),
+        )
+        .expected("a value", "nothing")
+        .at(path)
+        .into()
     })
 }
 
@@ -170,7 +141,11 @@ fn check_text(w: &AssureWorld, path: &str, expected: &str) -> StepResult {
     if actual == expected {
         Ok(())
     } else {
-        Err(Failure::new(format!("unexpected value at `{path}`")).expected(expected, actual))
+        fail(
+            Finding::new(FindingKind::Body, format!("unexpected value at `{path}`"))
+                .expected(expected, actual)
+                .at(path),
+        )
     }
 }
 
@@ -183,13 +158,16 @@ async fn value_equals(w: &mut AssureWorld, ctx: &Context) -> StepResult {
     let path = arg(ctx, 1);
     let literal = w.expand(&arg(ctx, 2))?;
     let expected: serde_json::Value = serde_json::from_str(&literal)
-        .map_err(|e| Failure::new(format!("`{literal}` is not a JSON literal: {e}")))?;
+        .map_err(|e| Stop::error(format!("`{literal}` is not a JSON literal: {e}")))?;
     let actual = required(w, &path)?.to_value();
     if actual == expected {
         Ok(())
     } else {
-        Err(Failure::new(format!("unexpected value at `{path}`"))
-            .expected(expected.to_string(), actual.to_string()))
+        fail(
+            Finding::new(FindingKind::Body, format!("unexpected value at `{path}`"))
+                .expected(expected.to_string(), actual.to_string())
+                .at(path),
+        )
     }
 }
 
@@ -201,9 +179,13 @@ async fn value_absent(w: &mut AssureWorld, ctx: &Context) -> StepResult {
     let path = arg(ctx, 1);
     match select(w.json()?, &path)? {
         None => Ok(()),
-        Some(n) => Err(
-            Failure::new(format!("the response body has a value at `{path}`"))
-                .expected("nothing", scalar_text(n)),
+        Some(n) => fail(
+            Finding::new(
+                FindingKind::Body,
+                format!("the response body has a value at `{path}`"),
+            )
+            .expected("nothing", scalar_text(n))
+            .at(path),
         ),
     }
 }
@@ -212,13 +194,19 @@ async fn value_matches(w: &mut AssureWorld, ctx: &Context) -> StepResult {
     let path = arg(ctx, 1);
     let pattern = w.expand(&arg(ctx, 2))?;
     let re = regex::Regex::new(&pattern)
-        .map_err(|e| Failure::new(format!("invalid regular expression: {e}")))?;
+        .map_err(|e| Stop::error(format!("invalid regular expression: {e}")))?;
     let actual = scalar_text(required(w, &path)?);
     if re.is_match(&actual) {
         Ok(())
     } else {
-        Err(Failure::new(format!("value at `{path}` does not match"))
-            .expected(format!("matches /{pattern}/"), actual))
+        fail(
+            Finding::new(
+                FindingKind::Body,
+                format!("value at `{path}` does not match"),
+            )
+            .expected(format!("matches /{pattern}/"), actual)
+            .at(path),
+        )
     }
 }
 
@@ -226,11 +214,14 @@ async fn value_does_not_match(w: &mut AssureWorld, ctx: &Context) -> StepResult 
     let path = arg(ctx, 1);
     let pattern = w.expand(&arg(ctx, 2))?;
     let re = regex::Regex::new(&pattern)
-        .map_err(|e| Failure::new(format!("invalid regular expression: {e}")))?;
+        .map_err(|e| Stop::error(format!("invalid regular expression: {e}")))?;
     let actual = scalar_text(required(w, &path)?);
     if re.is_match(&actual) {
-        Err(Failure::new(format!("value at `{path}` matches"))
-            .expected(format!("does not match /{pattern}/"), actual))
+        fail(
+            Finding::new(FindingKind::Body, format!("value at `{path}` matches"))
+                .expected(format!("does not match /{pattern}/"), actual)
+                .at(path),
+        )
     } else {
         Ok(())
     }
@@ -240,20 +231,27 @@ async fn array_has_match(w: &mut AssureWorld, ctx: &Context) -> StepResult {
     let path = arg(ctx, 1);
     let pattern = w.expand(&arg(ctx, 2))?;
     let re = regex::Regex::new(&pattern)
-        .map_err(|e| Failure::new(format!("invalid regular expression: {e}")))?;
+        .map_err(|e| Stop::error(format!("invalid regular expression: {e}")))?;
     let node = required(w, &path)?;
     if !node.is_array() {
-        return Err(
-            Failure::new(format!("the value at `{path}` is not an array"))
-                .expected("an array", scalar_text(node)),
+        return fail(
+            Finding::new(
+                FindingKind::Body,
+                format!("the value at `{path}` is not an array"),
+            )
+            .expected("an array", scalar_text(node))
+            .at(path),
         );
     }
     let items: Vec<String> = node.items().iter().map(scalar_text).collect();
     if items.iter().any(|i| re.is_match(i)) {
         Ok(())
     } else {
-        Err(Failure::new(format!("no item of `{path}` matches"))
-            .expected(format!("an item matching /{pattern}/"), items.join(", ")))
+        fail(
+            Finding::new(FindingKind::Body, format!("no item of `{path}` matches"))
+                .expected(format!("an item matching /{pattern}/"), items.join(", "))
+                .at(path),
+        )
     }
 }
 
@@ -277,7 +275,7 @@ async fn compare_values(w: &mut AssureWorld, ctx: &Context) -> StepResult {
     if left == right {
         Ok(())
     } else {
-        Err(Failure::new("the values differ").expected(right, left))
+        fail(Finding::new(FindingKind::Body, "the values differ").expected(right, left))
     }
 }
 

@@ -5,8 +5,9 @@ use cucumber::step::Context;
 
 use super::data::scalar_text;
 use super::{arg, StepDef, THEN, WHEN};
+use crate::outcome::{fail, Finding, FindingKind, StepResult, Stop};
 use crate::step_fn;
-use crate::world::{AssureWorld, Failure, StepResult};
+use crate::world::AssureWorld;
 
 pub fn steps() -> Vec<StepDef> {
     vec![
@@ -30,7 +31,7 @@ pub fn steps() -> Vec<StepDef> {
             kinds: THEN,
             pattern: r"the ETag matches the resource version",
             usage: "the ETag matches the resource version",
-            help: "Checks the ETag header is the weak ETag of `meta.versionId` (W/\"<versionId>\").",
+            help: "Checks the ETag header carries `meta.versionId`: W/\"<versionId>\" (or the strong \"<versionId>\"). Not applicable when the resource has no `meta.versionId` (a server without versioning).",
             example: "Then the ETag matches the resource version",
             func: step_fn!(etag_matches_version),
         },
@@ -125,15 +126,21 @@ pub fn steps() -> Vec<StepDef> {
     ]
 }
 
-fn resource_of<'a>(w: &'a AssureWorld, expected: &str) -> Result<&'a Node, Failure> {
+fn resource_of<'a>(w: &'a AssureWorld, expected: &str) -> Result<&'a Node, Stop> {
     let json = w.json()?;
     match json.resource_type() {
         Some(t) if t == expected => Ok(json),
-        Some(t) => Err(
-            Failure::new(format!("the response body is not a {expected}")).expected(expected, t),
+        Some(t) => fail(
+            Finding::new(
+                FindingKind::Body,
+                format!("the response body is not a {expected}"),
+            )
+            .expected(expected, t),
         ),
-        None => Err(Failure::new("the response body has no resourceType")
-            .expected(expected, "no resourceType")),
+        None => fail(
+            Finding::new(FindingKind::Body, "the response body has no resourceType")
+                .expected(expected, "no resourceType"),
+        ),
     }
 }
 
@@ -143,24 +150,35 @@ async fn resource_type(w: &mut AssureWorld, ctx: &Context) -> StepResult {
 
 async fn etag_matches_version(w: &mut AssureWorld, _: &Context) -> StepResult {
     let json = w.json()?;
-    let version = json
+    let Some(version) = json
         .get("meta")
         .and_then(|m| m.get("versionId"))
         .map(scalar_text)
-        .ok_or_else(|| {
-            Failure::new("the resource has no meta.versionId to compare the ETag with")
-        })?;
-    let expected = format!("W/\"{version}\"");
+    else {
+        // "(if versioning is supported)": a server without it has no version to send.
+        return Err(Stop::not_applicable(
+            "the resource has no meta.versionId (the server does not version it), so there is no version for the ETag to carry",
+        ));
+    };
+    let weak = format!("W/\"{version}\"");
+    let strong = format!("\"{version}\"");
     match w.response()?.received.header("ETag") {
-        Some(etag) if etag == expected => Ok(()),
-        Some(etag) => {
-            Err(Failure::new("the ETag does not match meta.versionId").expected(expected, etag))
-        }
-        None => Err(Failure::new("the response has no ETag header").expected(expected, "no ETag")),
+        Some(etag) if etag == weak || etag == strong => Ok(()),
+        Some(etag) => fail(
+            Finding::new(
+                FindingKind::Header,
+                "the ETag does not match meta.versionId",
+            )
+            .expected(weak, etag),
+        ),
+        None => fail(
+            Finding::new(FindingKind::Header, "the response has no ETag header")
+                .expected(weak, "no ETag"),
+        ),
     }
 }
 
-fn bundle(w: &AssureWorld) -> Result<&Node, Failure> {
+fn bundle(w: &AssureWorld) -> Result<&Node, Stop> {
     resource_of(w, "Bundle")
 }
 
@@ -173,7 +191,7 @@ async fn bundle_type(w: &mut AssureWorld, ctx: &Context) -> StepResult {
     if actual == expected {
         Ok(())
     } else {
-        Err(Failure::new("unexpected Bundle type").expected(expected, actual))
+        fail(Finding::new(FindingKind::Body, "unexpected Bundle type").expected(expected, actual))
     }
 }
 
@@ -186,7 +204,7 @@ async fn bundle_total(w: &mut AssureWorld, ctx: &Context) -> StepResult {
     if actual == expected {
         Ok(())
     } else {
-        Err(Failure::new("unexpected Bundle total").expected(expected, actual))
+        fail(Finding::new(FindingKind::Body, "unexpected Bundle total").expected(expected, actual))
     }
 }
 
@@ -202,8 +220,10 @@ async fn bundle_entries(w: &mut AssureWorld, ctx: &Context) -> StepResult {
     if ok {
         Ok(())
     } else {
-        Err(Failure::new("unexpected number of Bundle entries")
-            .expected(format!("{how} {n}"), count.to_string()))
+        fail(
+            Finding::new(FindingKind::Body, "unexpected number of Bundle entries")
+                .expected(format!("{how} {n}"), count.to_string()),
+        )
     }
 }
 
@@ -239,8 +259,13 @@ async fn bundle_has_link(w: &mut AssureWorld, ctx: &Context) -> StepResult {
     let b = bundle(w)?;
     match link(b, &relation) {
         Some(url) if !url.is_empty() => Ok(()),
-        _ => Err(Failure::new(format!("the Bundle has no `{relation}` link"))
-            .expected(relation, relations(b))),
+        _ => fail(
+            Finding::new(
+                FindingKind::Body,
+                format!("the Bundle has no `{relation}` link"),
+            )
+            .expected(relation, relations(b)),
+        ),
     }
 }
 
@@ -249,10 +274,13 @@ async fn bundle_has_no_link(w: &mut AssureWorld, ctx: &Context) -> StepResult {
     let b = bundle(w)?;
     match link(b, &relation) {
         None => Ok(()),
-        Some(url) => {
-            Err(Failure::new(format!("the Bundle has a `{relation}` link"))
-                .expected("no link", url))
-        }
+        Some(url) => fail(
+            Finding::new(
+                FindingKind::Body,
+                format!("the Bundle has a `{relation}` link"),
+            )
+            .expected("no link", url),
+        ),
     }
 }
 
@@ -319,7 +347,10 @@ fn dangling_list_items(bundle: &Node) -> Option<Vec<(usize, String)>> {
 
 async fn list_items_in_bundle(w: &mut AssureWorld, _: &Context) -> StepResult {
     match dangling_list_items(bundle(w)?) {
-        None => Err(Failure::new("the Bundle holds no List").expected("at least one List", "none")),
+        None => fail(
+            Finding::new(FindingKind::Body, "the Bundle holds no List")
+                .expected("at least one List", "none"),
+        ),
         Some(d) if d.is_empty() => Ok(()),
         Some(d) => {
             let names: Vec<String> = d
@@ -327,11 +358,13 @@ async fn list_items_in_bundle(w: &mut AssureWorld, _: &Context) -> StepResult {
                 .take(5)
                 .map(|(i, r)| format!("{r} (List {})", i + 1))
                 .collect();
-            Err(Failure::new(format!(
-                "{} List item(s) name no resource of the Bundle",
-                d.len()
-            ))
-            .expected("every item in the Bundle", names.join(", ")))
+            fail(
+                Finding::new(
+                    FindingKind::Body,
+                    format!("{} List item(s) name no resource of the Bundle", d.len()),
+                )
+                .expected("every item in the Bundle", names.join(", ")),
+            )
         }
     }
 }
@@ -340,9 +373,21 @@ fn entries(b: &Node) -> &[Node] {
     b.get("entry").map_or(&[], Node::items)
 }
 
+/// The entries of the response Bundle; none is "not applicable" for a check over them.
+fn some_entries<'a>(w: &'a AssureWorld, what: &str) -> Result<&'a [Node], Stop> {
+    let all = entries(bundle(w)?);
+    if all.is_empty() {
+        return Err(Stop::not_applicable(format!(
+            "the Bundle has no entries, so there is nothing to check {what} on"
+        )));
+    }
+    Ok(all)
+}
+
 async fn entries_are(w: &mut AssureWorld, ctx: &Context) -> StepResult {
     let expected = arg(ctx, 1);
-    for (i, entry) in entries(bundle(w)?).iter().enumerate() {
+    let mut checked = 0;
+    for (i, entry) in some_entries(w, "the resource type of")?.iter().enumerate() {
         let mode = entry
             .get("search")
             .and_then(|s| s.get("mode"))
@@ -350,38 +395,54 @@ async fn entries_are(w: &mut AssureWorld, ctx: &Context) -> StepResult {
         if mode.is_some_and(|m| m != "match") {
             continue;
         }
+        checked += 1;
         let actual = entry
             .get("resource")
             .and_then(Node::resource_type)
             .unwrap_or("no resource");
         if actual != expected {
-            return Err(
-                Failure::new(format!("entry[{i}] holds another resource type"))
-                    .expected(expected, actual),
+            return fail(
+                Finding::new(
+                    FindingKind::Body,
+                    format!("entry[{i}] holds another resource type"),
+                )
+                .expected(expected, actual)
+                .at(format!("entry[{i}].resource.resourceType")),
             );
         }
+    }
+    if checked == 0 {
+        return Err(Stop::not_applicable(
+            "the Bundle has no match entries (only includes or outcomes), so there is nothing to check the resource type of",
+        ));
     }
     Ok(())
 }
 
 async fn entries_search_mode(w: &mut AssureWorld, ctx: &Context) -> StepResult {
     let expected = arg(ctx, 1);
-    for (i, entry) in entries(bundle(w)?).iter().enumerate() {
+    for (i, entry) in some_entries(w, "the search mode of")?.iter().enumerate() {
         let actual = entry
             .get("search")
             .and_then(|s| s.get("mode"))
             .map(scalar_text)
             .unwrap_or_else(|| "none".into());
         if actual != expected {
-            return Err(Failure::new(format!("entry[{i}] has another search mode"))
-                .expected(expected, actual));
+            return fail(
+                Finding::new(
+                    FindingKind::Body,
+                    format!("entry[{i}] has another search mode"),
+                )
+                .expected(expected, actual)
+                .at(format!("entry[{i}]")),
+            );
         }
     }
     Ok(())
 }
 
 async fn entries_full_url(w: &mut AssureWorld, _: &Context) -> StepResult {
-    for (i, entry) in entries(bundle(w)?).iter().enumerate() {
+    for (i, entry) in some_entries(w, "the fullUrl of")?.iter().enumerate() {
         let url = entry
             .get("fullUrl")
             .and_then(Node::as_str)
@@ -390,8 +451,14 @@ async fn entries_full_url(w: &mut AssureWorld, _: &Context) -> StepResult {
             .iter()
             .any(|p| url.starts_with(p));
         if !absolute {
-            return Err(Failure::new(format!("entry[{i}] has no absolute fullUrl"))
-                .expected("an absolute URL", url));
+            return fail(
+                Finding::new(
+                    FindingKind::Body,
+                    format!("entry[{i}] has no absolute fullUrl"),
+                )
+                .expected("an absolute URL", url)
+                .at(format!("entry[{i}]")),
+            );
         }
     }
     Ok(())
@@ -403,8 +470,11 @@ async fn follow_link(w: &mut AssureWorld, ctx: &Context) -> StepResult {
         let b = bundle(w)?;
         link(b, &relation)
             .ok_or_else(|| {
-                Failure::new(format!("the Bundle has no `{relation}` link to follow"))
-                    .expected(relation.clone(), relations(b))
+                Finding::new(
+                    FindingKind::Body,
+                    format!("the Bundle has no `{relation}` link to follow"),
+                )
+                .expected(relation.clone(), relations(b))
             })?
             .to_owned()
     };
@@ -416,8 +486,10 @@ async fn is_outcome(w: &mut AssureWorld, _: &Context) -> StepResult {
     if oo.get("issue").is_some_and(|i| !i.items().is_empty()) {
         Ok(())
     } else {
-        Err(Failure::new("the OperationOutcome has no issue")
-            .expected("at least one issue", "none"))
+        fail(
+            Finding::new(FindingKind::Body, "the OperationOutcome has no issue")
+                .expected("at least one issue", "none"),
+        )
     }
 }
 
@@ -434,8 +506,13 @@ async fn outcome_issue(w: &mut AssureWorld, ctx: &Context) -> StepResult {
     if values.contains(&expected) {
         Ok(())
     } else {
-        Err(Failure::new(format!("no issue has {field} `{expected}`"))
-            .expected(expected, values.join(", ")))
+        fail(
+            Finding::new(
+                FindingKind::Body,
+                format!("no issue has {field} `{expected}`"),
+            )
+            .expected(expected, values.join(", ")),
+        )
     }
 }
 

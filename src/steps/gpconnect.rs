@@ -7,8 +7,9 @@ use cucumber::step::Context;
 use super::data::scalar_text;
 use super::{arg, StepDef, GIVEN_WHEN, THEN};
 use crate::client::gpconnect::{self, Consumer, GpcRequest};
+use crate::outcome::{fail, Finding, FindingKind, StepResult, Stop};
 use crate::step_fn;
-use crate::world::{AssureWorld, Failure, StepResult};
+use crate::world::AssureWorld;
 
 /// The profile every GP Connect error body declares.
 pub const OUTCOME_PROFILE: &str =
@@ -16,6 +17,10 @@ pub const OUTCOME_PROFILE: &str =
 /// Where the Spine error codes (BAD_REQUEST, INVALID_NHS_NUMBER...) come from.
 pub const SPINE_ERROR_SYSTEM: &str =
     "https://fhir.nhs.uk/STU3/CodeSystem/Spine-ErrorOrWarningCode-1";
+/// The system every GP Connect 1.x error example writes (the value set's URL); a
+/// provider that follows the examples is as right as one that follows the CodeSystem.
+pub const SPINE_ERROR_SYSTEM_IN_EXAMPLES: &str =
+    "https://fhir.nhs.uk/STU3/ValueSet/Spine-ErrorOrWarningCode-1";
 
 pub fn steps() -> Vec<StepDef> {
     vec![
@@ -79,25 +84,25 @@ pub fn steps() -> Vec<StepDef> {
 }
 
 /// The consumer from the scenario's variables, else the suite inputs.
-fn consumer(w: &AssureWorld) -> Result<Consumer, Failure> {
+fn consumer(w: &AssureWorld) -> Result<Consumer, Stop> {
     Consumer::from_inputs(&w.ctx().base_url, |name| {
         w.vars
             .get(name)
             .or_else(|| w.ctx().inputs.get(name))
             .cloned()
     })
-    .map_err(Failure::new)
+    .map_err(Stop::Error)
 }
 
 /// The interaction a scenario names, with "did you mean" for a typo.
-pub(super) fn interaction(name: &str) -> Result<gpconnect::Interaction, Failure> {
+pub(super) fn interaction(name: &str) -> Result<gpconnect::Interaction, Stop> {
     gpconnect::interaction(name).ok_or_else(|| {
         let names = gpconnect::interactions().iter().map(|i| i.name);
         let mut message = format!("unknown GP Connect interaction `{name}`");
         if let Some(best) = crate::diagnostic::closest(name, names).first() {
             message.push_str(&format!(" (did you mean `{best}`?)"));
         }
-        Failure::new(message)
+        Stop::Error(message)
     })
 }
 
@@ -111,9 +116,9 @@ async fn gp_connect_request(w: &mut AssureWorld, ctx: &Context) -> StepResult {
     Ok(())
 }
 
-fn pending(w: &mut AssureWorld) -> Result<&mut GpcRequest, Failure> {
+fn pending(w: &mut AssureWorld) -> Result<&mut GpcRequest, Stop> {
     w.gpconnect.as_mut().ok_or_else(|| {
-        Failure::new(
+        Stop::error(
             "no GP Connect request to change: start with `the request is a GP Connect \"<interaction>\" request`",
         )
     })
@@ -127,7 +132,7 @@ async fn remove_claim(w: &mut AssureWorld, ctx: &Context) -> StepResult {
 async fn set_claim(w: &mut AssureWorld, ctx: &Context) -> StepResult {
     let text = w.expand(&arg(ctx, 2))?;
     let value: serde_json::Value = serde_json::from_str(&text)
-        .map_err(|e| Failure::new(format!("the claim value is not JSON: {e}")))?;
+        .map_err(|e| Stop::error(format!("the claim value is not JSON: {e}")))?;
     pending(w)?.set_claim(&arg(ctx, 1), value);
     Ok(())
 }
@@ -135,7 +140,7 @@ async fn set_claim(w: &mut AssureWorld, ctx: &Context) -> StepResult {
 async fn lifetime(w: &mut AssureWorld, ctx: &Context) -> StepResult {
     let secs: i64 = arg(ctx, 1)
         .parse()
-        .map_err(|_| Failure::new("the number of seconds is out of range"))?;
+        .map_err(|_| Stop::error("the number of seconds is out of range"))?;
     pending(w)?.lifetime = secs;
     Ok(())
 }
@@ -158,7 +163,12 @@ fn spine_codes(oo: &Node) -> Vec<String> {
         .iter()
         .filter_map(|i| i.get("details")?.get("coding"))
         .flat_map(Node::items)
-        .filter(|c| c.get("system").and_then(Node::as_str) == Some(SPINE_ERROR_SYSTEM))
+        .filter(|c| {
+            matches!(
+                c.get("system").and_then(Node::as_str),
+                Some(SPINE_ERROR_SYSTEM | SPINE_ERROR_SYSTEM_IN_EXAMPLES)
+            )
+        })
         .filter_map(|c| c.get("code").map(scalar_text))
         .collect()
 }
@@ -168,17 +178,23 @@ async fn gp_connect_error(w: &mut AssureWorld, ctx: &Context) -> StepResult {
     let status: u16 = arg(ctx, 2).parse().unwrap_or_default();
     let actual = w.response()?.received.status;
     if actual != status {
-        return Err(
-            Failure::new(format!("a GP Connect {code} error answers {status}"))
-                .expected(status.to_string(), actual.to_string()),
+        return fail(
+            Finding::new(
+                FindingKind::Status,
+                format!("a GP Connect {code} error answers {status}"),
+            )
+            .expected(status.to_string(), actual.to_string()),
         );
     }
     let oo = w.json()?;
     let kind = oo.resource_type().unwrap_or("no resourceType");
     if kind != "OperationOutcome" {
-        return Err(
-            Failure::new("a GP Connect error body is an OperationOutcome")
-                .expected("OperationOutcome", kind),
+        return fail(
+            Finding::new(
+                FindingKind::Body,
+                "a GP Connect error body is an OperationOutcome",
+            )
+            .expected("OperationOutcome", kind),
         );
     }
     let profiles: Vec<String> = oo
@@ -187,17 +203,23 @@ async fn gp_connect_error(w: &mut AssureWorld, ctx: &Context) -> StepResult {
         .map(|p| p.items().iter().map(scalar_text).collect())
         .unwrap_or_default();
     if !profiles.iter().any(|p| p == OUTCOME_PROFILE) {
-        return Err(
-            Failure::new("the OperationOutcome does not declare the GP Connect profile")
-                .expected(OUTCOME_PROFILE, format_list(&profiles, "no meta.profile")),
+        return fail(
+            Finding::new(
+                FindingKind::Body,
+                "the OperationOutcome does not declare the GP Connect profile",
+            )
+            .expected(OUTCOME_PROFILE, format_list(&profiles, "no meta.profile")),
         );
     }
     let codes = spine_codes(oo);
     if !codes.contains(&code) {
-        return Err(Failure::new(format!(
-            "no issue carries the Spine error code `{code}` ({SPINE_ERROR_SYSTEM})"
-        ))
-        .expected(code, format_list(&codes, "no Spine error code")));
+        return fail(
+            Finding::new(
+                FindingKind::Body,
+                format!("no issue carries the Spine error code `{code}` ({SPINE_ERROR_SYSTEM})"),
+            )
+            .expected(code, format_list(&codes, "no Spine error code")),
+        );
     }
     Ok(())
 }
@@ -215,7 +237,7 @@ mod tests {
     use super::*;
 
     #[test]
-    fn spine_codes_come_only_from_the_spine_code_system() {
+    fn spine_codes_come_from_the_spine_code_system_or_its_value_set_url() {
         let oo = assure_fhir::model::parse_json(
             r#"{"resourceType": "OperationOutcome", "issue": [
                 {"details": {"coding": [{"system": "https://fhir.nhs.uk/STU3/CodeSystem/Spine-ErrorOrWarningCode-1", "code": "BAD_REQUEST"},
@@ -224,7 +246,8 @@ mod tests {
                 {"details": {"coding": [{"system": "https://fhir.nhs.uk/STU3/ValueSet/Spine-ErrorOrWarningCode-1", "code": "LEGACY"}]}}]}"#,
         )
         .unwrap();
-        assert_eq!(spine_codes(&oo), ["BAD_REQUEST"]);
+        // GP Connect's own error examples write the value set's URL as the system.
+        assert_eq!(spine_codes(&oo), ["BAD_REQUEST", "LEGACY"]);
         let empty =
             assure_fhir::model::parse_json(r#"{"resourceType": "OperationOutcome"}"#).unwrap();
         assert!(spine_codes(&empty).is_empty());

@@ -8,8 +8,9 @@ use super::{arg, StepDef, GIVEN_WHEN, THEN};
 use crate::client::gpconnect::{
     self, Interaction, ODS_SYSTEM, SDS_ROLE_SYSTEM, SDS_USER_SYSTEM, TOKEN_LIFETIME_SECS,
 };
+use crate::outcome::{fail, Finding, FindingKind, StepResult, Stop};
 use crate::step_fn;
-use crate::world::{AssureWorld, Failure, StepResult};
+use crate::world::AssureWorld;
 
 pub fn steps() -> Vec<StepDef> {
     vec![
@@ -75,10 +76,10 @@ async fn script_error(w: &mut AssureWorld, ctx: &Context) -> StepResult {
     let name = w.expand(&arg(ctx, 1))?;
     let status: u16 = arg(ctx, 2)
         .parse()
-        .map_err(|_| Failure::new("the status must be a three-digit number"))?;
+        .map_err(|_| Stop::error("the status must be a three-digit number"))?;
     let code = w.expand(&arg(ctx, 3))?;
     let body = serde_json::to_vec(&error_outcome(&code))
-        .map_err(|e| Failure::new(format!("cannot write the OperationOutcome: {e}")))?;
+        .map_err(|e| Stop::error(format!("cannot write the OperationOutcome: {e}")))?;
     super::counterpart::counterpart(w, &name)?.answer_next(crate::counterpart::Scripted::Respond {
         status,
         headers: vec![(
@@ -201,17 +202,24 @@ async fn token_is_valid(w: &mut AssureWorld, ctx: &Context) -> StepResult {
     let entry = w
         .received
         .as_ref()
-        .ok_or_else(|| Failure::new("no request received yet"))?;
+        .ok_or_else(|| Stop::error("no request received yet"))?;
     let header = entry.header("Authorization").ok_or_else(|| {
-        Failure::new("the consumer sent no Authorization header")
-            .expected("Bearer <unsigned JWT>", "absent")
+        Finding::new(
+            FindingKind::Request,
+            "the consumer sent no Authorization header",
+        )
+        .expected("Bearer <unsigned JWT>", "absent")
     })?;
     let token = header.strip_prefix("Bearer ").ok_or_else(|| {
-        Failure::new("Authorization is not a Bearer token")
+        Finding::new(FindingKind::Request, "Authorization is not a Bearer token")
             .expected("Bearer <JWT>", header.to_owned())
     })?;
-    let (head, claims) = gpconnect::decode_unsigned(token.trim())
-        .map_err(|e| Failure::new(format!("the access token is not a JWT: {e}")))?;
+    let (head, claims) = gpconnect::decode_unsigned(token.trim()).map_err(|e| {
+        Finding::new(
+            FindingKind::Request,
+            format!("the access token is not a JWT: {e}"),
+        )
+    })?;
     let mut problems = Vec::new();
     if head.get("alg").and_then(Value::as_str) != Some("none") || !token.trim().ends_with('.') {
         problems.push(
@@ -223,10 +231,13 @@ async fn token_is_valid(w: &mut AssureWorld, ctx: &Context) -> StepResult {
     if problems.is_empty() {
         Ok(())
     } else {
-        Err(Failure::new(format!(
-            "the access token is not what GP Connect requires: {}",
-            problems.join("; ")
-        )))
+        fail(Finding::new(
+            FindingKind::Request,
+            format!(
+                "the access token is not what GP Connect requires: {}",
+                problems.join("; ")
+            ),
+        ))
     }
 }
 
@@ -235,7 +246,7 @@ async fn spine_headers(w: &mut AssureWorld, ctx: &Context) -> StepResult {
     let entry = w
         .received
         .as_ref()
-        .ok_or_else(|| Failure::new("no request received yet"))?;
+        .ok_or_else(|| Stop::error("no request received yet"))?;
     let mut problems = Vec::new();
     let uuid = regex::Regex::new(
         r"^[0-9A-Fa-f]{8}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{12}$",
@@ -263,9 +274,9 @@ async fn spine_headers(w: &mut AssureWorld, ctx: &Context) -> StepResult {
     if problems.is_empty() {
         Ok(())
     } else {
-        Err(Failure::new(format!(
-            "the Spine headers are wrong: {}",
-            problems.join("; ")
-        )))
+        fail(Finding::new(
+            FindingKind::Request,
+            format!("the Spine headers are wrong: {}", problems.join("; ")),
+        ))
     }
 }

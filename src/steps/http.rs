@@ -3,8 +3,9 @@
 use cucumber::step::Context;
 
 use super::{arg, docstring, table_rows, StepDef, GIVEN_WHEN, THEN, WHEN};
+use crate::outcome::{fail, Finding, FindingKind, StepResult, Stop};
 use crate::step_fn;
-use crate::world::{AssureWorld, Failure, StepResult};
+use crate::world::AssureWorld;
 
 pub fn steps() -> Vec<StepDef> {
     vec![
@@ -206,7 +207,7 @@ async fn body_file(w: &mut AssureWorld, ctx: &Context) -> StepResult {
     let rel = w.expand(&arg(ctx, 1))?;
     let path = w.ctx().files_dir.join(&rel);
     let text = std::fs::read_to_string(&path)
-        .map_err(|e| Failure::new(format!("cannot read the body file {}: {e}", path.display())))?;
+        .map_err(|e| Stop::error(format!("cannot read the body file {}: {e}", path.display())))?;
     let body = w.expand(&text)?;
     w.request.body = Some(body.into_bytes());
     Ok(())
@@ -222,8 +223,10 @@ async fn status_is(w: &mut AssureWorld, ctx: &Context) -> StepResult {
     if actual == expected {
         Ok(())
     } else {
-        Err(Failure::new("unexpected status code")
-            .expected(expected.to_string(), actual.to_string()))
+        fail(
+            Finding::new(FindingKind::Status, "unexpected status code")
+                .expected(expected.to_string(), actual.to_string()),
+        )
     }
 }
 
@@ -237,14 +240,21 @@ async fn status_one_of(w: &mut AssureWorld, ctx: &Context) -> StepResult {
     if codes.contains(&actual) {
         Ok(())
     } else {
-        Err(Failure::new("unexpected status code")
-            .expected(format!("one of {list}"), actual.to_string()))
+        fail(
+            Finding::new(FindingKind::Status, "unexpected status code")
+                .expected(format!("one of {list}"), actual.to_string()),
+        )
     }
 }
 
-fn header<'a>(w: &'a AssureWorld, name: &str) -> Result<&'a str, Failure> {
+fn header<'a>(w: &'a AssureWorld, name: &str) -> Result<&'a str, Stop> {
     w.response()?.received.header(name).ok_or_else(|| {
-        Failure::new(format!("the response has no `{name}` header")).expected("present", "absent")
+        Finding::new(
+            FindingKind::Header,
+            format!("the response has no `{name}` header"),
+        )
+        .expected("present", "absent")
+        .into()
     })
 }
 
@@ -255,7 +265,13 @@ async fn header_is(w: &mut AssureWorld, ctx: &Context) -> StepResult {
     if actual == expected {
         Ok(())
     } else {
-        Err(Failure::new(format!("header `{name}` has another value")).expected(expected, actual))
+        fail(
+            Finding::new(
+                FindingKind::Header,
+                format!("header `{name}` has another value"),
+            )
+            .expected(expected, actual),
+        )
     }
 }
 
@@ -266,9 +282,12 @@ async fn header_contains(w: &mut AssureWorld, ctx: &Context) -> StepResult {
     if actual.contains(&expected) {
         Ok(())
     } else {
-        Err(
-            Failure::new(format!("header `{name}` does not contain the text"))
-                .expected(format!("contains {expected:?}"), actual),
+        fail(
+            Finding::new(
+                FindingKind::Header,
+                format!("header `{name}` does not contain the text"),
+            )
+            .expected(format!("contains {expected:?}"), actual),
         )
     }
 }
@@ -277,13 +296,18 @@ async fn header_matches(w: &mut AssureWorld, ctx: &Context) -> StepResult {
     let name = arg(ctx, 1);
     let pattern = w.expand(&arg(ctx, 2))?;
     let re = regex::Regex::new(&pattern)
-        .map_err(|e| Failure::new(format!("invalid regular expression: {e}")))?;
+        .map_err(|e| Stop::error(format!("invalid regular expression: {e}")))?;
     let actual = header(w, &name)?;
     if re.is_match(actual) {
         Ok(())
     } else {
-        Err(Failure::new(format!("header `{name}` does not match"))
-            .expected(format!("matches /{pattern}/"), actual))
+        fail(
+            Finding::new(
+                FindingKind::Header,
+                format!("header `{name}` does not match"),
+            )
+            .expected(format!("matches /{pattern}/"), actual),
+        )
     }
 }
 
@@ -295,9 +319,13 @@ async fn header_absent(w: &mut AssureWorld, ctx: &Context) -> StepResult {
     let name = arg(ctx, 1);
     match w.response()?.received.header(&name) {
         None => Ok(()),
-        Some(v) => {
-            Err(Failure::new(format!("the response has a `{name}` header")).expected("absent", v))
-        }
+        Some(v) => fail(
+            Finding::new(
+                FindingKind::Header,
+                format!("the response has a `{name}` header"),
+            )
+            .expected("absent", v),
+        ),
     }
 }
 
@@ -319,12 +347,15 @@ async fn content_type_is(w: &mut AssureWorld, ctx: &Context) -> StepResult {
     let actual = header(w, "Content-Type")?;
     let (media, charset) = media_type(actual);
     if media != expected {
-        return Err(Failure::new("unexpected content type").expected(expected, actual));
+        return fail(
+            Finding::new(FindingKind::Header, "unexpected content type").expected(expected, actual),
+        );
     }
     match charset {
-        Some(c) if c != "utf-8" => {
-            Err(Failure::new("FHIR content must be UTF-8").expected("charset=utf-8", actual))
-        }
+        Some(c) if c != "utf-8" => fail(
+            Finding::new(FindingKind::Header, "FHIR content must be UTF-8")
+                .expected("charset=utf-8", actual),
+        ),
         _ => Ok(()),
     }
 }
@@ -334,8 +365,13 @@ async fn header_is_date(w: &mut AssureWorld, ctx: &Context) -> StepResult {
     let actual = header(w, &name)?;
     match chrono::DateTime::parse_from_rfc2822(actual) {
         Ok(_) if actual.ends_with("GMT") => Ok(()),
-        _ => Err(Failure::new(format!("header `{name}` is not an HTTP-date"))
-            .expected("e.g. Tue, 03 Jun 2025 10:15:00 GMT", actual)),
+        _ => fail(
+            Finding::new(
+                FindingKind::Header,
+                format!("header `{name}` is not an HTTP-date"),
+            )
+            .expected("e.g. Tue, 03 Jun 2025 10:15:00 GMT", actual),
+        ),
     }
 }
 
@@ -345,8 +381,10 @@ async fn response_time(w: &mut AssureWorld, ctx: &Context) -> StepResult {
     if took < limit {
         Ok(())
     } else {
-        Err(Failure::new("the response was too slow")
-            .expected(format!("under {limit} ms"), format!("{took} ms")))
+        fail(
+            Finding::new(FindingKind::Timing, "the response was too slow")
+                .expected(format!("under {limit} ms"), format!("{took} ms")),
+        )
     }
 }
 

@@ -2,15 +2,18 @@
 //! line of help and an example; `assure steps` prints them and the runner registers
 //! them with cucumber.
 //!
-//! A step is an async function returning [`StepResult`]. The wrapper records what the
-//! step did in the world, and fails the step for cucumber by unwinding with a
-//! [`StepFailed`] payload, which the panic hook keeps quiet: a finding is data.
+//! A step is an async function returning [`StepResult`]. The wrapper publishes what
+//! the step did (its [`crate::outcome::StepRecord`]) for the report collector, and
+//! stops the scenario for cucumber by unwinding with a [`StepFailed`] payload, which
+//! the panic hook keeps quiet: a finding is data. A step that is not applicable or
+//! inconclusive does not stop the scenario: the checks after it still run.
 
 use std::time::Instant;
 
 use cucumber::gherkin::StepType;
 
-use crate::world::{AssureWorld, Failure};
+use crate::outcome::{StepResult, Stop};
+use crate::world::AssureWorld;
 
 pub mod counterpart;
 pub mod data;
@@ -19,11 +22,11 @@ pub mod fhirpath;
 pub mod gpconnect;
 pub mod gpconnect_consumer;
 pub mod http;
+pub mod resources;
+pub mod rest;
 pub mod validate;
 
-/// The payload a failing step unwinds with.
-#[derive(Debug)]
-pub struct StepFailed;
+pub use crate::outcome::StepFailed;
 
 /// One step of the vocabulary.
 pub struct StepDef {
@@ -59,13 +62,13 @@ macro_rules! step_fn {
 pub fn finish(
     world: &mut AssureWorld,
     ctx: &cucumber::step::Context,
-    result: Result<(), Failure>,
+    result: StepResult,
     started: Instant,
 ) {
     let duration_ms = started.elapsed().as_secs_f64() * 1000.0;
-    let failed = result.is_err();
-    world.record(ctx.step.position.line, result.err(), duration_ms);
-    if failed {
+    let stops = matches!(result, Err(Stop::Fail(_) | Stop::Error(_)));
+    world.record(ctx.step.position.line, result, duration_ms);
+    if stops {
         std::panic::panic_any(StepFailed);
     }
 }
@@ -88,6 +91,8 @@ pub fn catalogue() -> Vec<StepDef> {
     let mut all = http::steps();
     all.extend(fhir::steps());
     all.extend(fhirpath::steps());
+    all.extend(resources::steps());
+    all.extend(rest::steps());
     all.extend(data::steps());
     all.extend(counterpart::steps());
     all.extend(validate::steps());
@@ -105,25 +110,22 @@ pub fn arg(ctx: &cucumber::step::Context, i: usize) -> String {
 }
 
 /// The step's doc string, or a failure saying it needs one.
-pub fn docstring(ctx: &cucumber::step::Context) -> Result<String, Failure> {
+pub fn docstring(ctx: &cucumber::step::Context) -> Result<String, Stop> {
     ctx.step
         .docstring
         .clone()
-        .ok_or_else(|| Failure::new("this step needs a doc string (\"\"\" ... \"\"\") below it"))
+        .ok_or_else(|| Stop::error("this step needs a doc string (\"\"\" ... \"\"\") below it"))
 }
 
 /// The step's data table rows after the header row.
-pub fn table_rows(
-    ctx: &cucumber::step::Context,
-    columns: usize,
-) -> Result<Vec<Vec<String>>, Failure> {
+pub fn table_rows(ctx: &cucumber::step::Context, columns: usize) -> Result<Vec<Vec<String>>, Stop> {
     let table = ctx
         .step
         .table
         .as_ref()
-        .ok_or_else(|| Failure::new("this step needs a data table below it"))?;
+        .ok_or_else(|| Stop::error("this step needs a data table below it"))?;
     if table.row_width() != columns {
-        return Err(Failure::new(format!(
+        return Err(Stop::error(format!(
             "this step's data table needs {columns} columns"
         )));
     }
@@ -161,15 +163,30 @@ pub fn compiled() -> Vec<(StepDef, regex::Regex)> {
 /// Checks a step's arguments when the suite loads (FHIRPath expressions parse):
 /// the problem and its character offset within the step text.
 pub fn check_arguments(def: &StepDef, text: &str) -> Option<(String, usize)> {
-    if !def.pattern.starts_with("the FHIRPath {Q}") {
+    let indexes = fhirpath::fhirpath_arguments(def.pattern);
+    if indexes.is_empty() {
         return None;
     }
-    let open = text.find('"')?;
-    let re = regex::Regex::new(&format!("^the FHIRPath {Q}")).expect("static pattern");
-    let expr = re.captures(text)?.get(1)?.as_str().replace("\\\"", "\"");
-    fhirpath::check_expression(&expr)
-        .err()
-        .map(|(message, col)| (message, text[..open].chars().count() + col))
+    static COMPILED: std::sync::OnceLock<
+        std::sync::Mutex<std::collections::HashMap<&'static str, regex::Regex>>,
+    > = std::sync::OnceLock::new();
+    let mut compiled = COMPILED
+        .get_or_init(Default::default)
+        .lock()
+        .unwrap_or_else(|p| p.into_inner());
+    let re = compiled.entry(def.pattern).or_insert_with(|| {
+        let pattern = def.pattern.replace("{Q}", Q);
+        regex::Regex::new(&format!("^{pattern}$")).expect("step patterns are tested")
+    });
+    let caps = re.captures(text)?;
+    indexes.iter().find_map(|i| {
+        let m = caps.get(*i)?;
+        let expr = m.as_str().replace("\\\"", "\"");
+        fhirpath::check_expression(&expr)
+            .err()
+            // Columns count from the opening quote, as the diagnostic expects.
+            .map(|(message, col)| (message, text[..m.start()].chars().count() - 1 + col))
+    })
 }
 
 pub fn keyword(ty: StepType) -> &'static str {

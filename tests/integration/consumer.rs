@@ -55,18 +55,7 @@ fn consumer(name: &str) -> String {
 }
 
 fn requirement_statuses(run: &crate::support::Run) -> Vec<(String, String)> {
-    let report = run.report();
-    report["suites"][0]["requirements"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|r| {
-            (
-                r["id"].as_str().unwrap().to_owned(),
-                r["status"].as_str().unwrap().to_owned(),
-            )
-        })
-        .collect()
+    crate::view::View::new(&run.report()).requirement_statuses()
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -167,22 +156,12 @@ async fn without_a_command_the_scenario_waits_for_a_person_to_act() {
 /// Runs the shipped `gp-connect-consumer` suite with a consumer from `tests/consumers`.
 async fn gp_connect_consumer(script: &str) -> (i32, Vec<(String, String)>, String) {
     let command = format!("consumer_command={}", consumer(script));
-    let outcome = crate::support::run_shipped(
+    let outcome = crate::shipped::run_shipped(
         None,
         &["--suite", "gp-connect-consumer", "--input", &command],
     )
     .await;
-    let statuses = outcome.report["suites"][0]["requirements"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|r| {
-            (
-                r["id"].as_str().unwrap().to_owned(),
-                r["status"].as_str().unwrap().to_owned(),
-            )
-        })
-        .collect();
+    let statuses = outcome.view().requirement_statuses();
     (outcome.code, statuses, outcome.stderr)
 }
 

@@ -11,10 +11,11 @@ use serde_json::{json, Value};
 use wiremock::matchers::{method, path};
 use wiremock::{Mock, MockServer, ResponseTemplate};
 
-use crate::support::{
-    assert_each_defect_fails_only_its_requirements, assert_named_outcomes, defect_of, run_shipped,
-    seeded_defects, Project,
+use crate::shipped::{
+    assert_each_defect_fails_only_its_requirements, defect_of, run_defects, run_shipped,
+    seeded_defects,
 };
+use crate::support::{assert_named_outcomes, Project};
 
 const ROOT: &str = env!("CARGO_MANIFEST_DIR");
 const PROFILE: &str = "https://fhir.nhs.uk/STU3/StructureDefinition/GPConnect-OperationOutcome-1";
@@ -107,13 +108,13 @@ Feature: GP Connect steps
     When I send a GET request to "/not-outcome"
     Then the response is a GP Connect error with code "BAD_REQUEST" and status 400
 
-  Scenario: fail: an unknown interaction
+  Scenario: error: an unknown interaction
     Given the request is a GP Connect "patient serch" request
 
-  Scenario: fail: a mutation before any GP Connect request
+  Scenario: error: a mutation before any GP Connect request
     Given the JWT claim "iss" is removed
 
-  Scenario: fail: a claim value that is not JSON
+  Scenario: error: a claim value that is not JSON
     Given the request is a GP Connect "metadata" request
     And the JWT claim "iss" is {not json
 "#;
@@ -243,7 +244,9 @@ fn broken_subset(provider: bool) -> StubSet {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn each_gp_connect_defect_fails_its_requirements_and_only_those() {
-    assert_each_defect_fails_only_its_requirements(&broken_subset(false), FOUNDATIONS, 10).await;
+    let broken = broken_subset(false);
+    let outcome = run_defects(&broken, FOUNDATIONS).await;
+    assert_each_defect_fails_only_its_requirements(&broken, &outcome, 10);
 }
 
 const PROVIDER: &[&str] = &["--suite", "gp-connect-provider"];
@@ -261,12 +264,40 @@ async fn the_reference_gp_connect_provider_passes_the_provider_suite() {
     assert!(outcome.scenarios >= 300, "{} scenarios", outcome.scenarios);
 }
 
+/// The provider that offers only Access Record Structured (every other endpoint 404, a
+/// CapabilityStatement naming only `gpc.getstructuredrecord`) answers every Structured
+/// scenario as the full provider does: the overlay hides the other capabilities only.
+#[tokio::test(flavor = "multi_thread")]
+async fn the_structured_only_provider_passes_the_structured_scenarios() {
+    let set = StubSet::load_named(
+        &Path::new(ROOT).join("mocks"),
+        "gpconnect-provider-structured-only",
+    )
+    .unwrap();
+    let outcome = run_shipped(
+        Some(&set),
+        &["--suite", "gp-connect-provider", "--tags", "@structured"],
+    )
+    .await;
+    assert_eq!(outcome.code, 0, "{}", outcome.stderr);
+    let failed = outcome.report["summary"]["scenarios"]["failed"]
+        .as_u64()
+        .unwrap_or_default();
+    assert_eq!(failed, 0, "{}", outcome.stderr);
+    let passed = outcome.report["summary"]["scenarios"]["passed"]
+        .as_u64()
+        .unwrap_or_default();
+    assert!(passed >= 90, "{passed} Structured scenarios passed");
+}
+
 /// Each defect seeded in the capability areas (structured record, appointments,
 /// register a patient, documents, XML, validation) fails exactly its requirements of
 /// the provider suite.
 #[tokio::test(flavor = "multi_thread")]
 async fn each_capability_defect_fails_its_requirements_and_only_those() {
-    assert_each_defect_fails_only_its_requirements(&broken_subset(true), PROVIDER, 18).await;
+    let broken = broken_subset(true);
+    let outcome = run_defects(&broken, PROVIDER).await;
+    assert_each_defect_fails_only_its_requirements(&broken, &outcome, 18);
 }
 
 /// A provider that, like a real GP Connect one, answers only requests carrying the

@@ -230,7 +230,7 @@ async fn corrupt_truncated_or_foreign_reports_are_refused_with_exit_2() {
     project.file("foreign.json", r#"{"resourceType": "Bundle"}"#);
     project.file(
         "old.json",
-        &text.replacen("\"schema_version\": 2", "\"schema_version\": 1", 1),
+        &text.replacen("\"schema_version\": 3", "\"schema_version\": 1", 1),
     );
     project.file(
         "bad.json",

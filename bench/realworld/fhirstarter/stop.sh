@@ -1,0 +1,6 @@
+#!/usr/bin/env bash
+# Stop the FHIRStarter example server started by start.sh (its data is in memory).
+set -euo pipefail
+HERE="$(cd "$(dirname "$0")" && pwd)"
+. "$HERE/../common.sh"
+stop_pidfile "$CACHE_ROOT/fhirstarter/server.pid"
