@@ -9,7 +9,7 @@ use std::sync::{mpsc, Arc, Condvar, Mutex};
 use assure_fhir::model::Pos;
 use assure_fhir::outcome::{operation_outcome, Issue, IssueCode, Severity};
 use assure_fhir::package::{FhirRelease, LoadOptions, PackageCache, PackageSet, PackageSource};
-use assure_fhir::validate::{Validator, ValidatorOptions};
+use assure_fhir::validate::{BundleProfile, Validator, ValidatorOptions};
 use clap::{Args, ValueEnum};
 
 use crate::exit_codes;
@@ -45,6 +45,36 @@ pub struct ValidateArgs {
     /// How to report extensions whose definitions are not loaded.
     #[arg(long, value_enum, default_value = "warning")]
     pub unknown_extensions: UnknownExtensions,
+    /// HTML tags in strings, and script, event handlers or URLs that run code in
+    /// markdown and narrative, are errors.
+    #[arg(long)]
+    pub security_checks: bool,
+    /// HTML tags in markdown are errors.
+    #[arg(long)]
+    pub no_html_in_markdown: bool,
+    /// URLs and references under example.org, example.com and example.net are errors.
+    #[arg(long)]
+    pub no_example_urls: bool,
+    /// Resolve literal references (contained resources, Bundle entries, Parameters,
+    /// the other inputs) and check each target's type and profiles.
+    #[arg(long)]
+    pub check_references: bool,
+    /// With --check-references: a `Type/id` reference that does not resolve is taken
+    /// to exist and to be valid.
+    #[arg(long)]
+    pub assume_valid_rest_references: bool,
+    /// Extensions whose url is under this domain (a host, or a URL prefix) need no
+    /// definition (repeatable).
+    #[arg(long = "allow-extension-domain", value_name = "DOMAIN")]
+    pub allow_extension_domains: Vec<String>,
+    /// Validate the Bundle entries RULE picks against PROFILE: `Type`, `Type:N` (the
+    /// N-th entry of that type, from 0) or `N` (the N-th entry) (repeatable).
+    #[arg(long = "bundle-profile", value_name = "RULE=PROFILE")]
+    pub bundle_profiles: Vec<String>,
+    /// The most any one document may hold (a file, stdin, one NDJSON line): e.g.
+    /// 64MiB [default: 1GiB].
+    #[arg(long, value_name = "SIZE", value_parser = validate_input::parse_size)]
+    pub max_input: Option<u64>,
     #[command(flatten)]
     pub tx: crate::terminology::TxArgs,
 }
@@ -79,6 +109,21 @@ pub fn run(args: ValidateArgs) -> i32 {
             return exit_codes::BAD_INPUT;
         }
     };
+    let mut bundle_profiles = Vec::new();
+    for rule in &args.bundle_profiles {
+        match BundleProfile::parse(rule) {
+            Ok(r) => bundle_profiles.push(r),
+            Err(why) => {
+                eprintln!("error: --bundle-profile {why}");
+                return exit_codes::BAD_INPUT;
+            }
+        }
+    }
+    if args.assume_valid_rest_references && !args.check_references {
+        eprintln!(
+            "warning: --assume-valid-rest-references changes nothing without --check-references"
+        );
+    }
     let tx = match args.tx.start() {
         Ok(tx) => tx,
         Err(message) => {
@@ -92,6 +137,13 @@ pub fn run(args: ValidateArgs) -> i32 {
             release,
             strict_definitions: args.strict_definitions,
             unknown_extensions_are_errors: args.unknown_extensions == UnknownExtensions::Error,
+            security_checks: args.security_checks,
+            no_html_in_markdown: args.no_html_in_markdown,
+            no_example_urls: args.no_example_urls,
+            check_references: args.check_references,
+            assume_valid_rest_references: args.assume_valid_rest_references,
+            allowed_extension_domains: args.allow_extension_domains.clone(),
+            bundle_profiles,
         },
     );
     if let Some(server) = &tx {
@@ -104,44 +156,102 @@ pub fn run(args: ValidateArgs) -> i32 {
         );
         return exit_codes::BAD_INPUT;
     }
-    for p in &args.profiles {
-        if validator.plan(p).is_none() {
-            eprintln!("{}", unknown_profile(&set, p));
+    let rule_profiles = validator.options().bundle_profiles.iter();
+    for (flag, p) in args
+        .profiles
+        .iter()
+        .map(|p| ("--profile", p))
+        .chain(rule_profiles.map(|r| ("--bundle-profile", &r.profile)))
+    {
+        if let Some(problem) = validator.plan_problem(p) {
+            eprintln!("{}", unknown_profile(&set, flag, p, &problem));
             return exit_codes::BAD_INPUT;
         }
     }
-    let sources = match validate_input::expand(&args.inputs) {
+    let max_input = args.max_input.unwrap_or(validate_input::DEFAULT_MAX_INPUT);
+    let sources = match validate_input::expand(&args.inputs, max_input) {
         Ok(s) => s,
         Err(message) => {
             eprintln!("error: {message}");
             return exit_codes::BAD_INPUT;
         }
     };
+    let validator = if args.check_references {
+        let targets = reference_targets(&set, &validator, &sources, max_input);
+        validator.with_resources(targets)
+    } else {
+        validator
+    };
     let profiles: Vec<&str> = args.profiles.iter().map(String::as_str).collect();
     let names: Vec<String> = sources.iter().map(Source::name).collect();
     let stdout = std::io::stdout();
     let mut sink = Sink::new(args.format, std::io::BufWriter::new(stdout.lock()), &names);
     sink.start();
-    stream(&validator, &set, &sources, &profiles, &mut sink);
+    stream(&validator, &set, &sources, &profiles, max_input, &mut sink);
+    let refused = sink.refused;
     let errors = sink.finish();
     if let Some(server) = &tx {
         crate::terminology::report_problems(server);
     }
-    if errors > 0 {
+    if refused > 0 {
+        eprintln!("error: {refused} document(s) larger than --max-input ({max_input} bytes) were not validated");
+        exit_codes::BAD_INPUT
+    } else if errors > 0 {
         exit_codes::CONFORMANCE_FAILURE
     } else {
         exit_codes::OK
     }
 }
 
-/// "not loaded", with the closest canonical URLs that are.
-fn unknown_profile(set: &PackageSet, url: &str) -> String {
+/// The resources of every input (stdin aside), for references to resolve to: read
+/// and parsed once more before validation, and held until the run ends.
+fn reference_targets(
+    set: &PackageSet,
+    v: &Validator,
+    sources: &[Source],
+    max_input: u64,
+) -> Vec<Arc<assure_fhir::Node>> {
+    let mut out = Vec::new();
+    let files: Vec<Source> = sources
+        .iter()
+        .filter(|s| matches!(s, Source::File(_)))
+        .cloned()
+        .collect();
+    validate_input::read_units(&files, max_input, &|_| {}, &mut |unit| {
+        if let Body::Resource(text) = &unit.body {
+            if let Ok(node) = parse(set, v, text) {
+                out.push(Arc::new(node));
+            }
+        }
+    });
+    out
+}
+
+/// A resource from JSON or XML text.
+fn parse(set: &PackageSet, v: &Validator, text: &str) -> Result<assure_fhir::Node, (String, Pos)> {
+    let trimmed = text.trim_start_matches('\u{feff}').trim_start();
+    if trimmed.starts_with('<') {
+        assure_fhir::xml::parse_resource(text, &set.types(v.release()))
+            .map_err(|e| (e.message, e.pos))
+    } else {
+        assure_fhir::parse_json(text).map_err(|e| (e.message, e.pos))
+    }
+}
+
+/// Why a `--profile` cannot be used; when it is not loaded, the closest canonical
+/// URLs that are (never the URL itself).
+fn unknown_profile(set: &PackageSet, flag: &str, url: &str, problem: &str) -> String {
+    let mut out = format!("error: {flag} {url}: {problem}");
+    if set.resolve(url).is_some() {
+        return out;
+    }
+    let wanted = url.split('|').next().unwrap_or(url);
     let urls: Vec<&str> = set
         .resources()
         .filter(|r| r.resource_type() == "StructureDefinition")
         .filter_map(|r| r.url())
+        .filter(|u| *u != wanted)
         .collect();
-    let mut out = format!("error: --profile {url}: no StructureDefinition with this URL is loaded");
     let close = crate::diagnostic::closest(url, urls.iter().copied());
     if let Some(best) = close.first() {
         out += &format!("\n  = help: did you mean {best}?");
@@ -185,6 +295,8 @@ struct Done {
     /// which one growing string would hold twice while it reallocates.
     rendered: Vec<String>,
     items: usize,
+    /// Refused for its size.
+    refused: bool,
 }
 
 /// Reads units on one thread, checks them on the others, and writes results in input
@@ -195,6 +307,7 @@ fn stream(
     set: &PackageSet,
     sources: &[Source],
     profiles: &[&str],
+    max_input: u64,
     sink: &mut Sink<impl Write>,
 ) {
     let threads = std::thread::available_parallelism().map_or(2, |n| n.get());
@@ -207,11 +320,16 @@ fn stream(
         let gate = &gate;
         scope.spawn(move || {
             let mut seq = 0;
-            validate_input::read_units(sources, &|bytes| gate.admit(bytes), &mut |unit| {
-                // The receivers only go away when the writer is gone.
-                let _ = unit_tx.send((seq, unit));
-                seq += 1;
-            });
+            validate_input::read_units(
+                sources,
+                max_input,
+                &|bytes| gate.admit(bytes),
+                &mut |unit| {
+                    // The receivers only go away when the writer is gone.
+                    let _ = unit_tx.send((seq, unit));
+                    seq += 1;
+                },
+            );
         });
         for _ in 0..threads {
             let done_tx = done_tx.clone();
@@ -240,6 +358,7 @@ fn stream(
                     not_checked,
                     rendered: render(format, &name, &unit, issues),
                     items,
+                    refused: unit.refused,
                 };
                 if done_tx.send(done).is_err() {
                     break;
@@ -318,19 +437,11 @@ fn check_unit(v: &Validator, set: &PackageSet, unit: &Unit, profiles: &[&str]) -
             return issues;
         }
     };
-    let checked = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-        let trimmed = text.trim_start_matches('\u{feff}').trim_start();
-        let parsed = if trimmed.starts_with('<') {
-            assure_fhir::xml::parse_resource(text, &set.types(v.release()))
-                .map_err(|e| (e.message, e.pos))
-        } else {
-            assure_fhir::parse_json(text).map_err(|e| (e.message, e.pos))
-        };
-        match parsed {
+    let checked =
+        std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| match parse(set, v, text) {
             Ok(node) => v.validate(&node, profiles),
             Err((message, pos)) => vec![syntax_issue(message, pos)],
-        }
-    }));
+        }));
     let mut found = checked.unwrap_or_else(|panic| {
         let what = panic
             .downcast_ref::<String>()
@@ -424,6 +535,8 @@ struct Sink<'n, W: Write> {
     errors: usize,
     warnings: usize,
     not_checked: usize,
+    /// Documents refused for their size.
+    refused: usize,
     /// Output failed (a closed pipe): keep counting, stop writing.
     broken: bool,
 }
@@ -440,6 +553,7 @@ impl<'n, W: Write> Sink<'n, W> {
             errors: 0,
             warnings: 0,
             not_checked: 0,
+            refused: 0,
             broken: false,
         }
     }
@@ -462,6 +576,7 @@ impl<'n, W: Write> Sink<'n, W> {
         self.errors += d.errors;
         self.warnings += d.warnings;
         self.not_checked += d.not_checked;
+        self.refused += usize::from(d.refused);
         if self.open != Some(d.file) {
             if self.open.is_some() && self.format == OutputFormat::Json {
                 self.put("]},");

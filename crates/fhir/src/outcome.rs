@@ -49,6 +49,7 @@ pub enum IssueCode {
     Informational,
     Invalid,
     Extension,
+    Security,
 }
 
 impl IssueCode {
@@ -65,6 +66,7 @@ impl IssueCode {
             IssueCode::Informational => "informational",
             IssueCode::Invalid => "invalid",
             IssueCode::Extension => "extension",
+            IssueCode::Security => "security",
         }
     }
 }

@@ -342,6 +342,10 @@ impl Terminology for LocalTerminology {
         if exp.contains_code(system, code) {
             return Membership::In;
         }
+        // A value set that lists its codes is known in full, whatever their system.
+        if exp.incomplete.is_none() {
+            return Membership::NotIn;
+        }
         if let Some(s) = system {
             if EXTERNAL_SYSTEMS.contains(&s) {
                 return Membership::Unknown(format!("{s} needs a terminology server"));

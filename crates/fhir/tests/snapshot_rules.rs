@@ -168,6 +168,29 @@ fn content_reference_is_unfolded() {
     assert!(link.node.get("maxLength").is_some());
 }
 
+#[test]
+fn content_reference_unfolds_the_base_definition_not_the_constrained_one() {
+    let items = r#"    <element id="Questionnaire.item.linkId">
+      <path value="Questionnaire.item.linkId"/>
+      <maxLength value="10"/>
+    </element>
+    <element id="Questionnaire.item.item.text">
+      <path value="Questionnaire.item.item.text"/>
+      <maxLength value="5"/>
+    </element>"#;
+    let set = load(&[("q2", profile("q2", "Questionnaire", items))]);
+    let s = set
+        .snapshot("http://example.org/StructureDefinition/q2")
+        .unwrap();
+    let outer = s.element("Questionnaire.item.linkId").unwrap();
+    assert!(outer.node.get("maxLength").is_some());
+    // The nested item is the base's item: the constraint on the outer one stays there.
+    let inner = s.element("Questionnaire.item.item.linkId").unwrap();
+    assert!(inner.node.get("maxLength").is_none(), "{:?}", inner.node);
+    let text = s.element("Questionnaire.item.item.text").unwrap();
+    assert!(text.node.get("maxLength").is_some());
+}
+
 fn error_of(elements: &str) -> SnapshotError {
     let set = load(&[("bad", profile("bad", "Patient", elements))]);
     set.snapshot("http://example.org/StructureDefinition/bad")

@@ -291,9 +291,28 @@ fn narrative_links_must_be_followable() {
         ))
     };
     assert!(dr("http://example.org/a").is_empty());
-    assert!(dr("#frag").is_empty());
     let bad = dr("urn:uuid:7221aa91-d9e1-44fa-8b90-c5a8c7caeade");
     assert!(bad.iter().any(|m| m.contains("cannot follow")), "{bad:?}");
+}
+
+#[test]
+fn narrative_fragment_links_must_name_something_in_the_resource() {
+    let basic = |div: &str, code_id: &str| {
+        errors(&format!(
+            r#"{{"resourceType":"Basic","code":{{"id":"{code_id}","text":"x"}},"text":{{"status":"generated","div":"<div xmlns=\"http://www.w3.org/1999/xhtml\">{div}</div>"}}}}"#
+        ))
+    };
+    let anchor = basic(r##"<a name=\"frag\"/><a href=\"#frag\">x</a>"##, "c1");
+    assert!(anchor.is_empty(), "{anchor:?}");
+    let element = basic(r##"<a href=\"#c1\">x</a>"##, "c1");
+    assert!(element.is_empty(), "{element:?}");
+    let dangling = basic(r##"<a href=\"#frag\">x</a>"##, "c1");
+    assert!(
+        dangling
+            .iter()
+            .any(|m| m.contains("`#frag`, which names nothing")),
+        "{dangling:?}"
+    );
 }
 
 #[test]

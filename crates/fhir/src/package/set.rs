@@ -118,6 +118,8 @@ pub struct PackageSet {
     pub(crate) by_url: HashMap<String, Vec<usize>>,
     pub(crate) by_type: HashMap<(FhirRelease, String), usize>,
     pub(crate) warnings: Vec<String>,
+    /// Packages read from a folder of resources without a manifest.
+    bare_folders: Vec<usize>,
     pub(crate) type_cache: Mutex<TypeCache>,
     pub(crate) snapshot_cache: Mutex<HashMap<usize, Arc<crate::snapshot::Snapshot>>>,
     /// Per package: its entries and its FHIRPath type model (see `models.rs`).
@@ -142,6 +144,7 @@ impl PackageSet {
             set.add(contents, true, had, &mut pending)?;
         }
         set.resolve_dependencies(options, &mut pending)?;
+        set.adopt_release();
         set.build_type_index();
         set.write_indexes(pending);
         Ok(set)
@@ -154,6 +157,7 @@ impl PackageSet {
             by_url: HashMap::new(),
             by_type: HashMap::new(),
             warnings: Vec::new(),
+            bare_folders: Vec::new(),
             type_cache: Mutex::new(HashMap::new()),
             snapshot_cache: Mutex::new(HashMap::new()),
             models: Vec::new(),
@@ -174,9 +178,66 @@ impl PackageSet {
             set.add(Contents::scan(raw)?, true, Had::Scanned, &mut pending)?;
         }
         set.resolve_dependencies(options, &mut pending)?;
+        set.adopt_release();
         set.build_type_index();
         set.write_indexes(pending);
         Ok(set)
+    }
+
+    /// A folder of resources that names no FHIR version (no manifest, no
+    /// `fhirVersion`), or a release whose core is not loaded, is read in the release
+    /// of the core package loaded beside it, when there is one; otherwise its
+    /// definitions would sit in a release of their own, unusable, and hide the core.
+    fn adopt_release(&mut self) {
+        let cores: Vec<FhirRelease> = self
+            .packages
+            .iter()
+            .filter(|p| is_core_id(&p.id))
+            .map(|p| p.release)
+            .collect();
+        let release = match cores.as_slice() {
+            [] => {
+                let mut known = self
+                    .packages
+                    .iter()
+                    .map(|p| p.release)
+                    .filter(|r| *r != FhirRelease::Unknown);
+                let Some(release) = known.next() else { return };
+                if known.any(|r| r != release) {
+                    return;
+                }
+                release
+            }
+            [one] => *one,
+            _ => return,
+        };
+        let adopting: Vec<usize> = (0..self.packages.len())
+            .filter(|&i| {
+                let p = &self.packages[i];
+                p.release == FhirRelease::Unknown
+                    || (!cores.is_empty()
+                        && !cores.contains(&p.release)
+                        && self.bare_folders.contains(&i))
+            })
+            .collect();
+        for &i in &adopting {
+            let p = &self.packages[i];
+            if p.release != FhirRelease::Unknown {
+                self.warnings.push(format!(
+                    "{}: its definitions are for FHIR {}, whose core is not loaded; read as {release:?}",
+                    p.source.display(),
+                    p.fhir_version
+                ));
+            }
+        }
+        for &i in &adopting {
+            self.packages[i].release = release;
+        }
+        for e in &mut self.entries {
+            if adopting.contains(&e.package) {
+                e.release = release;
+            }
+        }
     }
 
     /// Adds one package; a second version of a loaded id is a conflict.
@@ -234,6 +295,9 @@ impl PackageSet {
             });
         }
         let package = self.packages.len();
+        if contents.manifest.is_none() {
+            self.bare_folders.push(package);
+        }
         for w in &contents.warnings {
             self.warnings.push(format!("{}: {w}", contents.source_name));
         }
@@ -372,10 +436,11 @@ impl PackageSet {
         &self.warnings
     }
 
-    /// The releases that have a type definition loaded, newest first.
+    /// The releases that have a type definition loaded, newest first (an unknown
+    /// release last).
     pub fn releases(&self) -> Vec<FhirRelease> {
         let mut r: Vec<FhirRelease> = self.by_type.keys().map(|k| k.0).collect();
-        r.sort();
+        r.sort_by_key(|r| (*r != FhirRelease::Unknown, *r));
         r.dedup();
         r.reverse();
         r

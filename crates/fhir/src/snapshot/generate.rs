@@ -30,9 +30,30 @@ pub(crate) struct Ctx<'a> {
     /// Elements as the base (or the unfolded type) defined them, by id: slices are
     /// copied from these, not from the element the differential has constrained.
     pristine: std::cell::RefCell<HashMap<String, Node>>,
+    /// Leave out (and note) what cannot be applied instead of failing.
+    pub lenient: bool,
+    pub problems: std::cell::RefCell<Vec<String>>,
 }
 
 pub(crate) fn generate(set: &PackageSet, sd: ResourceRef<'_>) -> Result<Snapshot, SnapshotError> {
+    generate_with(set, sd, false)
+}
+
+/// Like [`generate`], but differential elements that cannot be applied are left out
+/// and listed in [`Snapshot::problems`] (a widened `max` is kept at the base's):
+/// what a validator does with a flawed profile it is asked to apply.
+pub(crate) fn generate_lenient(
+    set: &PackageSet,
+    sd: ResourceRef<'_>,
+) -> Result<Snapshot, SnapshotError> {
+    generate_with(set, sd, true)
+}
+
+fn generate_with(
+    set: &PackageSet,
+    sd: ResourceRef<'_>,
+    lenient: bool,
+) -> Result<Snapshot, SnapshotError> {
     let p = sd.package();
     let ctx = Ctx {
         set,
@@ -41,6 +62,8 @@ pub(crate) fn generate(set: &PackageSet, sd: ResourceRef<'_>) -> Result<Snapshot
         index: Some(sd.index()),
         origin: (format!("{}#{}", p.name, p.version), sd.file().to_string()),
         pristine: Default::default(),
+        lenient,
+        problems: Default::default(),
     };
     generate_in(&ctx, &*sd.node()?)
 }
@@ -64,6 +87,8 @@ pub(crate) fn generate_detached(
         index: None,
         origin: (origin.to_string(), String::new()),
         pristine: Default::default(),
+        lenient: false,
+        problems: Default::default(),
     };
     generate_in(&ctx, node)
 }
@@ -72,12 +97,6 @@ fn generate_in(ctx: &Ctx<'_>, node: &Node) -> Result<Snapshot, SnapshotError> {
     let set = ctx.set;
     let text = |k: &str| node.get(k).and_then(Node::as_str);
     let root_error = |problem, message: String| ctx.error(node, "(root)", problem, message);
-    if text("derivation") == Some("specialization") {
-        return Err(root_error(
-            SnapshotProblem::Invalid,
-            "snapshots of new types (derivation specialization) are not generated; the package must ship one".into(),
-        ));
-    }
     let base_url = text("baseDefinition")
         .ok_or_else(|| root_error(SnapshotProblem::MissingBase, "no baseDefinition".into()))?;
     let base = set.resolve_in(base_url, ctx.release).ok_or_else(|| {
@@ -86,6 +105,13 @@ fn generate_in(ctx: &Ctx<'_>, node: &Node) -> Result<Snapshot, SnapshotError> {
             format!("the base definition {base_url} is not loaded"),
         )
     })?;
+    // A "specialization" of its own base type defines no new type: it constrains it.
+    if text("derivation") == Some("specialization") && base.sd_type() != text("type") {
+        return Err(root_error(
+            SnapshotProblem::Invalid,
+            "snapshots of new types (derivation specialization) are not generated; the package must ship one".into(),
+        ));
+    }
     let depth = DEPTH.with(|d| d.get());
     if depth > MAX_BASE_DEPTH || Some(base.index()) == ctx.index {
         return Err(root_error(
@@ -129,10 +155,13 @@ fn generate_in(ctx: &Ctx<'_>, node: &Node) -> Result<Snapshot, SnapshotError> {
             .and_then(Node::as_str)
             .unwrap_or_default()
             .to_string();
-        let at = find_or_create(ctx, &mut elements, &id)
-            .map_err(|(problem, message)| ctx.error(d, &id, problem, message))?;
-        check_and_merge(ctx, &mut elements[at], d)
-            .map_err(|(problem, message)| ctx.error(d, &id, problem, message))?;
+        let applied = find_or_create(ctx, &mut elements, &id)
+            .and_then(|at| check_and_merge(ctx, &mut elements[at], d));
+        match applied {
+            Ok(()) => {}
+            Err((_, message)) if ctx.lenient => ctx.note(&id, &message),
+            Err((problem, message)) => return Err(ctx.error(d, &id, problem, message)),
+        }
     }
 
     if ctx.release == FhirRelease::Stu3 {
@@ -149,11 +178,19 @@ fn generate_in(ctx: &Ctx<'_>, node: &Node) -> Result<Snapshot, SnapshotError> {
         type_name: text("type").unwrap_or_default().to_string(),
         elements: elements.iter().map(ElementDefinition::from_node).collect(),
         generated: true,
+        problems: ctx.problems.take(),
         structure_definition: Arc::new(out),
     })
 }
 
 impl Ctx<'_> {
+    /// A differential element left out (lenient generation).
+    pub(crate) fn note(&self, element: &str, message: &str) {
+        self.problems
+            .borrow_mut()
+            .push(format!("element {element}: {message}"));
+    }
+
     fn remember(&self, elements: &[Node]) {
         let mut pristine = self.pristine.borrow_mut();
         for e in elements {
@@ -476,11 +513,23 @@ pub(crate) fn unfold(ctx: &Ctx<'_>, elements: &mut Vec<Node>, at: usize) -> Resu
     let children: Vec<Node> = if let Some(reference) = &e.content_reference {
         let target = reference.rsplit('#').next().unwrap_or(reference);
         let prefix = format!("{target}.");
+        // The content as the base defines it: what this profile constrains at the
+        // target (a minimum, slices) is about the target, not every recursion of it.
+        let pristine = ctx.pristine.borrow();
+        let from_base = elements
+            .iter()
+            .any(|c| id_of(c).starts_with(&prefix) && pristine.contains_key(id_of(c)));
         let found: Vec<Node> = elements
             .iter()
             .filter(|c| id_of(c).starts_with(&prefix))
+            .filter_map(|c| match pristine.get(id_of(c)) {
+                Some(base) => Some(base),
+                None if from_base => None,
+                None => Some(c),
+            })
             .map(|c| rebase(c, target, &e.path, target, &e.id))
             .collect();
+        drop(pristine);
         if found.is_empty() {
             return Err((
                 SnapshotProblem::UnknownPath,

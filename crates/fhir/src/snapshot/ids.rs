@@ -15,12 +15,16 @@ pub(crate) fn assign_ids(elements: &mut [Node]) {
             .get("sliceName")
             .and_then(Node::as_str)
             .map(str::to_string);
-        // Some STU3 ids leave out the root (`nhsNumber`): rebuild those from the path.
+        // Some STU3 ids leave out the root (`nhsNumber`), and some ids name another
+        // element than the path does (`a.b[x]:s` for the path `a.b[x].extension`):
+        // the path is the element, so those are rebuilt from it.
         let root = path.split('.').next().unwrap_or_default();
+        let depth = path.matches('.').count();
         let usable = e
             .get("id")
             .and_then(Node::as_str)
-            .filter(|id| id.split(['.', ':']).next() == Some(root));
+            .filter(|id| id.split(['.', ':']).next() == Some(root))
+            .filter(|id| id.matches('.').count() == depth);
         let id = match usable {
             Some(id) => id.to_string(),
             None => {

@@ -23,6 +23,7 @@ pub(crate) fn check_and_merge(
 ) -> Result<(), Problem> {
     let base = ElementDefinition::from_node(target);
     let wanted = ElementDefinition::from_node(diff);
+    let mut keep_max = false;
     if let Some(max) = diff.get("max").and_then(Node::as_str) {
         let max = Max::parse(max).ok_or_else(|| {
             (
@@ -31,10 +32,12 @@ pub(crate) fn check_and_merge(
             )
         })?;
         if max > base.max {
-            return Err((
-                SnapshotProblem::CardinalityWidened,
-                format!("max {max} is wider than the base's {}", base.max),
-            ));
+            let message = format!("max {max} is wider than the base's {}", base.max);
+            if !ctx.lenient {
+                return Err((SnapshotProblem::CardinalityWidened, message));
+            }
+            ctx.note(&base.id, &format!("{message}; the base's is kept"));
+            keep_max = true;
         }
     }
     // A slice may have a lower min than the sliced element: the slices share it.
@@ -70,6 +73,9 @@ pub(crate) fn check_and_merge(
         }
     }
     for (key, value) in diff.members() {
+        if keep_max && &**key == "max" {
+            continue;
+        }
         merge_member(ctx, target, key, value);
     }
     // A constrained element points at the profile's text, not the base's.

@@ -8,7 +8,7 @@ mod merge;
 mod stu3;
 
 pub use element::{Binding, Constraint, Discriminator, ElementDefinition, Max, Slicing, TypeRef};
-pub(crate) use generate::generate_detached;
+pub(crate) use generate::{generate_detached, generate_lenient};
 
 use std::sync::Arc;
 
@@ -23,6 +23,9 @@ pub struct Snapshot {
     pub elements: Vec<ElementDefinition>,
     /// Whether this was generated here (false: shipped by the package).
     pub generated: bool,
+    /// Differential elements left out because they could not be applied (only when
+    /// generated leniently, for validating against a flawed profile).
+    pub problems: Vec<String>,
     /// The StructureDefinition with `snapshot.element` filled in.
     pub structure_definition: Arc<Node>,
 }
@@ -130,6 +133,7 @@ impl PackageSet {
                     type_name: sd.sd_type().unwrap_or_default().to_string(),
                     elements: elements.iter().map(ElementDefinition::from_node).collect(),
                     generated: false,
+                    problems: Vec::new(),
                     structure_definition: node.clone(),
                 }
             }

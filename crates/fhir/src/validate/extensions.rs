@@ -6,11 +6,82 @@ use super::Plan;
 use crate::model::Node;
 use crate::outcome::{IssueCode, Severity};
 
+fn addr(node: &Node) -> usize {
+    node as *const Node as usize
+}
+
 impl Walker<'_> {
+    /// The extensions of `holder` whose definitions give FHIRPath contexts or context
+    /// invariants: evaluated here, where the holder is at hand. An extension a
+    /// FHIRPath context selects the holder for is remembered as placed; a false
+    /// context invariant is an error.
+    pub(crate) fn extension_contexts(&mut self, holder: &Node, root: &Node, path: &str) {
+        for key in ["extension", "modifierExtension"] {
+            for (i, ext) in holder
+                .get(key)
+                .map(Node::items)
+                .unwrap_or_default()
+                .iter()
+                .enumerate()
+            {
+                let Some(url) = ext.get("url").and_then(Node::as_str) else {
+                    continue;
+                };
+                if !url.contains(':') {
+                    continue;
+                }
+                let Some(plan) = self.v.plan(url).filter(|p| p.type_name == "Extension") else {
+                    continue;
+                };
+                if plan.context_invariants.is_empty()
+                    && !plan.contexts.iter().any(|c| c.fhirpath.is_some())
+                {
+                    continue;
+                }
+                let env = self.v.env();
+                let placed = plan.contexts.iter().any(|c| match &c.fhirpath {
+                    Some(Ok(expr)) => crate::fhirpath::evaluate(expr, root, env)
+                        .map(|found| {
+                            found.iter().any(|item| match item {
+                                crate::fhirpath::Item::Node(n) => {
+                                    n.object().is_some_and(|o| addr(o) == addr(holder))
+                                }
+                                _ => false,
+                            })
+                        })
+                        .unwrap_or(false),
+                    _ => false,
+                });
+                if placed {
+                    self.fhirpath_placed.insert(addr(ext));
+                }
+                let at = format!("{path}.{key}[{i}]");
+                for (text, expr) in &plan.context_invariants {
+                    let Ok(expr) = expr else { continue };
+                    let result = crate::fhirpath::evaluate_on(expr, root, holder, None, env);
+                    if result.ok().as_deref().and_then(crate::fhirpath::as_boolean) == Some(false) {
+                        self.issue(
+                            Severity::Error,
+                            IssueCode::Structure,
+                            format!("the extension {url} is not allowed here: its context invariant `{text}` is false"),
+                            ext,
+                            &at,
+                            None,
+                        );
+                    }
+                }
+            }
+        }
+    }
+
     /// An extension whose definition is not loaded: a warning, or an error when the
-    /// validator is asked to treat unknown extensions as errors.
+    /// validator is asked to treat unknown extensions as errors (not under an
+    /// example domain, unless example URLs are refused).
     pub(crate) fn unknown_extension(&mut self, url: &str, node: &Node, path: &str) {
-        if self.v.options.unknown_extensions_are_errors {
+        // No definition is ever published under an example domain, so one used
+        // there is not held against the instance unless example URLs are refused.
+        let example = super::walk::example_extension(url) && !self.v.options.no_example_urls;
+        if self.v.options.unknown_extensions_are_errors && !example {
             self.issue(
                 Severity::Error,
                 IssueCode::Extension,
@@ -29,21 +100,30 @@ impl Walker<'_> {
         if ext.derivation != "constraint" {
             return;
         }
-        let contexts = contexts(&ext.snapshot.structure_definition);
-        if contexts.is_empty() {
+        if ext.contexts.is_empty() {
             return;
         }
-        let allowed = contexts.iter().any(|(kind, expr)| match kind.as_str() {
-            "extension" => self.ext_urls.last().is_some_and(|u| u == expr),
-            "fhirpath" => true,
-            _ => self.holder_matches(expr),
+        let allowed = ext.contexts.iter().any(|c| match c.kind.as_str() {
+            "extension" => self.ext_urls.last().is_some_and(|u| *u == c.expression),
+            // Evaluated where the holder is known (`extension_contexts`).
+            "fhirpath" => match &c.fhirpath {
+                Some(Ok(_)) => self.fhirpath_placed.contains(&addr(node)),
+                _ => true,
+            },
+            _ => self.holder_matches(&c.expression),
         }) || self.declared_here(&ext.url, path);
         if !allowed {
-            let shown: Vec<&str> = contexts.iter().map(|(_, e)| e.as_str()).collect();
+            let shown: Vec<&str> = ext.contexts.iter().map(|c| c.expression.as_str()).collect();
+            let mut here: Vec<&str> = Vec::new();
+            for h in &self.holder {
+                if !here.contains(&h.as_str()) {
+                    here.push(h);
+                }
+            }
             let msg = format!(
                 "the extension {} is not allowed here (this element is [{}]; allowed: {})",
                 ext.url,
-                self.holder.join(", "),
+                here.join(", "),
                 shown.join(", ")
             );
             self.issue(Severity::Error, IssueCode::Structure, msg, node, path, None);
@@ -85,8 +165,20 @@ impl Walker<'_> {
             return true;
         }
         let model = self.v.env().model.clone();
+        // R5's interfaces for the resources with a canonical url, which earlier
+        // releases do not name: a resource with `url` and `status` is one.
+        let interface = matches!(expr, "CanonicalResource" | "MetadataResource")
+            && model.as_ref().is_some_and(|m| !m.has_type(expr));
         let subtype = |ty: &str, ancestor: &str| {
-            ty == ancestor || model.as_ref().is_some_and(|m| m.is_subtype(ty, ancestor))
+            ty == ancestor
+                || model.as_ref().is_some_and(|m| {
+                    m.is_subtype(ty, ancestor)
+                        || (interface
+                            && ancestor == expr
+                            && self.is_resource_type(ty)
+                            && m.child(ty, "url").is_some()
+                            && m.child(ty, "status").is_some())
+                })
         };
         let forms: Vec<String> = self
             .holder
@@ -123,25 +215,6 @@ fn same_element(declared: &str, instance: &str) -> bool {
                 .is_some_and(|t| t.starts_with(|c: char| c.is_ascii_uppercase())),
             None => d == i,
         })
-}
-
-/// `(type, expression)` of each context: R4 `context[]`, or STU3 `contextType` with
-/// `context` strings.
-fn contexts(sd: &Node) -> Vec<(String, String)> {
-    let stu3_kind = sd.get("contextType").and_then(Node::as_str);
-    sd.get("context")
-        .map(Node::items)
-        .unwrap_or_default()
-        .iter()
-        .filter_map(|c| match (c.as_str(), stu3_kind) {
-            (Some(text), Some(kind)) => Some((kind.to_string(), text.to_string())),
-            (Some(_), None) => None,
-            (None, _) => Some((
-                c.get("type").and_then(Node::as_str)?.to_string(),
-                c.get("expression").and_then(Node::as_str)?.to_string(),
-            )),
-        })
-        .collect()
 }
 
 /// A path and the same element named from each datatype along it:

@@ -2,11 +2,16 @@
 //! (cached, shared across threads), instances walked against them, findings returned
 //! as [`Issue`]s.
 
+mod bounds;
+mod bundle;
 mod compare;
 mod conformance;
 mod extensions;
+mod members;
 mod plan;
+mod policy;
 pub mod primitive;
+mod references;
 mod rules;
 mod slicing;
 mod terminology_check;
@@ -33,6 +38,85 @@ pub struct ValidatorOptions {
     /// Report extensions whose definitions are not loaded as errors (the HL7 Java
     /// validator's behaviour), not as `not checked` warnings.
     pub unknown_extensions_are_errors: bool,
+    /// HTML tags in strings, active content in markdown and narrative, and URLs with
+    /// a scheme that runs code are errors.
+    pub security_checks: bool,
+    /// HTML tags in markdown are errors.
+    pub no_html_in_markdown: bool,
+    /// URLs and references under the example domains (RFC 2606) are errors.
+    pub no_example_urls: bool,
+    /// References that resolve inside the instance (contained resources, Bundle
+    /// entries, the resources of a Parameters) always have their targets checked
+    /// against the element's target types and profiles. With this, they also resolve
+    /// to [`Validator::with_resources`], and one that should resolve (local,
+    /// relative, a Bundle's `urn:`) and does not is an error.
+    pub check_references: bool,
+    /// With `check_references`, a RESTful reference (`Type/id`) that does not resolve
+    /// is taken to exist and to be valid.
+    pub assume_valid_rest_references: bool,
+    /// Extensions whose url starts with one of these are allowed without a definition.
+    pub allowed_extension_domains: Vec<String>,
+    /// Bundle entries a rule picks are also validated against a profile.
+    pub bundle_profiles: Vec<BundleProfile>,
+}
+
+/// `RULE=PROFILE`: the entries of a Bundle that `rule` picks are validated against
+/// `profile`. A rule is `Type` (every entry whose resource is a `Type`), `Type:N`
+/// (the N-th of those, from 0) or `N` (the N-th entry, from 0).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BundleProfile {
+    pub resource_type: Option<String>,
+    pub index: Option<usize>,
+    pub profile: String,
+}
+
+impl BundleProfile {
+    /// Parses `RULE=PROFILE`.
+    pub fn parse(text: &str) -> Result<BundleProfile, String> {
+        let (rule, profile) = text
+            .split_once('=')
+            .ok_or_else(|| format!("`{text}` is not RULE=PROFILE (e.g. Patient:0=http://...)"))?;
+        let profile = profile.trim();
+        if profile.is_empty() {
+            return Err(format!("`{text}` names no profile after `=`"));
+        }
+        let (ty, index) = match rule.split_once(':') {
+            Some((t, i)) => (Some(t), Some(i)),
+            None if rule.bytes().all(|b| b.is_ascii_digit()) => (None, Some(rule)),
+            None => (Some(rule), None),
+        };
+        let index = match index {
+            Some(i) => Some(
+                i.parse::<usize>()
+                    .map_err(|_| format!("`{i}` in `{rule}` is not an entry number (from 0)"))?,
+            ),
+            None => None,
+        };
+        let resource_type = match ty {
+            Some(t) if t.is_empty() || !t.bytes().all(|b| b.is_ascii_alphabetic()) => {
+                return Err(format!("`{t}` in `{rule}` is not a resource type"))
+            }
+            t => t.map(str::to_string),
+        };
+        if resource_type.is_none() && index.is_none() {
+            return Err(format!("`{text}` has an empty rule"));
+        }
+        Ok(BundleProfile {
+            resource_type,
+            index,
+            profile: profile.to_string(),
+        })
+    }
+
+    /// Whether the entry at `index`, the `of_type`-th entry of its type, is picked.
+    pub fn picks(&self, resource_type: &str, index: usize, of_type: usize) -> bool {
+        match (&self.resource_type, self.index) {
+            (Some(t), Some(n)) => t == resource_type && n == of_type,
+            (Some(t), None) => t == resource_type,
+            (None, Some(n)) => n == index,
+            (None, None) => false,
+        }
+    }
 }
 
 /// Validates instances against the base definitions and profiles of a [`PackageSet`].
@@ -45,6 +129,8 @@ pub struct Validator {
     env: OnceLock<Env>,
     terminology: Arc<Layered>,
     globals: OnceLock<HashMap<String, Vec<String>>>,
+    /// Resources references may resolve to (the other inputs), by `Type/id`.
+    known: HashMap<String, Arc<Node>>,
 }
 
 impl Validator {
@@ -61,7 +147,25 @@ impl Validator {
             plans: Mutex::new(HashMap::new()),
             env: OnceLock::new(),
             globals: OnceLock::new(),
+            known: HashMap::new(),
         }
+    }
+
+    /// Resources that references may resolve to with `check_references` (the other
+    /// inputs of a run), each known as `Type/id`.
+    pub fn with_resources(mut self, resources: impl IntoIterator<Item = Arc<Node>>) -> Validator {
+        for r in resources {
+            let key = match (r.resource_type(), r.get("id").and_then(Node::as_str)) {
+                (Some(t), Some(id)) => format!("{t}/{id}"),
+                _ => continue,
+            };
+            self.known.entry(key).or_insert(r);
+        }
+        self
+    }
+
+    pub fn options(&self) -> &ValidatorOptions {
+        &self.options
     }
 
     /// Asks `server` what the packages cannot decide (codes of SNOMED CT, dm+d,
@@ -111,13 +215,71 @@ impl Validator {
         } else {
             self.set.type_definition(canonical_or_type, self.release)
         };
+        // A flawed profile is applied without what cannot be applied (and says so
+        // where it is used), as the HL7 validator does.
         let plan = sd
-            .and_then(|r| self.set.snapshot_of(r).ok())
+            .and_then(|r| match self.set.snapshot_of(r) {
+                Ok(s) => Some(s),
+                Err(crate::snapshot::SnapshotError::Differential(_)) => {
+                    crate::snapshot::generate_lenient(&self.set, r)
+                        .ok()
+                        .map(Arc::new)
+                }
+                Err(_) => None,
+            })
             .map(|s| Arc::new(Plan::compile(s)));
         if let Ok(mut cache) = self.plans.lock() {
             cache.insert(canonical_or_type.to_string(), plan.clone());
         }
         plan
+    }
+
+    /// Why `canonical` gives no plan: `None` when it does. The URL may be loaded as
+    /// something else, in another release, or with a snapshot that cannot be made.
+    pub fn plan_problem(&self, canonical: &str) -> Option<String> {
+        if self.plan(canonical).is_some() {
+            return None;
+        }
+        let Some(r) = self.set.resolve(canonical) else {
+            let (url, version) = canonical.split_once('|').unwrap_or((canonical, ""));
+            let loaded: Vec<&str> = self
+                .set
+                .resources()
+                .filter(|r| r.url() == Some(url))
+                .map(|r| r.version().unwrap_or("(no version)"))
+                .collect();
+            return Some(if loaded.is_empty() {
+                "no StructureDefinition with this URL is loaded".into()
+            } else {
+                format!(
+                    "version {version} is not loaded (loaded: {})",
+                    loaded.join(", ")
+                )
+            });
+        };
+        let from = format!(
+            "{} in {}#{}",
+            r.file(),
+            r.package().name,
+            r.package().version
+        );
+        if r.resource_type() != "StructureDefinition" {
+            return Some(format!(
+                "it is a {}, not a StructureDefinition ({from})",
+                r.resource_type()
+            ));
+        }
+        if self.set.resolve_in(canonical, self.release).is_none() {
+            return Some(format!(
+                "it is defined for FHIR {:?}, and the instances are read as {:?} ({from})",
+                r.release(),
+                self.release
+            ));
+        }
+        Some(match self.set.snapshot_of(r) {
+            Err(e) => format!("its snapshot cannot be made: {e}"),
+            Ok(_) => format!("it cannot be compiled ({from})"),
+        })
     }
 
     /// The profiles an implementation guide declares for every resource of a type
@@ -182,6 +344,14 @@ impl Validator {
         })
     }
 
+    /// An extension url under a domain the user allows without a definition.
+    fn allowed_extension(&self, url: &str) -> bool {
+        self.options
+            .allowed_extension_domains
+            .iter()
+            .any(|d| url_under(url, d))
+    }
+
     /// The severity for a definition that cannot be found.
     fn unresolved_severity(&self) -> Severity {
         if self.options.strict_definitions {
@@ -195,4 +365,68 @@ impl Validator {
 /// A finding about a definition rather than the instance.
 fn definition_issue(v: &Validator, message: String) -> Issue {
     Issue::new(v.unresolved_severity(), IssueCode::NotFound, message)
+}
+
+/// `url` is `domain` or below it: `https://x.org/fhir/a` is under `https://x.org/fhir`
+/// and under `x.org`, but not under `https://x.org/fh`.
+fn url_under(url: &str, domain: &str) -> bool {
+    let domain = domain.trim_end_matches('/');
+    if domain.contains("://") {
+        return url == domain
+            || url
+                .strip_prefix(domain)
+                .is_some_and(|rest| rest.starts_with(['/', '?', '#']));
+    }
+    let host = url
+        .split_once("://")
+        .map(|(_, rest)| rest.split(['/', ':', '?', '#']).next().unwrap_or_default())
+        .unwrap_or_default()
+        .to_ascii_lowercase();
+    let domain = domain.to_ascii_lowercase();
+    host == domain || host.ends_with(&format!(".{domain}"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn urls_under_a_domain() {
+        let d = "https://fhir.nhs.uk/StructureDefinition";
+        assert!(url_under(
+            "https://fhir.nhs.uk/StructureDefinition/Extension-x",
+            d
+        ));
+        assert!(url_under(
+            "https://fhir.nhs.uk/StructureDefinition",
+            "https://fhir.nhs.uk/StructureDefinition/"
+        ));
+        assert!(!url_under("https://fhir.nhs.uk/StructureDefinitionX", d));
+        assert!(!url_under(
+            "https://fhir.nhs.uk.evil.org/StructureDefinition/x",
+            d
+        ));
+        assert!(url_under("http://a.example.org/x", "example.org"));
+        assert!(!url_under("http://badexample.org/x", "example.org"));
+    }
+
+    #[test]
+    fn bundle_rules() {
+        let r = BundleProfile::parse("Patient:0=http://x/p|0.1.0").unwrap();
+        assert_eq!(
+            (r.resource_type.as_deref(), r.index),
+            (Some("Patient"), Some(0))
+        );
+        assert_eq!(r.profile, "http://x/p|0.1.0");
+        assert!(
+            r.picks("Patient", 3, 0) && !r.picks("Patient", 0, 1) && !r.picks("Observation", 0, 0)
+        );
+        let every = BundleProfile::parse("Observation=http://x/o").unwrap();
+        assert!(every.picks("Observation", 5, 2));
+        let nth = BundleProfile::parse("2=http://x/o").unwrap();
+        assert!(nth.picks("Patient", 2, 0) && !nth.picks("Patient", 1, 0));
+        for bad in ["Patient:0", "Patient:x=u", "=u", "Pat ient=u", "Patient="] {
+            assert!(BundleProfile::parse(bad).is_err(), "{bad}");
+        }
+    }
 }

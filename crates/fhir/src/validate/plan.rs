@@ -49,6 +49,20 @@ pub struct Plan {
     /// `(system, code)` of each code this profile fixes or patterns
     /// (`fixedCode` beside a `fixedUri` system, or a Coding/CodeableConcept value).
     pub declared_codes: Vec<(String, String)>,
+    /// An extension definition's contexts: `(type, expression)`, FHIRPath ones parsed.
+    pub contexts: Vec<Context>,
+    /// An extension definition's `contextInvariant`s, parsed.
+    pub context_invariants: Vec<(String, Result<Expr, String>)>,
+}
+
+/// Where an extension may be used.
+#[derive(Debug)]
+pub struct Context {
+    /// `element`, `extension` or `fhirpath` (STU3: `resource`, `datatype`, ...).
+    pub kind: String,
+    pub expression: String,
+    /// The parsed expression of a `fhirpath` context.
+    pub fhirpath: Option<Result<Expr, String>>,
 }
 
 impl Plan {
@@ -127,7 +141,22 @@ impl Plan {
             })
             .collect();
         let declared_codes = declared_codes(&snapshot.elements);
+        let extension = snapshot.type_name == "Extension" && text("derivation") == "constraint";
+        let contexts = if extension { contexts(sd) } else { Vec::new() };
+        let context_invariants = if extension {
+            sd.get("contextInvariant")
+                .map(Node::items)
+                .unwrap_or_default()
+                .iter()
+                .filter_map(Node::as_str)
+                .map(|t| (t.to_string(), Expr::parse(t).map_err(|e| e.to_string())))
+                .collect()
+        } else {
+            Vec::new()
+        };
         Plan {
+            contexts,
+            context_invariants,
             declared_extensions,
             declared_codes,
             url: snapshot.url.clone(),
@@ -139,6 +168,30 @@ impl Plan {
             snapshot,
         }
     }
+}
+
+/// R4 `context[]`, or STU3 `contextType` with `context` strings.
+fn contexts(sd: &Node) -> Vec<Context> {
+    let stu3_kind = sd.get("contextType").and_then(Node::as_str);
+    sd.get("context")
+        .map(Node::items)
+        .unwrap_or_default()
+        .iter()
+        .filter_map(|c| match (c.as_str(), stu3_kind) {
+            (Some(text), Some(kind)) => Some((kind.to_string(), text.to_string())),
+            (Some(_), None) => None,
+            (None, _) => Some((
+                c.get("type").and_then(Node::as_str)?.to_string(),
+                c.get("expression").and_then(Node::as_str)?.to_string(),
+            )),
+        })
+        .map(|(kind, expression)| Context {
+            fhirpath: (kind == "fhirpath")
+                .then(|| Expr::parse(&expression).map_err(|e| e.to_string())),
+            kind,
+            expression,
+        })
+        .collect()
 }
 
 fn declared_codes(elements: &[ElementDefinition]) -> Vec<(String, String)> {
@@ -285,6 +338,7 @@ mod tests {
                 .map(ElementDefinition::from_node)
                 .collect(),
             generated: false,
+            problems: Vec::new(),
             structure_definition: Arc::new(parse_json(r#"{"kind":"resource"}"#).unwrap()),
         })
     }

@@ -1,11 +1,12 @@
-//! Rules on values that a snapshot states outside types and invariants: min/max
-//! values and lengths, the Attachment size, and Bundle entry identities.
+//! Rules a snapshot states on values beyond their types: fixed and pattern values,
+//! min/max values and lengths, the Attachment size, and invariants (FHIRPath).
 
 use super::walk::Walker;
 use super::Plan;
+use super::{compare, primitive};
+use crate::fhirpath::{as_boolean, evaluate_on};
 use crate::model::{Kind, Node};
 use crate::outcome::{IssueCode, Severity};
-use std::collections::HashMap;
 
 /// The largest string FHIR allows (1 MB).
 const MAX_STRING_BYTES: usize = 1024 * 1024;
@@ -36,6 +37,33 @@ impl Walker<'_> {
                     Some(&id),
                 );
             }
+            // The core `minLength` extension: "The minimum number of characters that
+            // must be present in the simple data type to be considered a 'valid'
+            // instance".
+            let min_len = def
+                .node
+                .get("extension")
+                .map(Node::items)
+                .unwrap_or_default()
+                .iter()
+                .find(|x| {
+                    x.get("url").and_then(Node::as_str)
+                        == Some("http://hl7.org/fhir/StructureDefinition/minLength")
+                })
+                .and_then(|x| x.get("valueInteger"))
+                .and_then(number);
+            if let Some(min) = min_len {
+                if (text.chars().count() as f64) < min {
+                    self.issue(
+                        Severity::Error,
+                        IssueCode::Value,
+                        format!("the value is shorter than the minimum length {min}"),
+                        node,
+                        path,
+                        Some(&id),
+                    );
+                }
+            }
             let max_len = def.node.get("maxLength").and_then(number);
             if let Some(max) = max_len {
                 if text.chars().count() as f64 > max {
@@ -50,49 +78,7 @@ impl Walker<'_> {
                 }
             }
         }
-        let def = plan.def(el);
-        if let Kind::Number(n) = &node.kind {
-            let value: Option<f64> = n.parse().ok();
-            let bound = |prefix: &str| {
-                def.node
-                    .members()
-                    .iter()
-                    .find(|(k, _)| k.starts_with(prefix) && k.len() > prefix.len())
-                    .and_then(|(_, v)| number(v))
-            };
-            if let (Some(v), Some(max)) = (value, bound("maxValue")) {
-                if v > max {
-                    self.issue(
-                        Severity::Error,
-                        IssueCode::Value,
-                        format!("{n} is greater than the maximum value {max}"),
-                        node,
-                        path,
-                        Some(&id),
-                    );
-                }
-            }
-            let def = plan.def(el);
-            let bound = |prefix: &str| {
-                def.node
-                    .members()
-                    .iter()
-                    .find(|(k, _)| k.starts_with(prefix) && k.len() > prefix.len())
-                    .and_then(|(_, v)| number(v))
-            };
-            if let (Some(v), Some(min)) = (value, bound("minValue")) {
-                if v < min {
-                    self.issue(
-                        Severity::Error,
-                        IssueCode::Value,
-                        format!("{n} is less than the minimum value {min}"),
-                        node,
-                        path,
-                        Some(&id),
-                    );
-                }
-            }
-        }
+        self.bounds(plan, el, node, path, code);
         if code == "Attachment" {
             self.attachment_size(node, path);
         }
@@ -125,348 +111,237 @@ impl Walker<'_> {
         }
     }
 
-    /// Bundle entries: `fullUrl` is absolute, present outside transactions and
-    /// batches, and a RESTful one ends with the entry's type and id.
-    pub(crate) fn bundle_rules(&mut self, bundle: &Node, path: &str) {
-        let kind = bundle
-            .get("type")
-            .and_then(Node::as_str)
-            .unwrap_or_default();
-        // STU3 lets entries go without fullUrl where they have no address (the
-        // results of an operation, say); R4 requires it outside transactions.
-        let stu3_unaddressed = self.v.release() == crate::package::FhirRelease::Stu3
-            && !matches!(kind, "document" | "message");
-        let needs_full_url = !stu3_unaddressed
-            && !matches!(
-                kind,
-                "transaction" | "batch" | "transaction-response" | "batch-response" | "history"
-            );
-        for (i, entry) in bundle
-            .get("entry")
-            .map(Node::items)
-            .unwrap_or_default()
-            .iter()
-            .enumerate()
-        {
-            let p = format!("{path}.entry[{i}]");
-            let resource = entry.get("resource");
-            match entry.get("fullUrl").and_then(Node::as_str) {
-                Some(full) if !full.contains(':') => {
-                    self.issue(
-                        Severity::Error,
-                        IssueCode::Invalid,
-                        format!("the fullUrl must be an absolute URL (not `{full}`)"),
-                        entry,
-                        &p,
-                        None,
-                    );
-                }
-                Some(full) => {
-                    if let Some(res) = resource {
-                        self.restful_full_url(full, res, entry, &p);
-                    }
-                }
-                None if needs_full_url && resource.is_some() => {
-                    self.issue(
-                        Severity::Error,
-                        IssueCode::Invalid,
-                        format!("each entry of a {kind} Bundle must have a fullUrl"),
-                        entry,
-                        &p,
-                        None,
-                    );
-                }
-                None => {}
+    pub(crate) fn fixed_pattern(&mut self, plan: &Plan, el: usize, node: &Node, path: &str) {
+        let def = plan.def(el);
+        if let Some((key, fixed)) = &def.fixed {
+            if !compare::equal(node, fixed) {
+                let msg = format!("value must be exactly {} ({key})", compare::show(fixed));
+                let id = def.id.clone();
+                self.issue(
+                    Severity::Error,
+                    IssueCode::Value,
+                    msg,
+                    node,
+                    path,
+                    Some(&id),
+                );
             }
         }
-        self.resolved_reference_types(bundle, path);
-        if kind == "document" {
-            self.document_references(bundle, path);
-        }
-        if kind == "searchset" {
-            self.search_results(bundle, path);
+        let def = plan.def(el);
+        if let Some((key, pattern)) = &def.pattern {
+            if !compare::matches_pattern(node, pattern) {
+                let msg = format!(
+                    "value must match the pattern {} ({key})",
+                    compare::show(pattern)
+                );
+                let id = def.id.clone();
+                self.issue(
+                    Severity::Error,
+                    IssueCode::Value,
+                    msg,
+                    node,
+                    path,
+                    Some(&id),
+                );
+            }
         }
     }
 
-    /// The type a literal reference names (`Observation/1`, `https://x/fhir/Observation/1`)
-    /// must be one of the element's target types.
-    pub(crate) fn reference_target(&mut self, plan: &Plan, el: usize, node: &Node, path: &str) {
-        let Some(text) = node.get("reference").and_then(Node::as_str) else {
+    pub(crate) fn invariants(
+        &mut self,
+        plan: &Plan,
+        el: usize,
+        node: &Node,
+        path: &str,
+        root: &Node,
+        code: &str,
+    ) {
+        if plan.elements[el].invariants.is_empty() {
             return;
+        }
+        let primitive = primitive::is_primitive(code);
+        let backbone = code == "BackboneElement" || code == "Element" && el != 0;
+        let ty = if backbone {
+            plan.def(el).path.clone()
+        } else {
+            code.to_string()
         };
-        if text.starts_with('#') || text.starts_with("urn:") {
-            return;
-        }
-        let text = text.split("/_history/").next().unwrap_or(text);
-        let text = text.split(['?', '#']).next().unwrap_or(text);
-        let mut segments = text.rsplit('/');
-        let (Some(_id), Some(ty)) = (segments.next(), segments.next()) else {
-            return;
-        };
-        if !self.is_resource_type(ty) {
-            return;
-        }
-        let mut allowed = Vec::new();
-        for t in plan.def(el).types.iter().filter(|t| t.code == "Reference") {
-            // A Reference type that names no target admits any resource.
-            if t.target_profiles.is_empty() {
-                return;
+        let env_override = self.env_override.take();
+        let env = env_override.as_ref().unwrap_or_else(|| self.v.env());
+        let id = plan.def(el).id.clone();
+        for inv in &plan.elements[el].invariants {
+            // ele-1 on a primitive is about its `_` sibling, which is checked there.
+            if primitive && inv.key == "ele-1" {
+                continue;
             }
-            for target in &t.target_profiles {
-                // The type from the package index: no plan is compiled to learn it.
-                let indexed = self.v.packages().resolve(target).and_then(|r| r.sd_type());
-                let of = match indexed {
-                    Some(ty) => ty.to_string(),
-                    None => match target.strip_prefix("http://hl7.org/fhir/StructureDefinition/") {
-                        Some(base) => base.to_string(),
-                        // An unknown profile: its type is not known, so neither is the rule.
-                        None => return,
-                    },
-                };
-                allowed.push(of);
+            let expr = match &inv.expr {
+                Ok(e) => e,
+                Err(why) => {
+                    let key = format!("invariant {} {}", plan.url, inv.key);
+                    if self.warned.insert(key) {
+                        self.issue(
+                            Severity::Warning,
+                            IssueCode::Processing,
+                            format!("invariant {} could not be evaluated: {why}", inv.key),
+                            node,
+                            path,
+                            Some(&id),
+                        );
+                    }
+                    continue;
+                }
+            };
+            match evaluate_on(expr, root, node, Some(&ty), env) {
+                Ok(result) => {
+                    if as_boolean(&result) == Some(false) {
+                        let msg = format!("{} [{}] ({})", inv.human, inv.key, expr.text());
+                        self.issue(
+                            inv.severity,
+                            IssueCode::Invariant,
+                            msg,
+                            node,
+                            path,
+                            Some(&id),
+                        );
+                    }
+                }
+                Err(e) => {
+                    let msg = format!("invariant {} could not be evaluated: {e}", inv.key);
+                    self.issue(
+                        Severity::Warning,
+                        IssueCode::Processing,
+                        msg,
+                        node,
+                        path,
+                        Some(&id),
+                    );
+                }
             }
         }
-        if allowed.is_empty() {
-            return;
-        }
-        let model = self.v.env().model.clone();
-        let fits = allowed
+        self.env_override = env_override;
+    }
+
+    /// `narrative-language-control` on a profile's Narrative element: `_no` (no
+    /// language sections), `_yes` (some), `_resource` (one in the resource's
+    /// language) or a language code (one in that language). A language section is
+    /// an element of the narrative with a `lang` or `xml:lang` attribute.
+    pub(crate) fn narrative_control(
+        &mut self,
+        plan: &Plan,
+        el: usize,
+        node: &Node,
+        path: &str,
+        root: &Node,
+    ) {
+        const URL: &str = "http://hl7.org/fhir/StructureDefinition/narrative-language-control";
+        let def = plan.def(el);
+        let Some(control) = def
+            .node
+            .get("extension")
+            .map(Node::items)
+            .unwrap_or_default()
             .iter()
-            .any(|a| a == ty || model.as_ref().is_some_and(|m| m.is_subtype(ty, a)));
-        if !fits {
-            allowed.sort();
-            allowed.dedup();
+            .find(|x| x.get("url").and_then(Node::as_str) == Some(URL))
+            .and_then(|x| x.get("valueCode"))
+            .and_then(Node::as_str)
+        else {
+            return;
+        };
+        let Some(div) = node.get("div").and_then(Node::as_str) else {
+            return;
+        };
+        let mut sections: Vec<&str> = super::policy::html_tags(div)
+            .skip(1)
+            .filter(|t| !t.closing)
+            .flat_map(|t| super::policy::attributes(t.attributes))
+            .filter(|(n, _)| *n == "lang" || *n == "xml:lang")
+            .map(|(_, v)| v)
+            .collect();
+        sections.sort_unstable();
+        sections.dedup();
+        let has = |lang: &str| {
+            sections.iter().any(|s| {
+                s.eq_ignore_ascii_case(lang)
+                    || s.split('-')
+                        .next()
+                        .is_some_and(|p| p.eq_ignore_ascii_case(lang))
+            })
+        };
+        let problem = match control {
+            "_no" if !sections.is_empty() => Some(format!(
+                "the narrative has language sections ({}), which the profile prohibits here",
+                sections.join(", ")
+            )),
+            "_yes" if sections.is_empty() => Some(
+                "the narrative has no language sections, which the profile requires here"
+                    .to_string(),
+            ),
+            "_resource" => root
+                .get("language")
+                .and_then(Node::as_str)
+                .filter(|l| !has(l))
+                .map(|l| {
+                    format!(
+                        "the profile requires a narrative section in the resource's language ({l})"
+                    )
+                }),
+            "_no" | "_yes" => None,
+            lang if !has(lang) => Some(format!(
+                "the profile requires a narrative section in the language {lang}"
+            )),
+            _ => None,
+        };
+        if let Some(message) = problem {
+            let id = def.id.clone();
             self.issue(
                 Severity::Error,
-                IssueCode::Structure,
-                format!(
-                    "{ty} is not a valid target of this reference: it must be one of {}",
-                    allowed.join(", ")
-                ),
+                IssueCode::Value,
+                message,
                 node,
                 path,
-                Some(&plan.def(el).id),
+                Some(&id),
             );
         }
     }
 
-    /// A relative reference `Type/id` that resolves to an entry of the Bundle (by the
-    /// referring entry's RESTful base, or to `urn:uuid:id`) must find a `Type` there.
-    fn resolved_reference_types(&mut self, bundle: &Node, path: &str) {
-        let entries = bundle.get("entry").map(Node::items).unwrap_or_default();
-        let by_full_url: HashMap<&str, &str> = entries
-            .iter()
-            .filter_map(|e| {
-                let rt = e.get("resource")?.resource_type()?;
-                Some((e.get("fullUrl").and_then(Node::as_str)?, rt))
-            })
+    /// A narrative link to a fragment (`href="#x"`) must find its target: an
+    /// element of a narrative of the resource with that `id` or `name`, or an
+    /// element or contained resource of the resource with that id.
+    pub(crate) fn fragment_links(
+        &mut self,
+        div: &str,
+        node: &Node,
+        path: &str,
+        id: &str,
+        root: &Node,
+    ) {
+        let wanted: Vec<&str> = crate::fhirpath::funcs::xhtml::hyperlinks(div)
+            .into_iter()
+            .filter_map(|h| h.strip_prefix('#'))
+            .filter(|h| !h.is_empty())
             .collect();
-        for r in bundle_references(entries) {
-            let text = r.text.split("/_history/").next().unwrap_or(r.text);
-            let Some((ty, id)) = text.split_once('/') else {
-                continue;
-            };
-            if text.contains(':') || id.contains('/') || !ty.starts_with(char::is_uppercase) {
-                continue;
-            }
-            let target = r
-                .base
-                .and_then(|b| by_full_url.get(format!("{b}/{text}").as_str()))
-                .or_else(|| by_full_url.get(format!("urn:uuid:{id}").as_str()));
-            if let Some(found) = target.filter(|found| **found != ty) {
-                self.issue(
-                    Severity::Error,
-                    IssueCode::Invalid,
-                    format!(
-                        "the reference `{text}` resolves in the Bundle to a {found}, not a {ty}"
-                    ),
-                    r.node,
-                    &format!("{path}.entry[{}].resource", r.entry),
-                    None,
-                );
-            }
-        }
-    }
-
-    /// A document is self-contained: relative references resolve, against the
-    /// referring entry's RESTful base, to entries of the Bundle.
-    fn document_references(&mut self, bundle: &Node, path: &str) {
-        let entries = bundle.get("entry").map(Node::items).unwrap_or_default();
-        // fullUrl -> the versionId of each entry with it.
-        let mut versions: HashMap<&str, Vec<Option<&str>>> = HashMap::new();
-        for e in entries {
-            if let Some(full) = e.get("fullUrl").and_then(Node::as_str) {
-                let version = e
-                    .get("resource")
-                    .and_then(|r| r.get("meta"))
-                    .and_then(|m| m.get("versionId"))
-                    .and_then(Node::as_str);
-                versions.entry(full).or_default().push(version);
-            }
-        }
-        for r in bundle_references(entries) {
-            let text = r.text;
-            if text.starts_with('#') || text.contains(':') || !text.contains('/') {
-                continue;
-            }
-            let (relative, version) = match text.split_once("/_history/") {
-                Some((r, v)) => (r, Some(v)),
-                None => (text, None),
-            };
-            let matches = r.base.map_or(0, |b| {
-                versions
-                    .get(format!("{b}/{relative}").as_str())
-                    .map_or(0, |vs| {
-                        vs.iter()
-                            .filter(|v| version.is_none() || **v == version)
-                            .count()
-                    })
-            });
-            let p = format!("{path}.entry[{}].resource", r.entry);
-            if matches == 0 {
-                self.issue(
-                    Severity::Error,
-                    IssueCode::NotFound,
-                    format!("cannot find `{text}` in the document Bundle"),
-                    r.node,
-                    &p,
-                    None,
-                );
-            } else if matches > 1 {
-                self.issue(
-                    Severity::Error,
-                    IssueCode::Invalid,
-                    format!("several entries of the Bundle match the reference `{text}`"),
-                    r.node,
-                    &p,
-                    None,
-                );
-            }
-        }
-    }
-
-    /// Search matches have ids and the searched type; outcomes are OperationOutcomes.
-    fn search_results(&mut self, bundle: &Node, path: &str) {
-        let self_link = bundle
-            .get("link")
-            .map(Node::items)
-            .unwrap_or_default()
-            .iter()
-            .find(|l| l.get("relation").and_then(Node::as_str) == Some("self"))
-            .and_then(|l| l.get("url"))
-            .and_then(Node::as_str)
-            .unwrap_or_default();
-        let (before, query) = self_link.split_once('?').unwrap_or((self_link, ""));
-        let mut types: Vec<&str> = query
-            .split('&')
-            .filter_map(|kv| kv.strip_prefix("_type="))
-            .flat_map(|t| t.split(','))
-            .collect();
-        if let Some(last) = before.rsplit('/').next() {
-            if self
-                .v
-                .plan(last)
-                .is_some_and(|p| p.kind == "resource" && p.derivation != "constraint")
-            {
-                types.push(last);
-            }
-        }
-        for (i, entry) in bundle
-            .get("entry")
-            .map(Node::items)
-            .unwrap_or_default()
-            .iter()
-            .enumerate()
-        {
-            let Some(res) = entry.get("resource") else {
-                continue;
-            };
-            let p = format!("{path}.entry[{i}].resource");
-            let rt = res.resource_type().unwrap_or_default();
-            let mode = entry
-                .get("search")
-                .and_then(|s| s.get("mode"))
-                .and_then(Node::as_str);
-            match mode {
-                Some("outcome") if rt != "OperationOutcome" => {
-                    self.issue(
-                        Severity::Error,
-                        IssueCode::Invalid,
-                        format!("a search outcome must be an OperationOutcome, not {rt}"),
-                        res,
-                        &p,
-                        None,
-                    );
-                }
-                Some("match") | None => {
-                    if res.get("id").is_none() {
-                        self.issue(
-                            Severity::Error,
-                            IssueCode::Required,
-                            "search results must have ids",
-                            res,
-                            &p,
-                            None,
-                        );
-                    }
-                    let includes = query.contains("_include") || query.contains("_revinclude");
-                    if mode.is_some() && !includes && !types.is_empty() && !types.contains(&rt) {
-                        self.issue(
-                            Severity::Error,
-                            IssueCode::Invalid,
-                            format!(
-                                "{rt} does not match the search (expecting {})",
-                                types.join(", ")
-                            ),
-                            res,
-                            &p,
-                            None,
-                        );
-                    }
-                }
-                _ => {}
-            }
-        }
-    }
-
-    fn restful_full_url(&mut self, full: &str, res: &Node, entry: &Node, path: &str) {
-        if !(full.starts_with("http://") || full.starts_with("https://")) {
+        if wanted.is_empty() {
             return;
         }
-        let trimmed = match full.find("/_history/") {
-            Some(i) => &full[..i],
-            None => full,
-        };
-        let mut segs = trimmed.rsplit('/');
-        let (Some(id), Some(ty)) = (segs.next(), segs.next()) else {
-            return;
-        };
-        if !self
-            .v
-            .plan(ty)
-            .is_some_and(|p| p.kind == "resource" && p.derivation != "constraint")
-        {
-            return;
-        }
-        let rt = res.resource_type().unwrap_or_default();
-        let rid = res.get("id").and_then(Node::as_str);
-        if rt != ty || rid != Some(id) {
-            let want = format!("/{rt}/{}", rid.unwrap_or("(no id)"));
-            self.issue(Severity::Error, IssueCode::Invalid, format!("the fullUrl `{full}` looks like a RESTful URL, so it must end with the entry's type and id ({want})"), entry, path, None);
+        let mut targets: Vec<String> = Vec::new();
+        collect_targets(root, &mut targets);
+        for w in wanted {
+            let unescaped = w.replace("&amp;", "&");
+            if !targets.contains(&unescaped) {
+                self.issue(
+                    Severity::Error,
+                    IssueCode::Value,
+                    format!("the narrative links to `#{w}`, which names nothing in the resource"),
+                    node,
+                    path,
+                    Some(id),
+                );
+            }
         }
     }
 }
 
-/// The RESTful base of an entry's `fullUrl` (`http://x/fhir` of `http://x/fhir/Patient/1`).
-fn restful_base(entry: &Node) -> Option<&str> {
-    entry
-        .get("fullUrl")
-        .and_then(Node::as_str)
-        .filter(|f| f.starts_with("http://") || f.starts_with("https://"))
-        .and_then(|f| f.rsplitn(3, '/').nth(2))
-}
-
-fn number(node: &Node) -> Option<f64> {
+pub(crate) fn number(node: &Node) -> Option<f64> {
     match &node.kind {
         Kind::Number(n) => n.parse().ok(),
         Kind::String(s) => s.parse().ok(),
@@ -474,51 +349,27 @@ fn number(node: &Node) -> Option<f64> {
     }
 }
 
-/// A literal reference inside an entry's resource (not inside its contained ones).
-struct EntryReference<'n> {
-    entry: usize,
-    /// The RESTful base of the entry's fullUrl, which relative references resolve against.
-    base: Option<&'n str>,
-    node: &'n Node,
-    text: &'n str,
-}
-
-fn bundle_references(entries: &[Node]) -> Vec<EntryReference<'_>> {
-    let mut out = Vec::new();
-    for (i, entry) in entries.iter().enumerate() {
-        let Some(res) = entry.get("resource") else {
-            continue;
-        };
-        let base = restful_base(entry);
-        let mut refs = Vec::new();
-        collect_references(res, &mut refs);
-        out.extend(refs.into_iter().filter_map(|node| {
-            let text = node.get("reference").and_then(Node::as_str)?;
-            Some(EntryReference {
-                entry: i,
-                base,
-                node,
-                text,
-            })
-        }));
-    }
-    out
-}
-
-/// Objects with a string `reference` (Reference values), contained resources skipped.
-fn collect_references<'n>(node: &'n Node, out: &mut Vec<&'n Node>) {
+/// Ids of elements and resources, and the `id` and `name` anchors of narratives.
+fn collect_targets(node: &Node, out: &mut Vec<String>) {
     match &node.kind {
         Kind::Object(members) => {
-            if node.get("reference").and_then(Node::as_str).is_some() {
-                out.push(node);
-            }
             for (k, v) in members {
-                if &**k != "contained" {
-                    collect_references(v, out);
+                match (&**k, v.as_str()) {
+                    ("id", Some(id)) => out.push(id.to_string()),
+                    ("div", Some(div)) => {
+                        for tag in super::policy::html_tags(div) {
+                            out.extend(
+                                super::policy::attributes(tag.attributes)
+                                    .filter(|(n, _)| matches!(*n, "id" | "name"))
+                                    .map(|(_, v)| v.replace("&amp;", "&")),
+                            );
+                        }
+                    }
+                    _ => collect_targets(v, out),
                 }
             }
         }
-        Kind::Array(items) => items.iter().for_each(|i| collect_references(i, out)),
+        Kind::Array(items) => items.iter().for_each(|i| collect_targets(i, out)),
         _ => {}
     }
 }

@@ -72,12 +72,58 @@ impl Walker<'_> {
         if discriminators.is_empty() {
             return self.trial(plan, slice, it, root);
         }
-        discriminators
-            .iter()
-            .all(|d| match self.discriminator(plan, slice, it, d) {
-                Some(answer) => answer,
-                None => self.trial(plan, slice, it, root),
-            })
+        discriminators.iter().all(|d| {
+            let answer = match d.path.strip_suffix("resolve()") {
+                Some(prefix) => self.resolved_discriminator(plan, slice, it, d, prefix, root),
+                None => self.discriminator(plan, slice, it, d),
+            };
+            answer.unwrap_or_else(|| self.trial(plan, slice, it, root))
+        })
+    }
+
+    /// A `type` or `profile` discriminator on the resource a reference resolves to
+    /// (`item.resolve()`): the target's type is one the slice's reference allows, or
+    /// the target conforms to one of its target profiles. `None`: not resolvable here.
+    fn resolved_discriminator(
+        &self,
+        plan: &Arc<Plan>,
+        slice: usize,
+        it: &Item<'_>,
+        d: &Discriminator,
+        prefix: &str,
+        root: &Node,
+    ) -> Option<bool> {
+        let prefix = prefix.strip_suffix('.').unwrap_or(prefix);
+        let prefix = if prefix.is_empty() { "$this" } else { prefix };
+        let (p, e) = self.find_element(plan, slice, prefix)?;
+        let index = self.ref_index()?;
+        let mut targets = Vec::new();
+        for r in navigate(it.node, prefix)? {
+            let text = r.get("reference").and_then(Node::as_str)?;
+            match index.resolve(root, text, &self.v.known) {
+                super::references::Target::Found(t) => targets.push(t),
+                _ => return None,
+            }
+        }
+        if targets.is_empty() {
+            return None;
+        }
+        let allowed = self.allowed_targets(&p, e);
+        if allowed.is_empty() {
+            return None;
+        }
+        let model = self.v.env().model.clone();
+        let fits =
+            |ty: &str, rt: &str| ty == rt || model.as_ref().is_some_and(|m| m.is_subtype(rt, ty));
+        Some(targets.iter().all(|t| {
+            let rt = t.resource_type().unwrap_or_default();
+            match d.kind.as_str() {
+                "profile" => allowed.iter().any(|(ty, profile)| {
+                    fits(ty, rt) && profile.as_deref().is_none_or(|pr| self.conforms(t, pr))
+                }),
+                _ => allowed.iter().any(|(ty, _)| fits(ty, rt)),
+            }
+        }))
     }
 
     /// `None`: the discriminator cannot be read statically.
@@ -131,7 +177,7 @@ impl Walker<'_> {
     }
 
     fn trial(&self, plan: &Arc<Plan>, slice: usize, it: &Item<'_>, root: &Node) -> bool {
-        let mut w = Walker::new(self.v);
+        let mut w = self.child();
         w.element(plan, slice, it.node, &it.path, root, Some(&it.code));
         w.error_count() == 0
     }

@@ -12,6 +12,9 @@ impl Walker<'_> {
         let codings: Vec<(Option<&str>, &str)> = match code {
             "code" | "string" | "uri" => node.as_str().map(|c| (None, c)).into_iter().collect(),
             "Coding" => coding(node).into_iter().collect(),
+            // A Quantity's unit is a code of its system.
+            "Quantity" | "Age" | "Duration" | "Distance" | "Count" | "SimpleQuantity"
+            | "MoneyQuantity" => coding(node).into_iter().collect(),
             "CodeableConcept" => node
                 .get("coding")
                 .map(Node::items)
@@ -70,22 +73,74 @@ impl Walker<'_> {
                 }
             }
         }
-        let def = plan.def(el);
-        let Some(binding) = &def.binding else { return };
-        let severity = match binding.strength.as_deref() {
-            Some("required") => Severity::Error,
-            Some("extensible") => Severity::Warning,
-            _ => return,
-        };
-        let Some(vs) = binding.value_set.clone() else {
-            return;
-        };
         if codings.is_empty() || !declared.is_empty() {
             return;
         }
+        let def = plan.def(el);
+        let id = def.id.clone();
+        if let Some(binding) = &def.binding {
+            if let (Some(strength), Some(vs)) =
+                (binding.strength.clone(), binding.value_set.clone())
+            {
+                self.bound(&vs, &strength, &codings, node, path, &id);
+            }
+        }
+        // R5 additional bindings, stated in R4 as a cross-version extension.
+        const ADDITIONAL: &str =
+            "http://hl7.org/fhir/5.0/StructureDefinition/extension-ElementDefinition.binding.additional";
+        let def = plan.def(el);
+        let additional: Vec<(String, String)> = def
+            .node
+            .get("binding")
+            .and_then(|b| b.get("extension"))
+            .map(Node::items)
+            .unwrap_or_default()
+            .iter()
+            .filter(|x| x.get("url").and_then(Node::as_str) == Some(ADDITIONAL))
+            .filter_map(|x| {
+                let part = |name: &str, key: &str| {
+                    x.get("extension")
+                        .map(Node::items)
+                        .unwrap_or_default()
+                        .iter()
+                        .find(|p| p.get("url").and_then(Node::as_str) == Some(name))
+                        .and_then(|p| p.get(key))
+                        .and_then(Node::as_str)
+                        .map(str::to_string)
+                };
+                let strength = match part("purpose", "valueCode")?.as_str() {
+                    "required" | "maximum" => "required",
+                    "extensible" => "extensible",
+                    _ => return None,
+                };
+                Some((strength.to_string(), part("valueSet", "valueCanonical")?))
+            })
+            .collect();
+        for (strength, vs) in additional {
+            self.bound(&vs, &strength, &codings, node, path, &id);
+        }
+    }
+
+    /// The codes against one binding: an error (required) or a warning (extensible)
+    /// when none is in the value set; a note once when it cannot be told.
+    fn bound(
+        &mut self,
+        vs: &str,
+        strength: &str,
+        codings: &[(Option<&str>, &str)],
+        node: &Node,
+        path: &str,
+        id: &str,
+    ) {
+        let severity = match strength {
+            "required" => Severity::Error,
+            "extensible" => Severity::Warning,
+            _ => return,
+        };
+        let vs = vs.to_string();
         let mut unknown = None;
         let mut server = None;
-        for (system, c) in &codings {
+        for (system, c) in codings {
             match self.v.terminology().validate_code(&vs, *system, c) {
                 Membership::In | Membership::Decided { member: true, .. } => return,
                 Membership::NotIn => {}
@@ -93,7 +148,6 @@ impl Walker<'_> {
                 Membership::Unknown(why) => unknown = Some(why),
             }
         }
-        let id = def.id.clone();
         match unknown {
             Some(why) => {
                 let key = format!("binding {vs}");
@@ -123,11 +177,11 @@ impl Walker<'_> {
                     format!(
                         "{} is not in the value set {vs} ({} binding{per})",
                         shown.join(", "),
-                        binding.strength.as_deref().unwrap_or_default()
+                        strength
                     ),
                     node,
                     path,
-                    Some(&id),
+                    Some(id),
                 );
             }
         }

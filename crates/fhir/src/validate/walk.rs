@@ -2,16 +2,17 @@
 //! cardinality, choice types, primitives, fixed/pattern, invariants, and the types'
 //! own definitions (datatypes, extensions, contained resources) recursively.
 
+use std::cell::{OnceCell, RefCell};
 use std::collections::{HashMap, HashSet};
+use std::rc::Rc;
 use std::sync::Arc;
 
-use super::{compare, definition_issue, primitive, Plan, Validator};
+use super::references::RefIndex;
+use super::{definition_issue, primitive, Plan, Validator};
 use crate::fhirpath::funcs::xhtml;
-use crate::fhirpath::{as_boolean, evaluate_on, Env, Variable};
+use crate::fhirpath::{Env, Variable};
 use crate::model::{Kind, Node};
 use crate::outcome::{Issue, IssueCode, Severity};
-use crate::package::FhirRelease;
-use crate::snapshot::Max;
 
 /// A value found under an element, with its FHIRPath location and type code.
 pub(crate) struct Item<'n> {
@@ -23,7 +24,7 @@ pub(crate) struct Item<'n> {
 pub(crate) struct Walker<'v> {
     pub v: &'v Validator,
     issues: Vec<Issue>,
-    warned: HashSet<String>,
+    pub(crate) warned: HashSet<String>,
     /// The profile findings are attributed to (`None`: the base definition).
     profile: Option<String>,
     depth: usize,
@@ -31,13 +32,24 @@ pub(crate) struct Walker<'v> {
     /// names), for extension contexts.
     pub holder: Vec<String>,
     /// Names handed from an element to its type's definition.
-    outer: Vec<String>,
+    pub(crate) outer: Vec<String>,
     /// URLs of the extensions being walked, innermost last.
     pub ext_urls: Vec<String>,
     /// The environment with `%rootResource` set, inside a contained resource.
-    env_override: Option<Env>,
+    pub(crate) env_override: Option<Env>,
     /// The profiles applied to the resource being walked, when there are any.
     pub applied: Option<Applied>,
+    /// The document being validated, and where its resources sit (built when a
+    /// reference is first resolved).
+    pub doc: Option<&'v Node>,
+    pub refs: Rc<OnceCell<RefIndex<'v>>>,
+    /// `(resource address, profile)` pairs being checked as reference targets.
+    pub checking: Rc<Vec<(usize, String)>>,
+    /// Whether a resource of the document conforms to a profile, once found out.
+    pub conformance: Rc<RefCell<HashMap<(usize, String), bool>>>,
+    /// Extensions (by address) that a FHIRPath context of their definition places
+    /// where they are.
+    pub fhirpath_placed: HashSet<usize>,
 }
 
 /// The profiles applied to a resource and where it sits in the instance
@@ -66,7 +78,31 @@ impl<'v> Walker<'v> {
             ext_urls: Vec::new(),
             env_override: None,
             applied: None,
+            doc: None,
+            refs: Rc::new(OnceCell::new()),
+            checking: Rc::new(Vec::new()),
+            conformance: Rc::default(),
+            fhirpath_placed: HashSet::new(),
         }
+    }
+
+    /// Where the document's resources sit, for resolving references.
+    pub fn ref_index(&self) -> Option<&RefIndex<'v>> {
+        let doc = self.doc?;
+        Some(self.refs.get_or_init(|| RefIndex::build(doc)))
+    }
+
+    /// A fresh walker for a trial (a slice, a reference target) in the same document.
+    pub fn child(&self) -> Walker<'v> {
+        let mut w = Walker::new(self.v);
+        w.doc = self.doc;
+        w.refs = self.refs.clone();
+        w.checking = self.checking.clone();
+        w.conformance = self.conformance.clone();
+        if !self.fhirpath_placed.is_empty() {
+            w.fhirpath_placed = self.fhirpath_placed.clone();
+        }
+        w
     }
 
     /// The findings, each reported once (base and profile walks see the same things).
@@ -123,6 +159,28 @@ impl<'v> Walker<'v> {
         }
     }
 
+    /// A profile applied without the parts of its differential that could not be
+    /// applied: said once, as a finding about the definition.
+    pub fn flawed(&mut self, plan: &Plan, node: &Node, path: &str) {
+        let problems = &plan.snapshot.problems;
+        if problems.is_empty() || !self.warned.insert(format!("flawed {}", plan.url)) {
+            return;
+        }
+        let mut issue = definition_issue(
+            self.v,
+            format!(
+                "not checked: parts of the profile {} that cannot be applied: {}",
+                plan.url,
+                problems.join("; ")
+            ),
+        );
+        issue.expression = path.to_string();
+        issue.line = node.pos.line;
+        issue.col = node.pos.col;
+        issue.profile = self.profile.clone();
+        self.issues.push(issue);
+    }
+
     /// Information once per key: something that was deliberately not checked.
     pub fn note_once(&mut self, key: &str, message: String, node: &Node, path: &str) {
         if self.warned.insert(key.to_string()) {
@@ -137,13 +195,14 @@ impl<'v> Walker<'v> {
         }
     }
 
-    pub fn validate_root(&mut self, resource: &Node, profiles: &[&str]) {
+    pub fn validate_root(&mut self, resource: &'v Node, profiles: &[&str]) {
+        self.doc = Some(resource);
         let path = resource.resource_type().unwrap_or("Resource").to_string();
         self.resource(resource, &path, resource, profiles);
     }
 
     /// A resource: its type's definition, then the profiles it claims and those asked.
-    fn resource(&mut self, node: &Node, path: &str, root: &Node, profiles: &[&str]) {
+    pub(crate) fn resource(&mut self, node: &Node, path: &str, root: &Node, profiles: &[&str]) {
         if !node.is_object() {
             self.issue(
                 Severity::Error,
@@ -207,6 +266,7 @@ impl<'v> Walker<'v> {
         }
         if rt == "Bundle" {
             self.bundle_rules(node, path);
+            self.bundle_profiles(node, path);
         }
         self.conformance_rules(rt, node, path);
         let claimed: Vec<String> = node
@@ -238,6 +298,7 @@ impl<'v> Walker<'v> {
             match p {
                 Some(p) if p.type_name == rt => {
                     self.profile = Some(p.url.clone());
+                    self.flawed(&p, node, path);
                     self.element(&p, 0, node, path, root, Some(rt));
                 }
                 Some(p) => self.issue(
@@ -295,6 +356,7 @@ impl<'v> Walker<'v> {
                     if let Some(entity) = unknown_entity(s) {
                         self.issue(Severity::Error, IssueCode::Value, format!("invalid entity `&{entity};` in the XHTML: only XML's own entities are allowed"), node, path, Some(&id));
                     }
+                    self.fragment_links(s, node, path, &id, root);
                     for href in xhtml::hyperlinks(s) {
                         if !xhtml::hyperlinkable(href) {
                             let msg = format!("the narrative links to `{href}`, whose scheme a browser cannot follow");
@@ -318,6 +380,7 @@ impl<'v> Walker<'v> {
                     Some(&id),
                 ),
             }
+            self.value_policies(&code, node, path, &id);
         } else if primitive::is_primitive(&code) {
             // Borrowed: a cloned Regex starts a fresh matching cache on every value.
             let type_plan = self.v.plan(&code);
@@ -334,15 +397,21 @@ impl<'v> Walker<'v> {
                 self.depth -= 1;
                 return;
             }
+            self.value_policies(&code, node, path, &id);
         } else if !self.complex(plan, el, node, path, root, &code) {
             self.depth -= 1;
             return;
         }
         self.fixed_pattern(plan, el, node, path);
+        if code == "Narrative" {
+            self.narrative_control(plan, el, node, path, root);
+        }
         self.value_rules(plan, el, node, path, &code);
         self.binding(plan, el, node, path, &code);
         if code == "Reference" {
             self.reference_target(plan, el, node, path);
+            self.reference_policies(node, path, &id);
+            self.check_reference(plan, el, node, path, root);
         }
         self.invariants(plan, el, node, path, root, &code);
         self.depth -= 1;
@@ -440,6 +509,7 @@ impl<'v> Walker<'v> {
             let saved = self.profile.clone();
             if tp.derivation == "constraint" {
                 self.profile = Some(tp.url.clone());
+                self.flawed(&tp, node, path);
             }
             let is_ext = code == "Extension";
             if is_ext {
@@ -468,7 +538,7 @@ impl<'v> Walker<'v> {
             || self.v.plan(code).is_some_and(|p| p.kind == "resource")
     }
 
-    fn resource_typed(&self, plan: &Plan, el: usize) -> bool {
+    pub(crate) fn resource_typed(&self, plan: &Plan, el: usize) -> bool {
         type_codes(plan, el)
             .iter()
             .any(|c| self.is_resource_type(c))
@@ -508,6 +578,7 @@ impl<'v> Walker<'v> {
             .filter(|p| !p.ends_with("/Resource") && !p.ends_with("/DomainResource"))
             .collect();
         let profiles: Vec<&str> = profiles.iter().map(String::as_str).collect();
+        let profiles = self.one_of(&profiles, node, path);
         let saved = self.profile.take();
         let saved_urls = std::mem::take(&mut self.ext_urls);
         self.resource(node, path, node, &profiles);
@@ -517,8 +588,35 @@ impl<'v> Walker<'v> {
         true
     }
 
+    /// "If more than one profile is specified, the content must conform to at least
+    /// one of them" (ElementDefinition.type.profile): of several profiles for this
+    /// resource's type, the first it conforms to (or the first, to report against).
+    /// Profiles for other types or not loaded are passed on to be reported.
+    fn one_of<'p>(&self, profiles: &[&'p str], node: &Node, path: &str) -> Vec<&'p str> {
+        let rt = node.resource_type().unwrap_or_default();
+        let fitting: Vec<&'p str> = profiles
+            .iter()
+            .copied()
+            .filter(|p| self.v.plan(p).is_some_and(|pl| pl.type_name == rt))
+            .collect();
+        if fitting.len() < 2 {
+            return if fitting.is_empty() {
+                profiles.to_vec()
+            } else {
+                fitting
+            };
+        }
+        let conforming = fitting.iter().copied().find(|p| {
+            let mut w = self.child();
+            w.resource(node, path, node, &[p]);
+            w.error_count() == 0
+        });
+        vec![conforming.unwrap_or(fitting[0])]
+    }
+
     /// The definition a datatype value is checked against: the element's type
-    /// profile, an extension's own definition, or the base type.
+    /// profile (of several, the first the value conforms to), an extension's own
+    /// definition, or the base type.
     fn type_plan(
         &mut self,
         plan: &Arc<Plan>,
@@ -534,10 +632,17 @@ impl<'v> Walker<'v> {
             .filter(|t| t.code == code)
             .flat_map(|t| t.profiles.clone())
             .collect();
-        for p in &profiles {
-            if let Some(tp) = self.v.plan(p) {
-                return Some(tp);
-            }
+        let loaded: Vec<Arc<Plan>> = profiles.iter().filter_map(|p| self.v.plan(p)).collect();
+        if loaded.len() > 1 {
+            let conforming = loaded.iter().find(|tp| {
+                let mut w = self.child();
+                w.element(tp, 0, node, path, node, Some(code));
+                w.error_count() == 0
+            });
+            return Some(conforming.unwrap_or(&loaded[0]).clone());
+        }
+        if let Some(tp) = loaded.into_iter().next() {
+            return Some(tp);
         }
         if let Some(p) = profiles.first() {
             self.not_loaded(p, node, path);
@@ -576,7 +681,15 @@ impl<'v> Walker<'v> {
                         );
                     }
                 } else {
-                    if plan.elements[el].name == "modifierExtension" && !example_url(url) {
+                    let example = example_extension(url) && !self.v.options.no_example_urls;
+                    if self.v.allowed_extension(url) {
+                        self.note_once(
+                            url,
+                            format!("not checked: the extension {url} is not loaded; its domain is allowed"),
+                            node,
+                            path,
+                        );
+                    } else if plan.elements[el].name == "modifierExtension" && !example {
                         self.issue(
                             Severity::Error,
                             IssueCode::Extension,
@@ -596,340 +709,6 @@ impl<'v> Walker<'v> {
             self.not_loaded(&format!("type {code}"), node, path);
         }
         tp
-    }
-
-    /// The members of an object against the children of `el`.
-    fn members(&mut self, plan: &Arc<Plan>, el: usize, node: &Node, path: &str, root: &Node) {
-        let mut groups: HashMap<usize, Vec<Item<'_>>> = HashMap::new();
-        let mut ext_counts: HashMap<usize, usize> = HashMap::new();
-        let resource_root = (el == 0 && plan.kind == "resource") || self.resource_typed(plan, el);
-        let mut holder = std::mem::take(&mut self.outer);
-        holder.push(plan.def(el).path.clone());
-        if el == 0 {
-            holder.push(plan.type_name.clone());
-        }
-        let saved_holder = std::mem::replace(&mut self.holder, holder);
-        let comments_allowed = self.v.release() == FhirRelease::Stu3;
-        for (key, value) in node.members() {
-            let key: &str = key;
-            if (key == "resourceType" && resource_root)
-                || (key == "fhir_comments" && comments_allowed)
-            {
-                continue;
-            }
-            let (name, underscore) = match key.strip_prefix('_') {
-                Some(n) => (n, true),
-                None => (key, false),
-            };
-            let Some((c, choice)) = plan.child(el, name) else {
-                self.issue(
-                    Severity::Error,
-                    IssueCode::Structure,
-                    format!("unknown element `{key}`"),
-                    value,
-                    &format!("{path}.{key}"),
-                    Some(&plan.def(el).id),
-                );
-                continue;
-            };
-            let codes = type_codes(plan, c);
-            let code = match choice {
-                Some(suffix) => match codes.iter().find(|t| crate::xml::upper_first(t) == suffix) {
-                    Some(t) => t.clone(),
-                    None => {
-                        self.issue(
-                            Severity::Error,
-                            IssueCode::Structure,
-                            format!(
-                                "type {suffix} is not allowed for `{}`",
-                                plan.elements[c].name
-                            ),
-                            value,
-                            &format!("{path}.{key}"),
-                            Some(&plan.def(c).id),
-                        );
-                        continue;
-                    }
-                },
-                None => codes.first().cloned().unwrap_or_default(),
-            };
-            let many = plan.elements[c].many;
-            let child_path = format!("{path}.{name}");
-            if value.is_array() != many {
-                let msg = if many {
-                    format!("`{key}` must be a JSON array")
-                } else {
-                    format!("`{key}` must not be a JSON array")
-                };
-                self.issue(
-                    Severity::Error,
-                    IssueCode::Structure,
-                    msg,
-                    value,
-                    &child_path,
-                    Some(&plan.def(c).id),
-                );
-                continue;
-            }
-            let items: Vec<&Node> = if many {
-                value.items().iter().collect()
-            } else {
-                vec![value]
-            };
-            if many && items.is_empty() {
-                self.issue(
-                    Severity::Error,
-                    IssueCode::Structure,
-                    format!("`{key}` is an empty array"),
-                    value,
-                    &child_path,
-                    Some(&plan.def(c).id),
-                );
-                continue;
-            }
-            if underscore {
-                let def_path = plan.def(c).path.clone();
-                self.primitive_extensions(&code, &items, &child_path, &def_path, many, root);
-                *ext_counts.entry(c).or_default() = items.len();
-                continue;
-            }
-            let sibling = node.get(&format!("_{name}"));
-            for (i, item) in items.into_iter().enumerate() {
-                let p = if many {
-                    format!("{child_path}[{i}]")
-                } else {
-                    child_path.clone()
-                };
-                if matches!(item.kind, Kind::Null) {
-                    let covered = sibling.is_some_and(|s| {
-                        let ext = if many { s.items().get(i) } else { Some(s) };
-                        ext.is_some_and(|e| !matches!(e.kind, Kind::Null))
-                    });
-                    if !covered || !primitive::is_primitive(&code) {
-                        self.issue(
-                            Severity::Error,
-                            IssueCode::Structure,
-                            "null is not allowed here",
-                            item,
-                            &p,
-                            Some(&plan.def(c).id),
-                        );
-                    }
-                    continue;
-                }
-                groups.entry(c).or_default().push(Item {
-                    node: item,
-                    path: p,
-                    code: code.clone(),
-                });
-            }
-        }
-        let children = plan.elements[el].children.clone();
-        for c in children {
-            let items = groups.remove(&c).unwrap_or_default();
-            let count = items.len().max(ext_counts.get(&c).copied().unwrap_or(0));
-            self.cardinality(
-                plan,
-                c,
-                count,
-                node,
-                &format!("{path}.{}", plan.elements[c].name),
-            );
-            if items.is_empty() {
-                continue;
-            }
-            if plan.elements[c].slices.is_empty() {
-                for it in &items {
-                    self.element(plan, c, it.node, &it.path, root, Some(&it.code));
-                }
-            } else {
-                self.sliced(plan, c, &items, node, root);
-            }
-        }
-        self.holder = saved_holder;
-    }
-
-    pub fn cardinality(&mut self, plan: &Plan, c: usize, count: usize, at: &Node, path: &str) {
-        let def = plan.def(c);
-        let label = match &def.slice_name {
-            Some(s) => format!("{} (slice {s})", def.path),
-            None => def.path.clone(),
-        };
-        if (count as u64) < u64::from(def.min) {
-            self.issue(
-                Severity::Error,
-                IssueCode::Required,
-                format!(
-                    "{label}: minimum required = {}, but only found {count}",
-                    def.min
-                ),
-                at,
-                path,
-                Some(&def.id),
-            );
-        }
-        if let Max::Count(max) = def.max {
-            if count as u64 > u64::from(max) {
-                self.issue(
-                    Severity::Error,
-                    IssueCode::Structure,
-                    format!("{label}: maximum allowed = {max}, but found {count}"),
-                    at,
-                    path,
-                    Some(&def.id),
-                );
-            }
-        }
-    }
-
-    /// `_name` siblings of primitives: objects holding only `id` and `extension`.
-    #[allow(clippy::too_many_arguments)]
-    fn primitive_extensions(
-        &mut self,
-        code: &str,
-        items: &[&Node],
-        path: &str,
-        def_path: &str,
-        many: bool,
-        root: &Node,
-    ) {
-        if !primitive::is_primitive(code) {
-            self.issue(
-                Severity::Error,
-                IssueCode::Structure,
-                format!("`_` extensions apply to primitive elements only, not {code}"),
-                items.first().copied().unwrap_or(root),
-                path,
-                None,
-            );
-            return;
-        }
-        let Some(element) = self.v.plan("Element") else {
-            return;
-        };
-        for (i, item) in items.iter().enumerate() {
-            if matches!(item.kind, Kind::Null) && many {
-                continue;
-            }
-            let p = if many {
-                format!("{path}[{i}]")
-            } else {
-                path.to_string()
-            };
-            self.outer = vec![def_path.to_string(), code.to_string()];
-            self.element(&element, 0, item, &p, root, Some("Element"));
-            self.outer.clear();
-        }
-    }
-
-    fn fixed_pattern(&mut self, plan: &Plan, el: usize, node: &Node, path: &str) {
-        let def = plan.def(el);
-        if let Some((key, fixed)) = &def.fixed {
-            if !compare::equal(node, fixed) {
-                let msg = format!("value must be exactly {} ({key})", compare::show(fixed));
-                let id = def.id.clone();
-                self.issue(
-                    Severity::Error,
-                    IssueCode::Value,
-                    msg,
-                    node,
-                    path,
-                    Some(&id),
-                );
-            }
-        }
-        let def = plan.def(el);
-        if let Some((key, pattern)) = &def.pattern {
-            if !compare::matches_pattern(node, pattern) {
-                let msg = format!(
-                    "value must match the pattern {} ({key})",
-                    compare::show(pattern)
-                );
-                let id = def.id.clone();
-                self.issue(
-                    Severity::Error,
-                    IssueCode::Value,
-                    msg,
-                    node,
-                    path,
-                    Some(&id),
-                );
-            }
-        }
-    }
-
-    fn invariants(
-        &mut self,
-        plan: &Plan,
-        el: usize,
-        node: &Node,
-        path: &str,
-        root: &Node,
-        code: &str,
-    ) {
-        if plan.elements[el].invariants.is_empty() {
-            return;
-        }
-        let primitive = primitive::is_primitive(code);
-        let backbone = code == "BackboneElement" || code == "Element" && el != 0;
-        let ty = if backbone {
-            plan.def(el).path.clone()
-        } else {
-            code.to_string()
-        };
-        let env_override = self.env_override.take();
-        let env = env_override.as_ref().unwrap_or_else(|| self.v.env());
-        let id = plan.def(el).id.clone();
-        for inv in &plan.elements[el].invariants {
-            // ele-1 on a primitive is about its `_` sibling, which is checked there.
-            if primitive && inv.key == "ele-1" {
-                continue;
-            }
-            let expr = match &inv.expr {
-                Ok(e) => e,
-                Err(why) => {
-                    let key = format!("invariant {} {}", plan.url, inv.key);
-                    if self.warned.insert(key) {
-                        self.issue(
-                            Severity::Warning,
-                            IssueCode::Processing,
-                            format!("invariant {} could not be evaluated: {why}", inv.key),
-                            node,
-                            path,
-                            Some(&id),
-                        );
-                    }
-                    continue;
-                }
-            };
-            match evaluate_on(expr, root, node, Some(&ty), env) {
-                Ok(result) => {
-                    if as_boolean(&result) == Some(false) {
-                        let msg = format!("{} [{}] ({})", inv.human, inv.key, expr.text());
-                        self.issue(
-                            inv.severity,
-                            IssueCode::Invariant,
-                            msg,
-                            node,
-                            path,
-                            Some(&id),
-                        );
-                    }
-                }
-                Err(e) => {
-                    let msg = format!("invariant {} could not be evaluated: {e}", inv.key);
-                    self.issue(
-                        Severity::Warning,
-                        IssueCode::Processing,
-                        msg,
-                        node,
-                        path,
-                        Some(&id),
-                    );
-                }
-            }
-        }
-        self.env_override = env_override;
     }
 }
 
@@ -973,17 +752,32 @@ pub(crate) fn type_codes(plan: &Plan, el: usize) -> Vec<String> {
         .collect()
 }
 
-/// URLs under the domains reserved for examples (RFC 2606): their definitions are
-/// never published, so an unknown one is reported as not checked, not as an error.
+/// URLs under the domains reserved for examples (RFC 2606), which
+/// `--no-example-urls` refuses.
 pub(crate) fn example_url(url: &str) -> bool {
+    ["example.org", "example.com", "example.net"]
+        .iter()
+        .any(|d| under_domain(url, d))
+}
+
+/// Extensions under example.org, the domain the FHIR specification's own examples
+/// use: their definitions are never published, so one that is not loaded is not
+/// held against the instance (the HL7 validator takes them as known too).
+pub(crate) fn example_extension(url: &str) -> bool {
+    under_domain(url, "example.org")
+}
+
+/// The URL's host is `domain` or one of its subdomains.
+fn under_domain(url: &str, domain: &str) -> bool {
     let host = url
         .split_once("://")
         .map(|(_, rest)| rest.split(['/', ':', '?', '#']).next().unwrap_or_default())
         .unwrap_or_default()
         .to_ascii_lowercase();
-    ["example.org", "example.com", "example.net"]
-        .iter()
-        .any(|d| host == *d || host.ends_with(&format!(".{d}")))
+    host == domain
+        || host
+            .strip_suffix(domain)
+            .is_some_and(|sub| sub.ends_with('.'))
 }
 
 /// A resource id: 1 to 64 of `A-Z a-z 0-9 - .`.
