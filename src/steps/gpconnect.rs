@@ -90,6 +90,14 @@ pub fn steps() -> Vec<StepDef> {
         },
         StepDef {
             kinds: THEN,
+            pattern: r"the response is one of the GP Connect errors {Q}, or a 200 answer where the FHIRPath {Q} is true",
+            usage: r#"the response is one of the GP Connect errors "<status> <CODE> or ...", or a 200 answer where the FHIRPath "<expression>" is true"#,
+            help: "For rules a provider may meet either way: the response is one of the GP Connect errors (as in the step above), or a 200 answer on which the FHIRPath (evaluated on the body) is true.",
+            example: r#"Then the response is one of the GP Connect errors "422 INVALID_PARAMETER", or a 200 answer where the FHIRPath "entry.resource.ofType(Patient).exists()" is true"#,
+            func: step_fn!(error_or_answer),
+        },
+        StepDef {
+            kinds: THEN,
             pattern: r"the response is a GP Connect error with a 4xx status",
             usage: "the response is a GP Connect error with a 4xx status",
             help: "Checks the response is a GP Connect error with any 4xx status and any Spine error code: for rules that require an error but not its code.",
@@ -352,6 +360,31 @@ async fn gp_connect_error(w: &mut AssureWorld, ctx: &Context) -> StepResult {
 async fn one_of_gp_errors(w: &mut AssureWorld, ctx: &Context) -> StepResult {
     let accepted = parse_accepted(&w.expand(&arg(ctx, 1))?)?;
     check_gp_error(w, &accepted)
+}
+
+async fn error_or_answer(w: &mut AssureWorld, ctx: &Context) -> StepResult {
+    let accepted = parse_accepted(&w.expand(&arg(ctx, 1))?)?;
+    if w.response()?.received.status != 200 {
+        return check_gp_error(w, &accepted).map_err(|stop| match stop {
+            Stop::Fail(mut f) if f.kind == FindingKind::Status => {
+                f.expected = Some(format!("{} or 200", alternatives(&accepted)));
+                Stop::Fail(f)
+            }
+            other => other,
+        });
+    }
+    let text = w.expand(&arg(ctx, 2))?;
+    let values = super::fhirpath::evaluate(w, &text)?;
+    if values == ["true"] {
+        return Ok(());
+    }
+    fail(
+        Finding::new(
+            FindingKind::Body,
+            format!("a 200 answer must make `{text}` true"),
+        )
+        .expected("true", format_list(&values, "empty")),
+    )
 }
 
 async fn any_client_error(w: &mut AssureWorld, _: &Context) -> StepResult {
