@@ -93,8 +93,8 @@ def error(status, issue_code, code, display, diagnostics):
 
 # What the reference provider serves, said in every 404 it answers, with how to add more.
 SERVED_PATIENTS = "Patient/2 (NHS number %s); Find a patient also finds %s (Patient/3)" % (REGISTERED[0], REGISTERED[1])
-SERVED_RECORDS = ("the structured record of %s, for each request body of suites/gp-connect-provider/bodies/structured/ "
-                  "and any includeAllergies request" % REGISTERED[0])
+SERVED_RECORDS = ("the structured record of %s, for each request body of suites/gp-connect-provider/bodies/structured/, "
+                  "any includeAllergies request and a request naming only the patient" % REGISTERED[0])
 ADD_PATIENT = ("To serve another test patient, add it to mocks/gpconnect-provider/generate.py (REGISTERED) and run the "
                "script, or answer it from a stub set that extends gpconnect-provider (mock.toml: extends); against your "
                "own provider, give your test patients as --input registered_nhs_number=... registered_patient_id=...")
@@ -190,6 +190,10 @@ def files():
     allergies = job_role_system(structured_bundles()["allergies-resolved"])
     out["structured-allergies.json"] = allergies
     out["structured-allergies-no-list.json"] = without(allergies, lambda r: r["resourceType"] != "List")
+    # Every clinical-area parameter is optional: a request naming only the patient gets
+    # the patient, their GP practice and GP, and no clinical List.
+    out["structured-patient-only.json"] = without(
+        allergies, lambda r: r["resourceType"] in ("Patient", "Organization", "Practitioner", "PractitionerRole"))
     return out
 
 
@@ -312,7 +316,12 @@ def mappings():
         {"matchesJsonPath": "$.parameter[?(@.name == 'includeAllergies')]"},
     ])
     add("05-structured-allergies.json", "structured record: allergies", 5, sr,
-        respond_file("structured-allergies.json"), defect=("allergies-without-list", ["GPC-SR-1"]))
+        respond_file("structured-allergies.json"), defect=("allergies-without-list", ["GPC-SR-1", "GPC-ARS-1", "GPC-ARS-2", "GPC-VAL-1"]))
+    add("05-structured-patient-only.json", "structured record: the patient only", 5, endpoint_request("structured record", bodyPatterns=[
+        {"matchesJsonPath": {"expression": "$.parameter[?(@.name == 'patientNHSNumber')].valueIdentifier.value",
+                             "equalTo": REGISTERED[0]}},
+        {"matchesJsonPath": {"expression": "$.parameter[?(@.name != 'patientNHSNumber')]", "absent": True}},
+    ]), respond_file("structured-patient-only.json"))
     add("06-structured-unknown.json", "structured record: patient not found", 6, endpoint_request("structured record"),
         respond(error(404, "not-found", "PATIENT_NOT_FOUND", "Patient not found",
                       not_served("record for that NHS number (or for that request body)", SERVED_RECORDS))))
@@ -331,7 +340,7 @@ DEFECTS = {
     "practitioner-search-empty": "Find a practitioner by SDS user id returns an empty Bundle",
     "location-not-fhir-json": "Read a location answers Content-Type application/json",
     "organisation-not-found-plain": "Reading an unknown Organization answers a plain-text 404 instead of ORGANISATION_NOT_FOUND",
-    "allergies-without-list": "The structured allergies Bundle lacks the allergies List",
+    "allergies-without-list": "The allergies record (any includeAllergies request but the provider suite's exact bodies) lacks its Lists, so it does not conform to GPConnect-StructuredRecord-Bundle-1 either",
 }
 
 
