@@ -43,6 +43,22 @@ fn main() {
         .expect("write to string");
     }
     code.push_str("];\n");
+    // The unpacked folder is named by this digest: computed here, not at every start.
+    let mut hasher = std::hash::DefaultHasher::new();
+    for file in &files {
+        let rel = file.strip_prefix(&root).expect("under the root");
+        std::hash::Hash::hash(&rel.to_string_lossy(), &mut hasher);
+        std::hash::Hash::hash(
+            &std::fs::read(file).expect("read an embedded file"),
+            &mut hasher,
+        );
+    }
+    writeln!(
+        code,
+        "/// A digest of `FILES`, made at build time.\npub const DIGEST: &str = \"{:016x}\";",
+        std::hash::Hasher::finish(&hasher)
+    )
+    .expect("write to string");
     let out = PathBuf::from(std::env::var("OUT_DIR").expect("set by cargo")).join("embedded.rs");
     std::fs::write(out, code).expect("write embedded.rs");
 }

@@ -1,7 +1,9 @@
 //! Capability-driven applicability. A scenario tagged `@capability:Patient.create` only
 //! applies to a target whose CapabilityStatement declares that interaction;
 //! `@capability:operation:gpc.getstructuredrecord` needs the operation;
-//! `@capability:format:xml` a `format` entry naming XML; and
+//! `@capability:format:xml` a `format` entry naming XML;
+//! `@capability:Patient.searchParam:identifier`, `@capability:Patient.conditionalCreate`
+//! and `@capability:Patient.versioning` need those resource details; and
 //! `@capability:<name>` names a capability of the suite (`[capabilities.<name>]`), such
 //! as Access Record Structured, which the target offers when its CapabilityStatements
 //! declare what the capability requires, or when the supplier declares it
@@ -23,6 +25,13 @@ use crate::world::RunContext;
 pub struct Capabilities {
     /// Resource type → declared interaction codes.
     pub resources: BTreeMap<String, BTreeSet<String>>,
+    /// Resource type → declared search parameter names; `*` holds the `rest.searchParam`
+    /// ones, which apply to every type.
+    pub search_params: BTreeMap<String, BTreeSet<String>>,
+    /// Resource types declaring `conditionalCreate: true`.
+    pub conditional_create: BTreeSet<String>,
+    /// Resource type → its `versioning` code (`no-version`, `versioned`, `versioned-update`).
+    pub versioning: BTreeMap<String, String>,
     /// System-level interactions (`transaction`, `batch`, `search-system`...).
     pub system: BTreeSet<String>,
     /// Operation names (`gpc.getstructuredrecord`), system- or resource-level.
@@ -128,13 +137,28 @@ impl Capabilities {
             }
             caps.system.extend(codes(rest));
             caps.operations.extend(operation_names(rest));
+            caps.search_params
+                .entry("*".to_owned())
+                .or_default()
+                .extend(search_param_names(rest));
             for resource in rest.get("resource").map(Node::items).unwrap_or_default() {
                 caps.operations.extend(operation_names(resource));
-                if let Some(t) = resource.get("type").and_then(Node::as_str) {
-                    caps.resources
-                        .entry(t.to_owned())
-                        .or_default()
-                        .extend(codes(resource));
+                let Some(t) = resource.get("type").and_then(Node::as_str) else {
+                    continue;
+                };
+                caps.resources
+                    .entry(t.to_owned())
+                    .or_default()
+                    .extend(codes(resource));
+                caps.search_params
+                    .entry(t.to_owned())
+                    .or_default()
+                    .extend(search_param_names(resource));
+                if resource.get("conditionalCreate").and_then(Node::as_bool) == Some(true) {
+                    caps.conditional_create.insert(t.to_owned());
+                }
+                if let Some(v) = resource.get("versioning").and_then(Node::as_str) {
+                    caps.versioning.insert(t.to_owned(), v.to_owned());
                 }
             }
         }
@@ -146,6 +170,13 @@ impl Capabilities {
         for (t, codes) in other.resources {
             self.resources.entry(t).or_default().extend(codes);
         }
+        for (t, names) in other.search_params {
+            self.search_params.entry(t).or_default().extend(names);
+        }
+        self.conditional_create.extend(other.conditional_create);
+        for (t, v) in other.versioning {
+            self.versioning.entry(t).or_insert(v);
+        }
         self.system.extend(other.system);
         self.operations.extend(other.operations);
         self.formats.extend(other.formats);
@@ -153,7 +184,8 @@ impl Capabilities {
     }
 
     /// Whether a tag's requirement (`Patient.read`, `Patient`, `system.batch`,
-    /// `operation:name`, `format:xml`) is declared; `Err` says what is missing.
+    /// `operation:name`, `format:xml`, `Patient.searchParam:identifier`,
+    /// `Patient.conditionalCreate`, `Patient.versioning`) is declared; `Err` says what is missing.
     pub fn declares(&self, token: &str) -> Result<(), String> {
         if let Some(format) = token.strip_prefix("format:") {
             // `xml` is declared by `xml`, `application/fhir+xml`, with or without parameters.
@@ -179,6 +211,9 @@ impl Capabilities {
             };
         }
         let (resource, interaction) = token.split_once('.').unwrap_or((token, ""));
+        if let Some(found) = self.declares_detail(resource, interaction) {
+            return found;
+        }
         let declared = if resource == "system" {
             self.system.contains(interaction)
         } else {
@@ -198,6 +233,44 @@ impl Capabilities {
             Err(format!(
                 "the CapabilityStatement does not declare the `{interaction}` interaction for {resource}"
             ))
+        }
+    }
+
+    /// The resource details a token may name beside interactions: a search parameter
+    /// (on the type or for every type), conditional create, versioning. `None` when the
+    /// token names an interaction.
+    fn declares_detail(&self, resource: &str, detail: &str) -> Option<Result<(), String>> {
+        if let Some(param) = detail.strip_prefix("searchParam:") {
+            let declared = [resource, "*"].iter().any(|t| {
+                self.search_params
+                    .get(*t)
+                    .is_some_and(|s| s.contains(param))
+            });
+            return Some(if declared {
+                Ok(())
+            } else {
+                Err(format!(
+                    "the CapabilityStatement does not declare the `{param}` search parameter for {resource}"
+                ))
+            });
+        }
+        match detail {
+            "conditionalCreate" => Some(if self.conditional_create.contains(resource) {
+                Ok(())
+            } else {
+                Err(format!(
+                    "the CapabilityStatement does not declare conditionalCreate for {resource}"
+                ))
+            }),
+            // Only a statement that says so rules versioning out: an unstated one leaves
+            // the resources themselves (meta.versionId) to tell.
+            "versioning" => Some(match self.versioning.get(resource).map(String::as_str) {
+                Some("no-version") => Err(format!(
+                    "the CapabilityStatement declares no versioning (`no-version`) for {resource}"
+                )),
+                _ => Ok(()),
+            }),
+            _ => None,
         }
     }
 
@@ -248,6 +321,16 @@ fn operation_names(n: &Node) -> Vec<String> {
             name.or(definition)
         })
         .map(|n| n.trim_start_matches('$').to_owned())
+        .collect()
+}
+
+/// `searchParam.name` of a `rest` or `rest.resource` entry.
+fn search_param_names(n: &Node) -> Vec<String> {
+    n.get("searchParam")
+        .map(Node::items)
+        .unwrap_or_default()
+        .iter()
+        .filter_map(|p| p.get("name").and_then(Node::as_str).map(str::to_owned))
         .collect()
 }
 
@@ -334,6 +417,60 @@ mod tests {
         assert!(formats.declares("format:turtle").is_err());
         let not_cs = assure_fhir::parse_json(r#"{"resourceType": "Patient"}"#).unwrap();
         assert!(Capabilities::from_statement(&not_cs).is_err());
+    }
+
+    #[test]
+    fn search_parameters_conditional_create_and_versioning_are_read_from_the_statement() {
+        let cs = assure_fhir::parse_json(
+            r#"{"resourceType": "CapabilityStatement", "fhirVersion": "4.0.1",
+               "rest": [{"mode": "server", "searchParam": [{"name": "_count", "type": "number"}],
+                 "resource": [
+                   {"type": "Patient", "interaction": [{"code": "search-type"}],
+                    "conditionalCreate": true, "versioning": "versioned",
+                    "searchParam": [{"name": "identifier", "type": "token"}]},
+                   {"type": "Observation", "interaction": [{"code": "read"}],
+                    "conditionalCreate": false, "versioning": "no-version"},
+                   {"type": "Practitioner", "interaction": [{"code": "read"}]}]}]}"#,
+        )
+        .unwrap();
+        let caps = Capabilities::from_statement(&cs).unwrap();
+        assert_eq!(caps.declares("Patient.searchParam:identifier"), Ok(()));
+        // rest.searchParam applies to every type.
+        assert_eq!(caps.declares("Observation.searchParam:_count"), Ok(()));
+        let why = caps.declares("Patient.searchParam:family").unwrap_err();
+        assert!(
+            why.contains("`family` search parameter for Patient"),
+            "{why}"
+        );
+        assert_eq!(caps.declares("Patient.conditionalCreate"), Ok(()));
+        assert!(caps.declares("Observation.conditionalCreate").is_err());
+        assert!(caps
+            .declares("Practitioner.conditionalCreate")
+            .unwrap_err()
+            .contains("conditionalCreate"));
+        assert_eq!(caps.declares("Patient.versioning"), Ok(()));
+        assert!(caps
+            .declares("Observation.versioning")
+            .unwrap_err()
+            .contains("no-version"));
+        // Unstated: the resources tell (meta.versionId), so it is not ruled out.
+        assert_eq!(caps.declares("Practitioner.versioning"), Ok(()));
+        assert_eq!(
+            caps.missing(["capability:Patient.searchParam:identifier"].into_iter()),
+            None
+        );
+        // A second statement adds what it declares.
+        let mut merged = caps.clone();
+        let more = assure_fhir::parse_json(
+            r#"{"resourceType": "CapabilityStatement", "rest": [{"mode": "server", "resource": [
+                 {"type": "Observation", "conditionalCreate": true,
+                  "searchParam": [{"name": "code", "type": "token"}]}]}]}"#,
+        )
+        .unwrap();
+        merged.merge(Capabilities::from_statement(&more).unwrap());
+        assert_eq!(merged.declares("Observation.conditionalCreate"), Ok(()));
+        assert_eq!(merged.declares("Observation.searchParam:code"), Ok(()));
+        assert!(merged.declares("Observation.versioning").is_err());
     }
 
     fn structured_only() -> Capabilities {

@@ -13,7 +13,6 @@ use crate::client::{Client, Limits};
 use crate::config::{self, Config, InputValue};
 use crate::counterpart::{Counterpart, StubSet};
 use crate::diagnostic::{Diagnostic, Diagnostics};
-use crate::evidence::Redactor;
 use crate::exit_codes;
 use crate::report::{self, Format};
 use crate::runner::{self, RunSettings, RunTarget};
@@ -64,6 +63,10 @@ pub enum Command {
         /// Port to listen on [default: any free port].
         #[arg(long)]
         port: Option<u16>,
+        /// Render every response as a template, as WireMock's option of that name
+        /// (also `global_response_templating = true` in the set's mock.toml).
+        #[arg(long)]
+        global_response_templating: bool,
     },
     /// Validate FHIR instances against base definitions and profiles.
     Validate(crate::validate_cmd::ValidateArgs),
@@ -109,6 +112,10 @@ pub struct RunArgs {
     /// Response body size limit, in bytes.
     #[arg(long, value_name = "BYTES")]
     pub max_body: Option<u64>,
+    /// Bytes of each body kept in the report's evidence [default: 262144]; the size
+    /// and sha256 of the whole body are kept either way.
+    #[arg(long, value_name = "BYTES")]
+    pub evidence_body_limit: Option<u64>,
     /// PEM client certificate (chain) presented to the target; may hold the key too.
     #[arg(long, value_name = "FILE")]
     pub client_cert: Option<PathBuf>,
@@ -130,6 +137,10 @@ pub struct RunArgs {
     /// allows create; what is created is deleted at the end where it allows delete.
     #[arg(long)]
     pub seed_data: bool,
+    /// A FHIR R4 terminology server for codes the packages cannot check (SNOMED CT,
+    /// dm+d, LOINC...); wins over `[terminology] url` in the configuration.
+    #[arg(long = "tx", value_name = "URL")]
+    pub tx: Option<String>,
     #[command(flatten)]
     pub report: crate::report::command::RunReportArgs,
 }
@@ -147,6 +158,13 @@ pub async fn main(args: Vec<String>) -> i32 {
             };
         }
     };
+    // Credentials in a URL on the command line are secrets before anything is read.
+    crate::redact::learn(args.iter().flat_map(|a| crate::redact::url_secrets(a)));
+    crate::signals::set_mode(match cli.command {
+        Command::Run(_) => crate::signals::Mode::Run,
+        Command::Mock { .. } => crate::signals::Mode::Mock,
+        _ => crate::signals::Mode::Exit,
+    });
     let project = project_dir(cli.project.as_deref());
     crate::diagnostic::set_project_root(&project);
     match cli.command {
@@ -156,7 +174,11 @@ pub async fn main(args: Vec<String>) -> i32 {
             print!("{}", steps_text(markdown));
             exit_codes::OK
         }
-        Command::Mock { set, port } => mock_command(&project, &set, port).await,
+        Command::Mock {
+            set,
+            port,
+            global_response_templating,
+        } => mock_command(&project, &set, port, global_response_templating).await,
         Command::Fhirpath(args) => crate::fhirpath_cmd::run(args),
         Command::Packages(args) => crate::packages_cmd::run(args).await,
         Command::Report { command } => crate::report::command::main(command),
@@ -305,13 +327,22 @@ async fn run_command(project: &Path, args: RunArgs, command_line: Vec<String>) -
             .max_body
             .or(config.max_body)
             .unwrap_or(Limits::default().max_body_bytes),
+        evidence_body_bytes: args
+            .evidence_body_limit
+            .or(config.evidence_body_limit)
+            .unwrap_or(Limits::default().evidence_body_bytes),
     };
+    let target_url = args.target.clone().or(config.target.clone());
+    if let Some(url) = &target_url {
+        secrets.extend(crate::redact::url_secrets(url));
+    }
+    secrets.extend(post.secrets());
+    // From here on every report file, stdout and stderr know every secret of the run.
+    crate::redact::learn(tls.secret_bytes());
+    let redactor = crate::redact::learn(&secrets);
     // A secret given literally on the command line must not reach the report.
-    let command_line: Vec<String> = command_line
-        .iter()
-        .map(|a| Redactor::new(&secrets).text(a))
-        .collect();
-    let client = match Client::new(limits, Redactor::new(&secrets), &tls) {
+    let command_line: Vec<String> = command_line.iter().map(|a| redactor.text(a)).collect();
+    let client = match Client::new(limits, redactor.clone(), &tls) {
         Ok(c) => c,
         Err(e) => {
             eprintln!("error: failed to build the HTTP client: {e}");
@@ -319,7 +350,6 @@ async fn run_command(project: &Path, args: RunArgs, command_line: Vec<String>) -
         }
     };
 
-    let target_url = args.target.clone().or(config.target.clone());
     let (target, _guard) = match target_url {
         Some(url) => match validate_url(&url) {
             Ok(()) => (
@@ -376,12 +406,25 @@ async fn run_command(project: &Path, args: RunArgs, command_line: Vec<String>) -
         }
     };
 
-    if let Err(code) = ensure_packages(&suites).await {
-        return code;
-    }
-    let counterparts = match start_counterparts(project, &suites).await {
-        Ok(c) => c,
-        Err(code) => return code,
+    let terminology =
+        match crate::terminology::start(&config.terminology, &config_path, args.tx.as_deref()) {
+            Ok(t) => t.map(|t| t as std::sync::Arc<dyn assure_fhir::terminology::Terminology>),
+            Err(message) => {
+                eprintln!("{message}");
+                return exit_codes::BAD_INPUT;
+            }
+        };
+    // A signal while packages install (from a registry) stops that, not the report.
+    let prepared = async {
+        ensure_packages(&suites).await?;
+        start_counterparts(project, &suites).await
+    };
+    let counterparts = futures::select! {
+        c = prepared.boxed_local().fuse() => match c {
+            Ok(c) => c,
+            Err(code) => return code,
+        },
+        _ = crate::signals::interrupted().boxed().fuse() => Vec::new(),
     };
     let files_dir = suites
         .first()
@@ -400,10 +443,16 @@ async fn run_command(project: &Path, args: RunArgs, command_line: Vec<String>) -
             .collect(),
         fhir: Default::default(),
         validator: Default::default(),
+        terminology,
         counterparts,
         sink: Default::default(),
         ledger: Default::default(),
         run_nhs_number: crate::world::random_nhs_number(),
+    };
+    // Reports and stderr show the target without its credentials.
+    let target = RunTarget {
+        base_url: redactor.url(&target.base_url),
+        counterpart: target.counterpart,
     };
     let base_dir = args
         .report_dir
@@ -439,9 +488,7 @@ async fn run_command(project: &Path, args: RunArgs, command_line: Vec<String>) -
         command_line,
         shown_inputs: inputs.shown(),
         interrupt: async {
-            if tokio::signal::ctrl_c().await.is_err() {
-                futures::future::pending::<()>().await;
-            }
+            crate::signals::interrupted().await;
         }
         .boxed_local(),
         progress: Some(std::sync::Arc::new(crate::progress::Stderr::new())),
@@ -450,8 +497,18 @@ async fn run_command(project: &Path, args: RunArgs, command_line: Vec<String>) -
     };
     let mut report = runner::run(plan, settings).await;
     post.finish(&mut report);
-    let dir = base_dir.join(&report.run.id);
     let mut write_failed = false;
+    let dir = match report::create_run_dir(&base_dir, &mut report.run.id) {
+        Ok(dir) => dir,
+        Err(e) => {
+            write_failed = true;
+            eprintln!(
+                "error: cannot create a run folder in {}: {e}",
+                base_dir.display()
+            );
+            base_dir.join(&report.run.id)
+        }
+    };
     for (format, result) in report::write_all(&report, &dir, &args.format) {
         match result {
             Ok(path) => eprintln!("wrote {}", crate::diagnostic::display_path(&path)),
@@ -470,6 +527,16 @@ async fn run_command(project: &Path, args: RunArgs, command_line: Vec<String>) -
         eprintln!("error: {e}");
     }
     print_summary(&report);
+    if let (true, Some(n)) = (report.run.interrupted, crate::signals::received()) {
+        eprintln!(
+            "the run was stopped by {}; its report is complete for what ran",
+            crate::signals::name(n)
+        );
+    }
+    // The report is sealed: a signal received ends the process now with its code, and
+    // one that comes later ends it at once (shutting counterparts down must not
+    // outlive a Ctrl-C).
+    crate::signals::set_mode(crate::signals::Mode::Exit);
     if write_failed {
         return exit_codes::INCOMPLETE;
     }
@@ -604,9 +671,12 @@ fn print_summary(report: &crate::report::model::Report) {
                         (Some(e), Some(a)) => format!(" (expected {e}, actual {a})"),
                         _ => String::new(),
                     };
+                    // A target's words: shown escaped.
                     eprintln!(
-                        "          {}:{}: {}{detail}",
-                        feature.file, step.line, f.message
+                        "          {}:{}: {}",
+                        feature.file,
+                        step.line,
+                        crate::diagnostic::safe(&format!("{}{detail}", f.message))
                     );
                 }
             }
@@ -749,12 +819,12 @@ pub fn steps_text(markdown: bool) -> String {
     out
 }
 
-async fn mock_command(project: &Path, name: &str, port: Option<u16>) -> i32 {
+async fn mock_command(project: &Path, name: &str, port: Option<u16>, templated: bool) -> i32 {
     let as_path = Path::new(name);
     let loaded = if as_path.join("mappings").is_dir() {
-        StubSet::load(as_path)
+        StubSet::load_with(as_path, templated)
     } else {
-        StubSet::load_named(&project.join("mocks"), name)
+        StubSet::load_named_with(&project.join("mocks"), name, templated)
     };
     let set = match loaded {
         Ok(set) => set,

@@ -24,6 +24,7 @@ pub struct Config {
     pub concurrency: Option<usize>,
     pub timeout: Option<u64>,
     pub max_body: Option<u64>,
+    pub evidence_body_limit: Option<u64>,
     #[serde(default)]
     pub inputs: BTreeMap<String, InputValue>,
     #[serde(default)]
@@ -33,6 +34,9 @@ pub struct Config {
     pub headers: BTreeMap<String, InputValue>,
     #[serde(default)]
     pub tls: Tls,
+    /// A terminology server for the validator (see `terminology`).
+    #[serde(default)]
+    pub terminology: crate::terminology::TerminologyConfig,
     #[serde(default)]
     pub capabilities: Capabilities,
 }

@@ -138,32 +138,45 @@ pub fn display_path(path: &Path) -> String {
     shown.display().to_string()
 }
 
+/// Text from an input, safe to print: control characters and ANSI escapes shown as
+/// `\u{1b}`, never acted on by a terminal.
+pub fn safe(text: &str) -> std::borrow::Cow<'_, str> {
+    crate::redact::terminal::escape(text)
+}
+
 impl fmt::Display for Diagnostic {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        writeln!(f, "error: {}", self.message)?;
+        writeln!(f, "error: {}", safe(&self.message))?;
         let gutter = if self.line > 0 {
             self.line.to_string().len()
         } else {
             1
         };
         let pad = " ".repeat(gutter);
-        writeln!(f, "{pad}--> {}", self.location())?;
+        writeln!(f, "{pad}--> {}", safe(&self.location()))?;
         if let Some(text) = &self.source_line {
-            let text = text.replace('\t', " ");
+            let text = text.replace(['\t', '\n'], " ");
             writeln!(f, "{pad} |")?;
-            writeln!(f, "{} | {}", self.line, text)?;
-            let indent = " ".repeat(self.col.saturating_sub(1));
-            let caret = "^".repeat(self.width);
+            writeln!(f, "{} | {}", self.line, safe(&text))?;
+            // Escapes widen the line: the caret goes under the escaped text.
+            let before: String = text.chars().take(self.col.saturating_sub(1)).collect();
+            let under: String = text
+                .chars()
+                .skip(self.col.saturating_sub(1))
+                .take(self.width)
+                .collect();
+            let indent = " ".repeat(safe(&before).chars().count());
+            let caret = "^".repeat(safe(&under).chars().count().max(self.width));
             if self.label.is_empty() {
                 writeln!(f, "{pad} | {indent}{caret}")?;
             } else {
-                writeln!(f, "{pad} | {indent}{caret} {}", self.label)?;
+                writeln!(f, "{pad} | {indent}{caret} {}", safe(&self.label))?;
             }
         } else if !self.label.is_empty() {
-            writeln!(f, "{pad} = {}", self.label)?;
+            writeln!(f, "{pad} = {}", safe(&self.label))?;
         }
         for help in &self.help {
-            writeln!(f, "{pad} = help: {help}")?;
+            writeln!(f, "{pad} = help: {}", safe(help))?;
         }
         Ok(())
     }
@@ -184,6 +197,35 @@ pub fn closest<'a>(word: &str, candidates: impl IntoIterator<Item = &'a str>) ->
         .collect();
     scored.sort_by(|a, b| b.0.total_cmp(&a.0));
     scored.into_iter().take(3).map(|(_, c)| c).collect()
+}
+
+/// Like [`closest`], for candidates written more than one way (a step's usage and its
+/// example): each is scored by the form nearest to `word`.
+pub fn closest_of<'a>(
+    word: &str,
+    candidates: impl IntoIterator<Item = (&'a str, Vec<&'a str>)>,
+) -> Vec<&'a str> {
+    let word_lower = word.to_lowercase();
+    let mut scored: Vec<(f64, &str)> = candidates
+        .into_iter()
+        .map(|(shown, forms)| {
+            let best = std::iter::once(shown)
+                .chain(forms)
+                .map(|f| strsim::normalized_damerau_levenshtein(&word_lower, &f.to_lowercase()))
+                .fold(0.0, f64::max);
+            (best, shown)
+        })
+        .filter(|(score, _)| *score >= 0.5)
+        .collect();
+    scored.sort_by(|a, b| b.0.total_cmp(&a.0));
+    // Only the near-best: a clear winner is shown alone.
+    let top = scored.first().map_or(0.0, |s| s.0);
+    scored
+        .into_iter()
+        .take_while(|(score, _)| top - score <= 0.05)
+        .take(3)
+        .map(|(_, c)| c)
+        .collect()
 }
 
 /// Several diagnostics, reported together.
@@ -234,12 +276,58 @@ mod tests {
     }
 
     #[test]
+    fn control_characters_from_the_input_are_escaped() {
+        let source = "Feature: x\n  When I \x1b[2Jsned \u{202e}it\n";
+        let d = Diagnostic::new(
+            "features/\x1b]0;pwned\x07.feature",
+            "unknown step `\x1b[2J`",
+        )
+        .at(2, 14)
+        .width(4)
+        .label("no step \x1b[31mmatches")
+        .help("did you mean \x07?")
+        .with_source(source);
+        let shown = d.to_string();
+        assert!(
+            !shown.contains('\x1b') && !shown.contains('\x07'),
+            "{shown:?}"
+        );
+        assert!(!shown.contains('\u{202e}'), "{shown:?}");
+        insta::assert_snapshot!(shown, @r"
+        error: unknown step `\u{1b}[2J`
+         --> features/\u{1b}]0;pwned\u{7}.feature:2:14
+          |
+        2 |   When I \u{1b}[2Jsned \u{202e}it
+          |                   ^^^^ no step \u{1b}[31mmatches
+          = help: did you mean \u{7}?
+        ");
+    }
+
+    #[test]
     fn offsets_map_to_lines_and_columns() {
         let source = "ab\ncdé\nf";
         assert_eq!(line_col(source, 0), (1, 1));
         assert_eq!(line_col(source, 3), (2, 1));
         assert_eq!(line_col(source, 8), (3, 1));
         assert_eq!(line_col(source, 7), (2, 4));
+    }
+
+    #[test]
+    fn a_step_is_suggested_by_its_nearest_form() {
+        let steps = [
+            (
+                "the response status is <n>xx",
+                vec!["the response status is 2xx"],
+            ),
+            (
+                "the response status is <code>",
+                vec!["the response status is 200"],
+            ),
+        ];
+        assert_eq!(
+            closest_of("the respons status is 200", steps),
+            vec!["the response status is <code>"]
+        );
     }
 
     #[test]

@@ -8,3 +8,9 @@ pub const CONFORMANCE_FAILURE: i32 = 1;
 pub const BAD_INPUT: i32 = 2;
 /// The run could not complete (target unreachable, a port that won't bind, I/O).
 pub const INCOMPLETE: i32 = 3;
+/// `assure report verify` without a pinned public key: the folder matches its
+/// manifest, but who wrote it was not checked.
+pub const INTEGRITY_ONLY: i32 = 4;
+/// Stopped by SIGINT (Ctrl-C) or SIGTERM: 128 + the signal's number, as shells report.
+pub const INTERRUPTED: i32 = 130;
+pub const TERMINATED: i32 = 143;

@@ -69,10 +69,11 @@ pub fn load(specs: &[String], release: FhirRelease) -> Result<FhirContext, Strin
     let set = PackageSet::load(&sources, &options)
         .map_err(|e| format!("failed to load FHIR packages: {e}"))?;
     warnings.extend(set.warnings().iter().cloned());
-    let model = ModelInfo::from_packages(&set);
+    // From the package indexes: the definitions are not parsed to build it.
+    let model = set.type_model(None);
     Ok(FhirContext {
         packages: Some(Arc::new(set)),
-        model: model.map(Arc::new),
+        model,
         warnings,
     })
 }

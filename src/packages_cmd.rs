@@ -4,7 +4,10 @@
 
 use std::path::PathBuf;
 
-use assure_fhir::package::{LoadOptions, PackageCache, PackageSource};
+use assure_fhir::package::{
+    parse_size, ArchiveLimits, IndexUse, LoadOptions, PackageCache, PackageError, PackageSource,
+    MAX_ENTRIES_ENV, MAX_RATIO_ENV, MAX_SIZE_ENV,
+};
 use assure_fhir::PackageSet;
 use clap::{Args, Subcommand};
 
@@ -47,6 +50,8 @@ pub enum PackagesCommand {
         /// Never touch the network: only check what the cache holds.
         #[arg(long)]
         offline: bool,
+        #[command(flatten)]
+        limits: LimitArgs,
     },
     /// List the packages in the cache.
     List,
@@ -69,11 +74,52 @@ pub enum PackagesCommand {
     },
 }
 
+/// Caps on what a package archive may unpack to; a hostile `.tgz` is refused (exit 2)
+/// before it fills memory or disk.
+#[derive(Args, Debug, Clone)]
+pub struct LimitArgs {
+    /// The most a package may unpack to (bytes; K, M, G suffixes) [default: 1G].
+    #[arg(long, value_name = "SIZE", env = MAX_SIZE_ENV, value_parser = size)]
+    pub max_package_size: Option<u64>,
+    /// The most entries a package archive may hold [default: 100000].
+    #[arg(long, value_name = "N", env = MAX_ENTRIES_ENV)]
+    pub max_package_entries: Option<u64>,
+    /// The most a package may unpack to per compressed byte, for archives unpacking
+    /// to over 16M [default: 100].
+    #[arg(long, value_name = "N", env = MAX_RATIO_ENV)]
+    pub max_package_ratio: Option<u64>,
+}
+
+impl LimitArgs {
+    pub fn limits(&self) -> ArchiveLimits {
+        let d = ArchiveLimits::default();
+        ArchiveLimits {
+            max_unpacked_bytes: self.max_package_size.unwrap_or(d.max_unpacked_bytes),
+            max_entries: self.max_package_entries.unwrap_or(d.max_entries),
+            max_ratio: self.max_package_ratio.unwrap_or(d.max_ratio),
+        }
+    }
+}
+
+fn size(text: &str) -> Result<u64, String> {
+    parse_size(text).ok_or_else(|| format!("`{text}` is not a size (e.g. 512M, 2G)"))
+}
+
 fn cache_of(args: &PackagesArgs) -> Option<PackageCache> {
     args.cache
         .clone()
         .map(PackageCache::new)
         .or_else(PackageCache::from_env)
+}
+
+/// The exit code for a package that could not be installed: its own fault (broken,
+/// hostile, inconsistent) is bad input; the network or the disk is an incomplete run.
+fn failure_code(e: &PackageError) -> i32 {
+    if e.is_bad_input() {
+        exit_codes::BAD_INPUT
+    } else {
+        exit_codes::INCOMPLETE
+    }
 }
 
 pub async fn run(args: PackagesArgs) -> i32 {
@@ -87,14 +133,19 @@ pub async fn run(args: PackagesArgs) -> i32 {
         PackagesCommand::Install {
             packages,
             install_as: Some(spec),
+            limits,
             ..
-        } => install_as(&cache, &packages, &spec),
+        } => install_as(&cache.with_limits(limits.limits()), &packages, &spec),
         PackagesCommand::Install {
             packages,
             registries,
             offline,
             install_as: None,
-        } => install(&cache, &packages, registries, offline, args.verbose).await,
+            limits,
+        } => {
+            let cache = cache.with_limits(limits.limits());
+            install(&cache, &packages, registries, offline, args.verbose).await
+        }
         PackagesCommand::List => list(&cache),
         PackagesCommand::Show {
             canonical,
@@ -176,10 +227,21 @@ async fn install(
                                 .collect()
                         })
                         .map_err(|e| {
-                            format!("failed to install {spec}: {}", crate::cli::error_chain(&e))
+                            let code = match &e {
+                                registry::RegistryError::Package(p) => failure_code(p),
+                                _ => exit_codes::INCOMPLETE,
+                            };
+                            let message = format!(
+                                "failed to install {spec}: {}",
+                                crate::cli::error_chain(&e)
+                            );
+                            (code, message)
                         })
                 }
-                None => Err(format!("`{spec}` is neither a .tgz file nor id#version")),
+                None => Err((
+                    exit_codes::BAD_INPUT,
+                    format!("`{spec}` is neither a .tgz file nor id#version"),
+                )),
             }
         };
         match result {
@@ -188,9 +250,12 @@ async fn install(
                     eprintln!("installed {f}");
                 }
             }
-            Err(e) => {
+            Err((failed, e)) => {
                 eprintln!("error: {e}");
-                code = exit_codes::INCOMPLETE;
+                // Bad input wins over an incomplete run: it needs the user's attention.
+                if code != exit_codes::BAD_INPUT {
+                    code = failed;
+                }
             }
         }
     }
@@ -219,17 +284,20 @@ fn install_as(cache: &PackageCache, packages: &[String], spec: &str) -> i32 {
         }
         Err(e) => {
             eprintln!("error: failed to install {} as {spec}: {e}", path.display());
-            exit_codes::INCOMPLETE
+            failure_code(&e)
         }
     }
 }
 
-fn install_file(cache: &PackageCache, path: &str) -> Result<Vec<String>, String> {
-    let bytes = std::fs::read(path).map_err(|e| format!("cannot read {path}: {e}"))?;
+fn install_file(cache: &PackageCache, path: &str) -> Result<Vec<String>, (i32, String)> {
+    let failed = |e: PackageError| (failure_code(&e), format!("failed to install {path}: {e}"));
+    let bytes = cache
+        .read_archive(std::path::Path::new(path))
+        .map_err(failed)?;
     cache
         .install_tgz(&bytes, path, None)
         .map(|f| vec![f.display().to_string()])
-        .map_err(|e| format!("failed to install {path}: {e}"))
+        .map_err(failed)
 }
 
 fn list(cache: &PackageCache) -> i32 {
@@ -273,8 +341,14 @@ fn load(cache: &PackageCache, specs: &[String], verbose: bool) -> Result<Package
 pub fn describe_sources(set: &PackageSet) {
     for p in set.packages() {
         let why = if p.requested { "named" } else { "dependency" };
+        let index = match &p.index {
+            IndexUse::None => String::new(),
+            IndexUse::Read => ", through its index".into(),
+            IndexUse::Written(why) => format!(", scanned and indexed ({why})"),
+            IndexUse::Unsaved(why, what) => format!(", scanned ({why}; not indexed: {what})"),
+        };
         eprintln!(
-            "package {}#{} ({why}, FHIR {}) from {}",
+            "package {}#{} ({why}, FHIR {}{index}) from {}",
             p.name,
             p.version,
             p.fhir_version,
@@ -361,5 +435,66 @@ fn snapshot(
             eprintln!("error: {e}");
             exit_codes::BAD_INPUT
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn install_args(cache: &std::path::Path, packages: &[&str], offline: bool) -> PackagesArgs {
+        PackagesArgs {
+            cache: Some(cache.to_path_buf()),
+            verbose: false,
+            command: PackagesCommand::Install {
+                packages: packages.iter().map(|p| p.to_string()).collect(),
+                install_as: None,
+                registries: vec!["http://127.0.0.1:9".into()],
+                offline,
+                limits: LimitArgs {
+                    max_package_size: None,
+                    max_package_entries: None,
+                    max_package_ratio: None,
+                },
+            },
+        }
+    }
+
+    #[tokio::test]
+    async fn a_bad_package_is_bad_input_and_a_missing_download_an_incomplete_run() {
+        let dir = tempfile::tempdir().unwrap();
+        let cache = dir.path().join("cache");
+        let write = |name: &str, files: &[(&str, &[u8])]| {
+            let path = dir.path().join(name);
+            std::fs::write(&path, assure_fhir::package::pack_tgz(files).unwrap()).unwrap();
+            path.display().to_string()
+        };
+        let dup = write(
+            "dup.tgz",
+            &[
+                ("package/package.json", br#"{"name":"a","version":"1"}"#),
+                ("package/package.json", br#"{"name":"b","version":"2"}"#),
+            ],
+        );
+        let dots = write(
+            "dots.tgz",
+            &[("package/package.json", br#"{"name":"a","version":".."}"#)],
+        );
+        let good = write(
+            "good.tgz",
+            &[("package/package.json", br#"{"name":"a","version":"1"}"#)],
+        );
+        let truncated = dir.path().join("truncated.tgz");
+        let bytes = std::fs::read(&good).unwrap();
+        std::fs::write(&truncated, &bytes[..bytes.len() / 2]).unwrap();
+        for bad in [&dup, &dots, &truncated.display().to_string()] {
+            assert_eq!(run(install_args(&cache, &[bad], false)).await, 2, "{bad}");
+        }
+        assert_eq!(run(install_args(&cache, &[&good], false)).await, 0);
+        assert!(cache.join("a#1/package/package.json").is_file());
+        // Nothing bad was left behind beside the good package.
+        assert_eq!(std::fs::read_dir(&cache).unwrap().count(), 1);
+        let missing = install_args(&cache, &["not.there#9.9.9"], true);
+        assert_eq!(run(missing).await, 3);
     }
 }

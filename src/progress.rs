@@ -1,7 +1,8 @@
 //! Live progress on stderr while scenarios run: one redrawn line on a terminal,
-//! plain lines (one per finished scenario) in CI logs and pipes.
+//! plain lines (one per finished scenario) in CI logs and pipes. Scenario names come
+//! from feature files: they are printed escaped.
 
-use std::io::{IsTerminal as _, Write as _};
+use std::io::Write as _;
 use std::sync::Mutex;
 use std::time::Instant;
 
@@ -31,7 +32,8 @@ pub struct Stderr {
 
 impl Stderr {
     pub fn new() -> Stderr {
-        Stderr::with_terminal(std::io::stderr().is_terminal())
+        // Stderr itself is a pipe to the redactor: ask what it was before.
+        Stderr::with_terminal(crate::redact::stdio::stderr_is_terminal())
     }
 
     pub fn with_terminal(terminal: bool) -> Stderr {
@@ -91,8 +93,8 @@ impl Progress for Stderr {
                 "{}  {:<14} {} {}",
                 self.line(&s),
                 scenario.status.label(),
-                scenario.id,
-                scenario.name
+                crate::diagnostic::safe(&scenario.id),
+                crate::diagnostic::safe(&scenario.name)
             );
         }
         let _ = err.flush();

@@ -48,6 +48,9 @@ pub enum RegistryError {
     Package(#[from] PackageError),
 }
 
+/// The most a registry's version list may be; the largest real ones are a few MiB.
+const METADATA_CAP: u64 = 64 << 20;
+
 /// One published version of a package.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Release {
@@ -75,25 +78,39 @@ impl Registry {
         &self.base
     }
 
-    async fn get(&self, url: &str) -> Result<Vec<u8>, RegistryError> {
+    /// The body of a successful GET, refused past `cap` bytes without holding more.
+    async fn get(&self, url: &str, cap: u64) -> Result<Vec<u8>, RegistryError> {
         let http = |source| RegistryError::Http {
             url: url.to_string(),
             source,
         };
-        let response = self.client.get(url).send().await.map_err(http)?;
+        let mut response = self.client.get(url).send().await.map_err(http)?;
         if !response.status().is_success() {
             return Err(RegistryError::Status {
                 url: url.to_string(),
                 status: response.status().as_u16(),
             });
         }
-        Ok(response.bytes().await.map_err(http)?.to_vec())
+        let mut body = Vec::new();
+        while let Some(chunk) = response.chunk().await.map_err(http)? {
+            if (body.len() + chunk.len()) as u64 > cap {
+                return Err(RegistryError::Metadata {
+                    url: url.to_string(),
+                    message: format!(
+                        "the answer is larger than {} MiB (the package size limit)",
+                        cap >> 20
+                    ),
+                });
+            }
+            body.extend_from_slice(&chunk);
+        }
+        Ok(body)
     }
 
     /// The version of `id` that best matches `wanted` (exact, `x` wildcard, `latest`).
     pub async fn find(&self, id: &str, wanted: &str) -> Result<Release, RegistryError> {
         let url = format!("{}/{id}", self.base);
-        let body = self.get(&url).await?;
+        let body = self.get(&url, METADATA_CAP).await?;
         let meta: serde_json::Value =
             serde_json::from_slice(&body).map_err(|e| RegistryError::Metadata {
                 url: url.clone(),
@@ -159,7 +176,9 @@ impl Registry {
         wanted: &str,
     ) -> Result<PathBuf, RegistryError> {
         let release = self.find(id, wanted).await?;
-        let bytes = self.get(&release.tarball).await?;
+        let bytes = self
+            .get(&release.tarball, cache.limits().max_unpacked_bytes)
+            .await?;
         let name = format!("{id}#{}", release.version);
         Ok(cache.install_tgz(&bytes, &name, release.checksum.as_ref())?)
     }

@@ -12,7 +12,7 @@ use futures::future::LocalBoxFuture;
 use futures::FutureExt as _;
 
 use crate::capability::{Applicability, Capabilities};
-use crate::diagnostic::{closest, display_path, Diagnostic};
+use crate::diagnostic::{closest_of, display_path, Diagnostic};
 use crate::evidence::sha256_hex;
 use crate::features::{self, LoadedFeature, CAPABILITY_TAG};
 use crate::report::collect::{salvage, scenario_key, unrun, Collected, Collector};
@@ -94,17 +94,25 @@ fn check_steps(loaded: &LoadedFeature, catalogue: &[(StepDef, regex::Regex)]) ->
     let all_steps = backgrounds
         .flat_map(|b| b.steps.iter())
         .chain(features::all_scenarios(feature).flat_map(|s| s.steps.iter()));
+    // Lines are found once per file, and a diagnostic is only built for a problem.
+    let lines: Vec<&str> = loaded.source.lines().collect();
     for step in all_steps {
-        let found = steps::matching(catalogue, step.ty, &step.value);
         if !seen.insert((step.position.line, step.value.clone())) {
             continue;
         }
+        let found = steps::matching(catalogue, step.ty, &step.value);
+        let argument_problem = match found.as_slice() {
+            [one] => match steps::check_arguments(one, &step.value) {
+                None => continue,
+                problem => problem,
+            },
+            _ => None,
+        };
         // Outline rows expand to new texts at the same line: point at the written line.
         let line = step.position.line;
-        let written = loaded
-            .source
-            .lines()
-            .nth(line.saturating_sub(1))
+        let written = lines
+            .get(line.saturating_sub(1))
+            .copied()
             .unwrap_or_default();
         let col = written.len() - written.trim_start().len() + 1;
         let width = written.trim().chars().count();
@@ -113,7 +121,7 @@ fn check_steps(loaded: &LoadedFeature, catalogue: &[(StepDef, regex::Regex)]) ->
             .width(width)
             .with_source(&loaded.source);
         if found.len() == 1 {
-            if let Some((message, offset)) = steps::check_arguments(found[0], &step.value) {
+            if let Some((message, offset)) = argument_problem {
                 // Point into the written line at the offending argument.
                 let at = written
                     .find(&step.value)
@@ -133,12 +141,20 @@ fn check_steps(loaded: &LoadedFeature, catalogue: &[(StepDef, regex::Regex)]) ->
                 step.value
             );
             d.label = "unknown step".into();
-            let same_kind: Vec<&str> = catalogue
+            // A typo is usually nearer the example (`... is 200`) than the usage
+            // (`... is <code>`), so both are compared.
+            let same_kind: Vec<(&str, Vec<&str>)> = catalogue
                 .iter()
                 .filter(|(s, _)| s.kinds.contains(&step.ty))
-                .map(|(s, _)| s.usage)
+                .map(|(s, _)| {
+                    let example = s
+                        .example
+                        .split_once(' ')
+                        .map_or(s.example, |(_, rest)| rest);
+                    (s.usage, vec![example])
+                })
                 .collect();
-            let suggestions = closest(&step.value, same_kind.iter().copied());
+            let suggestions = closest_of(&step.value, same_kind);
             for s in &suggestions {
                 d = d.help(format!("did you mean `{} {s}`?", steps::keyword(step.ty)));
             }
@@ -217,21 +233,44 @@ pub async fn run(plan: Plan, settings: RunSettings) -> Report {
     let started = chrono::Utc::now();
     let clock = Instant::now();
     let mut context = settings.context;
-    let mut gathered = read_capabilities(&plan, &context).await;
-    let setup = prepare_data(
-        &plan,
-        &mut context,
-        settings.seed_data,
-        &settings.shown_inputs,
-    )
-    .await;
+    let mut interrupt = settings.interrupt;
+    // A signal before any scenario (during the first /metadata read, or while test
+    // data is checked) stops the run too; what was read so far is kept.
+    let mut interrupted_early = false;
+    let mut gathered = futures::select! {
+        g = read_capabilities(&plan, &context).boxed_local().fuse() => g,
+        _ = (&mut interrupt).fuse() => {
+            interrupted_early = true;
+            Gathered::default()
+        }
+    };
+    let setup = if interrupted_early {
+        crate::test_data::Setup::default()
+    } else {
+        let prepare = prepare_data(
+            &plan,
+            &mut context,
+            settings.seed_data,
+            &settings.shown_inputs,
+        )
+        .boxed_local();
+        futures::select! {
+            s = prepare.fuse() => s,
+            _ = (&mut interrupt).fuse() => {
+                interrupted_early = true;
+                crate::test_data::Setup::default()
+            }
+        }
+    };
     gathered.exchanges.extend(setup.exchanges.iter().cloned());
+    gathered.warnings.extend(setup.doubts());
     for (input, why) in setup.unusable() {
         gathered.errors.push(format!(
             "setup: {why} (the scenarios that use `{input}` did not run)"
         ));
     }
     let ctx = Arc::new(context);
+    load_fhir_definitions(&plan, &ctx).await;
     let decisions = decide(
         &plan,
         &ctx,
@@ -239,14 +278,11 @@ pub async fn run(plan: Plan, settings: RunSettings) -> Report {
         &settings.declared_capabilities,
         &setup,
     );
-    let (mut results, interrupted) = execute(
-        &plan,
-        &ctx,
-        &decisions,
-        settings.interrupt,
-        settings.progress,
-    )
-    .await;
+    let (mut results, interrupted) = if interrupted_early {
+        (HashMap::new(), true)
+    } else {
+        execute(&plan, &ctx, &decisions, interrupt, settings.progress).await
+    };
     let deletes = |t: &str| {
         gathered
             .capabilities
@@ -291,11 +327,16 @@ pub async fn run(plan: Plan, settings: RunSettings) -> Report {
             "the run was interrupted; scenarios that had not finished are reported as not run"
                 .into(),
         );
+    } else if !suites.is_empty() && nothing_tested(&suites) {
+        // A verdict over no executed check would be a pass on nothing.
+        errors.push(
+            "no scenario ran to a verdict (every one was not applicable, excluded or not run): nothing was tested".into(),
+        );
     }
     let mut report = Report {
         schema_version: SCHEMA_VERSION,
         run: RunInfo {
-            id: run_id(started),
+            id: crate::report::new_run_id(started),
             tool: Tool::current(),
             started: started.to_rfc3339_opts(chrono::SecondsFormat::Millis, true),
             finished: chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Millis, true),
@@ -345,6 +386,55 @@ async fn prepare_data(
     let setup = crate::test_data::prepare(&suites, context, &mut inputs, seed, shown).await;
     context.inputs = inputs;
     setup
+}
+
+/// Loads the FHIR packages (and the validator) the scenarios will need on the blocking
+/// pool before they start, so that no scenario stalls the executor the others share
+/// while a package set is read.
+async fn load_fhir_definitions(plan: &Plan, ctx: &Arc<RunContext>) {
+    let texts = || {
+        plan.suites
+            .iter()
+            .flat_map(|(_, fs)| fs.iter())
+            .flat_map(|f| f.source.lines())
+            .map(str::trim_start)
+    };
+    let validates = texts().any(|l| l.contains(" conforms to "));
+    let reads_fhir = validates
+        || plan.suites.iter().any(|(s, _)| !s.packages.is_empty())
+        || texts().any(|l| {
+            ["the FHIRPath ", "every \"", "the test data has "]
+                .iter()
+                .any(|p| {
+                    l.split_once(' ')
+                        .is_some_and(|(_, rest)| rest.starts_with(p))
+                })
+        });
+    if !reads_fhir {
+        return;
+    }
+    let ctx = ctx.clone();
+    let _ = tokio::task::spawn_blocking(move || {
+        if validates {
+            ctx.validator();
+        } else {
+            ctx.fhir();
+        }
+    })
+    .await;
+}
+
+/// Whether no scenario of the run passed, failed, erred or was inconclusive.
+fn nothing_tested(suites: &[SuiteResult]) -> bool {
+    suites
+        .iter()
+        .flat_map(|s| s.features.iter().flat_map(|f| f.scenarios.iter()))
+        .all(|sc| {
+            matches!(
+                sc.status,
+                Status::NotApplicable | Status::NotRun | Status::Skipped
+            )
+        })
 }
 
 /// Reads the target's `/metadata` once (what it declares is provenance even when no
@@ -701,15 +791,6 @@ fn requirements(suite: &Suite, features: &[FeatureResult]) -> Vec<RequirementRes
                 .collect(),
         })
         .collect()
-}
-
-fn run_id(started: chrono::DateTime<chrono::Utc>) -> String {
-    let nanos = started.timestamp_subsec_nanos() ^ std::process::id();
-    format!(
-        "{}-{:04x}",
-        started.format("%Y%m%dT%H%M%SZ"),
-        nanos & 0xffff
-    )
 }
 
 fn build_cucumber(

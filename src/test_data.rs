@@ -33,11 +33,15 @@ pub struct InputCheck {
 pub enum CheckState {
     /// As the suite needs it: the data exists (or, for `absent`, does not).
     Ok,
-    /// Missing (or present where it must be absent): scenarios using it do not run.
+    /// Missing: the scenarios that use it do not run.
     Missing,
+    /// Found where the suite needs it absent: the scenarios still run (a target that
+    /// answers every id is as likely as real data under that id), with a warning.
+    Present,
     /// Created with `--seed-data`.
     Seeded,
-    /// The check itself could not be made (no answer, not FHIR).
+    /// The check itself could not be made (no answer, not FHIR): the scenarios still
+    /// run, since their own checks will show what the target does.
     Unknown,
 }
 
@@ -155,12 +159,22 @@ pub struct Setup {
 }
 
 impl Setup {
-    /// Inputs that are missing (or present where they must be absent), with why.
+    /// Inputs whose data is missing, with why: the scenarios that use them do not run.
     pub fn unusable(&self) -> BTreeMap<String, String> {
         self.checks
             .iter()
-            .filter(|c| matches!(c.state, CheckState::Missing | CheckState::Unknown))
+            .filter(|c| c.state == CheckState::Missing)
             .map(|c| (c.input.clone(), c.message.clone()))
+            .collect()
+    }
+
+    /// Checks that could not be settled, or found data that should be absent: said in
+    /// the report, never a reason to skip a scenario.
+    pub fn doubts(&self) -> Vec<String> {
+        self.checks
+            .iter()
+            .filter(|c| matches!(c.state, CheckState::Present | CheckState::Unknown))
+            .map(|c| format!("setup: {}", c.message))
             .collect()
     }
 }
@@ -266,7 +280,7 @@ async fn run_check(
                 if check.must_exist {
                     CheckState::Ok
                 } else {
-                    CheckState::Missing
+                    CheckState::Present
                 },
                 format!("answered {} with it", r.status),
             ),
@@ -289,8 +303,8 @@ async fn run_check(
         CheckState::Missing if check.must_exist => format!(
             "input `{input}` = {value}: {request} {answer}, so it does not exist on the target; pass --input {input}=<one that exists>, or --seed-data to create test data where the server allows create"
         ),
-        CheckState::Missing => format!(
-            "input `{input}` = {value} must not exist on the target, but {request} {answer}; pass --input {input}=<one the target does not have>"
+        CheckState::Present => format!(
+            "input `{input}` = {value} should not exist on the target, but {request} {answer}; if that is real data, pass --input {input}=<one the target does not have>"
         ),
         CheckState::Unknown => format!("input `{input}` = {value} could not be checked: {request} {answer}"),
         _ => format!("{request} {answer}"),

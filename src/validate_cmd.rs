@@ -45,6 +45,8 @@ pub struct ValidateArgs {
     /// How to report extensions whose definitions are not loaded.
     #[arg(long, value_enum, default_value = "warning")]
     pub unknown_extensions: UnknownExtensions,
+    #[command(flatten)]
+    pub tx: crate::terminology::TxArgs,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -77,7 +79,14 @@ pub fn run(args: ValidateArgs) -> i32 {
             return exit_codes::BAD_INPUT;
         }
     };
-    let validator = Validator::new(
+    let tx = match args.tx.start() {
+        Ok(tx) => tx,
+        Err(message) => {
+            eprintln!("{message}");
+            return exit_codes::BAD_INPUT;
+        }
+    };
+    let mut validator = Validator::new(
         set.clone(),
         ValidatorOptions {
             release,
@@ -85,6 +94,9 @@ pub fn run(args: ValidateArgs) -> i32 {
             unknown_extensions_are_errors: args.unknown_extensions == UnknownExtensions::Error,
         },
     );
+    if let Some(server) = &tx {
+        validator = validator.with_terminology_server(server.clone());
+    }
     if validator.plan("Resource").is_none() {
         eprintln!(
             "error: no FHIR core definitions are loaded: add --package hl7.fhir.r4.core#4.0.1 \
@@ -112,6 +124,9 @@ pub fn run(args: ValidateArgs) -> i32 {
     sink.start();
     stream(&validator, &set, &sources, &profiles, &mut sink);
     let errors = sink.finish();
+    if let Some(server) = &tx {
+        crate::terminology::report_problems(server);
+    }
     if errors > 0 {
         exit_codes::CONFORMANCE_FAILURE
     } else {

@@ -29,6 +29,8 @@ pub struct RunContext {
     pub fhir: OnceLock<crate::fhir_env::FhirContext>,
     /// The profile validator over those packages, built on first use.
     pub validator: OnceLock<Option<Arc<assure_fhir::validate::Validator>>>,
+    /// The terminology server the validator asks what the packages cannot decide.
+    pub terminology: Option<Arc<dyn assure_fhir::terminology::Terminology>>,
     /// Counterparts the suites asked for, by stub set name, for the system under test
     /// to call; `{counterpart.<name>}` is each one's base URL.
     pub counterparts: Vec<(String, Arc<crate::counterpart::Counterpart>)>,
@@ -82,9 +84,11 @@ impl RunContext {
             .get_or_init(|| {
                 let packages = self.fhir().packages.clone()?;
                 let options = assure_fhir::validate::ValidatorOptions::default();
-                Some(Arc::new(assure_fhir::validate::Validator::new(
-                    packages, options,
-                )))
+                let mut v = assure_fhir::validate::Validator::new(packages, options);
+                if let Some(server) = &self.terminology {
+                    v = v.with_terminology_server(server.clone());
+                }
+                Some(Arc::new(v))
             })
             .as_ref()
     }

@@ -1,10 +1,17 @@
 //! The stub sets shipped in `mocks/`: the reference FHIR provider honours the contract
-//! the `fhir-r4-rest` suite is written against, and the broken provider breaks exactly
-//! the requests its seeded defects name.
+//! the `fhir-r4-rest` suite is written against, the minimal provider does the least R4
+//! allows, and the broken provider breaks exactly the requests its seeded defects name;
+//! and (ignored, run by CI) the differential test against real WireMock.
 
 #[path = "counterpart/broken.rs"]
 mod broken;
+#[path = "counterpart/hostile.rs"]
+mod hostile;
+#[path = "counterpart/minimal.rs"]
+mod minimal;
 #[path = "counterpart/reference.rs"]
 mod reference;
 #[path = "counterpart/support.rs"]
 mod support;
+#[path = "counterpart/wiremock_diff.rs"]
+mod wiremock_diff;

@@ -22,12 +22,9 @@ Feature: Capability statement
   @req:R4-CAP-3
   Scenario: The CapabilityStatement declares JSON
     Then the response body is a CapabilityStatement resource
-    And the JSON array at "format" has an item matching "^(json|application/fhir\+json)$"
+    And the JSON array at "format" has an item matching "^(json|application/(fhir\+)?json)(\s*;.*)?$"
 
   @req:R4-CAP-4
   Scenario: The CapabilityStatement describes a server
     Then the response body is a CapabilityStatement resource
-    And the JSON values are:
-      | path         | value  |
-      | rest[0].mode | server |
-    And the JSON value at "rest[0].resource[0].type" exists
+    And the FHIRPath "rest.where(mode = 'server').resource.type.exists()" is true

@@ -42,20 +42,13 @@ def no_etag(m): del m["response"]["headers"]["ETag"]
 defect("missing-etag", "missing-etag", "Reading Patient/9000000025 answers without an ETag header",
        ["R4-READ-2"], "05-read-9000000025", 4, no_etag)
 
-def empty_patient(m):
+def gone(m):
     m["request"] = {"method": "GET", "urlPathPattern": "/Patient/[^/]+"}
-    r = m["response"]; r["status"] = 200; r.pop("jsonBody", None); r.pop("transformers", None)
-    r["jsonBody"] = {"resourceType": "Patient"}
-defect("unknown-returns-200", "unknown-returns-200",
-       "Reading a Patient id that is not on file answers 200 with an empty Patient instead of 404",
-       ["R4-READ-4", "UKC-BASE-2"], "09-read-unknown", 8, empty_patient)
-
-bundle = ref_file("search-identifier-9000000017.json"); bundle["type"] = "collection"
-write_file("search-identifier-9000000017-collection.json", bundle)
-def collection(m): m["response"]["bodyFileName"] = "search-identifier-9000000017-collection.json"
-defect("wrong-bundle-type", "wrong-bundle-type",
-       "Searching by identifier for 9000000017 answers a Bundle of type collection instead of searchset",
-       ["R4-SEARCH-1"], "05-search-identifier-9000000017", 4, collection)
+    m["response"]["status"] = 410
+    m["response"]["jsonBody"]["issue"][0]["code"] = "deleted"
+defect("unknown-returns-410", "unknown-returns-410",
+       "Reading a Patient id that was never on file answers 410 Gone (the answer for a deleted resource) instead of 404",
+       ["R4-READ-4", "UKC-BASE-2"], "09-read-unknown", 8, gone)
 
 for suffix, priority in [("9000000009", 4), ("9000000017", 4), ("9000000025", 4), ("none", 6)]:
     b = ref_file(f"search-family-{suffix}.json"); del b["link"]
@@ -76,7 +69,7 @@ defect("strict-ignored", "strict-ignored",
 def no_location(m): del m["response"]["headers"]["Location"]
 defect("create-no-location", "create-no-location",
        "Creating a Patient answers 201 without a Location header",
-       ["R4-CREATE-1"], "05-create", 4, no_location)
+       ["R4-CREATE-1"], "05-create", 5, no_location)
 
 cap = ref_file("capability-statement.json"); cap["fhirVersion"] = "3.0.1"
 write_file("capability-statement-stu3.json", cap)
@@ -95,6 +88,66 @@ defect("nonconforming-patient", "nonconforming-patient",
        "Searching by identifier for 9000000009 answers a Patient whose gender is not in the required value set and whose birthDate is not a date",
        ["UKC-PAT-3"], "05-search-identifier-9000000009", 4, nonconforming)
 
+# ---- defects in what the create, update and delete scenarios come back to ----
+def server_error(m):
+    m["request"] = {"method": "POST", "urlPath": "/Patient",
+                    "bodyPatterns": [{"doesNotMatch": "(?s).*\\}\\s*"}]}
+    m["response"]["status"] = 500
+    m["response"]["jsonBody"]["issue"][0].update(
+        {"severity": "fatal", "code": "exception", "diagnostics": "Unexpected end of JSON input"})
+defect("malformed-json-500", "malformed-json-500",
+       "A create whose body is not well-formed JSON (it breaks off before its closing brace) answers 500 instead of 400",
+       ["R4-CREATE-7"], "06-create-not-a-patient", 4, server_error)
+
+def bare_400(m):
+    m["request"]["bodyPatterns"] = [{"matchesJsonPath": {"expression": "$.resourceType", "doesNotMatch": "Patient"}}]
+    r = m["response"]
+    for k in ("jsonBody", "transformers", "headers"):
+        r.pop(k, None)
+defect("error-without-outcome", "error-without-outcome",
+       "A create whose body is another resource type is refused with 400 and no body (no OperationOutcome)",
+       ["R4-ERR-1"], "06-create-not-a-patient", 4, bare_400)
+
+def keep_unknown(m):
+    ref = ref_mapping("04-flow-read-back-create")
+    m["request"] = {"method": "POST", "urlPath": "/Patient",
+                    "bodyPatterns": [{"matchesJsonPath": "$.assureUnknownElement"}]}
+    m["scenarioName"] = "kept unknown-element"
+    m["newScenarioState"] = "created"
+    m["response"] = copy.deepcopy(ref["response"])
+    m["response"]["headers"]["Location"] = "{{request.baseUrl}}/Patient/unknown-element/_history/1"
+    m["response"]["bodyFileName"] = "flow-unknown-element-kept.json"
+kept = ref_file("flow-read-back-v1.json")
+kept.update({"id": "unknown-element", "assureUnknownElement": "not an element of FHIR R4 Patient"})
+kept["name"][0]["given"] = ["UnknownElement"]
+write_file("flow-unknown-element-kept.json", kept)
+KEPT = ("unknown-element-kept",
+        "A create with an element Patient does not define is accepted and the element kept: the Patient read back has it",
+        ["R4-CREATE-8"])
+defect("unknown-element-kept-create", *KEPT, "02-create-unknown-element", 2, keep_unknown)
+def read_kept(m):
+    m["request"]["urlPath"] = "/Patient/unknown-element"
+    m["scenarioName"] = "kept unknown-element"
+    m["requiredScenarioState"] = "created"
+    m["response"]["bodyFileName"] = "flow-unknown-element-kept.json"
+defect("unknown-element-kept-read", *KEPT, "04-flow-read-back-read-v1", 4, read_kept)
+
+same = ref_file("flow-update-version-v2.json"); same["meta"]["versionId"] = "1"
+write_file("flow-update-version-v2-same-version.json", same)
+def same_version(m):
+    m["response"]["headers"]["ETag"] = 'W/"1"'
+    m["response"]["bodyFileName"] = "flow-update-version-v2-same-version.json"
+defect("update-keeps-version", "update-keeps-version",
+       "An update of a versioned Patient is answered 200, but the Patient read afterwards keeps its old versionId (1)",
+       ["R4-UPDATE-2"], "04-flow-update-version-read-v2", 4, same_version)
+
+def still_there(m):
+    ref = ref_mapping("04-flow-delete-me-read-v1")
+    m["response"] = copy.deepcopy(ref["response"])
+defect("deleted-still-readable", "deleted-still-readable",
+       "A delete is answered 204, but the Patient can still be read (200) afterwards",
+       ["R4-DELETE-1"], "04-flow-delete-me-read-deleted", 4, still_there)
+
 with open(f"{OUT}/mock.toml", "w") as f:
     f.write('description = "The reference provider with seeded defects: each breaks one request and one requirement"\n'
             'extends = "reference-provider"\n')
@@ -104,10 +157,11 @@ with open(f"{OUT}/README.md", "w") as f:
 
 The reference provider (`mocks/reference-provider/`) with seeded defects, used to prove
 that the `fhir-r4-rest` suite fails when a supplier is wrong, and says which requirement
-failed (and `uk-core-r4` for the profile defect). `mock.toml` extends `reference-provider`; each file in `mappings/` overrides one
-reference mapping (named in its `metadata.overrides`) for exactly the request the defect
-names, so each defect fails only its own requirement. Everything else is answered by the
-reference provider. This README and the mappings are written by `generate.py`.
+failed (and `uk-core-r4` for the profile and not-found defects). `mock.toml` extends
+`reference-provider`; each file in `mappings/` overrides one reference mapping (named in
+its `metadata.overrides`) for exactly the request the defect names, so each defect fails
+only its own requirements. Everything else is answered by the reference provider. This
+README and the mappings are written by `generate.py`.
 
 Every defect mapping carries machine-readable metadata:
 
@@ -119,16 +173,36 @@ Every defect mapping carries machine-readable metadata:
 |---|---|---|---|
 {rows}
 
+One run of `fhir-r4-rest` and `uk-core-r4` against this set fails exactly these
+requirements; the MUST ones (`R4-CAP-2`, `R4-HTTP-1`, `R4-READ-4`, `R4-SEARCH-2`,
+`R4-CREATE-1`, `R4-CREATE-7`, `R4-UPDATE-2`, `R4-DELETE-1`) fail the run (exit 1), the
+SHOULD ones (`R4-READ-2`, `R4-SEARCH-7`, `R4-ERR-1`, `UKC-BASE-2`) and the MAY ones
+(`R4-CREATE-8`, `UKC-PAT-3`) are reported without failing it.
+
+Defects are seeded only where no other defect's requirement depends on theirs
+(`depends_on` in suite.toml): a failure under a requirement whose dependency failed is
+reported "not run", so such a pair would show one defect, not two. That is why there is
+no defect in `R4-SEARCH-1` (every search requirement depends on it) or `R4-CREATE-5`
+(the update, delete and unknown-element requirements read back what they created), and
+why `create-no-location` breaks only the plain create, not the creates the read-back,
+update and delete scenarios come back to.
+
 Priorities: overrides sit at priority 4, above the reference's specific mappings (5) and
 below its content negotiation and request validation (1-3), so a request the reference
-would reject (406, 415...) is still rejected. `unknown-returns-200` sits at 8, below every
-known Patient (5) and just above the reference's 404 (9). Two overrides replace a mapping of the same
-priority instead (`strict-ignored` at 2, the "no match" family search at 6): on a tie the
-mapping loaded later, the overlay's, wins.
+would reject (406, 415...) is still rejected; the overrides of the reference's own
+priority-4 mappings (the resources the suite creates and comes back to) win the tie, as
+the mapping loaded later. `create-no-location` sits at 5, the reference's own create's
+priority, so that it wins that tie but not the creates of the resources the suite comes
+back to (4). `unknown-returns-410` sits at 8, below every known Patient (5)
+and just above the reference's 404 (9). Two overrides replace a mapping of priority 2
+(`strict-ignored`, `unknown-element-kept`) and one of 6 (the "no match" family search):
+on a tie the overlay wins.
 
 `missing-self-link` overrides every family search (the three matches and "none"), since
-the defect is "family search answers no self link". `wrong-bundle-type` changes only
-`Bundle.type`; `total` and `entry.search` are kept, so the Bundle also breaks the
-invariants bdl-1/bdl-2 that tie those elements to searchset/history bundles.
+the defect is "family search answers no self link". `malformed-json-500` tells a body
+that is not JSON by its end (no closing brace), the way the suite's malformed body
+breaks off. `unknown-element-kept` and `update-keeps-version` and
+`deleted-still-readable` act on the resources the suite creates, with the reference's
+scenario states.
 """)
 print(f"{len(DEFECTS)} defects written to {OUT}")

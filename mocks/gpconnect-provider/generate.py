@@ -5,7 +5,11 @@ seeded defect answers exactly the request its base mapping answers.
 
 Bodies are shaped from the GP Connect 1.6.2 specification examples. Run it from
 anywhere: `python3 mocks/gpconnect-provider/generate.py`. The output is committed;
-the harness never runs this script.
+the harness never runs this script, and a test checks the output is what it writes.
+
+The examples and the STU3 assets are read from the test data: `$ASSURE_TEST_DATA`
+when set, else `../shared` beside the checkout (`cargo xtask test-data where` tells
+where they are); `GPC_SPEC_EXAMPLES` and `GPC_ASSETS` name them one by one.
 """
 import base64
 import copy
@@ -55,8 +59,13 @@ ENDPOINTS = {
     "patient register": ("POST", "urlPath", "/Patient/$gpc.registerpatient", "fhir:operation:gpc.registerpatient-1", "patient/*.write"),
 }
 
-SPEC = "/work/shared/corpora/examples/gpconnect-spec/feature_1.6.2/_includes"
-SPEC = os.environ.get("GPC_SPEC_EXAMPLES", SPEC)
+CHECKOUT = os.path.dirname(os.path.dirname(HERE))
+TEST_DATA = os.environ.get("ASSURE_TEST_DATA") or os.path.join(os.path.dirname(CHECKOUT), "shared")
+SPEC = os.environ.get("GPC_SPEC_EXAMPLES") or os.path.join(
+    TEST_DATA, "corpora", "examples", "gpconnect-spec", "feature_1.6.2", "_includes")
+if not os.path.isdir(SPEC):
+    raise SystemExit(f"generate.py: the GP Connect specification examples are not at {SPEC}: "
+                     "put ../shared beside the checkout, or set ASSURE_TEST_DATA (or GPC_SPEC_EXAMPLES)")
 
 
 def b64_variants(text):
@@ -197,6 +206,11 @@ def files():
     return out
 
 
+
+def not_matching(regex):
+    """Present and not matching: WireMock's doesNotMatch alone also matches an absent value."""
+    return {"and": [{"matches": ".*"}, {"doesNotMatch": regex}]}
+
 def mappings():
     """(file name, mapping, defect overlay or None). Lower file prefixes answer first."""
     m = []
@@ -217,10 +231,10 @@ def mappings():
     for claim in ["iss", "sub", "aud", "exp", "iat", "reason_for_request", "requested_scope",
                   "requesting_device", "requesting_organization", "requesting_practitioner"]:
         add("01-jwt-missing-%s.json" % claim, "JWT claim %s missing" % claim, 1,
-            dict(anything, headers={"Authorization": {"doesNotMatch": ".*%s.*" % contains_any('"%s":' % claim)}}),
+            dict(anything, headers={"Authorization": not_matching(".*%s.*" % contains_any('"%s":' % claim))}),
             respond(bad_request("the JWT has no %s claim" % claim)))
     add("01-jwt-reason.json", "JWT reason_for_request is not directcare", 1,
-        dict(anything, headers={"Authorization": {"doesNotMatch": ".*%s.*" % contains_any('"reason_for_request":"directcare"')}}),
+        dict(anything, headers={"Authorization": not_matching(".*%s.*" % contains_any('"reason_for_request":"directcare"'))}),
         respond(bad_request("reason_for_request must be directcare")))
     # exp: a stub cannot do arithmetic on the claims, so it decides by exp alone: before
     # 2023-11-14 (1700000000) the token has expired; from 2033-05-18 (2000000000) it
@@ -238,8 +252,8 @@ def mappings():
         respond(bad_request("exp must be iat + 300 seconds")))
     # requested_scope must be a GP Connect scope, optionally with a confidentiality scope.
     add("01-jwt-scope-value.json", "JWT requested_scope is not a GP Connect scope", 1,
-        dict(anything, headers={"Authorization": {"doesNotMatch": ".*(?:%s).*" % "|".join(
-            contains_any('"requested_scope":"%s"' % v) for v in VALID_SCOPES)}}),
+        dict(anything, headers={"Authorization": not_matching(".*(?:%s).*" % "|".join(
+            contains_any('"requested_scope":"%s"' % v) for v in VALID_SCOPES))}),
         respond(bad_request("requested_scope is not a GP Connect scope")))
 
     # Each endpoint: the interaction id must be the operation's; the scope one the
@@ -250,14 +264,14 @@ def mappings():
         # Amend and cancel share PUT /Appointment/{id}: either id is that operation's.
         ids = "|".join(re.escape(PREFIX + i) for i in iid.split(" "))
         add("02-%s-interaction.json" % slug, "%s: wrong Ssp-InteractionID" % name, 2,
-            endpoint_request(name, headers={"Ssp-InteractionID": {"doesNotMatch": ids}}),
+            endpoint_request(name, headers={"Ssp-InteractionID": not_matching(ids)}),
             respond(bad_request("Ssp-InteractionID does not match the operation")), defect=defect)
         if name in UNSCOPED:
             continue
         family = scope.split("/")[0]
         defect = ("scope-not-checked", ["GPC-JWT-4"]) if name == "patient search" else None
         add("03-%s-scope.json" % slug, "%s: requested_scope of another endpoint" % name, 3,
-            endpoint_request(name, headers={"Authorization": {"doesNotMatch": ".*%s.*" % contains_any('"requested_scope":"%s/*.' % family)}}),
+            endpoint_request(name, headers={"Authorization": not_matching(".*%s.*" % contains_any('"requested_scope":"%s/*.' % family))}),
             respond(bad_request("requested_scope must be %s/*.read or %s/*.write" % (family, family))), defect=defect)
 
     add("05-metadata.json", "capability statement", 5, endpoint_request("metadata"),
@@ -281,7 +295,7 @@ def mappings():
         respond(error(400, "value", "INVALID_NHS_NUMBER", "Invalid NHS number", "the NHS number check digit is wrong")),
         defect=("nhs-number-check-digit-ignored", ["GPC-PAT-3"]))
     add("06-search-patient-system.json", "find patient: wrong identifier system", 6,
-        endpoint_request("patient search", queryParameters={"identifier": {"doesNotMatch": re.escape(NHS + "|") + ".*"}}),
+        endpoint_request("patient search", queryParameters={"identifier": not_matching(re.escape(NHS + "|") + ".*")}),
         respond(error(400, "value", "INVALID_IDENTIFIER_SYSTEM", "Invalid identifier system", "identifier must use " + NHS)))
     add("07-search-patient-unknown.json", "find patient: anyone else", 7,
         endpoint_request("patient search", queryParameters={"identifier": {"matches": re.escape(NHS + "|") + "\\d{10}"}}),
@@ -413,7 +427,7 @@ def write(path, value):
 # bodies the suite sends are written here too (suites/gp-connect-provider/bodies/), so
 # each stub answers exactly the body it was written for (equalToJson).
 
-PROVIDER_SUITE = os.path.join(os.path.dirname(os.path.dirname(HERE)), "suites", "gp-connect-provider")
+PROVIDER_SUITE = os.path.join(CHECKOUT, "suites", "gp-connect-provider")
 FHIR_XML = "application/fhir+xml;charset=utf-8"
 DISSENT = "9690937324"  # a registered patient who has dissented from record sharing
 SNOMED = "http://snomed.info/sct"
@@ -505,9 +519,9 @@ def tidy_bundle(bundle):
     return conform(bundle)
 
 
-# The STU3 profile assets the bodies must conform to (../shared/fhir-packages).
-ASSETS = os.environ.get("GPC_ASSETS", os.path.join(SPEC.split("/corpora/")[0], "fhir-packages",
-                                                    "nhsconnect-stu3-fhir-assets-develop-4543c050.tgz"))
+# The STU3 profile assets the bodies must conform to.
+ASSETS = os.environ.get("GPC_ASSETS") or os.path.join(
+    TEST_DATA, "fhir-packages", "nhsconnect-stu3-fhir-assets-develop-4543c050.tgz")
 SCTDESCID = "Extension-coding-sctdescid"
 DATA_ID = "https://provider.nhs.uk/data-identifier"
 GPC_VERIFICATION = "https://fhir.nhs.uk/STU3/StructureDefinition/Extension-CareConnect-GPC-NHSNumberVerificationStatus-1"
@@ -1305,9 +1319,9 @@ def provider_mappings(add):
     for slug, query, why in [
         ("too-long", {"start": {"equalTo": "ge2030-01-01"}, "end": {"equalTo": "le2030-02-28"}}, "the search range is over 14 days"),
         ("no-status", {"status": {"absent": True}}, "status=free is required"),
-        ("status-not-free", {"status": {"doesNotMatch": "free"}}, "status must be free"),
+        ("status-not-free", {"status": not_matching("free")}, "status must be free"),
         ("no-include", {"_include": {"absent": True}}, "_include=Slot:schedule is required"),
-        ("include-not-schedule", {"_include": {"doesNotMatch": "Slot:schedule"}}, "_include must be Slot:schedule"),
+        ("include-not-schedule", {"_include": not_matching("Slot:schedule")}, "_include must be Slot:schedule"),
         ("reversed", {"start": {"equalTo": "ge2030-01-13"}, "end": {"equalTo": "le2030-01-07"}}, "end is before start"),
         ("no-end", {"start": {"matches": "ge.*"}, "end": {"absent": True}}, "end is required"),
         ("no-start", {"start": {"absent": True}, "end": {"matches": "le.*"}}, "start is required"),
@@ -1452,7 +1466,7 @@ def broken_only():
     """Defects with a request of their own: (file, mapping, defect, requirements, overridden files)."""
     scope = "|".join(contains_any('"requested_scope":"patient/*.%s' % a) for a in ("read", "write"))
     request = endpoint_request("structured record", bodyPatterns=[{"matchesJsonPath": "$.resourceType"}],
-                               headers={"Authorization": {"doesNotMatch": ".*(?:%s).*" % scope}})
+                               headers={"Authorization": not_matching(".*(?:%s).*" % scope)})
     return [("01-structured-record-scope-with-body.json",
              {"name": "structured record with a body, whatever its requested_scope", "priority": 1, "request": request,
               "response": tfile("structured-allergies-active.json")},

@@ -12,7 +12,7 @@ for sub in ("mappings", "__files"):
     shutil.rmtree(os.path.join(OUT, sub), ignore_errors=True)
     os.makedirs(os.path.join(OUT, sub))
 with open(os.path.join(OUT, "mock.toml"), "w") as f:
-    f.write('description = "Conformant FHIR R4 Patient server (read, vread, history, search, create) for the fhir-r4-rest suite"\n')
+    f.write('description = "Conformant FHIR R4 Patient server (read, vread, history, search, create, update, delete) for the fhir-r4-rest suite"\n')
 FHIR_JSON = "application/fhir+json; charset=utf-8"
 BASE = "{{request.baseUrl}}"
 NHS_SYS = "https://fhir.nhs.uk/Id/nhs-number"
@@ -85,29 +85,38 @@ def match_entry(nhs):
 ALL = ["9000000009", "9000000017", "9000000025"]
 ETAG = lambda v: f'W/"{v}"'
 
+def not_matching(regex):
+    """Present and not matching: WireMock's doesNotMatch alone also matches an absent value."""
+    return {"and": [{"matches": ".*"}, {"doesNotMatch": regex}]}
+
+
 # ---- 01: content negotiation (priority 1) ----
 error("01-accept-not-json", "406 when Accept allows no JSON", 1,
       {"method": "ANY", "urlPattern": ".*",
-       "headers": {"Accept": {"doesNotMatch": "(?i).*(json|\\*/\\*|application/\\*).*"}},
+       "headers": {"Accept": not_matching("(?i).*(json|\\*/\\*|application/\\*).*")},
        "queryParameters": {"_format": {"absent": True}}},
       406, "not-supported", "This server produces JSON only (application/fhir+json); the Accept header allows none")
 error("01-format-not-json", "406 when _format is not JSON", 1,
       {"method": "ANY", "urlPattern": ".*",
-       "queryParameters": {"_format": {"doesNotMatch": "(?i)(json|application/(fhir[+ ])?json)"}}},
+       "queryParameters": {"_format": not_matching("(?i)(json|application/(fhir[+ ])?json)")}},
       406, "not-supported", "_format={{request.query._format}} is not supported: this server produces JSON only")
 # ---- 02: request validation (priority 2) ----
 error("02-create-unsupported-media-type", "415 for a create that is not JSON", 2,
       {"method": "POST", "urlPath": "/Patient",
-       "headers": {"Content-Type": {"doesNotMatch": "(?i)application/(fhir\\+)?json.*"}}},
+       "headers": {"Content-Type": not_matching("(?i)application/(fhir\\+)?json.*")}},
       415, "not-supported", "Content-Type must be application/fhir+json")
 error("02-create-no-content-type", "415 for a create without Content-Type", 2,
       {"method": "POST", "urlPath": "/Patient", "headers": {"Content-Type": {"absent": True}}},
       415, "not-supported", "Content-Type must be application/fhir+json")
-KNOWN = "identifier|family|birthdate|_count|_page|_format"
+KNOWN = "_id|identifier|family|birthdate|_count|_page|_format"
 error("02-search-unknown-parameter-strict", "400 for an unknown search parameter with handling=strict", 2,
       {"method": "GET", "urlPattern": f"/Patient\\?(?:.*&)?(?!(?:{KNOWN})=)[^&=]+(?:=[^&]*)?(?:&.*)?",
        "headers": {"Prefer": {"contains": "handling=strict"}}},
-      400, "not-supported", "Unknown search parameter in {{request.url}}; supported: identifier, family, birthdate, _count")
+      400, "not-supported", "Unknown search parameter in {{request.url}}; supported: _id, identifier, family, birthdate, _count")
+error("02-create-unknown-element", "400 for a create with an element Patient does not define", 2,
+      {"method": "POST", "urlPath": "/Patient",
+       "bodyPatterns": [{"matchesJsonPath": "$.assureUnknownElement"}]},
+      400, "structure", "Unknown element 'assureUnknownElement': Patient does not define it")
 # ---- 03: conditional create (priority 3) ----
 for nhs in ALL:
     v = CURRENT[nhs]; res = V[(nhs, v)]
@@ -131,11 +140,12 @@ cap = {
     "rest": [{"mode": "server",
         "resource": [{"type": "Patient", "profile": "http://hl7.org/fhir/StructureDefinition/Patient",
             "supportedProfile": [PROFILE],
-            "interaction": [{"code": c} for c in ["read", "vread", "history-instance", "search-type", "create"]],
+            "interaction": [{"code": c} for c in ["read", "vread", "update", "delete", "history-instance", "search-type", "create"]],
             "versioning": "versioned", "readHistory": True, "updateCreate": False,
             "conditionalCreate": True, "conditionalRead": "not-supported", "conditionalUpdate": False,
             "conditionalDelete": "not-supported",
             "searchParam": [
+                {"name": "_id", "definition": "http://hl7.org/fhir/SearchParameter/Resource-id", "type": "token"},
                 {"name": "identifier", "definition": "http://hl7.org/fhir/SearchParameter/Patient-identifier", "type": "token"},
                 {"name": "family", "definition": "http://hl7.org/fhir/SearchParameter/individual-family", "type": "string"},
                 {"name": "birthdate", "definition": "http://hl7.org/fhir/SearchParameter/individual-birthdate", "type": "date"}]}],
@@ -175,10 +185,11 @@ mapping("05-create", {"name": "create a Patient", "priority": 5,
                 "bodyPatterns": [{"matchesJsonPath": {"expression": "$.resourceType", "equalTo": "Patient"}}]},
     "response": {"status": 201, "headers": fhir_headers(
         Location=f"{BASE}/Patient/{{{{request.id}}}}/_history/1", ETag=ETAG(1),
-        **{"Last-Modified": "{{now format='rfc1123'}}"}),
+        **{"Last-Modified": "{{now format=\"EEE, dd MMM yyyy HH:mm:ss 'GMT'\"}}"}),
         "body": "{{#jsonMerge request.body}}{\"id\": \"{{request.id}}\", \"meta\": {\"versionId\": \"1\", \"lastUpdated\": \"{{now}}\"}}{{/jsonMerge}}",
         "transformers": ["response-template"]}})
 SEARCHES = {
+    "_id": lambda nhs: nhs,
     "identifier": lambda nhs: f"(?:https://fhir\\.nhs\\.uk/Id/nhs-number\\|)?{nhs}",
     "family": lambda nhs: f"(?i){FAMILY_PREFIX[nhs]}",
     "birthdate": lambda nhs: f"(?:eq)?{V[(nhs, CURRENT[nhs])]['birthDate']}",
@@ -196,7 +207,7 @@ for param, pattern in SEARCHES.items():
     write_file(f"search-{param}-none.json",
                bundle("searchset", f"{BASE}/Patient?{param}={{{{urlEncode request.query.{param}}}}}", [], 0))
     mapping(f"06-search-{param}-none", {"name": f"search by {param} finds nothing", "priority": 6,
-        "request": {"method": "GET", "urlPath": "/Patient", "queryParameters": {param: {"absent": False}}},
+        "request": {"method": "GET", "urlPath": "/Patient", "queryParameters": {param: {"matches": ".*"}}},
         "response": {"status": 200, "headers": fhir_headers(), "bodyFileName": f"search-{param}-none.json",
                      "transformers": ["response-template"]}})
 # ---- 07: paging over all patients ----
@@ -230,11 +241,70 @@ mapping("07-page-count-only", {"name": "_count=0: the total only", "priority": 7
     "response": {"status": 200, "headers": fhir_headers(), "bodyFileName": "page-count-only.json", "transformers": ["response-template"]}})
 write_file("page-beyond.json", bundle("searchset", f"{BASE}/Patient?_count={{{{urlEncode request.query._count}}}}&_page={{{{urlEncode request.query._page}}}}", [], 3))
 mapping("08-page-beyond", {"name": "a page past the last one is empty", "priority": 8,
-    "request": {"method": "GET", "urlPath": "/Patient", "queryParameters": {"_page": {"absent": False}}},
+    "request": {"method": "GET", "urlPath": "/Patient", "queryParameters": {"_page": {"matches": ".*"}}},
     "response": {"status": 200, "headers": fhir_headers(), "bodyFileName": "page-beyond.json", "transformers": ["response-template"]}})
 error("06-page-bad-count", "400 for a _count that is not a number", 6,
-      {"method": "GET", "urlPath": "/Patient", "queryParameters": {"_count": {"doesNotMatch": "[0-9]+"}}},
+      {"method": "GET", "urlPath": "/Patient", "queryParameters": {"_count": not_matching("[0-9]+")}},
       400, "invalid", "_count must be a non-negative whole number")
+# ---- 04: resources the suite creates, reads back, updates and deletes ----
+# Each scenario that needs a created resource again marks its body with its own given
+# name, so scenarios running at once never share a resource's state.
+FLOW_TIME = "2026-01-01T00:00:00+00:00"
+def flow_patient(fid, given, version, updated=False):
+    return {"resourceType": "Patient", "id": fid,
+            "meta": {"versionId": str(version), "lastUpdated": FLOW_TIME},
+            "name": [{"use": "official", "family": "Assure-Updated" if updated else "Assure", "given": [given]}],
+            "gender": "other" if updated else "unknown",
+            "birthDate": "1990-01-02" if updated else "1990-01-01"}
+FLOWS = {"ReadBack": "read-back", "UpdateStatus": "update-status", "UpdateVersion": "update-version",
+         "UpdateContent": "update-content", "Delete": "delete-me"}
+def flow_headers(version):
+    return fhir_headers(ETag=ETAG(version), **{"Last-Modified": rfc1123(FLOW_TIME)})
+for given, fid in FLOWS.items():
+    scenario = f"created {fid}"
+    write_file(f"flow-{fid}-v1.json", flow_patient(fid, given, 1))
+    mapping(f"04-flow-{fid}-create", {"name": f"create of the '{given}' Patient", "priority": 4,
+        "scenarioName": scenario, "newScenarioState": "v1",
+        "request": {"method": "POST", "urlPath": "/Patient", "bodyPatterns": [
+            {"matchesJsonPath": {"expression": "$.resourceType", "equalTo": "Patient"}},
+            {"matchesJsonPath": {"expression": "$.name[0].given[0]", "equalTo": given}}]},
+        "response": {"status": 201, "headers": dict(flow_headers(1), Location=f"{BASE}/Patient/{fid}/_history/1"),
+                     "bodyFileName": f"flow-{fid}-v1.json", "transformers": ["response-template"]}})
+    mapping(f"04-flow-{fid}-read-v1", {"name": f"read Patient/{fid} once created", "priority": 4,
+        "scenarioName": scenario, "requiredScenarioState": "v1",
+        "request": {"method": "GET", "urlPath": f"/Patient/{fid}"},
+        "response": {"status": 200, "headers": flow_headers(1), "bodyFileName": f"flow-{fid}-v1.json"}})
+    if fid.startswith("update-"):
+        write_file(f"flow-{fid}-v2.json", flow_patient(fid, given, 2, updated=True))
+        mapping(f"04-flow-{fid}-update", {"name": f"update of Patient/{fid}", "priority": 4,
+            "scenarioName": scenario, "requiredScenarioState": "v1", "newScenarioState": "v2",
+            "request": {"method": "PUT", "urlPath": f"/Patient/{fid}", "bodyPatterns": [
+                {"matchesJsonPath": {"expression": "$.resourceType", "equalTo": "Patient"}},
+                {"matchesJsonPath": {"expression": "$.id", "equalTo": fid}}]},
+            "response": {"status": 200, "headers": flow_headers(2), "bodyFileName": f"flow-{fid}-v2.json"}})
+        mapping(f"04-flow-{fid}-update-again", {"name": f"another update of Patient/{fid}", "priority": 4,
+            "scenarioName": scenario, "requiredScenarioState": "v2",
+            "request": {"method": "PUT", "urlPath": f"/Patient/{fid}", "bodyPatterns": [
+                {"matchesJsonPath": {"expression": "$.resourceType", "equalTo": "Patient"}},
+                {"matchesJsonPath": {"expression": "$.id", "equalTo": fid}}]},
+            "response": {"status": 200, "headers": flow_headers(2), "bodyFileName": f"flow-{fid}-v2.json"}})
+        mapping(f"04-flow-{fid}-read-v2", {"name": f"read Patient/{fid} once updated", "priority": 4,
+            "scenarioName": scenario, "requiredScenarioState": "v2",
+            "request": {"method": "GET", "urlPath": f"/Patient/{fid}"},
+            "response": {"status": 200, "headers": flow_headers(2), "bodyFileName": f"flow-{fid}-v2.json"}})
+    if fid == "delete-me":
+        for state in ("v1", "deleted"):
+            mapping(f"04-flow-{fid}-delete-{state}", {"name": f"delete of Patient/{fid} ({state})", "priority": 4,
+                "scenarioName": scenario, "requiredScenarioState": state, "newScenarioState": "deleted",
+                "request": {"method": "DELETE", "urlPath": f"/Patient/{fid}"},
+                "response": {"status": 204}})
+        error(f"04-flow-{fid}-read-deleted", f"410 for Patient/{fid} once deleted", 4,
+              {"method": "GET", "urlPath": f"/Patient/{fid}"}, 410, "deleted",
+              f"Patient/{fid} has been deleted")
+        m = json.load(open(f"{OUT}/mappings/04-flow-{fid}-read-deleted.json"))
+        m.update({"scenarioName": scenario, "requiredScenarioState": "deleted"})
+        with open(f"{OUT}/mappings/04-flow-{fid}-read-deleted.json", "w") as f:
+            json.dump(m, f, indent=2, ensure_ascii=False); f.write("\n")
 # ---- 08: everything else a real server would answer ----
 write_file("search-all.json", bundle("searchset", f"{BASE}/Patient", [match_entry(i) for i in ALL], 3))
 mapping("09-search-all", {"name": "search without criteria: every patient", "priority": 9,
@@ -246,10 +316,32 @@ error("09-read-unknown", "404 for a Patient or version not on file", 9,
 error("06-create-not-a-patient", "400 for a create whose body is not a Patient", 6,
       {"method": "POST", "urlPath": "/Patient"},
       400, "invalid", "The body must be a Patient resource (resourceType \"Patient\") in JSON")
+TEST_IDS = "|".join(ALL)
+error("08-delete-test-patient", "409 for a delete of a test patient", 8,
+      {"method": "DELETE", "urlPathPattern": f"/Patient/(?:{TEST_IDS})"},
+      409, "business-rule", "The test patients are kept: {{request.path}} is not deleted")
+mapping("09-delete-any", {"name": "delete of anything else: done, or nothing to do", "priority": 9,
+    "request": {"method": "DELETE", "urlPathPattern": "/Patient/[^/]+"},
+    "response": {"status": 204}})
+for nhs in ALL:
+    error(f"08-update-test-patient-{nhs}", f"422 for an update of test patient {nhs}", 8,
+          {"method": "PUT", "urlPath": f"/Patient/{nhs}", "bodyPatterns": [
+              {"matchesJsonPath": {"expression": "$.resourceType", "equalTo": "Patient"}},
+              {"matchesJsonPath": {"expression": "$.id", "equalTo": nhs}}]},
+          422, "business-rule", f"The test patients are kept: Patient/{nhs} is not updated")
+UPDATABLE = "|".join(ALL + [fid for fid in FLOWS.values() if fid.startswith("update-")])
+# "If no id element is provided, or the id disagrees with the id in the URL, the server
+# SHALL respond with an HTTP 400 error code"
+error("09-update-wrong-id", "400 for an update whose body is not a Patient with the id of the URL", 9,
+      {"method": "PUT", "urlPathPattern": f"/Patient/(?:{UPDATABLE})"},
+      400, "invalid", "The body must be a Patient whose id is the one in {{request.path}}")
+error("09-update-as-create", "405 for an update of an id this server does not have", 9,
+      {"method": "PUT", "urlPathPattern": "/Patient/[^/]+"},
+      405, "not-supported", "{{request.path}} does not exist, and this server does not let clients choose ids", {"Allow": "GET, POST"})
 error("10-patient-method-not-allowed", "405 for interactions this server does not offer", 10,
       {"method": "ANY", "urlPathPattern": "/Patient(?:/.*)?"},
-      405, "not-supported", "{{request.method}} is not supported on {{request.path}}: this server offers read, vread, history, search and create",
-      {"Allow": "GET, POST"})
+      405, "not-supported", "{{request.method}} is not supported on {{request.path}}: this server offers read, vread, history, search, create, update and delete",
+      {"Allow": "GET, POST, PUT, DELETE"})
 error("10-metadata-method-not-allowed", "405 for anything but GET on /metadata", 10,
       {"method": "ANY", "urlPath": "/metadata"},
       405, "not-supported", "only GET is supported on /metadata", {"Allow": "GET"})

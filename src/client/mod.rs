@@ -1,5 +1,7 @@
 //! HTTP to the supplier: the only way steps reach a target. It applies limits (body
-//! cap, time bound) and records every exchange, redacted, before any check reads it.
+//! cap, time bound) and records every exchange, redacted and bounded, before any
+//! check reads it. Checks see the whole body (up to `--max-body`); the evidence keeps
+//! its first `--evidence-body-limit` bytes, with the size and hash of all of it.
 
 pub mod gpconnect;
 pub mod tls;
@@ -15,6 +17,8 @@ pub struct Limits {
     pub timeout: Duration,
     /// Response bodies larger than this fail the step and are cut in the evidence.
     pub max_body_bytes: u64,
+    /// Bytes of each body kept in the evidence (`--evidence-body-limit`).
+    pub evidence_body_bytes: u64,
 }
 
 impl Default for Limits {
@@ -22,6 +26,7 @@ impl Default for Limits {
         Limits {
             timeout: Duration::from_secs(30),
             max_body_bytes: 10 * 1024 * 1024,
+            evidence_body_bytes: crate::evidence::DEFAULT_EVIDENCE_BODY_LIMIT,
         }
     }
 }
@@ -93,6 +98,16 @@ impl Client {
         &self.redactor
     }
 
+    /// A body as evidence: redacted, cut at the evidence limit, hashed whole.
+    pub fn capture(&self, bytes: &[u8]) -> Body {
+        Body::capture_limited(
+            bytes,
+            false,
+            &self.redactor,
+            self.limits.evidence_body_bytes,
+        )
+    }
+
     /// Sends one request; never fails: transport problems are part of the outcome.
     pub async fn send(&self, out: &Outgoing, id: String) -> Outcome {
         let started_wall = chrono::Utc::now();
@@ -105,10 +120,7 @@ impl Client {
                 .iter()
                 .map(|(k, v)| (k.clone(), self.redactor.header(k, v)))
                 .collect(),
-            body: out
-                .body
-                .as_ref()
-                .map(|b| Body::capture(b, false, &self.redactor)),
+            body: out.body.as_ref().map(|b| self.capture(b)),
         };
         let before_wait = started.elapsed();
         let result = tokio::time::timeout(self.limits.timeout, self.exchange(out)).await;
@@ -128,7 +140,7 @@ impl Client {
                     .iter()
                     .map(|(k, v)| (k.clone(), self.redactor.header(k, v)))
                     .collect(),
-                body: Body::capture(&r.body, false, &self.redactor),
+                body: self.capture(&r.body),
             }),
             Err(_) => None,
         };
@@ -186,7 +198,9 @@ impl Client {
         // Read at most one byte past the cap: enough to know the body is over it,
         // without holding a hostile 500 MB answer in memory.
         let cap = self.limits.max_body_bytes.saturating_add(1);
-        let mut body = Vec::new();
+        // Sized from Content-Length (never past the cap): no doubling on the way up.
+        let hint = response.content_length().unwrap_or(0).min(cap);
+        let mut body = Vec::with_capacity(usize::try_from(hint).unwrap_or(0));
         while let Some(chunk) = response.chunk().await.map_err(|e| transport_error(&e))? {
             let room = cap.saturating_sub(body.len() as u64) as usize;
             body.extend_from_slice(&chunk[..chunk.len().min(room)]);

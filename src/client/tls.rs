@@ -70,6 +70,9 @@ pub struct Tls {
     /// Base64 lines of the client key and certificate: secrets for the redactor, so
     /// that a target echoing them back cannot put them in a report.
     secret_lines: Vec<String>,
+    /// The private key's DER bytes, for the redactor to find in any encoding (hex,
+    /// base64 at any offset, raw in a binary body).
+    secret_der: Vec<Vec<u8>>,
 }
 
 const CERT: &str = "the client certificate";
@@ -119,6 +122,21 @@ fn read(what: &'static str, file: &TlsFile) -> Result<PemFile, TlsError> {
 }
 
 /// The base64 lines of every PEM block in `text`.
+/// The DER of each private key block in a PEM file.
+fn key_der(text: &[u8]) -> Vec<Vec<u8>> {
+    let mut out = Vec::new();
+    let mut cursor = std::io::Cursor::new(text);
+    while let Ok(Some((kind, der))) = pem::from_buf(&mut cursor) {
+        if matches!(
+            kind,
+            SectionKind::PrivateKey | SectionKind::RsaPrivateKey | SectionKind::EcPrivateKey
+        ) {
+            out.push(der);
+        }
+    }
+    out
+}
+
 fn pem_body_lines(text: &[u8]) -> Vec<String> {
     String::from_utf8_lossy(text)
         .lines()
@@ -150,6 +168,7 @@ impl Tls {
                 }
                 let mut identity_pem = cert.text.clone();
                 tls.secret_lines.extend(pem_body_lines(&cert.text));
+                tls.secret_der.extend(key_der(&cert.text));
                 match key {
                     Some(key) => {
                         let key = read(KEY, key)?;
@@ -166,6 +185,7 @@ impl Tls {
                         identity_pem.push(b'\n');
                         identity_pem.extend_from_slice(&key.text);
                         tls.secret_lines.extend(pem_body_lines(&key.text));
+                        tls.secret_der.extend(key_der(&key.text));
                     }
                     None if cert.keys == 0 => return Err(no_key(CERT, &cert)),
                     None => {}
@@ -229,6 +249,11 @@ impl Tls {
     /// Values the redactor must keep out of reports.
     pub fn secrets(&self) -> &[String] {
         &self.secret_lines
+    }
+
+    /// The private key's bytes, for the redactor.
+    pub fn secret_bytes(&self) -> &[Vec<u8>] {
+        &self.secret_der
     }
 
     pub(crate) fn apply(&self, mut builder: reqwest::ClientBuilder) -> reqwest::ClientBuilder {

@@ -24,39 +24,10 @@ const MAPPING_FIELDS: &[&str] = &[
     "requiredScenarioState",
     "newScenarioState",
     "persistent",
+    "insertionIndex",
 ];
 /// WireMock features assure knows of but does not serve: named, not "unknown".
-const UNSUPPORTED: &[&str] = &[
-    "cookies",
-    "basicAuthCredentials",
-    "formParameters",
-    "multipartPatterns",
-    "host",
-    "port",
-    "scheme",
-    "customMatcher",
-    "statusMessage",
-    "proxyBaseUrl",
-    "transformerParameters",
-    "delayDistribution",
-    "chunkedDribbleDelay",
-    "postServeActions",
-    "serveEventListeners",
-    "hasExactly",
-    "includes",
-    "equalToXml",
-    "matchesXPath",
-    "binaryEqualTo",
-    "matchesJsonSchema",
-    "before",
-    "after",
-    "equalToDateTime",
-    "and",
-    "or",
-    "not",
-    "insertionIndex",
-    "additionalProxyRequestHeaders",
-];
+const UNSUPPORTED: &[&str] = &["customMatcher", "postServeActions", "serveEventListeners"];
 
 /// One file's decoding state: where it is, its text, and what went wrong so far.
 pub struct Decoder<'a> {
@@ -64,12 +35,19 @@ pub struct Decoder<'a> {
     pub src: &'a str,
     /// Where `bodyFileName` is looked up, in order.
     pub files_dirs: &'a [PathBuf],
+    /// Every response is a template (`global_response_templating`).
+    pub global_templating: bool,
     pub diags: Vec<Diagnostic>,
     line_starts: Vec<usize>,
 }
 
 impl<'a> Decoder<'a> {
-    pub fn new(file: &'a Path, src: &'a str, files_dirs: &'a [PathBuf]) -> Self {
+    pub fn new(
+        file: &'a Path,
+        src: &'a str,
+        files_dirs: &'a [PathBuf],
+        global_templating: bool,
+    ) -> Self {
         let line_starts = std::iter::once(0)
             .chain(src.match_indices('\n').map(|(i, _)| i + 1))
             .collect();
@@ -77,6 +55,7 @@ impl<'a> Decoder<'a> {
             file,
             src,
             files_dirs,
+            global_templating,
             diags: Vec::new(),
             line_starts,
         }
@@ -179,7 +158,7 @@ impl<'a> Decoder<'a> {
                 let msg = format!("`{key}` is not supported by assure counterparts");
                 self.key_error(key, value, msg, "WireMock feature not implemented")
                     .help
-                    .push("see mocks/README.md for the supported subset".into());
+                    .push("it needs a WireMock extension; see mocks/README.md".into());
                 continue;
             }
             let suggestions = closest(key, allowed.iter().copied());
@@ -227,6 +206,8 @@ impl<'a> Decoder<'a> {
     pub(super) fn integer(&mut self, node: &Node, field: &str, min: i64, max: i64) -> Option<i64> {
         let n = match &node.kind {
             Kind::Number(n) => n.parse::<i64>().ok(),
+            // WireMock reads numbers written as strings too.
+            Kind::String(s) => s.trim().parse::<i64>().ok(),
             _ => None,
         };
         match n {
@@ -246,18 +227,28 @@ impl<'a> Decoder<'a> {
         let pattern = self.string(node, field)?;
         // Checked as written, so error positions are the author's; then anchored,
         // because WireMock (Java `matches()`) tests the whole string.
-        let checked = Regex::new(&pattern).map_err(Box::new);
-        match checked.and_then(|_| Regex::new(&format!("^(?:{pattern})$")).map_err(Box::new)) {
+        let anchored = Regex::new(&format!("^(?:{pattern})$"));
+        // Only a pattern that fails is compiled as written, for the author's positions.
+        match anchored.map_err(|_| Regex::new(&pattern).err()) {
             Ok(re) => Some(re),
             Err(e) => {
+                let why = e.map_or_else(
+                    || "not a valid regular expression".to_owned(),
+                    |e| e.to_string(),
+                );
                 self.error(
                     node,
                     format!("invalid regular expression in `{field}`"),
-                    e.to_string(),
+                    why,
                 );
                 None
             }
         }
+    }
+
+    /// One mapping from its JSON text (the admin API's create and edit).
+    pub fn one(&mut self, root: &Node) -> Option<Mapping> {
+        self.mapping(root)
     }
 
     /// A file's mappings: one mapping, or `{"mappings": [...]}`.
@@ -284,7 +275,7 @@ impl<'a> Decoder<'a> {
         let errors_before = self.diags.len();
         let members = self.object(node, "mapping", MAPPING_FIELDS);
         let mut m = Mapping {
-            id: None,
+            id: String::new(),
             name: None,
             source: Source {
                 file: self.file.to_path_buf(),
@@ -293,24 +284,22 @@ impl<'a> Decoder<'a> {
             },
             priority: DEFAULT_PRIORITY,
             request: RequestPattern::default(),
-            response: ResponseDef {
-                status: 200,
-                headers: Vec::new(),
-                body: ResponseBody::Empty,
-                delay_ms: 0,
-                fault: None,
-            },
+            response: ResponseDef::default(),
             metadata: serde_json::Value::Null,
             scenario: None,
+            json: node.to_value(),
         };
         let (mut request, mut response) = (None, None);
         let (mut scenario, mut required, mut new_state) = (None, None, None);
+        let mut id = None;
         for (key, value) in members {
             match &**key {
-                "id" | "uuid" => m.id = self.string(value, key),
+                "id" | "uuid" => id = self.string(value, key),
                 "name" => m.name = self.string(value, key),
                 "priority" => {
-                    m.priority = self.integer(value, key, 1, 254).unwrap_or(DEFAULT_PRIORITY)
+                    m.priority = self
+                        .integer(value, key, i64::from(i32::MIN), i64::from(i32::MAX))
+                        .unwrap_or(DEFAULT_PRIORITY)
                 }
                 "metadata" => m.metadata = value.to_value(),
                 "scenarioName" => scenario = self.string(value, key),
@@ -319,9 +308,21 @@ impl<'a> Decoder<'a> {
                 "persistent" => {
                     self.boolean(value, key);
                 }
+                "insertionIndex" => {
+                    self.integer(value, key, i64::MIN, i64::MAX);
+                }
                 "request" => request = Some(value),
                 "response" => response = Some(value),
                 _ => {}
+            }
+        }
+        m.id = id.unwrap_or_else(|| uuid::Uuid::new_v4().to_string());
+        if let serde_json::Value::Object(obj) = &mut m.json {
+            obj.insert("id".into(), m.id.clone().into());
+            obj.insert("uuid".into(), m.id.clone().into());
+            // As WireMock shows it: a request without a method matches ANY.
+            if let Some(serde_json::Value::Object(req)) = obj.get_mut("request") {
+                req.entry("method").or_insert_with(|| "ANY".into());
             }
         }
         match request {
@@ -331,15 +332,14 @@ impl<'a> Decoder<'a> {
             }
             None => {}
         }
-        let templated = response
-            .and_then(|r| r.get("transformers"))
-            .is_some_and(|t| self.transformers(t));
+        let templated = self.global_templating
+            || response
+                .and_then(|r| r.get("transformers"))
+                .is_some_and(|t| self.transformers(t));
         match response {
             Some(r) => m.response = self.response(r, templated),
-            None if node.is_object() => {
-                self.error(node, "mapping has no `response`", "this mapping");
-            }
-            None => {}
+            // WireMock answers 200 with nothing when a mapping gives no response.
+            None => m.response = ResponseDef::default(),
         }
         match (scenario, required.is_some() || new_state.is_some()) {
             (Some(name), _) => {

@@ -1,11 +1,12 @@
 //! Decoding a mapping's `request`: method, URL matchers (including path templates),
-//! query, header and body matchers, with regexes and JSONPath compiled here.
+//! query, form, header, cookie, auth, body and multipart matchers, and host, port,
+//! scheme and client address. The value matchers themselves are in
+//! `decode_matcher.rs`.
 
-use assure_fhir::model::{Kind, Node};
+use assure_fhir::model::Node;
 use fancy_regex::Regex;
 
 use super::decode::{kind_name, Decoder};
-use super::jsonpath::JsonPath;
 use super::mapping::*;
 
 const REQUEST_FIELDS: &[&str] = &[
@@ -17,39 +18,24 @@ const REQUEST_FIELDS: &[&str] = &[
     "urlPathTemplate",
     "pathParameters",
     "queryParameters",
+    "formParameters",
     "headers",
+    "cookies",
+    "basicAuthCredentials",
     "bodyPatterns",
-];
-const VALUE_FIELDS: &[&str] = &[
-    "equalTo",
-    "contains",
-    "matches",
-    "doesNotMatch",
-    "absent",
-    "caseInsensitive",
-];
-const BODY_FIELDS: &[&str] = &[
-    "equalToJson",
-    "ignoreExtraElements",
-    "ignoreArrayOrder",
-    "matchesJsonPath",
-    "contains",
-    "equalTo",
-    "caseInsensitive",
-    "matches",
-    "doesNotMatch",
-];
-const JSONPATH_FIELDS: &[&str] = &[
-    "expression",
-    "equalTo",
-    "contains",
-    "matches",
-    "doesNotMatch",
-    "absent",
-    "caseInsensitive",
+    "multipartPatterns",
+    "host",
+    "port",
+    "scheme",
+    "clientIp",
 ];
 
 impl Decoder<'_> {
+    /// A request pattern alone (the admin API's count, find and remove).
+    pub(super) fn request_pattern(&mut self, node: &Node) -> RequestPattern {
+        self.request(node)
+    }
+
     pub(super) fn request(&mut self, node: &Node) -> RequestPattern {
         let mut req = RequestPattern::default();
         let mut url_field: Option<&str> = None;
@@ -57,38 +43,63 @@ impl Decoder<'_> {
         for (key, value) in self.object(node, "request", REQUEST_FIELDS) {
             let url = match &**key {
                 "method" => {
-                    req.method = self
-                        .string(value, key)
-                        .map(|s| s.to_uppercase())
-                        .filter(|m| m != "ANY");
+                    req.method = self.string(value, key).filter(|m| m != "ANY");
                     continue;
                 }
                 "queryParameters" => {
-                    req.query = self.named_matchers(value, "queryParameters");
+                    req.query = self.named_multi(value, key);
                     continue;
                 }
-                "pathParameters" => {
-                    req.path_params = self.named_matchers(value, "pathParameters");
-                    path_params = Some(value);
+                "formParameters" => {
+                    req.form = self.named_multi(value, key);
                     continue;
                 }
                 "headers" => {
-                    req.headers = self.named_matchers(value, "headers");
+                    req.headers = self.named_multi(value, key);
+                    continue;
+                }
+                "pathParameters" => {
+                    req.path_params = self.named_single(value, key);
+                    path_params = Some(value);
+                    continue;
+                }
+                "cookies" => {
+                    req.cookies = self.named_single(value, key);
+                    continue;
+                }
+                "basicAuthCredentials" => {
+                    self.object(value, "basicAuthCredentials", &["username", "password"]);
+                    let get = |d: &mut Self, f: &str| {
+                        value
+                            .get(f)
+                            .and_then(|v| d.string(v, f))
+                            .unwrap_or_default()
+                    };
+                    req.basic_auth = Some((get(self, "username"), get(self, "password")));
                     continue;
                 }
                 "bodyPatterns" => {
-                    if !value.is_array() {
-                        self.error(
-                            value,
-                            "`bodyPatterns` must be an array",
-                            format!("found {}", kind_name(value)),
-                        );
-                    }
-                    req.body = value
-                        .items()
-                        .iter()
-                        .filter_map(|p| self.body_pattern(p))
-                        .collect();
+                    req.body = self.pattern_list(value, key);
+                    continue;
+                }
+                "multipartPatterns" => {
+                    req.multipart = self.multipart(value);
+                    continue;
+                }
+                "host" => {
+                    req.host = self.value_pattern(value, "host");
+                    continue;
+                }
+                "clientIp" => {
+                    req.client_ip = self.value_pattern(value, "clientIp");
+                    continue;
+                }
+                "port" => {
+                    req.port = self.integer(value, key, 0, 65535).map(|p| p as u16);
+                    continue;
+                }
+                "scheme" => {
+                    req.scheme = self.string(value, key);
                     continue;
                 }
                 "url" => self.string(value, key).map(UrlMatch::Url),
@@ -116,6 +127,56 @@ impl Decoder<'_> {
             self.check_path_params(node, &req);
         }
         req
+    }
+
+    fn multipart(&mut self, node: &Node) -> Vec<MultipartPattern> {
+        if !node.is_array() {
+            self.error(
+                node,
+                "`multipartPatterns` must be an array",
+                format!("found {}", kind_name(node)),
+            );
+            return Vec::new();
+        }
+        let mut out = Vec::new();
+        for item in node.items() {
+            let mut p = MultipartPattern {
+                all: false,
+                headers: Vec::new(),
+                body: Vec::new(),
+            };
+            for (key, value) in self.object(
+                item,
+                "multipart pattern",
+                &[
+                    "matchingType",
+                    "headers",
+                    "bodyPatterns",
+                    "name",
+                    "filename",
+                ],
+            ) {
+                match &**key {
+                    "matchingType" => match self.string(value, key).as_deref() {
+                        Some("ALL") => p.all = true,
+                        Some("ANY") => p.all = false,
+                        Some(other) => {
+                            self.error(
+                                value,
+                                format!("unknown matchingType `{other}`"),
+                                "expected ALL or ANY",
+                            );
+                        }
+                        None => {}
+                    },
+                    "headers" => p.headers = self.named_multi(value, key),
+                    "bodyPatterns" => p.body = self.pattern_list(value, key),
+                    _ => {}
+                }
+            }
+            out.push(p);
+        }
+        out
     }
 
     /// `/Patient/{id}/_history/{vid}`: each `{name}` is one whole path segment.
@@ -187,148 +248,6 @@ impl Decoder<'_> {
                 );
                 d.help
                     .push(format!("the template has: {}", names.join(", ")));
-            }
-        }
-    }
-
-    fn named_matchers(&mut self, node: &Node, what: &str) -> Vec<(String, ValueMatcher)> {
-        if !node.is_object() {
-            self.error(
-                node,
-                format!("`{what}` must be an object of name: matcher"),
-                format!("found {}", kind_name(node)),
-            );
-            return Vec::new();
-        }
-        node.members()
-            .iter()
-            .filter_map(|(name, m)| {
-                Some((
-                    name.to_string(),
-                    self.value_matcher(m, VALUE_FIELDS, "matcher")?,
-                ))
-            })
-            .collect()
-    }
-
-    fn value_matcher(&mut self, node: &Node, allowed: &[&str], what: &str) -> Option<ValueMatcher> {
-        let mut kind = None;
-        let mut case_insensitive = false;
-        for (key, value) in self.object(node, what, allowed) {
-            let k = match &**key {
-                "equalTo" => self.string(value, key).map(ValueKind::EqualTo),
-                "contains" => self.string(value, key).map(ValueKind::Contains),
-                "matches" => self.regex(value, key).map(ValueKind::Matches),
-                "doesNotMatch" => self.regex(value, key).map(ValueKind::DoesNotMatch),
-                "absent" => Some(ValueKind::Absent(self.boolean(value, key))),
-                "caseInsensitive" => {
-                    case_insensitive = self.boolean(value, key);
-                    continue;
-                }
-                _ => continue,
-            };
-            if kind.is_some() {
-                self.key_error(
-                    key,
-                    value,
-                    format!("more than one operator in this {what}"),
-                    "second operator",
-                );
-            }
-            kind = kind.or(k);
-        }
-        if kind.is_none()
-            && node.is_object()
-            && node.members().iter().all(|(k, _)| allowed.contains(&&**k))
-        {
-            self.error(
-                node,
-                format!("{what} has no operator"),
-                "expected equalTo, contains, matches, doesNotMatch or absent",
-            );
-        }
-        Some(ValueMatcher {
-            kind: kind?,
-            case_insensitive,
-        })
-    }
-
-    fn body_pattern(&mut self, node: &Node) -> Option<BodyPattern> {
-        if let Some(expected) = node.get("equalToJson") {
-            self.object(
-                node,
-                "body pattern",
-                &["equalToJson", "ignoreExtraElements", "ignoreArrayOrder"],
-            );
-            let flag =
-                |d: &mut Self, name: &str| node.get(name).is_some_and(|v| d.boolean(v, name));
-            let (ignore_extra_elements, ignore_array_order) = (
-                flag(self, "ignoreExtraElements"),
-                flag(self, "ignoreArrayOrder"),
-            );
-            // WireMock takes the expected JSON inline or as a string holding JSON.
-            let expected = match expected.as_str() {
-                Some(text) => match serde_json::from_str(text) {
-                    Ok(v) => v,
-                    Err(e) => {
-                        self.error(
-                            expected,
-                            "`equalToJson` string is not valid JSON",
-                            e.to_string(),
-                        );
-                        return None;
-                    }
-                },
-                None => expected.to_value(),
-            };
-            return Some(BodyPattern::EqualToJson {
-                expected,
-                ignore_extra_elements,
-                ignore_array_order,
-            });
-        }
-        if let Some(path) = node.get("matchesJsonPath") {
-            self.object(node, "body pattern", &["matchesJsonPath"]);
-            return self.json_path(path);
-        }
-        self.value_matcher(node, BODY_FIELDS, "body pattern")
-            .map(BodyPattern::Text)
-    }
-
-    fn json_path(&mut self, node: &Node) -> Option<BodyPattern> {
-        let (expr_node, matcher) = match node.get("expression") {
-            Some(expr) => {
-                let mut fields = JSONPATH_FIELDS.to_vec();
-                fields.retain(|f| *f != "expression");
-                let only_ops = Node::new(
-                    Kind::Object(
-                        node.members()
-                            .iter()
-                            .filter(|(k, _)| &**k != "expression")
-                            .cloned()
-                            .collect(),
-                    ),
-                    node.pos,
-                );
-                (
-                    expr,
-                    self.value_matcher(&only_ops, &fields, "matchesJsonPath"),
-                )
-            }
-            None => (node, None),
-        };
-        let text = self.string(expr_node, "matchesJsonPath")?;
-        match JsonPath::parse(&text) {
-            Ok(path) => Some(BodyPattern::MatchesJsonPath { path, matcher }),
-            Err(e) => {
-                let label = format!(
-                    "{} (at character {} of the expression)",
-                    e.message,
-                    e.offset + 1
-                );
-                self.error(expr_node, "unsupported JSONPath", label)
-                    .help.push("supported: $.a.b, $['a'], $.a[0], $.a[*], $..a, [?(@.x == 'y')] with == != < <= > >=".into());
-                None
             }
         }
     }

@@ -1,40 +1,40 @@
-//! A JSONPath subset for `matchesJsonPath`: `$.a.b`, `$['a']`, `$.a[0]`, `$.a[*]`,
-//! `$..a`, and filters `[?(@.x == 'y')]` with `==`, `!=`, `<`, `<=`, `>`, `>=` or a bare
-//! existence test `[?(@.x)]`. Anything else is refused at load time, so a stub never
-//! matches by accident because part of its expression was ignored.
+//! JSONPath as WireMock (Jayway) reads it, evaluated by `serde_json_path` (RFC 9535).
+//! Jayway's own forms are translated: `=~ /re/i` becomes `match()`, `.size()` and
+//! `.length()` become `length()`, `in`/`nin`/`empty` become comparisons. Two Jayway
+//! semantics are kept: a filter on an object tests the object itself, and a definite
+//! path selects one value rather than a list.
 
 use serde_json::Value;
 
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone)]
 pub struct JsonPath {
     pub source: String,
-    steps: Vec<Step>,
+    parts: Vec<Part>,
+    definite: bool,
 }
 
+#[derive(Debug, Clone)]
+enum Part {
+    Query(serde_json_path::JsonPath),
+    Filter(serde_json_path::JsonPath),
+    /// A trailing `.length()` / `.size()`.
+    Length,
+}
+
+/// What a path selected: one value for a definite path, else a list.
 #[derive(Debug, Clone, PartialEq)]
-enum Step {
-    Field(String),
-    Index(i64),
-    Wildcard,
-    Descend(String),
-    Filter(Filter),
+pub enum Selected {
+    One(Value),
+    Many(Vec<Value>),
 }
 
-#[derive(Debug, Clone, PartialEq)]
-struct Filter {
-    /// Relative path from `@`; only fields and indexes.
-    path: Vec<Step>,
-    test: Option<(Op, Value)>,
-}
-
-#[derive(Debug, Clone, Copy, PartialEq)]
-enum Op {
-    Eq,
-    Ne,
-    Lt,
-    Le,
-    Gt,
-    Ge,
+impl Selected {
+    pub fn into_value(self) -> Value {
+        match self {
+            Selected::One(v) => v,
+            Selected::Many(list) => Value::Array(list),
+        }
+    }
 }
 
 /// Why an expression was refused, and at which byte of it.
@@ -44,285 +44,282 @@ pub struct PathError {
     pub offset: usize,
 }
 
+enum Segment {
+    /// RFC 9535 text for this segment.
+    Plain(String, bool),
+    Filter(String),
+    Length,
+}
+
 impl JsonPath {
     pub fn parse(text: &str) -> Result<JsonPath, PathError> {
-        let mut p = Cursor { s: text, at: 0 };
-        p.skip_ws();
-        if !p.eat("$") {
-            return Err(p.err("a JSONPath starts with `$`"));
+        let segments = split(text)?;
+        let mut parts = Vec::new();
+        let mut query = String::from("$");
+        let mut definite = true;
+        let compile = |q: &str, at: usize| {
+            serde_json_path::JsonPath::parse(q).map_err(|e| PathError {
+                message: e.message().to_owned(),
+                offset: at,
+            })
+        };
+        let count = segments.len();
+        for (i, (seg, at)) in segments.into_iter().enumerate() {
+            match seg {
+                Segment::Plain(s, is_definite) => {
+                    query.push_str(&s);
+                    definite &= is_definite;
+                }
+                Segment::Filter(cond) => {
+                    if query.len() > 1 {
+                        parts.push(Part::Query(compile(&query, at)?));
+                    }
+                    query = String::from("$");
+                    let translated = translate_condition(&cond);
+                    parts.push(Part::Filter(compile(&format!("$[?{translated}]"), at)?));
+                    definite = false;
+                }
+                Segment::Length if i + 1 == count => {
+                    if query.len() > 1 {
+                        parts.push(Part::Query(compile(&query, at)?));
+                    }
+                    query = String::from("$");
+                    parts.push(Part::Length);
+                }
+                Segment::Length => {
+                    return Err(PathError {
+                        message: "a function must end the path".into(),
+                        offset: at,
+                    })
+                }
+            }
         }
-        let steps = p.steps(false)?;
-        p.skip_ws();
-        if p.at < text.len() {
-            return Err(p.err("unsupported JSONPath syntax"));
+        if query.len() > 1 || parts.is_empty() {
+            parts.push(Part::Query(compile(&query, text.len())?));
+        }
+        if parts.iter().any(|p| matches!(p, Part::Length)) {
+            definite = true;
         }
         Ok(JsonPath {
             source: text.to_owned(),
-            steps,
+            parts,
+            definite,
         })
     }
 
-    /// Every value the path selects; `null` values count as nothing selected.
-    pub fn select<'a>(&self, root: &'a Value) -> Vec<&'a Value> {
-        let mut current = vec![root];
-        for step in &self.steps {
+    pub fn select(&self, root: &Value) -> Selected {
+        let mut nodes: Vec<Value> = vec![root.clone()];
+        for part in &self.parts {
             let mut next = Vec::new();
-            for v in current {
-                apply(step, v, &mut next);
+            for node in &nodes {
+                match part {
+                    Part::Query(q) => next.extend(q.query(node).all().into_iter().cloned()),
+                    Part::Filter(f) => match node {
+                        Value::Array(_) => next.extend(f.query(node).all().into_iter().cloned()),
+                        Value::Object(_) => {
+                            let wrapped = Value::Array(vec![node.clone()]);
+                            next.extend(f.query(&wrapped).all().into_iter().cloned());
+                        }
+                        _ => {}
+                    },
+                    Part::Length => {
+                        let n = match node {
+                            Value::Array(a) => a.len(),
+                            Value::Object(o) => o.len(),
+                            Value::String(s) => s.chars().count(),
+                            _ => continue,
+                        };
+                        next.push(Value::from(n));
+                    }
+                }
             }
-            current = next;
+            nodes = next;
         }
-        current.retain(|v| !v.is_null());
-        current
-    }
-}
-
-fn apply<'a>(step: &Step, v: &'a Value, out: &mut Vec<&'a Value>) {
-    match step {
-        Step::Field(name) => out.extend(v.get(name.as_str())),
-        Step::Index(i) => {
-            if let Value::Array(items) = v {
-                let idx = if *i < 0 { items.len() as i64 + i } else { *i };
-                out.extend(usize::try_from(idx).ok().and_then(|i| items.get(i)));
-            }
-        }
-        Step::Wildcard => match v {
-            Value::Array(items) => out.extend(items.iter()),
-            Value::Object(map) => out.extend(map.values()),
-            _ => {}
-        },
-        Step::Descend(name) => descend(name, v, out),
-        Step::Filter(filter) => match v {
-            Value::Array(items) => out.extend(items.iter().filter(|i| filter.accepts(i))),
-            // As Jayway does for a single object: the filter tests the object itself.
-            Value::Object(_) if filter.accepts(v) => out.push(v),
-            _ => {}
-        },
-    }
-}
-
-fn descend<'a>(name: &str, v: &'a Value, out: &mut Vec<&'a Value>) {
-    match v {
-        Value::Object(map) => {
-            out.extend(map.get(name));
-            for child in map.values() {
-                descend(name, child, out);
-            }
-        }
-        Value::Array(items) => items.iter().for_each(|c| descend(name, c, out)),
-        _ => {}
-    }
-}
-
-impl Filter {
-    fn accepts(&self, item: &Value) -> bool {
-        let mut current = vec![item];
-        for step in &self.path {
-            let mut next = Vec::new();
-            for v in current {
-                apply(step, v, &mut next);
-            }
-            current = next;
-        }
-        match &self.test {
-            None => current.iter().any(|v| !v.is_null()),
-            Some((op, literal)) => current.iter().any(|v| compare(v, *op, literal)),
-        }
-    }
-}
-
-fn compare(actual: &Value, op: Op, literal: &Value) -> bool {
-    let ordering = match (actual, literal) {
-        (Value::Number(a), Value::Number(b)) => a
-            .as_f64()
-            .zip(b.as_f64())
-            .and_then(|(a, b)| a.partial_cmp(&b)),
-        (Value::String(a), Value::String(b)) => Some(a.cmp(b)),
-        _ => None,
-    };
-    match op {
-        Op::Eq => ordering.map_or(actual == literal, |o| o.is_eq()),
-        Op::Ne => ordering.map_or(actual != literal, |o| o.is_ne()),
-        Op::Lt => ordering.is_some_and(|o| o.is_lt()),
-        Op::Le => ordering.is_some_and(|o| o.is_le()),
-        Op::Gt => ordering.is_some_and(|o| o.is_gt()),
-        Op::Ge => ordering.is_some_and(|o| o.is_ge()),
-    }
-}
-
-struct Cursor<'a> {
-    s: &'a str,
-    at: usize,
-}
-
-impl Cursor<'_> {
-    fn err(&self, message: &str) -> PathError {
-        PathError {
-            message: message.to_owned(),
-            offset: self.at,
-        }
-    }
-
-    fn rest(&self) -> &str {
-        &self.s[self.at..]
-    }
-
-    fn eat(&mut self, token: &str) -> bool {
-        if self.rest().starts_with(token) {
-            self.at += token.len();
-            true
+        if self.definite {
+            Selected::One(nodes.into_iter().next().unwrap_or(Value::Null))
         } else {
-            false
+            Selected::Many(nodes)
         }
     }
+}
 
-    fn skip_ws(&mut self) {
-        let trimmed = self.rest().trim_start();
-        self.at = self.s.len() - trimmed.len();
+fn quote(name: &str) -> String {
+    format!("['{}']", name.replace('\\', "\\\\").replace('\'', "\\'"))
+}
+
+/// Splits a Jayway path into segments, each with its byte offset.
+fn split(text: &str) -> Result<Vec<(Segment, usize)>, PathError> {
+    let err = |message: &str, offset: usize| PathError {
+        message: message.to_owned(),
+        offset,
+    };
+    let s = text.trim();
+    let b = s.as_bytes();
+    let mut at = match b.first() {
+        Some(b'$') => 1,
+        // Jayway reads a path without `$` as relative to the root.
+        Some(_) => 0,
+        None => return Err(err("an empty JSONPath", 0)),
+    };
+    let mut out = Vec::new();
+    if at == 0 && b[0] != b'.' && b[0] != b'[' {
+        let end = s.find(['.', '[']).unwrap_or(s.len());
+        out.push((Segment::Plain(quote(&s[..end]), true), 0));
+        at = end;
     }
-
-    fn name(&mut self) -> Result<String, PathError> {
-        let len = self
-            .rest()
-            .find(|c: char| !(c.is_alphanumeric() || c == '_' || c == '-'))
-            .unwrap_or(self.rest().len());
-        if len == 0 {
-            return Err(self.err("expected a member name"));
-        }
-        let name = self.rest()[..len].to_owned();
-        self.at += len;
-        Ok(name)
-    }
-
-    /// Steps until the end, or (inside a filter) until something that is not a step.
-    fn steps(&mut self, in_filter: bool) -> Result<Vec<Step>, PathError> {
-        let mut steps = Vec::new();
-        loop {
-            if self.rest().starts_with("..") {
-                if in_filter {
-                    return Err(self.err("`..` is not supported inside a filter"));
-                }
-                self.at += 2;
-                steps.push(Step::Descend(self.name()?));
-            } else if self.eat(".") {
-                if self.eat("*") {
-                    steps.push(Step::Wildcard);
-                } else {
-                    steps.push(Step::Field(self.name()?));
-                }
-            } else if self.rest().starts_with('[') {
-                let start = self.at;
-                self.at += 1;
-                self.skip_ws();
-                let step = self.bracket()?;
-                if in_filter && !matches!(step, Step::Field(_) | Step::Index(_)) {
-                    self.at = start;
-                    return Err(self.err("only fields and indexes are supported inside a filter"));
-                }
-                self.skip_ws();
-                if !self.eat("]") {
-                    return Err(self.err("expected `]`"));
-                }
-                steps.push(step);
+    while at < b.len() {
+        let start = at;
+        if s[at..].starts_with("..") {
+            at += 2;
+            if b.get(at) == Some(&b'*') {
+                out.push((Segment::Plain("..*".into(), false), start));
+                at += 1;
+            } else if b.get(at) == Some(&b'[') {
+                let (inner, end) = bracket(s, at).ok_or_else(|| err("unclosed `[`", at))?;
+                out.push((Segment::Plain(format!("..[{inner}]"), false), start));
+                at = end;
             } else {
-                return Ok(steps);
+                let end = name_end(s, at);
+                if end == at {
+                    return Err(err("a name must follow `..`", at));
+                }
+                out.push((
+                    Segment::Plain(format!("..{}", quote(&s[at..end])), false),
+                    start,
+                ));
+                at = end;
             }
+        } else if b[at] == b'.' {
+            at += 1;
+            if b.get(at) == Some(&b'*') {
+                out.push((Segment::Plain(".*".into(), false), start));
+                at += 1;
+                continue;
+            }
+            let end = name_end(s, at);
+            if end == at {
+                return Err(err("a name must follow `.`", at));
+            }
+            let name = &s[at..end];
+            if s[end..].starts_with("()") {
+                match name {
+                    "length" | "size" => out.push((Segment::Length, start)),
+                    _ => {
+                        return Err(err(
+                            &format!("the function `{name}()` is not supported"),
+                            at,
+                        ))
+                    }
+                }
+                at = end + 2;
+                continue;
+            }
+            out.push((Segment::Plain(quote(name), true), start));
+            at = end;
+        } else if b[at] == b'[' {
+            let (inner, end) = bracket(s, at).ok_or_else(|| err("unclosed `[`", at))?;
+            let inner_trim = inner.trim();
+            if let Some(cond) = inner_trim.strip_prefix('?') {
+                let cond = cond.trim();
+                let cond = cond
+                    .strip_prefix('(')
+                    .and_then(|c| c.strip_suffix(')'))
+                    .unwrap_or(cond);
+                out.push((Segment::Filter(cond.to_owned()), start));
+            } else {
+                let definite =
+                    !(inner_trim == "*" || inner_trim.contains(':') || inner_trim.contains(','));
+                out.push((Segment::Plain(format!("[{inner_trim}]"), definite), start));
+            }
+            at = end;
+        } else {
+            return Err(err("expected `.`, `..` or `[`", at));
         }
     }
+    Ok(out)
+}
 
-    fn bracket(&mut self) -> Result<Step, PathError> {
-        if self.eat("*") {
-            return Ok(Step::Wildcard);
+fn name_end(s: &str, from: usize) -> usize {
+    s[from..]
+        .find(['.', '[', '(', ' '])
+        .map_or(s.len(), |i| from + i)
+}
+
+/// The text inside `[...]` starting at `open`, and the byte after the `]`; quotes and
+/// nested brackets and parentheses are skipped over.
+fn bracket(s: &str, open: usize) -> Option<(&str, usize)> {
+    let mut depth = 0i32;
+    let mut quote: Option<char> = None;
+    let mut escaped = false;
+    for (i, c) in s[open..].char_indices() {
+        if let Some(q) = quote {
+            if escaped {
+                escaped = false;
+            } else if c == '\\' {
+                escaped = true;
+            } else if c == q {
+                quote = None;
+            }
+            continue;
         }
-        if self.rest().starts_with('\'') || self.rest().starts_with('"') {
-            return match self.literal()? {
-                Value::String(s) => Ok(Step::Field(s)),
-                _ => Err(self.err("expected a quoted member name")),
+        match c {
+            '\'' | '"' => quote = Some(c),
+            '/' if depth > 0 && s[open..open + i].trim_end().ends_with("=~") => quote = Some('/'),
+            '[' | '(' => depth += 1,
+            ']' | ')' => {
+                depth -= 1;
+                if depth == 0 {
+                    return Some((&s[open + 1..open + i], open + i + 1));
+                }
+            }
+            _ => {}
+        }
+    }
+    None
+}
+
+/// Jayway filter syntax to RFC 9535.
+fn translate_condition(cond: &str) -> String {
+    use std::sync::LazyLock;
+    static OPERAND: &str = r#"(@[A-Za-z0-9_.\-\[\]'"*]*|\$[A-Za-z0-9_.\-\[\]'"*]*)"#;
+    static REGEX: LazyLock<regex::Regex> = LazyLock::new(|| {
+        regex::Regex::new(&format!(r"{OPERAND}\s*=~\s*/((?:\\/|[^/])*)/([a-zA-Z]*)")).unwrap()
+    });
+    static SIZE: LazyLock<regex::Regex> =
+        LazyLock::new(|| regex::Regex::new(&format!(r"{OPERAND}\.(?:size|length)\(\)")).unwrap());
+    static IN: LazyLock<regex::Regex> = LazyLock::new(|| {
+        regex::Regex::new(&format!(r"{OPERAND}\s+(in|nin)\s+\[([^\]]*)\]")).unwrap()
+    });
+    static EMPTY: LazyLock<regex::Regex> =
+        LazyLock::new(|| regex::Regex::new(&format!(r"{OPERAND}\s+empty\s+(true|false)")).unwrap());
+    let c = REGEX.replace_all(cond, |caps: &regex::Captures<'_>| {
+        let flags = if caps[3].contains('i') { "(?i)" } else { "" };
+        let re = caps[2].replace("\\/", "/").replace('\'', "\\'");
+        format!("match({}, '{flags}{re}')", &caps[1])
+    });
+    let c = SIZE.replace_all(&c, "length($1)");
+    let c = IN.replace_all(&c, |caps: &regex::Captures<'_>| {
+        let (operand, negate) = (&caps[1], &caps[2] == "nin");
+        let items: Vec<String> = caps[3]
+            .split(',')
+            .map(str::trim)
+            .filter(|i| !i.is_empty())
+            .map(|i| format!("{operand} {} {i}", if negate { "!=" } else { "==" }))
+            .collect();
+        if items.is_empty() {
+            return if negate {
+                "true".into()
+            } else {
+                "false".into()
             };
         }
-        if self.eat("?(") {
-            self.skip_ws();
-            if !self.eat("@") {
-                return Err(self.err("a filter must test `@`"));
-            }
-            let path = self.steps(true)?;
-            self.skip_ws();
-            let test = if self.eat(")") {
-                None
-            } else {
-                let op = self.op()?;
-                self.skip_ws();
-                let literal = self.literal()?;
-                self.skip_ws();
-                if !self.eat(")") {
-                    return Err(
-                        self.err("expected `)`: only one comparison per filter is supported")
-                    );
-                }
-                Some((op, literal))
-            };
-            return Ok(Step::Filter(Filter { path, test }));
-        }
-        let len = self
-            .rest()
-            .find(|c: char| !(c.is_ascii_digit() || c == '-'))
-            .unwrap_or(self.rest().len());
-        match self.rest()[..len].parse::<i64>() {
-            Ok(i) => {
-                self.at += len;
-                Ok(Step::Index(i))
-            }
-            Err(_) => Err(self.err("unsupported JSONPath syntax inside `[]`")),
-        }
-    }
-
-    fn op(&mut self) -> Result<Op, PathError> {
-        for (token, op) in [
-            ("==", Op::Eq),
-            ("!=", Op::Ne),
-            ("<=", Op::Le),
-            (">=", Op::Ge),
-            ("<", Op::Lt),
-            (">", Op::Gt),
-        ] {
-            if self.eat(token) {
-                return Ok(op);
-            }
-        }
-        Err(self.err("expected a comparison (`==`, `!=`, `<`, `<=`, `>`, `>=`) or `)`"))
-    }
-
-    fn literal(&mut self) -> Result<Value, PathError> {
-        let rest = self.rest().to_owned();
-        if let Some(quote) = rest.chars().next().filter(|c| *c == '\'' || *c == '"') {
-            let body = &rest[1..];
-            let end = body
-                .find(quote)
-                .ok_or_else(|| self.err("unterminated string"))?;
-            let s = body[..end].to_owned();
-            self.at += end + 2;
-            return Ok(Value::String(s));
-        }
-        for (word, value) in [
-            ("true", Value::Bool(true)),
-            ("false", Value::Bool(false)),
-            ("null", Value::Null),
-        ] {
-            if self.eat(word) {
-                return Ok(value);
-            }
-        }
-        let len = rest
-            .find(|c: char| !(c.is_ascii_digit() || matches!(c, '-' | '.' | 'e' | 'E' | '+')))
-            .unwrap_or(rest.len());
-        match serde_json::from_str::<serde_json::Number>(&rest[..len]) {
-            Ok(n) if len > 0 => {
-                self.at += len;
-                Ok(Value::Number(n))
-            }
-            _ => Err(self.err("expected a string, number, true, false or null")),
-        }
-    }
+        format!("({})", items.join(if negate { " && " } else { " || " }))
+    });
+    let c = EMPTY.replace_all(&c, |caps: &regex::Captures<'_>| {
+        let op = if &caps[2] == "true" { "==" } else { "!=" };
+        format!("length({}) {op} 0", &caps[1])
+    });
+    c.into_owned()
 }
 
 #[cfg(test)]
@@ -330,50 +327,58 @@ mod tests {
     use super::*;
     use serde_json::json;
 
-    fn sel(path: &str, v: &Value) -> Vec<Value> {
-        JsonPath::parse(path)
-            .unwrap()
-            .select(v)
-            .into_iter()
-            .cloned()
-            .collect()
+    fn sel(path: &str, doc: Value) -> Selected {
+        JsonPath::parse(path).unwrap().select(&doc)
     }
 
     #[test]
-    fn selects_fields_indexes_wildcards_and_descendants() {
-        let v = json!({"a": {"b": [1, 2, {"c": "x"}]}, "n": null});
-        assert_eq!(sel("$.a.b[0]", &v), vec![json!(1)]);
-        assert_eq!(sel("$['a']['b'][-1].c", &v), vec![json!("x")]);
-        assert_eq!(sel("$.a.b[*]", &v).len(), 3);
-        assert_eq!(sel("$..c", &v), vec![json!("x")]);
-        assert!(sel("$.a.z", &v).is_empty());
-        assert!(sel("$.n", &v).is_empty());
+    fn definite_paths_select_one_value() {
+        assert_eq!(
+            sel("$.a.b", json!({"a": {"b": 1}})),
+            Selected::One(json!(1))
+        );
+        assert_eq!(
+            sel("$.a.c", json!({"a": {"b": 1}})),
+            Selected::One(Value::Null)
+        );
+        assert_eq!(
+            sel("$['a'][0]", json!({"a": [5, 6]})),
+            Selected::One(json!(5))
+        );
+        assert_eq!(
+            sel("$.a[-1]", json!({"a": [5, 6]})),
+            Selected::One(json!(6))
+        );
+        assert_eq!(
+            sel("$.a.length()", json!({"a": [5, 6]})),
+            Selected::One(json!(2))
+        );
     }
 
     #[test]
-    fn filters_compare_and_test_existence() {
-        let v = json!({"id": [{"system": "s", "value": "1"}, {"system": "t", "n": 3}]});
-        assert_eq!(sel("$.id[?(@.system == 's')].value", &v), vec![json!("1")]);
-        assert_eq!(sel("$.id[?(@.system != 's')].n", &v), vec![json!(3)]);
-        assert_eq!(sel("$.id[?(@.n >= 3)]", &v).len(), 1);
-        assert_eq!(sel("$.id[?(@.n < 3)]", &v).len(), 0);
-        assert_eq!(sel("$.id[?(@.value)]", &v).len(), 1);
-        let root = json!({"resourceType": "Patient"});
-        assert_eq!(sel("$[?(@.resourceType == 'Patient')]", &root).len(), 1);
-        assert_eq!(sel("$[?(@.resourceType == 'Bundle')]", &root).len(), 0);
-    }
-
-    #[test]
-    fn refuses_what_it_does_not_understand() {
-        for (path, offset) in [
-            ("a.b", 0),
-            ("$.a[?(@.x == 1 && @.y == 2)]", 15),
-            ("$.a[1:2]", 5),
-            ("$.a.length()", 10),
-            ("$.a[?(@..x)]", 7),
-        ] {
-            let err = JsonPath::parse(path).unwrap_err();
-            assert_eq!(err.offset, offset, "{path}: {}", err.message);
-        }
+    fn jayway_filters_and_functions() {
+        let doc = json!({"things": [{"name": "RequiredThing"}, {"name": "Wiremock"}]});
+        let hit =
+            |p: &str, d: &Value| !matches!(sel(p, d.clone()), Selected::Many(l) if l.is_empty());
+        assert!(hit("$.things[?(@.name == 'RequiredThing')]", &doc));
+        assert!(!hit("$.things[?(@.name == 'Other')]", &doc));
+        assert!(hit("$.things[?(@.name =~ /required.*/i)]", &doc));
+        assert!(!hit("$.things[?(@.name =~ /required.*/)]", &doc));
+        assert!(hit("$[?(@.things.size() == 2)]", &doc));
+        assert!(!hit("$[?(@.things.size() == 3)]", &doc));
+        assert!(hit("$.things[?(@.name in ['x', 'Wiremock'])]", &doc));
+        assert!(!hit(
+            "$.things[?(@.name nin ['RequiredThing', 'Wiremock'])]",
+            &doc
+        ));
+        // A filter on an object tests the object itself.
+        let single = json!({"things": {"name": "RequiredThing"}});
+        assert!(hit("$.things[?(@.name == 'RequiredThing')]", &single));
+        assert_eq!(
+            sel("$..name", doc.clone()),
+            Selected::Many(vec![json!("RequiredThing"), json!("Wiremock")])
+        );
+        assert!(JsonPath::parse("$.a[").is_err());
+        assert!(JsonPath::parse("$.a.keys().b").is_err());
     }
 }

@@ -14,14 +14,23 @@ use crate::diagnostic::{Diagnostic, Diagnostics};
 struct Manifest {
     description: Option<String>,
     extends: Option<toml::Spanned<String>>,
+    /// Every response is a template, as WireMock's `--global-response-templating`.
+    #[serde(default)]
+    global_response_templating: bool,
 }
 
 impl StubSet {
     /// Loads the set in folder `dir`; `extends` names sibling folders of `dir`.
     pub fn load(dir: &Path) -> Result<StubSet, Diagnostics> {
+        StubSet::load_with(dir, false)
+    }
+
+    /// Loads the set, every response a template when `global_templating` (as
+    /// WireMock's `--global-response-templating`) whatever `mock.toml` says.
+    pub fn load_with(dir: &Path, global_templating: bool) -> Result<StubSet, Diagnostics> {
         let mut chain = Vec::new();
         let mut diags = Vec::new();
-        let set = load_layer(dir, &mut chain, &mut diags);
+        let set = load_layer(dir, &mut chain, &mut diags, global_templating);
         match set {
             Some(set) if diags.is_empty() => Ok(set),
             _ => Err(Diagnostics(diags)),
@@ -30,11 +39,19 @@ impl StubSet {
 
     /// Loads `mocks_root/<name>/`, suggesting close names when there is no such set.
     pub fn load_named(mocks_root: &Path, name: &str) -> Result<StubSet, Diagnostics> {
+        StubSet::load_named_with(mocks_root, name, false)
+    }
+
+    pub fn load_named_with(
+        mocks_root: &Path,
+        name: &str,
+        global_templating: bool,
+    ) -> Result<StubSet, Diagnostics> {
         let dir = mocks_root.join(name);
         if !dir.is_dir() {
             return Err(missing_set(mocks_root, name, mocks_root).into());
         }
-        StubSet::load(&dir)
+        StubSet::load_with(&dir, global_templating)
     }
 
     /// Names of the sets under `mocks_root` (folders with a `mappings/` folder).
@@ -69,6 +86,7 @@ fn load_layer(
     dir: &Path,
     chain: &mut Vec<PathBuf>,
     diags: &mut Vec<Diagnostic>,
+    force_templating: bool,
 ) -> Option<StubSet> {
     let name = dir.file_name().map_or_else(
         || dir.display().to_string(),
@@ -92,6 +110,10 @@ fn load_layer(
     }
     chain.push(canonical);
     let manifest = read_manifest(dir, diags);
+    let global_templating = force_templating
+        || manifest
+            .as_ref()
+            .is_some_and(|m| m.global_response_templating);
     let mut set = StubSet {
         name,
         dir: dir.to_path_buf(),
@@ -99,18 +121,34 @@ fn load_layer(
         extends: None,
         layers: Vec::new(),
         mappings: Vec::new(),
+        global_templating,
     };
     if let Some(base) = manifest.and_then(|m| m.extends) {
         let manifest_path = dir.join("mock.toml");
         let root = dir.parent().unwrap_or(Path::new("."));
         let base_dir = root.join(base.get_ref());
-        if base_dir.is_dir() {
-            if let Some(base_set) = load_layer(&base_dir, chain, diags) {
+        // A sibling folder by name: nothing outside the mocks root, and the same
+        // message whether or not what it points at exists.
+        let plain = std::path::Path::new(base.get_ref())
+            .components()
+            .all(|c| matches!(c, std::path::Component::Normal(_)))
+            && !base.get_ref().is_empty()
+            && !base.get_ref().contains('/');
+        if !plain {
+            let text = read_small(&manifest_path).unwrap_or_default();
+            let d = Diagnostic::new(&manifest_path, "`extends` must name a sibling stub set")
+                .at_offset(&text, base.span().start)
+                .width(base.span().len())
+                .label("not a folder name beside this set")
+                .help("write the name of a folder in the same mocks folder, like `reference-provider`");
+            diags.push(d);
+        } else if base_dir.is_dir() {
+            if let Some(base_set) = load_layer(&base_dir, chain, diags, force_templating) {
                 set.mappings = base_set.mappings;
                 set.layers = base_set.layers;
             }
         } else {
-            let text = std::fs::read_to_string(&manifest_path).unwrap_or_default();
+            let text = read_small(&manifest_path).unwrap_or_default();
             let d = missing_set(root, base.get_ref(), &manifest_path)
                 .at_offset(&text, base.span().start);
             diags.push(d.width(base.span().len()));
@@ -128,14 +166,14 @@ fn load_layer(
     let mut files_dirs = vec![dir.join("__files")];
     files_dirs.extend(set.layers.iter().rev().map(|d| d.join("__files")));
     for file in json_files(&mappings_dir, diags) {
-        let text = match std::fs::read_to_string(&file) {
+        let text = match read_mapping_file(&mappings_dir, &file) {
             Ok(t) => t,
             Err(e) => {
-                diags.push(Diagnostic::new(&file, "cannot read mapping file").label(e.to_string()));
+                diags.push(Diagnostic::new(&file, "cannot read mapping file").label(e));
                 continue;
             }
         };
-        let root = match assure_fhir::parse_json(&text) {
+        let root = match parse_first_value(&text) {
             Ok(root) => root,
             Err(e) => {
                 diags.push(
@@ -147,7 +185,7 @@ fn load_layer(
                 continue;
             }
         };
-        let mut decoder = Decoder::new(&file, &text, &files_dirs);
+        let mut decoder = Decoder::new(&file, &text, &files_dirs, global_templating);
         set.mappings.extend(decoder.mappings(&root));
         decoder.diags.sort_by_key(|d| (d.line, d.col));
         diags.append(&mut decoder.diags);
@@ -157,9 +195,62 @@ fn load_layer(
     Some(set)
 }
 
+/// A small text file of the set (mock.toml), read only if it is a regular file.
+fn read_small(path: &Path) -> Option<String> {
+    let meta = std::fs::metadata(path).ok()?;
+    if !meta.is_file() || meta.len() > 1024 * 1024 {
+        return None;
+    }
+    std::fs::read_to_string(path).ok()
+}
+
+/// A mapping file: a regular file inside `mappings/`, no larger than the cap.
+fn read_mapping_file(mappings_dir: &Path, file: &Path) -> Result<String, String> {
+    let name = file
+        .strip_prefix(mappings_dir)
+        .map_err(|_| "outside the mappings folder".to_owned())?;
+    let path =
+        super::files::inside(mappings_dir, &name.to_string_lossy()).map_err(|e| e.to_string())?;
+    let bytes = super::files::read_capped(&path).map_err(|e| e.to_string())?;
+    String::from_utf8(bytes).map_err(|_| "not UTF-8 text".to_owned())
+}
+
+/// The first JSON value of a mapping file: WireMock (Jackson) reads one value and
+/// ignores whatever text follows it.
+pub(super) fn parse_first_value(
+    text: &str,
+) -> Result<assure_fhir::model::Node, assure_fhir::model::JsonError> {
+    match assure_fhir::parse_json(text) {
+        Err(e) if e.message == "unexpected text after the JSON value" => {
+            let start: usize = text
+                .split_inclusive('\n')
+                .take((e.pos.line as usize).saturating_sub(1))
+                .map(str::len)
+                .sum();
+            let line = &text[start.min(text.len())..];
+            let end = start
+                + line
+                    .char_indices()
+                    .nth((e.pos.col as usize).saturating_sub(1))
+                    .map_or(line.len(), |(i, _)| i);
+            assure_fhir::parse_json(&text[..end])
+        }
+        other => other,
+    }
+}
+
 fn read_manifest(dir: &Path, diags: &mut Vec<Diagnostic>) -> Option<Manifest> {
     let path = dir.join("mock.toml");
-    let text = std::fs::read_to_string(&path).ok()?;
+    if !path.exists() {
+        return None;
+    }
+    let Some(text) = read_small(&path) else {
+        diags.push(
+            Diagnostic::new(&path, "cannot read mock.toml")
+                .label("not a regular text file under 1 MiB"),
+        );
+        return None;
+    };
     match toml::from_str::<Manifest>(&text) {
         Ok(m) => Some(m),
         Err(e) => {
@@ -187,7 +278,9 @@ fn json_files(dir: &Path, diags: &mut Vec<Diagnostic>) -> Vec<PathBuf> {
         };
         for entry in entries.flatten() {
             let path = entry.path();
-            if path.is_dir() {
+            // Folders are walked only when they are real folders, not links out.
+            let is_dir = entry.file_type().is_ok_and(|t| t.is_dir());
+            if is_dir {
                 pending.push(path);
             } else if path.extension().is_some_and(|e| e == "json") {
                 out.push(path);

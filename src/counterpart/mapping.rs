@@ -1,11 +1,14 @@
 //! The stub mapping model: what a WireMock JSON mapping says, checked and compiled
-//! (regexes, JSONPath, templates) once at load time so that serving never re-parses.
+//! (regexes, JSONPath, XPath, schemas, templates) once at load time so that serving
+//! never re-parses.
 
 use std::path::PathBuf;
+use std::sync::Arc;
 
 use fancy_regex::Regex;
+use serde_json::Value;
 
-use super::jsonpath::JsonPath;
+use super::matchers::{MultiPattern, ValuePattern};
 use super::template::Template;
 
 /// WireMock's default priority: mappings without one sit in the middle.
@@ -24,6 +27,19 @@ pub struct StubSet {
     pub layers: Vec<PathBuf>,
     /// In load order: the base set's mappings first, overlays after them.
     pub mappings: Vec<Mapping>,
+    /// `global_response_templating` in `mock.toml`: every response is a template.
+    pub global_templating: bool,
+}
+
+impl StubSet {
+    /// Folders a `bodyFileName` may come from, this set's first.
+    pub fn files_dirs(&self) -> Vec<PathBuf> {
+        self.layers
+            .iter()
+            .rev()
+            .map(|d| d.join("__files"))
+            .collect()
+    }
 }
 
 /// Where a mapping came from, for messages and journals.
@@ -48,25 +64,31 @@ impl std::fmt::Display for Source {
 
 #[derive(Debug, Clone)]
 pub struct Mapping {
-    pub id: Option<String>,
+    /// The mapping's `id` (or `uuid`); a fresh UUID when it has none, as in WireMock.
+    pub id: String,
     pub name: Option<String>,
     pub source: Source,
-    /// Lower wins; ties go to the mapping loaded later.
+    /// Lower wins; ties go to the mapping loaded (or created) later.
     pub priority: i64,
     pub request: RequestPattern,
     pub response: ResponseDef,
     /// Free JSON kept for whoever reads the set (seeded defects live here).
-    pub metadata: serde_json::Value,
+    pub metadata: Value,
     pub scenario: Option<ScenarioRule>,
+    /// The mapping as written, with its id: what the admin API shows.
+    pub json: Value,
 }
 
 impl Mapping {
-    /// A short human label: name, else id, else file:line.
+    /// A short human label: name, else id given in the file, else file:line.
     pub fn label(&self) -> String {
-        self.name
-            .clone()
-            .or_else(|| self.id.clone())
-            .unwrap_or_else(|| self.source.to_string())
+        self.name.clone().unwrap_or_else(|| {
+            if self.json.get("id").is_some() || self.json.get("uuid").is_some() {
+                self.id.clone()
+            } else {
+                self.source.to_string()
+            }
+        })
     }
 }
 
@@ -84,14 +106,31 @@ pub const SCENARIO_STARTED: &str = "Started";
 
 #[derive(Debug, Clone, Default)]
 pub struct RequestPattern {
-    /// Upper-case method; `None` for `ANY`.
+    /// The method as written (WireMock compares it exactly); `None` for `ANY`.
     pub method: Option<String>,
     pub url: Option<UrlMatch>,
-    pub query: Vec<(String, ValueMatcher)>,
     /// Matchers on `urlPathTemplate` parameters.
-    pub path_params: Vec<(String, ValueMatcher)>,
-    pub headers: Vec<(String, ValueMatcher)>,
-    pub body: Vec<BodyPattern>,
+    pub path_params: Vec<(String, ValuePattern)>,
+    pub query: Vec<(String, MultiPattern)>,
+    pub form: Vec<(String, MultiPattern)>,
+    pub headers: Vec<(String, MultiPattern)>,
+    pub cookies: Vec<(String, ValuePattern)>,
+    /// `basicAuthCredentials`, as the `Authorization` value it stands for.
+    pub basic_auth: Option<(String, String)>,
+    pub body: Vec<ValuePattern>,
+    pub multipart: Vec<MultipartPattern>,
+    pub host: Option<ValuePattern>,
+    pub port: Option<u16>,
+    pub scheme: Option<String>,
+    pub client_ip: Option<ValuePattern>,
+}
+
+#[derive(Debug, Clone)]
+pub struct MultipartPattern {
+    /// `ALL` parts must match, or `ANY` one.
+    pub all: bool,
+    pub headers: Vec<(String, MultiPattern)>,
+    pub body: Vec<ValuePattern>,
 }
 
 #[derive(Debug, Clone)]
@@ -120,105 +159,104 @@ impl UrlMatch {
             return None;
         };
         let caps = regex.captures(path).ok()??;
-        let decode = |s: &str| {
-            percent_encoding::percent_decode_str(s)
-                .decode_utf8_lossy()
-                .into_owned()
-        };
         Some(
             names
                 .iter()
                 .enumerate()
                 .map(|(i, n)| {
-                    (
-                        n.clone(),
-                        caps.get(i + 1)
-                            .map_or_else(String::new, |m| decode(m.as_str())),
-                    )
+                    let raw = caps.get(i + 1).map_or("", |m| m.as_str());
+                    (n.clone(), super::request::percent_decode(raw))
                 })
                 .collect(),
         )
     }
-}
 
-#[derive(Debug, Clone)]
-pub struct ValueMatcher {
-    pub kind: ValueKind,
-    pub case_insensitive: bool,
-}
-
-#[derive(Debug, Clone)]
-pub enum ValueKind {
-    EqualTo(String),
-    Contains(String),
-    Matches(Regex),
-    DoesNotMatch(Regex),
-    /// `absent: true` matches a missing value; `absent: false` any present one.
-    Absent(bool),
-}
-
-impl ValueMatcher {
-    /// Whether one of `values` satisfies the matcher; an empty list is "absent".
-    pub fn matches_any(&self, values: &[&str]) -> bool {
-        if let ValueKind::Absent(absent) = self.kind {
-            return values.is_empty() == absent;
-        }
-        values.iter().any(|v| self.matches(v))
-    }
-
-    pub fn matches(&self, value: &str) -> bool {
-        match &self.kind {
-            ValueKind::EqualTo(expected) if self.case_insensitive => {
-                expected.to_lowercase() == value.to_lowercase()
-            }
-            ValueKind::EqualTo(expected) => expected == value,
-            ValueKind::Contains(part) if self.case_insensitive => {
-                value.to_lowercase().contains(&part.to_lowercase())
-            }
-            ValueKind::Contains(part) => value.contains(part.as_str()),
-            // A regex that fails at run time (backtrack limit) counts as no match.
-            ValueKind::Matches(re) => re.is_match(value).unwrap_or(false),
-            ValueKind::DoesNotMatch(re) => !re.is_match(value).unwrap_or(true),
-            ValueKind::Absent(absent) => !absent,
+    /// The text as written (a regex without the anchoring added at load).
+    pub fn text(&self) -> String {
+        match self {
+            UrlMatch::Url(u) | UrlMatch::Path(u) => u.clone(),
+            UrlMatch::PathTemplate { template, .. } => template.clone(),
+            UrlMatch::Pattern(re) | UrlMatch::PathPattern(re) => super::matchers::unanchored(re),
         }
     }
-}
-
-#[derive(Debug, Clone)]
-pub enum BodyPattern {
-    EqualToJson {
-        expected: serde_json::Value,
-        ignore_extra_elements: bool,
-        ignore_array_order: bool,
-    },
-    MatchesJsonPath {
-        path: JsonPath,
-        /// WireMock's advanced form: `{"expression": ..., "equalTo": ...}`.
-        matcher: Option<ValueMatcher>,
-    },
-    /// `equalTo`, `contains`, `matches`, `doesNotMatch` on the body as text.
-    Text(ValueMatcher),
 }
 
 #[derive(Debug, Clone)]
 pub struct ResponseDef {
     pub status: u16,
-    pub headers: Vec<(String, Template)>,
+    pub status_message: Option<String>,
+    /// Names as written, each with its values.
+    pub headers: Vec<(String, Vec<Template>)>,
     pub body: ResponseBody,
-    pub delay_ms: u64,
+    pub templated: bool,
+    /// `transformerParameters`, as `parameters.*` in templates.
+    pub parameters: Value,
+    pub delay: Delay,
     pub fault: Option<Fault>,
+    pub proxy: Option<Proxy>,
+}
+
+impl Default for ResponseDef {
+    fn default() -> Self {
+        ResponseDef {
+            status: 200,
+            status_message: None,
+            headers: Vec::new(),
+            body: ResponseBody::Empty,
+            templated: false,
+            parameters: Value::Null,
+            delay: Delay::default(),
+            fault: None,
+            proxy: None,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct Delay {
+    pub fixed_ms: u64,
+    pub distribution: Option<Distribution>,
+    /// `chunkedDribbleDelay`: the body in this many chunks spread over this long.
+    pub dribble: Option<(u32, u64)>,
+}
+
+#[derive(Debug, Clone, Copy)]
+pub enum Distribution {
+    Uniform {
+        lower: u64,
+        upper: u64,
+    },
+    LogNormal {
+        median: f64,
+        sigma: f64,
+        max: Option<f64>,
+    },
+}
+
+#[derive(Debug, Clone)]
+pub struct Proxy {
+    pub base_url: Template,
+    pub additional_headers: Vec<(String, Template)>,
+    pub remove_headers: Vec<String>,
+    pub url_prefix_to_remove: Option<String>,
 }
 
 #[derive(Debug, Clone)]
 pub enum ResponseBody {
     Empty,
-    /// Text, rendered when the mapping uses `response-template` (otherwise a
-    /// template with a single literal part).
+    /// Text: `body`, or `jsonBody` as WireMock writes it; a template when templated.
     Text(Template),
-    Bytes(Vec<u8>),
+    Bytes(Arc<Vec<u8>>),
+    /// A body file read when the set loaded (bytes, and the text template if templated).
+    File {
+        bytes: Arc<Vec<u8>>,
+        template: Option<Template>,
+    },
+    /// A `bodyFileName` that is itself a template: resolved per request.
+    FileTemplate(Template),
 }
 
-/// Transport faults the front layer performs instead of answering properly.
+/// Transport faults performed instead of answering properly.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Fault {
     EmptyResponse,

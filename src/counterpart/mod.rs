@@ -1,6 +1,6 @@
 //! Counterparts: mock servers started from WireMock JSON stub sets (`mocks/<name>/`),
-//! served by wiremock behind a thin front layer that journals every request and
-//! performs transport faults. See `mocks/README.md` for the supported format.
+//! served as WireMock 3 serves them (matching, templating, the admin API, faults) from
+//! one HTTP server of this project's own. See `mocks/README.md` for what is supported.
 //!
 //! ```no_run
 //! # async fn demo() -> Result<(), Box<dyn std::error::Error>> {
@@ -16,15 +16,29 @@
 //! # Ok(()) }
 //! ```
 
+mod admin;
+mod content;
+pub mod dates;
 mod decode;
+mod decode_matcher;
 mod decode_request;
 mod decode_response;
-mod front;
+mod files;
+mod http;
+mod jackson;
 pub mod jsonpath;
 mod load;
 pub mod mapping;
-mod serve;
+pub mod matchers;
+mod notmatched;
+mod proxy;
+pub mod request;
+mod respond;
+mod server;
+mod state;
 pub mod template;
+mod xml;
+mod zone;
 
 use std::io::Write;
 use std::net::SocketAddr;
@@ -32,10 +46,10 @@ use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
 use tokio::sync::watch;
-use wiremock::{Mock, MockServer};
 
-pub use front::Scripted;
+pub use files::{FileError, MAX_FILE};
 pub use mapping::{Fault, Mapping, StubSet};
+pub use state::Scripted;
 
 /// One request the counterpart received, in arrival order.
 #[derive(Debug, Clone, PartialEq)]
@@ -49,11 +63,17 @@ pub struct JournalEntry {
     /// As sent, in order, names as the client spelled them.
     pub headers: Vec<(String, String)>,
     pub body: Vec<u8>,
-    /// Index into [`StubSet::mappings`] of the mapping that answered; `None` if none did.
+    pub client_ip: String,
+    /// Index into [`StubSet::mappings`] of the mapping that answered; `None` if none
+    /// did, or one added over the admin API did.
     pub mapping: Option<usize>,
-    /// Status answered (`None` when the backend could not be reached).
+    /// The id of the stub that answered.
+    pub stub_id: Option<String>,
+    /// Status answered (`None` for a fault).
     pub status: Option<u16>,
     pub fault: Option<Fault>,
+    pub response_headers: Vec<(String, String)>,
+    pub response_body: Vec<u8>,
 }
 
 impl JournalEntry {
@@ -73,21 +93,7 @@ impl JournalEntry {
 
     /// Query parameters, percent-decoded, in order.
     pub fn query(&self) -> Vec<(String, String)> {
-        let query = self.url.split_once('?').map_or("", |(_, q)| q);
-        let decode = |s: &str| {
-            let s = s.replace('+', " ");
-            percent_encoding::percent_decode_str(&s)
-                .decode_utf8_lossy()
-                .into_owned()
-        };
-        query
-            .split('&')
-            .filter(|pair| !pair.is_empty())
-            .map(|pair| {
-                let (k, v) = pair.split_once('=').unwrap_or((pair, ""));
-                (decode(k), decode(v))
-            })
-            .collect()
+        request::parse_pairs(self.url.split_once('?').map_or("", |(_, q)| q))
     }
 
     pub fn body_text(&self) -> String {
@@ -99,7 +105,7 @@ impl JournalEntry {
     }
 
     pub fn matched(&self) -> bool {
-        self.mapping.is_some()
+        self.stub_id.is_some()
     }
 }
 
@@ -111,86 +117,63 @@ pub enum CounterpartError {
         #[source]
         source: std::io::Error,
     },
-    #[error("start the counterpart's mock backend")]
-    Backend(#[source] std::io::Error),
     #[error("wait for Ctrl-C")]
     Signal(#[source] std::io::Error),
+    #[error("start the counterpart's server thread")]
+    Thread(#[source] std::io::Error),
 }
 
 /// A running stub set on loopback (or the address given).
 pub struct Counterpart {
-    set: Arc<StubSet>,
+    state: Arc<state::State>,
     addr: SocketAddr,
     base_url: String,
-    journal: front::Journal,
-    scenarios: serve::Scenarios,
     shutdown: watch::Sender<bool>,
-    task: Option<tokio::task::JoinHandle<()>>,
-    // Kept alive for as long as the counterpart runs.
-    _backend: MockServer,
+    finished: Option<tokio::sync::oneshot::Receiver<()>>,
 }
 
 impl Counterpart {
-    /// Starts serving `set` on `addr` (default `127.0.0.1:0`, a free port).
+    /// Starts serving `set` on `addr` (default `127.0.0.1:0`, a free port). The server
+    /// runs on threads of its own, so a caller busy with other work (a run validating
+    /// what it received) never keeps a counterpart from answering.
     pub async fn start(
         set: &StubSet,
         addr: Option<SocketAddr>,
     ) -> Result<Counterpart, CounterpartError> {
         let addr = addr.unwrap_or_else(|| SocketAddr::from(([127, 0, 0, 1], 0)));
-        let listener = tokio::net::TcpListener::bind(addr)
-            .await
-            .map_err(|source| CounterpartError::Bind { addr, source })?;
-        let addr = listener
-            .local_addr()
-            .map_err(|source| CounterpartError::Bind { addr, source })?;
-        let backend_listener =
-            std::net::TcpListener::bind(("127.0.0.1", 0)).map_err(CounterpartError::Backend)?;
-        let backend = MockServer::builder()
-            .listener(backend_listener)
-            .start()
-            .await;
-        let set = Arc::new(set.clone());
-        let scenarios = serve::Scenarios::default();
-        // wiremock keeps the first registered among equal priorities; later-loaded
-        // mappings (overlays) must win ties, so they go in first.
-        for (index, mapping) in set.mappings.iter().enumerate().rev() {
-            let mapping = Arc::new(mapping.clone());
-            let priority = u8::try_from(mapping.priority.clamp(1, 254)).unwrap_or(5);
-            Mock::given(serve::MappingMatcher {
-                mapping: mapping.clone(),
-                scenarios: scenarios.clone(),
-            })
-            .respond_with(serve::MappingResponder {
-                index,
-                mapping,
-                scenarios: scenarios.clone(),
-            })
-            .with_priority(priority)
-            .mount(&backend)
-            .await;
-        }
-        Mock::given(wiremock::matchers::any())
-            .respond_with(serve::NotMatched)
-            .with_priority(u8::MAX)
-            .mount(&backend)
-            .await;
-        let journal = front::Journal::default();
+        let bind_error = |source| CounterpartError::Bind { addr, source };
+        let listener = std::net::TcpListener::bind(addr).map_err(bind_error)?;
+        listener.set_nonblocking(true).map_err(bind_error)?;
+        let addr = listener.local_addr().map_err(bind_error)?;
+        let state = Arc::new(state::State::new(set));
         let (shutdown, stop) = watch::channel(false);
-        let task = tokio::spawn(front::run(
-            listener,
-            *backend.address(),
-            journal.clone(),
-            stop,
-        ));
+        let (done, finished) = tokio::sync::oneshot::channel();
+        let served = state.clone();
+        std::thread::Builder::new()
+            .name(format!("counterpart {}", set.name))
+            .spawn(move || {
+                let runtime = tokio::runtime::Builder::new_multi_thread()
+                    .worker_threads(2)
+                    .thread_name("counterpart")
+                    .enable_all()
+                    .build();
+                if let Ok(runtime) = runtime {
+                    runtime.block_on(async move {
+                        if let Ok(listener) = tokio::net::TcpListener::from_std(listener) {
+                            server::run(listener, served, stop).await;
+                        }
+                    });
+                    runtime.shutdown_background();
+                }
+                let _ = done.send(());
+            })
+            .map_err(CounterpartError::Thread)?;
         Ok(Counterpart {
-            set,
+            state,
             addr,
             base_url: format!("http://{addr}"),
-            journal,
-            scenarios,
             shutdown,
-            task: Some(task),
-            _backend: backend,
+            finished: Some(finished),
         })
     }
 
@@ -204,52 +187,71 @@ impl Counterpart {
     }
 
     pub fn set(&self) -> &StubSet {
-        &self.set
+        &self.state.set
     }
 
-    /// The mapping a journal entry was answered by.
+    /// The mapping of the loaded set a journal entry was answered by.
     pub fn mapping(&self, entry: &JournalEntry) -> Option<&Mapping> {
-        entry.mapping.and_then(|i| self.set.mappings.get(i))
+        entry.mapping.and_then(|i| self.state.set.mappings.get(i))
     }
 
     /// Every request received so far, in arrival order.
     pub fn journal(&self) -> Vec<JournalEntry> {
-        self.journal.entries()
+        self.state.journal()
     }
 
     /// Each request as it arrives (after it is journaled); a slow reader skips entries.
     pub fn subscribe(&self) -> tokio::sync::broadcast::Receiver<JournalEntry> {
-        self.journal.subscribe()
+        self.state.subscribe()
     }
 
     /// Answers the next request with `answer`, ahead of the stub set; answers queue
     /// in order.
-    pub fn answer_next(&self, answer: front::Scripted) {
-        self.journal.script(answer);
+    pub fn answer_next(&self, answer: Scripted) {
+        self.state.script(answer);
     }
 
     /// Forgets scripted answers no request has taken (between scenarios).
     pub fn clear_scripted(&self) {
-        self.journal.clear_script();
+        self.state.clear_script();
     }
 
     pub fn clear_journal(&self) {
-        self.journal.clear();
+        self.state.clear_journal();
     }
 
     /// Puts every scenario back in its `Started` state.
     pub fn reset_scenarios(&self) {
-        self.scenarios
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .clear();
+        self.state.reset_scenarios();
     }
 
-    /// Stops accepting, closes open connections, and stops the backend.
+    /// Calls the admin API in process (as `/__admin/...` over HTTP would): the
+    /// status and the JSON body.
+    pub fn admin(&self, method: &str, path: &str, body: &[u8]) -> (u16, String) {
+        let path = if path.starts_with("/__admin") {
+            path.to_owned()
+        } else {
+            format!("/__admin/{}", path.trim_start_matches('/'))
+        };
+        let r = request::Incoming {
+            id: uuid::Uuid::new_v4().to_string(),
+            received_at: Utc::now(),
+            method: method.to_ascii_uppercase(),
+            url: path,
+            headers: vec![("Host".into(), self.addr.to_string())],
+            body: body.to_vec(),
+            client_ip: "127.0.0.1".into(),
+            local_port: self.addr.port(),
+        };
+        let a = admin::handle(&self.state, &r);
+        (a.status, String::from_utf8_lossy(&a.body).into_owned())
+    }
+
+    /// Stops accepting, and closes open connections.
     pub async fn shutdown(mut self) {
         let _ = self.shutdown.send(true);
-        if let Some(task) = self.task.take() {
-            let _ = task.await;
+        if let Some(finished) = self.finished.take() {
+            let _ = finished.await;
         }
     }
 }
@@ -297,9 +299,11 @@ pub fn describe(server: &Counterpart, entry: &JournalEntry) -> String {
         (None, Some(status)) => status.to_string(),
         (None, None) => "no answer".to_owned(),
     };
-    let by = server
-        .mapping(entry)
-        .map_or_else(|| "no mapping matched".to_owned(), Mapping::label);
+    let by = match (server.mapping(entry), &entry.stub_id) {
+        (Some(m), _) => m.label(),
+        (None, Some(id)) => id.clone(),
+        (None, None) => "no mapping matched".to_owned(),
+    };
     format!(
         "{} {} {} -> {outcome} ({by})",
         entry.received_at.format("%H:%M:%S%.3f"),
@@ -323,19 +327,10 @@ pub fn summary(server: &Counterpart) -> String {
     for (_, m) in order {
         let method = m.request.method.as_deref().unwrap_or("ANY");
         let url = match &m.request.url {
-            Some(
-                mapping::UrlMatch::Url(u)
-                | mapping::UrlMatch::Path(u)
-                | mapping::UrlMatch::PathTemplate { template: u, .. },
-            ) => u.clone(),
-            Some(mapping::UrlMatch::Pattern(re) | mapping::UrlMatch::PathPattern(re)) => {
-                format!(
-                    "~{}",
-                    re.as_str()
-                        .trim_start_matches("^(?:")
-                        .trim_end_matches(")$")
-                )
+            Some(u @ (mapping::UrlMatch::Pattern(_) | mapping::UrlMatch::PathPattern(_))) => {
+                format!("~{}", u.text())
             }
+            Some(u) => u.text(),
             None => "*".into(),
         };
         s.push_str(&format!(

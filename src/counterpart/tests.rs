@@ -339,7 +339,7 @@ async fn bodies_come_from_files_json_and_base64() {
       {"request": {"urlPath": "/file"}, "response": {"status": 200, "bodyFileName": "p/patient.json"}},
       {"request": {"urlPath": "/tfile"}, "response": {"status": 200, "bodyFileName": "t.txt", "transformers": ["response-template"]}},
       {"request": {"urlPath": "/json"}, "response": {"status": 200, "jsonBody": {"a": [1]}}},
-      {"request": {"urlPath": "/b64"}, "response": {"status": 200, "base64Body": "aGk=", "headers": {"Content-Length": "99"}}}]}"#;
+      {"request": {"urlPath": "/b64"}, "response": {"status": 200, "base64Body": "aGk=", "headers": {"Content-Length": "2"}}}]}"#;
     let (_tmp, s) = start(&[
         ("mappings/b.json", m),
         ("__files/p/patient.json", "{\"resourceType\": \"Patient\"}"),
@@ -358,13 +358,20 @@ async fn bodies_come_from_files_json_and_base64() {
 }
 
 #[tokio::test]
-async fn unmatched_requests_get_a_json_404_and_are_journaled() {
+async fn unmatched_requests_get_wiremocks_404_and_are_journaled() {
     let m = r#"{"name": "only", "metadata": {"k": 1}, "request": {"method": "POST", "urlPath": "/in"}, "response": {"status": 204}}"#;
     let (_tmp, s) = start(&[("mappings/j.json", m)]).await;
     let (status, body) = call(&s, "GET", "/nowhere?x=1", &[], None).await;
     assert_eq!(status, 404);
-    let body: serde_json::Value = serde_json::from_str(&body).unwrap();
-    assert_eq!(body["request"]["url"], "/nowhere?x=1");
+    // WireMock's report: the closest stub beside the request, differences marked.
+    assert!(body.contains("Request was not matched"), "{body}");
+    let method_line = format!(
+        "{:<59}| {:<52}<<<<< HTTP method does not match",
+        "POST", "GET"
+    );
+    assert!(body.contains(&method_line), "{body}");
+    assert!(body.contains("[path] /in"), "{body}");
+    assert!(body.contains("| /nowhere?x=1"), "{body}");
     let res = client()
         .post(format!("{}/in", s.base_url()))
         .header("X-Supplier", "acme")
@@ -481,4 +488,84 @@ async fn garbage_requests_get_a_400() {
     assert!(answer.starts_with("HTTP/1.1 400"), "{answer}");
     assert!(s.journal().is_empty());
     assert_eq!(get(&s, "/").await, 200);
+}
+
+#[tokio::test]
+async fn the_admin_api_changes_what_is_served() {
+    let a = r#"{"id": "00000000-0000-0000-0000-000000000001", "request": {"urlPath": "/a"}, "response": {"status": 200, "body": "a"}}"#;
+    let (_tmp, s) = start(&[("mappings/a.json", a)]).await;
+    let json = |text: &str| serde_json::from_str::<serde_json::Value>(text).unwrap();
+    let (status, body) = s.admin("GET", "/__admin/mappings", b"");
+    assert_eq!(
+        (status, json(&body)["meta"]["total"].as_u64()),
+        (200, Some(1))
+    );
+    let created = s.admin(
+        "POST",
+        "/__admin/mappings",
+        br#"{"request": {"urlPath": "/b"}, "response": {"status": 201}}"#,
+    );
+    assert_eq!(created.0, 201);
+    assert_eq!(get(&s, "/b").await, 201);
+    let (status, body) = s.admin(
+        "POST",
+        "/__admin/mappings",
+        br#"{"request": {"urlPth": "/c"}}"#,
+    );
+    assert_eq!(status, 422);
+    assert!(body.contains("urlPth"), "{body}");
+    let id = "/__admin/mappings/00000000-0000-0000-0000-000000000001";
+    assert_eq!(s.admin("DELETE", id, b"").0, 200);
+    assert_eq!(get(&s, "/a").await, 404);
+    assert_eq!(s.admin("GET", id, b"").0, 404);
+    let (_, body) = s.admin(
+        "POST",
+        "/__admin/requests/count",
+        br#"{"method": "GET", "urlPath": "/a"}"#,
+    );
+    assert_eq!(json(&body)["count"], 1);
+    let (_, body) = s.admin("GET", "/__admin/requests/unmatched", b"");
+    assert_eq!(json(&body)["requests"][0]["url"], "/a");
+    assert_eq!(s.admin("POST", "/__admin/reset", b"").0, 200);
+    assert_eq!(get(&s, "/a").await, 200);
+    assert_eq!(get(&s, "/b").await, 404);
+    assert_eq!(s.admin("GET", "/__admin/nothing-here", b"").0, 404);
+}
+
+#[tokio::test]
+async fn admin_scenario_states_and_settings() {
+    let flow = r#"{"mappings": [
+      {"scenarioName": "order", "requiredScenarioState": "Started", "newScenarioState": "placed",
+       "request": {"urlPath": "/o"}, "response": {"status": 201}},
+      {"scenarioName": "order", "requiredScenarioState": "placed",
+       "request": {"urlPath": "/o"}, "response": {"status": 409}}]}"#;
+    let (_tmp, s) = start(&[("mappings/f.json", flow)]).await;
+    let put = |state: &str| {
+        s.admin(
+            "PUT",
+            "/__admin/scenarios/order/state",
+            format!(r#"{{"state": "{state}"}}"#).as_bytes(),
+        )
+        .0
+    };
+    assert_eq!(put("placed"), 200);
+    assert_eq!(get(&s, "/o").await, 409);
+    assert_eq!(put("nonsense"), 400);
+    assert_eq!(
+        s.admin("PUT", "/__admin/scenarios/none/state", b"{}").0,
+        404
+    );
+    assert_eq!(s.admin("POST", "/__admin/scenarios/reset", b"").0, 200);
+    assert_eq!(get(&s, "/o").await, 201);
+    assert_eq!(get(&s, "/o").await, 409);
+    assert_eq!(
+        s.admin("POST", "/__admin/settings", br#"{"fixedDelay": 200}"#)
+            .0,
+        200
+    );
+    let started = Instant::now();
+    assert_eq!(get(&s, "/nothing").await, 404);
+    assert_eq!(s.admin("POST", "/__admin/scenarios/reset", b"").0, 200);
+    assert_eq!(get(&s, "/o").await, 201);
+    assert!(started.elapsed() >= Duration::from_millis(200));
 }

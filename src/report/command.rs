@@ -106,6 +106,14 @@ impl PostRun {
         })
     }
 
+    /// The signing key's material, for the redactor: it is written nowhere.
+    pub fn secrets(&self) -> Vec<String> {
+        self.key
+            .iter()
+            .map(|k| crate::evidence::hex(k.as_bytes()))
+            .collect()
+    }
+
     /// Applies the gate, waivers and baseline to a finished run's report.
     pub fn finish(&self, report: &mut Report) {
         report.run.fail_on = self.fail_on;
@@ -184,13 +192,19 @@ pub enum ReportCommand {
         #[arg(long, value_enum, default_value = "text")]
         format: DiffFormat,
     },
-    /// Check a run folder against its manifest.json and signature. Exit 1 when
-    /// anything was changed, added or removed, or the signature is bad.
+    /// Check a run folder against its manifest.json and signature. Exit 0 when it is
+    /// intact and signed by the given public key; 4 when it is intact but no public
+    /// key was given (integrity checked, not who wrote it); 1 when anything was
+    /// changed, added or removed, the signature is bad, or the folder holds another run.
     Verify {
         dir: PathBuf,
-        /// The signer's Ed25519 public key (PEM, hex or raw; a file, or env:VAR).
-        #[arg(long, value_name = "FILE|env:VAR")]
+        /// The signer's Ed25519 public key (PEM, hex or raw; a file, or env:VAR),
+        /// obtained apart from the folder: pinning it proves who signed.
+        #[arg(long, value_name = "FILE|env:VAR", env = "ASSURE_PUBLIC_KEY")]
         public_key: Option<String>,
+        /// The run the folder must hold [default: the folder's name].
+        #[arg(long, value_name = "ID")]
+        run_id: Option<String>,
     },
     /// Combine the run folders of `--shard K/N` runs into one report.
     Merge {
@@ -234,7 +248,11 @@ pub fn main(command: ReportCommand) -> i32 {
                 exit_codes::CONFORMANCE_FAILURE
             }
         }
-        ReportCommand::Verify { dir, public_key } => verify(&dir, public_key.as_deref()),
+        ReportCommand::Verify {
+            dir,
+            public_key,
+            run_id,
+        } => verify(&dir, public_key.as_deref(), run_id.as_deref()),
         ReportCommand::Merge {
             dirs,
             out,
@@ -244,7 +262,7 @@ pub fn main(command: ReportCommand) -> i32 {
     }
 }
 
-fn verify(dir: &Path, public_key: Option<&str>) -> i32 {
+fn verify(dir: &Path, public_key: Option<&str>, run_id: Option<&str>) -> i32 {
     let key = match public_key.map(keys::verifying_key).transpose() {
         Ok(k) => k,
         Err(e) => {
@@ -252,7 +270,8 @@ fn verify(dir: &Path, public_key: Option<&str>) -> i32 {
             return exit_codes::BAD_INPUT;
         }
     };
-    let v = match manifest::verify(dir, key.as_ref()) {
+    let expect = run_id.map_or(manifest::Expect::FolderName, manifest::Expect::Run);
+    let v = match manifest::verify(dir, key.as_ref(), expect) {
         Ok(v) => v,
         Err(e) => {
             eprintln!("error: {e}");
@@ -274,9 +293,18 @@ fn verify(dir: &Path, public_key: Option<&str>) -> i32 {
     for n in &v.notes {
         println!("note: {n}");
     }
-    if v.intact() {
-        println!("{}: intact", dir.display());
+    if v.intact() && v.authenticated {
+        println!(
+            "{}: intact, and signed with the given public key",
+            dir.display()
+        );
         exit_codes::OK
+    } else if v.intact() {
+        println!(
+            "{}: intact (integrity only): every file matches the manifest, but without a pinned public key nothing shows who wrote it; pass --public-key or set ASSURE_PUBLIC_KEY",
+            dir.display()
+        );
+        exit_codes::INTEGRITY_ONLY
     } else {
         println!("{}: NOT intact", dir.display());
         exit_codes::CONFORMANCE_FAILURE
@@ -302,7 +330,7 @@ fn merge_command(dirs: &[PathBuf], out: &Path, formats: &[Format], sign_key: Opt
     for d in dirs {
         // A shard changed since it was written is not merged into a report people trust.
         if d.join(manifest::MANIFEST).is_file() {
-            match manifest::verify(d, None) {
+            match manifest::verify(d, None, manifest::Expect::Any) {
                 Ok(v) if v.intact() => {}
                 Ok(v) => {
                     let what: Vec<String> = v
@@ -341,6 +369,10 @@ fn merge_command(dirs: &[PathBuf], out: &Path, formats: &[Format], sign_key: Opt
             return exit_codes::BAD_INPUT;
         }
     };
+    if let Err(e) = std::fs::create_dir_all(out) {
+        eprintln!("error: cannot create {}: {e}", out.display());
+        return exit_codes::INCOMPLETE;
+    }
     let mut failed = false;
     for (format, result) in super::write_all(&report, out, formats) {
         if let Err(e) = result {

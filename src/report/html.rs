@@ -284,6 +284,7 @@ fn test_data(report: &Report, out: &mut dyn Write) -> io::Result<()> {
                 CheckState::Ok => "ok",
                 CheckState::Seeded => "seeded",
                 CheckState::Missing => "<strong>missing</strong>",
+                CheckState::Present => "<strong>present</strong>",
                 CheckState::Unknown => "<strong>unknown</strong>",
             };
             writeln!(

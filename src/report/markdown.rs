@@ -200,7 +200,12 @@ fn test_data(report: &Report, out: &mut dyn Write) -> io::Result<()> {
     let missing: Vec<_> = report
         .setup
         .iter()
-        .filter(|c| matches!(c.state, CheckState::Missing | CheckState::Unknown))
+        .filter(|c| {
+            matches!(
+                c.state,
+                CheckState::Missing | CheckState::Present | CheckState::Unknown
+            )
+        })
         .collect();
     if !missing.is_empty() {
         writeln!(out, "## Test data\n")?;

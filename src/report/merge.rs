@@ -117,6 +117,27 @@ pub fn merge(mut shards: Vec<Report>) -> Result<Report, String> {
         }
     }
     merged.exchanges = exchanges;
+    // Each shard checked the test data; the first shard's checks stand for the run.
+    for check in &mut merged.setup {
+        for id in &mut check.exchanges {
+            *id = format!("s0-{id}");
+        }
+    }
+    merged.created = shards
+        .iter()
+        .enumerate()
+        .flat_map(|(n, r)| {
+            r.created.iter().cloned().map(move |mut c| {
+                c.exchange = format!("s{n}-{}", c.exchange);
+                if let Some((head, rest)) = c.note.split_once('(') {
+                    if let Some((id, tail)) = rest.split_once(')') {
+                        c.note = format!("{head}(s{n}-{id}){tail}");
+                    }
+                }
+                c
+            })
+        })
+        .collect();
     for suite in &mut merged.suites {
         for feature in &mut suite.features {
             for sc in &mut feature.scenarios {
@@ -129,6 +150,14 @@ pub fn merge(mut shards: Vec<Report>) -> Result<Report, String> {
                     .unwrap_or(0);
                 for step in &mut sc.steps {
                     for id in &mut step.exchanges {
+                        *id = format!("s{n}-{id}");
+                    }
+                    if let Some(id) = step
+                        .failure
+                        .as_mut()
+                        .and_then(|f| f.evidence.as_mut())
+                        .and_then(|e| e.exchange.as_mut())
+                    {
                         *id = format!("s{n}-{id}");
                     }
                 }
@@ -281,10 +310,32 @@ pub fn renumber_exchanges(report: &mut Report) {
         {
             for step in &mut sc.steps {
                 step.exchanges.iter_mut().for_each(rename);
+                if let Some(id) = step
+                    .failure
+                    .as_mut()
+                    .and_then(|f| f.evidence.as_mut())
+                    .and_then(|e| e.exchange.as_mut())
+                {
+                    rename(id);
+                }
             }
         }
         for req in &mut suite.requirements {
             req.evidence.iter_mut().for_each(rename);
+        }
+    }
+    for check in &mut report.setup {
+        check.exchanges.iter_mut().for_each(rename);
+    }
+    for c in &mut report.created {
+        rename(&mut c.exchange);
+        // The note names the deleting exchange in parentheses.
+        if let Some((head, rest)) = c.note.split_once('(') {
+            if let Some((id, tail)) = rest.split_once(')') {
+                if let Some(n) = new_ids.get(id) {
+                    c.note = format!("{head}({n}){tail}");
+                }
+            }
         }
     }
 }

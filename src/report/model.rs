@@ -545,27 +545,32 @@ fn resolve_controls(suite: &mut SuiteResult) {
     }
 }
 
-/// A scenario whose every requirement depends on a requirement that failed is "not
-/// run" rather than failed again: its finding would count the same defect twice.
+/// A scenario whose every requirement depends on a requirement that failed, and which
+/// itself failed on a check that failed there too (the same step text), is "not run"
+/// rather than failed again: its finding would count the same defect twice. A failure on
+/// a check of its own still stands.
 fn suppress_dependents(suite: &mut SuiteResult) {
-    let failed: BTreeMap<String, ()> = suite
-        .features
-        .iter()
-        .flat_map(|f| f.scenarios.iter())
-        .filter(|s| s.status == Status::Failed)
-        .flat_map(|s| s.requirements.iter().map(|r| (r.clone(), ())))
-        .collect();
+    // Requirement -> the step texts its failed scenarios failed on.
+    let mut failed_checks: BTreeMap<String, Vec<String>> = BTreeMap::new();
+    for s in suite.features.iter().flat_map(|f| f.scenarios.iter()) {
+        if s.status != Status::Failed {
+            continue;
+        }
+        let Some(step) = failing_step(s) else {
+            continue;
+        };
+        for r in &s.requirements {
+            failed_checks
+                .entry(r.clone())
+                .or_default()
+                .push(step.clone());
+        }
+    }
     let depends: BTreeMap<&str, &[String]> = suite
         .requirements
         .iter()
         .map(|r| (r.id.as_str(), r.depends_on.as_slice()))
         .collect();
-    let failed_dependency = |req: &str| -> Option<String> {
-        depends
-            .get(req)
-            .and_then(|deps| deps.iter().find(|d| failed.contains_key(d.as_str())))
-            .cloned()
-    };
     for scenario in suite
         .features
         .iter_mut()
@@ -574,24 +579,36 @@ fn suppress_dependents(suite: &mut SuiteResult) {
         if !matches!(scenario.status, Status::Failed | Status::Inconclusive) {
             continue;
         }
-        let causes: Vec<String> = scenario
-            .requirements
-            .iter()
-            .map(|r| failed_dependency(r))
-            .collect::<Option<Vec<_>>>()
-            .unwrap_or_default();
-        if scenario.requirements.is_empty() || causes.is_empty() {
+        let Some(step) = failing_step(scenario) else {
             continue;
-        }
-        let mut causes = causes;
+        };
+        let cause = |req: &String| -> Option<String> {
+            depends.get(req.as_str())?.iter().find_map(|d| {
+                failed_checks
+                    .get(d)
+                    .filter(|texts| texts.contains(&step))
+                    .map(|_| d.clone())
+            })
+        };
+        let causes: Option<Vec<String>> = scenario.requirements.iter().map(cause).collect();
+        let Some(mut causes) = causes.filter(|c| !c.is_empty()) else {
+            continue;
+        };
         causes.dedup();
         scenario.reason = Some(format!(
-            "not run: depends on {}, which failed (its own checks {} as well)",
-            causes.join(", "),
-            scenario.status.label()
+            "not run: depends on {}, which failed the same check (`{step}`)",
+            causes.join(", ")
         ));
         scenario.status = Status::NotRun;
     }
+}
+
+/// The text of the step a failed or inconclusive scenario stopped on.
+fn failing_step(s: &ScenarioResult) -> Option<String> {
+    s.steps
+        .iter()
+        .find(|st| matches!(st.status, Status::Failed | Status::Inconclusive))
+        .map(|st| st.text.clone())
 }
 
 /// Whether a failed scenario fails the gate: one that traces to no requirement still
@@ -654,6 +671,18 @@ mod tests {
     }
 
     fn scenario(id: &str, status: Status, control: Option<(ControlRole, u16)>) -> ScenarioResult {
+        let step = |text: &str| StepResult {
+            keyword: "Then".into(),
+            text: text.into(),
+            line: 2,
+            status,
+            failure: None,
+            reason: None,
+            exchanges: vec![],
+            duration_ms: 0.0,
+            docstring: None,
+            table: None,
+        };
         ScenarioResult {
             id: id.into(),
             name: id.into(),
@@ -670,7 +699,12 @@ mod tests {
                 own_status: None,
             }),
             duration_ms: 0.0,
-            steps: vec![],
+            // `own-...` scenarios fail on a check of their own; others on a shared one.
+            steps: vec![step(if id.starts_with("own") {
+                "the Bundle has a \"self\" link"
+            } else {
+                "the response status is 200"
+            })],
         }
     }
 
@@ -775,12 +809,22 @@ mod tests {
                 scenario("create", Status::Failed, None),
                 scenario("readback", Status::Failed, None),
                 scenario("other", Status::Failed, None),
+                scenario("own-link", Status::Failed, None),
             ],
-            &[("READBACK", "CREATE")],
+            &[("READBACK", "CREATE"), ("OWN-LINK", "CREATE")],
         );
         suppress_dependents(&mut s);
         let st: Vec<Status> = s.features[0].scenarios.iter().map(|x| x.status).collect();
-        assert_eq!(st, [Status::Failed, Status::NotRun, Status::Failed]);
+        // The same failing check is not counted twice; a check of its own still fails.
+        assert_eq!(
+            st,
+            [
+                Status::Failed,
+                Status::NotRun,
+                Status::Failed,
+                Status::Failed
+            ]
+        );
         let reason = s.features[0].scenarios[1].reason.clone().unwrap();
         assert!(reason.contains("depends on CREATE"), "{reason}");
         // The dependency passing leaves the dependent's failure alone.

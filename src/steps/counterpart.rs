@@ -9,7 +9,7 @@ use std::time::{Duration, Instant};
 
 use cucumber::step::Context;
 
-use super::{arg, StepDef, GIVEN_WHEN, THEN, WHEN};
+use super::{arg, StepDef, ANY, GIVEN_WHEN, THEN, WHEN};
 use crate::client::Received;
 use crate::evidence::{Body, Exchange, Request, Response};
 use crate::outcome::{fail, Finding, FindingKind, StepResult, Stop};
@@ -41,6 +41,30 @@ pub fn steps() -> Vec<StepDef> {
             help: "Scripts a transport failure for the next request the counterpart receives, ahead of its stubs: EMPTY_RESPONSE, CONNECTION_RESET_BY_PEER, RANDOM_DATA_THEN_CLOSE or MALFORMED_RESPONSE_CHUNK.",
             example: r#"Given the counterpart "gpconnect-provider" answers the next request with the fault "CONNECTION_RESET_BY_PEER""#,
             func: step_fn!(script_fault),
+        },
+        StepDef {
+            kinds: ANY,
+            pattern: r"the counterpart {Q} admin API is called with (GET|POST|PUT|DELETE) {Q}",
+            usage: r#"the counterpart "<stub set>" admin API is called with <METHOD> "<path>""#,
+            help: "Calls the counterpart's WireMock admin API (`/__admin/...`: mappings, requests, scenarios, reset, settings), with the doc string below as the body if there is one; fails on an error status. The answer becomes the response the checks after it read.",
+            example: "When the counterpart \"gpconnect-provider\" admin API is called with POST \"/__admin/scenarios/reset\"",
+            func: step_fn!(admin_call),
+        },
+        StepDef {
+            kinds: GIVEN_WHEN,
+            pattern: r"the counterpart {Q} scenario {Q} is in state {Q}",
+            usage: r#"the counterpart "<stub set>" scenario "<scenario>" is in state "<state>""#,
+            help: "Moves a WireMock scenario of the counterpart to a state (as `PUT /__admin/scenarios/<name>/state` does).",
+            example: r#"Given the counterpart "gpconnect-provider" scenario "booking" is in state "booked""#,
+            func: step_fn!(scenario_state),
+        },
+        StepDef {
+            kinds: GIVEN_WHEN,
+            pattern: r"the counterpart {Q} is reset",
+            usage: r#"the counterpart "<stub set>" is reset"#,
+            help: "Puts the counterpart back as it started: its stub set's mappings, no requests journaled, every scenario `Started` (as `POST /__admin/reset` does).",
+            example: r#"Given the counterpart "gpconnect-provider" is reset"#,
+            func: step_fn!(reset),
         },
         StepDef {
             kinds: THEN,
@@ -229,6 +253,65 @@ async fn script_fault(w: &mut AssureWorld, ctx: &Context) -> StepResult {
     })?;
     counterpart(w, &name)?.answer_next(crate::counterpart::Scripted::Fault(fault));
     Ok(())
+}
+
+/// Calls the admin API of a counterpart; an error status is the scenario's own
+/// mistake, not the target's, so it is a harness error.
+fn admin(
+    w: &mut AssureWorld,
+    name: &str,
+    method: &str,
+    path: &str,
+    body: &[u8],
+) -> Result<(u16, String), Stop> {
+    let server = counterpart(w, name)?;
+    let (status, answer) = server.admin(method, path, body);
+    if status >= 400 {
+        let said: String = answer.chars().take(300).collect();
+        return Err(Stop::error(format!(
+            "the admin API of `{name}` answered {status} to {method} {path}: {said}"
+        )));
+    }
+    Ok((status, answer))
+}
+
+async fn admin_call(w: &mut AssureWorld, ctx: &Context) -> StepResult {
+    let name = w.expand(&arg(ctx, 1))?;
+    let method = arg(ctx, 2);
+    let path = w.expand(&arg(ctx, 3))?;
+    let body = match &ctx.step.docstring {
+        Some(text) => w.expand(text)?,
+        None => String::new(),
+    };
+    let (status, answer) = admin(w, &name, &method, &path, body.as_bytes())?;
+    let exchange_id = w.exchanges.last().cloned().unwrap_or_default();
+    w.last = Some(LastResponse::new(
+        Received {
+            status,
+            headers: vec![("content-type".into(), "application/json".into())],
+            body: answer.into_bytes(),
+            elapsed: Duration::ZERO,
+        },
+        exchange_id,
+    ));
+    Ok(())
+}
+
+async fn scenario_state(w: &mut AssureWorld, ctx: &Context) -> StepResult {
+    let name = w.expand(&arg(ctx, 1))?;
+    let scenario = w.expand(&arg(ctx, 2))?;
+    let state = w.expand(&arg(ctx, 3))?;
+    let path = format!(
+        "/__admin/scenarios/{}/state",
+        percent_encoding::utf8_percent_encode(&scenario, percent_encoding::NON_ALPHANUMERIC)
+    );
+    let body = serde_json::json!({ "state": state }).to_string();
+    admin(w, &name, "PUT", &path, body.as_bytes()).map(|_| ())
+}
+
+async fn reset(w: &mut AssureWorld, ctx: &Context) -> StepResult {
+    let name = w.expand(&arg(ctx, 1))?;
+    admin(w, &name, "POST", "/__admin/reset", b"").map(|_| ())
 }
 
 async fn no_further_request(w: &mut AssureWorld, ctx: &Context) -> StepResult {

@@ -143,7 +143,8 @@ fn check_text(w: &AssureWorld, path: &str, expected: &str) -> StepResult {
     } else {
         fail(
             Finding::new(FindingKind::Body, format!("unexpected value at `{path}`"))
-                .expected(expected, actual),
+                .expected(expected, actual)
+                .at(path),
         )
     }
 }
@@ -164,7 +165,8 @@ async fn value_equals(w: &mut AssureWorld, ctx: &Context) -> StepResult {
     } else {
         fail(
             Finding::new(FindingKind::Body, format!("unexpected value at `{path}`"))
-                .expected(expected.to_string(), actual.to_string()),
+                .expected(expected.to_string(), actual.to_string())
+                .at(path),
         )
     }
 }
@@ -182,7 +184,8 @@ async fn value_absent(w: &mut AssureWorld, ctx: &Context) -> StepResult {
                 FindingKind::Body,
                 format!("the response body has a value at `{path}`"),
             )
-            .expected("nothing", scalar_text(n)),
+            .expected("nothing", scalar_text(n))
+            .at(path),
         ),
     }
 }
@@ -201,7 +204,8 @@ async fn value_matches(w: &mut AssureWorld, ctx: &Context) -> StepResult {
                 FindingKind::Body,
                 format!("value at `{path}` does not match"),
             )
-            .expected(format!("matches /{pattern}/"), actual),
+            .expected(format!("matches /{pattern}/"), actual)
+            .at(path),
         )
     }
 }
@@ -215,7 +219,8 @@ async fn value_does_not_match(w: &mut AssureWorld, ctx: &Context) -> StepResult 
     if re.is_match(&actual) {
         fail(
             Finding::new(FindingKind::Body, format!("value at `{path}` matches"))
-                .expected(format!("does not match /{pattern}/"), actual),
+                .expected(format!("does not match /{pattern}/"), actual)
+                .at(path),
         )
     } else {
         Ok(())
@@ -234,7 +239,8 @@ async fn array_has_match(w: &mut AssureWorld, ctx: &Context) -> StepResult {
                 FindingKind::Body,
                 format!("the value at `{path}` is not an array"),
             )
-            .expected("an array", scalar_text(node)),
+            .expected("an array", scalar_text(node))
+            .at(path),
         );
     }
     let items: Vec<String> = node.items().iter().map(scalar_text).collect();
@@ -243,7 +249,8 @@ async fn array_has_match(w: &mut AssureWorld, ctx: &Context) -> StepResult {
     } else {
         fail(
             Finding::new(FindingKind::Body, format!("no item of `{path}` matches"))
-                .expected(format!("an item matching /{pattern}/"), items.join(", ")),
+                .expected(format!("an item matching /{pattern}/"), items.join(", "))
+                .at(path),
         )
     }
 }

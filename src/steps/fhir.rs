@@ -31,7 +31,7 @@ pub fn steps() -> Vec<StepDef> {
             kinds: THEN,
             pattern: r"the ETag matches the resource version",
             usage: "the ETag matches the resource version",
-            help: "Checks the ETag header is the weak ETag of `meta.versionId` (W/\"<versionId>\").",
+            help: "Checks the ETag header carries `meta.versionId`: W/\"<versionId>\" (or the strong \"<versionId>\"). Not applicable when the resource has no `meta.versionId` (a server without versioning).",
             example: "Then the ETag matches the resource version",
             func: step_fn!(etag_matches_version),
         },
@@ -150,26 +150,30 @@ async fn resource_type(w: &mut AssureWorld, ctx: &Context) -> StepResult {
 
 async fn etag_matches_version(w: &mut AssureWorld, _: &Context) -> StepResult {
     let json = w.json()?;
-    let version = json
+    let Some(version) = json
         .get("meta")
         .and_then(|m| m.get("versionId"))
         .map(scalar_text)
-        .ok_or_else(|| {
-            Finding::new(
-                FindingKind::Body,
-                "the resource has no meta.versionId to compare the ETag with",
-            )
-        })?;
-    let expected = format!("W/\"{version}\"");
+    else {
+        // "(if versioning is supported)": a server without it has no version to send.
+        return Err(Stop::not_applicable(
+            "the resource has no meta.versionId (the server does not version it), so there is no version for the ETag to carry",
+        ));
+    };
+    let weak = format!("W/\"{version}\"");
+    let strong = format!("\"{version}\"");
     match w.response()?.received.header("ETag") {
-        Some(etag) if etag == expected => Ok(()),
+        Some(etag) if etag == weak || etag == strong => Ok(()),
         Some(etag) => fail(
-            Finding::new(FindingKind::Body, "the ETag does not match meta.versionId")
-                .expected(expected, etag),
+            Finding::new(
+                FindingKind::Header,
+                "the ETag does not match meta.versionId",
+            )
+            .expected(weak, etag),
         ),
         None => fail(
-            Finding::new(FindingKind::Body, "the response has no ETag header")
-                .expected(expected, "no ETag"),
+            Finding::new(FindingKind::Header, "the response has no ETag header")
+                .expected(weak, "no ETag"),
         ),
     }
 }

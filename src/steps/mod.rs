@@ -23,6 +23,7 @@ pub mod gpconnect;
 pub mod gpconnect_consumer;
 pub mod http;
 pub mod resources;
+pub mod rest;
 pub mod validate;
 
 pub use crate::outcome::StepFailed;
@@ -91,6 +92,7 @@ pub fn catalogue() -> Vec<StepDef> {
     all.extend(fhir::steps());
     all.extend(fhirpath::steps());
     all.extend(resources::steps());
+    all.extend(rest::steps());
     all.extend(data::steps());
     all.extend(counterpart::steps());
     all.extend(validate::steps());
@@ -165,8 +167,17 @@ pub fn check_arguments(def: &StepDef, text: &str) -> Option<(String, usize)> {
     if indexes.is_empty() {
         return None;
     }
-    let pattern = def.pattern.replace("{Q}", Q);
-    let re = regex::Regex::new(&format!("^{pattern}$")).expect("step patterns are tested");
+    static COMPILED: std::sync::OnceLock<
+        std::sync::Mutex<std::collections::HashMap<&'static str, regex::Regex>>,
+    > = std::sync::OnceLock::new();
+    let mut compiled = COMPILED
+        .get_or_init(Default::default)
+        .lock()
+        .unwrap_or_else(|p| p.into_inner());
+    let re = compiled.entry(def.pattern).or_insert_with(|| {
+        let pattern = def.pattern.replace("{Q}", Q);
+        regex::Regex::new(&format!("^{pattern}$")).expect("step patterns are tested")
+    });
     let caps = re.captures(text)?;
     indexes.iter().find_map(|i| {
         let m = caps.get(*i)?;

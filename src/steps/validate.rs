@@ -33,7 +33,7 @@ pub fn steps() -> Vec<StepDef> {
             kinds: THEN,
             pattern: r"every entry in the Bundle conforms to {Q}",
             usage: r#"every entry in the Bundle conforms to "<profile>""#,
-            help: "Validates the Bundle and each entry's resource against the profile (and what each claims in meta.profile).",
+            help: "Validates the Bundle, and each resource the search matched (`search.mode` match or absent) against the profile and what it claims in meta.profile. No match at all: not applicable.",
             example: r#"Then every entry in the Bundle conforms to "https://fhir.hl7.org.uk/StructureDefinition/UKCore-Patient""#,
             func: step_fn!(entries_conform),
         },
@@ -61,22 +61,8 @@ fn located(w: &AssureWorld, issues: Vec<Issue>) -> Vec<ValidationIssue> {
 /// Validates `resource` and turns errors into a finding; warnings ride along. A
 /// profile that is not loaded (named by the step or claimed by the resource) makes the
 /// check inconclusive: validating without it would prove nothing about it.
-fn check(w: &AssureWorld, resource: &Node, profiles: &[&str], what: &str) -> StepResult {
-    let Some(validator) = w.ctx().validator() else {
-        let why = w.ctx().fhir().warnings.join("; ");
-        return Err(Stop::inconclusive(format!(
-            "cannot validate: no FHIR packages are loaded ({why})"
-        )));
-    };
-    let missing = unloaded_profiles(validator, resource, profiles);
-    if !missing.is_empty() {
-        return Err(Stop::inconclusive(format!(
-            "cannot check {what} against {}: not loaded from the suite's packages ({})",
-            missing.join(", "),
-            w.ctx().packages.join(", ")
-        )));
-    }
-    let issues = validator.validate(resource, profiles);
+async fn check(w: &AssureWorld, resource: &Node, profiles: &[&str], what: &str) -> StepResult {
+    let issues = validate_off_executor(w, resource, profiles, what).await?;
     let errors = issues.iter().filter(|i| i.severity.is_error()).count();
     if errors == 0 {
         return Ok(());
@@ -92,6 +78,41 @@ fn check(w: &AssureWorld, resource: &Node, profiles: &[&str], what: &str) -> Ste
     );
     failure.issues = located(w, issues);
     fail(failure)
+}
+
+/// The validator's issues, computed on the blocking pool: loading packages and
+/// validating a large Bundle take long enough to stall every other scenario if they
+/// ran on the executor the scenarios share.
+async fn validate_off_executor(
+    w: &AssureWorld,
+    resource: &Node,
+    profiles: &[&str],
+    what: &str,
+) -> Result<Vec<Issue>, Stop> {
+    let ctx = w.ctx().clone();
+    let resource = resource.clone();
+    let profiles: Vec<String> = profiles.iter().map(|p| p.to_string()).collect();
+    let what = what.to_owned();
+    tokio::task::spawn_blocking(move || {
+        let Some(validator) = ctx.validator() else {
+            let why = ctx.fhir().warnings.join("; ");
+            return Err(Stop::inconclusive(format!(
+                "cannot validate: no FHIR packages are loaded ({why})"
+            )));
+        };
+        let profiles: Vec<&str> = profiles.iter().map(String::as_str).collect();
+        let missing = unloaded_profiles(validator, &resource, &profiles);
+        if !missing.is_empty() {
+            return Err(Stop::inconclusive(format!(
+                "cannot check {what} against {}: not loaded from the suite's packages ({})",
+                missing.join(", "),
+                ctx.packages.join(", ")
+            )));
+        }
+        Ok(validator.validate(&resource, &profiles))
+    })
+    .await
+    .map_err(|e| Stop::error(format!("internal error: validation did not finish: {e}")))?
 }
 
 /// The profiles among `named` and the resource's `meta.profile` claims that the
@@ -123,7 +144,7 @@ fn unloaded_profiles(
 async fn conforms_to(w: &mut AssureWorld, ctx: &Context) -> StepResult {
     let profile = w.expand(&arg(ctx, 1))?;
     let json = w.json()?;
-    check(w, json, &[profile.as_str()], "the response")
+    check(w, json, &[profile.as_str()], "the response").await
 }
 
 async fn conforms_to_claims(w: &mut AssureWorld, _: &Context) -> StepResult {
@@ -138,7 +159,7 @@ async fn conforms_to_claims(w: &mut AssureWorld, _: &Context) -> StepResult {
             "the response claims no profile in meta.profile",
         ));
     }
-    check(w, json, &[], "the response")
+    check(w, json, &[], "the response").await
 }
 
 async fn entries_conform(w: &mut AssureWorld, ctx: &Context) -> StepResult {
@@ -150,16 +171,29 @@ async fn entries_conform(w: &mut AssureWorld, ctx: &Context) -> StepResult {
                 .expected("Bundle", json.resource_type().unwrap_or("no resourceType")),
         );
     }
-    check(w, json, &[], "the Bundle")?;
-    for (i, entry) in json
+    check(w, json, &[], "the Bundle").await?;
+    // Included resources and OperationOutcomes (search.mode include/outcome) are not
+    // what the search found, so the profile is not theirs to meet.
+    let found: Vec<(usize, &Node)> = json
         .get("entry")
         .map_or(&[][..], Node::items)
         .iter()
         .enumerate()
-    {
-        if let Some(resource) = entry.get("resource") {
-            check(w, resource, &[profile.as_str()], &format!("entry[{i}]"))?;
-        }
+        .filter(|(_, e)| {
+            e.get("search")
+                .and_then(|s| s.get("mode"))
+                .and_then(Node::as_str)
+                .is_none_or(|m| m == "match")
+        })
+        .filter_map(|(i, e)| e.get("resource").map(|r| (i, r)))
+        .collect();
+    if found.is_empty() {
+        return Err(Stop::not_applicable(format!(
+            "the Bundle holds no matching resource, so there is nothing to hold to {profile}"
+        )));
+    }
+    for (i, resource) in found {
+        check(w, resource, &[profile.as_str()], &format!("entry[{i}]")).await?;
     }
     Ok(())
 }

@@ -42,7 +42,7 @@ const PROBES: &[Probe] = &[
         "/Patient/9000000033",
         &[],
         None,
-        Some("unknown-returns-200"),
+        Some("unknown-returns-410"),
     ),
     (
         "GET",
@@ -66,7 +66,7 @@ const PROBES: &[Probe] = &[
         "/Patient?identifier=https://fhir.nhs.uk/Id/nhs-number|9000000017",
         &[],
         None,
-        Some("wrong-bundle-type"),
+        None,
     ),
     (
         "GET",
@@ -134,10 +134,63 @@ const PROBES: &[Probe] = &[
         "/Patient",
         &[JSON],
         Some(r#"{"resourceType": "Group"}"#),
-        None,
+        Some("error-without-outcome"),
+    ),
+    (
+        "POST",
+        "/Patient",
+        &[JSON],
+        Some(r#"{"resourceType": "Patient", "name": ["#),
+        Some("malformed-json-500"),
     ),
     ("DELETE", "/Patient/9000000009", &[], None, None),
+    (
+        "POST",
+        "/Patient",
+        &[JSON],
+        Some(r#"{"resourceType": "Patient", "assureUnknownElement": 1}"#),
+        Some("unknown-element-kept"),
+    ),
+    (
+        "GET",
+        "/Patient/unknown-element",
+        &[],
+        None,
+        Some("unknown-element-kept"),
+    ),
+    ("POST", "/Patient", &[JSON], Some(UPDATE_VERSION), None),
+    ("GET", "/Patient/update-version", &[], None, None),
+    (
+        "PUT",
+        "/Patient/update-version",
+        &[JSON],
+        Some(UPDATED_VERSION),
+        None,
+    ),
+    (
+        "GET",
+        "/Patient/update-version",
+        &[],
+        None,
+        Some("update-keeps-version"),
+    ),
+    ("POST", "/Patient", &[JSON], Some(DELETE), None),
+    ("DELETE", "/Patient/delete-me", &[], None, None),
+    (
+        "GET",
+        "/Patient/delete-me",
+        &[],
+        None,
+        Some("deleted-still-readable"),
+    ),
 ];
+
+/// Bodies of the resources the suite creates and comes back to.
+const UPDATE_VERSION: &str =
+    r#"{"resourceType": "Patient", "name": [{"family": "Assure", "given": ["UpdateVersion"]}]}"#;
+const UPDATED_VERSION: &str = r#"{"resourceType": "Patient", "id": "update-version", "name": [{"family": "Assure-Updated", "given": ["UpdateVersion"]}]}"#;
+const DELETE: &str =
+    r#"{"resourceType": "Patient", "name": [{"family": "Assure", "given": ["Delete"]}]}"#;
 
 /// What a check could look at, with per-request values (ids, times, ports) masked.
 fn observable(a: &Answer, base: &str) -> String {
@@ -218,11 +271,9 @@ async fn defects_are_what_they_say() {
     assert_eq!((a.status, a.header("etag")), (200, None));
     let a = get("/Patient/9000000033").await;
     assert_eq!(
-        (a.status, a.body.clone()),
-        (200, serde_json::json!({"resourceType": "Patient"}))
+        (a.status, &a.body["issue"][0]["code"]),
+        (410, &"deleted".into())
     );
-    let a = get("/Patient?identifier=https://fhir.nhs.uk/Id/nhs-number|9000000017").await;
-    assert_eq!(a.body["type"], "collection");
     assert_eq!(get("/Patient?family=Smith").await.link("self"), None);
     assert_eq!(
         send(&s, "GET", "/Patient?foo=bar", &[STRICT], None)
@@ -232,6 +283,48 @@ async fn defects_are_what_they_say() {
     );
     let a = send(&s, "POST", "/Patient", &[JSON], Some(PATIENT)).await;
     assert_eq!((a.status, a.header("location")), (201, None));
+    let a = send(&s, "POST", "/Patient", &[JSON], Some("{\"resourceType\": ")).await;
+    assert_eq!(a.status, 500);
+    let a = send(
+        &s,
+        "POST",
+        "/Patient",
+        &[JSON],
+        Some(r#"{"resourceType": "Group"}"#),
+    )
+    .await;
+    assert_eq!((a.status, &a.body), (400, &serde_json::Value::Null));
+    let unknown = r#"{"resourceType": "Patient", "assureUnknownElement": 1}"#;
+    assert_eq!(
+        send(&s, "POST", "/Patient", &[JSON], Some(unknown))
+            .await
+            .status,
+        201
+    );
+    assert!(get("/Patient/unknown-element").await.body["assureUnknownElement"].is_string());
+    send(&s, "POST", "/Patient", &[JSON], Some(UPDATE_VERSION)).await;
+    let a = send(
+        &s,
+        "PUT",
+        "/Patient/update-version",
+        &[JSON],
+        Some(UPDATED_VERSION),
+    )
+    .await;
+    assert_eq!(a.status, 200);
+    let a = get("/Patient/update-version").await;
+    assert_eq!(
+        (&a.body["meta"]["versionId"], &a.body["name"][0]["family"]),
+        (&"1".into(), &"Assure-Updated".into())
+    );
+    send(&s, "POST", "/Patient", &[JSON], Some(DELETE)).await;
+    assert_eq!(
+        send(&s, "DELETE", "/Patient/delete-me", &[], None)
+            .await
+            .status,
+        204
+    );
+    assert_eq!(get("/Patient/delete-me").await.status, 200);
     for m in s
         .set()
         .mappings

@@ -48,7 +48,15 @@ async fn capability_statement() {
         .collect();
     assert_eq!(
         interactions,
-        ["read", "vread", "history-instance", "search-type", "create"]
+        [
+            "read",
+            "vread",
+            "update",
+            "delete",
+            "history-instance",
+            "search-type",
+            "create"
+        ]
     );
     assert_eq!(
         (
@@ -64,7 +72,7 @@ async fn capability_statement() {
         .iter()
         .filter_map(|p| p["name"].as_str())
         .collect();
-    assert_eq!(params, ["identifier", "family", "birthdate"]);
+    assert_eq!(params, ["_id", "identifier", "family", "birthdate"]);
     assert_eq!(
         rest["searchParam"][0]["name"], "_count",
         "R4 lists control parameters too"
@@ -157,17 +165,154 @@ async fn unknown_patients_are_not_found() {
             .outcome(404, "not-found");
     }
     get(&s, "/Observation/1").await.outcome(404, "not-found");
+    // The test patients are kept: a delete is refused for that resource, an update by
+    // a business rule; anything else unknown is already gone.
     let a = send(&s, "DELETE", "/Patient/9000000009", &[], None).await;
-    a.outcome(405, "not-supported");
+    a.outcome(409, "business-rule");
+    let json = ("Content-Type", "application/fhir+json");
+    let same = r#"{"resourceType": "Patient", "id": "9000000009"}"#;
+    send(&s, "PUT", "/Patient/9000000009", &[json], Some(same))
+        .await
+        .outcome(422, "business-rule");
+    // No id, or another id, in the body: 400, as R4 says.
+    send(&s, "PUT", "/Patient/9000000009", &[json], Some("{}"))
+        .await
+        .outcome(400, "invalid");
+    send(&s, "PUT", "/Patient/new-one", &[json], Some(same))
+        .await
+        .outcome(405, "not-supported");
+    assert_eq!(
+        send(&s, "DELETE", "/Patient/nope", &[], None).await.status,
+        204
+    );
+    send(&s, "PATCH", "/Patient/9000000009", &[], Some("[]"))
+        .await
+        .outcome(405, "not-supported");
+}
+
+/// An update of a test patient, with its own id.
+fn kept_body(id: &str) -> &'static str {
+    match id {
+        "9000000009" => r#"{"resourceType": "Patient", "id": "9000000009"}"#,
+        "9000000017" => r#"{"resourceType": "Patient", "id": "9000000017"}"#,
+        _ => r#"{"resourceType": "Patient", "id": "9000000025"}"#,
+    }
+}
+
+/// A body the suite sends to create a resource it comes back to, marked by its given name.
+fn flow_body(given: &str, id: Option<&str>) -> String {
+    let id = id.map(|i| format!(r#""id": "{i}", "#)).unwrap_or_default();
+    format!(
+        r#"{{"resourceType": "Patient", {id}"name": [{{"use": "official", "family": "Assure", "given": ["{given}"]}}], "gender": "unknown", "birthDate": "1990-01-01"}}"#
+    )
+}
+
+#[tokio::test]
+async fn created_resources_read_back_update_and_delete() {
+    let s = start("reference-provider").await;
+    let json = ("Content-Type", "application/fhir+json");
+    let base = s.base_url().to_owned();
+    // Not there until created.
+    get(&s, "/Patient/read-back")
+        .await
+        .outcome(404, "not-found");
+    let a = send(
+        &s,
+        "POST",
+        "/Patient",
+        &[json],
+        Some(&flow_body("ReadBack", None)),
+    )
+    .await;
+    assert_eq!(a.status, 201);
+    assert_eq!(
+        a.header("location"),
+        Some(format!("{base}/Patient/read-back/_history/1").as_str())
+    );
+    let read = get(&s, "/Patient/read-back").await;
+    assert_eq!((read.status, read.header("etag")), (200, Some("W/\"1\"")));
+    assert_eq!(read.fhir()["name"][0]["given"][0], "ReadBack");
+    assert_eq!(read.body["birthDate"], "1990-01-01");
+
+    for (given, id) in [
+        ("UpdateStatus", "update-status"),
+        ("UpdateVersion", "update-version"),
+        ("UpdateContent", "update-content"),
+    ] {
+        let body = flow_body(given, None);
+        assert_eq!(
+            send(&s, "POST", "/Patient", &[json], Some(&body))
+                .await
+                .status,
+            201
+        );
+        assert_eq!(
+            get(&s, &format!("/Patient/{id}")).await.body["meta"]["versionId"],
+            "1"
+        );
+        // The id in the body must be the one of the URL.
+        let other = flow_body(given, Some("someone-else"));
+        send(&s, "PUT", &format!("/Patient/{id}"), &[json], Some(&other))
+            .await
+            .outcome(400, "invalid");
+        let put = send(
+            &s,
+            "PUT",
+            &format!("/Patient/{id}"),
+            &[json],
+            Some(&flow_body(given, Some(id))),
+        )
+        .await;
+        assert_eq!((put.status, put.header("etag")), (200, Some("W/\"2\"")));
+        assert!(put.header("last-modified").is_some());
+        let after = get(&s, &format!("/Patient/{id}")).await;
+        assert_eq!(after.fhir()["meta"]["versionId"], "2");
+        assert_eq!(after.body["name"][0]["family"], "Assure-Updated");
+        assert_eq!(after.body["gender"], "other");
+    }
+
+    assert_eq!(
+        send(
+            &s,
+            "POST",
+            "/Patient",
+            &[json],
+            Some(&flow_body("Delete", None))
+        )
+        .await
+        .status,
+        201
+    );
+    assert_eq!(get(&s, "/Patient/delete-me").await.status, 200);
+    assert_eq!(
+        send(&s, "DELETE", "/Patient/delete-me", &[], None)
+            .await
+            .status,
+        204
+    );
+    get(&s, "/Patient/delete-me").await.outcome(410, "deleted");
+    assert_eq!(
+        send(&s, "DELETE", "/Patient/delete-me", &[], None)
+            .await
+            .status,
+        204,
+        "deleting again changes nothing"
+    );
+    get(&s, "/Patient/delete-me").await.outcome(410, "deleted");
+
+    let unknown = r#"{"resourceType": "Patient", "assureUnknownElement": "x"}"#;
+    send(&s, "POST", "/Patient", &[json], Some(unknown))
+        .await
+        .outcome(400, "structure");
     send(
         &s,
-        "PUT",
-        "/Patient/9000000009",
-        &[("Content-Type", "application/fhir+json")],
-        Some("{}"),
+        "POST",
+        "/Patient",
+        &[json],
+        Some("{\"resourceType\": \"Patient\", \"name\": ["),
     )
     .await
-    .outcome(405, "not-supported");
+    .outcome(400, "invalid");
 }
 
 fn ids(bundle: &Value) -> Vec<&str> {
@@ -487,6 +632,23 @@ async fn every_mapping_answers_something() {
         ("GET", "/Patient".into(), vec![], None),
         ("GET", "/Patient/0".into(), vec![], None),
         ("DELETE", "/Patient/9000000009".into(), vec![], None),
+        ("DELETE", "/Patient/gone".into(), vec![], None),
+        ("PUT", "/Patient/9000000009".into(), vec![json], Some("{}")),
+        (
+            "PUT",
+            "/Patient/9000000009".into(),
+            vec![json],
+            Some(r#"{"resourceType": "Patient", "id": "9000000009"}"#),
+        ),
+        ("PUT", "/Patient/other".into(), vec![json], Some("{}")),
+        ("PATCH", "/Patient/9000000009".into(), vec![], None),
+        ("GET", "/Patient?_id=0".into(), vec![], None),
+        (
+            "POST",
+            "/Patient".into(),
+            vec![json],
+            Some(r#"{"resourceType": "Patient", "assureUnknownElement": 1}"#),
+        ),
         ("POST", "/metadata".into(), vec![], None),
         ("GET", "/Practitioner".into(), vec![], None),
     ];
@@ -524,11 +686,43 @@ async fn every_mapping_answers_something() {
         probes.push(("GET", format!("/Patient/{id}/_history"), vec![], None));
         probes.push(("GET", format!("/Patient/{id}/_history/1"), vec![], None));
         probes.push(("GET", format!("/Patient?identifier={id}"), vec![], None));
+        probes.push(("GET", format!("/Patient?_id={id}"), vec![], None));
+        probes.push((
+            "PUT",
+            format!("/Patient/{id}"),
+            vec![json],
+            Some(kept_body(id)),
+        ));
         probes.push(("GET", format!("/Patient?family={family}"), vec![], None));
         probes.push(("GET", format!("/Patient?birthdate={born}"), vec![], None));
     }
     for (method, url, headers, body) in &probes {
         send(&s, method, url, headers, *body).await;
+    }
+    // The resources the suite creates and comes back to, through every state.
+    for (given, id) in [
+        ("ReadBack", "read-back"),
+        ("UpdateStatus", "update-status"),
+        ("UpdateVersion", "update-version"),
+        ("UpdateContent", "update-content"),
+        ("Delete", "delete-me"),
+    ] {
+        send(
+            &s,
+            "POST",
+            "/Patient",
+            &[json],
+            Some(&flow_body(given, None)),
+        )
+        .await;
+        get(&s, &format!("/Patient/{id}")).await;
+        let put = flow_body(given, Some(id));
+        send(&s, "PUT", &format!("/Patient/{id}"), &[json], Some(&put)).await;
+        send(&s, "PUT", &format!("/Patient/{id}"), &[json], Some(&put)).await;
+        get(&s, &format!("/Patient/{id}")).await;
+        send(&s, "DELETE", &format!("/Patient/{id}"), &[], None).await;
+        get(&s, &format!("/Patient/{id}")).await;
+        send(&s, "DELETE", &format!("/Patient/{id}"), &[], None).await;
     }
     let answered: std::collections::BTreeSet<usize> =
         s.journal().iter().filter_map(|e| e.mapping).collect();

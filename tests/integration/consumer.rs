@@ -55,18 +55,7 @@ fn consumer(name: &str) -> String {
 }
 
 fn requirement_statuses(run: &crate::support::Run) -> Vec<(String, String)> {
-    let report = run.report();
-    report["suites"][0]["requirements"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|r| {
-            (
-                r["id"].as_str().unwrap().to_owned(),
-                r["status"].as_str().unwrap().to_owned(),
-            )
-        })
-        .collect()
+    crate::view::View::new(&run.report()).requirement_statuses()
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -171,18 +160,8 @@ async fn gp_connect_consumer(command: &str, more: &[&str]) -> (i32, Vec<(String,
     for input in more {
         args.extend(["--input", input]);
     }
-    let outcome = crate::support::run_shipped(None, &args).await;
-    let statuses = outcome.report["suites"][0]["requirements"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|r| {
-            (
-                r["id"].as_str().unwrap().to_owned(),
-                r["status"].as_str().unwrap().to_owned(),
-            )
-        })
-        .collect();
+    let outcome = crate::shipped::run_shipped(None, &args).await;
+    let statuses = outcome.view().requirement_statuses();
     (outcome.code, statuses, outcome.stderr)
 }
 

@@ -244,30 +244,40 @@ async fn ctrl_c_still_writes_the_report_marked_interrupted() {
     let dir = project.path().to_path_buf();
     let reports = dir.join("reports");
     let uri = server.uri();
+    let child = std::process::Command::new(env!("CARGO_BIN_EXE_assure"))
+        .args([
+            "run",
+            "--target",
+            &uri,
+            "--concurrency",
+            "1",
+            "--input",
+            "token=abcd1234",
+            "--report-dir",
+        ])
+        .arg(&reports)
+        .arg("--project")
+        .arg(&dir)
+        .current_dir(&dir)
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    // Interrupt once the first scenario is done and the second is under way (one at a
+    // time), however slow the machine: not after a fixed delay.
+    let started = std::time::Instant::now();
+    let second = |reqs: Vec<wiremock::Request>| reqs.iter().any(|r| r.url.path() == "/1");
+    while !second(server.received_requests().await.unwrap()) {
+        assert!(
+            started.elapsed() < std::time::Duration::from_secs(600),
+            "the run never reached its second scenario"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+    std::process::Command::new("kill")
+        .args(["-INT", &child.id().to_string()])
+        .status()
+        .unwrap();
     let (code, stderr) = tokio::task::spawn_blocking(move || {
-        let child = std::process::Command::new(env!("CARGO_BIN_EXE_assure"))
-            .args([
-                "run",
-                "--target",
-                &uri,
-                "--concurrency",
-                "1",
-                "--input",
-                "token=abcd1234",
-                "--report-dir",
-            ])
-            .arg(&reports)
-            .arg("--project")
-            .arg(&dir)
-            .current_dir(&dir)
-            .stderr(std::process::Stdio::piped())
-            .spawn()
-            .unwrap();
-        std::thread::sleep(std::time::Duration::from_millis(4000));
-        std::process::Command::new("kill")
-            .args(["-INT", &child.id().to_string()])
-            .status()
-            .unwrap();
         let out = child.wait_with_output().unwrap();
         (
             out.status.code(),
@@ -276,7 +286,7 @@ async fn ctrl_c_still_writes_the_report_marked_interrupted() {
     })
     .await
     .unwrap();
-    assert_eq!(code, Some(3), "{stderr}");
+    assert_eq!(code, Some(130), "{stderr}");
     let run_dir = std::fs::read_dir(project.path().join("reports"))
         .unwrap()
         .next()

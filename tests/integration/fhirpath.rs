@@ -2,7 +2,9 @@
 
 use std::process::Command;
 
-const SHARED: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../shared");
+fn data(rel: &str) -> String {
+    assure_testdata::path(rel).display().to_string()
+}
 
 fn fhirpath(args: &[&str]) -> (i32, String, String) {
     let out = Command::new(env!("CARGO_BIN_EXE_assure"))
@@ -20,9 +22,9 @@ fn fhirpath(args: &[&str]) -> (i32, String, String) {
 
 #[test]
 fn evaluates_json_and_xml_with_types() {
-    let json = format!("{SHARED}/corpora/fhirpath/input/json/patient-example.json");
-    let xml = format!("{SHARED}/corpora/fhirpath/input/patient-example.xml");
-    let core = format!("{SHARED}/fhir-packages/hl7.fhir.r4.core-4.0.1.tgz");
+    let json = data("corpora/fhirpath/input/json/patient-example.json");
+    let xml = data("corpora/fhirpath/input/patient-example.xml");
+    let core = data("fhir-packages/hl7.fhir.r4.core-4.0.1.tgz");
     let (code, out, err) = fhirpath(&[
         "name.where(use = 'official').given",
         &json,
@@ -46,7 +48,7 @@ fn evaluates_json_and_xml_with_types() {
 
 #[test]
 fn syntax_errors_and_bad_files_exit_2() {
-    let json = format!("{SHARED}/corpora/fhirpath/input/json/patient-example.json");
+    let json = data("corpora/fhirpath/input/json/patient-example.json");
     let (code, _, err) = fhirpath(&["name.where(", &json]);
     assert_eq!(code, 2);
     assert!(

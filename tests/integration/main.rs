@@ -3,6 +3,7 @@
 mod consumer;
 mod diagnostics;
 mod evidence;
+mod fhir_providers;
 mod fhirpath;
 mod gpconnect;
 mod packages;
@@ -11,7 +12,12 @@ mod report_browser;
 mod report_gates;
 mod report_seal;
 mod reports;
+#[path = "../security/mod.rs"]
+mod security;
+mod shipped;
 mod steps;
+mod stub_generators;
 mod support;
 mod tls;
 mod validate;
+mod view;

@@ -2,10 +2,11 @@
 //! its filters work (set through the address, as a reader's link would), and a
 //! screenshot of a failing run is saved to `target/report-failing.png`.
 //!
-//! Needs Debian's `chromium` (or `ASSURE_CHROMIUM=/path`); set
-//! `ASSURE_SKIP_BROWSER_TESTS=1` to skip on a machine without it.
+//! Needs a headless Chromium (`cargo xtask test` installs Debian's `chromium` where it
+//! may; `ASSURE_CHROMIUM=/path` names another); without one the test does not run, and
+//! says so.
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::Command;
 
 use crate::steps::supplier;
@@ -32,21 +33,6 @@ const FEATURE: &str = r#"Feature: Browsing
     When I send a DELETE request to "/Patient/p1"
     Then the response status is 204
 "#;
-
-fn chromium() -> Option<PathBuf> {
-    if let Ok(p) = std::env::var("ASSURE_CHROMIUM") {
-        return Some(PathBuf::from(p));
-    }
-    ["chromium", "chromium-browser", "google-chrome"]
-        .iter()
-        .find_map(|name| {
-            std::env::var_os("PATH").and_then(|paths| {
-                std::env::split_paths(&paths)
-                    .map(|d| d.join(name))
-                    .find(|p| p.is_file())
-            })
-        })
-}
 
 /// Loads `url` headless; returns the DOM after scripts ran, and Chromium's stderr.
 fn load(browser: &Path, url: &str, extra: &[String]) -> (String, String) {
@@ -100,13 +86,7 @@ fn visible_scenarios(dom: &str) -> Vec<String> {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn the_html_report_filters_and_shows_failures_in_a_real_browser() {
-    let Some(browser) = chromium() else {
-        assert!(
-            std::env::var_os("ASSURE_SKIP_BROWSER_TESTS").is_some(),
-            "headless Chromium not found: install it (apt-get install chromium), set ASSURE_CHROMIUM, or set ASSURE_SKIP_BROWSER_TESTS=1"
-        );
-        return;
-    };
+    let browser = assure_testdata::chromium();
     let server = supplier().await;
     let project = Project::new(&["T-1", "T-2", "T-3"]);
     project.feature("browse.feature", FEATURE);

@@ -57,11 +57,14 @@ async fn any_changed_byte_added_or_removed_file_or_wrong_key_fails_verify() {
     for f in files(&dir) {
         assert!(!std::fs::read_to_string(&f).unwrap().contains(SEED_HEX));
     }
+    // The run folder was renamed (`done-<id>`): say which run it holds.
+    let id = run.report()["run"]["id"].as_str().unwrap().to_owned();
     let verify = |extra: &'static [&'static str]| {
         let d = d.clone();
+        let id = id.clone();
         let project = &project;
         async move {
-            let mut args = vec!["report", "verify", d.as_str()];
+            let mut args = vec!["report", "verify", d.as_str(), "--run-id", id.as_str()];
             args.extend_from_slice(extra);
             project.run(&args).await
         }
@@ -230,6 +233,7 @@ async fn three_shards_merged_equal_the_unsharded_run() {
     let merged = project.run(&args).await;
     assert_eq!(merged.code, 1, "{}", merged.stderr);
     let merged_report = assure::report::read_json(&out.join("report.json")).unwrap();
+    let merged_id = merged_report.run.id.clone();
     assert!(merged_report.run.shard.is_none());
     assert!(
         !merged_report.run.rerun.contains("--shard"),
@@ -246,8 +250,11 @@ async fn three_shards_merged_equal_the_unsharded_run() {
         serde_json::to_string_pretty(&a).unwrap(),
         serde_json::to_string_pretty(&b).unwrap()
     );
-    let v = project.run(&["report", "verify", &out_s]).await;
-    assert_eq!(v.code, 0, "{}", v.stdout);
+    // Unsigned: intact, integrity only.
+    let v = project
+        .run(&["report", "verify", &out_s, "--run-id", &merged_id])
+        .await;
+    assert_eq!(v.code, 4, "{}", v.stdout);
 
     // Refusals: nothing overwritten, exit 2.
     let again = project.run(&args).await;

@@ -170,6 +170,41 @@ pub async fn supplier() -> MockServer {
         .respond_with(fhir(400, gpc_error))
         .mount(&server)
         .await;
+    // Creates and what they leave behind, for the steps that come back to them.
+    Mock::given(method("POST"))
+        .and(path("/create"))
+        .respond_with(
+            ResponseTemplate::new(201)
+                .insert_header("Location", format!("{base}/Patient/new/_history/1")),
+        )
+        .mount(&server)
+        .await;
+    Mock::given(method("POST"))
+        .and(path("/create-kept"))
+        .respond_with(ResponseTemplate::new(201).insert_header("Location", "Patient/p1"))
+        .mount(&server)
+        .await;
+    Mock::given(method("POST"))
+        .and(path("/create-elsewhere"))
+        .respond_with(ResponseTemplate::new(201).insert_header("Location", "other/Patient/new"))
+        .mount(&server)
+        .await;
+    Mock::given(method("GET"))
+        .and(path("/Patient/new"))
+        .respond_with(fhir(
+            200,
+            json!({"resourceType": "Patient", "id": "new", "meta": {"versionId": "1"}}),
+        ))
+        .mount(&server)
+        .await;
+    Mock::given(method("GET"))
+        .and(path("/Patient/p1/_history/3"))
+        .respond_with(fhir(
+            200,
+            json!({"resourceType": "Patient", "id": "p1", "meta": {"versionId": "3"}}),
+        ))
+        .mount(&server)
+        .await;
     server
 }
 
@@ -527,6 +562,19 @@ Feature: Step vocabulary
     Then the counterpart "provider" receives a request within 5 seconds
     And the counterpart "provider" receives no further request within 1 seconds
 
+  Scenario: pass: the counterpart's admin API drives mappings and scenarios
+    Given the counterpart "provider" is reset
+    And the counterpart "provider" admin API is called with POST "/__admin/mappings"
+      """
+      {"scenarioName": "flow", "requiredScenarioState": "Started", "newScenarioState": "done", "request": {"urlPath": "/flow"}, "response": {"status": 200}}
+      """
+    When the counterpart "provider" scenario "flow" is in state "done"
+    And the counterpart "provider" admin API is called with GET "/__admin/scenarios"
+    Then the JSON value at "scenarios[0].state" is "done"
+
+  Scenario: error: the counterpart's admin API refuses
+    Then the counterpart "provider" admin API is called with GET "/__admin/mappings/no-such-id"
+
   Scenario: pass: profile conformance
     When I send a GET request to "/Patient/claims"
     Then the response conforms to "http://hl7.org/fhir/StructureDefinition/Patient"
@@ -554,6 +602,102 @@ Feature: Step vocabulary
       | id |
       | p1 |
       | p2 |
+
+  Scenario: pass: created resources, counts and versions
+    When I send a POST request to "/create"
+    Then I capture the id of the created resource as "created"
+    And the value "{created}" is "new"
+    And the created resource can be read back where the server put it
+    When I send a POST request to "/create"
+    Then the create was refused with one of 400 or 422, or the resource it created does not keep the element "active"
+    When I count the Patient resources matching "family=Smith|Jones" as "before"
+    Then the number of Patient resources matching "family=Smith|Jones" is still "{before}"
+    And the value "{before}" differs from "3"
+    When I send a GET request to "/Patient/p1"
+    Then the conditional create answered as "1" existing matches require
+    And the response status is 406, or 200 with a content type matching "fhir\+json"
+    And I capture the version of the resource as "v"
+    And the version of the resource differs from "2"
+    And the test data has "name.family"
+    And every "name" satisfies "family.exists()"
+    And the version of the resource can be read on its own
+    Given the request carries If-Match with the version last read
+    When I send a GET request to "/missing"
+    Then the response status is 4xx
+    And the error response carries an OperationOutcome
+    And the create was refused with one of 404, or the resource it created does not keep the element "active"
+
+  Scenario: fail: no created resource named
+    When I send a GET request to "/slow"
+    Then I capture the id of the created resource as "created"
+
+  Scenario: fail: a Location that resolves outside the base
+    When I send a POST request to "/create-elsewhere"
+    Then the created resource can be read back where the server put it
+
+  Scenario: fail: a created resource that keeps an element
+    When I send a POST request to "/create-kept"
+    Then the create was refused with one of 400 or 422, or the resource it created does not keep the element "active"
+
+  Scenario: fail: a count that changed
+    When I count the Patient resources matching "family=Smith" as "before"
+    Then the number of Patient resources matching "family=Smith" is still "5"
+
+  Scenario: fail: values that do not differ
+    Then the value "{greeting}" differs from "hello"
+
+  Scenario: fail: a conditional create answered as if nothing matched
+    When I send a GET request to "/Patient/p1"
+    Then the conditional create answered as "0" existing matches require
+
+  Scenario: fail: neither refused nor in the format asked for
+    When I send a GET request to "/Patient/p2"
+    Then the response status is 406, or 200 with a content type matching "fhir\+json"
+
+  Scenario: fail: the version did not change
+    When I send a GET request to "/Patient/p1"
+    Then the version of the resource differs from "3"
+
+  Scenario: fail: the version cannot be read
+    When I send a GET request to "/Patient/p2"
+    Then the version of the resource can be read on its own
+
+  Scenario: fail: a version from a body that is not JSON
+    When I send a GET request to "/slow"
+    Then I capture the version of the resource as "v"
+
+  Scenario: fail: status class
+    When I send a GET request to "/Patient/p1"
+    Then the response status is 4xx
+
+  Scenario: fail: an error without an OperationOutcome issue
+    When I send a GET request to "/empty-outcome"
+    Then the error response carries an OperationOutcome
+
+  Scenario: fail: an item that does not satisfy
+    When I send a GET request to "/Patient/p1"
+    Then every "name" satisfies "family = 'Jones'"
+
+  Scenario: n/a: every item of nothing
+    When I send a GET request to "/Patient/p1"
+    Then every "contact" satisfies "name.exists()"
+
+  Scenario: n/a: test data without it
+    When I send a GET request to "/Patient/p1"
+    Then the test data has "deceased"
+
+  Scenario: n/a: no error to check
+    When I send a GET request to "/Patient/p1"
+    Then the error response carries an OperationOutcome
+
+  Scenario: n/a: nothing versioned, nothing to compare
+    When I send a GET request to "/Patient/claims"
+    Then I capture the version of the resource as "v"
+    And the version of the resource differs from "{v}"
+    And the version of the resource can be read on its own
+
+  Scenario: error: test data before any request
+    Then the test data has "id"
 
   @capability:Patient.read
   Scenario: pass: declared capability applies
@@ -697,7 +841,7 @@ async fn every_step_passes_and_fails_as_it_should() {
     let software = report["run"]["target"]["software"].as_str();
     assert_eq!(software, Some("Test EPR 9.1"));
     let na = report["summary"]["scenarios"]["not_applicable"].as_u64();
-    assert_eq!(na, Some(2));
+    assert_eq!(na, Some(6));
 }
 
 fn def_builds_request(def: &assure::steps::StepDef) -> bool {

@@ -27,18 +27,11 @@ impl Run {
     /// Scenario name → status, over every suite and feature.
     pub fn statuses(&self) -> Vec<(String, String)> {
         let report = self.report();
-        let mut out = Vec::new();
-        for suite in report["suites"].as_array().unwrap() {
-            for feature in suite["features"].as_array().unwrap() {
-                for sc in feature["scenarios"].as_array().unwrap() {
-                    out.push((
-                        sc["name"].as_str().unwrap().to_owned(),
-                        sc["status"].as_str().unwrap().to_owned(),
-                    ));
-                }
-            }
-        }
-        out
+        crate::view::View::new(&report)
+            .scenarios()
+            .into_iter()
+            .map(|sc| (sc.name, sc.status))
+            .collect()
     }
 }
 
@@ -102,6 +95,8 @@ impl Project {
                 .arg(&dir)
                 .current_dir(&dir)
                 .env("ASSURE_TEST_TOKEN", "tok-CANARY-5ecret")
+                // The browser the test command found is for the tests that ask for it.
+                .env_remove("ASSURE_CHROMIUM")
                 .envs(env)
                 .output()
                 .expect("run assure")
@@ -163,19 +158,17 @@ pub fn assert_named_outcomes(run: &Run) {
 
 /// A FHIR package cache with R4 core, UK Core, STU3 core and the STU3 CareConnect and
 /// GP Connect assets (folders of resources, installed with `--as`), installed once with
-/// assure's own installer from the packages beside the checkout (as `.ci/run` seeds
-/// CI's).
+/// assure's own installer from the test data's packages (as `.ci/run` seeds CI's).
 pub fn package_cache() -> &'static std::path::Path {
     static CACHE: std::sync::OnceLock<std::path::PathBuf> = std::sync::OnceLock::new();
     CACHE.get_or_init(|| {
         let cache = std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).join("fhir-package-cache");
-        let shared =
-            std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/fhir-packages");
+        let package = |file: &str| assure_testdata::path(&format!("fhir-packages/{file}"));
         let status = std::process::Command::new(env!("CARGO_BIN_EXE_assure"))
             .args(["packages", "install"])
-            .arg(shared.join("hl7.fhir.r4.core-4.0.1.tgz"))
-            .arg(shared.join("UK.Core.r4-1.2.0.tgz"))
-            .arg(shared.join("hl7.fhir.core-3.0.1.tgz"))
+            .arg(package("hl7.fhir.r4.core-4.0.1.tgz"))
+            .arg(package("UK.Core.r4-1.2.0.tgz"))
+            .arg(package("hl7.fhir.core-3.0.1.tgz"))
             .env("FHIR_PACKAGE_CACHE", &cache)
             .status()
             .unwrap();
@@ -183,7 +176,7 @@ pub fn package_cache() -> &'static std::path::Path {
         for (folder, spec) in STU3_FOLDER_PACKAGES {
             let status = std::process::Command::new(env!("CARGO_BIN_EXE_assure"))
                 .args(["packages", "install"])
-                .arg(shared.join(folder))
+                .arg(package(folder))
                 .args(["--as", spec])
                 .env("FHIR_PACKAGE_CACHE", &cache)
                 .status()
@@ -206,140 +199,3 @@ pub const STU3_FOLDER_PACKAGES: [(&str, &str); 2] = [
         "hl7uk.careconnect.stu3#9c11168a",
     ),
 ];
-
-/// What a run of the shipped suites produced.
-pub struct Outcome {
-    pub code: i32,
-    pub stderr: String,
-    pub report: serde_json::Value,
-    /// Requirements, over every suite, that neither passed nor were not applicable.
-    pub failed_requirements: std::collections::BTreeSet<String>,
-    pub scenarios: u64,
-    pub failed_scenarios: u64,
-}
-
-/// Runs the binary on the project's own suites (`--project` the checkout) with `args`,
-/// against `target` when one is given, with the seeded package cache; reads the report.
-pub async fn run_shipped(target: Option<&assure::counterpart::StubSet>, args: &[&str]) -> Outcome {
-    let server = match target {
-        Some(set) => Some(
-            assure::counterpart::Counterpart::start(set, None)
-                .await
-                .expect("counterpart starts"),
-        ),
-        None => None,
-    };
-    let out = tempfile::tempdir().unwrap();
-    let mut full: Vec<String> = vec![
-        "run".into(),
-        "--project".into(),
-        env!("CARGO_MANIFEST_DIR").into(),
-    ];
-    if let Some(server) = &server {
-        full.extend(["--target".into(), server.base_url().into()]);
-    }
-    full.extend([
-        "--format".into(),
-        "json".into(),
-        "--report-dir".into(),
-        out.path().display().to_string(),
-    ]);
-    full.extend(args.iter().map(|a| a.to_string()));
-    let cache = package_cache();
-    let output = tokio::task::spawn_blocking(move || {
-        std::process::Command::new(env!("CARGO_BIN_EXE_assure"))
-            .args(&full)
-            .env("FHIR_PACKAGE_CACHE", cache)
-            .output()
-            .unwrap()
-    })
-    .await
-    .unwrap();
-    let stderr = String::from_utf8_lossy(&output.stderr).into_owned();
-    let run_dir = std::fs::read_dir(out.path())
-        .unwrap()
-        .next()
-        .unwrap_or_else(|| panic!("no report: {stderr}"))
-        .unwrap();
-    let report: serde_json::Value =
-        serde_json::from_str(&std::fs::read_to_string(run_dir.path().join("report.json")).unwrap())
-            .unwrap();
-    let failed_requirements = report["suites"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .flat_map(|s| s["requirements"].as_array().unwrap().iter())
-        .filter(|r| r["status"] != "passed" && r["status"] != "not_applicable")
-        .map(|r| r["id"].as_str().unwrap().to_owned())
-        .collect();
-    let counts = &report["summary"]["scenarios"];
-    Outcome {
-        code: output.status.code().unwrap_or(-1),
-        stderr,
-        failed_requirements,
-        scenarios: counts["total"].as_u64().unwrap_or_default(),
-        failed_scenarios: counts["failed"].as_u64().unwrap_or_default(),
-        report,
-    }
-}
-
-pub fn defect_of(m: &assure::counterpart::Mapping) -> Option<&str> {
-    m.metadata.get("defect").and_then(|d| d.as_str())
-}
-
-/// The seeded defects of a stub set and the requirements each names.
-pub fn seeded_defects(
-    set: &assure::counterpart::StubSet,
-) -> Vec<(String, std::collections::BTreeSet<String>)> {
-    let mut defects: Vec<(String, std::collections::BTreeSet<String>)> = Vec::new();
-    for m in &set.mappings {
-        if let Some(d) = defect_of(m) {
-            let reqs = m.metadata["requirements"]
-                .as_array()
-                .unwrap_or_else(|| panic!("defect {d} lists no requirements"))
-                .iter()
-                .map(|r| r.as_str().unwrap().to_owned());
-            match defects.iter_mut().find(|(name, _)| name == d) {
-                Some((_, existing)) => existing.extend(reqs),
-                None => defects.push((d.to_owned(), reqs.collect())),
-            }
-        }
-    }
-    defects
-}
-
-/// Proves each seeded defect of `broken` fails exactly the requirements it names when
-/// it alone is applied, and that all of them fail their union (exit 1).
-pub async fn assert_each_defect_fails_only_its_requirements(
-    broken: &assure::counterpart::StubSet,
-    args: &[&str],
-    at_least: usize,
-) {
-    let defects = seeded_defects(broken);
-    assert!(
-        defects.len() >= at_least,
-        "only {} seeded defects",
-        defects.len()
-    );
-    let mut all = std::collections::BTreeSet::new();
-    for (defect, expected) in &defects {
-        let mut only = broken.clone();
-        only.mappings
-            .retain(|m| defect_of(m).is_none_or(|d| d == defect));
-        let outcome = run_shipped(Some(&only), args).await;
-        assert_eq!(
-            &outcome.failed_requirements, expected,
-            "defect `{defect}`:\n{}",
-            outcome.stderr
-        );
-        assert!(
-            outcome.failed_scenarios >= 1,
-            "defect `{defect}` failed no scenario"
-        );
-        all.extend(expected.iter().cloned());
-    }
-    let outcome = run_shipped(Some(broken), args).await;
-    assert_eq!(outcome.failed_requirements, all, "{}", outcome.stderr);
-    // Every MUST failure fails the run; SHOULD-only defects are reported but not gating.
-    assert_eq!(outcome.code, 1, "{}", outcome.stderr);
-}

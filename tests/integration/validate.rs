@@ -4,10 +4,11 @@
 use std::path::Path;
 use std::process::Command;
 
-const CORE: &str = concat!(
-    env!("CARGO_MANIFEST_DIR"),
-    "/../shared/fhir-packages/hl7.fhir.r4.core-4.0.1.tgz"
-);
+fn core() -> String {
+    assure_testdata::path("fhir-packages/hl7.fhir.r4.core-4.0.1.tgz")
+        .display()
+        .to_string()
+}
 
 struct Out {
     code: i32,
@@ -96,7 +97,7 @@ fn unreadable_instances_are_fatal_findings_at_line_and_column() {
         ),
     ];
     for (file, message, at) in cases {
-        let out = validate(d, &[file, "--package", CORE]);
+        let out = validate(d, &[file, "--package", &core()]);
         assert_eq!(out.code, 1, "{file}: {}{}", out.stdout, out.stderr);
         assert!(out.stdout.contains(message), "{file}: {}", out.stdout);
         assert!(
@@ -107,7 +108,7 @@ fn unreadable_instances_are_fatal_findings_at_line_and_column() {
         assert!(out.stderr.is_empty(), "{file}: {}", out.stderr);
     }
     // The caret line of a 200 kB one-line file is clipped around the column.
-    let out = validate(d, &["deep.json", "--package", CORE]);
+    let out = validate(d, &["deep.json", "--package", &core()]);
     let longest = out.stdout.lines().map(|l| l.chars().count()).max();
     assert!(longest < Some(200), "{}", out.stdout);
 }
@@ -121,7 +122,7 @@ fn ndjson_lines_are_reported_at_their_own_line() {
         "all.ndjson",
         b"{\"resourceType\": \"Patient\", \"active\": true}\n\n{\"resourceType\": \"Patient\", \"active\": 1}\n{\"resourceType\": \n",
     );
-    let out = validate(d, &["all.ndjson", "--package", CORE]);
+    let out = validate(d, &["all.ndjson", "--package", &core()]);
     assert_eq!(out.code, 1, "{}{}", out.stdout, out.stderr);
     assert!(
         out.stdout.contains("--> all.ndjson:3:39\n"),
@@ -140,13 +141,16 @@ fn ndjson_lines_are_reported_at_their_own_line() {
         out.stdout
     );
 
-    let out = validate(d, &["all.ndjson", "--package", CORE, "--format", "json"]);
+    let out = validate(d, &["all.ndjson", "--package", &core(), "--format", "json"]);
     let report: serde_json::Value = serde_json::from_str(&out.stdout).unwrap();
     let issues = report["files"][0]["issues"].as_array().unwrap();
     let lines: Vec<u64> = issues.iter().map(|i| i["line"].as_u64().unwrap()).collect();
     assert_eq!(lines, [1, 3, 3, 4], "{}", out.stdout);
 
-    let out = validate(d, &["all.ndjson", "--package", CORE, "--format", "outcome"]);
+    let out = validate(
+        d,
+        &["all.ndjson", "--package", &core(), "--format", "outcome"],
+    );
     let outcome: serde_json::Value = serde_json::from_str(&out.stdout).unwrap();
     assert_eq!(outcome["resourceType"], "OperationOutcome");
     assert_eq!(outcome["issue"].as_array().unwrap().len(), 4);
@@ -167,7 +171,7 @@ fn usage_problems_exit_2_before_anything_is_validated() {
         &[
             "ok.json",
             "--package",
-            CORE,
+            &core(),
             "--profile",
             "http://hl7.org/fhir/StructureDefinition/Patiant",
         ],
@@ -189,7 +193,7 @@ fn usage_problems_exit_2_before_anything_is_validated() {
         out.stderr
     );
 
-    let out = validate(d, &["missing.json", "--package", CORE]);
+    let out = validate(d, &["missing.json", "--package", &core()]);
     assert_eq!(out.code, 2);
     assert!(
         out.stderr.contains("failed to read missing.json"),
@@ -197,9 +201,9 @@ fn usage_problems_exit_2_before_anything_is_validated() {
         out.stderr
     );
 
-    let out = validate(d, &["ok.json", "--package", CORE]);
+    let out = validate(d, &["ok.json", "--package", &core()]);
     assert_eq!(out.code, 0, "{}", out.stdout);
-    let out = validate(d, &["ok.json", "--package", CORE, "--format", "json"]);
+    let out = validate(d, &["ok.json", "--package", &core(), "--format", "json"]);
     let report: serde_json::Value = serde_json::from_str(&out.stdout).unwrap();
     assert_eq!(report["files"][0]["file"], "ok.json");
 }
@@ -214,7 +218,7 @@ fn definitions_not_loaded_are_counted_and_reference_targets_checked() {
         br#"{"resourceType": "Patient", "extension": [{"url": "https://fhir.example.nhs.uk/x", "valueString": "x"}],
   "generalPractitioner": [{"reference": "Observation/1"}], "managingOrganization": {"reference": "Organization/2"}}"#,
     );
-    let out = validate(d, &["p.json", "--package", CORE]);
+    let out = validate(d, &["p.json", "--package", &core()]);
     assert_eq!(out.code, 1, "{}{}", out.stdout, out.stderr);
     assert!(
         out.stdout.contains("Observation is not a valid target")

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Install (once, with cargo from crates.io; a long build) and start the Helios FHIR Server
+# Install (once, with cargo install; a long build) and start the Helios FHIR Server
 # (crate helios-hfs, binary hfs) for FHIR R4 on SQLite, on loopback. Prints the base URL.
 # The database is a fresh file per start, so runs do not see each other's data.
 set -euo pipefail
@@ -11,7 +11,8 @@ DIR="$CACHE_ROOT/hfs"
 mkdir -p "$DIR"
 if ! "$DIR/bin/hfs" --version 2>/dev/null | grep -q "$VERSION"; then
   # R4 and SQLite only: the default feature set also builds the web UI.
-  cargo install --root "$DIR" helios-hfs --version "$VERSION" --locked \
+  # A kept target folder: an interrupted build resumes where it stopped.
+  cargo install --root "$DIR" --target-dir "$DIR/target" helios-hfs --version "$VERSION" --locked \
     --no-default-features --features R4,sqlite >&2
 fi
 # A fresh database per start, unless the server already runs.

@@ -1,5 +1,7 @@
-//! Local terminology: ValueSets expanded from the loaded packages, behind a small
-//! [`Terminology`] trait so a remote terminology server can stand in later.
+//! Terminology for the validator, behind the [`Terminology`] trait: ValueSets and
+//! CodeSystems expanded from the loaded packages ([`LocalTerminology`]), and, where
+//! they cannot decide, a terminology server the harness plugs in ([`Layered`]).
+//! This crate has no network: the remote side is any `Terminology` given to it.
 
 use std::collections::{HashMap, HashSet};
 use std::sync::{Arc, Mutex};
@@ -12,6 +14,12 @@ use crate::package::PackageSet;
 pub enum Membership {
     In,
     NotIn,
+    /// Decided by a terminology server: `by` is its base URL, `message` what it said.
+    Decided {
+        member: bool,
+        by: String,
+        message: Option<String>,
+    },
     /// The value set (or a code system it draws on) is not known locally, or needs
     /// a terminology server (SNOMED CT, LOINC, filters); the string says why.
     Unknown(String),
@@ -25,6 +33,79 @@ pub trait Terminology: Send + Sync {
     fn code_in_system(&self, system: &str, code: &str) -> Option<bool>;
     /// The display and designations of a code, when its code system is loaded.
     fn displays(&self, system: &str, code: &str) -> Option<Vec<String>>;
+    /// The terminology server that answers [`code_in_system`](Self::code_in_system)
+    /// and [`displays`](Self::displays) for `system` (its base URL), for findings to
+    /// say who decided; `None`: the packages do.
+    fn decided_by(&self, _system: &str) -> Option<String> {
+        None
+    }
+}
+
+/// The packages first, then a terminology server for what they cannot decide (codes
+/// of SNOMED CT, dm+d, LOINC; value sets built on filters or not loaded). Package
+/// value sets and code systems never leave the machine.
+pub struct Layered {
+    local: LocalTerminology,
+    remote: Option<Arc<dyn Terminology>>,
+}
+
+impl Layered {
+    pub fn new(local: LocalTerminology, remote: Option<Arc<dyn Terminology>>) -> Layered {
+        Layered { local, remote }
+    }
+
+    /// The packages alone.
+    pub fn local(set: Arc<PackageSet>) -> Layered {
+        Layered::new(LocalTerminology::new(set), None)
+    }
+
+    pub fn packages(&self) -> &LocalTerminology {
+        &self.local
+    }
+}
+
+impl Terminology for Layered {
+    fn validate_code(&self, value_set: &str, system: Option<&str>, code: &str) -> Membership {
+        match (
+            self.local.validate_code(value_set, system, code),
+            &self.remote,
+        ) {
+            (Membership::Unknown(_), Some(remote)) => remote.validate_code(value_set, system, code),
+            (answer, _) => answer,
+        }
+    }
+
+    fn code_in_system(&self, system: &str, code: &str) -> Option<bool> {
+        match self.local.code_in_system(system, code) {
+            None => self.remote.as_ref()?.code_in_system(system, code),
+            known => known,
+        }
+    }
+
+    fn displays(&self, system: &str, code: &str) -> Option<Vec<String>> {
+        if self.local.code_system(system).is_some() {
+            return self.local.displays(system, code);
+        }
+        self.remote.as_ref()?.displays(system, code)
+    }
+
+    fn decided_by(&self, system: &str) -> Option<String> {
+        if self.local.code_system(system).is_some() {
+            return None;
+        }
+        self.remote.as_ref()?.decided_by(system)
+    }
+}
+
+impl crate::fhirpath::Terminology for Layered {
+    fn member_of(&self, system: Option<&str>, code: &str, value_set: &str) -> Option<bool> {
+        match self.validate_code(value_set, system, code) {
+            Membership::In => Some(true),
+            Membership::NotIn => Some(false),
+            Membership::Decided { member, .. } => Some(member),
+            Membership::Unknown(_) => None,
+        }
+    }
 }
 
 /// A code system's codes with their display and designation texts.
@@ -195,7 +276,7 @@ impl LocalTerminology {
     }
 
     /// Every code of a code system whose content is complete in a loaded package.
-    fn code_system(&self, url: &str) -> Option<Arc<CodeTable>> {
+    pub(crate) fn code_system(&self, url: &str) -> Option<Arc<CodeTable>> {
         if let Some(hit) = self.code_systems.lock().ok()?.get(url).cloned() {
             return hit;
         }
@@ -288,7 +369,129 @@ impl crate::fhirpath::Terminology for LocalTerminology {
         match self.validate_code(value_set, system, code) {
             Membership::In => Some(true),
             Membership::NotIn => Some(false),
+            Membership::Decided { member, .. } => Some(member),
             Membership::Unknown(_) => None,
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::sync::atomic::{AtomicUsize, Ordering};
+
+    /// A terminology server stand-in that says the opposite of the packages, and
+    /// counts what it is asked.
+    struct Contrary {
+        asked: AtomicUsize,
+    }
+
+    impl Terminology for Contrary {
+        fn validate_code(&self, _: &str, _: Option<&str>, code: &str) -> Membership {
+            self.asked.fetch_add(1, Ordering::Relaxed);
+            if code == "down" {
+                return Membership::Unknown("terminology server unreachable".into());
+            }
+            Membership::Decided {
+                member: code == "22298006",
+                by: "https://tx.example".into(),
+                message: None,
+            }
+        }
+        fn code_in_system(&self, _: &str, _: &str) -> Option<bool> {
+            self.asked.fetch_add(1, Ordering::Relaxed);
+            Some(true)
+        }
+        fn displays(&self, _: &str, _: &str) -> Option<Vec<String>> {
+            self.asked.fetch_add(1, Ordering::Relaxed);
+            Some(vec!["Myocardial infarction".into()])
+        }
+        fn decided_by(&self, _: &str) -> Option<String> {
+            Some("https://tx.example".into())
+        }
+    }
+
+    fn set() -> Arc<PackageSet> {
+        let files: &[(&str, &[u8])] = &[
+            (
+                "package/package.json",
+                br#"{"name":"t.pkg","version":"1.0.0","fhirVersions":["4.0.1"]}"#,
+            ),
+            (
+                "package/CodeSystem-colour.json",
+                br#"{"resourceType":"CodeSystem","url":"http://e/cs/colour","content":"complete","concept":[{"code":"red","display":"Red"},{"code":"blue"}]}"#,
+            ),
+            (
+                "package/ValueSet-colour.json",
+                br#"{"resourceType":"ValueSet","url":"http://e/vs/colour","compose":{"include":[{"system":"http://e/cs/colour"}]}}"#,
+            ),
+            (
+                "package/ValueSet-findings.json",
+                br#"{"resourceType":"ValueSet","url":"http://e/vs/findings","compose":{"include":[{"system":"http://snomed.info/sct","filter":[{"property":"concept","op":"is-a","value":"404684003"}]}]}}"#,
+            ),
+        ];
+        let bytes = crate::package::pack_tgz(files).unwrap();
+        let options = crate::package::LoadOptions::default();
+        Arc::new(PackageSet::from_tgz_bytes(&[("t.tgz", &bytes)], &options).unwrap())
+    }
+
+    #[test]
+    fn packages_decide_first_and_the_server_only_what_they_cannot() {
+        let remote = Arc::new(Contrary {
+            asked: AtomicUsize::new(0),
+        });
+        let t = Layered::new(LocalTerminology::new(set()), Some(remote.clone()));
+        let colour = Some("http://e/cs/colour");
+        assert_eq!(
+            t.validate_code("http://e/vs/colour", colour, "red"),
+            Membership::In
+        );
+        assert_eq!(
+            t.validate_code("http://e/vs/colour", colour, "green"),
+            Membership::NotIn
+        );
+        assert_eq!(t.code_in_system("http://e/cs/colour", "green"), Some(false));
+        assert_eq!(
+            t.displays("http://e/cs/colour", "red"),
+            Some(vec!["Red".into()])
+        );
+        assert_eq!(t.decided_by("http://e/cs/colour"), None);
+        assert_eq!(
+            remote.asked.load(Ordering::Relaxed),
+            0,
+            "package terminology left the machine"
+        );
+
+        let sct = Some("http://snomed.info/sct");
+        assert_eq!(
+            t.validate_code("http://e/vs/findings", sct, "22298006"),
+            Membership::Decided {
+                member: true,
+                by: "https://tx.example".into(),
+                message: None
+            }
+        );
+        assert!(matches!(
+            t.validate_code("http://e/vs/findings", sct, "1"),
+            Membership::Decided { member: false, .. }
+        ));
+        assert_eq!(
+            t.validate_code("http://e/vs/findings", sct, "down"),
+            Membership::Unknown("terminology server unreachable".into())
+        );
+        assert_eq!(t.code_in_system("http://snomed.info/sct", "1"), Some(true));
+        assert_eq!(
+            t.decided_by("http://snomed.info/sct").as_deref(),
+            Some("https://tx.example")
+        );
+        assert_eq!(remote.asked.load(Ordering::Relaxed), 4);
+
+        // Without a server, what the packages cannot decide stays unknown.
+        let alone = Layered::local(set());
+        assert!(matches!(
+            alone.validate_code("http://e/vs/findings", sct, "22298006"),
+            Membership::Unknown(_)
+        ));
+        assert_eq!(alone.code_in_system("http://snomed.info/sct", "1"), None);
     }
 }

@@ -12,8 +12,8 @@ const FLOOR: usize = 756;
 /// The same suite with no type model (the degraded mode): types are guessed from JSON.
 const FLOOR_WITHOUT_MODEL: usize = 741;
 
-fn shared() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared")
+fn data(rel: &str) -> PathBuf {
+    assure_testdata::path(rel)
 }
 
 /// The JSON files of a package that `wanted(name, size)` selects (`Some(true)`), parsed,
@@ -22,7 +22,7 @@ fn read_package_matching(
     file: &str,
     mut wanted: impl FnMut(&str, u64) -> Option<bool>,
 ) -> (usize, Vec<Node>) {
-    let path = shared().join("fhir-packages").join(file);
+    let path = data(&format!("fhir-packages/{file}"));
     let file = std::fs::File::open(&path)
         .unwrap_or_else(|e| panic!("cannot open {}: {e}", path.display()));
     let mut archive = tar::Archive::new(flate2::read::GzDecoder::new(file));
@@ -176,7 +176,7 @@ fn run_one(t: &serde_json::Value, dir: &Path, env: &Env, strict_env: &Env) -> Re
 
 /// Runs every test; returns the count passed, the total and the failures.
 fn run_suite(env: &Env, strict_env: &Env) -> (usize, usize, Vec<String>) {
-    let dir = shared().join("corpora/fhirpath");
+    let dir = data("corpora/fhirpath");
     let file = dir.join("tests-fhir-r4.json");
     let text = std::fs::read_to_string(&file)
         .unwrap_or_else(|e| panic!("the FHIRPath corpus is missing at {}: {e}", file.display()));
@@ -305,7 +305,7 @@ fn stu3_model_types_choices_and_backbones() {
 /// the ones it marks semantic in strict mode.
 #[test]
 fn static_check_matches_the_suite() {
-    let dir = shared().join("corpora/fhirpath");
+    let dir = data("corpora/fhirpath");
     let text = std::fs::read_to_string(dir.join("tests-fhir-r4.json")).expect("corpus present");
     let suite: serde_json::Value = serde_json::from_str(&text).expect("corpus is JSON");
     let model = r4_model();
@@ -343,7 +343,7 @@ fn static_check_matches_the_suite() {
 /// fails cleanly and evaluates or fails cleanly against its input: never a panic.
 #[test]
 fn mutated_suite_expressions_never_panic() {
-    let dir = shared().join("corpora/fhirpath");
+    let dir = data("corpora/fhirpath");
     let text = std::fs::read_to_string(dir.join("tests-fhir-r4.json")).expect("corpus present");
     let suite: serde_json::Value = serde_json::from_str(&text).expect("corpus is JSON");
     let env = Env::new().with_model(r4_model());
@@ -407,7 +407,7 @@ fn mutated_suite_expressions_never_panic() {
 /// content at all (which txt-2 forbids); it is run on a sample to keep the test short.
 #[test]
 fn html_checks_accept_the_r4_example_narratives() {
-    let path = shared().join("fhir-packages/hl7.fhir.r4.examples-4.0.1.tgz");
+    let path = data("fhir-packages/hl7.fhir.r4.examples-4.0.1.tgz");
     let file = std::fs::File::open(&path)
         .unwrap_or_else(|e| panic!("cannot open {}: {e}", path.display()));
     let mut archive = tar::Archive::new(flate2::read::GzDecoder::new(file));

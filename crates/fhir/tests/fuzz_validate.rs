@@ -15,7 +15,6 @@ use assure_fhir::outcome::Issue;
 use assure_fhir::validate::{Validator, ValidatorOptions};
 use assure_fhir::{LoadOptions, PackageSet};
 
-const SHARED: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../../../shared");
 const DEFAULT_SEED: u64 = 0x5EED_F022_0000_0001;
 const DEFAULT_CASES: usize = 120;
 
@@ -36,9 +35,8 @@ impl Rng {
 }
 
 fn examples() -> Vec<(String, String)> {
-    let path = format!("{SHARED}/fhir-packages/hl7.fhir.r4.examples-4.0.1.tgz");
-    let file = std::fs::File::open(&path)
-        .unwrap_or_else(|e| panic!("{path}: {e} (the corpus is required)"));
+    let path = assure_testdata::path("fhir-packages/hl7.fhir.r4.examples-4.0.1.tgz");
+    let file = std::fs::File::open(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
     let mut archive = tar::Archive::new(flate2::read::GzDecoder::new(file));
     let mut out = Vec::new();
     for entry in archive.entries().expect("tar") {
@@ -57,12 +55,12 @@ fn examples() -> Vec<(String, String)> {
 }
 
 fn validator() -> Validator {
-    let core = format!("{SHARED}/fhir-packages/hl7.fhir.r4.core-4.0.1.tgz");
+    let core = assure_testdata::path("fhir-packages/hl7.fhir.r4.core-4.0.1.tgz");
     let options = LoadOptions {
         cache: None,
         allow_missing_dependencies: true,
     };
-    let set = PackageSet::load(&[std::path::PathBuf::from(core)], &options).expect("R4 core");
+    let set = PackageSet::load(&[core], &options).expect("R4 core");
     Validator::new(Arc::new(set), ValidatorOptions::default())
 }
 

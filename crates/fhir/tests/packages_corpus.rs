@@ -9,14 +9,12 @@ use assure_fhir::package::{FhirRelease, LoadOptions, PackageSet};
 use assure_fhir::snapshot::{ElementDefinition, Snapshot};
 use assure_fhir::Node;
 
-fn shared(name: &str) -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-        .join("../../../shared/fhir-packages")
-        .join(name)
+fn package(name: &str) -> PathBuf {
+    assure_testdata::path(&format!("fhir-packages/{name}"))
 }
 
 fn load(names: &[&str]) -> PackageSet {
-    let paths: Vec<PathBuf> = names.iter().map(|n| shared(n)).collect();
+    let paths: Vec<PathBuf> = names.iter().map(|n| package(n)).collect();
     let started = Instant::now();
     let set = PackageSet::load(&paths, &LoadOptions::default()).expect("packages load");
     println!("loaded {names:?} in {:?}", started.elapsed());
@@ -262,7 +260,7 @@ fn r4_core_snapshots_regenerate() {
 }
 
 fn load_with(names: &[&str], allow_missing: bool) -> PackageSet {
-    let paths: Vec<PathBuf> = names.iter().map(|n| shared(n)).collect();
+    let paths: Vec<PathBuf> = names.iter().map(|n| package(n)).collect();
     let options = LoadOptions {
         allow_missing_dependencies: allow_missing,
         ..Default::default()

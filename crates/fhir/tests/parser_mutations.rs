@@ -6,8 +6,6 @@ use std::io::Read as _;
 
 use assure_fhir::model::parse_json;
 
-const SHARED: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../../../shared");
-
 /// xorshift64*: small, fast and reproducible.
 struct Rng(u64);
 
@@ -25,9 +23,8 @@ impl Rng {
 }
 
 fn examples(limit: usize) -> Vec<(String, Vec<u8>)> {
-    let path = format!("{SHARED}/fhir-packages/hl7.fhir.r4.examples-4.0.1.tgz");
-    let file = std::fs::File::open(&path)
-        .unwrap_or_else(|e| panic!("{path}: {e} (the corpus is required)"));
+    let path = assure_testdata::path("fhir-packages/hl7.fhir.r4.examples-4.0.1.tgz");
+    let file = std::fs::File::open(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
     let mut archive = tar::Archive::new(flate2::read::GzDecoder::new(file));
     let mut out = Vec::new();
     for entry in archive.entries().expect("tar") {

@@ -2,8 +2,6 @@
 //! can point at lines): slicing, re-slicing, choice renaming, contentReference,
 //! fixed values, and a clear error for each kind of invalid differential.
 
-use std::path::PathBuf;
-
 use assure_fhir::package::{LoadOptions, PackageSet};
 use assure_fhir::snapshot::{Max, SnapshotError, SnapshotProblem};
 
@@ -60,8 +58,7 @@ fn load(profiles: &[(&str, String)]) -> PackageSet {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("example.profiles.tgz");
     std::fs::write(&path, bytes).unwrap();
-    let core = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-        .join("../../../shared/fhir-packages/hl7.fhir.r4.core-4.0.1.tgz");
+    let core = assure_testdata::path("fhir-packages/hl7.fhir.r4.core-4.0.1.tgz");
     PackageSet::load(&[path, core], &LoadOptions::default()).unwrap()
 }
 

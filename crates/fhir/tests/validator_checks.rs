@@ -28,10 +28,9 @@ const PROFILE: &str = r#"{
   ]}
 }"#;
 
-/// A validator on a core package of `../shared` and, when given, a folder holding `files`.
+/// A validator on a core package of the test data and, when given, a folder holding `files`.
 fn load_validator(core: &str, folder: &str, files: &[(&str, &str)]) -> Validator {
-    let shared = concat!(env!("CARGO_MANIFEST_DIR"), "/../../../shared/fhir-packages");
-    let mut sources = vec![std::path::PathBuf::from(format!("{shared}/{core}"))];
+    let mut sources = vec![assure_testdata::path(&format!("fhir-packages/{core}"))];
     if !files.is_empty() {
         let dir = std::env::temp_dir().join(format!("assure-{folder}-{}", std::process::id()));
         std::fs::create_dir_all(&dir).expect("temp dir");

@@ -16,12 +16,10 @@ use assure_fhir::package::FhirRelease;
 use assure_fhir::validate::{Validator, ValidatorOptions};
 use assure_fhir::{parse_json, LoadOptions, PackageSet};
 
-const SHARED: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../../../shared");
-
 fn validator(packages: &[&str], release: FhirRelease) -> Validator {
     let paths: Vec<PathBuf> = packages
         .iter()
-        .map(|p| PathBuf::from(format!("{SHARED}/fhir-packages/{p}")))
+        .map(|p| assure_testdata::path(&format!("fhir-packages/{p}")))
         .collect();
     let options = LoadOptions {
         cache: None,
@@ -134,7 +132,11 @@ fn run(v: &Validator, inputs: Vec<(String, String)>) -> Figures {
             s.spawn(|| loop {
                 let next = queue.lock().unwrap().next();
                 let Some((name, text)) = next else { break };
-                let name = name.trim_start_matches(SHARED).to_string();
+                // Named from the corpus folder on, wherever the test data lives.
+                let name = name
+                    .find("/corpora/")
+                    .map_or(&name[..], |i| &name[i..])
+                    .to_string();
                 let outcome = match parse_json(&text) {
                     Ok(node) => Some(v.validate(&node, &[])),
                     Err(_) => None,
@@ -170,7 +172,7 @@ fn files_under(dir: &Path, out: &mut Vec<(String, String)>) {
 #[ignore = "slow in debug builds: .ci/run runs it in release"]
 fn r4_examples_against_base_and_claimed_profiles() {
     let v = validator(&["hl7.fhir.r4.core-4.0.1.tgz"], FhirRelease::R4);
-    let path = format!("{SHARED}/fhir-packages/hl7.fhir.r4.examples-4.0.1.tgz");
+    let path = assure_testdata::path("fhir-packages/hl7.fhir.r4.examples-4.0.1.tgz");
     let file = std::fs::File::open(&path).unwrap();
     let mut archive = tar::Archive::new(flate2::read::GzDecoder::new(file));
     let mut inputs = Vec::new();
@@ -213,7 +215,7 @@ fn gpconnect_examples_against_careconnect_and_gpconnect() {
     );
     let mut inputs = Vec::new();
     files_under(
-        Path::new(&format!("{SHARED}/corpora/examples/gpconnect-spec")),
+        &assure_testdata::path("corpora/examples/gpconnect-spec"),
         &mut inputs,
     );
     let f = run(&v, inputs);
@@ -240,10 +242,7 @@ fn eps_examples_against_uk_core_and_spine() {
         FhirRelease::R4,
     );
     let mut inputs = Vec::new();
-    files_under(
-        Path::new(&format!("{SHARED}/corpora/examples/eps")),
-        &mut inputs,
-    );
+    files_under(&assure_testdata::path("corpora/examples/eps"), &mut inputs);
     let f = run(&v, inputs);
     f.print("EPS examples (R4)", 25);
     assert!(f.resources >= 190);

@@ -9,15 +9,12 @@ use assure_fhir::{parse_json, LoadOptions, PackageSet};
 fn validator() -> &'static Validator {
     static V: OnceLock<Validator> = OnceLock::new();
     V.get_or_init(|| {
-        let core = concat!(
-            env!("CARGO_MANIFEST_DIR"),
-            "/../../../shared/fhir-packages/hl7.fhir.r4.core-4.0.1.tgz"
-        );
+        let core = assure_testdata::path("fhir-packages/hl7.fhir.r4.core-4.0.1.tgz");
         let options = LoadOptions {
             cache: None,
             allow_missing_dependencies: true,
         };
-        let set = PackageSet::load(&[std::path::PathBuf::from(core)], &options).expect("R4 core");
+        let set = PackageSet::load(&[core], &options).expect("R4 core");
         Validator::new(Arc::new(set), ValidatorOptions::default())
     })
 }

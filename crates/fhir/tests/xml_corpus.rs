@@ -6,12 +6,12 @@ use std::path::PathBuf;
 use assure_fhir::package::{FhirRelease, LoadOptions, PackageSet};
 use assure_fhir::{parse_json, xml, Node};
 
-fn shared() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../../shared")
+fn data(rel: &str) -> PathBuf {
+    assure_testdata::path(rel)
 }
 
 fn r4() -> PackageSet {
-    let core = shared().join("fhir-packages/hl7.fhir.r4.core-4.0.1.tgz");
+    let core = data("fhir-packages/hl7.fhir.r4.core-4.0.1.tgz");
     PackageSet::load(&[core], &LoadOptions::default()).expect("R4 core loads")
 }
 
@@ -106,7 +106,7 @@ fn first_difference(a: &serde_json::Value, b: &serde_json::Value, path: &str) ->
 fn xml_and_json_inputs_agree() {
     let set = r4();
     let types = set.types(FhirRelease::R4);
-    let dir = shared().join("corpora/fhirpath/input");
+    let dir = data("corpora/fhirpath/input");
     let (mut compared, mut agreeing, mut differences) = (0, 0, Vec::new());
     for entry in std::fs::read_dir(&dir).unwrap().flatten() {
         let path = entry.path();
@@ -146,8 +146,7 @@ fn xml_and_json_inputs_agree() {
 fn r4_examples_round_trip_through_xml() {
     let set = r4();
     let types = set.types(FhirRelease::R4);
-    let archive =
-        std::fs::read(shared().join("fhir-packages/hl7.fhir.r4.examples-4.0.1.tgz")).unwrap();
+    let archive = std::fs::read(data("fhir-packages/hl7.fhir.r4.examples-4.0.1.tgz")).unwrap();
     let files = assure_fhir::package::unpack(&archive, "examples").unwrap();
     let (mut total, mut same, mut failures) = (0, 0, Vec::new());
     // Every 7th file: a spread of resource types without reading all 5,000 twice.
@@ -230,12 +229,12 @@ fn primitives_types_and_extensions() {
 
 #[test]
 fn gp_connect_stu3_xml_examples_read_and_round_trip() {
-    let core = shared().join("fhir-packages/hl7.fhir.core-3.0.1.tgz");
+    let core = data("fhir-packages/hl7.fhir.core-3.0.1.tgz");
     let set = PackageSet::load(&[core], &LoadOptions::default()).expect("STU3 core loads");
     let types = set.types(FhirRelease::Stu3);
-    let archive = std::fs::read(
-        shared().join("fhir-packages/nhsconnect-stu3-fhir-assets-develop-4543c050.tgz"),
-    )
+    let archive = std::fs::read(data(
+        "fhir-packages/nhsconnect-stu3-fhir-assets-develop-4543c050.tgz",
+    ))
     .unwrap();
     let files = assure_fhir::package::unpack(&archive, "assets").unwrap();
     let (mut total, mut read, mut same, mut failures) = (0, 0, 0, Vec::new());

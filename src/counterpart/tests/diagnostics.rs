@@ -22,12 +22,6 @@ fn unknown_fields_suggest_the_right_one() {
 }"#,
     )]);
     insta::assert_snapshot!(out, @r#"
-        error: mapping has no `response`
-         --> [tmp]/set/mappings/a.json:1:1
-          |
-        1 | {
-          | ^ this mapping
-
         error: unknown field `urlPth` in request
          --> [tmp]/set/mappings/a.json:2:32
           |
@@ -53,13 +47,13 @@ fn wrong_types_bad_regexes_and_unsupported_jsonpath() {
   "request": {
     "urlPattern": "/Patient/(unclosed",
     "headers": {"Accept": {"equals": "x"}},
-    "bodyPatterns": [{"matchesJsonPath": "$.name[0:2]"}]
+    "bodyPatterns": [{"matchesJsonPath": "$.name[?(@.a ==]"}]
   },
   "response": {"status": 200, "fault": "CONNECTION_RESET", "bodyFileName": "missing.json"}
 }"#,
     )]);
     insta::assert_snapshot!(out, @r#"
-        error: `priority` must be a whole number from 1 to 254
+        error: `priority` must be a whole number from -2147483648 to 2147483647
          --> [tmp]/set/mappings/a.json:2:15
           |
         2 |   "priority": "high",
@@ -71,19 +65,18 @@ fn wrong_types_bad_regexes_and_unsupported_jsonpath() {
         4 |     "urlPattern": "/Patient/(unclosed",
           |                   ^^^^^^^^^^^^^^^^^^^^ Parsing error at position 18: Opening parenthesis without closing parenthesis
 
-        error: unknown field `equals` in matcher
+        error: unknown field `equals` in headers matcher
          --> [tmp]/set/mappings/a.json:5:28
           |
         5 |     "headers": {"Accept": {"equals": "x"}},
           |                            ^^^^^^^^ unknown field
           = help: did you mean `equalTo`?
 
-        error: unsupported JSONPath
+        error: invalid JSONPath
          --> [tmp]/set/mappings/a.json:6:42
           |
-        6 |     "bodyPatterns": [{"matchesJsonPath": "$.name[0:2]"}]
-          |                                          ^^^^^^^^^^^^^ expected `]` (at character 9 of the expression)
-          = help: supported: $.a.b, $['a'], $.a[0], $.a[*], $..a, [?(@.x == 'y')] with == != < <= > >=
+        6 |     "bodyPatterns": [{"matchesJsonPath": "$.name[?(@.a ==]"}]
+          |                                          ^^^^^^^^^^^^^^^^^^ unclosed `[` (at character 7 of the expression)
 
         error: unknown fault `CONNECTION_RESET`
          --> [tmp]/set/mappings/a.json:8:40
@@ -96,7 +89,8 @@ fn wrong_types_bad_regexes_and_unsupported_jsonpath() {
          --> [tmp]/set/mappings/a.json:8:76
           |
         8 |   "response": {"status": 200, "fault": "CONNECTION_RESET", "bodyFileName": "missing.json"}
-          |                                                                            ^^^^^^^^^^^^^^ [tmp]/set/__files/missing.json: No such file or directory (os error 2)
+          |                                                                            ^^^^^^^^^^^^^^ `missing.json` under __files/: no such file in the stub set
+          = help: a body file is a regular file inside the stub set's __files/ folder
         "#);
 }
 
@@ -105,29 +99,29 @@ fn templates_transformers_and_unsupported_features() {
     let out = diagnose(&[(
         "mappings/a.json",
         r#"{
-  "request": {"urlPath": "/x", "cookies": {}},
-  "response": {"body": "{{request.nope}}", "transformers": ["response-template", "other"]}
+  "request": {"urlPath": "/x", "customMatcher": {}},
+  "response": {"body": "{{#if}}", "transformers": ["response-template", "other"]}
 }"#,
     )]);
     insta::assert_snapshot!(out, @r#"
-        error: `cookies` is not supported by assure counterparts
+        error: `customMatcher` is not supported by assure counterparts
          --> [tmp]/set/mappings/a.json:2:32
           |
-        2 |   "request": {"urlPath": "/x", "cookies": {}},
-          |                                ^^^^^^^^^ WireMock feature not implemented
-          = help: see mocks/README.md for the supported subset
+        2 |   "request": {"urlPath": "/x", "customMatcher": {}},
+          |                                ^^^^^^^^^^^^^^^ WireMock feature not implemented
+          = help: it needs a WireMock extension; see mocks/README.md
 
         error: bad response template in `body`
          --> [tmp]/set/mappings/a.json:3:24
           |
-        3 |   "response": {"body": "{{request.nope}}", "transformers": ["response-template", "other"]}
-          |                        ^^^^^^^^^^^^^^^^^^ unknown value `request.nope` (supported: request.baseUrl, request.path, request.url, request.method, request.id, request.body, request.query.NAME, request.headers.NAME, request.path.NAME) near `{{request.nope}}`
+        3 |   "response": {"body": "{{#if}}", "transformers": ["response-template", "other"]}
+          |                        ^^^^^^^^^ invalid Handlebars syntax at the end of the template
 
         error: unsupported transformer
-         --> [tmp]/set/mappings/a.json:3:82
+         --> [tmp]/set/mappings/a.json:3:73
           |
-        3 |   "response": {"body": "{{request.nope}}", "transformers": ["response-template", "other"]}
-          |                                                                                  ^^^^^^^ only "response-template" is supported
+        3 |   "response": {"body": "{{#if}}", "transformers": ["response-template", "other"]}
+          |                                                                         ^^^^^^^ only "response-template" is built into WireMock
         "#);
 }
 
@@ -164,7 +158,7 @@ fn broken_json_missing_parts_and_bad_manifests() {
          --> [tmp]/set/mock.toml:1:1
           |
         1 | descripton = "x"
-          | ^^^^^^^^^^ unknown field `descripton`, expected `description` or `extends`
+          | ^^^^^^^^^^ unknown field `descripton`, expected one of `description`, `extends`, `global_response_templating`
         "#);
 }
 
@@ -219,7 +213,7 @@ fn conflicting_fields_and_extends_cycles() {
           |                            ^^^^^^^^^ second URL matcher
           = help: a request has at most one of url, urlPath, urlPattern, urlPathPattern, urlPathTemplate
 
-        error: more than one operator in this matcher
+        error: more than one operator in this headers matcher
          --> [tmp]/set/mappings/a.json:2:79
           |
         2 |   "request": {"url": "/a", "urlPath": "/a", "headers": {"X": {"equalTo": "1", "contains": "1"}}},

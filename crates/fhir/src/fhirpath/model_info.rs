@@ -4,14 +4,14 @@
 use crate::model::Node;
 use std::collections::HashMap;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub enum TypeKind {
     Primitive,
     Complex,
     Resource,
 }
 
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
 pub struct ElementDef {
     /// Type codes; several for a choice element (`value[x]`).
     pub types: Vec<String>,
@@ -23,7 +23,9 @@ pub struct ElementDef {
     pub content_ref: Option<String>,
 }
 
-#[derive(Debug, Default, Clone)]
+/// Serializable so the package index can keep each package's model (see
+/// `package::index`).
+#[derive(Debug, Default, Clone, serde::Serialize, serde::Deserialize)]
 pub struct ModelInfo {
     kinds: HashMap<String, TypeKind>,
     /// Parent of each type, and `BackboneElement` for backbone element paths.
@@ -166,6 +168,16 @@ impl ModelInfo {
                     content_ref,
                 },
             );
+        }
+    }
+
+    /// Adds a later package's model: its definitions win, as if its
+    /// StructureDefinitions had been added after this model's.
+    pub fn extend(&mut self, later: ModelInfo) {
+        self.kinds.extend(later.kinds);
+        self.bases.extend(later.bases);
+        for (owner, elements) in later.children {
+            self.children.entry(owner).or_default().extend(elements);
         }
     }
 

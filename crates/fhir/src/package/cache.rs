@@ -7,8 +7,9 @@ use base64::Engine;
 use sha1::Sha1;
 use sha2::{Digest, Sha256, Sha512};
 
-use super::manifest::{canonical_id, version_matches, Manifest};
-use super::source::{hex, unpack};
+use super::limits::ArchiveLimits;
+use super::manifest::{canonical_id, check_name_field, version_matches, Manifest};
+use super::source::{hex, unpack_with};
 use super::PackageError;
 
 /// The environment variable that overrides the cache root.
@@ -18,6 +19,7 @@ pub const CACHE_ENV: &str = "FHIR_PACKAGE_CACHE";
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct PackageCache {
     root: PathBuf,
+    limits: ArchiveLimits,
 }
 
 /// A checksum a registry gave for a tarball.
@@ -31,18 +33,37 @@ pub enum Checksum {
 
 impl PackageCache {
     pub fn new(root: impl Into<PathBuf>) -> Self {
-        PackageCache { root: root.into() }
+        PackageCache {
+            root: root.into(),
+            limits: ArchiveLimits::default(),
+        }
     }
 
-    /// `$FHIR_PACKAGE_CACHE` if set, else `$HOME/.fhir/packages`.
+    /// The caps a `.tgz` installed into this cache must keep to.
+    pub fn with_limits(mut self, limits: ArchiveLimits) -> Self {
+        self.limits = limits;
+        self
+    }
+
+    pub fn limits(&self) -> &ArchiveLimits {
+        &self.limits
+    }
+
+    /// Reads a `.tgz` to install, refusing one larger than the size limit unread.
+    pub fn read_archive(&self, path: &Path) -> Result<Vec<u8>, PackageError> {
+        super::source::read_capped(path, self.limits.max_unpacked_bytes)
+    }
+
+    /// `$FHIR_PACKAGE_CACHE` if set, else `$HOME/.fhir/packages`; archive limits from
+    /// their environment variables (a malformed one leaves the default; `assure
+    /// packages` reports it).
     pub fn from_env() -> Option<Self> {
+        let limits = ArchiveLimits::from_env().unwrap_or_default();
         if let Some(root) = std::env::var_os(CACHE_ENV).filter(|v| !v.is_empty()) {
-            return Some(PackageCache::new(root));
+            return Some(PackageCache::new(root).with_limits(limits));
         }
         let home = std::env::var_os("HOME").or_else(|| std::env::var_os("USERPROFILE"))?;
-        Some(PackageCache::new(
-            Path::new(&home).join(".fhir").join("packages"),
-        ))
+        Some(PackageCache::new(Path::new(&home).join(".fhir").join("packages")).with_limits(limits))
     }
 
     pub fn root(&self) -> &Path {
@@ -86,7 +107,7 @@ impl PackageCache {
         if let Some(expected) = checksum {
             verify(bytes, source_name, expected)?;
         }
-        let entries = unpack(bytes, source_name)?;
+        let entries = unpack_with(bytes, source_name, &self.limits)?;
         let manifest_bytes = entries
             .iter()
             .find(|(p, _)| p == "package/package.json")
@@ -99,14 +120,8 @@ impl PackageCache {
                         .into(),
             })?;
         let manifest = Manifest::parse(manifest_bytes, source_name, "package/package.json")?;
+        // `Manifest::parse` refused names that are not plain file names.
         let dir_name = format!("{}#{}", manifest.name, manifest.version);
-        if dir_name.contains(['/', '\\']) || manifest.name.starts_with('.') {
-            return Err(PackageError::Manifest {
-                package: source_name.to_string(),
-                file: "package/package.json".into(),
-                message: format!("unsafe package name `{}`", manifest.name),
-            });
-        }
         self.place(&dir_name, &entries, source_name)
     }
 
@@ -215,19 +230,17 @@ impl PackageCache {
             file: "package.json".into(),
             message,
         };
-        if name.is_empty()
-            || version.is_empty()
-            || name.starts_with('.')
-            || format!("{name}{version}").contains(['/', '\\', '#'])
-        {
-            return Err(manifest_err(format!(
-                "`{name}#{version}` is not a usable package name and version"
-            )));
+        for (field, value) in [("name", name), ("version", version)] {
+            check_name_field(field, value).map_err(|e| {
+                manifest_err(format!(
+                    "`{name}#{version}` is not a usable package name and version: {e}"
+                ))
+            })?;
         }
         let raw = if path.is_dir() {
             super::source::read_folder(path)?
         } else {
-            super::source::read_tgz(path)?
+            super::source::read_tgz(path, &self.limits)?
         };
         if let Some(m) = &raw.manifest {
             return Err(manifest_err(format!(

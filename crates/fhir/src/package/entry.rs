@@ -32,7 +32,7 @@ pub(crate) struct Entry {
     pub file: String,
     pub format: Format,
     pub release: FhirRelease,
-    pub bytes: Box<[u8]>,
+    pub content: super::contents::Content,
     pub parsed: OnceLock<Result<Arc<Node>, PackageError>>,
 }
 

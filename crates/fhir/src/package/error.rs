@@ -19,6 +19,8 @@ pub enum PackageError {
         source_name: String,
         message: String,
     },
+    #[error("unpack {source_name}: refused: {reason}")]
+    Refused { source_name: String, reason: String },
     #[error("read the manifest {file} of {package}: {message}")]
     Manifest {
         package: String,
@@ -77,6 +79,16 @@ fn suggestion_text(suggestion: &Option<String>) -> String {
 }
 
 impl PackageError {
+    /// Whether the package itself is at fault (missing, broken, hostile or
+    /// inconsistent), as opposed to the machine (a file that cannot be read or
+    /// written): exit 2, not 3.
+    pub fn is_bad_input(&self) -> bool {
+        match self {
+            PackageError::Io { source, .. } => source.kind() == std::io::ErrorKind::NotFound,
+            _ => true,
+        }
+    }
+
     pub(crate) fn io(path: impl Into<PathBuf>, source: std::io::Error) -> Self {
         PackageError::Io {
             path: path.into(),

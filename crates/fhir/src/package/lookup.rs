@@ -3,6 +3,7 @@
 
 use std::sync::Arc;
 
+use super::contents::Content;
 use super::entry::{Entry, Format, ResourceRef};
 use super::manifest::version_matches;
 use super::scan::pos_of;
@@ -126,8 +127,17 @@ impl PackageSet {
 
     fn parse_uncached(&self, index: usize) -> Result<Arc<Node>, PackageError> {
         let entry = &self.entries[index];
-        let text = std::str::from_utf8(&entry.bytes).map_err(|e| {
-            let pos = pos_of(&entry.bytes, e.valid_up_to());
+        let read;
+        let bytes: &[u8] = match &entry.content {
+            Content::Memory(b) => b,
+            Content::InFolder => {
+                let path = self.packages[entry.package].source.join(&entry.file);
+                read = std::fs::read(&path).map_err(|e| PackageError::io(&path, e))?;
+                &read
+            }
+        };
+        let text = std::str::from_utf8(bytes).map_err(|e| {
+            let pos = pos_of(bytes, e.valid_up_to());
             self.resource_error(index, pos.line, pos.col, "not valid UTF-8")
         })?;
         let node = match entry.format {

@@ -78,6 +78,8 @@ impl Manifest {
         let text_of = |key: &str| node.get(key).and_then(|n| n.as_str()).map(str::to_string);
         let name = text_of("name").ok_or_else(|| err("no `name`".into()))?;
         let version = text_of("version").ok_or_else(|| err("no `version`".into()))?;
+        check_name_field("name", &name).map_err(err)?;
+        check_name_field("version", &version).map_err(err)?;
         let mut fhir_versions: Vec<String> = Vec::new();
         for key in ["fhirVersions", "fhir-version-list"] {
             for item in node.get(key).map(|n| n.items()).unwrap_or_default() {
@@ -103,6 +105,31 @@ impl Manifest {
             dependencies,
         })
     }
+}
+
+/// A package `name` or `version` names a folder of the package cache, so it must be
+/// a plain file name: a letter or digit first, then letters, digits, `.`, `-`, `_` or
+/// `+` (no empty value, no `.` or `..`, no separators). `Err` names the field.
+pub fn check_name_field(field: &str, value: &str) -> Result<(), String> {
+    let ok_first = value
+        .chars()
+        .next()
+        .is_some_and(|c| c.is_ascii_alphanumeric());
+    let ok_rest = value
+        .chars()
+        .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | '_' | '+'));
+    if ok_first && ok_rest && value.len() <= 200 {
+        return Ok(());
+    }
+    let shown: String = value
+        .chars()
+        .flat_map(char::escape_default)
+        .take(80)
+        .collect();
+    Err(format!(
+        "`{field}` is \"{shown}\": a package {field} must start with a letter or digit and \
+         hold only letters, digits, `.`, `-`, `_` and `+` (at most 200)"
+    ))
 }
 
 /// Whether `version` satisfies the dependency range `wanted` (exact, `x` wildcards,
@@ -157,5 +184,31 @@ mod tests {
             err.contains("package/package.json") && err.contains("name"),
             "{err}"
         );
+        for (json, field) in [
+            (r#"{"name":"a","version":""}"#, "`version`"),
+            (r#"{"name":"a","version":".."}"#, "`version`"),
+            (r#"{"name":".","version":"1"}"#, "`name`"),
+            (r#"{"name":"../../etc","version":"1"}"#, "`name`"),
+            (r#"{"name":"a","version":"1/../../x"}"#, "`version`"),
+            (r#"{"name":"a\u001b[31m","version":"1"}"#, "`name`"),
+        ] {
+            let err = Manifest::parse(json.as_bytes(), "p.tgz", "package/package.json")
+                .unwrap_err()
+                .to_string();
+            assert!(err.contains(field), "{json}: {err}");
+            assert!(!err.contains('\u{1b}'), "control bytes printed raw: {err}");
+        }
+        for ok in [
+            "hl7.fhir.r4.core#4.0.1",
+            "UK.Core.r4#0.0.18-dev",
+            "x_y#1.0.0+build.1",
+        ] {
+            let (name, version) = ok.split_once('#').unwrap();
+            let json = format!(r#"{{"name":"{name}","version":"{version}"}}"#);
+            assert!(
+                Manifest::parse(json.as_bytes(), "p", "package.json").is_ok(),
+                "{ok}"
+            );
+        }
     }
 }

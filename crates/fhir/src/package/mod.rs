@@ -26,10 +26,16 @@
 //! - Indexing reads only top-level fields; a resource is parsed on first use, once.
 
 mod cache;
+mod cached;
+mod codec;
+mod contents;
 mod entry;
 mod error;
+pub mod index;
+mod limits;
 mod lookup;
 mod manifest;
+mod models;
 pub mod scan;
 mod set;
 mod source;
@@ -37,6 +43,7 @@ mod source;
 pub use cache::{Checksum, PackageCache, CACHE_ENV};
 pub use entry::{Format, ResourceRef, INDEXED_TYPES};
 pub use error::PackageError;
+pub use limits::{parse_size, ArchiveLimits, MAX_ENTRIES_ENV, MAX_RATIO_ENV, MAX_SIZE_ENV};
 pub use manifest::{canonical_id, is_core_id, version_matches, FhirRelease, Manifest};
-pub use set::{LoadOptions, PackageInfo, PackageSet, PackageSource};
-pub use source::{pack_tgz, unpack};
+pub use set::{IndexUse, LoadOptions, PackageInfo, PackageSet, PackageSource};
+pub use source::{pack_tgz, unpack, unpack_with};

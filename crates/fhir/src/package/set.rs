@@ -6,10 +6,10 @@ use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, OnceLock};
 
 use super::cache::PackageCache;
-use super::entry::{Entry, Format, ResourceRef, INDEXED_TYPES};
+use super::cached::{read_cached, read_source, Had, Pending};
+use super::contents::Contents;
+use super::entry::{Entry, ResourceRef};
 use super::manifest::{canonical_id, is_core_id, version_matches};
-use super::scan::{scan_json, scan_xml};
-use super::source::{read_folder, read_tgz, RawPackage};
 use super::{FhirRelease, PackageError};
 
 /// One loaded package, as reports list it.
@@ -29,6 +29,22 @@ pub struct PackageInfo {
     pub dependencies: Vec<(String, String)>,
     /// Whether the user named it (false: pulled in as a dependency).
     pub requested: bool,
+    /// Whether its package index was used, made, or could not be saved.
+    pub index: IndexUse,
+}
+
+/// What became of a package's index (see `package::index`) in this load.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum IndexUse {
+    /// A `.tgz` or a folder named by path: read and scanned, not indexed.
+    None,
+    /// Read from the index; the package's files were not read.
+    Read,
+    /// Read and scanned, and the index (re)written; the string says why.
+    Written(String),
+    /// Read and scanned; the index could not be written (the first string says why
+    /// it was needed, the second what went wrong).
+    Unsaved(String, String),
 }
 
 /// Something the user names: a `.tgz` file, a folder, or `id#version` from the cache.
@@ -83,6 +99,14 @@ pub struct LoadOptions {
     pub allow_missing_dependencies: bool,
 }
 
+impl LoadOptions {
+    /// The caps a `.tgz` must keep to: the cache's (see [`PackageCache::with_limits`]),
+    /// else the defaults.
+    pub fn limits(&self) -> super::ArchiveLimits {
+        self.cache.as_ref().map(|c| *c.limits()).unwrap_or_default()
+    }
+}
+
 /// Compiled XML type tables, per release and type name (`None`: not defined).
 pub(crate) type TypeCache = HashMap<(FhirRelease, String), Option<Arc<crate::xml::TypeInfo>>>;
 
@@ -93,22 +117,38 @@ pub struct PackageSet {
     pub(crate) entries: Vec<Entry>,
     pub(crate) by_url: HashMap<String, Vec<usize>>,
     pub(crate) by_type: HashMap<(FhirRelease, String), usize>,
-    warnings: Vec<String>,
+    pub(crate) warnings: Vec<String>,
     pub(crate) type_cache: Mutex<TypeCache>,
     pub(crate) snapshot_cache: Mutex<HashMap<usize, Arc<crate::snapshot::Snapshot>>>,
+    /// Per package: its entries and its FHIRPath type model (see `models.rs`).
+    pub(crate) models: Vec<super::models::PackageModel>,
+    pub(crate) merged_models: Mutex<super::models::Merged>,
 }
 
 impl PackageSet {
     /// Loads the packages named, then their dependencies (transitively) from the cache.
+    /// Packages found in the cache are read through their index (made on first use).
     pub fn load<S: Into<PackageSource> + Clone>(
         sources: &[S],
         options: &LoadOptions,
     ) -> Result<PackageSet, PackageError> {
-        let mut raws: Vec<(RawPackage, bool)> = Vec::new();
+        let mut read = Vec::new();
         for source in sources {
-            raws.push((read_source(&source.clone().into(), options)?, true));
+            read.push(read_source(&source.clone().into(), options)?);
         }
-        let mut set = PackageSet {
+        let mut set = PackageSet::empty();
+        let mut pending = Vec::new();
+        for (contents, had) in read {
+            set.add(contents, true, had, &mut pending)?;
+        }
+        set.resolve_dependencies(options, &mut pending)?;
+        set.build_type_index();
+        set.write_indexes(pending);
+        Ok(set)
+    }
+
+    fn empty() -> PackageSet {
+        PackageSet {
             packages: Vec::new(),
             entries: Vec::new(),
             by_url: HashMap::new(),
@@ -116,13 +156,9 @@ impl PackageSet {
             warnings: Vec::new(),
             type_cache: Mutex::new(HashMap::new()),
             snapshot_cache: Mutex::new(HashMap::new()),
-        };
-        for (raw, requested) in raws {
-            set.add(raw, requested)?;
+            models: Vec::new(),
+            merged_models: Mutex::new(HashMap::new()),
         }
-        set.resolve_dependencies(options)?;
-        set.build_type_index();
-        Ok(set)
     }
 
     /// Loads from in-memory archives (for tests and for packages fetched elsewhere).
@@ -130,78 +166,28 @@ impl PackageSet {
         archives: &[(&str, &[u8])],
         options: &LoadOptions,
     ) -> Result<PackageSet, PackageError> {
-        let mut set = PackageSet::load::<PathBuf>(&[], options)?;
+        let mut set = PackageSet::empty();
+        let mut pending = Vec::new();
         for (name, bytes) in archives {
-            let raw = super::source::read_tgz_bytes(bytes, name, Path::new(name))?;
-            set.add(raw, true)?;
+            let raw =
+                super::source::read_tgz_bytes(bytes, name, Path::new(name), &options.limits())?;
+            set.add(Contents::scan(raw)?, true, Had::Scanned, &mut pending)?;
         }
-        set.resolve_dependencies(options)?;
+        set.resolve_dependencies(options, &mut pending)?;
         set.build_type_index();
+        set.write_indexes(pending);
         Ok(set)
     }
 
     /// Adds one package; a second version of a loaded id is a conflict.
-    fn add(&mut self, raw: RawPackage, requested: bool) -> Result<(), PackageError> {
-        let mut scanned = Vec::new();
-        for (file, bytes) in raw.files {
-            if file.ends_with("package.json")
-                || file.ends_with(".index.json")
-                || file.ends_with("fhirpkg.lock.json")
-            {
-                continue;
-            }
-            let format = if file.to_ascii_lowercase().ends_with(".xml") {
-                Format::Xml
-            } else {
-                Format::Json
-            };
-            let result = match format {
-                Format::Json => scan_json(&bytes),
-                Format::Xml => scan_xml(&bytes),
-            };
-            let summary = match result {
-                Ok(Some(s)) => s,
-                Ok(None) => {
-                    self.warnings.push(format!(
-                        "{}: {file} is not a FHIR resource; skipped",
-                        raw.source_name
-                    ));
-                    continue;
-                }
-                // A broken example does not stop loading: the set only serves
-                // conformance resources. A broken one of those is an error.
-                Err(e)
-                    if e.resource_type
-                        .as_deref()
-                        .is_some_and(|t| !INDEXED_TYPES.contains(&t)) =>
-                {
-                    self.warnings.push(format!(
-                        "{}: {file}:{}:{}: {} ({} skipped)",
-                        raw.source_name,
-                        e.pos.line,
-                        e.pos.col,
-                        e.message,
-                        e.resource_type.unwrap_or_default()
-                    ));
-                    continue;
-                }
-                Err(e) => {
-                    return Err(PackageError::Resource {
-                        package: raw.source_name.clone(),
-                        file,
-                        line: e.pos.line,
-                        col: e.pos.col,
-                        message: e.message,
-                    })
-                }
-            };
-            if let Some(w) = &summary.warning {
-                self.warnings
-                    .push(format!("{}: {file}: {w}", raw.source_name));
-            }
-            scanned.push((summary, file, format, bytes));
-        }
-        let (name, version, dependencies, mut fhir_version) = match &raw.manifest {
+    fn add(
+        &mut self,
+        contents: Contents,
+        requested: bool,
+        had: Had,
+        pending: &mut Vec<Pending>,
+    ) -> Result<(), PackageError> {
+        let (name, version, dependencies, mut fhir_version) = match &contents.manifest {
             Some(m) => (
                 m.name.clone(),
                 m.version.clone(),
@@ -209,7 +195,7 @@ impl PackageSet {
                 m.fhir_versions.first().cloned(),
             ),
             None => (
-                raw.folder_name.clone(),
+                contents.folder_name.clone(),
                 "0.0.0".to_string(),
                 Vec::new(),
                 None,
@@ -226,11 +212,11 @@ impl PackageSet {
                 .map(|(_, v)| v.clone());
         }
         let fhir_version = fhir_version
-            .or_else(|| most_common(scanned.iter().filter_map(|s| s.0.fhir_version.clone())))
+            .or_else(|| contents.declared_fhir_version.clone())
             .unwrap_or_default();
         let release = FhirRelease::from_version(&fhir_version);
         let mut dependencies = dependencies;
-        if raw.manifest.is_none() {
+        if contents.manifest.is_none() {
             // A bare folder of resources builds on its release's core.
             if let Some((core, core_version)) = release.core_package() {
                 dependencies.push((core.to_string(), core_version.to_string()));
@@ -242,47 +228,69 @@ impl PackageSet {
             }
             return Err(PackageError::ConflictingVersions {
                 id,
-                package: raw.source_name,
+                package: contents.source_name,
                 wanted: version,
                 loaded: other.version.clone(),
             });
         }
         let package = self.packages.len();
+        for w in &contents.warnings {
+            self.warnings.push(format!("{}: {w}", contents.source_name));
+        }
+        let (index_use, persisted) = match had {
+            Had::Scanned => (IndexUse::None, None),
+            Had::Indexed(model) => (IndexUse::Read, Some(model)),
+            Had::ToIndex(meta, why) => {
+                pending.push(Pending {
+                    package,
+                    folder: contents.location.clone(),
+                    meta,
+                });
+                (IndexUse::Written(why), None)
+            }
+        };
         self.packages.push(PackageInfo {
             id,
             name,
             version,
-            sha256: raw.sha256,
+            sha256: contents.sha256,
             fhir_version,
             release,
-            source: raw.location,
+            source: contents.location,
             dependencies,
             requested,
+            index: index_use,
         });
-        for (summary, file, format, bytes) in scanned {
-            if !INDEXED_TYPES.contains(&summary.resource_type.as_str()) {
-                continue;
-            }
+        let first = self.entries.len();
+        for item in contents.items {
             let index = self.entries.len();
-            if let Some(url) = &summary.url {
+            if let Some(url) = &item.summary.url {
                 self.by_url.entry(url.clone()).or_default().push(index);
             }
             self.entries.push(Entry {
-                summary,
+                summary: item.summary,
                 package,
-                file,
-                format,
+                file: item.file,
+                format: item.format,
                 release,
-                bytes: bytes.into_boxed_slice(),
+                content: item.content,
                 parsed: OnceLock::new(),
             });
         }
+        self.models.push(super::models::PackageModel::new(
+            first..self.entries.len(),
+            persisted,
+        ));
         Ok(())
     }
 
     /// Walks every package's dependencies, loading missing ones from the cache. Ids
     /// already loaded are not loaded again, which also ends self-references.
-    fn resolve_dependencies(&mut self, options: &LoadOptions) -> Result<(), PackageError> {
+    fn resolve_dependencies(
+        &mut self,
+        options: &LoadOptions,
+        pending: &mut Vec<Pending>,
+    ) -> Result<(), PackageError> {
         let mut at = 0;
         while at < self.packages.len() {
             let package = self.packages[at].clone();
@@ -308,8 +316,8 @@ impl PackageSet {
                 let found = options.cache.as_ref().and_then(|c| c.find(&dep_id, wanted));
                 match found {
                     Some(path) => {
-                        let raw = read_folder(&path)?;
-                        self.add(raw, false)?;
+                        let (contents, had) = read_cached(&path)?;
+                        self.add(contents, false, had, pending)?;
                     }
                     None if options.allow_missing_dependencies => self.warnings.push(format!(
                         "{}#{} depends on {dep}#{wanted}, which is not loaded",
@@ -385,38 +393,4 @@ impl PackageSet {
     pub fn resources(&self) -> impl Iterator<Item = ResourceRef<'_>> {
         (0..self.entries.len()).map(move |index| ResourceRef { set: self, index })
     }
-}
-
-fn read_source(source: &PackageSource, options: &LoadOptions) -> Result<RawPackage, PackageError> {
-    match source {
-        PackageSource::Path(p) if p.is_dir() => read_folder(p),
-        PackageSource::Path(p) => read_tgz(p),
-        PackageSource::Spec { id, version } => {
-            let cache = options
-                .cache
-                .as_ref()
-                .ok_or_else(|| PackageError::NotInCache {
-                    spec: format!("{id}#{version}"),
-                    root: PathBuf::from("(no cache configured)"),
-                })?;
-            let path = cache
-                .find(&canonical_id(id, version), version)
-                .ok_or_else(|| PackageError::NotInCache {
-                    spec: format!("{id}#{version}"),
-                    root: cache.root().to_path_buf(),
-                })?;
-            read_folder(&path)
-        }
-    }
-}
-
-fn most_common(values: impl Iterator<Item = String>) -> Option<String> {
-    let mut counts: HashMap<String, usize> = HashMap::new();
-    for v in values {
-        *counts.entry(v).or_default() += 1;
-    }
-    counts
-        .into_iter()
-        .max_by(|a, b| a.1.cmp(&b.1).then(b.0.cmp(&a.0)))
-        .map(|(v, _)| v)
 }

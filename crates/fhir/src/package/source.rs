@@ -2,11 +2,17 @@
 //! npm (`package/package.json`), a folder with a `package.json` of its own, or a bare
 //! folder of resources named after the folder.
 
+use std::cell::Cell;
+use std::collections::HashSet;
 use std::io::Read;
 use std::path::{Path, PathBuf};
 
 use sha2::{Digest, Sha256};
 
+use super::limits::{
+    normalize_entry_path, ArchiveLimits, Capped, Exceeded, MAX_ENTRIES_ENV, MAX_RATIO_ENV,
+    MAX_SIZE_ENV,
+};
 use super::manifest::Manifest;
 use super::PackageError;
 
@@ -27,10 +33,36 @@ pub struct RawPackage {
     pub sha256: String,
 }
 
-/// Reads a `.tgz` file.
-pub fn read_tgz(path: &Path) -> Result<RawPackage, PackageError> {
-    let bytes = std::fs::read(path).map_err(|e| PackageError::io(path, e))?;
-    read_tgz_bytes(&bytes, &path.display().to_string(), path)
+/// Reads a `.tgz` file; refuses one larger than the limits allow before reading it.
+pub fn read_tgz(path: &Path, limits: &ArchiveLimits) -> Result<RawPackage, PackageError> {
+    let bytes = read_capped(path, limits.max_unpacked_bytes)?;
+    read_tgz_bytes(&bytes, &path.display().to_string(), path, limits)
+}
+
+/// Reads a regular file of at most `cap` bytes.
+pub(crate) fn read_capped(path: &Path, cap: u64) -> Result<Vec<u8>, PackageError> {
+    let file = std::fs::File::open(path).map_err(|e| PackageError::io(path, e))?;
+    let meta = file.metadata().map_err(|e| PackageError::io(path, e))?;
+    if !meta.is_file() {
+        return Err(PackageError::Refused {
+            source_name: path.display().to_string(),
+            reason: "it is not a regular file".into(),
+        });
+    }
+    let mut bytes = Vec::with_capacity(meta.len().min(cap) as usize);
+    file.take(cap + 1)
+        .read_to_end(&mut bytes)
+        .map_err(|e| PackageError::io(path, e))?;
+    if bytes.len() as u64 > cap {
+        return Err(PackageError::Refused {
+            source_name: path.display().to_string(),
+            reason: format!(
+                "it is larger than {} (the package size limit; raise it with ${MAX_SIZE_ENV})",
+                mib(cap)
+            ),
+        });
+    }
+    Ok(bytes)
 }
 
 /// Reads a gzip tar archive held in memory.
@@ -38,8 +70,9 @@ pub fn read_tgz_bytes(
     bytes: &[u8],
     source_name: &str,
     location: &Path,
+    limits: &ArchiveLimits,
 ) -> Result<RawPackage, PackageError> {
-    let entries = unpack(bytes, source_name)?;
+    let entries = unpack_with(bytes, source_name, limits)?;
     let stem = location
         .file_name()
         .map(|n| n.to_string_lossy().trim_end_matches(".tgz").to_string())
@@ -49,44 +82,115 @@ pub fn read_tgz_bytes(
     Ok(raw)
 }
 
-/// The most a package may unpack to; the largest real ones are a few hundred MiB.
-const MAX_UNPACKED: u64 = 2 << 30;
+fn mib(bytes: u64) -> String {
+    if bytes >= 1 << 20 {
+        format!("{} MiB", bytes >> 20)
+    } else {
+        format!("{bytes} bytes")
+    }
+}
 
-/// Every regular file of a gzip tar archive, with its path.
+/// [`unpack_with`] the default limits.
 pub fn unpack(bytes: &[u8], source_name: &str) -> Result<Vec<(String, Vec<u8>)>, PackageError> {
-    let corrupt = |e: std::io::Error| PackageError::CorruptArchive {
+    unpack_with(bytes, source_name, &ArchiveLimits::default())
+}
+
+/// Every regular file of a gzip tar archive, with its path (`./` and empty parts
+/// dropped). Refused, naming the cause: more than the limits allow (counted as the
+/// stream inflates, so a gzip bomb stops at the budget), a `package.json` or a
+/// non-file entry twice, an entry that is absolute or climbs out with `..`. A file
+/// entry given twice is the last copy, as tar extracts it.
+pub fn unpack_with(
+    bytes: &[u8],
+    source_name: &str,
+    limits: &ArchiveLimits,
+) -> Result<Vec<(String, Vec<u8>)>, PackageError> {
+    let refused = |reason: String| PackageError::Refused {
         source_name: source_name.to_string(),
-        message: e.to_string(),
+        reason,
     };
-    let gz = flate2::read::GzDecoder::new(bytes);
+    let hit = Cell::new(None);
+    let budget = limits.budget(bytes.len() as u64);
+    let over = |b: u64| {
+        if b == limits.max_unpacked_bytes {
+            format!(
+                "it unpacks to more than {} (the package size limit; raise it with ${MAX_SIZE_ENV})",
+                mib(b)
+            )
+        } else {
+            format!(
+                "it unpacks to more than {} from {} compressed, over {}:1 (a gzip bomb?; \
+                 raise the ratio with ${MAX_RATIO_ENV})",
+                mib(b),
+                mib(bytes.len() as u64),
+                limits.max_ratio
+            )
+        }
+    };
+    let corrupt = |e: std::io::Error| match hit.get() {
+        Some(Exceeded::Size(b)) => refused(over(b)),
+        None => PackageError::CorruptArchive {
+            source_name: source_name.to_string(),
+            message: e.to_string(),
+        },
+    };
+    let gz = Capped {
+        inner: flate2::read::GzDecoder::new(bytes),
+        left: budget,
+        budget,
+        hit: &hit,
+    };
     let mut archive = tar::Archive::new(gz);
     let mut out = Vec::new();
-    let mut total = 0u64;
+    let mut seen = HashSet::new();
+    let mut count = 0u64;
     for entry in archive.entries().map_err(corrupt)? {
         let mut entry = entry.map_err(corrupt)?;
-        if !entry.header().entry_type().is_file() {
-            continue;
+        count += 1;
+        if count > limits.max_entries {
+            return Err(refused(format!(
+                "it holds more than {} entries (the limit; raise it with ${MAX_ENTRIES_ENV})",
+                limits.max_entries
+            )));
         }
-        let path = entry
+        let raw_path = entry
             .path()
             .map_err(corrupt)?
             .to_string_lossy()
             .into_owned();
-        let path = path.trim_start_matches("./").to_string();
+        let kind = entry.header().entry_type();
+        if kind.is_dir() {
+            continue;
+        }
+        let path = normalize_entry_path(&raw_path).map_err(refused)?;
+        let again = !seen.insert(path.clone());
+        if again && (!kind.is_file() || is_manifest(&path)) {
+            // The manifest decides the package's name and folder: one copy only.
+            return Err(refused(format!(
+                "entry `{path}` appears twice (which copy is meant is ambiguous)"
+            )));
+        }
+        if !kind.is_file() {
+            continue;
+        }
+        // A declared size over what is left cannot fit: refuse before inflating it.
+        let declared = entry.size();
+        let left = budget.saturating_sub(entry.raw_header_position() + 512);
+        if declared > left {
+            return Err(refused(format!(
+                "entry `{path}` says it is {}: {}",
+                mib(declared),
+                over(budget)
+            )));
+        }
         // The header's size is only a hint: never trust it for an allocation.
         let mut content = Vec::with_capacity((entry.size() as usize).min(1 << 24));
-        // Read at most what is left of the budget, so a gzip bomb stops early.
-        let budget = MAX_UNPACKED.saturating_sub(total);
-        (&mut entry)
-            .take(budget + 1)
-            .read_to_end(&mut content)
-            .map_err(corrupt)?;
-        total += content.len() as u64;
-        if total > MAX_UNPACKED {
-            return Err(PackageError::CorruptArchive {
-                source_name: source_name.to_string(),
-                message: format!("it unpacks to more than {} MiB", MAX_UNPACKED >> 20),
-            });
+        entry.read_to_end(&mut content).map_err(corrupt)?;
+        if again {
+            // Published packages repeat entries (UK.DM.r4 0.0.18-dev, UK.Core.r4
+            // 1.2.0); as tar and npm extract them, the last copy is the file, so
+            // what is checked and loaded is what is written.
+            out.retain(|(p, _)| *p != path);
         }
         out.push((path, content));
     }
@@ -99,17 +203,32 @@ pub fn unpack(bytes: &[u8], source_name: &str) -> Result<Vec<(String, Vec<u8>)>,
     Ok(out)
 }
 
+fn is_manifest(path: &str) -> bool {
+    path == "package.json" || path.ends_with("/package.json")
+}
+
 /// Reads a folder (recursively).
 pub fn read_folder(path: &Path) -> Result<RawPackage, PackageError> {
-    let mut entries = Vec::new();
-    walk(path, path, &mut entries)?;
-    entries.sort_by(|a, b| a.0.cmp(&b.0));
+    let stamps = super::index::stamps(path)?;
+    read_stamped(path, &stamps)
+}
+
+/// Reads the files `stamps` lists (sorted by path) and hashes them: the sha256 of
+/// each as `path NUL bytes NUL`, in order.
+pub(crate) fn read_stamped(
+    path: &Path,
+    stamps: &[super::index::Stamp],
+) -> Result<RawPackage, PackageError> {
+    let mut entries = Vec::with_capacity(stamps.len());
     let mut hasher = Sha256::new();
-    for (name, bytes) in &entries {
-        hasher.update(name.as_bytes());
+    for stamp in stamps {
+        let file = path.join(&stamp.path);
+        let bytes = std::fs::read(&file).map_err(|e| PackageError::io(&file, e))?;
+        hasher.update(stamp.path.as_bytes());
         hasher.update([0]);
-        hasher.update(bytes);
+        hasher.update(&bytes);
         hasher.update([0]);
+        entries.push((stamp.path.clone(), bytes));
     }
     let name = path
         .canonicalize()
@@ -122,24 +241,7 @@ pub fn read_folder(path: &Path) -> Result<RawPackage, PackageError> {
     Ok(raw)
 }
 
-fn walk(base: &Path, dir: &Path, out: &mut Vec<(String, Vec<u8>)>) -> Result<(), PackageError> {
-    let read = std::fs::read_dir(dir).map_err(|e| PackageError::io(dir, e))?;
-    for entry in read {
-        let entry = entry.map_err(|e| PackageError::io(dir, e))?;
-        let path = entry.path();
-        let kind = entry.file_type().map_err(|e| PackageError::io(&path, e))?;
-        if kind.is_dir() {
-            walk(base, &path, out)?;
-        } else if kind.is_file() && is_resource_file(&path.to_string_lossy()) {
-            let bytes = std::fs::read(&path).map_err(|e| PackageError::io(&path, e))?;
-            let rel = path.strip_prefix(base).unwrap_or(&path);
-            out.push((rel.to_string_lossy().replace('\\', "/"), bytes));
-        }
-    }
-    Ok(())
-}
-
-fn is_resource_file(name: &str) -> bool {
+pub(crate) fn is_resource_file(name: &str) -> bool {
     let lower = name.to_ascii_lowercase();
     lower.ends_with(".json") || lower.ends_with(".xml")
 }
@@ -273,7 +375,13 @@ mod tests {
             ("package/ValueSet-x.json", b"{}"),
             ("package/examples/Patient-p.json", b"{}"),
         ]);
-        let raw = read_tgz_bytes(&bytes, "a.tgz", Path::new("a.tgz")).unwrap();
+        let raw = read_tgz_bytes(
+            &bytes,
+            "a.tgz",
+            Path::new("a.tgz"),
+            &ArchiveLimits::default(),
+        )
+        .unwrap();
         assert_eq!(raw.manifest.unwrap().name, "a.b");
         let names: Vec<_> = raw.files.iter().map(|f| f.0.as_str()).collect();
         assert_eq!(names, ["package/package.json", "package/ValueSet-x.json"]);
@@ -286,7 +394,13 @@ mod tests {
             ("assets/StructureDefinitions/a.xml", b"<a/>"),
             ("assets/README.md", b"x"),
         ]);
-        let raw = read_tgz_bytes(&bytes, "x.tgz", Path::new("x.tgz")).unwrap();
+        let raw = read_tgz_bytes(
+            &bytes,
+            "x.tgz",
+            Path::new("x.tgz"),
+            &ArchiveLimits::default(),
+        )
+        .unwrap();
         assert!(raw.manifest.is_none());
         assert_eq!(raw.folder_name, "assets");
         assert_eq!(raw.files.len(), 1);
@@ -296,10 +410,22 @@ mod tests {
     fn corrupt_archive_is_a_typed_error() {
         let mut bytes = tgz(&[("package/package.json", b"{}")]);
         bytes.truncate(bytes.len() / 2);
-        let err = read_tgz_bytes(&bytes, "broken.tgz", Path::new("broken.tgz")).unwrap_err();
+        let err = read_tgz_bytes(
+            &bytes,
+            "broken.tgz",
+            Path::new("broken.tgz"),
+            &ArchiveLimits::default(),
+        )
+        .unwrap_err();
         assert!(matches!(err, PackageError::CorruptArchive { .. }), "{err}");
         assert!(err.to_string().contains("broken.tgz"));
-        let err = read_tgz_bytes(b"not gzip", "n.tgz", Path::new("n.tgz")).unwrap_err();
+        let err = read_tgz_bytes(
+            b"not gzip",
+            "n.tgz",
+            Path::new("n.tgz"),
+            &ArchiveLimits::default(),
+        )
+        .unwrap_err();
         assert!(matches!(err, PackageError::CorruptArchive { .. }));
     }
 }

@@ -17,11 +17,11 @@ pub use plan::{Invariant, Plan, PlanElement};
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex, OnceLock};
 
-use crate::fhirpath::{Env, ModelInfo};
+use crate::fhirpath::Env;
 use crate::model::Node;
 use crate::outcome::{Issue, IssueCode, Severity};
 use crate::package::{FhirRelease, PackageSet};
-use crate::terminology::{LocalTerminology, Terminology};
+use crate::terminology::{Layered, LocalTerminology, Terminology};
 
 /// How strict to be, and which release instances are read as.
 #[derive(Debug, Clone, Default)]
@@ -43,7 +43,7 @@ pub struct Validator {
     release: FhirRelease,
     plans: Mutex<HashMap<String, Option<Arc<Plan>>>>,
     env: OnceLock<Env>,
-    terminology: Arc<LocalTerminology>,
+    terminology: Arc<Layered>,
     globals: OnceLock<HashMap<String, Vec<String>>>,
 }
 
@@ -54,7 +54,7 @@ impl Validator {
             .or_else(|| set.releases().first().copied())
             .unwrap_or(FhirRelease::Unknown);
         Validator {
-            terminology: Arc::new(LocalTerminology::new(set.clone())),
+            terminology: Arc::new(Layered::local(set.clone())),
             set,
             options,
             release,
@@ -62,6 +62,14 @@ impl Validator {
             env: OnceLock::new(),
             globals: OnceLock::new(),
         }
+    }
+
+    /// Asks `server` what the packages cannot decide (codes of SNOMED CT, dm+d,
+    /// LOINC; value sets built on filters or not loaded); before first use.
+    pub fn with_terminology_server(mut self, server: Arc<dyn Terminology>) -> Validator {
+        let local = LocalTerminology::new(self.set.clone());
+        self.terminology = Arc::new(Layered::new(local, Some(server)));
+        self
     }
 
     pub fn release(&self) -> FhirRelease {
@@ -166,19 +174,9 @@ impl Validator {
     /// The FHIRPath environment: the type model of the release and local terminology.
     pub(crate) fn env(&self) -> &Env {
         self.env.get_or_init(|| {
-            let nodes: Vec<Arc<Node>> = self
-                .set
-                .resources()
-                .filter(|r| {
-                    r.resource_type() == "StructureDefinition"
-                        && r.release() == self.release
-                        && r.derivation() != Some("constraint")
-                        && r.kind() != Some("logical")
-                })
-                .filter_map(|r| r.node().ok())
-                .collect();
-            let model = ModelInfo::from_structure_definitions(nodes.iter().map(|n| &**n));
-            let mut env = Env::new().with_model(Arc::new(model));
+            // From the package indexes: no definition is parsed to build it.
+            let model = self.set.type_model(Some(self.release)).unwrap_or_default();
+            let mut env = Env::new().with_model(model);
             env.terminology = Some(self.terminology.clone());
             env
         })

@@ -59,7 +59,10 @@ impl Walker<'_> {
                     self.issue(
                         Severity::Error,
                         IssueCode::CodeInvalid,
-                        format!("unknown code `{c}` in the code system {system}"),
+                        format!(
+                            "unknown code `{c}` in the code system {system}{}",
+                            decided_by(self.v.terminology().decided_by(system))
+                        ),
                         node,
                         path,
                         Some(&plan.def(el).id),
@@ -81,10 +84,12 @@ impl Walker<'_> {
             return;
         }
         let mut unknown = None;
+        let mut server = None;
         for (system, c) in &codings {
             match self.v.terminology().validate_code(&vs, *system, c) {
-                Membership::In => return,
+                Membership::In | Membership::Decided { member: true, .. } => return,
                 Membership::NotIn => {}
+                Membership::Decided { by, message, .. } => server = Some((by, message)),
                 Membership::Unknown(why) => unknown = Some(why),
             }
         }
@@ -107,11 +112,16 @@ impl Walker<'_> {
                         None => c.to_string(),
                     })
                     .collect();
+                let per = match server {
+                    Some((by, Some(m))) => format!("; decided by {by}: {m}"),
+                    Some((by, None)) => format!("; decided by {by}"),
+                    None => String::new(),
+                };
                 self.issue(
                     severity,
                     IssueCode::CodeInvalid,
                     format!(
-                        "{} is not in the value set {vs} ({} binding)",
+                        "{} is not in the value set {vs} ({} binding{per})",
                         shown.join(", "),
                         binding.strength.as_deref().unwrap_or_default()
                     ),
@@ -122,6 +132,11 @@ impl Walker<'_> {
             }
         }
     }
+}
+
+/// `` (decided by <server>)`` when a terminology server answered.
+fn decided_by(server: Option<String>) -> String {
+    server.map_or_else(String::new, |s| format!(" (decided by {s})"))
 }
 
 fn coding(node: &Node) -> Option<(Option<&str>, &str)> {
@@ -150,8 +165,9 @@ impl Walker<'_> {
             Severity::Error,
             IssueCode::CodeInvalid,
             format!(
-                "wrong display `{display}` for {system}#{code}: valid are {}",
-                shown.join(", ")
+                "wrong display `{display}` for {system}#{code}: valid are {}{}",
+                shown.join(", "),
+                decided_by(self.v.terminology().decided_by(system))
             ),
             coding,
             path,
