@@ -1,6 +1,7 @@
 //! Capability-driven applicability. A scenario tagged `@capability:Patient.create` only
 //! applies to a target whose CapabilityStatement declares that interaction;
 //! `@capability:operation:gpc.getstructuredrecord` needs the operation;
+//! `@capability:format:xml` a `format` entry naming XML;
 //! `@capability:Patient.searchParam:identifier`, `@capability:Patient.conditionalCreate`
 //! and `@capability:Patient.versioning` need those resource details; and
 //! `@capability:<name>` names a capability of the suite (`[capabilities.<name>]`), such
@@ -35,6 +36,8 @@ pub struct Capabilities {
     pub system: BTreeSet<String>,
     /// Operation names (`gpc.getstructuredrecord`), system- or resource-level.
     pub operations: BTreeSet<String>,
+    /// `format` entries (`json`, `application/fhir+xml;fhirVersion=3.0`...), as declared.
+    pub formats: BTreeSet<String>,
     pub software: Option<String>,
     pub fhir_version: Option<String>,
     /// CapabilityStatements that could not be read, and why: said in every reason that
@@ -108,6 +111,14 @@ impl Capabilities {
                     None => name.to_owned(),
                 }
             }),
+            formats: statement
+                .get("format")
+                .map(Node::items)
+                .unwrap_or_default()
+                .iter()
+                .filter_map(Node::as_str)
+                .map(str::to_owned)
+                .collect(),
             ..Capabilities::default()
         };
         let codes = |n: &Node| -> Vec<String> {
@@ -168,13 +179,28 @@ impl Capabilities {
         }
         self.system.extend(other.system);
         self.operations.extend(other.operations);
+        self.formats.extend(other.formats);
         self.unreadable.extend(other.unreadable);
     }
 
     /// Whether a tag's requirement (`Patient.read`, `Patient`, `system.batch`,
-    /// `operation:name`, `Patient.searchParam:identifier`, `Patient.conditionalCreate`,
-    /// `Patient.versioning`) is declared; `Err` says what is missing.
+    /// `operation:name`, `format:xml`, `Patient.searchParam:identifier`,
+    /// `Patient.conditionalCreate`, `Patient.versioning`) is declared; `Err` says what is missing.
     pub fn declares(&self, token: &str) -> Result<(), String> {
+        if let Some(format) = token.strip_prefix("format:") {
+            // `xml` is declared by `xml`, `application/fhir+xml`, with or without parameters.
+            let named = |f: &String| {
+                let media = f.split(';').next().unwrap_or_default().trim();
+                media == format || media.rsplit(['/', '+']).next() == Some(format)
+            };
+            return if self.formats.iter().any(named) {
+                Ok(())
+            } else {
+                Err(format!(
+                    "the CapabilityStatement does not declare the {format} format"
+                ))
+            };
+        }
         if let Some(op) = token.strip_prefix("operation:") {
             return if self.operations.contains(op) {
                 Ok(())
@@ -266,10 +292,11 @@ impl Capabilities {
     }
 }
 
-/// `operation:x`, `Type.interaction` or a bare resource type (capitalised), as opposed
+/// `operation:x`, `format:x`, `Type.interaction` or a bare resource type (capitalised), as opposed
 /// to the name of a suite capability (lowercase).
 pub fn is_declaration_token(cap: &str) -> bool {
     cap.starts_with("operation:")
+        || cap.starts_with("format:")
         || cap.contains('.')
         || cap.chars().next().is_some_and(|c| c.is_ascii_uppercase())
 }
@@ -375,6 +402,19 @@ mod tests {
             .missing(["capability:Observation"].into_iter())
             .unwrap()
             .contains("Observation"));
+        assert!(caps
+            .missing(["capability:format:xml"].into_iter())
+            .unwrap()
+            .contains("xml format"));
+        let formats = assure_fhir::parse_json(
+            r#"{"resourceType": "CapabilityStatement",
+               "format": ["application/fhir+json", "application/fhir+xml;fhirVersion=3.0"]}"#,
+        )
+        .unwrap();
+        let formats = Capabilities::from_statement(&formats).unwrap();
+        assert!(formats.declares("format:xml").is_ok());
+        assert!(formats.declares("format:json").is_ok());
+        assert!(formats.declares("format:turtle").is_err());
         let not_cs = assure_fhir::parse_json(r#"{"resourceType": "Patient"}"#).unwrap();
         assert!(Capabilities::from_statement(&not_cs).is_err());
     }

@@ -54,6 +54,8 @@ pub fn fhirpath_arguments(pattern: &str) -> &'static [usize] {
         &[1]
     } else if pattern.starts_with("every {Q} satisfies {Q}") {
         &[1, 2]
+    } else if pattern.starts_with("the response is one of the GP Connect errors {Q}, or") {
+        &[2]
     } else {
         &[]
     }
@@ -70,7 +72,7 @@ pub fn check_expression(text: &str) -> Result<(), (String, usize)> {
     })
 }
 
-fn evaluate(w: &AssureWorld, text: &str) -> Result<Vec<String>, Stop> {
+pub(super) fn evaluate(w: &AssureWorld, text: &str) -> Result<Vec<String>, Stop> {
     let expr = Expr::parse(text).map_err(|e| Stop::error(format!("invalid FHIRPath: {e}")))?;
     let resource = w.json()?;
     let mut env = Env::new();

@@ -80,6 +80,38 @@ pub fn steps() -> Vec<StepDef> {
             example: r#"Then the response is a GP Connect error with code "BAD_REQUEST" and status 400"#,
             func: step_fn!(gp_connect_error),
         },
+        StepDef {
+            kinds: THEN,
+            pattern: r"the response is one of the GP Connect errors {Q}",
+            usage: r#"the response is one of the GP Connect errors "<status> <CODE> or <status> <CODE>...""#,
+            help: "Checks the response is a GP Connect error (an OperationOutcome declaring GPConnect-OperationOutcome-1) matching one of the alternatives, each `<status> <Spine code>` (or `4xx`: any client error status and Spine code), separated by `or` or commas: for requirements whose sentence allows several answers.",
+            example: r#"Then the response is one of the GP Connect errors "422 INVALID_PARAMETER or 400 BAD_REQUEST""#,
+            func: step_fn!(one_of_gp_errors),
+        },
+        StepDef {
+            kinds: THEN,
+            pattern: r"the response is one of the GP Connect errors {Q}, or a 200 answer where the FHIRPath {Q} is true",
+            usage: r#"the response is one of the GP Connect errors "<status> <CODE> or ...", or a 200 answer where the FHIRPath "<expression>" is true"#,
+            help: "For rules a provider may meet either way: the response is one of the GP Connect errors (as in the step above), or a 200 answer on which the FHIRPath (evaluated on the body) is true.",
+            example: r#"Then the response is one of the GP Connect errors "422 INVALID_PARAMETER", or a 200 answer where the FHIRPath "entry.resource.ofType(Patient).exists()" is true"#,
+            func: step_fn!(error_or_answer),
+        },
+        StepDef {
+            kinds: THEN,
+            pattern: r"the response is a GP Connect error with a 4xx status",
+            usage: "the response is a GP Connect error with a 4xx status",
+            help: "Checks the response is a GP Connect error with any 4xx status and any Spine error code: for rules that require an error but not its code.",
+            example: "Then the response is a GP Connect error with a 4xx status",
+            func: step_fn!(any_client_error),
+        },
+        StepDef {
+            kinds: THEN,
+            pattern: r"the response refuses the access token",
+            usage: "the response refuses the access token",
+            help: "Checks the request was refused for its bearer token: a GP Connect error 400 BAD_REQUEST, or, as RFC 6750 section 3.1 answers bearer token errors, 401 or 403 with a `WWW-Authenticate: Bearer` challenge (any body).",
+            example: "Then the response refuses the access token",
+            func: step_fn!(refuses_token),
+        },
     ]
 }
 
@@ -173,17 +205,90 @@ fn spine_codes(oo: &Node) -> Vec<String> {
         .collect()
 }
 
-async fn gp_connect_error(w: &mut AssureWorld, ctx: &Context) -> StepResult {
-    let code = arg(ctx, 1);
-    let status: u16 = arg(ctx, 2).parse().unwrap_or_default();
+/// One answer a scenario accepts: a status (`None`: any 4xx) and the Spine code of its
+/// issue (`None`: any code).
+#[derive(Debug, Clone, PartialEq)]
+struct Accepted {
+    status: Option<u16>,
+    code: Option<String>,
+}
+
+impl std::fmt::Display for Accepted {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match (self.status, &self.code) {
+            (Some(s), Some(c)) => write!(f, "{s} {c}"),
+            (Some(s), None) => write!(f, "{s} with any Spine error code"),
+            (None, _) => write!(f, "any 4xx GP Connect error"),
+        }
+    }
+}
+
+/// `422 INVALID_PARAMETER or 400 BAD_REQUEST` (`,` also separates), or `4xx`.
+fn parse_accepted(text: &str) -> Result<Vec<Accepted>, Stop> {
+    let mut out = Vec::new();
+    for item in text
+        .split(" or ")
+        .flat_map(|p| p.split(','))
+        .map(str::trim)
+        .filter(|p| !p.is_empty())
+    {
+        let mut words = item.split_whitespace();
+        let status = words.next().unwrap_or_default();
+        let code = words.next().map(str::to_owned);
+        let status = if status.eq_ignore_ascii_case("4xx") {
+            None
+        } else {
+            Some(
+                status
+                    .parse::<u16>()
+                    .ok()
+                    .filter(|s| (400..600).contains(s))
+                    .ok_or_else(|| {
+                        Stop::error(format!(
+                            "`{item}` is not `<status> <SPINE_CODE>` or `4xx` (in \"{text}\")"
+                        ))
+                    })?,
+            )
+        };
+        if words.next().is_some() {
+            return Err(Stop::error(format!(
+                "`{item}` has more than a status and a Spine code (in \"{text}\")"
+            )));
+        }
+        out.push(Accepted { status, code });
+    }
+    if out.is_empty() {
+        return Err(Stop::error("no accepted GP Connect error is named"));
+    }
+    Ok(out)
+}
+
+fn alternatives(accepted: &[Accepted]) -> String {
+    accepted
+        .iter()
+        .map(ToString::to_string)
+        .collect::<Vec<_>>()
+        .join(" or ")
+}
+
+/// The response is a GP Connect error (GPConnect-OperationOutcome-1, a Spine error
+/// code) that one of `accepted` describes.
+fn check_gp_error(w: &AssureWorld, accepted: &[Accepted]) -> StepResult {
     let actual = w.response()?.received.status;
-    if actual != status {
+    let by_status: Vec<&Accepted> = accepted
+        .iter()
+        .filter(|a| {
+            a.status
+                .map_or((400..500).contains(&actual), |s| s == actual)
+        })
+        .collect();
+    if by_status.is_empty() {
         return fail(
             Finding::new(
                 FindingKind::Status,
-                format!("a GP Connect {code} error answers {status}"),
+                format!("the request is answered {}", alternatives(accepted)),
             )
-            .expected(status.to_string(), actual.to_string()),
+            .expected(alternatives(accepted), actual.to_string()),
         );
     }
     let oo = w.json()?;
@@ -212,17 +317,132 @@ async fn gp_connect_error(w: &mut AssureWorld, ctx: &Context) -> StepResult {
         );
     }
     let codes = spine_codes(oo);
-    if !codes.contains(&code) {
+    let matched = by_status.iter().any(|a| {
+        a.code
+            .as_ref()
+            .map_or(!codes.is_empty(), |c| codes.contains(c))
+    });
+    if !matched {
+        let wanted: Vec<&Accepted> = by_status.into_iter().collect();
+        let names: Vec<String> = wanted
+            .iter()
+            .map(|a| {
+                a.code
+                    .clone()
+                    .unwrap_or_else(|| "a Spine error code".into())
+            })
+            .collect();
         return fail(
             Finding::new(
                 FindingKind::Body,
-                format!("no issue carries the Spine error code `{code}` ({SPINE_ERROR_SYSTEM})"),
+                format!(
+                    "no issue carries the Spine error code {} ({SPINE_ERROR_SYSTEM})",
+                    names.join(" or ")
+                ),
             )
-            .expected(code, format_list(&codes, "no Spine error code")),
+            .expected(
+                names.join(" or "),
+                format_list(&codes, "no Spine error code"),
+            ),
         );
     }
     Ok(())
 }
+
+async fn gp_connect_error(w: &mut AssureWorld, ctx: &Context) -> StepResult {
+    let accepted = Accepted {
+        status: Some(arg(ctx, 2).parse().unwrap_or_default()),
+        code: Some(arg(ctx, 1)),
+    };
+    check_gp_error(w, &[accepted])
+}
+
+async fn one_of_gp_errors(w: &mut AssureWorld, ctx: &Context) -> StepResult {
+    let accepted = parse_accepted(&w.expand(&arg(ctx, 1))?)?;
+    check_gp_error(w, &accepted)
+}
+
+async fn error_or_answer(w: &mut AssureWorld, ctx: &Context) -> StepResult {
+    let accepted = parse_accepted(&w.expand(&arg(ctx, 1))?)?;
+    if w.response()?.received.status != 200 {
+        return check_gp_error(w, &accepted).map_err(|stop| match stop {
+            Stop::Fail(mut f) if f.kind == FindingKind::Status => {
+                f.expected = Some(format!("{} or 200", alternatives(&accepted)));
+                Stop::Fail(f)
+            }
+            other => other,
+        });
+    }
+    let text = w.expand(&arg(ctx, 2))?;
+    let values = super::fhirpath::evaluate(w, &text)?;
+    if values == ["true"] {
+        return Ok(());
+    }
+    fail(
+        Finding::new(
+            FindingKind::Body,
+            format!("a 200 answer must make `{text}` true"),
+        )
+        .expected("true", format_list(&values, "empty")),
+    )
+}
+
+async fn any_client_error(w: &mut AssureWorld, _: &Context) -> StepResult {
+    check_gp_error(
+        w,
+        &[Accepted {
+            status: None,
+            code: None,
+        }],
+    )
+}
+
+/// RFC 6750 section 3: a 401 or 403 for a bearer token carries a `Bearer` challenge.
+fn bearer_challenge(w: &AssureWorld) -> Option<&str> {
+    w.response()
+        .ok()?
+        .received
+        .header("WWW-Authenticate")
+        .filter(|v| v.trim_start().to_ascii_lowercase().starts_with("bearer"))
+}
+
+/// GP Connect answers a malformed token with 400 BAD_REQUEST; RFC 6750 section 3.1,
+/// which GP Connect adopts for bearer token errors, with 401 (invalid_token, or no
+/// credentials) or 403 (insufficient_scope) and a Bearer challenge.
+async fn refuses_token(w: &mut AssureWorld, _: &Context) -> StepResult {
+    let actual = w.response()?.received.status;
+    match actual {
+        400 => check_gp_error(
+            w,
+            &[Accepted {
+                status: Some(400),
+                code: Some("BAD_REQUEST".into()),
+            }],
+        ),
+        401 | 403 if bearer_challenge(w).is_some() => Ok(()),
+        401 | 403 => fail(
+            Finding::new(
+                FindingKind::Header,
+                format!("an RFC 6750 {actual} carries a WWW-Authenticate Bearer challenge"),
+            )
+            .expected(
+                "WWW-Authenticate: Bearer ...",
+                w.response()?
+                    .received
+                    .header("WWW-Authenticate")
+                    .unwrap_or("absent")
+                    .to_owned(),
+            ),
+        ),
+        _ => fail(
+            Finding::new(FindingKind::Status, "the access token is refused")
+                .expected(TOKEN_REFUSALS, actual.to_string()),
+        ),
+    }
+}
+
+const TOKEN_REFUSALS: &str =
+    "400 BAD_REQUEST, or 401 / 403 with a WWW-Authenticate Bearer challenge (RFC 6750)";
 
 fn format_list(items: &[String], empty: &str) -> String {
     if items.is_empty() {
@@ -251,5 +471,34 @@ mod tests {
         let empty =
             assure_fhir::model::parse_json(r#"{"resourceType": "OperationOutcome"}"#).unwrap();
         assert!(spine_codes(&empty).is_empty());
+    }
+
+    #[test]
+    fn accepted_errors_parse_from_alternatives() {
+        let a = parse_accepted("422 INVALID_PARAMETER or 400 BAD_REQUEST, 4xx").unwrap();
+        assert_eq!(
+            a,
+            [
+                Accepted {
+                    status: Some(422),
+                    code: Some("INVALID_PARAMETER".into())
+                },
+                Accepted {
+                    status: Some(400),
+                    code: Some("BAD_REQUEST".into())
+                },
+                Accepted {
+                    status: None,
+                    code: None
+                },
+            ]
+        );
+        assert_eq!(
+            alternatives(&a),
+            "422 INVALID_PARAMETER or 400 BAD_REQUEST or any 4xx GP Connect error"
+        );
+        for bad in ["", "OK INVALID_PARAMETER", "200 OK", "422 A B"] {
+            assert!(parse_accepted(bad).is_err(), "{bad}");
+        }
     }
 }

@@ -31,10 +31,18 @@ pub fn steps() -> Vec<StepDef> {
             func: step_fn!(spine_headers),
         },
         StepDef {
+            kinds: THEN,
+            pattern: r"the received request asks for a FHIR format, or sends no Accept header",
+            usage: "the received request asks for a FHIR format, or sends no Accept header",
+            help: "Checks the received Accept header names FHIR JSON or XML (application/fhir+json, application/fhir+xml, with or without parameters); without one, a GP Connect provider answers in the format of the request's Content-Type.",
+            example: "Then the received request asks for a FHIR format, or sends no Accept header",
+            func: step_fn!(accepts_fhir),
+        },
+        StepDef {
             kinds: GIVEN_WHEN,
-            pattern: r"the counterpart {Q} answers the next request with status (\d{3}) and the GP Connect error {Q}",
-            usage: r#"the counterpart "<stub set>" answers the next request with status <nnn> and the GP Connect error "<Spine error code>""#,
-            help: "Scripts the next answer of the counterpart as a GP Connect error: that HTTP status and a GPConnect-OperationOutcome-1 whose issue carries the code from Spine-ErrorOrWarningCode-1.",
+            pattern: r"the counterpart {Q} answers the next (\d+ )?requests? with status (\d{3}) and the GP Connect error {Q}",
+            usage: r#"the counterpart "<stub set>" answers the next [<n>] request(s) with status <nnn> and the GP Connect error "<Spine error code>""#,
+            help: "Scripts the next answer (or the next n answers, for a consumer that retries) of the counterpart as a GP Connect error: that HTTP status and a GPConnect-OperationOutcome-1 whose issue carries the code from Spine-ErrorOrWarningCode-1.",
             example: r#"Given the counterpart "gpconnect-provider" answers the next request with status 404 and the GP Connect error "PATIENT_NOT_FOUND""#,
             func: step_fn!(script_error),
         },
@@ -51,7 +59,7 @@ pub fn error_outcome(code: &str) -> Value {
         | "INVALID_NHS_NUMBER"
         | "INVALID_IDENTIFIER_SYSTEM"
         | "INVALID_IDENTIFIER_VALUE" => "invalid",
-        "NO_RELATIONSHIP" | "ACCESS_DENIED" | "PATIENT_DISSENT" => "forbidden",
+        "NO_RELATIONSHIP" | "ACCESS DENIED" | "ACCESS_DENIED" | "NO_PATIENT_CONSENT" => "forbidden",
         "DUPLICATE_REJECTED" => "duplicate",
         "NOT_IMPLEMENTED" => "not-supported",
         _ => "exception",
@@ -74,21 +82,43 @@ pub fn error_outcome(code: &str) -> Value {
 
 async fn script_error(w: &mut AssureWorld, ctx: &Context) -> StepResult {
     let name = w.expand(&arg(ctx, 1))?;
-    let status: u16 = arg(ctx, 2)
+    let times: usize = match arg(ctx, 2).trim() {
+        "" => 1,
+        n => n
+            .parse()
+            .ok()
+            .filter(|n| (1..=10).contains(n))
+            .ok_or_else(|| Stop::error("the number of requests must be 1 to 10"))?,
+    };
+    let status: u16 = arg(ctx, 3)
         .parse()
         .map_err(|_| Stop::error("the status must be a three-digit number"))?;
-    let code = w.expand(&arg(ctx, 3))?;
+    let code = w.expand(&arg(ctx, 4))?;
     let body = serde_json::to_vec(&error_outcome(&code))
         .map_err(|e| Stop::error(format!("cannot write the OperationOutcome: {e}")))?;
-    super::counterpart::counterpart(w, &name)?.answer_next(crate::counterpart::Scripted::Respond {
-        status,
-        headers: vec![(
-            "Content-Type".into(),
-            "application/fhir+json;charset=utf-8".into(),
-        )],
-        body,
-    });
+    let counterpart = super::counterpart::counterpart(w, &name)?;
+    for _ in 0..times {
+        counterpart.answer_next(crate::counterpart::Scripted::Respond {
+            status,
+            headers: vec![(
+                "Content-Type".into(),
+                "application/fhir+json;charset=utf-8".into(),
+            )],
+            body: body.clone(),
+        });
+    }
     Ok(())
+}
+
+/// The interaction's scope, alone or followed by a confidentiality scope: "Where
+/// multiple values are required, they MUST be provided as a space separated string."
+fn scope_fits(scope: &str, wanted: &str) -> bool {
+    let mut values = scope.split(' ');
+    values.next() == Some(wanted)
+        && match values.next() {
+            None => true,
+            Some(conf) => matches!(conf, "conf/N" | "conf/R") && values.next().is_none(),
+        }
 }
 
 /// Every problem with the claims, so one run tells a supplier all of them.
@@ -129,9 +159,9 @@ pub fn token_problems(
         problems.push("`reason_for_request` must be `directcare`".into());
     }
     if let Some(scope) = claims.get("requested_scope").and_then(Value::as_str) {
-        if scope != interaction.scope {
+        if !scope_fits(scope, interaction.scope) {
             problems.push(format!(
-                "`requested_scope` is `{scope}`; `{}` needs `{}`",
+                "`requested_scope` is `{scope}`; `{}` needs `{}`, optionally followed by a space and `conf/N` or `conf/R`",
                 interaction.name, interaction.scope
             ));
         }
@@ -241,6 +271,32 @@ async fn token_is_valid(w: &mut AssureWorld, ctx: &Context) -> StepResult {
     }
 }
 
+async fn accepts_fhir(w: &mut AssureWorld, _: &Context) -> StepResult {
+    let entry = w
+        .received
+        .as_ref()
+        .ok_or_else(|| Stop::error("no request received yet"))?;
+    let Some(accept) = entry.header("Accept") else {
+        return Ok(());
+    };
+    let fhir = accept.split(',').any(|media| {
+        let media = media.split(';').next().unwrap_or_default().trim();
+        media.eq_ignore_ascii_case("application/fhir+json")
+            || media.eq_ignore_ascii_case("application/fhir+xml")
+    });
+    if fhir {
+        Ok(())
+    } else {
+        fail(
+            Finding::new(
+                FindingKind::Request,
+                "the consumer asks for a format that is not FHIR",
+            )
+            .expected("application/fhir+json or application/fhir+xml", accept),
+        )
+    }
+}
+
 async fn spine_headers(w: &mut AssureWorld, ctx: &Context) -> StepResult {
     let interaction = super::gpconnect::interaction(&w.expand(&arg(ctx, 1))?)?;
     let entry = w
@@ -278,5 +334,31 @@ async fn spine_headers(w: &mut AssureWorld, ctx: &Context) -> StepResult {
             FindingKind::Request,
             format!("the Spine headers are wrong: {}", problems.join("; ")),
         ))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_scope_may_carry_a_confidentiality_scope() {
+        for ok in [
+            "patient/*.read",
+            "patient/*.read conf/N",
+            "patient/*.read conf/R",
+        ] {
+            assert!(scope_fits(ok, "patient/*.read"), "{ok}");
+        }
+        for bad in [
+            "patient/*.write",
+            "patient/*.read conf/X",
+            "patient/*.read  conf/N",
+            "patient/*.read conf/N conf/R",
+            "conf/N patient/*.read",
+            "",
+        ] {
+            assert!(!scope_fits(bad, "patient/*.read"), "{bad}");
+        }
     }
 }

@@ -153,25 +153,41 @@ async fn without_a_command_the_scenario_waits_for_a_person_to_act() {
     assert_eq!(output.0.code(), Some(0), "{}", output.1);
 }
 
-/// Runs the shipped `gp-connect-consumer` suite with a consumer from `tests/consumers`.
-async fn gp_connect_consumer(script: &str) -> (i32, Vec<(String, String)>, String) {
-    let command = format!("consumer_command={}", consumer(script));
-    let outcome = crate::shipped::run_shipped(
-        None,
-        &["--suite", "gp-connect-consumer", "--input", &command],
-    )
-    .await;
+/// Runs the shipped `gp-connect-consumer` suite with a consumer command and more inputs.
+async fn gp_connect_consumer(command: &str, more: &[&str]) -> (i32, Vec<(String, String)>, String) {
+    let command = format!("consumer_command={command}");
+    let mut args = vec!["--suite", "gp-connect-consumer", "--input", &command];
+    for input in more {
+        args.extend(["--input", input]);
+    }
+    let outcome = crate::shipped::run_shipped(None, &args).await;
     let statuses = outcome.view().requirement_statuses();
     (outcome.code, statuses, outcome.stderr)
 }
 
 #[tokio::test(flavor = "multi_thread")]
 async fn the_gp_connect_consumer_suite_passes_a_correct_consumer_and_fails_a_faulty_one() {
-    let (code, statuses, stderr) = gp_connect_consumer("gpconnect-good.sh").await;
+    let (code, statuses, stderr) = gp_connect_consumer(&consumer("gpconnect-good.sh"), &[]).await;
     assert_eq!(code, 0, "{stderr}");
     assert!(statuses.iter().all(|(_, s)| s == "passed"), "{statuses:?}");
 
-    let (code, statuses, stderr) = gp_connect_consumer("gpconnect-bad.sh").await;
+    // GP Connect 1.6 makes every clinical-area parameter optional: a consumer that names
+    // only the patient (with a conf/N confidentiality scope and no Accept header) fails
+    // nothing, and the area scenarios are not applicable to it.
+    let patient_only = format!("GPC_PATIENT_ONLY=1 {}", consumer("gpconnect-good.sh"));
+    let (code, statuses, stderr) =
+        gp_connect_consumer(&patient_only, &["clinical_areas=none"]).await;
+    assert_eq!(code, 0, "{stderr}");
+    for (id, status) in &statuses {
+        let expected = if id == "GPC-CONS-8" {
+            "not_applicable"
+        } else {
+            "passed"
+        };
+        assert_eq!(status, expected, "{id}: {statuses:?}\n{stderr}");
+    }
+
+    let (code, statuses, stderr) = gp_connect_consumer(&consumer("gpconnect-bad.sh"), &[]).await;
     assert_eq!(code, 1, "{stderr}");
     let failed: Vec<&str> = statuses
         .iter()

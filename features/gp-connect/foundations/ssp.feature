@@ -2,7 +2,8 @@
 Feature: Spine Security Proxy headers
   Every request carries Ssp-TraceID, Ssp-From, Ssp-To and Ssp-InteractionID, the last
   naming the operation. A request missing one, or naming another operation, is
-  rejected with 400 BAD_REQUEST.
+  rejected with 400 BAD_REQUEST. Each negative sends the request of its control (the
+  same interaction, accepted in the same run) with that one defect.
 
   @req:GPC-SSP-1
   Scenario Outline: A request without <header> is rejected (<interaction>)
@@ -11,6 +12,7 @@ Feature: Spine Security Proxy headers
     When I send a GET request to "<path>"
     Then the response is a GP Connect error with code "BAD_REQUEST" and status 400
 
+    @negative:metadata
     Examples: metadata
       | header            | interaction | path      |
       | Ssp-TraceID       | metadata    | /metadata |
@@ -18,6 +20,7 @@ Feature: Spine Security Proxy headers
       | Ssp-To            | metadata    | /metadata |
       | Ssp-InteractionID | metadata    | /metadata |
 
+    @capability:foundations @capability:Patient.read @negative:patient-read
     Examples: read a patient
       | header            | interaction  | path                             |
       | Ssp-TraceID       | patient read | /Patient/{registered_patient_id} |
@@ -25,6 +28,7 @@ Feature: Spine Security Proxy headers
       | Ssp-To            | patient read | /Patient/{registered_patient_id} |
       | Ssp-InteractionID | patient read | /Patient/{registered_patient_id} |
 
+    @capability:foundations @capability:Practitioner.read @negative:practitioner-read
     Examples: read a practitioner
       | header            | interaction       | path                            |
       | Ssp-TraceID       | practitioner read | /Practitioner/{practitioner_id} |
@@ -32,6 +36,7 @@ Feature: Spine Security Proxy headers
       | Ssp-To            | practitioner read | /Practitioner/{practitioner_id} |
       | Ssp-InteractionID | practitioner read | /Practitioner/{practitioner_id} |
 
+    @capability:foundations @capability:Location.read @negative:location-read
     Examples: read a location
       | header            | interaction   | path                    |
       | Ssp-TraceID       | location read | /Location/{location_id} |
@@ -46,12 +51,29 @@ Feature: Spine Security Proxy headers
     When I send a GET request to "<path>"
     Then the response is a GP Connect error with code "BAD_REQUEST" and status 400
 
-    Examples:
-      | interaction       | path                             | other                                 |
-      | metadata          | /metadata                        | fhir:rest:search:patient-1            |
-      | metadata          | /metadata                        | fhir:rest:read:metadata               |
-      | patient read      | /Patient/{registered_patient_id} | fhir:rest:search:patient-1            |
-      | patient read      | /Patient/{registered_patient_id} | fhir:rest:read:practitioner-1         |
-      | practitioner read | /Practitioner/{practitioner_id}  | fhir:rest:read:organization-1         |
-      | organization read | /Organization/{organization_id}  | fhir:rest:read:location-1             |
-      | location read     | /Location/{location_id}          | fhir:operation:gpc.getstructuredrecord-1 |
+    @negative:metadata
+    Examples: metadata
+      | interaction | path      | other                      |
+      | metadata    | /metadata | fhir:rest:search:patient-1 |
+      | metadata    | /metadata | fhir:rest:read:metadata    |
+
+    @capability:foundations @capability:Patient.read @negative:patient-read
+    Examples: read a patient
+      | interaction  | path                             | other                         |
+      | patient read | /Patient/{registered_patient_id} | fhir:rest:search:patient-1    |
+      | patient read | /Patient/{registered_patient_id} | fhir:rest:read:practitioner-1 |
+
+    @capability:foundations @capability:Practitioner.read @negative:practitioner-read
+    Examples: read a practitioner
+      | interaction       | path                            | other                         |
+      | practitioner read | /Practitioner/{practitioner_id} | fhir:rest:read:organization-1 |
+
+    @capability:foundations @capability:Organization.read @negative:organization-read
+    Examples: read an organisation
+      | interaction       | path                            | other                     |
+      | organization read | /Organization/{organization_id} | fhir:rest:read:location-1 |
+
+    @capability:foundations @capability:Location.read @negative:location-read
+    Examples: read a location
+      | interaction   | path                    | other                                    |
+      | location read | /Location/{location_id} | fhir:operation:gpc.getstructuredrecord-1 |

@@ -1,129 +1,450 @@
 @gpconnect @security
 Feature: Security of the capability interactions
-  The Spine Security Proxy headers and the JWT scope are checked on every capability
-  interaction as on the foundations ones: a missing header, another operation's
-  interaction id or another scope is 400 BAD_REQUEST.
+  The Spine Security Proxy headers and the JWT are checked on every capability
+  interaction as on the foundations ones. Each negative sends the interaction's
+  complete, valid request (its query, its body, If-Match where it needs one) with one
+  defect: a missing Spine header or bearer token, another operation's interaction id
+  (400 BAD_REQUEST), or a requested_scope that GP Connect does not define (refused as
+  a malformed token). A provider that authorises by scope also refuses another
+  endpoint's scope (GPC-JWT-4, optional, informational). The interaction's own
+  positive scenario, accepted in the same run, is each negative's control.
 
-  @req:GPC-SSP-1
-  Scenario Outline: A request without <header> is rejected (<interaction>)
-    Given the request is a GP Connect "<interaction>" request
-    And the Spine header "<header>" is removed
-    When I send a <method> request to "<path>"
-    Then the response is a GP Connect error with code "BAD_REQUEST" and status 400
+  @capability:appointments @capability:Slot.search-type @negative:slot-search
+  Scenario Outline: Search for free slots: a request <what> is rejected
+    Given the request is a GP Connect "slot search" request
+    And the request query parameter "start" is "ge{free_slot_start}"
+    And the request query parameter "end" is "le{free_slot_end}"
+    And the request query parameter "status" is "free"
+    And the request query parameter "_include" is "Slot:schedule"
+    And <defect>
+    When I send a GET request to "{gpc_appointments_base}/Slot"
+    Then <refusal>
 
-    Examples:
-      | header | interaction | method | path |
-      | Ssp-TraceID | slot search | GET | {gpc_appointments_base}/Slot |
-      | Ssp-From | slot search | GET | {gpc_appointments_base}/Slot |
-      | Ssp-To | slot search | GET | {gpc_appointments_base}/Slot |
-      | Ssp-InteractionID | slot search | GET | {gpc_appointments_base}/Slot |
-      | Ssp-TraceID | appointment book | POST | {gpc_appointments_base}/Appointment |
-      | Ssp-From | appointment book | POST | {gpc_appointments_base}/Appointment |
-      | Ssp-To | appointment book | POST | {gpc_appointments_base}/Appointment |
-      | Ssp-InteractionID | appointment book | POST | {gpc_appointments_base}/Appointment |
-      | Ssp-TraceID | appointment read | GET | {gpc_appointments_base}/Appointment/{appointment_id} |
-      | Ssp-From | appointment read | GET | {gpc_appointments_base}/Appointment/{appointment_id} |
-      | Ssp-To | appointment read | GET | {gpc_appointments_base}/Appointment/{appointment_id} |
-      | Ssp-InteractionID | appointment read | GET | {gpc_appointments_base}/Appointment/{appointment_id} |
-      | Ssp-TraceID | appointment amend | PUT | {gpc_appointments_base}/Appointment/{appointment_id} |
-      | Ssp-From | appointment amend | PUT | {gpc_appointments_base}/Appointment/{appointment_id} |
-      | Ssp-To | appointment amend | PUT | {gpc_appointments_base}/Appointment/{appointment_id} |
-      | Ssp-InteractionID | appointment amend | PUT | {gpc_appointments_base}/Appointment/{appointment_id} |
-      | Ssp-TraceID | appointment cancel | PUT | {gpc_appointments_base}/Appointment/{appointment_id} |
-      | Ssp-From | appointment cancel | PUT | {gpc_appointments_base}/Appointment/{appointment_id} |
-      | Ssp-To | appointment cancel | PUT | {gpc_appointments_base}/Appointment/{appointment_id} |
-      | Ssp-InteractionID | appointment cancel | PUT | {gpc_appointments_base}/Appointment/{appointment_id} |
-      | Ssp-TraceID | appointment search | GET | {gpc_appointments_base}/Patient/{registered_patient_id}/Appointment |
-      | Ssp-From | appointment search | GET | {gpc_appointments_base}/Patient/{registered_patient_id}/Appointment |
-      | Ssp-To | appointment search | GET | {gpc_appointments_base}/Patient/{registered_patient_id}/Appointment |
-      | Ssp-InteractionID | appointment search | GET | {gpc_appointments_base}/Patient/{registered_patient_id}/Appointment |
-      | Ssp-TraceID | structured record | POST | {gpc_structured_base}/Patient/$gpc.getstructuredrecord |
-      | Ssp-TraceID | patient register | POST | /Patient/$gpc.registerpatient |
-      | Ssp-From | structured record | POST | {gpc_structured_base}/Patient/$gpc.getstructuredrecord |
-      | Ssp-From | patient register | POST | /Patient/$gpc.registerpatient |
-      | Ssp-To | structured record | POST | {gpc_structured_base}/Patient/$gpc.getstructuredrecord |
-      | Ssp-To | patient register | POST | /Patient/$gpc.registerpatient |
-      | Ssp-InteractionID | structured record | POST | {gpc_structured_base}/Patient/$gpc.getstructuredrecord |
-      | Ssp-InteractionID | patient register | POST | /Patient/$gpc.registerpatient |
-      | Ssp-TraceID | document metadata | GET | {gpc_documents_base}/metadata |
-      | Ssp-From | document metadata | GET | {gpc_documents_base}/metadata |
-      | Ssp-To | document metadata | GET | {gpc_documents_base}/metadata |
-      | Ssp-InteractionID | document metadata | GET | {gpc_documents_base}/metadata |
-      | Ssp-TraceID | document patient search | GET | {gpc_documents_base}/Patient |
-      | Ssp-From | document patient search | GET | {gpc_documents_base}/Patient |
-      | Ssp-To | document patient search | GET | {gpc_documents_base}/Patient |
-      | Ssp-InteractionID | document patient search | GET | {gpc_documents_base}/Patient |
-      | Ssp-TraceID | document search | GET | {gpc_documents_base}/Patient/{registered_patient_id}/DocumentReference |
-      | Ssp-From | document search | GET | {gpc_documents_base}/Patient/{registered_patient_id}/DocumentReference |
-      | Ssp-To | document search | GET | {gpc_documents_base}/Patient/{registered_patient_id}/DocumentReference |
-      | Ssp-InteractionID | document search | GET | {gpc_documents_base}/Patient/{registered_patient_id}/DocumentReference |
-      | Ssp-TraceID | document retrieve | GET | {gpc_documents_base}/Binary/{document_binary_id} |
-      | Ssp-From | document retrieve | GET | {gpc_documents_base}/Binary/{document_binary_id} |
-      | Ssp-To | document retrieve | GET | {gpc_documents_base}/Binary/{document_binary_id} |
-      | Ssp-InteractionID | document retrieve | GET | {gpc_documents_base}/Binary/{document_binary_id} |
+    @req:GPC-SSP-1
+    Examples: Spine headers
+      | what | defect | refusal |
+      | without Ssp-TraceID | the Spine header "Ssp-TraceID" is removed | the response is a GP Connect error with code "BAD_REQUEST" and status 400 |
+      | without Ssp-From | the Spine header "Ssp-From" is removed | the response is a GP Connect error with code "BAD_REQUEST" and status 400 |
+      | without Ssp-To | the Spine header "Ssp-To" is removed | the response is a GP Connect error with code "BAD_REQUEST" and status 400 |
+      | without Ssp-InteractionID | the Spine header "Ssp-InteractionID" is removed | the response is a GP Connect error with code "BAD_REQUEST" and status 400 |
 
-  @req:GPC-JWT-6
-  Scenario Outline: A request without a bearer token is rejected (<interaction>)
-    Given the request is a GP Connect "<interaction>" request
-    And the Spine header "Authorization" is removed
-    When I send a <method> request to "<path>"
-    Then the response is a GP Connect error with code "BAD_REQUEST" and status 400
+    @req:GPC-SSP-2
+    Examples: another operation's interaction id
+      | what | defect | refusal |
+      | with the metadata interaction id | the Spine header "Ssp-InteractionID" is "urn:nhs:names:services:gpconnect:fhir:rest:read:metadata-1" | the response is a GP Connect error with code "BAD_REQUEST" and status 400 |
 
-    Examples:
-      | interaction | method | path |
-      | slot search | GET | {gpc_appointments_base}/Slot |
-      | appointment book | POST | {gpc_appointments_base}/Appointment |
-      | appointment read | GET | {gpc_appointments_base}/Appointment/{appointment_id} |
-      | appointment amend | PUT | {gpc_appointments_base}/Appointment/{appointment_id} |
-      | appointment cancel | PUT | {gpc_appointments_base}/Appointment/{appointment_id} |
-      | appointment search | GET | {gpc_appointments_base}/Patient/{registered_patient_id}/Appointment |
-      | structured record | POST | {gpc_structured_base}/Patient/$gpc.getstructuredrecord |
-      | patient register | POST | /Patient/$gpc.registerpatient |
-      | document metadata | GET | {gpc_documents_base}/metadata |
-      | document patient search | GET | {gpc_documents_base}/Patient |
-      | document search | GET | {gpc_documents_base}/Patient/{registered_patient_id}/DocumentReference |
-      | document retrieve | GET | {gpc_documents_base}/Binary/{document_binary_id} |
+    @req:GPC-JWT-6
+    Examples: no bearer token
+      | what | defect | refusal |
+      | without an Authorization header | the Spine header "Authorization" is removed | the response refuses the access token |
 
-  @req:GPC-SSP-2
-  Scenario Outline: Another operation's interaction id is rejected (<interaction>)
-    Given the request is a GP Connect "<interaction>" request
-    And the Spine header "Ssp-InteractionID" is "urn:nhs:names:services:gpconnect:fhir:rest:read:metadata-1"
-    When I send a <method> request to "<path>"
-    Then the response is a GP Connect error with code "BAD_REQUEST" and status 400
+    @req:GPC-JWT-7
+    Examples: a scope GP Connect does not define
+      | what | defect | refusal |
+      | with the scope openid | the JWT claim "requested_scope" is "openid" | the response refuses the access token |
 
-    Examples:
-      | interaction | method | path |
-      | slot search | GET | {gpc_appointments_base}/Slot |
-      | appointment book | POST | {gpc_appointments_base}/Appointment |
-      | appointment read | GET | {gpc_appointments_base}/Appointment/{appointment_id} |
-      | appointment amend | PUT | {gpc_appointments_base}/Appointment/{appointment_id} |
-      | appointment cancel | PUT | {gpc_appointments_base}/Appointment/{appointment_id} |
-      | appointment search | GET | {gpc_appointments_base}/Patient/{registered_patient_id}/Appointment |
-      | structured record | POST | {gpc_structured_base}/Patient/$gpc.getstructuredrecord |
-      | patient register | POST | /Patient/$gpc.registerpatient |
-      | document metadata | GET | {gpc_documents_base}/metadata |
-      | document patient search | GET | {gpc_documents_base}/Patient |
-      | document search | GET | {gpc_documents_base}/Patient/{registered_patient_id}/DocumentReference |
-      | document retrieve | GET | {gpc_documents_base}/Binary/{document_binary_id} |
+    @req:GPC-JWT-4
+    Examples: another endpoint's scope (optional)
+      | what | defect | refusal |
+      | with the scope patient/*.read | the JWT claim "requested_scope" is "patient/*.read" | the response refuses the access token |
 
-  @req:GPC-JWT-4
-  Scenario Outline: A token with the scope <scope> is rejected (<interaction>)
-    Given the request is a GP Connect "<interaction>" request
-    And the JWT claim "requested_scope" is "<scope>"
-    When I send a <method> request to "<path>"
-    Then the response is a GP Connect error with code "BAD_REQUEST" and status 400
+  @capability:appointments @capability:Appointment.create @negative:appointment-book
+  Scenario Outline: Book an appointment: a request <what> is rejected
+    Given the request is a GP Connect "appointment book" request
+    And the request content type is "application/fhir+json"
+    And the request body is the file "bodies/appointments/book.json"
+    And <defect>
+    When I send a POST request to "{gpc_appointments_base}/Appointment"
+    Then <refusal>
 
-    Examples:
-      | interaction | scope | method | path |
-      | slot search | patient/*.read | GET | {gpc_appointments_base}/Slot |
-      | appointment book | patient/*.read | POST | {gpc_appointments_base}/Appointment |
-      | appointment read | organization/*.read | GET | {gpc_appointments_base}/Appointment/{appointment_id} |
-      | appointment amend | patient/*.read | PUT | {gpc_appointments_base}/Appointment/{appointment_id} |
-      | appointment cancel | patient/*.read | PUT | {gpc_appointments_base}/Appointment/{appointment_id} |
-      | appointment search | organization/*.read | GET | {gpc_appointments_base}/Patient/{registered_patient_id}/Appointment |
-      | structured record | organization/*.read | POST | {gpc_structured_base}/Patient/$gpc.getstructuredrecord |
-      | patient register | patient/*.read | POST | /Patient/$gpc.registerpatient |
-      | document metadata | patient/*.read | GET | {gpc_documents_base}/metadata |
-      | document patient search | organization/*.read | GET | {gpc_documents_base}/Patient |
-      | document search | organization/*.read | GET | {gpc_documents_base}/Patient/{registered_patient_id}/DocumentReference |
-      | document retrieve | organization/*.read | GET | {gpc_documents_base}/Binary/{document_binary_id} |
+    @req:GPC-SSP-1
+    Examples: Spine headers
+      | what | defect | refusal |
+      | without Ssp-TraceID | the Spine header "Ssp-TraceID" is removed | the response is a GP Connect error with code "BAD_REQUEST" and status 400 |
+      | without Ssp-From | the Spine header "Ssp-From" is removed | the response is a GP Connect error with code "BAD_REQUEST" and status 400 |
+      | without Ssp-To | the Spine header "Ssp-To" is removed | the response is a GP Connect error with code "BAD_REQUEST" and status 400 |
+      | without Ssp-InteractionID | the Spine header "Ssp-InteractionID" is removed | the response is a GP Connect error with code "BAD_REQUEST" and status 400 |
+
+    @req:GPC-SSP-2
+    Examples: another operation's interaction id
+      | what | defect | refusal |
+      | with the metadata interaction id | the Spine header "Ssp-InteractionID" is "urn:nhs:names:services:gpconnect:fhir:rest:read:metadata-1" | the response is a GP Connect error with code "BAD_REQUEST" and status 400 |
+
+    @req:GPC-JWT-6
+    Examples: no bearer token
+      | what | defect | refusal |
+      | without an Authorization header | the Spine header "Authorization" is removed | the response refuses the access token |
+
+    @req:GPC-JWT-7
+    Examples: a scope GP Connect does not define
+      | what | defect | refusal |
+      | with the scope openid | the JWT claim "requested_scope" is "openid" | the response refuses the access token |
+
+    @req:GPC-JWT-4
+    Examples: another endpoint's scope (optional)
+      | what | defect | refusal |
+      | with the scope organization/*.write | the JWT claim "requested_scope" is "organization/*.write" | the response refuses the access token |
+
+  @capability:appointments @capability:Appointment.read @negative:appointment-read
+  Scenario Outline: Read an appointment: a request <what> is rejected
+    Given the request is a GP Connect "appointment read" request
+    And <defect>
+    When I send a GET request to "{gpc_appointments_base}/Appointment/{appointment_id}"
+    Then <refusal>
+
+    @req:GPC-SSP-1
+    Examples: Spine headers
+      | what | defect | refusal |
+      | without Ssp-TraceID | the Spine header "Ssp-TraceID" is removed | the response is a GP Connect error with code "BAD_REQUEST" and status 400 |
+      | without Ssp-From | the Spine header "Ssp-From" is removed | the response is a GP Connect error with code "BAD_REQUEST" and status 400 |
+      | without Ssp-To | the Spine header "Ssp-To" is removed | the response is a GP Connect error with code "BAD_REQUEST" and status 400 |
+      | without Ssp-InteractionID | the Spine header "Ssp-InteractionID" is removed | the response is a GP Connect error with code "BAD_REQUEST" and status 400 |
+
+    @req:GPC-SSP-2
+    Examples: another operation's interaction id
+      | what | defect | refusal |
+      | with the metadata interaction id | the Spine header "Ssp-InteractionID" is "urn:nhs:names:services:gpconnect:fhir:rest:read:metadata-1" | the response is a GP Connect error with code "BAD_REQUEST" and status 400 |
+
+    @req:GPC-JWT-6
+    Examples: no bearer token
+      | what | defect | refusal |
+      | without an Authorization header | the Spine header "Authorization" is removed | the response refuses the access token |
+
+    @req:GPC-JWT-7
+    Examples: a scope GP Connect does not define
+      | what | defect | refusal |
+      | with the scope openid | the JWT claim "requested_scope" is "openid" | the response refuses the access token |
+
+    @req:GPC-JWT-4
+    Examples: another endpoint's scope (optional)
+      | what | defect | refusal |
+      | with the scope organization/*.read | the JWT claim "requested_scope" is "organization/*.read" | the response refuses the access token |
+
+  @capability:appointments @capability:Appointment.update @negative:appointment-amend
+  Scenario Outline: Amend an appointment: a request <what> is rejected
+    Given the request is a GP Connect "appointment read" request
+    When I send a GET request to "{gpc_appointments_base}/Appointment/{appointment_id}"
+    Then I capture the response header "ETag" as "etag"
+    Given the request is a GP Connect "appointment amend" request
+    And the request header "If-Match" is "{etag}"
+    And the request content type is "application/fhir+json"
+    And the request body is the file "bodies/appointments/amend.json"
+    And <defect>
+    When I send a PUT request to "{gpc_appointments_base}/Appointment/{appointment_id}"
+    Then <refusal>
+
+    @req:GPC-SSP-1
+    Examples: Spine headers
+      | what | defect | refusal |
+      | without Ssp-TraceID | the Spine header "Ssp-TraceID" is removed | the response is a GP Connect error with code "BAD_REQUEST" and status 400 |
+      | without Ssp-From | the Spine header "Ssp-From" is removed | the response is a GP Connect error with code "BAD_REQUEST" and status 400 |
+      | without Ssp-To | the Spine header "Ssp-To" is removed | the response is a GP Connect error with code "BAD_REQUEST" and status 400 |
+      | without Ssp-InteractionID | the Spine header "Ssp-InteractionID" is removed | the response is a GP Connect error with code "BAD_REQUEST" and status 400 |
+
+    @req:GPC-SSP-2
+    Examples: another operation's interaction id
+      | what | defect | refusal |
+      | with the metadata interaction id | the Spine header "Ssp-InteractionID" is "urn:nhs:names:services:gpconnect:fhir:rest:read:metadata-1" | the response is a GP Connect error with code "BAD_REQUEST" and status 400 |
+
+    @req:GPC-JWT-6
+    Examples: no bearer token
+      | what | defect | refusal |
+      | without an Authorization header | the Spine header "Authorization" is removed | the response refuses the access token |
+
+    @req:GPC-JWT-7
+    Examples: a scope GP Connect does not define
+      | what | defect | refusal |
+      | with the scope openid | the JWT claim "requested_scope" is "openid" | the response refuses the access token |
+
+    @req:GPC-JWT-4
+    Examples: another endpoint's scope (optional)
+      | what | defect | refusal |
+      | with the scope organization/*.write | the JWT claim "requested_scope" is "organization/*.write" | the response refuses the access token |
+
+  @capability:appointments @capability:Appointment.update @negative:appointment-cancel
+  Scenario Outline: Cancel an appointment: a request <what> is rejected
+    Given the request is a GP Connect "appointment read" request
+    When I send a GET request to "{gpc_appointments_base}/Appointment/{appointment_id}"
+    Then I capture the response header "ETag" as "etag"
+    Given the request is a GP Connect "appointment cancel" request
+    And the request header "If-Match" is "{etag}"
+    And the request content type is "application/fhir+json"
+    And the request body is the file "bodies/appointments/cancel.json"
+    And <defect>
+    When I send a PUT request to "{gpc_appointments_base}/Appointment/{appointment_id}"
+    Then <refusal>
+
+    @req:GPC-SSP-1
+    Examples: Spine headers
+      | what | defect | refusal |
+      | without Ssp-TraceID | the Spine header "Ssp-TraceID" is removed | the response is a GP Connect error with code "BAD_REQUEST" and status 400 |
+      | without Ssp-From | the Spine header "Ssp-From" is removed | the response is a GP Connect error with code "BAD_REQUEST" and status 400 |
+      | without Ssp-To | the Spine header "Ssp-To" is removed | the response is a GP Connect error with code "BAD_REQUEST" and status 400 |
+      | without Ssp-InteractionID | the Spine header "Ssp-InteractionID" is removed | the response is a GP Connect error with code "BAD_REQUEST" and status 400 |
+
+    @req:GPC-SSP-2
+    Examples: another operation's interaction id
+      | what | defect | refusal |
+      | with the metadata interaction id | the Spine header "Ssp-InteractionID" is "urn:nhs:names:services:gpconnect:fhir:rest:read:metadata-1" | the response is a GP Connect error with code "BAD_REQUEST" and status 400 |
+
+    @req:GPC-JWT-6
+    Examples: no bearer token
+      | what | defect | refusal |
+      | without an Authorization header | the Spine header "Authorization" is removed | the response refuses the access token |
+
+    @req:GPC-JWT-7
+    Examples: a scope GP Connect does not define
+      | what | defect | refusal |
+      | with the scope openid | the JWT claim "requested_scope" is "openid" | the response refuses the access token |
+
+    @req:GPC-JWT-4
+    Examples: another endpoint's scope (optional)
+      | what | defect | refusal |
+      | with the scope organization/*.write | the JWT claim "requested_scope" is "organization/*.write" | the response refuses the access token |
+
+  @capability:appointments @capability:Appointment.search-type @negative:appointment-search
+  Scenario Outline: Retrieve a patient's appointments: a request <what> is rejected
+    Given the request is a GP Connect "appointment search" request
+    And the request query parameter "start" is "ge2030-01-01"
+    And the request query parameter "start" is "le2030-12-31"
+    And <defect>
+    When I send a GET request to "{gpc_appointments_base}/Patient/{registered_patient_id}/Appointment"
+    Then <refusal>
+
+    @req:GPC-SSP-1
+    Examples: Spine headers
+      | what | defect | refusal |
+      | without Ssp-TraceID | the Spine header "Ssp-TraceID" is removed | the response is a GP Connect error with code "BAD_REQUEST" and status 400 |
+      | without Ssp-From | the Spine header "Ssp-From" is removed | the response is a GP Connect error with code "BAD_REQUEST" and status 400 |
+      | without Ssp-To | the Spine header "Ssp-To" is removed | the response is a GP Connect error with code "BAD_REQUEST" and status 400 |
+      | without Ssp-InteractionID | the Spine header "Ssp-InteractionID" is removed | the response is a GP Connect error with code "BAD_REQUEST" and status 400 |
+
+    @req:GPC-SSP-2
+    Examples: another operation's interaction id
+      | what | defect | refusal |
+      | with the metadata interaction id | the Spine header "Ssp-InteractionID" is "urn:nhs:names:services:gpconnect:fhir:rest:read:metadata-1" | the response is a GP Connect error with code "BAD_REQUEST" and status 400 |
+
+    @req:GPC-JWT-6
+    Examples: no bearer token
+      | what | defect | refusal |
+      | without an Authorization header | the Spine header "Authorization" is removed | the response refuses the access token |
+
+    @req:GPC-JWT-7
+    Examples: a scope GP Connect does not define
+      | what | defect | refusal |
+      | with the scope openid | the JWT claim "requested_scope" is "openid" | the response refuses the access token |
+
+    @req:GPC-JWT-4
+    Examples: another endpoint's scope (optional)
+      | what | defect | refusal |
+      | with the scope organization/*.read | the JWT claim "requested_scope" is "organization/*.read" | the response refuses the access token |
+
+  @capability:structured @negative:structured-allergies
+  Scenario Outline: Access Record Structured: a request <what> is rejected
+    Given the request is a GP Connect "structured record" request
+    And the request content type is "application/fhir+json"
+    And the request body is the file "bodies/structured/allergies-active.json"
+    And <defect>
+    When I send a POST request to "{gpc_structured_base}/Patient/$gpc.getstructuredrecord"
+    Then <refusal>
+
+    @req:GPC-SSP-1
+    Examples: Spine headers
+      | what | defect | refusal |
+      | without Ssp-TraceID | the Spine header "Ssp-TraceID" is removed | the response is a GP Connect error with code "BAD_REQUEST" and status 400 |
+      | without Ssp-From | the Spine header "Ssp-From" is removed | the response is a GP Connect error with code "BAD_REQUEST" and status 400 |
+      | without Ssp-To | the Spine header "Ssp-To" is removed | the response is a GP Connect error with code "BAD_REQUEST" and status 400 |
+      | without Ssp-InteractionID | the Spine header "Ssp-InteractionID" is removed | the response is a GP Connect error with code "BAD_REQUEST" and status 400 |
+
+    @req:GPC-SSP-2
+    Examples: another operation's interaction id
+      | what | defect | refusal |
+      | with the metadata interaction id | the Spine header "Ssp-InteractionID" is "urn:nhs:names:services:gpconnect:fhir:rest:read:metadata-1" | the response is a GP Connect error with code "BAD_REQUEST" and status 400 |
+
+    @req:GPC-JWT-6
+    Examples: no bearer token
+      | what | defect | refusal |
+      | without an Authorization header | the Spine header "Authorization" is removed | the response refuses the access token |
+
+    @req:GPC-JWT-7
+    Examples: a scope GP Connect does not define
+      | what | defect | refusal |
+      | with the scope openid | the JWT claim "requested_scope" is "openid" | the response refuses the access token |
+
+    @req:GPC-JWT-4
+    Examples: another endpoint's scope (optional)
+      | what | defect | refusal |
+      | with the scope organization/*.read | the JWT claim "requested_scope" is "organization/*.read" | the response refuses the access token |
+
+  @capability:register @negative:patient-register
+  Scenario Outline: Register a patient: a request <what> is rejected
+    Given the request is a GP Connect "patient register" request
+    And the request content type is "application/fhir+json"
+    And the request body is the file "bodies/register/register.json"
+    And <defect>
+    When I send a POST request to "/Patient/$gpc.registerpatient"
+    Then <refusal>
+
+    @req:GPC-SSP-1
+    Examples: Spine headers
+      | what | defect | refusal |
+      | without Ssp-TraceID | the Spine header "Ssp-TraceID" is removed | the response is a GP Connect error with code "BAD_REQUEST" and status 400 |
+      | without Ssp-From | the Spine header "Ssp-From" is removed | the response is a GP Connect error with code "BAD_REQUEST" and status 400 |
+      | without Ssp-To | the Spine header "Ssp-To" is removed | the response is a GP Connect error with code "BAD_REQUEST" and status 400 |
+      | without Ssp-InteractionID | the Spine header "Ssp-InteractionID" is removed | the response is a GP Connect error with code "BAD_REQUEST" and status 400 |
+
+    @req:GPC-SSP-2
+    Examples: another operation's interaction id
+      | what | defect | refusal |
+      | with the metadata interaction id | the Spine header "Ssp-InteractionID" is "urn:nhs:names:services:gpconnect:fhir:rest:read:metadata-1" | the response is a GP Connect error with code "BAD_REQUEST" and status 400 |
+
+    @req:GPC-JWT-6
+    Examples: no bearer token
+      | what | defect | refusal |
+      | without an Authorization header | the Spine header "Authorization" is removed | the response refuses the access token |
+
+    @req:GPC-JWT-7
+    Examples: a scope GP Connect does not define
+      | what | defect | refusal |
+      | with the scope openid | the JWT claim "requested_scope" is "openid" | the response refuses the access token |
+
+    @req:GPC-JWT-4
+    Examples: another endpoint's scope (optional)
+      | what | defect | refusal |
+      | with the scope organization/*.write | the JWT claim "requested_scope" is "organization/*.write" | the response refuses the access token |
+
+  @capability:documents @negative:document-metadata
+  Scenario Outline: Access Document capability statement: a request <what> is rejected
+    Given the request is a GP Connect "document metadata" request
+    And <defect>
+    When I send a GET request to "{gpc_documents_base}/metadata"
+    Then <refusal>
+
+    @req:GPC-SSP-1
+    Examples: Spine headers
+      | what | defect | refusal |
+      | without Ssp-TraceID | the Spine header "Ssp-TraceID" is removed | the response is a GP Connect error with code "BAD_REQUEST" and status 400 |
+      | without Ssp-From | the Spine header "Ssp-From" is removed | the response is a GP Connect error with code "BAD_REQUEST" and status 400 |
+      | without Ssp-To | the Spine header "Ssp-To" is removed | the response is a GP Connect error with code "BAD_REQUEST" and status 400 |
+      | without Ssp-InteractionID | the Spine header "Ssp-InteractionID" is removed | the response is a GP Connect error with code "BAD_REQUEST" and status 400 |
+
+    @req:GPC-SSP-2
+    Examples: another operation's interaction id
+      | what | defect | refusal |
+      | with the metadata interaction id | the Spine header "Ssp-InteractionID" is "urn:nhs:names:services:gpconnect:fhir:rest:read:metadata-1" | the response is a GP Connect error with code "BAD_REQUEST" and status 400 |
+
+    @req:GPC-JWT-6
+    Examples: no bearer token
+      | what | defect | refusal |
+      | without an Authorization header | the Spine header "Authorization" is removed | the response refuses the access token |
+
+    @req:GPC-JWT-7
+    Examples: a scope GP Connect does not define
+      | what | defect | refusal |
+      | with the scope openid | the JWT claim "requested_scope" is "openid" | the response refuses the access token |
+
+  @capability:documents @negative:document-patient-search
+  Scenario Outline: Access Document find a patient: a request <what> is rejected
+    Given the request is a GP Connect "document patient search" request
+    And the request query parameter "identifier" is "https://fhir.nhs.uk/Id/nhs-number|{registered_nhs_number}"
+    And <defect>
+    When I send a GET request to "{gpc_documents_base}/Patient"
+    Then <refusal>
+
+    @req:GPC-SSP-1
+    Examples: Spine headers
+      | what | defect | refusal |
+      | without Ssp-TraceID | the Spine header "Ssp-TraceID" is removed | the response is a GP Connect error with code "BAD_REQUEST" and status 400 |
+      | without Ssp-From | the Spine header "Ssp-From" is removed | the response is a GP Connect error with code "BAD_REQUEST" and status 400 |
+      | without Ssp-To | the Spine header "Ssp-To" is removed | the response is a GP Connect error with code "BAD_REQUEST" and status 400 |
+      | without Ssp-InteractionID | the Spine header "Ssp-InteractionID" is removed | the response is a GP Connect error with code "BAD_REQUEST" and status 400 |
+
+    @req:GPC-SSP-2
+    Examples: another operation's interaction id
+      | what | defect | refusal |
+      | with the metadata interaction id | the Spine header "Ssp-InteractionID" is "urn:nhs:names:services:gpconnect:fhir:rest:read:metadata-1" | the response is a GP Connect error with code "BAD_REQUEST" and status 400 |
+
+    @req:GPC-JWT-6
+    Examples: no bearer token
+      | what | defect | refusal |
+      | without an Authorization header | the Spine header "Authorization" is removed | the response refuses the access token |
+
+    @req:GPC-JWT-7
+    Examples: a scope GP Connect does not define
+      | what | defect | refusal |
+      | with the scope openid | the JWT claim "requested_scope" is "openid" | the response refuses the access token |
+
+    @req:GPC-JWT-4
+    Examples: another endpoint's scope (optional)
+      | what | defect | refusal |
+      | with the scope organization/*.read | the JWT claim "requested_scope" is "organization/*.read" | the response refuses the access token |
+
+  @capability:documents @negative:document-search
+  Scenario Outline: Search for a patient's documents: a request <what> is rejected
+    Given the request is a GP Connect "document search" request
+    And <defect>
+    When I send a GET request to "{gpc_documents_base}/Patient/{registered_patient_id}/DocumentReference?_include=DocumentReference:subject:Patient&_include=DocumentReference:custodian:Organization&_include=DocumentReference:author:Organization&_include=DocumentReference:author:Practitioner&_revinclude:recurse=PractitionerRole:practitioner"
+    Then <refusal>
+
+    @req:GPC-SSP-1
+    Examples: Spine headers
+      | what | defect | refusal |
+      | without Ssp-TraceID | the Spine header "Ssp-TraceID" is removed | the response is a GP Connect error with code "BAD_REQUEST" and status 400 |
+      | without Ssp-From | the Spine header "Ssp-From" is removed | the response is a GP Connect error with code "BAD_REQUEST" and status 400 |
+      | without Ssp-To | the Spine header "Ssp-To" is removed | the response is a GP Connect error with code "BAD_REQUEST" and status 400 |
+      | without Ssp-InteractionID | the Spine header "Ssp-InteractionID" is removed | the response is a GP Connect error with code "BAD_REQUEST" and status 400 |
+
+    @req:GPC-SSP-2
+    Examples: another operation's interaction id
+      | what | defect | refusal |
+      | with the metadata interaction id | the Spine header "Ssp-InteractionID" is "urn:nhs:names:services:gpconnect:fhir:rest:read:metadata-1" | the response is a GP Connect error with code "BAD_REQUEST" and status 400 |
+
+    @req:GPC-JWT-6
+    Examples: no bearer token
+      | what | defect | refusal |
+      | without an Authorization header | the Spine header "Authorization" is removed | the response refuses the access token |
+
+    @req:GPC-JWT-7
+    Examples: a scope GP Connect does not define
+      | what | defect | refusal |
+      | with the scope openid | the JWT claim "requested_scope" is "openid" | the response refuses the access token |
+
+    @req:GPC-JWT-4
+    Examples: another endpoint's scope (optional)
+      | what | defect | refusal |
+      | with the scope organization/*.read | the JWT claim "requested_scope" is "organization/*.read" | the response refuses the access token |
+
+  @capability:documents @negative:document-retrieve
+  Scenario Outline: Retrieve a document: a request <what> is rejected
+    Given the request is a GP Connect "document retrieve" request
+    And <defect>
+    When I send a GET request to "{gpc_documents_base}/Binary/{document_binary_id}"
+    Then <refusal>
+
+    @req:GPC-SSP-1
+    Examples: Spine headers
+      | what | defect | refusal |
+      | without Ssp-TraceID | the Spine header "Ssp-TraceID" is removed | the response is a GP Connect error with code "BAD_REQUEST" and status 400 |
+      | without Ssp-From | the Spine header "Ssp-From" is removed | the response is a GP Connect error with code "BAD_REQUEST" and status 400 |
+      | without Ssp-To | the Spine header "Ssp-To" is removed | the response is a GP Connect error with code "BAD_REQUEST" and status 400 |
+      | without Ssp-InteractionID | the Spine header "Ssp-InteractionID" is removed | the response is a GP Connect error with code "BAD_REQUEST" and status 400 |
+
+    @req:GPC-SSP-2
+    Examples: another operation's interaction id
+      | what | defect | refusal |
+      | with the metadata interaction id | the Spine header "Ssp-InteractionID" is "urn:nhs:names:services:gpconnect:fhir:rest:read:metadata-1" | the response is a GP Connect error with code "BAD_REQUEST" and status 400 |
+
+    @req:GPC-JWT-6
+    Examples: no bearer token
+      | what | defect | refusal |
+      | without an Authorization header | the Spine header "Authorization" is removed | the response refuses the access token |
+
+    @req:GPC-JWT-7
+    Examples: a scope GP Connect does not define
+      | what | defect | refusal |
+      | with the scope openid | the JWT claim "requested_scope" is "openid" | the response refuses the access token |
+
+    @req:GPC-JWT-4
+    Examples: another endpoint's scope (optional)
+      | what | defect | refusal |
+      | with the scope organization/*.read | the JWT claim "requested_scope" is "organization/*.read" | the response refuses the access token |

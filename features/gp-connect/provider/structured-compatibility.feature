@@ -1,4 +1,4 @@
-@gpconnect @structured @compatibility
+@gpconnect @structured @compatibility @capability:structured
 Feature: Access Record Structured 1.6: forwards compatibility
   A consumer on a newer version of the specification may ask for parameters or parts
   the provider does not know. The provider answers what it supports and warns of each

@@ -1,8 +1,9 @@
-@gpconnect @xml
+@gpconnect @xml @capability:format:xml
 Feature: FHIR XML answers
   A consumer may ask for FHIR XML, with Accept application/fhir+xml or with _format.
-  The provider then answers FHIR XML, and the same checks (JSON paths, FHIRPath,
-  validation) read it as they read JSON.
+  Servers SHOULD support XML; these scenarios apply to a provider whose
+  CapabilityStatement declares the XML format, which then answers FHIR XML, read by
+  the same checks (JSON paths, FHIRPath, validation) as JSON.
 
   @req:GPC-XML-1
   Scenario Outline: <interaction> answers FHIR XML when Accept asks for it
@@ -14,13 +15,18 @@ Feature: FHIR XML answers
     And the response body is a <type> resource
     And the JSON value at "id" is "<id>"
 
-    Examples:
-      | interaction       | path                                               | type         | id                      |
-      | patient read      | /Patient/{registered_patient_id}                   | Patient      | {registered_patient_id} |
-      | practitioner read | /Practitioner/{practitioner_id}                    | Practitioner | {practitioner_id}       |
-      | organization read | /Organization/{organization_id}                    | Organization | {organization_id}       |
-      | location read     | /Location/{location_id}                            | Location     | {location_id}           |
-      | appointment read  | {gpc_appointments_base}/Appointment/{appointment_id} | Appointment  | {appointment_id}        |
+    @capability:foundations
+    Examples: Foundations
+      | interaction       | path                            | type         | id                      |
+      | patient read      | /Patient/{registered_patient_id} | Patient      | {registered_patient_id} |
+      | practitioner read | /Practitioner/{practitioner_id} | Practitioner | {practitioner_id}       |
+      | organization read | /Organization/{organization_id} | Organization | {organization_id}       |
+      | location read     | /Location/{location_id}         | Location     | {location_id}           |
+
+    @capability:appointments
+    Examples: Appointment Management
+      | interaction      | path                                                 | type        | id               |
+      | appointment read | {gpc_appointments_base}/Appointment/{appointment_id} | Appointment | {appointment_id} |
 
   @req:GPC-XML-1
   Scenario Outline: <interaction> answers FHIR XML when _format asks for it
@@ -31,14 +37,22 @@ Feature: FHIR XML answers
     And the response content type is "application/fhir+xml"
     And the response body is a <type> resource
 
-    Examples:
-      | interaction       | path                                                 | type         | format               |
-      | patient read      | /Patient/{registered_patient_id}                     | Patient      | application/fhir+xml |
-      | practitioner read | /Practitioner/{practitioner_id}                      | Practitioner | xml                  |
-      | organization read | /Organization/{organization_id}                      | Organization | application/fhir+xml |
-      | location read     | /Location/{location_id}                              | Location     | xml                  |
-      | appointment read  | {gpc_appointments_base}/Appointment/{appointment_id} | Appointment  | application/fhir+xml |
-      | metadata          | /metadata                                            | CapabilityStatement | xml           |
+    Examples: every provider
+      | interaction | path      | type                | format |
+      | metadata    | /metadata | CapabilityStatement | xml    |
+
+    @capability:foundations
+    Examples: Foundations
+      | interaction       | path                             | type         | format               |
+      | patient read      | /Patient/{registered_patient_id} | Patient      | application/fhir+xml |
+      | practitioner read | /Practitioner/{practitioner_id}  | Practitioner | xml                  |
+      | organization read | /Organization/{organization_id}  | Organization | application/fhir+xml |
+      | location read     | /Location/{location_id}          | Location     | xml                  |
+
+    @capability:appointments
+    Examples: Appointment Management
+      | interaction      | path                                                 | type        | format               |
+      | appointment read | {gpc_appointments_base}/Appointment/{appointment_id} | Appointment | application/fhir+xml |
 
   @req:GPC-XML-1
   Scenario: The capability statement in XML declares STU3
@@ -48,9 +62,9 @@ Feature: FHIR XML answers
     Then the response status is 200
     And the response content type is "application/fhir+xml"
     And the JSON value at "fhirVersion" is "3.0.1"
-    And the FHIRPath "rest.resource.type contains 'Patient'" is true
+    And the FHIRPath "rest.where(mode = 'server').exists()" is true
 
-  @req:GPC-XML-1
+  @req:GPC-XML-1 @capability:structured
   Scenario: A structured record in XML holds the patient and the allergies List
     Given the request is a GP Connect "structured record" request
     And the request content type is "application/fhir+json"
@@ -64,7 +78,7 @@ Feature: FHIR XML answers
     And the FHIRPath "entry.resource.ofType(List).code.coding.code contains '886921000000105'" is true
     And every item of every List in the Bundle is an entry of the Bundle
 
-  @req:GPC-XML-1
+  @req:GPC-XML-1 @capability:foundations
   Scenario: A GP Connect error in XML
     Given the request is a GP Connect "patient read" request
     And the request accepts "application/fhir+xml"
@@ -80,9 +94,14 @@ Feature: FHIR XML answers
     Then the response status is 200
     And the response conforms to its meta.profile
 
-    Examples:
-      | interaction       | path                                                 | type         |
-      | practitioner read | /Practitioner/{practitioner_id}                      | Practitioner |
-      | organization read | /Organization/{organization_id}                      | Organization |
-      | patient read      | /Patient/{registered_patient_id}                     | Patient      |
-      | appointment read  | {gpc_appointments_base}/Appointment/{appointment_id} | Appointment  |
+    @capability:foundations
+    Examples: Foundations
+      | interaction       | path                             | type         |
+      | practitioner read | /Practitioner/{practitioner_id}  | Practitioner |
+      | organization read | /Organization/{organization_id}  | Organization |
+      | patient read      | /Patient/{registered_patient_id} | Patient      |
+
+    @capability:appointments
+    Examples: Appointment Management
+      | interaction      | path                                                 | type        |
+      | appointment read | {gpc_appointments_base}/Appointment/{appointment_id} | Appointment |
