@@ -170,6 +170,20 @@ pub async fn supplier() -> MockServer {
         .respond_with(fhir(400, gpc_error))
         .mount(&server)
         .await;
+    // Token refusals as RFC 6750 answers them, with and without the challenge.
+    Mock::given(method("GET"))
+        .and(path("/token-refused"))
+        .respond_with(
+            ResponseTemplate::new(401)
+                .insert_header("WWW-Authenticate", "Bearer error=\"invalid_token\""),
+        )
+        .mount(&server)
+        .await;
+    Mock::given(method("GET"))
+        .and(path("/token-refused-bare"))
+        .respond_with(ResponseTemplate::new(401))
+        .mount(&server)
+        .await;
     // Creates and what they leave behind, for the steps that come back to them.
     Mock::given(method("POST"))
         .and(path("/create"))
@@ -721,6 +735,15 @@ Feature: Step vocabulary
     Then the counterpart "provider" receives a request within 5 seconds
     And the received request carries a GP Connect access token for "structured record"
     And the received request has the Spine headers for "structured record"
+    And the received request asks for a FHIR format, or sends no Accept header
+
+  Scenario: fail: a consumer that asks for CSV
+    When the consumer is asked to "retrieve a record"
+    And the request is a GP Connect "structured record" request
+    And the request header "Accept" is "text/csv"
+    And I send a POST request to "{counterpart.provider}/Patient/$gpc.getstructuredrecord"
+    Then the counterpart "provider" receives a request within 5 seconds
+    And the received request asks for a FHIR format, or sends no Accept header
 
   Scenario: fail: a consumer's token with a wrong scope
     When the consumer is asked to "retrieve a record"
@@ -740,6 +763,44 @@ Feature: Step vocabulary
   Scenario: fail: a Patient is not a GP Connect error
     When I send a GET request to "/Patient/p1"
     Then the response is a GP Connect error with code "BAD_REQUEST" and status 200
+
+  Scenario: pass: one of several GP Connect errors, any 4xx one, a token refusal
+    Given the request header "Ssp-From" is "x"
+    When I send a GET request to "/gpc-error"
+    Then the response is one of the GP Connect errors "422 INVALID_PARAMETER or 400 BAD_REQUEST"
+    And the response is one of the GP Connect errors "4xx"
+    And the response is one of the GP Connect errors "400 BAD_REQUEST", or a 200 answer where the FHIRPath "false" is true
+    And the response is a GP Connect error with a 4xx status
+    And the response refuses the access token
+
+  Scenario: pass: a 200 answer the FHIRPath accepts instead of an error
+    When I send a GET request to "/Patient/p1"
+    Then the response is one of the GP Connect errors "422 INVALID_PARAMETER", or a 200 answer where the FHIRPath "id = 'p1'" is true
+
+  Scenario: pass: an RFC 6750 token refusal
+    When I send a GET request to "/token-refused"
+    Then the response refuses the access token
+
+  Scenario: fail: an error that is not one of those allowed
+    Given the request header "Ssp-From" is "x"
+    When I send a GET request to "/gpc-error"
+    Then the response is one of the GP Connect errors "422 INVALID_PARAMETER or 404 PATIENT_NOT_FOUND"
+
+  Scenario: fail: a 200 answer the FHIRPath does not accept
+    When I send a GET request to "/Patient/p1"
+    Then the response is one of the GP Connect errors "422 INVALID_PARAMETER", or a 200 answer where the FHIRPath "id = 'other'" is true
+
+  Scenario: fail: a Patient is not a 4xx GP Connect error
+    When I send a GET request to "/Patient/p1"
+    Then the response is a GP Connect error with a 4xx status
+
+  Scenario: fail: a 401 without a Bearer challenge does not refuse the token
+    When I send a GET request to "/token-refused-bare"
+    Then the response refuses the access token
+
+  Scenario: fail: a Patient does not refuse the token
+    When I send a GET request to "/Patient/p1"
+    Then the response refuses the access token
 
   @capability:Patient.delete
   Scenario: n/a: undeclared interaction is not applicable
