@@ -76,6 +76,10 @@ pub struct Finding {
     /// response of its `exchange`.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub issues: Vec<ValidationIssue>,
+    /// Names a check several steps make alike (`created-identity`), so a dependent
+    /// requirement that failed it is not counted again whichever step it failed in.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub check: Option<String>,
 }
 
 impl Finding {
@@ -87,7 +91,15 @@ impl Finding {
             actual: None,
             evidence: None,
             issues: Vec::new(),
+            check: None,
         }
+    }
+
+    /// Names the shared check this finding comes from.
+    #[must_use]
+    pub fn check(mut self, name: impl Into<String>) -> Self {
+        self.check = Some(name.into());
+        self
     }
 
     #[must_use]

@@ -250,6 +250,7 @@ pub async fn run(plan: Plan, settings: RunSettings) -> Report {
         let prepare = prepare_data(
             &plan,
             &mut context,
+            gathered.capabilities.as_ref(),
             settings.seed_data,
             &settings.shown_inputs,
         )
@@ -378,12 +379,14 @@ pub async fn run(plan: Plan, settings: RunSettings) -> Report {
 async fn prepare_data(
     plan: &Plan,
     context: &mut RunContext,
+    capabilities: Option<&Capabilities>,
     seed: bool,
     shown: &BTreeMap<String, String>,
 ) -> crate::test_data::Setup {
     let suites: Vec<&Suite> = plan.suites.iter().map(|(s, _)| s).collect();
     let mut inputs = std::mem::take(&mut context.inputs);
-    let setup = crate::test_data::prepare(&suites, context, &mut inputs, seed, shown).await;
+    let setup =
+        crate::test_data::prepare(&suites, context, capabilities, &mut inputs, seed, shown).await;
     context.inputs = inputs;
     setup
 }

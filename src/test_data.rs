@@ -184,6 +184,7 @@ impl Setup {
 pub async fn prepare(
     suites: &[&Suite],
     ctx: &RunContext,
+    capabilities: Option<&crate::capability::Capabilities>,
     inputs: &mut BTreeMap<String, String>,
     seed: bool,
     shown: &BTreeMap<String, String>,
@@ -215,6 +216,19 @@ pub async fn prepare(
             path,
             must_exist,
         };
+        // A search the target does not declare proves nothing either way: it may
+        // ignore the parameter, or refuse it.
+        if let Some(reason) = undeclared_search(path, capabilities) {
+            setup.checks.push(InputCheck {
+                input: name.to_owned(),
+                value: shown.get(name).cloned().unwrap_or_default(),
+                request: format!("GET {path}"),
+                state: CheckState::Unknown,
+                message: format!("input `{name}` could not be checked: {reason}"),
+                exchanges: vec![],
+            });
+            continue;
+        }
         let mut result = run_check(ctx, &check, inputs, shown, &mut setup.exchanges).await;
         if result.state == CheckState::Missing && must_exist && seed {
             if let Some(body) = &decl.seed {
@@ -237,6 +251,29 @@ pub async fn prepare(
         setup.checks.push(result);
     }
     setup
+}
+
+/// Why a check that searches (`Patient?identifier=...`) cannot be made against the
+/// target: its CapabilityStatement does not declare a parameter the search uses.
+/// `_id` needs no declaration (R4: "other than _id above").
+fn undeclared_search(
+    path: &str,
+    capabilities: Option<&crate::capability::Capabilities>,
+) -> Option<String> {
+    let caps = capabilities?;
+    let (resource, query) = path.trim_start_matches('/').split_once('?')?;
+    if resource.contains('/') {
+        return None;
+    }
+    query
+        .split('&')
+        .filter_map(|pair| pair.split('=').next())
+        .map(|name| name.split(':').next().unwrap_or(name))
+        .filter(|name| !name.starts_with('_'))
+        .find_map(|name| {
+            caps.declares(&format!("{resource}.searchParam:{name}"))
+                .err()
+        })
 }
 
 async fn run_check(
@@ -502,6 +539,23 @@ pub fn inputs_used(texts: &[String], files_dir: &std::path::Path) -> Vec<String>
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_search_the_target_does_not_declare_is_not_a_check() {
+        let cs = assure_fhir::parse_json(
+            r#"{"resourceType": "CapabilityStatement", "rest": [{"mode": "server",
+                "resource": [{"type": "Patient", "searchParam": [{"name": "family", "type": "string"}]}]}]}"#,
+        )
+        .unwrap();
+        let caps = crate::capability::Capabilities::from_statement(&cs).unwrap();
+        let why = undeclared_search("Patient?identifier=s|{nhs}", Some(&caps)).unwrap();
+        assert!(why.contains("`identifier`"), "{why}");
+        assert_eq!(undeclared_search("Patient?family=Smith", Some(&caps)), None);
+        assert_eq!(undeclared_search("Patient?_id=p1", Some(&caps)), None);
+        assert_eq!(undeclared_search("Patient/p1", Some(&caps)), None);
+        // Without a statement, the search is made and its answer read.
+        assert_eq!(undeclared_search("Patient?identifier=x", None), None);
+    }
 
     #[test]
     fn type_and_id_come_from_resource_urls_only() {

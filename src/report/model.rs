@@ -559,11 +559,11 @@ fn suppress_dependents(suite: &mut SuiteResult) {
         let Some(step) = failing_step(s) else {
             continue;
         };
+        let check = failing_check(s);
         for r in &s.requirements {
-            failed_checks
-                .entry(r.clone())
-                .or_default()
-                .push(step.clone());
+            let checks = failed_checks.entry(r.clone()).or_default();
+            checks.push(step.clone());
+            checks.extend(check.clone());
         }
     }
     let depends: BTreeMap<&str, &[String]> = suite
@@ -582,11 +582,14 @@ fn suppress_dependents(suite: &mut SuiteResult) {
         let Some(step) = failing_step(scenario) else {
             continue;
         };
+        let check = failing_check(scenario);
         let cause = |req: &String| -> Option<String> {
             depends.get(req.as_str())?.iter().find_map(|d| {
                 failed_checks
                     .get(d)
-                    .filter(|texts| texts.contains(&step))
+                    .filter(|texts| {
+                        texts.contains(&step) || check.as_ref().is_some_and(|c| texts.contains(c))
+                    })
                     .map(|_| d.clone())
             })
         };
@@ -595,8 +598,9 @@ fn suppress_dependents(suite: &mut SuiteResult) {
             continue;
         };
         causes.dedup();
+        let what = check.map_or(step, |c| c.trim_start_matches("check:").to_owned());
         scenario.reason = Some(format!(
-            "not run: depends on {}, which failed the same check (`{step}`)",
+            "not run: depends on {}, which failed the same check (`{what}`)",
             causes.join(", ")
         ));
         scenario.status = Status::NotRun;
@@ -609,6 +613,15 @@ fn failing_step(s: &ScenarioResult) -> Option<String> {
         .iter()
         .find(|st| matches!(st.status, Status::Failed | Status::Inconclusive))
         .map(|st| st.text.clone())
+}
+
+/// The shared check the failing step's finding names, if it names one.
+fn failing_check(s: &ScenarioResult) -> Option<String> {
+    s.steps
+        .iter()
+        .find(|st| matches!(st.status, Status::Failed | Status::Inconclusive))
+        .and_then(|st| st.failure.as_ref()?.check.clone())
+        .map(|c| format!("check:{c}"))
 }
 
 /// Whether a failed scenario fails the gate: one that traces to no requirement still
@@ -837,5 +850,38 @@ mod tests {
         );
         suppress_dependents(&mut s);
         assert_eq!(s.features[0].scenarios[1].status, Status::Failed);
+    }
+
+    #[test]
+    fn a_shared_check_failed_in_another_step_is_not_counted_twice() {
+        let failing = |id: &str, text: &str, check: Option<&str>| {
+            let mut sc = scenario(id, Status::Failed, None);
+            sc.steps[0].text = text.into();
+            sc.steps[0].failure = Some(check.map_or_else(
+                || Finding::new(crate::outcome::FindingKind::Header, "x"),
+                |c| Finding::new(crate::outcome::FindingKind::Header, "x").check(c),
+            ));
+            sc
+        };
+        let mut s = suite(
+            vec![
+                failing(
+                    "create",
+                    "the created resource can be read back",
+                    Some("created-identity"),
+                ),
+                failing(
+                    "update",
+                    "I capture the id of the created resource",
+                    Some("created-identity"),
+                ),
+                failing("delete", "I capture the id of the created resource", None),
+            ],
+            &[("UPDATE", "CREATE"), ("DELETE", "CREATE")],
+        );
+        suppress_dependents(&mut s);
+        let st: Vec<Status> = s.features[0].scenarios.iter().map(|x| x.status).collect();
+        // Same check, other step: not counted again; no shared check, other step: fails.
+        assert_eq!(st, [Status::Failed, Status::NotRun, Status::Failed]);
     }
 }

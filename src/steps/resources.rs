@@ -221,7 +221,8 @@ fn created_identity(w: &AssureWorld) -> Result<(String, String), Stop> {
             .expected(
                 "Location: [base]/[type]/[id] (or /_history/[vid]), or a body with the id",
                 location.unwrap_or_else(|| "no Location, no body id".into()),
-            ),
+            )
+            .check("created-identity"),
         ),
     }
 }
