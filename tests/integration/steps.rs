@@ -100,6 +100,18 @@ pub async fn supplier() -> MockServer {
         ))
         .mount(&server)
         .await;
+    // A valid searchset whose one match breaks Observation (no status, no code).
+    Mock::given(method("GET"))
+        .and(path("/bad-match"))
+        .respond_with(fhir(
+            200,
+            json!({"resourceType": "Bundle", "type": "searchset",
+                   "entry": [{"fullUrl": format!("{base}/Observation/o1"),
+                              "resource": {"resourceType": "Observation", "id": "o1"},
+                              "search": {"mode": "match"}}]}),
+        ))
+        .mount(&server)
+        .await;
     Mock::given(method("GET"))
         .and(path("/record"))
         .respond_with(fhir(
@@ -605,6 +617,10 @@ Feature: Step vocabulary
     Then the response conforms to its meta.profile
 
   Scenario: fail: a Bundle entry that breaks the profile
+    When I send a GET request to "/bad-match"
+    Then every entry in the Bundle conforms to "http://hl7.org/fhir/StructureDefinition/Observation"
+
+  Scenario: n/a: a Bundle whose only entry was included, not matched
     When I send a GET request to "/collection"
     Then every entry in the Bundle conforms to "http://hl7.org/fhir/StructureDefinition/Observation"
 
@@ -902,7 +918,7 @@ async fn every_step_passes_and_fails_as_it_should() {
     let software = report["run"]["target"]["software"].as_str();
     assert_eq!(software, Some("Test EPR 9.1"));
     let na = report["summary"]["scenarios"]["not_applicable"].as_u64();
-    assert_eq!(na, Some(6));
+    assert_eq!(na, Some(7));
 }
 
 fn def_builds_request(def: &assure::steps::StepDef) -> bool {
