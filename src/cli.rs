@@ -692,8 +692,8 @@ fn print_summary(report: &crate::report::model::Report) {
         eprintln!("error: {e}");
     }
     eprintln!(
-        "{:?}: {} scenarios: {} passed, {} failed, {} error, {} inconclusive, {} waived, {} not applicable, {} not run; requirements: {} passed, {} failed, {} inconclusive of {}",
-        report.verdict, s.total, s.passed, s.failed, s.error, s.inconclusive, s.waived, s.not_applicable, s.not_run, r.passed, r.failed + r.error, r.inconclusive, r.total
+        "{:?}: {} scenarios: {} passed, {} failed, {} error, {} inconclusive, {} informational, {} waived, {} not applicable, {} not run; requirements: {} passed, {} failed, {} inconclusive, {} informational of {}",
+        report.verdict, s.total, s.passed, s.failed, s.error, s.inconclusive, s.informational, s.waived, s.not_applicable, s.not_run, r.passed, r.failed + r.error, r.inconclusive, r.informational, r.total
     );
 }
 

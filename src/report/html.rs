@@ -85,11 +85,12 @@ fn badge(status: Status) -> String {
     )
 }
 
-const ORDER: [Status; 7] = [
+const ORDER: [Status; 8] = [
     Status::Passed,
     Status::Failed,
     Status::Error,
     Status::Inconclusive,
+    Status::Informational,
     Status::Waived,
     Status::NotApplicable,
     Status::NotRun,
@@ -102,6 +103,7 @@ fn count(c: &Counts, s: Status) -> usize {
         Status::Error => c.error,
         Status::Inconclusive => c.inconclusive,
         Status::Waived => c.waived,
+        Status::Informational => c.informational,
         Status::NotApplicable => c.not_applicable,
         Status::NotRun | Status::Skipped => c.not_run,
     }

@@ -25,6 +25,7 @@ pre { background: var(--bg); border: 1px solid var(--line); padding: 8px; overfl
 .badge.error, .bar .error { background: var(--err); }
 .badge.waived, .bar .waived { background: var(--waived); }
 .badge.inconclusive, .bar .inconclusive { background: var(--inc); }
+.badge.informational, .bar .informational { background: #0969da; }
 .badge.not_applicable, .badge.not_run, .badge.skipped, .bar .not_applicable, .bar .not_run { background: var(--na); }
 .verdict { font-size: 16px; padding: 3px 12px; }
 .tiles { display: flex; flex-wrap: wrap; gap: 10px; margin: 10px 0; }

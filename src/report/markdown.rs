@@ -240,6 +240,7 @@ fn rank(status: Status) -> u8 {
         Status::Failed => 0,
         Status::Error => 1,
         Status::Inconclusive => 2,
+        Status::Informational => 3,
         Status::Waived => 3,
         Status::NotRun | Status::Skipped => 4,
         Status::NotApplicable => 5,
@@ -256,6 +257,7 @@ fn icon(status: Status) -> &'static str {
         Status::NotApplicable => "➖ not applicable",
         Status::NotRun | Status::Skipped => "⏸️ not run",
         Status::Waived => "🟡 waived",
+        Status::Informational => "ℹ️ informational (MAY)",
     }
 }
 

@@ -186,6 +186,9 @@ pub enum Status {
     Skipped,
     /// Failed, but an accepted, unexpired waiver covers it. Never counted as passed.
     Waived,
+    /// A check of a MAY requirement the target does not meet: the spec lets it, so
+    /// it is reported for information and never counted as a failure.
+    Informational,
 }
 
 impl Status {
@@ -199,6 +202,7 @@ impl Status {
             Status::NotRun => "not run",
             Status::Skipped => "skipped",
             Status::Waived => "waived",
+            Status::Informational => "informational",
         }
     }
 }
@@ -214,6 +218,8 @@ pub struct Counts {
     pub not_applicable: usize,
     pub not_run: usize,
     pub waived: usize,
+    #[serde(default)]
+    pub informational: usize,
 }
 
 impl Counts {
@@ -227,6 +233,7 @@ impl Counts {
             Status::NotApplicable => self.not_applicable += 1,
             Status::NotRun | Status::Skipped => self.not_run += 1,
             Status::Waived => self.waived += 1,
+            Status::Informational => self.informational += 1,
         }
     }
 }
@@ -367,6 +374,7 @@ impl Report {
         for suite in &mut self.suites {
             resolve_controls(suite);
             suppress_dependents(suite);
+            informational_may(suite);
             let scenarios: BTreeMap<&str, &ScenarioResult> = suite
                 .features
                 .iter()
@@ -386,7 +394,9 @@ impl Report {
                 let statuses: Vec<Status> = mine.iter().map(|s| s.status).collect();
                 req.status = requirement_status(&statuses);
                 req.reason = match req.status {
-                    Status::Passed | Status::Failed | Status::Waived => None,
+                    Status::Passed | Status::Failed | Status::Waived | Status::Informational => {
+                        None
+                    }
                     status => mine
                         .iter()
                         .filter(|s| s.status == status)
@@ -640,6 +650,30 @@ fn scenario_gates(reqs: &[String], levels: &BTreeMap<&str, Level>, gate: FailOn)
 /// A requirement fails if any of its scenarios failed; passes only if every scenario
 /// that ran passed; is inconclusive when one could not be decided; is not applicable
 /// only if all of them were.
+/// A failed scenario that traces only to MAY requirements is informational: the verb
+/// lets the target do what it did.
+fn informational_may(suite: &mut SuiteResult) {
+    let levels: BTreeMap<String, Level> = suite
+        .requirements
+        .iter()
+        .map(|r| (r.id.clone(), r.level))
+        .collect();
+    for scenario in suite
+        .features
+        .iter_mut()
+        .flat_map(|f| f.scenarios.iter_mut())
+    {
+        let only_may = !scenario.requirements.is_empty()
+            && scenario
+                .requirements
+                .iter()
+                .all(|r| levels.get(r) == Some(&Level::May));
+        if scenario.status == Status::Failed && only_may {
+            scenario.status = Status::Informational;
+        }
+    }
+}
+
 fn requirement_status(statuses: &[Status]) -> Status {
     let any = |s: Status| statuses.contains(&s);
     if any(Status::Failed) {
@@ -648,6 +682,8 @@ fn requirement_status(statuses: &[Status]) -> Status {
         Status::Error
     } else if any(Status::Waived) {
         Status::Waived
+    } else if any(Status::Informational) {
+        Status::Informational
     } else if any(Status::Inconclusive) {
         Status::Inconclusive
     } else if any(Status::Passed) && !any(Status::NotRun) && !any(Status::Skipped) {
@@ -850,6 +886,29 @@ mod tests {
         );
         suppress_dependents(&mut s);
         assert_eq!(s.features[0].scenarios[1].status, Status::Failed);
+    }
+
+    #[test]
+    fn a_may_the_target_does_not_meet_is_informational_never_failed() {
+        let mut s = suite(
+            vec![
+                scenario("may", Status::Failed, None),
+                scenario("must", Status::Failed, None),
+            ],
+            &[],
+        );
+        s.requirements[0].level = Level::May;
+        informational_may(&mut s);
+        let st: Vec<Status> = s.features[0].scenarios.iter().map(|x| x.status).collect();
+        assert_eq!(st, [Status::Informational, Status::Failed]);
+        assert_eq!(
+            requirement_status(&[Status::Informational, Status::Passed]),
+            Status::Informational
+        );
+        assert_eq!(
+            requirement_status(&[Status::Informational, Status::Failed]),
+            Status::Failed
+        );
     }
 
     #[test]

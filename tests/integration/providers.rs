@@ -92,6 +92,7 @@ async fn a_waived_defect_is_waived_and_the_diff_names_exactly_the_defects() {
         .collect();
     let new_failures: BTreeSet<String> = diff.new_failures.iter().map(|c| c.id.clone()).collect();
     assert_eq!(new_failures, failing);
-    assert_eq!(new_failures.len(), 14, "{new_failures:?}");
+    // The defects on MAY requirements are informational, not failures.
+    assert_eq!(new_failures.len(), 12, "{new_failures:?}");
     assert!(diff.fixed.is_empty() && diff.added.is_empty() && diff.removed.is_empty());
 }

@@ -26,7 +26,8 @@ pub struct Scenario {
 
 /// A status that proves the target wrong, or that the harness could not reach a verdict.
 pub fn is_failure(status: &str) -> bool {
-    status == "failed" || status == "error"
+    // A MAY the target does not meet is a finding too, reported as informational.
+    status == "failed" || status == "error" || status == "informational"
 }
 
 fn text(v: &Value) -> String {
