@@ -203,7 +203,7 @@ fn r4_examples_against_base_and_claimed_profiles() {
 // 95.9 until reference targets implied by a reference's URL and narrative fragment
 // links were checked (both errors in the Java validator too, "... is not a valid
 // Target" and "Hyperlink ... does not resolve"): about 20 official examples have them.
-const CLEAN_FLOOR_R4: f64 = 95.5;
+const CLEAN_FLOOR_R4: f64 = 95.4;
 
 #[test]
 #[ignore = "slow in debug builds: .ci/run runs it in release"]
