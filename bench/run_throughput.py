@@ -52,6 +52,8 @@ def main():
     ap.add_argument("--scenarios", type=int, default=1000)
     ap.add_argument("--concurrency", default="1,8,32")
     ap.add_argument("--bin", default=str(ROOT / "target/release/assure"))
+    # Another build's `run` against the same counterpart (its `mock` may differ).
+    ap.add_argument("--mock-bin", default=None, help="binary that serves the counterpart (default: --bin)")
     args = ap.parse_args()
     if not os.path.exists(args.bin):
         subprocess.run(["cargo", "build", "--release", "--quiet"], cwd=ROOT, check=True)
@@ -66,7 +68,7 @@ def main():
         (tmp / "features/bench.feature").write_text("@req:B-1\nFeature: throughput\n" + body)
 
         mock = subprocess.Popen(
-            [args.bin, "mock", "reference-provider", "--project", str(ROOT)],
+            [args.mock_bin or args.bin, "mock", "reference-provider", "--project", str(ROOT)],
             stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True,
         )
         try:
@@ -75,6 +77,9 @@ def main():
             if not match:
                 sys.exit(f"assure mock did not print its address: {line!r}")
             base = match.group(0)
+            # The counterpart logs every request: keep reading, or a full pipe stalls it.
+            import threading
+            threading.Thread(target=lambda: [None for _ in mock.stdout], daemon=True).start()
             print(f"{args.scenarios} scenarios, 1 exchange each, against {base} (assure mock, separate process)")
             print(f"{'concurrency':>11} {'wall s':>8} {'exchanges/s':>12} {'harness CPU µs/exchange':>24} {'recorded overhead µs':>21}")
             for c in [int(x) for x in args.concurrency.split(",")]:

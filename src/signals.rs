@@ -153,7 +153,16 @@ pub fn name(n: i32) -> &'static str {
 }
 
 fn exit_now(n: i32) -> ! {
-    crate::redact::stdio::finish();
+    // Output held up by a reader that stopped reading (a full pipe) must not keep the
+    // process alive after it was told to stop: flush for a moment, then exit anyway.
+    let (done, wait) = std::sync::mpsc::channel();
+    let flushing = std::thread::Builder::new().spawn(move || {
+        crate::redact::stdio::finish();
+        let _ = done.send(());
+    });
+    if flushing.is_ok() {
+        let _ = wait.recv_timeout(std::time::Duration::from_secs(3));
+    }
     std::process::exit(exit_code(n))
 }
 
