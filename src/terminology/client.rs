@@ -231,6 +231,7 @@ impl Client {
             .and_then(Value::as_u64)
             .unwrap_or(300);
         let until = Instant::now() + Duration::from_secs(lifetime.saturating_sub(30).max(1));
+        crate::redact::learn([token.as_bytes()]);
         let token = Secret::new(token.to_string());
         *held = Some((token.clone(), until));
         Ok(token)

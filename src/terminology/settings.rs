@@ -107,6 +107,8 @@ impl TxSettings {
                         ))
                         .help(format!("export {var}=... before running"))
                     })?;
+                // Whatever prints it (a server echoing it in an error) shows a mask.
+                crate::redact::learn([secret.as_bytes()]);
                 Some(OAuth {
                     token_url: token_url.clone(),
                     client_id,
@@ -157,4 +159,29 @@ fn default_cache_dir() -> Option<PathBuf> {
         .map(PathBuf::from)
         .or_else(|| std::env::var_os("HOME").map(|h| Path::new(&h).join(".cache")))?;
     Some(base.join("assure").join("terminology"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_client_secret_is_masked_wherever_it_is_printed() {
+        let var = "ASSURE_TEST_TX_SECRET_7f3a";
+        let secret = "tx-secret-5be1c0d29a";
+        std::env::set_var(var, secret);
+        let config = TerminologyConfig {
+            url: Some("https://tx.example.org/fhir".into()),
+            token_url: Some("https://tx.example.org/token".into()),
+            client_id: Some("assure".into()),
+            client_secret_env: Some(var.into()),
+            ..Default::default()
+        };
+        let settings = TxSettings::resolve(&config, Path::new("assure.toml"), None)
+            .unwrap()
+            .unwrap();
+        assert!(settings.auth.is_some());
+        let shown = crate::redact::global().text(&format!("the server said: bad {secret}"));
+        assert!(!shown.contains(secret), "{shown}");
+    }
 }
