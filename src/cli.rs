@@ -314,6 +314,9 @@ async fn run_command(project: &Path, args: RunArgs, command_line: Vec<String>) -
     if let Err(d) = check_capabilities(&declared_capabilities, &suites, &config_path) {
         return report_problems(&d.into());
     }
+    if let Err(d) = check_capabilities_input(&suites, &inputs.values) {
+        return report_problems(&d.into());
+    }
     let concurrency = args.concurrency.or(config.concurrency).unwrap_or(8);
     let mut plan = match runner::plan(suites.clone(), args.tags.as_deref(), concurrency) {
         Ok(p) => p,
@@ -541,6 +544,46 @@ async fn run_command(project: &Path, args: RunArgs, command_line: Vec<String>) -
         return exit_codes::INCOMPLETE;
     }
     crate::report::command::exit_code(&report)
+}
+
+/// The input a suite reads its capabilities from (a consumer's clinical areas) names
+/// only capabilities of that suite, or `none`: a misspelt one would quietly make that
+/// capability's scenarios not applicable.
+fn check_capabilities_input(
+    suites: &[Suite],
+    inputs: &std::collections::BTreeMap<String, String>,
+) -> Result<(), Diagnostic> {
+    for suite in suites {
+        let Some(input) = &suite.capabilities_input else {
+            continue;
+        };
+        let Some(value) = inputs.get(input) else {
+            continue;
+        };
+        let known: Vec<&str> = suite.capabilities.keys().map(String::as_str).collect();
+        for name in value
+            .split([',', ' '])
+            .map(str::trim)
+            .filter(|v| !v.is_empty())
+        {
+            if name == "none" || known.contains(&name) {
+                continue;
+            }
+            let mut d = Diagnostic::new(
+                format!("--input {input}"),
+                format!(
+                    "`{name}` in input `{input}` is not a capability of suite `{}` ({}, or `none`)",
+                    suite.id,
+                    known.join(", ")
+                ),
+            );
+            if let Some(best) = crate::diagnostic::closest(name, known.iter().copied()).first() {
+                d = d.help(format!("did you mean `{best}`?"));
+            }
+            return Err(d);
+        }
+    }
+    Ok(())
 }
 
 /// Every declared capability must be one a selected suite knows.

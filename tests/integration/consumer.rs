@@ -215,3 +215,24 @@ async fn the_gp_connect_consumer_suite_passes_a_correct_consumer_and_fails_a_fau
         "{stderr}"
     );
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_misspelt_clinical_area_is_refused_before_anything_runs() {
+    let out = tokio::task::spawn_blocking(|| {
+        std::process::Command::new(env!("CARGO_BIN_EXE_assure"))
+            .args(["run", "--project", env!("CARGO_MANIFEST_DIR")])
+            .args(["--suite", "gp-connect-consumer"])
+            .args(["--input", "clinical_areas=allergie,medications"])
+            .output()
+            .unwrap()
+    })
+    .await
+    .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    assert!(
+        stderr.contains("`allergie` in input `clinical_areas`")
+            && stderr.contains("did you mean `allergies`?"),
+        "{stderr}"
+    );
+}
