@@ -184,27 +184,35 @@ impl fmt::Display for Diagnostic {
 
 /// The closest candidates to `word`, for "did you mean" help (at most three).
 pub fn closest<'a>(word: &str, candidates: impl IntoIterator<Item = &'a str>) -> Vec<&'a str> {
-    let word_lower = word.to_lowercase();
-    let mut scored: Vec<(f64, &str)> = candidates
+    ranked(word, candidates.into_iter().map(|c| (c, Vec::new())))
         .into_iter()
-        .map(|c| {
-            (
-                strsim::normalized_damerau_levenshtein(&word_lower, &c.to_lowercase()),
-                c,
-            )
-        })
-        .filter(|(score, _)| *score >= 0.5)
-        .collect();
-    scored.sort_by(|a, b| b.0.total_cmp(&a.0));
-    scored.into_iter().take(3).map(|(_, c)| c).collect()
+        .take(3)
+        .map(|(_, c)| c)
+        .collect()
 }
 
 /// Like [`closest`], for candidates written more than one way (a step's usage and its
-/// example): each is scored by the form nearest to `word`.
+/// example): each is scored by the form nearest to `word`, and only the near-best are
+/// kept, so a clear winner is shown alone.
 pub fn closest_of<'a>(
     word: &str,
     candidates: impl IntoIterator<Item = (&'a str, Vec<&'a str>)>,
 ) -> Vec<&'a str> {
+    let scored = ranked(word, candidates);
+    let top = scored.first().map_or(0.0, |s| s.0);
+    scored
+        .into_iter()
+        .take_while(|(score, _)| top - score <= 0.05)
+        .take(3)
+        .map(|(_, c)| c)
+        .collect()
+}
+
+/// Candidates at least half similar to `word` (by their nearest form), best first.
+fn ranked<'a>(
+    word: &str,
+    candidates: impl IntoIterator<Item = (&'a str, Vec<&'a str>)>,
+) -> Vec<(f64, &'a str)> {
     let word_lower = word.to_lowercase();
     let mut scored: Vec<(f64, &str)> = candidates
         .into_iter()
@@ -218,14 +226,7 @@ pub fn closest_of<'a>(
         .filter(|(score, _)| *score >= 0.5)
         .collect();
     scored.sort_by(|a, b| b.0.total_cmp(&a.0));
-    // Only the near-best: a clear winner is shown alone.
-    let top = scored.first().map_or(0.0, |s| s.0);
     scored
-        .into_iter()
-        .take_while(|(score, _)| top - score <= 0.05)
-        .take(3)
-        .map(|(_, c)| c)
-        .collect()
 }
 
 /// Several diagnostics, reported together.

@@ -481,7 +481,7 @@ async fn read_capabilities(plan: &Plan, ctx: &RunContext) -> Gathered {
     let mut seen = vec![ctx.base_url.trim_end_matches('/').to_owned()];
     for (suite, _) in &plan.suites {
         for source in &suite.capability_statements {
-            let base = match expand_inputs(&source.base, &ctx.inputs) {
+            let base = match crate::test_data::expand(&source.base, &ctx.inputs) {
                 Ok(base) => resolve(&ctx.base_url, &base),
                 Err(e) => {
                     gathered.warnings.push(format!("{}: {e}", suite.id));
@@ -507,25 +507,6 @@ async fn read_capabilities(plan: &Plan, ctx: &RunContext) -> Gathered {
     }
     gathered.capabilities = Some(caps);
     gathered
-}
-
-/// `{name}` of inputs replaced, as in steps.
-fn expand_inputs(text: &str, inputs: &BTreeMap<String, String>) -> Result<String, String> {
-    let re = regex::Regex::new(r"\{([A-Za-z_][A-Za-z0-9_.-]*)\}").expect("static regex");
-    let mut missing = None;
-    let out = re.replace_all(text, |c: &regex::Captures<'_>| match inputs.get(&c[1]) {
-        Some(v) => v.clone(),
-        None => {
-            missing.get_or_insert_with(|| c[1].to_owned());
-            String::new()
-        }
-    });
-    match missing {
-        None => Ok(out.into_owned()),
-        Some(name) => Err(format!(
-            "`{text}` names `{{{name}}}`, which is not an input"
-        )),
-    }
 }
 
 /// An absolute URL as is; a path under the target's base.

@@ -474,7 +474,7 @@ pub async fn clean_up(
 }
 
 /// `{input}` replaced by its value; a name that is not an input is an error.
-fn expand(text: &str, inputs: &BTreeMap<String, String>) -> Result<String, String> {
+pub(crate) fn expand(text: &str, inputs: &BTreeMap<String, String>) -> Result<String, String> {
     let re = regex::Regex::new(r"\{([A-Za-z_][A-Za-z0-9_.-]*)\}").expect("static regex");
     let mut missing = None;
     let out = re.replace_all(text, |c: &regex::Captures<'_>| match inputs.get(&c[1]) {

@@ -3,7 +3,7 @@
 
 use super::mapping::UrlMatch;
 use super::matchers::{MultiPattern, Subject, ValuePattern};
-use super::request::{fit, method_matches, url_distance, Incoming};
+use super::request::{fit, method_matches, url_distance, values_of, Incoming};
 use super::state::{State, Stub};
 
 const LEFT: usize = 59;
@@ -195,9 +195,13 @@ pub fn report(state: &State, stubs: &[Stub], r: &Incoming) -> String {
     }
     path_params(&mut t, p, r);
     headers(&mut t, p, r);
-    query(&mut t, p, r);
+    if !p.query.is_empty() {
+        multi_valued(&mut t, &p.query, &r.query(), "Query", "Query");
+    }
     cookies(&mut t, p, r);
-    form(&mut t, p, r);
+    if !p.form.is_empty() {
+        multi_valued(&mut t, &p.form, &r.form(), "Form", "Form data");
+    }
     body(&mut t, p, r);
     multipart(&mut t, p, r);
     t.blank();
@@ -270,14 +274,6 @@ fn headers(t: &mut Table, p: &super::mapping::RequestPattern, r: &Incoming) {
     }
 }
 
-fn values_of<'a>(pairs: &'a [(String, String)], name: &str) -> Vec<&'a str> {
-    pairs
-        .iter()
-        .filter(|(k, _)| k == name)
-        .map(|(_, v)| v.as_str())
-        .collect()
-}
-
 fn multi_left(kind: &str, name: &str, m: &MultiPattern) -> String {
     let kind = if kind.is_empty() {
         String::new()
@@ -305,52 +301,28 @@ fn multi_left(kind: &str, name: &str, m: &MultiPattern) -> String {
     }
 }
 
-fn query(t: &mut Table, p: &super::mapping::RequestPattern, r: &Incoming) {
-    if p.query.is_empty() {
-        return;
-    }
-    let query = r.query();
-    for (name, m) in &p.query {
-        let values = values_of(&query, name);
+/// Query parameters or form fields, each pattern beside the values the request sent.
+fn multi_valued(
+    t: &mut Table,
+    patterns: &[(String, MultiPattern)],
+    sent: &[(String, String)],
+    kind: &str,
+    noun: &str,
+) {
+    for (name, m) in patterns {
+        let values = values_of(sent, name);
         let (right, why) = if values.is_empty() {
-            (String::new(), Some("Query is not present"))
+            (String::new(), Some(format!("{noun} is not present")))
         } else {
             let right = values
                 .iter()
                 .map(|v| format!("{name}: {v}"))
                 .collect::<Vec<_>>()
                 .join("\n");
-            (
-                right,
-                (!m.matches(&values)).then_some("Query does not match"),
-            )
+            let wrong = (!m.matches(&values)).then(|| format!("{noun} does not match"));
+            (right, wrong)
         };
-        t.wrapped(&multi_left("Query", name, m), &right, why);
-    }
-    t.blank();
-}
-
-fn form(t: &mut Table, p: &super::mapping::RequestPattern, r: &Incoming) {
-    if p.form.is_empty() {
-        return;
-    }
-    let form = r.form();
-    for (name, m) in &p.form {
-        let values = values_of(&form, name);
-        let (right, why) = if values.is_empty() {
-            (String::new(), Some("Form data is not present"))
-        } else {
-            let right = values
-                .iter()
-                .map(|v| format!("{name}: {v}"))
-                .collect::<Vec<_>>()
-                .join("\n");
-            (
-                right,
-                (!m.matches(&values)).then_some("Form data does not match"),
-            )
-        };
-        t.wrapped(&multi_left("Form", name, m), &right, why);
+        t.wrapped(&multi_left(kind, name, m), &right, why.as_deref());
     }
     t.blank();
 }

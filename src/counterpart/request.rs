@@ -358,14 +358,9 @@ pub fn matches(p: &RequestPattern, r: &Incoming) -> bool {
         }
     }
     let pairs_ok = |patterns: &[(String, MultiPattern)], pairs: &[(String, String)]| {
-        patterns.iter().all(|(name, m)| {
-            let values: Vec<&str> = pairs
-                .iter()
-                .filter(|(k, _)| k == name)
-                .map(|(_, v)| v.as_str())
-                .collect();
-            many(m, &values)
-        })
+        patterns
+            .iter()
+            .all(|(name, m)| many(m, &values_of(pairs, name)))
     };
     if !p.query.is_empty() && !pairs_ok(&p.query, &r.query()) {
         return false;
@@ -471,26 +466,17 @@ pub fn fit(p: &RequestPattern, r: &Incoming) -> Fit {
         .distance(&r.header_values("authorization"));
         add(1.0, d);
     }
+    // Parsed only when a pattern asks: this runs for every stub a request misses.
     if !p.query.is_empty() {
-        let query = r.query();
+        let sent = r.query();
         for (name, m) in &p.query {
-            let values: Vec<&str> = query
-                .iter()
-                .filter(|(k, _)| k == name)
-                .map(|(_, v)| v.as_str())
-                .collect();
-            add(1.0, m.distance(&values));
+            add(1.0, m.distance(&values_of(&sent, name)));
         }
     }
     if !p.form.is_empty() {
-        let form = r.form();
+        let sent = r.form();
         for (name, m) in &p.form {
-            let values: Vec<&str> = form
-                .iter()
-                .filter(|(k, _)| k == name)
-                .map(|(_, v)| v.as_str())
-                .collect();
-            add(1.0, m.distance(&values));
+            add(1.0, m.distance(&values_of(&sent, name)));
         }
     }
     if !p.cookies.is_empty() {
@@ -529,6 +515,15 @@ pub fn fit(p: &RequestPattern, r: &Incoming) -> Fit {
         matched,
         distance: if weights > 0.0 { total / weights } else { 0.0 },
     }
+}
+
+/// The values a multi-valued field (`a=1&a=2`) has under `name`, in order.
+pub(crate) fn values_of<'a>(pairs: &'a [(String, String)], name: &str) -> Vec<&'a str> {
+    pairs
+        .iter()
+        .filter(|(k, _)| k == name)
+        .map(|(_, v)| v.as_str())
+        .collect()
 }
 
 #[cfg(test)]

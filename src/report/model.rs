@@ -560,20 +560,17 @@ fn resolve_controls(suite: &mut SuiteResult) {
 /// rather than failed again: its finding would count the same defect twice. A failure on
 /// a check of its own still stands.
 fn suppress_dependents(suite: &mut SuiteResult) {
-    // Requirement -> the step texts its failed scenarios failed on.
-    let mut failed_checks: BTreeMap<String, Vec<String>> = BTreeMap::new();
+    // Requirement -> the checks its failed scenarios failed on.
+    let mut failed_checks: BTreeMap<String, Vec<FailedOn>> = BTreeMap::new();
     for s in suite.features.iter().flat_map(|f| f.scenarios.iter()) {
         if s.status != Status::Failed {
             continue;
         }
-        let Some(step) = failing_step(s) else {
+        let Some(on) = failed_on(s) else {
             continue;
         };
-        let check = failing_check(s);
         for r in &s.requirements {
-            let checks = failed_checks.entry(r.clone()).or_default();
-            checks.push(step.clone());
-            checks.extend(check.clone());
+            failed_checks.entry(r.clone()).or_default().push(on.clone());
         }
     }
     let depends: BTreeMap<&str, &[String]> = suite
@@ -589,17 +586,14 @@ fn suppress_dependents(suite: &mut SuiteResult) {
         if !matches!(scenario.status, Status::Failed | Status::Inconclusive) {
             continue;
         }
-        let Some(step) = failing_step(scenario) else {
+        let Some(on) = failed_on(scenario) else {
             continue;
         };
-        let check = failing_check(scenario);
         let cause = |req: &String| -> Option<String> {
             depends.get(req.as_str())?.iter().find_map(|d| {
                 failed_checks
                     .get(d)
-                    .filter(|texts| {
-                        texts.contains(&step) || check.as_ref().is_some_and(|c| texts.contains(c))
-                    })
+                    .filter(|checks| checks.iter().any(|c| c.same(&on)))
                     .map(|_| d.clone())
             })
         };
@@ -608,30 +602,39 @@ fn suppress_dependents(suite: &mut SuiteResult) {
             continue;
         };
         causes.dedup();
-        let what = check.map_or(step, |c| c.trim_start_matches("check:").to_owned());
         scenario.reason = Some(format!(
-            "not run: depends on {}, which failed the same check (`{what}`)",
-            causes.join(", ")
+            "not run: depends on {}, which failed the same check (`{}`)",
+            causes.join(", "),
+            on.check.as_deref().unwrap_or(&on.step)
         ));
         scenario.status = Status::NotRun;
     }
 }
 
-/// The text of the step a failed or inconclusive scenario stopped on.
-fn failing_step(s: &ScenarioResult) -> Option<String> {
-    s.steps
-        .iter()
-        .find(|st| matches!(st.status, Status::Failed | Status::Inconclusive))
-        .map(|st| st.text.clone())
+/// Where a failed or inconclusive scenario stopped: its step's text, and the shared
+/// check its finding names, if any.
+#[derive(Clone)]
+struct FailedOn {
+    step: String,
+    check: Option<String>,
 }
 
-/// The shared check the failing step's finding names, if it names one.
-fn failing_check(s: &ScenarioResult) -> Option<String> {
-    s.steps
+impl FailedOn {
+    /// The same step, or the same shared check made by another step.
+    fn same(&self, other: &FailedOn) -> bool {
+        self.step == other.step || (self.check.is_some() && self.check == other.check)
+    }
+}
+
+fn failed_on(s: &ScenarioResult) -> Option<FailedOn> {
+    let st = s
+        .steps
         .iter()
-        .find(|st| matches!(st.status, Status::Failed | Status::Inconclusive))
-        .and_then(|st| st.failure.as_ref()?.check.clone())
-        .map(|c| format!("check:{c}"))
+        .find(|st| matches!(st.status, Status::Failed | Status::Inconclusive))?;
+    Some(FailedOn {
+        step: st.text.clone(),
+        check: st.failure.as_ref().and_then(|f| f.check.clone()),
+    })
 }
 
 /// Whether a failed scenario fails the gate: one that traces to no requirement still

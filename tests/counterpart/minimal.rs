@@ -5,7 +5,7 @@
 
 use std::io::{Read, Write};
 
-use super::support::{get, send, start};
+use super::support::{assert_every_mapping_answered, get, send, start};
 
 const JSON: (&str, &str) = ("Content-Type", "application/fhir+json");
 const PATIENT: &str = r#"{"resourceType": "Patient", "name": [{"family": "Khan"}]}"#;
@@ -283,15 +283,5 @@ async fn every_mapping_answers_something() {
     for (method, url, headers, body) in &probes {
         send(&s, method, url, headers, body.as_deref()).await;
     }
-    let answered: std::collections::BTreeSet<usize> =
-        s.journal().iter().filter_map(|e| e.mapping).collect();
-    let dead: Vec<String> = s
-        .set()
-        .mappings
-        .iter()
-        .enumerate()
-        .filter(|(i, _)| !answered.contains(i))
-        .map(|(_, m)| m.label())
-        .collect();
-    assert!(dead.is_empty(), "mappings nothing reached: {dead:#?}");
+    assert_every_mapping_answered(&s);
 }

@@ -3,7 +3,7 @@
 
 use serde_json::Value;
 
-use super::support::{get, send, start};
+use super::support::{assert_every_mapping_answered, get, send, start};
 
 const NHS: &str = "https://fhir.nhs.uk/Id/nhs-number";
 const PATIENTS: [&str; 3] = ["9000000009", "9000000017", "9000000025"];
@@ -724,15 +724,5 @@ async fn every_mapping_answers_something() {
         get(&s, &format!("/Patient/{id}")).await;
         send(&s, "DELETE", &format!("/Patient/{id}"), &[], None).await;
     }
-    let answered: std::collections::BTreeSet<usize> =
-        s.journal().iter().filter_map(|e| e.mapping).collect();
-    let dead: Vec<String> = s
-        .set()
-        .mappings
-        .iter()
-        .enumerate()
-        .filter(|(i, _)| !answered.contains(i))
-        .map(|(_, m)| m.label())
-        .collect();
-    assert!(dead.is_empty(), "mappings nothing reached: {dead:#?}");
+    assert_every_mapping_answered(&s);
 }

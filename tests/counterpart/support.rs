@@ -84,3 +84,19 @@ pub async fn send(
 pub async fn get(server: &Counterpart, url: &str) -> Answer {
     send(server, "GET", url, &[], None).await
 }
+
+/// Asserts every mapping of the set answered at least one request of the journal: a
+/// mapping nothing reaches is dead weight or a matcher that never matches.
+pub fn assert_every_mapping_answered(s: &Counterpart) {
+    let answered: std::collections::BTreeSet<usize> =
+        s.journal().iter().filter_map(|e| e.mapping).collect();
+    let dead: Vec<String> = s
+        .set()
+        .mappings
+        .iter()
+        .enumerate()
+        .filter(|(i, _)| !answered.contains(i))
+        .map(|(_, m)| m.label())
+        .collect();
+    assert!(dead.is_empty(), "mappings nothing reached: {dead:#?}");
+}
