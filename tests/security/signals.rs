@@ -154,3 +154,68 @@ async fn sigterm_while_scenarios_run_keeps_what_finished() {
     assert_eq!(counts["passed"], 1, "{counts}");
     assert_eq!(counts["not_run"], 2, "{counts}");
 }
+
+/// `assure mock` whose stdout nobody reads any more (a pipe full of its request log)
+/// still exits on SIGTERM, within its bounded flush, instead of hanging.
+#[tokio::test(flavor = "multi_thread")]
+async fn sigterm_ends_a_mock_whose_output_nobody_reads() {
+    use std::io::{BufRead as _, Read as _, Write as _};
+    let outcome = tokio::task::spawn_blocking(|| {
+        let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_assure"))
+            .args([
+                "mock",
+                "reference-provider",
+                "--project",
+                env!("CARGO_MANIFEST_DIR"),
+            ])
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .unwrap();
+        let mut out = std::io::BufReader::new(child.stdout.take().unwrap());
+        let mut first = String::new();
+        out.read_line(&mut first).unwrap();
+        let addr = first
+            .split("http://")
+            .nth(1)
+            .map(|a| a.trim().to_owned())
+            .unwrap_or_else(|| panic!("no address: {first}"));
+        // Requests until the log has long filled the pipe (64 KiB), and `out` is held
+        // unread so it stays full.
+        let started = std::time::Instant::now();
+        while started.elapsed() < Duration::from_secs(3) {
+            let Ok(mut s) = std::net::TcpStream::connect(&addr) else {
+                break;
+            };
+            let _ = write!(
+                s,
+                "GET /Patient/9000000009 HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\r\n"
+            );
+            let _ = s.set_read_timeout(Some(Duration::from_secs(1)));
+            let mut sink = Vec::new();
+            if s.read_to_end(&mut sink).is_err() {
+                break;
+            }
+        }
+        std::process::Command::new("kill")
+            .args(["-TERM", &child.id().to_string()])
+            .status()
+            .unwrap();
+        let stopped = std::time::Instant::now();
+        let code = loop {
+            if let Some(status) = child.try_wait().unwrap() {
+                break status.code();
+            }
+            if stopped.elapsed() > Duration::from_secs(20) {
+                let _ = child.kill();
+                break None;
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        };
+        drop(out);
+        code
+    })
+    .await
+    .unwrap();
+    assert_eq!(outcome, Some(143), "the mock did not exit on SIGTERM");
+}
