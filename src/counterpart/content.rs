@@ -105,15 +105,27 @@ pub fn json_path_distance(path: &JsonPath, sub: Option<&ValuePattern>, body: &st
         Selected::One(v) if v.is_null() => Vec::new(),
         Selected::One(v) => vec![as_text(v)],
         Selected::Many(list) if list.is_empty() => Vec::new(),
-        // A list with a nested matcher: each item is tried, and the list as a whole.
+        // A list with a nested matcher: each item is tried; a JSON matcher also sees
+        // the list as a whole (a text matcher never does: `["1"]` is not a value).
         Selected::Many(list) => {
             let mut t: Vec<String> = list.iter().map(as_text).collect();
-            t.push(as_text(&Value::Array(list.clone())));
+            if matches!(
+                sub,
+                ValuePattern::EqualToJson(_) | ValuePattern::MatchesJsonSchema { .. }
+            ) {
+                t.push(as_text(&Value::Array(list.clone())));
+            }
             t
         }
     };
+    // Nothing selected matches `absent` alone: not a negative matcher, not an `or`
+    // holding `absent` (WireMock 3.13).
     if texts.is_empty() {
-        return sub.distance(None);
+        return if matches!(sub, ValuePattern::Absent) {
+            0.0
+        } else {
+            1.0
+        };
     }
     texts
         .iter()
