@@ -39,6 +39,17 @@ SENSITIVE = "9690937316"
 INVALID = ["9690937287", "96909372", "969093728X"]
 UNREGISTERED = "9000000009"  # on the spine, not registered at the practice
 UNKNOWN_ID = "does-not-exist-0000"  # a logical id nothing has
+DISSENT = "9690937324"  # a registered patient who has dissented from record sharing
+# Any other 10-digit NHS number is a patient here, with the registered patient's
+# record under that number and its NHS number as its id: a consumer's or a provider
+# run's own test patients (--input) are answered. The suites' other patients are not.
+RESERVED = {NOT_FOUND: "not on record", DECEASED: "deceased", SENSITIVE: "sensitive",
+            UNREGISTERED: "not registered here", DISSENT: "dissented from sharing", INVALID[0]: "a wrong check digit"}
+ANY_NHS = "(?!%s)[0-9]{10}" % "|".join(RESERVED)
+# The NHS number a request names, for the bodies that answer any patient.
+NHS_OF_BODY = "{{#each (jsonPath request.body '$..valueIdentifier.value')}}{{this}}{{/each}}"
+NHS_OF_QUERY = "{{regexExtract request.query.identifier '[0-9]+$'}}"
+NHS_OF_PATH = "{{request.pathSegments.[1]}}"
 # The requested_scope values GP Connect defines, alone or with a confidentiality scope.
 VALID_SCOPES = ["%s/*.%s%s" % (f, a, c) for f in ("patient", "organization") for a in ("read", "write")
                 for c in ("", " conf/N", " conf/R")]
@@ -101,12 +112,13 @@ def error(status, issue_code, code, display, diagnostics):
 
 
 # What the reference provider serves, said in every 404 it answers, with how to add more.
-SERVED_PATIENTS = "Patient/2 (NHS number %s); Find a patient also finds %s (Patient/3)" % (REGISTERED[0], REGISTERED[1])
-SERVED_RECORDS = ("the structured record of %s, for each request body of suites/gp-connect-provider/bodies/structured/, "
-                  "any includeAllergies request and a request naming only the patient" % REGISTERED[0])
-ADD_PATIENT = ("To serve another test patient, add it to mocks/gpconnect-provider/generate.py (REGISTERED) and run the "
-               "script, or answer it from a stub set that extends gpconnect-provider (mock.toml: extends); against your "
-               "own provider, give your test patients as --input registered_nhs_number=... registered_patient_id=...")
+RESERVED_TEXT = ", ".join("%s (%s)" % kv for kv in RESERVED.items())
+SERVED_PATIENTS = ("Patient/2 (NHS number %s), Patient/3 (%s) and, for any other 10-digit NHS number N, Patient/N; "
+                   "the NHS numbers the suites keep for other cases are no one: %s" % (REGISTERED[0], REGISTERED[1], RESERVED_TEXT))
+SERVED_RECORDS = ("the structured record of any 10-digit NHS number (the registered patient's record under that number), "
+                  "except the NHS numbers the suites keep for other cases: %s" % RESERVED_TEXT)
+ADD_PATIENT = ("Against your own provider, give your test patients with --input "
+               "(registered_nhs_number, registered_patient_id)")
 
 
 def not_served(what, served):
@@ -174,7 +186,11 @@ def files():
     jackson = patient(REGISTERED[0], "2", "Jackson", "Jane")
     out["patient-2.json"] = jackson
     out["search-patient-%s.json" % REGISTERED[0]] = searchset([jackson])
-    out["search-patient-%s.json" % REGISTERED[1]] = searchset([patient(REGISTERED[1], "3", "Wood", "Sam")])
+    wood = patient(REGISTERED[1], "3", "Wood", "Sam")
+    out["patient-3.json"] = wood
+    out["search-patient-%s.json" % REGISTERED[1]] = searchset([wood])
+    out["patient-any.json"] = patient(NHS_OF_PATH, NHS_OF_PATH, "Jackson", "Jane")
+    out["search-patient-any.json"] = searchset([patient(NHS_OF_QUERY, NHS_OF_QUERY, "Jackson", "Jane")])
     out["search-empty.json"] = searchset([])
     deceased = patient(DECEASED, "4", "Tooley", "Alan", deceasedDateTime="2024-02-01T10:00:00+00:00")
     out["search-patient-deceased-leaked.json"] = searchset([deceased])
@@ -282,6 +298,8 @@ def mappings():
             respond_file("search-patient-%s.json" % nhs))
     add("05-read-patient-2.json", "read patient 2", 5, {"method": "GET", "urlPath": "/Patient/2"},
         respond_file("patient-2.json"))
+    add("05-read-patient-3.json", "read patient 3", 5, {"method": "GET", "urlPath": "/Patient/3"},
+        respond_file("patient-3.json"))
     for role, nhs in [("not-found", NOT_FOUND), ("deceased", DECEASED), ("sensitive", SENSITIVE)]:
         add("05-search-patient-%s.json" % role, "find patient: %s" % role, 5,
             endpoint_request("patient search", queryParameters={"identifier": {"equalTo": "%s|%s" % (NHS, nhs)}}),
@@ -297,7 +315,10 @@ def mappings():
     add("06-search-patient-system.json", "find patient: wrong identifier system", 6,
         endpoint_request("patient search", queryParameters={"identifier": not_matching(re.escape(NHS + "|") + ".*")}),
         respond(error(400, "value", "INVALID_IDENTIFIER_SYSTEM", "Invalid identifier system", "identifier must use " + NHS)))
-    add("07-search-patient-unknown.json", "find patient: anyone else", 7,
+    add("07-search-patient-unknown.json", "find patient: any other NHS number", 7,
+        endpoint_request("patient search", queryParameters={"identifier": {"matches": re.escape(NHS + "|") + ANY_NHS}}),
+        respond_file("search-patient-any.json"))
+    add("08-search-patient-reserved.json", "find patient: a number the suites keep as not found here", 8,
         endpoint_request("patient search", queryParameters={"identifier": {"matches": re.escape(NHS + "|") + "\\d{10}"}}),
         respond_file("search-empty.json"))
 
@@ -314,6 +335,8 @@ def mappings():
         respond_file("search-organization.json"))
     add("05-read-location-1.json", "read location 1", 5, {"method": "GET", "urlPath": "/Location/1"},
         respond_file("location-1.json"), defect=("location-not-fhir-json", ["GPC-HTTP-1"]))
+    add("05-read-patient-any.json", "read the patient of any other NHS number (its id)", 5,
+        {"method": "GET", "urlPathPattern": "/Patient/" + ANY_NHS}, respond_file("patient-any.json"))
     # Spine-ErrorOrWarningCode-1 has no code for a Location: NO_RECORD_FOUND, the catch-all.
     for rtype, code, display, served in [("Patient", "PATIENT_NOT_FOUND", "Patient not found", SERVED_PATIENTS),
                                          ("Practitioner", "PRACTITIONER_NOT_FOUND", "Practitioner not found", "Practitioner/1"),
@@ -336,9 +359,7 @@ def mappings():
                              "equalTo": REGISTERED[0]}},
         {"matchesJsonPath": {"expression": "$.parameter[?(@.name != 'patientNHSNumber')]", "absent": True}},
     ]), respond_file("structured-patient-only.json"))
-    add("06-structured-unknown.json", "structured record: patient not found", 6, endpoint_request("structured record"),
-        respond(error(404, "not-found", "PATIENT_NOT_FOUND", "Patient not found",
-                      not_served("record for that NHS number (or for that request body)", SERVED_RECORDS))))
+    any_patient_mappings(add)
     provider_mappings(add)
     return m
 
@@ -429,7 +450,6 @@ def write(path, value):
 
 PROVIDER_SUITE = os.path.join(CHECKOUT, "suites", "gp-connect-provider")
 FHIR_XML = "application/fhir+xml;charset=utf-8"
-DISSENT = "9690937324"  # a registered patient who has dissented from record sharing
 SNOMED = "http://snomed.info/sct"
 SR_PROFILE = "https://fhir.nhs.uk/STU3/StructureDefinition/GPConnect-StructuredRecord-Bundle-1"
 NHS_VERIFICATION = "https://fhir.nhs.uk/STU3/CodeSystem/CareConnect-NHSNumberVerificationStatus-1"
@@ -937,6 +957,74 @@ def structured_invalid():
         cases["patient-" + role] = (parameters(nhs, param("includeAllergies", part("includeResolvedAllergies", "Boolean", False))),
                                     404, "not-found", "PATIENT_NOT_FOUND", "no record of that patient can be shared")
     return cases
+
+
+# Access Record Structured for any patient, whatever the body (priority 6, after the
+# suite's exact bodies): every mapping names the cases the others do not, so none ties.
+ANY_AREAS = [("includeAllergies", "allergies"), ("includeMedication", "medications"), ("includeProblems", "problems"),
+             ("includeImmunisations", "immunisations"), ("includeConsultations", "consultations"),
+             ("includeInvestigations", "investigations"), ("includeReferrals", "referrals"),
+             ("includeDiaryEntries", "diary"), ("includeUncategorisedData", "uncategorised")]
+# The bodies whose patient is the one the request names.
+ANY_FILES = ["structured-%s.json" % f for _, f in ANY_AREAS] + ["structured-patient-only.json"]
+
+
+def with_nhs_of_request(bundle):
+    b = copy.deepcopy(bundle)
+    for e in b["entry"]:
+        if e["resource"]["resourceType"] == "Patient":
+            for i in e["resource"]["identifier"]:
+                if i["system"] == NHS:
+                    i["value"] = NHS_OF_BODY
+    return b
+
+
+def any_patient_mappings(add):
+    nhs_path = "$.parameter[?(@.name == 'patientNHSNumber')].valueIdentifier"
+    is_params = {"matchesJsonPath": {"expression": "$.resourceType", "equalTo": "Parameters"}}
+    nhs = lambda pattern: {"matchesJsonPath": dict({"expression": nhs_path + ".value"}, **pattern)}
+    nhs_system = {"matchesJsonPath": {"expression": nhs_path + ".system", "equalTo": NHS}}
+    has = lambda name: {"matchesJsonPath": "$.parameter[?(@.name == '%s')]" % name}
+    lacks = lambda name: {"matchesJsonPath": {"expression": "$.parameter[?(@.name == '%s')]" % name, "absent": True}}
+    sr = lambda *patterns: endpoint_request("structured record", bodyPatterns=[is_params, *patterns])
+    # A request for several areas gets the first of them, in this order.
+    for i, (name, area) in enumerate(ANY_AREAS):
+        add("06-structured-any-%s.json" % area, "structured record of any patient: %s" % area, 6,
+            sr(nhs({"matches": ANY_NHS}), nhs_system, has(name), *[lacks(n) for n, _ in ANY_AREAS[:i]]),
+            respond_file("structured-%s.json" % area))
+    add("06-structured-any-patient-only.json", "structured record of any patient: the patient only", 6,
+        sr(nhs({"matches": ANY_NHS}), nhs_system,
+           {"matchesJsonPath": {"expression": "$.parameter[?(@.name != 'patientNHSNumber')]", "absent": True}}),
+        respond_file("structured-patient-only.json"))
+    add("06-structured-any-dissent.json", "structured record: a patient who dissented", 6,
+        sr(nhs({"equalTo": DISSENT}), nhs_system),
+        respond(gpc_error(403, "forbidden", "NO_PATIENT_CONSENT", "the patient has dissented from sharing their record")))
+    add("06-structured-any-invalid-nhs-number.json", "structured record: invalid NHS number", 6,
+        sr(nhs({"matches": "(?![0-9]{10}$).*|" + INVALID[0]}), nhs_system),
+        respond(gpc_error(400, "value", "INVALID_NHS_NUMBER", "the NHS number is not 10 digits or its check digit is wrong")))
+    add("06-structured-any-identifier-system.json", "structured record: wrong identifier system", 6,
+        sr({"matchesJsonPath": {"expression": nhs_path + ".system", "doesNotMatch": re.escape(NHS)}}),
+        respond(gpc_error(400, "value", "INVALID_IDENTIFIER_SYSTEM", "identifier must use " + NHS)))
+    not_here = "|".join(n for n, why in RESERVED.items() if n not in (DISSENT, INVALID[0]))
+    add("06-structured-any-not-found.json", "structured record: a patient the suites keep as not found", 6,
+        sr(nhs({"matches": not_here}), nhs_system),
+        respond(gpc_error(404, "not-found", "PATIENT_NOT_FOUND",
+                          not_served("record of that patient can be shared", SERVED_RECORDS))))
+    add("06-structured-any-no-nhs-number.json", "structured record: no patientNHSNumber", 6,
+        sr(lacks("patientNHSNumber")),
+        respond(gpc_error(422, "invalid", "INVALID_PARAMETER", "patientNHSNumber is required")))
+    add("06-structured-any-not-parameters.json", "structured record: the body is not Parameters", 6,
+        endpoint_request("structured record", bodyPatterns=[
+            {"matchesJsonPath": {"expression": "$.resourceType", "doesNotMatch": "Parameters"}}]),
+        respond(gpc_error(422, "invalid", "INVALID_RESOURCE", "the body must be a Parameters resource")))
+    # Parameters none of which this provider recognises; then a body that is not FHIR JSON.
+    add("07-structured-unrecognised.json", "structured record: no recognised parameter", 7,
+        endpoint_request("structured record", bodyPatterns=[{"matchesJsonPath": "$.resourceType"}]),
+        respond(gpc_error(422, "invalid", "INVALID_PARAMETER", "No recognised parameters are provided: this reference "
+                          "provider answers patientNHSNumber with any of " + ", ".join(n for n, _ in ANY_AREAS))))
+    add("08-structured-unreadable.json", "structured record: the body is not FHIR JSON", 8,
+        endpoint_request("structured record"),
+        respond(gpc_error(400, "invalid", "BAD_REQUEST", "the body must be a FHIR JSON Parameters resource")))
 
 
 DISPLAYS = {"INVALID_PARAMETER": "Invalid parameter", "INVALID_RESOURCE": "Invalid validation of resource",
@@ -1505,6 +1593,8 @@ DEFECTS.update(DEFECTS_MORE)
 BASE_FILES = files()
 FILES = dict(BASE_FILES)
 FILES.update(provider_files())
+for _name in ANY_FILES:
+    FILES[_name] = with_nhs_of_request(FILES[_name])
 REQUEST_BODIES = request_bodies()
 
 if __name__ == "__main__":
