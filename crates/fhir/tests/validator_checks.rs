@@ -334,6 +334,15 @@ fn profile_slicing_fixed_pattern_and_constraints() {
         "{e:?}"
     );
     assert!(e.iter().any(|m| m.contains("[tp-1]")), "{e:?}");
+    // With no identifier at all, the required slice is missing just the same.
+    let none = r#"{"resourceType":"Patient","name":[{"family":"Smith"}]}"#;
+    let e = errors_with(none, &[TP]);
+    assert!(
+        e.iter().any(
+            |m| m.contains("slice nhs") && m.contains("minimum required = 1, but only found 0")
+        ),
+        "{e:?}"
+    );
     let claimed = bad.replacen('{', &format!(r#"{{"meta":{{"profile":["{TP}"]}},"#), 1);
     assert!(
         !errors(&claimed).is_empty(),

@@ -165,6 +165,13 @@ impl Walker<'_> {
                 &format!("{path}.{}", plan.elements[c].name),
             );
             if items.is_empty() {
+                // An absent element holds none of its slices: a required one is missing.
+                if count == 0 {
+                    let at = format!("{path}.{}", plan.elements[c].name);
+                    for s in plan.elements[c].slices.clone() {
+                        self.cardinality(plan, s, 0, node, &at);
+                    }
+                }
                 continue;
             }
             if plan.elements[c].slices.is_empty() {
