@@ -1,6 +1,9 @@
 //! The `assure` binary: make output safe, handle signals, parse the command line,
 //! run, exit with a documented code.
 
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 fn main() -> std::process::ExitCode {
     assure::signals::remember();
     // Before anything can print: every byte of stdout and stderr is redacted.

@@ -373,8 +373,27 @@ fn children_of<'a>(c: &Call<'_, 'a>, item: &Item<'a>, out: &mut Collection<'a>) 
     let Item::Node(n) = item else { return Ok(()) };
     let Some(obj) = n.object() else { return Ok(()) };
     if let (Some(m), false) = (c.ev.model, n.ty.key.is_empty()) {
-        for (name, _) in m.child_names(n.ty.key) {
-            c.ev.children(item, name, out);
+        // Only the names the object holds are navigated: spelling out every child of
+        // the type (a choice once per allowed type) for each element would dominate
+        // ele-1, which runs on every element.
+        let held: Vec<&str> = obj
+            .members()
+            .iter()
+            .map(|(k, _)| {
+                let k: &str = k;
+                k.strip_prefix('_').unwrap_or(k)
+            })
+            .collect();
+        for (name, def) in m.child_names(n.ty.key) {
+            let present = if def.choice {
+                held.iter()
+                    .any(|h| h.len() > name.len() && h.starts_with(name))
+            } else {
+                held.contains(&name)
+            };
+            if present {
+                c.ev.children(item, name, out);
+            }
         }
         return Ok(());
     }
