@@ -111,7 +111,7 @@ def error(status, issue_code, code, display, diagnostics):
     }, status
 
 
-# What the reference provider serves, said in every 404 it answers, with how to add more.
+# What the reference provider serves, said in every 404 it answers.
 RESERVED_TEXT = ", ".join("%s (%s)" % kv for kv in RESERVED.items())
 SERVED_PATIENTS = ("Patient/2 (NHS number %s), Patient/3 (%s) and, for any other 10-digit NHS number N, Patient/N; "
                    "the NHS numbers the suites keep for other cases are no one: %s" % (REGISTERED[0], REGISTERED[1], RESERVED_TEXT))
@@ -315,7 +315,7 @@ def mappings():
     add("06-search-patient-system.json", "find patient: wrong identifier system", 6,
         endpoint_request("patient search", queryParameters={"identifier": not_matching(re.escape(NHS + "|") + ".*")}),
         respond(error(400, "value", "INVALID_IDENTIFIER_SYSTEM", "Invalid identifier system", "identifier must use " + NHS)))
-    add("07-search-patient-unknown.json", "find patient: any other NHS number", 7,
+    add("07-search-patient-any.json", "find patient: any other NHS number", 7,
         endpoint_request("patient search", queryParameters={"identifier": {"matches": re.escape(NHS + "|") + ANY_NHS}}),
         respond_file("search-patient-any.json"))
     add("08-search-patient-reserved.json", "find patient: a number the suites keep as not found here", 8,
