@@ -2,7 +2,8 @@
 //! brings (any 10-digit NHS number), keeps the suites' own special patients as they are,
 //! and says which is which when it answers 404.
 
-use base64::Engine;
+use assure::client::gpconnect::{interaction, request_headers, Consumer};
+use assure::counterpart::Counterpart;
 use serde_json::{json, Value};
 
 use super::support::{send, start, Answer};
@@ -10,52 +11,32 @@ use super::support::{send, start, Answer};
 const OTHER: &str = "9434765919";
 const NHS: &str = "https://fhir.nhs.uk/Id/nhs-number";
 
-/// An unsigned GP Connect access token with every claim, issued now, as a consumer sends it.
-fn token(scope: &str) -> String {
-    let now = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .unwrap()
-        .as_secs();
-    let claims = json!({"iss": "https://consumer.example.nhs.uk", "sub": "1",
-        "aud": "https://provider.example.nhs.uk", "exp": now + 300, "iat": now,
-        "reason_for_request": "directcare", "requested_scope": scope,
-        "requesting_device": {"resourceType": "Device"},
-        "requesting_organization": {"resourceType": "Organization"},
-        "requesting_practitioner": {"resourceType": "Practitioner", "id": "1"}});
-    let b64 = |v: &Value| base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(v.to_string());
-    format!(
-        "Bearer {}.{}.",
-        b64(&json!({"alg": "none", "typ": "JWT"})),
-        b64(&claims)
-    )
-}
-
-async fn call(
-    s: &assure::counterpart::Counterpart,
-    method: &str,
-    url: &str,
-    interaction: &str,
-    body: Option<&str>,
-) -> Answer {
-    let auth = token(if interaction.contains("organization") {
-        "organization/*.read"
-    } else {
-        "patient/*.read"
-    });
-    let interaction = format!("urn:nhs:names:services:gpconnect:{interaction}");
-    let headers = [
-        ("Ssp-TraceID", "5a0a6c4e-0b1a-4d3c-9a4e-1f2b3c4d5e6f"),
-        ("Ssp-From", "200000000359"),
-        ("Ssp-To", "918999198993"),
-        ("Ssp-InteractionID", interaction.as_str()),
-        ("Authorization", auth.as_str()),
-        ("Accept", "application/fhir+json"),
-        ("Content-Type", "application/fhir+json"),
-    ];
+/// A request for the GP Connect interaction `name` with the headers assure's own client
+/// sends: a fresh unsigned token with every claim, and the Spine headers.
+async fn call(s: &Counterpart, method: &str, url: &str, name: &str, body: Option<&str>) -> Answer {
+    let who = Consumer::from_inputs(s.base_url(), |input| {
+        let value = match input {
+            "gpc_consumer_asid" => "200000000359",
+            "gpc_provider_asid" => "918999198993",
+            "gpc_consumer_ods" => "A11111",
+            "gpc_practitioner_sds_user_id" => "G13579135",
+            "gpc_practitioner_role_profile_id" => "111111111",
+            _ => return None,
+        };
+        Some(value.to_owned())
+    })
+    .unwrap();
+    let mut headers = request_headers(interaction(name).unwrap(), &who);
+    headers.push(("Accept".into(), "application/fhir+json".into()));
+    headers.push(("Content-Type".into(), "application/fhir+json".into()));
+    let headers: Vec<(&str, &str)> = headers
+        .iter()
+        .map(|(k, v)| (k.as_str(), v.as_str()))
+        .collect();
     send(s, method, url, &headers, body).await
 }
 
-async fn structured(s: &assure::counterpart::Counterpart, nhs: &str, areas: &[&str]) -> Answer {
+async fn structured(s: &Counterpart, nhs: &str, areas: &[&str]) -> Answer {
     let mut parameter = vec![json!({"name": "patientNHSNumber",
         "valueIdentifier": {"system": NHS, "value": nhs}})];
     parameter.extend(areas.iter().map(|a| json!({ "name": a })));
@@ -64,22 +45,10 @@ async fn structured(s: &assure::counterpart::Counterpart, nhs: &str, areas: &[&s
         s,
         "POST",
         "/Patient/$gpc.getstructuredrecord",
-        "fhir:operation:gpc.getstructuredrecord-1",
+        "structured record",
         Some(&body),
     )
     .await
-}
-
-/// An OperationOutcome with one error issue of `code` (GP Connect writes its media type
-/// without a space before the charset).
-fn error(a: &Answer, status: u16, code: &str) {
-    assert_eq!(a.status, status, "{}", a.body);
-    assert!(a
-        .header("content-type")
-        .is_some_and(|c| c.starts_with("application/fhir+json")));
-    assert_eq!(a.body["resourceType"], "OperationOutcome");
-    assert_eq!(a.body["issue"][0]["severity"], "error");
-    assert_eq!(a.body["issue"][0]["code"], code);
 }
 
 fn of_type<'a>(bundle: &'a Value, rtype: &str) -> Vec<&'a Value> {
@@ -135,7 +104,7 @@ async fn any_nhs_number_is_a_patient_with_the_reference_record() {
 
     // Find a patient finds them, at the id their NHS number is, and reads them there.
     let url = format!("/Patient?identifier={NHS}%7C{OTHER}");
-    let found = call(&s, "GET", &url, "fhir:rest:search:patient-1", None).await;
+    let found = call(&s, "GET", &url, "patient search", None).await;
     assert_eq!(found.status, 200);
     assert_eq!(found.body["total"], 1);
     assert_eq!(found.body["entry"][0]["resource"]["id"], OTHER);
@@ -144,7 +113,7 @@ async fn any_nhs_number_is_a_patient_with_the_reference_record() {
         &s,
         "GET",
         &format!("/Patient/{OTHER}"),
-        "fhir:rest:read:patient-1",
+        "patient read",
         None,
     )
     .await;
@@ -163,7 +132,7 @@ async fn the_suites_own_patients_keep_their_answers_and_a_404_says_why() {
     };
 
     let not_found = structured(&s, "9690937294", &["includeMedication"]).await;
-    error(&not_found, 404, "not-found");
+    not_found.error_issue(404, "not-found");
     assert_eq!(spine_code(&not_found), "PATIENT_NOT_FOUND");
     let why = not_found.body["issue"][0]["diagnostics"].as_str().unwrap();
     assert!(
@@ -172,37 +141,30 @@ async fn the_suites_own_patients_keep_their_answers_and_a_404_says_why() {
     );
 
     let dissent = structured(&s, "9690937324", &["includeMedication"]).await;
-    error(&dissent, 403, "forbidden");
+    dissent.error_issue(403, "forbidden");
     assert_eq!(spine_code(&dissent), "NO_PATIENT_CONSENT");
     let invalid = structured(&s, "94347659", &["includeMedication"]).await;
-    error(&invalid, 400, "value");
+    invalid.error_issue(400, "value");
     assert_eq!(spine_code(&invalid), "INVALID_NHS_NUMBER");
     let unknown = structured(&s, OTHER, &["includeEverything"]).await;
-    error(&unknown, 422, "invalid");
+    unknown.error_issue(422, "invalid");
     assert_eq!(spine_code(&unknown), "INVALID_PARAMETER");
     let garbage = call(
         &s,
         "POST",
         "/Patient/$gpc.getstructuredrecord",
-        "fhir:operation:gpc.getstructuredrecord-1",
+        "structured record",
         Some("not json"),
     )
     .await;
-    error(&garbage, 400, "invalid");
+    garbage.error_issue(400, "invalid");
 
     let url = format!("/Patient?identifier={NHS}%7C9690937294");
-    let none = call(&s, "GET", &url, "fhir:rest:search:patient-1", None).await;
+    let none = call(&s, "GET", &url, "patient search", None).await;
     assert_eq!(none.status, 200);
     assert_eq!(none.body["total"], 0);
-    let gone = call(
-        &s,
-        "GET",
-        "/Patient/9690937294",
-        "fhir:rest:read:patient-1",
-        None,
-    )
-    .await;
-    error(&gone, 404, "not-found");
+    let gone = call(&s, "GET", "/Patient/9690937294", "patient read", None).await;
+    gone.error_issue(404, "not-found");
     let why = gone.body["issue"][0]["diagnostics"].as_str().unwrap();
     assert!(why.contains("Patient/N"), "{why}");
 }

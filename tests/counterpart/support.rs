@@ -44,13 +44,26 @@ impl Answer {
             .and_then(|l| l["url"].as_str())
     }
 
-    /// Asserts an OperationOutcome with one error issue of `code`.
+    /// Asserts an OperationOutcome with one error issue of `code`, in exactly the media
+    /// type the FHIR providers write.
     pub fn outcome(&self, status: u16, code: &str) {
+        self.fhir();
+        self.error_issue(status, code);
+    }
+
+    /// The same, in any FHIR JSON media type (GP Connect writes no space before the
+    /// charset).
+    pub fn error_issue(&self, status: u16, code: &str) {
         assert_eq!(self.status, status, "{}", self.body);
-        let body = self.fhir();
-        assert_eq!(body["resourceType"], "OperationOutcome");
-        assert_eq!(body["issue"][0]["severity"], "error");
-        assert_eq!(body["issue"][0]["code"], code);
+        assert!(
+            self.header("content-type")
+                .is_some_and(|c| c.starts_with("application/fhir+json")),
+            "{:?}",
+            self.header("content-type")
+        );
+        assert_eq!(self.body["resourceType"], "OperationOutcome");
+        assert_eq!(self.body["issue"][0]["severity"], "error");
+        assert_eq!(self.body["issue"][0]["code"], code);
     }
 }
 

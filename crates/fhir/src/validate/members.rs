@@ -168,7 +168,7 @@ impl Walker<'_> {
                 // An absent element holds none of its slices: a required one is missing.
                 if count == 0 {
                     let at = format!("{path}.{}", plan.elements[c].name);
-                    for s in plan.elements[c].slices.clone() {
+                    for &s in &plan.elements[c].slices {
                         self.cardinality(plan, s, 0, node, &at);
                     }
                 }
