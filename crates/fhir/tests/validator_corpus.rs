@@ -122,6 +122,51 @@ impl Figures {
     }
 }
 
+/// The native answers for invariants that certainly hold (ele-1 on an element with
+/// children) give exactly the findings of the FHIRPath engine, on every R4 example.
+#[test]
+#[ignore = "slow in debug builds: .ci/run runs it in release"]
+fn shortcuts_give_the_findings_of_the_fhirpath_engine() {
+    let fast = validator(&["hl7.fhir.r4.core-4.0.1.tgz"], FhirRelease::R4);
+    let engine = validator(&["hl7.fhir.r4.core-4.0.1.tgz"], FhirRelease::R4).without_shortcuts();
+    let inputs = r4_examples();
+    let differ = Mutex::new(Vec::new());
+    let queue = Mutex::new(inputs.iter());
+    std::thread::scope(|s| {
+        for _ in 0..std::thread::available_parallelism().map_or(2, |n| n.get()) {
+            s.spawn(|| loop {
+                let next = queue.lock().unwrap().next();
+                let Some((name, text)) = next else { break };
+                let Ok(node) = parse_json(text) else { continue };
+                let show = |issues: Vec<Issue>| -> Vec<String> {
+                    issues
+                        .iter()
+                        .map(|i| format!("{:?} {} {}", i.severity, i.expression, i.message))
+                        .collect()
+                };
+                let (a, b) = (
+                    show(fast.validate(&node, &[])),
+                    show(engine.validate(&node, &[])),
+                );
+                if a != b {
+                    differ
+                        .lock()
+                        .unwrap()
+                        .push(format!("{name}:\n  fast {a:?}\n  engine {b:?}"));
+                }
+            });
+        }
+    });
+    let differ = differ.into_inner().unwrap();
+    assert!(
+        differ.is_empty(),
+        "{} of {} examples differ, e.g. {}",
+        differ.len(),
+        inputs.len(),
+        differ[..differ.len().min(3)].join("\n")
+    );
+}
+
 /// Validates each `(name, text)` on all cores; returns the figures.
 fn run(v: &Validator, inputs: Vec<(String, String)>) -> Figures {
     let figures = Mutex::new(Figures::default());
@@ -168,10 +213,7 @@ fn files_under(dir: &Path, out: &mut Vec<(String, String)>) {
     }
 }
 
-#[test]
-#[ignore = "slow in debug builds: .ci/run runs it in release"]
-fn r4_examples_against_base_and_claimed_profiles() {
-    let v = validator(&["hl7.fhir.r4.core-4.0.1.tgz"], FhirRelease::R4);
+fn r4_examples() -> Vec<(String, String)> {
     let path = assure_testdata::path("fhir-packages/hl7.fhir.r4.examples-4.0.1.tgz");
     let file = std::fs::File::open(&path).unwrap();
     let mut archive = tar::Archive::new(flate2::read::GzDecoder::new(file));
@@ -186,6 +228,14 @@ fn r4_examples_against_base_and_claimed_profiles() {
         entry.read_to_string(&mut text).unwrap();
         inputs.push((name, text));
     }
+    inputs
+}
+
+#[test]
+#[ignore = "slow in debug builds: .ci/run runs it in release"]
+fn r4_examples_against_base_and_claimed_profiles() {
+    let v = validator(&["hl7.fhir.r4.core-4.0.1.tgz"], FhirRelease::R4);
+    let inputs = r4_examples();
     let started = std::time::Instant::now();
     let f = run(&v, inputs);
     println!("validated in {:.1} s", started.elapsed().as_secs_f64());

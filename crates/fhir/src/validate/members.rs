@@ -2,7 +2,6 @@
 //! names, JSON arrays, choice types, `null`, primitive `_` siblings, cardinality, and
 //! each value walked against its element (or its slices).
 
-use std::collections::HashMap;
 use std::sync::Arc;
 
 use super::walk::{type_codes, Item, Walker};
@@ -22,8 +21,8 @@ impl Walker<'_> {
         path: &str,
         root: &Node,
     ) {
-        let mut groups: HashMap<usize, Vec<Item<'_>>> = HashMap::new();
-        let mut ext_counts: HashMap<usize, usize> = HashMap::new();
+        let mut groups: Vec<(usize, Vec<Item<'_>>)> = Vec::new();
+        let mut ext_counts: Vec<(usize, usize)> = Vec::new();
         // The type decides, not `kind`: some profiles of resources say complex-type.
         let resource_root = (el == 0
             && (plan.kind == "resource" || self.is_resource_type(&plan.type_name)))
@@ -61,9 +60,9 @@ impl Walker<'_> {
                 continue;
             };
             let codes = type_codes(plan, c);
-            let code = match choice {
-                Some(suffix) => match codes.iter().find(|t| crate::xml::upper_first(t) == suffix) {
-                    Some(t) => t.clone(),
+            let code: &str = match choice {
+                Some(suffix) => match codes.iter().find(|t| same_type_name(t, suffix)) {
+                    Some(t) => t,
                     None => {
                         self.issue(
                             Severity::Error,
@@ -79,10 +78,10 @@ impl Walker<'_> {
                         continue;
                     }
                 },
-                None => codes.first().cloned().unwrap_or_default(),
+                None => codes.first().map_or("", String::as_str),
             };
             let many = plan.elements[c].many;
-            let child_path = format!("{path}.{name}");
+            let child_path = join(path, ".", name);
             if value.is_array() != many {
                 let msg = if many {
                     format!("`{key}` must be a JSON array")
@@ -118,23 +117,39 @@ impl Walker<'_> {
             if underscore {
                 let def_path = plan.def(c).path.clone();
                 self.value_alternatives(plan, c, node.get(name), &items, &child_path, many);
-                self.primitive_extensions(&code, &items, &child_path, &def_path, many, root);
-                *ext_counts.entry(c).or_default() = items.len();
+                self.primitive_extensions(code, &items, &child_path, &def_path, many, root);
+                match ext_counts.iter_mut().find(|(k, _)| *k == c) {
+                    Some(slot) => slot.1 = items.len(),
+                    None => ext_counts.push((c, items.len())),
+                }
                 continue;
             }
-            let sibling = node.get(&format!("_{name}"));
+            let sibling = node
+                .members()
+                .iter()
+                .find(|(k, _)| k.strip_prefix('_') == Some(name))
+                .map(|(_, v)| v);
+            let group = match groups.iter().position(|(k, _)| *k == c) {
+                Some(g) => g,
+                None => {
+                    groups.push((c, Vec::with_capacity(items.len())));
+                    groups.len() - 1
+                }
+            };
+            let last = items.len().saturating_sub(1);
+            let mut child_path = Some(child_path);
             for (i, item) in items.into_iter().enumerate() {
-                let p = if many {
-                    format!("{child_path}[{i}]")
-                } else {
-                    child_path.clone()
+                let p = match (many, i == last) {
+                    (true, _) => indexed(child_path.as_deref().unwrap_or_default(), i),
+                    (false, true) => child_path.take().unwrap_or_default(),
+                    (false, false) => child_path.clone().unwrap_or_default(),
                 };
                 if matches!(item.kind, Kind::Null) {
                     let covered = sibling.is_some_and(|s| {
                         let ext = if many { s.items().get(i) } else { Some(s) };
                         ext.is_some_and(|e| !matches!(e.kind, Kind::Null))
                     });
-                    if !covered || !primitive::is_primitive(&code) {
+                    if !covered || !primitive::is_primitive(code) {
                         self.issue(
                             Severity::Error,
                             IssueCode::Structure,
@@ -146,28 +161,29 @@ impl Walker<'_> {
                     }
                     continue;
                 }
-                groups.entry(c).or_default().push(Item {
+                groups[group].1.push(Item {
                     node: item,
                     path: p,
-                    code: code.clone(),
+                    code,
                 });
             }
         }
-        let children = plan.elements[el].children.clone();
-        for c in children {
-            let items = groups.remove(&c).unwrap_or_default();
-            let count = items.len().max(ext_counts.get(&c).copied().unwrap_or(0));
-            self.cardinality(
-                plan,
-                c,
-                count,
-                node,
-                &format!("{path}.{}", plan.elements[c].name),
-            );
+        for &c in &plan.elements[el].children {
+            let items = groups
+                .iter_mut()
+                .find(|(k, _)| *k == c)
+                .map(|(_, items)| std::mem::take(items))
+                .unwrap_or_default();
+            let extended = ext_counts
+                .iter()
+                .find(|(k, _)| *k == c)
+                .map_or(0, |(_, n)| *n);
+            let count = items.len().max(extended);
+            self.cardinality_at(plan, c, count, node, path);
             if items.is_empty() {
                 // An absent element holds none of its slices: a required one is missing.
-                if count == 0 {
-                    let at = format!("{path}.{}", plan.elements[c].name);
+                if count == 0 && !plan.elements[c].slices.is_empty() {
+                    let at = join(path, ".", &plan.elements[c].name);
                     for &s in &plan.elements[c].slices {
                         self.cardinality(plan, s, 0, node, &at);
                     }
@@ -176,13 +192,27 @@ impl Walker<'_> {
             }
             if plan.elements[c].slices.is_empty() {
                 for it in &items {
-                    self.element(plan, c, it.node, &it.path, root, Some(&it.code));
+                    self.element(plan, c, it.node, &it.path, root, Some(it.code));
                 }
             } else {
                 self.sliced(plan, c, &items, node, root);
             }
         }
         self.holder = saved_holder;
+    }
+
+    /// [`Walker::cardinality`] of child `c` of the object at `parent`: its path is
+    /// only spelled out when there is something to report.
+    fn cardinality_at(&mut self, plan: &Plan, c: usize, count: usize, at: &Node, parent: &str) {
+        let def = plan.def(c);
+        let over = match def.max {
+            Max::Count(max) => count as u64 > u64::from(max),
+            Max::Unbounded => false,
+        };
+        if (count as u64) < u64::from(def.min) || over {
+            let path = join(parent, ".", &plan.elements[c].name);
+            self.cardinality(plan, c, count, at, &path);
+        }
     }
 
     pub fn cardinality(&mut self, plan: &Plan, c: usize, count: usize, at: &Node, path: &str) {
@@ -340,5 +370,47 @@ impl Walker<'_> {
                 );
             }
         }
+    }
+}
+
+/// `a` + `sep` + `b`, without the formatting machinery (paths are built for every
+/// value of every instance).
+pub(crate) fn join(a: &str, sep: &str, b: &str) -> String {
+    let mut out = String::with_capacity(a.len() + sep.len() + b.len());
+    out.push_str(a);
+    out.push_str(sep);
+    out.push_str(b);
+    out
+}
+
+/// `path[i]`.
+pub(crate) fn indexed(path: &str, i: usize) -> String {
+    let mut digits = [0u8; 20];
+    let mut n = i;
+    let mut at = digits.len();
+    loop {
+        at -= 1;
+        digits[at] = b'0' + (n % 10) as u8;
+        n /= 10;
+        if n == 0 {
+            break;
+        }
+    }
+    let digits = std::str::from_utf8(&digits[at..]).unwrap_or("0");
+    let mut out = String::with_capacity(path.len() + digits.len() + 2);
+    out.push_str(path);
+    out.push('[');
+    out.push_str(digits);
+    out.push(']');
+    out
+}
+
+/// A choice suffix (`Quantity` of `valueQuantity`) names type code `code`.
+fn same_type_name(code: &str, suffix: &str) -> bool {
+    let mut a = code.chars();
+    let mut b = suffix.chars();
+    match (a.next(), b.next()) {
+        (Some(x), Some(y)) if x.to_ascii_uppercase() == y => a.eq(b),
+        _ => false,
     }
 }

@@ -19,7 +19,9 @@ mod walk;
 
 pub use plan::{Invariant, Plan, PlanElement};
 
+use std::cell::RefCell;
 use std::collections::HashMap;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, OnceLock};
 
 use crate::fhirpath::Env;
@@ -125,12 +127,18 @@ pub struct Validator {
     set: Arc<PackageSet>,
     options: ValidatorOptions,
     release: FhirRelease,
-    plans: Mutex<HashMap<String, Option<Arc<Plan>>>>,
+    /// Plan ids by canonical URL or type name (`None`: there is no plan).
+    plans: Mutex<HashMap<String, Option<u32>>>,
+    table: PlanTable,
+    /// Tells this validator's entries in a thread's cache of plan ids from another's.
+    id: u64,
     env: OnceLock<Env>,
     terminology: Arc<Layered>,
     globals: OnceLock<HashMap<String, Vec<String>>>,
     /// Resources references may resolve to (the other inputs), by `Type/id`.
     known: HashMap<String, Arc<Node>>,
+    /// Native answers for invariants that certainly hold (see `rules.rs`).
+    shortcuts: bool,
 }
 
 impl Validator {
@@ -145,9 +153,12 @@ impl Validator {
             options,
             release,
             plans: Mutex::new(HashMap::new()),
+            table: PlanTable::default(),
+            id: NEXT_VALIDATOR.fetch_add(1, Ordering::Relaxed),
             env: OnceLock::new(),
             globals: OnceLock::new(),
             known: HashMap::new(),
+            shortcuts: true,
         }
     }
 
@@ -161,6 +172,14 @@ impl Validator {
             };
             self.known.entry(key).or_insert(r);
         }
+        self
+    }
+
+    /// Every invariant through the FHIRPath engine, without the native answers for
+    /// those that certainly hold: for showing the two give the same findings.
+    #[doc(hidden)]
+    pub fn without_shortcuts(mut self) -> Validator {
+        self.shortcuts = false;
         self
     }
 
@@ -198,11 +217,40 @@ impl Validator {
 
     /// The compiled plan of a StructureDefinition by canonical URL or type name.
     pub fn plan(&self, canonical_or_type: &str) -> Option<Arc<Plan>> {
+        self.plan_ref(canonical_or_type).cloned()
+    }
+
+    /// [`Validator::plan`], borrowed. Every element of every instance asks for the
+    /// plans of its types: a thread answers from its own cache of ids, so walking
+    /// threads share no lock and no reference count.
+    pub(crate) fn plan_ref(&self, canonical_or_type: &str) -> Option<&Arc<Plan>> {
+        let cached = LOCAL_PLANS.with(|local| {
+            let mut local = local.borrow_mut();
+            if local.validator != self.id {
+                local.validator = self.id;
+                local.ids.clear();
+            }
+            local.ids.get(canonical_or_type).copied()
+        });
+        let id = match cached {
+            Some(id) => id,
+            None => {
+                let id = self.plan_id(canonical_or_type);
+                LOCAL_PLANS
+                    .with(|local| local.borrow_mut().ids.insert(canonical_or_type.into(), id));
+                id
+            }
+        };
+        self.table.get(id?)
+    }
+
+    /// The id of a plan in the table, compiled on first use.
+    fn plan_id(&self, canonical_or_type: &str) -> Option<u32> {
         if let Some(hit) = self
             .plans
             .lock()
             .ok()
-            .and_then(|p| p.get(canonical_or_type).cloned())
+            .and_then(|p| p.get(canonical_or_type).copied())
         {
             return hit;
         }
@@ -228,10 +276,16 @@ impl Validator {
                 Err(_) => None,
             })
             .map(|s| Arc::new(Plan::compile(s)));
-        if let Ok(mut cache) = self.plans.lock() {
-            cache.insert(canonical_or_type.to_string(), plan.clone());
+        let Ok(mut cache) = self.plans.lock() else {
+            return None;
+        };
+        // Another thread may have compiled it meanwhile: one id per name.
+        if let Some(hit) = cache.get(canonical_or_type) {
+            return *hit;
         }
-        plan
+        let id = plan.and_then(|p| self.table.push(p));
+        cache.insert(canonical_or_type.to_string(), id);
+        id
     }
 
     /// Why `canonical` gives no plan: `None` when it does. The URL may be loaded as
@@ -362,6 +416,68 @@ impl Validator {
     }
 }
 
+static NEXT_VALIDATOR: AtomicU64 = AtomicU64::new(1);
+
+type FastMap<K, V> = HashMap<K, V, foldhash::fast::RandomState>;
+
+/// A thread's plan ids by name, for the validator it last served.
+#[derive(Default)]
+struct LocalPlans {
+    validator: u64,
+    ids: FastMap<Box<str>, Option<u32>>,
+}
+
+thread_local! {
+    static LOCAL_PLANS: RefCell<LocalPlans> = RefCell::default();
+}
+
+type Chunk = Box<[OnceLock<Arc<Plan>>]>;
+
+/// Compiled plans by id, append-only, so that a plan is borrowed for as long as the
+/// validator lives without a lock. Chunk `k` holds `64 << k` plans.
+struct PlanTable {
+    chunks: [OnceLock<Chunk>; 26],
+    len: std::sync::atomic::AtomicU32,
+}
+
+impl Default for PlanTable {
+    fn default() -> Self {
+        PlanTable {
+            chunks: std::array::from_fn(|_| OnceLock::new()),
+            len: std::sync::atomic::AtomicU32::new(0),
+        }
+    }
+}
+
+impl PlanTable {
+    const FIRST: u64 = 64;
+
+    fn slot(id: u32) -> (usize, usize) {
+        let n = u64::from(id) / Self::FIRST + 1;
+        let k = 63 - n.leading_zeros() as usize;
+        let start = Self::FIRST * ((1 << k) - 1);
+        (k, (u64::from(id) - start) as usize)
+    }
+
+    /// Adds a plan; callers serialise pushes (under the name map's lock).
+    fn push(&self, plan: Arc<Plan>) -> Option<u32> {
+        let id = self.len.load(Ordering::Acquire);
+        let (k, i) = Self::slot(id);
+        let chunk = self
+            .chunks
+            .get(k)?
+            .get_or_init(|| (0..(Self::FIRST << k)).map(|_| OnceLock::new()).collect());
+        chunk[i].set(plan).ok()?;
+        self.len.store(id + 1, Ordering::Release);
+        Some(id)
+    }
+
+    fn get(&self, id: u32) -> Option<&Arc<Plan>> {
+        let (k, i) = Self::slot(id);
+        self.chunks.get(k)?.get()?.get(i)?.get()
+    }
+}
+
 /// A finding about a definition rather than the instance.
 fn definition_issue(v: &Validator, message: String) -> Issue {
     Issue::new(v.unresolved_severity(), IssueCode::NotFound, message)
@@ -389,6 +505,15 @@ fn url_under(url: &str, domain: &str) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn plan_table_slots() {
+        assert_eq!(PlanTable::slot(0), (0, 0));
+        assert_eq!(PlanTable::slot(63), (0, 63));
+        assert_eq!(PlanTable::slot(64), (1, 0));
+        assert_eq!(PlanTable::slot(191), (1, 127));
+        assert_eq!(PlanTable::slot(192), (2, 0));
+    }
 
     #[test]
     fn urls_under_a_domain() {

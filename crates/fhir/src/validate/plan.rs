@@ -7,6 +7,8 @@ use std::sync::Arc;
 use crate::fhirpath::Expr;
 use crate::model::Node;
 use crate::outcome::Severity;
+
+const FHIR_TYPE_EXT: &str = "http://hl7.org/fhir/StructureDefinition/structuredefinition-fhir-type";
 use crate::snapshot::{ElementDefinition, Max, Snapshot};
 
 /// An invariant with its expression parsed (or why it could not be).
@@ -16,6 +18,10 @@ pub struct Invariant {
     pub severity: Severity,
     pub human: String,
     pub expr: Result<Expr, String>,
+    /// The expression is ele-1's "a value or children" (R4 `or`, STU3 `|`), which
+    /// runs on every element: an element that plainly has a child passes without
+    /// the FHIRPath engine (see `Walker::invariants`).
+    pub value_or_children: bool,
 }
 
 /// One snapshot element, ready to walk.
@@ -29,6 +35,9 @@ pub struct PlanElement {
     /// Slices (by index) when this element is a slicing entry.
     pub slices: Vec<usize>,
     pub invariants: Vec<Invariant>,
+    /// The type codes, with FHIRPath system types (`id`, `url` of elements in R4)
+    /// mapped back to the FHIR type they stand for.
+    pub codes: Vec<String>,
 }
 
 /// A compiled profile. `Send + Sync`; shared with `Arc`.
@@ -80,7 +89,7 @@ impl Plan {
 
     /// The child of `parent` named `name` (`value[x]` matches `valueQuantity`), with
     /// the type code the name selects for a choice.
-    pub fn child(&self, parent: usize, name: &str) -> Option<(usize, Option<String>)> {
+    pub fn child<'n>(&self, parent: usize, name: &'n str) -> Option<(usize, Option<&'n str>)> {
         for &c in &self.elements[parent].children {
             let el = &self.elements[c];
             if el.name == name {
@@ -89,7 +98,7 @@ impl Plan {
             if let Some(prefix) = el.name.strip_suffix("[x]") {
                 if let Some(rest) = name.strip_prefix(prefix) {
                     if rest.starts_with(|ch: char| ch.is_ascii_uppercase()) {
-                        return Some((c, Some(rest.to_string())));
+                        return Some((c, Some(rest)));
                     }
                 }
             }
@@ -114,6 +123,7 @@ impl Plan {
                 children: Vec::new(),
                 slices: Vec::new(),
                 invariants: e.constraints.iter().map(compile_invariant).collect(),
+                codes: type_codes(e),
             })
             .collect();
         link(&snapshot.elements, &mut elements);
@@ -252,12 +262,63 @@ fn compile_invariant(c: &crate::snapshot::Constraint) -> Invariant {
         Some(text) => Expr::parse(text).map_err(|e| e.to_string()),
         None => Err("the constraint has no FHIRPath expression".to_string()),
     };
+    let compact: String = c
+        .expression
+        .as_deref()
+        .unwrap_or_default()
+        .chars()
+        .filter(|ch| !ch.is_whitespace())
+        .collect();
     Invariant {
         key: c.key.clone(),
         severity,
         human: c.human.clone().unwrap_or_default(),
+        value_or_children: matches!(
+            compact.as_str(),
+            "hasValue()or(children().count()>id.count())"
+                | "hasValue()|(children().count()>id.count())"
+        ),
         expr,
     }
+}
+
+/// The type codes of an element, with FHIRPath system types (`id`, `url` of
+/// elements in R4) mapped back to the FHIR type they stand for.
+fn type_codes(def: &ElementDefinition) -> Vec<String> {
+    let raw = def.node.get("type").map(Node::items).unwrap_or_default();
+    raw.iter()
+        .filter_map(|t| {
+            let code = t.get("code").and_then(Node::as_str).unwrap_or_default();
+            let fhir_type = t
+                .get("extension")
+                .map(Node::items)
+                .unwrap_or_default()
+                .iter()
+                .find(|x| x.get("url").and_then(Node::as_str) == Some(FHIR_TYPE_EXT))
+                .and_then(|x| x.get("valueUrl").or_else(|| x.get("valueUri")))
+                .and_then(Node::as_str);
+            match (
+                fhir_type,
+                code.strip_prefix("http://hl7.org/fhirpath/System."),
+            ) {
+                (Some(f), _) => Some(f.to_string()),
+                (None, Some(sys)) => Some(
+                    match sys {
+                        "Boolean" => "boolean",
+                        "Integer" => "integer",
+                        "Decimal" => "decimal",
+                        "Date" => "date",
+                        "DateTime" => "dateTime",
+                        "Time" => "time",
+                        _ => "string",
+                    }
+                    .to_string(),
+                ),
+                (None, None) if code.is_empty() => None,
+                (None, None) => Some(code.to_string()),
+            }
+        })
+        .collect()
 }
 
 /// The `regex` extension on an element's type (R4) or on the element (STU3).
@@ -358,10 +419,7 @@ mod tests {
         assert_eq!(plan.elements[3].children, vec![4]);
         assert!(plan.elements[1].many && plan.elements[3].many);
         assert!(!plan.elements[5].many);
-        assert_eq!(
-            plan.child(0, "deceasedBoolean"),
-            Some((5, Some("Boolean".into())))
-        );
+        assert_eq!(plan.child(0, "deceasedBoolean"), Some((5, Some("Boolean"))));
         assert_eq!(plan.child(0, "deceasedboolean"), None);
         assert!(plan.elements[5].invariants[0].expr.is_err());
     }

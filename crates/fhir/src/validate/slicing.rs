@@ -38,7 +38,7 @@ impl Walker<'_> {
             match matched {
                 Some(k) => {
                     counts[k] += 1;
-                    self.element(plan, slices[k], it.node, &it.path, root, Some(&it.code));
+                    self.element(plan, slices[k], it.node, &it.path, root, Some(it.code));
                 }
                 None => {
                     if closed {
@@ -52,7 +52,7 @@ impl Walker<'_> {
                             Some(&id),
                         );
                     }
-                    self.element(plan, entry, it.node, &it.path, root, Some(&it.code));
+                    self.element(plan, entry, it.node, &it.path, root, Some(it.code));
                 }
             }
         }
@@ -163,8 +163,8 @@ impl Walker<'_> {
             "type" => {
                 let codes = super::walk::type_codes(&p, e);
                 if d.path == "$this" {
-                    let actual = it.node.resource_type().unwrap_or(&it.code);
-                    return Some(codes.iter().any(|c| c == actual || c == &it.code));
+                    let actual = it.node.resource_type().unwrap_or(it.code);
+                    return Some(codes.iter().any(|c| c == actual || c == it.code));
                 }
                 let actual: Vec<&str> = values.iter().filter_map(|v| v.resource_type()).collect();
                 if actual.is_empty() {
@@ -178,7 +178,7 @@ impl Walker<'_> {
 
     fn trial(&self, plan: &Arc<Plan>, slice: usize, it: &Item<'_>, root: &Node) -> bool {
         let mut w = self.child();
-        w.element(plan, slice, it.node, &it.path, root, Some(&it.code));
+        w.element(plan, slice, it.node, &it.path, root, Some(it.code));
         w.error_count() == 0
     }
 

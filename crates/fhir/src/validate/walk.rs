@@ -18,7 +18,7 @@ use crate::outcome::{Issue, IssueCode, Severity};
 pub(crate) struct Item<'n> {
     pub node: &'n Node,
     pub path: String,
-    pub code: String,
+    pub code: &'n str,
 }
 
 pub(crate) struct Walker<'v> {
@@ -63,7 +63,6 @@ pub(crate) struct Applied {
 }
 
 const MAX_DEPTH: usize = 96;
-const FHIR_TYPE_EXT: &str = "http://hl7.org/fhir/StructureDefinition/structuredefinition-fhir-type";
 
 impl<'v> Walker<'v> {
     pub fn new(v: &'v Validator) -> Walker<'v> {
@@ -343,20 +342,20 @@ impl<'v> Walker<'v> {
         }
         self.depth += 1;
         let codes = type_codes(plan, el);
-        let code: String = match code {
-            Some(c) => c.to_string(),
-            None if el == 0 => plan.type_name.clone(),
-            None => codes.first().cloned().unwrap_or_default(),
+        let code: &str = match code {
+            Some(c) => c,
+            None if el == 0 => &plan.type_name,
+            None => codes.first().map_or("", String::as_str),
         };
         let def = plan.def(el);
-        let id = def.id.clone();
+        let id = &def.id;
         if code == "xhtml" {
             match node.as_str() {
                 Some(s) if s.trim_start().starts_with("<div") => {
                     if let Some(entity) = unknown_entity(s) {
-                        self.issue(Severity::Error, IssueCode::Value, format!("invalid entity `&{entity};` in the XHTML: only XML's own entities are allowed"), node, path, Some(&id));
+                        self.issue(Severity::Error, IssueCode::Value, format!("invalid entity `&{entity};` in the XHTML: only XML's own entities are allowed"), node, path, Some(id));
                     }
-                    self.fragment_links(s, node, path, &id, root);
+                    self.fragment_links(s, node, path, id, root);
                     for href in xhtml::hyperlinks(s) {
                         if !xhtml::hyperlinkable(href) {
                             let msg = format!("the narrative links to `{href}`, whose scheme a browser cannot follow");
@@ -366,7 +365,7 @@ impl<'v> Walker<'v> {
                                 msg,
                                 node,
                                 path,
-                                Some(&id),
+                                Some(id),
                             );
                         }
                     }
@@ -377,28 +376,27 @@ impl<'v> Walker<'v> {
                     "narrative must be xhtml in a <div> element",
                     node,
                     path,
-                    Some(&id),
+                    Some(id),
                 ),
             }
-            self.value_policies(&code, node, path, &id);
-        } else if primitive::is_primitive(&code) {
+            self.value_policies(code, node, path, id);
+        } else if primitive::is_primitive(code) {
             // Borrowed: a cloned Regex starts a fresh matching cache on every value.
-            let type_plan = self.v.plan(&code);
-            let regex = type_plan.as_ref().and_then(|p| p.value_regex.as_ref());
-            if let Some(problem) = primitive::check(&code, node, regex) {
+            let regex = self.v.plan_ref(code).and_then(|p| p.value_regex.as_ref());
+            if let Some(problem) = primitive::check(code, node, regex) {
                 self.issue(
                     Severity::Error,
                     IssueCode::Value,
                     problem,
                     node,
                     path,
-                    Some(&id),
+                    Some(id),
                 );
                 self.depth -= 1;
                 return;
             }
-            self.value_policies(&code, node, path, &id);
-        } else if !self.complex(plan, el, node, path, root, &code) {
+            self.value_policies(code, node, path, id);
+        } else if !self.complex(plan, el, node, path, root, code) {
             self.depth -= 1;
             return;
         }
@@ -406,14 +404,14 @@ impl<'v> Walker<'v> {
         if code == "Narrative" {
             self.narrative_control(plan, el, node, path, root);
         }
-        self.value_rules(plan, el, node, path, &code);
-        self.binding(plan, el, node, path, &code);
+        self.value_rules(plan, el, node, path, code);
+        self.binding(plan, el, node, path, code);
         if code == "Reference" {
             self.reference_target(plan, el, node, path);
-            self.reference_policies(node, path, &id);
+            self.reference_policies(node, path, id);
             self.check_reference(plan, el, node, path, root);
         }
-        self.invariants(plan, el, node, path, root, &code);
+        self.invariants(plan, el, node, path, root, code);
         self.depth -= 1;
     }
 
@@ -509,7 +507,7 @@ impl<'v> Walker<'v> {
             let saved = self.profile.clone();
             if tp.derivation == "constraint" {
                 self.profile = Some(tp.url.clone());
-                self.flawed(&tp, node, path);
+                self.flawed(tp, node, path);
             }
             let is_ext = code == "Extension";
             if is_ext {
@@ -518,11 +516,11 @@ impl<'v> Walker<'v> {
                     .and_then(Node::as_str)
                     .unwrap_or_default()
                     .to_string();
-                self.check_extension_context(&tp, node, path);
+                self.check_extension_context(tp, node, path);
                 self.ext_urls.push(url);
             }
             self.outer.push(plan.def(el).path.clone());
-            self.element(&tp, 0, node, path, root, Some(code));
+            self.element(tp, 0, node, path, root, Some(code));
             self.outer.clear();
             if is_ext {
                 self.ext_urls.pop();
@@ -535,7 +533,7 @@ impl<'v> Walker<'v> {
     pub fn is_resource_type(&self, code: &str) -> bool {
         code == "Resource"
             || code == "DomainResource"
-            || self.v.plan(code).is_some_and(|p| p.kind == "resource")
+            || self.v.plan_ref(code).is_some_and(|p| p.kind == "resource")
     }
 
     pub(crate) fn resource_typed(&self, plan: &Plan, el: usize) -> bool {
@@ -624,32 +622,34 @@ impl<'v> Walker<'v> {
         node: &Node,
         path: &str,
         code: &str,
-    ) -> Option<Arc<Plan>> {
-        let profiles: Vec<String> = plan
+    ) -> Option<&'v Arc<Plan>> {
+        let v = self.v;
+        let mut profiles = plan
             .def(el)
             .types
             .iter()
             .filter(|t| t.code == code)
-            .flat_map(|t| t.profiles.clone())
-            .collect();
-        let loaded: Vec<Arc<Plan>> = profiles.iter().filter_map(|p| self.v.plan(p)).collect();
+            .flat_map(|t| &t.profiles)
+            .peekable();
+        let first = profiles.peek().copied();
+        let loaded: Vec<&Arc<Plan>> = profiles.filter_map(|p| v.plan_ref(p)).collect();
         if loaded.len() > 1 {
             let conforming = loaded.iter().find(|tp| {
                 let mut w = self.child();
                 w.element(tp, 0, node, path, node, Some(code));
                 w.error_count() == 0
             });
-            return Some(conforming.unwrap_or(&loaded[0]).clone());
+            return Some(conforming.unwrap_or(&loaded[0]));
         }
-        if let Some(tp) = loaded.into_iter().next() {
+        if let Some(tp) = loaded.first() {
             return Some(tp);
         }
-        if let Some(p) = profiles.first() {
+        if let Some(p) = first {
             self.not_loaded(p, node, path);
         }
         if code == "Extension" {
             if let Some(url) = node.get("url").and_then(Node::as_str) {
-                if let Some(tp) = self.v.plan(url).filter(|p| p.type_name == "Extension") {
+                if let Some(tp) = v.plan_ref(url).filter(|p| p.type_name == "Extension") {
                     return Some(tp);
                 }
                 if !url.contains(':') && self.ext_urls.is_empty() {
@@ -704,7 +704,7 @@ impl<'v> Walker<'v> {
                 }
             }
         }
-        let tp = self.v.plan(code);
+        let tp = v.plan_ref(code);
         if tp.is_none() {
             self.not_loaded(&format!("type {code}"), node, path);
         }
@@ -712,44 +712,9 @@ impl<'v> Walker<'v> {
     }
 }
 
-/// The type codes of an element, with FHIRPath system types (`id`, `url` of
-/// elements in R4) mapped back to the FHIR type they stand for.
-pub(crate) fn type_codes(plan: &Plan, el: usize) -> Vec<String> {
-    let def = plan.def(el);
-    let raw = def.node.get("type").map(Node::items).unwrap_or_default();
-    raw.iter()
-        .filter_map(|t| {
-            let code = t.get("code").and_then(Node::as_str).unwrap_or_default();
-            let fhir_type = t
-                .get("extension")
-                .map(Node::items)
-                .unwrap_or_default()
-                .iter()
-                .find(|x| x.get("url").and_then(Node::as_str) == Some(FHIR_TYPE_EXT))
-                .and_then(|x| x.get("valueUrl").or_else(|| x.get("valueUri")))
-                .and_then(Node::as_str);
-            match (
-                fhir_type,
-                code.strip_prefix("http://hl7.org/fhirpath/System."),
-            ) {
-                (Some(f), _) => Some(f.to_string()),
-                (None, Some(sys)) => Some(
-                    match sys {
-                        "Boolean" => "boolean",
-                        "Integer" => "integer",
-                        "Decimal" => "decimal",
-                        "Date" => "date",
-                        "DateTime" => "dateTime",
-                        "Time" => "time",
-                        _ => "string",
-                    }
-                    .to_string(),
-                ),
-                (None, None) if code.is_empty() => None,
-                (None, None) => Some(code.to_string()),
-            }
-        })
-        .collect()
+/// The type codes of an element (see [`PlanElement::codes`](super::PlanElement)).
+pub(crate) fn type_codes(plan: &Plan, el: usize) -> &[String] {
+    &plan.elements[el].codes
 }
 
 /// URLs under the domains reserved for examples (RFC 2606), which
