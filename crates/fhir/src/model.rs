@@ -191,7 +191,7 @@ pub fn parse_json_with(text: &str, options: ParseOptions) -> Result<Node, JsonEr
         line_start: 0,
         col_cache: Default::default(),
         options,
-        names: HashMap::new(),
+        names: NameMap::default(),
     };
     if parser.src.starts_with(b"\xEF\xBB\xBF") {
         parser.at = 3;
@@ -213,10 +213,39 @@ struct Parser<'a> {
     line_start: usize,
     col_cache: std::cell::Cell<(usize, u32)>,
     options: ParseOptions,
-    names: HashMap<String, Name>,
+    names: NameMap,
 }
 
-impl Parser<'_> {
+type NameMap = HashMap<Box<str>, Name, foldhash::fast::RandomState>;
+
+impl<'a> Parser<'a> {
+    /// The string at the cursor when it has no escapes, borrowed from the source;
+    /// `None`, with nothing consumed, otherwise.
+    fn plain_string(&mut self) -> Option<&'a str> {
+        let src: &'a [u8] = self.src;
+        let start = self.at + 1;
+        let rest = src.get(start..)?;
+        let end = rest
+            .iter()
+            .position(|&b| b == b'"' || b == b'\\' || b < 0x20)?;
+        if rest[end] != b'"' {
+            return None;
+        }
+        let text = std::str::from_utf8(&rest[..end]).ok()?;
+        self.at = start + end + 1;
+        Some(text)
+    }
+
+    /// One shared allocation per distinct member name in a document.
+    fn intern(&mut self, name: &str) -> Name {
+        if let Some(shared) = self.names.get(name) {
+            return shared.clone();
+        }
+        let shared: Name = name.into();
+        self.names.insert(name.into(), shared.clone());
+        shared
+    }
+
     /// Columns count characters, not bytes, so a caret lines up under the text. The
     /// count resumes from the last position asked for, which keeps one long line linear.
     fn pos(&self) -> Pos {
@@ -283,9 +312,12 @@ impl Parser<'_> {
             Some(b'[') => self.array(depth),
             Some(b'"') => {
                 let pos = self.pos();
-                let s = self.string()?;
+                let s: Box<str> = match self.plain_string() {
+                    Some(plain) => plain.into(),
+                    None => self.string()?.into(),
+                };
                 Ok(Node {
-                    kind: Kind::String(s.into()),
+                    kind: Kind::String(s),
                     pos,
                 })
             }
@@ -315,8 +347,15 @@ impl Parser<'_> {
                 return Err(self.error("expected a member name in double quotes"));
             }
             let name_pos = self.pos();
-            let name = self.string()?;
-            if members.iter().any(|(k, _)| **k == *name) {
+            let name = match self.plain_string() {
+                Some(plain) => self.intern(plain),
+                None => {
+                    let escaped = self.string()?;
+                    self.intern(&escaped)
+                }
+            };
+            // Names are interned: the same name is the same allocation.
+            if members.iter().any(|(k, _)| Arc::ptr_eq(k, &name)) {
                 return Err(JsonError {
                     message: format!("duplicate member name \"{name}\""),
                     pos: name_pos,
@@ -329,14 +368,6 @@ impl Parser<'_> {
             self.at += 1;
             self.skip_ws();
             let value = self.value(depth + 1)?;
-            let name = match self.names.get(&name) {
-                Some(shared) => shared.clone(),
-                None => {
-                    let shared: Name = name.as_str().into();
-                    self.names.insert(name, shared.clone());
-                    shared
-                }
-            };
             members.push((name, value));
             self.skip_ws();
             match self.peek() {
@@ -522,6 +553,14 @@ mod tests {
         let err = parse_json("{\"a\": 1,\n \"a\": 2}").unwrap_err();
         assert_eq!(err.pos, Pos { line: 2, col: 2 });
         assert!(err.message.contains("duplicate"));
+        // The same name spelled with an escape is the same name.
+        let err = parse_json(r#"{"ab": 1, "a\u0062": 2}"#).unwrap_err();
+        assert!(
+            err.message.contains("duplicate member name \"ab\""),
+            "{}",
+            err.message
+        );
+        assert!(parse_json(r#"{"ab": 1, "a\u0063": 2}"#).is_ok());
         assert!(parse_json("[1, 2").is_err());
         assert!(parse_json("{\"a\" 1}").is_err());
         assert!(parse_json("01").is_err());

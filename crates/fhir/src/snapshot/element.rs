@@ -110,6 +110,17 @@ pub(crate) fn choice_member<'a>(node: &'a Node, prefix: &str) -> Option<(&'a str
 
 impl ElementDefinition {
     pub fn from_node(node: &Node) -> ElementDefinition {
+        ElementDefinition::from_owned(node.clone())
+    }
+
+    /// [`ElementDefinition::from_node`], keeping `node` itself.
+    pub fn from_owned(node: Node) -> ElementDefinition {
+        let mut def = ElementDefinition::read(&node);
+        def.node = node;
+        def
+    }
+
+    fn read(node: &Node) -> ElementDefinition {
         let path = text(node, "path").unwrap_or_default();
         let min = match node.get("min").map(|n| &n.kind) {
             Some(Kind::Number(n)) => n.parse().unwrap_or(0),
@@ -187,7 +198,7 @@ impl ElementDefinition {
                 .get("isModifier")
                 .and_then(Node::as_bool)
                 .unwrap_or(false),
-            node: node.clone(),
+            node: Node::new(Kind::Null, node.pos),
         }
     }
 }

@@ -176,7 +176,10 @@ fn generate_in(ctx: &Ctx<'_>, node: &Node) -> Result<Snapshot, SnapshotError> {
     Ok(Snapshot {
         url: ctx.url.clone(),
         type_name: text("type").unwrap_or_default().to_string(),
-        elements: elements.iter().map(ElementDefinition::from_node).collect(),
+        elements: elements
+            .into_iter()
+            .map(ElementDefinition::from_owned)
+            .collect(),
         generated: true,
         problems: ctx.problems.take(),
         structure_definition: Arc::new(out),

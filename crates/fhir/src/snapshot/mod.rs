@@ -131,7 +131,10 @@ impl PackageSet {
                 Snapshot {
                     url: sd.url().unwrap_or_default().to_string(),
                     type_name: sd.sd_type().unwrap_or_default().to_string(),
-                    elements: elements.iter().map(ElementDefinition::from_node).collect(),
+                    elements: elements
+                        .into_iter()
+                        .map(ElementDefinition::from_owned)
+                        .collect(),
                     generated: false,
                     problems: Vec::new(),
                     structure_definition: node.clone(),

@@ -17,7 +17,7 @@ pub struct Invariant {
     pub key: String,
     pub severity: Severity,
     pub human: String,
-    pub expr: Result<Expr, String>,
+    pub expr: Result<Arc<Expr>, String>,
     /// The expression is ele-1's "a value or children" (R4 `or`, STU3 `|`), which
     /// runs on every element: an element that plainly has a child passes without
     /// the FHIRPath engine (see `Walker::invariants`).
@@ -259,7 +259,7 @@ fn compile_invariant(c: &crate::snapshot::Constraint) -> Invariant {
         _ => Severity::Error,
     };
     let expr = match &c.expression {
-        Some(text) => Expr::parse(text).map_err(|e| e.to_string()),
+        Some(text) => parsed(text),
         None => Err("the constraint has no FHIRPath expression".to_string()),
     };
     let compact: String = c
@@ -319,6 +319,26 @@ fn type_codes(def: &ElementDefinition) -> Vec<String> {
             }
         })
         .collect()
+}
+
+/// An invariant's expression, parsed once per process: snapshots repeat the
+/// inherited constraints (ele-1, ext-1, dom-*) on every element.
+fn parsed(text: &str) -> Result<Arc<Expr>, String> {
+    type Parsed = HashMap<String, Result<Arc<Expr>, String>>;
+    static PARSED: std::sync::Mutex<Option<Parsed>> = std::sync::Mutex::new(None);
+    if let Some(hit) = PARSED
+        .lock()
+        .ok()
+        .and_then(|p| p.as_ref().and_then(|p| p.get(text).cloned()))
+    {
+        return hit;
+    }
+    let expr = Expr::parse(text).map(Arc::new).map_err(|e| e.to_string());
+    if let Ok(mut p) = PARSED.lock() {
+        p.get_or_insert_with(HashMap::new)
+            .insert(text.to_string(), expr.clone());
+    }
+    expr
 }
 
 /// The `regex` extension on an element's type (R4) or on the element (STU3).
