@@ -27,6 +27,10 @@ pub struct Evaluator<'a, 't> {
     pub now: std::cell::OnceCell<super::temporal::Temporal>,
     /// Depth of nested lambda evaluation, bounded so hostile input cannot overflow.
     depth: std::cell::Cell<usize>,
+    /// `descendants()` of a path from an environment variable, by syntax node: the
+    /// same in every iteration of an enclosing `where()` (dom-3 asks for
+    /// `%resource.descendants()` four times per contained resource).
+    memo: std::cell::RefCell<Vec<(*const Ast, Collection<'a>)>>,
 }
 
 /// What changes inside `where`, `select` and friends.
@@ -58,6 +62,7 @@ pub fn run<'a>(
         context: focus.clone(),
         now: std::cell::OnceCell::new(),
         depth: std::cell::Cell::new(0),
+        memo: std::cell::RefCell::new(Vec::new()),
     };
     let ctx = Ctx {
         this: vec![focus],
@@ -123,6 +128,23 @@ impl<'a> Evaluator<'a, '_> {
                     None => ctx.this.clone(),
                 };
                 Ok(self.member(input, focus.is_none(), name))
+            }
+            AstKind::Call { focus, name, args }
+                if name == "descendants"
+                    && args.is_empty()
+                    && focus.as_deref().is_some_and(fixed) =>
+            {
+                let key: *const Ast = ast;
+                if let Some((_, hit)) = self.memo.borrow().iter().find(|(k, _)| *k == key) {
+                    return Ok(hit.clone());
+                }
+                let input = match focus {
+                    Some(f) => self.eval(f, ctx)?,
+                    None => ctx.this.clone(),
+                };
+                let out = funcs::call(self, name, input, true, args, ctx, ast.pos)?;
+                self.memo.borrow_mut().push((key, out.clone()));
+                Ok(out)
             }
             AstKind::Call { focus, name, args } => {
                 let input = match focus {
@@ -437,4 +459,15 @@ fn string_keys(items: &[Item<'_>]) -> Option<Vec<String>> {
             }
         })
         .collect()
+}
+
+/// An expression whose value is the same wherever it is evaluated within one
+/// evaluation: a path of members from an environment variable (`%resource`,
+/// `%rootResource.contained`).
+fn fixed(ast: &Ast) -> bool {
+    match &ast.kind {
+        AstKind::EnvVar(_) => true,
+        AstKind::Member { focus: Some(f), .. } => fixed(f),
+        _ => false,
+    }
 }

@@ -515,3 +515,28 @@ fn distinct_of_many_items_keeps_first_occurrences() {
         ["0", "1", "2", "3", "4", "5"]
     );
 }
+
+/// `%resource.descendants()` is computed once per evaluation and reused in every
+/// iteration of `where()`: what each iteration sees is still its own `$this`.
+#[test]
+fn fixed_descendants_reused_across_iterations() {
+    let doc = r##"{"resourceType": "Patient", "id": "p",
+      "contained": [{"resourceType": "Organization", "id": "a"},
+                    {"resourceType": "Organization", "id": "b", "name": "B"},
+                    {"resourceType": "Practitioner", "id": "c"}],
+      "managingOrganization": {"reference": "#a"},
+      "generalPractitioner": [{"reference": "#c"}]}"##;
+    let unreferenced = "contained.where(('#' + id in %resource.descendants().reference).not()).id";
+    assert_eq!(eval_str(unreferenced, doc).unwrap(), ["b"]);
+    assert_eq!(
+        eval_str(
+            "contained.select(%resource.descendants().count() - descendants().count())",
+            doc
+        )
+        .unwrap(),
+        ["11", "10", "11"]
+    );
+    // The same syntax node with another `%resource` is another evaluation.
+    let other = doc.replace("\"#c\"", "\"#b\"");
+    assert_eq!(eval_str(unreferenced, &other).unwrap(), ["c"]);
+}
