@@ -27,12 +27,15 @@ pub struct ElementDef {
 /// `package::index`).
 #[derive(Debug, Default, Clone, serde::Serialize, serde::Deserialize)]
 pub struct ModelInfo {
-    kinds: HashMap<String, TypeKind>,
+    kinds: Map<TypeKind>,
     /// Parent of each type, and `BackboneElement` for backbone element paths.
-    bases: HashMap<String, String>,
+    bases: Map<String>,
     /// Children by owner key (type name or backbone path), then by element name.
-    children: HashMap<String, HashMap<String, ElementDef>>,
+    children: Map<Map<ElementDef>>,
 }
+
+/// Looked up for every step of every path evaluated: a fast hasher, not SipHash.
+type Map<V> = HashMap<String, V, foldhash::fast::RandomState>;
 
 const FHIR_TYPE_EXT: &str = "http://hl7.org/fhir/StructureDefinition/structuredefinition-fhir-type";
 

@@ -67,9 +67,28 @@ impl<'a> Evaluator<'a, '_> {
         if let (Some(model), false) = (self.model, n.ty.key.is_empty()) {
             if let Some(def) = model.child(n.ty.key, name) {
                 if def.choice {
+                    // The members held under this name (`valueQuantity`, `_valueCode`),
+                    // taken in the order of the element's types.
+                    let held: Vec<&str> = obj
+                        .members()
+                        .iter()
+                        .map(|(k, _)| {
+                            let k: &str = k;
+                            k.strip_prefix('_').unwrap_or(k)
+                        })
+                        .filter(|k| {
+                            k.strip_prefix(name)
+                                .is_some_and(|s| s.starts_with(|c: char| c.is_ascii_uppercase()))
+                        })
+                        .collect();
+                    if held.is_empty() {
+                        return;
+                    }
                     for t in &def.types {
-                        let member = format!("{name}{}", capitalize(t));
-                        self.push_member(obj, &member, TypeRef::named(t), out);
+                        let member = held.iter().find(|k| is_choice_of(k, name, t)).copied();
+                        if let Some(member) = member {
+                            self.push_member(obj, member, TypeRef::named(t), out);
+                        }
                     }
                 } else {
                     let t = def.types.first().map_or("", String::as_str);
@@ -255,10 +274,15 @@ impl<'a> Evaluator<'a, '_> {
     }
 }
 
-pub fn capitalize(s: &str) -> String {
-    let mut c = s.chars();
-    match c.next() {
-        Some(f) => f.to_uppercase().chain(c).collect(),
-        None => String::new(),
+/// `member` is `name` followed by type code `t` with its first letter capitalised.
+fn is_choice_of(member: &str, name: &str, t: &str) -> bool {
+    let Some(rest) = member.strip_prefix(name) else {
+        return false;
+    };
+    let mut a = rest.chars();
+    let mut b = t.chars();
+    match (a.next(), b.next()) {
+        (Some(x), Some(y)) => y.to_uppercase().eq(std::iter::once(x)) && a.eq(b),
+        _ => false,
     }
 }
