@@ -2,6 +2,7 @@
 //! base definitions and profiles from packages, and prints findings as text, JSON or
 //! an OperationOutcome.
 
+use std::cell::RefCell;
 use std::collections::{BTreeMap, HashMap};
 use std::io::Write;
 use std::sync::{mpsc, Arc, Condvar, Mutex};
@@ -279,6 +280,10 @@ fn load_packages(specs: &[String]) -> Result<PackageSet, String> {
 
 /// Units waiting, being checked or waiting to be written, at most.
 const UNITS_IN_FLIGHT_PER_THREAD: usize = 4;
+/// Small units travel to the workers in batches: a channel message and a thread
+/// wake-up per unit cost about as much as checking a small resource.
+const BATCH_UNITS: usize = 16;
+const BATCH_BYTES: u64 = 1 << 20;
 /// Bytes of text in flight, at most (a larger unit still goes, alone).
 const BYTES_IN_FLIGHT: u64 = 256 << 20;
 /// Worker stacks: the instance tree may be 512 levels deep (the JSON reader's limit).
@@ -315,56 +320,66 @@ fn stream(
     sink: &mut Sink<impl Write>,
 ) {
     let threads = std::thread::available_parallelism().map_or(2, |n| n.get());
-    let gate = Gate::new(threads * UNITS_IN_FLIGHT_PER_THREAD, BYTES_IN_FLIGHT);
-    let (unit_tx, unit_rx) = mpsc::sync_channel::<(usize, Unit)>(threads);
+    let gate = Gate::new(
+        threads * UNITS_IN_FLIGHT_PER_THREAD * BATCH_UNITS,
+        BYTES_IN_FLIGHT,
+    );
+    let (unit_tx, unit_rx) = mpsc::sync_channel::<Vec<(usize, Unit)>>(threads);
     let unit_rx = Mutex::new(unit_rx);
-    let (done_tx, done_rx) = mpsc::channel::<Done>();
+    let (done_tx, done_rx) = mpsc::channel::<Vec<Done>>();
     let format = sink.format;
     std::thread::scope(|scope| {
         let gate = &gate;
         scope.spawn(move || {
+            let pending: RefCell<(Vec<(usize, Unit)>, u64)> = RefCell::default();
+            let flush = || {
+                let batch = std::mem::take(&mut *pending.borrow_mut()).0;
+                if !batch.is_empty() {
+                    // The receivers only go away when the writer is gone.
+                    let _ = unit_tx.send(batch);
+                }
+            };
             let mut seq = 0;
             validate_input::read_units(
                 sources,
                 max_input,
-                &|bytes| gate.admit(bytes),
+                &|bytes| {
+                    // What waits in a batch is admitted: send it before waiting for
+                    // room, or the reader would wait on itself.
+                    if gate.would_wait(bytes) {
+                        flush();
+                    }
+                    gate.admit(bytes)
+                },
                 &mut |unit| {
-                    // The receivers only go away when the writer is gone.
-                    let _ = unit_tx.send((seq, unit));
+                    // Standard input is read to its end before it is checked: what
+                    // comes before it is not held back meanwhile.
+                    let streamed = matches!(sources.get(unit.file + 1), Some(Source::Stdin));
+                    let full = {
+                        let mut p = pending.borrow_mut();
+                        p.1 += unit.size();
+                        p.0.push((seq, unit));
+                        p.0.len() >= BATCH_UNITS || p.1 >= BATCH_BYTES
+                    };
                     seq += 1;
+                    if full || streamed {
+                        flush();
+                    }
                 },
             );
+            flush();
         });
         for _ in 0..threads {
             let done_tx = done_tx.clone();
             let unit_rx = &unit_rx;
             let worker = move || loop {
                 let next = unit_rx.lock().ok().and_then(|rx| rx.recv().ok());
-                let Some((seq, unit)) = next else { break };
-                let issues = check_unit(v, set, &unit, profiles);
-                let name = sources[unit.file].name();
-                let errors = issues.iter().filter(|i| i.severity.is_error()).count();
-                let warnings = issues
-                    .iter()
-                    .filter(|i| i.severity == Severity::Warning)
-                    .count();
-                let not_checked = issues
-                    .iter()
-                    .filter(|i| i.message.starts_with("not checked"))
-                    .count();
-                let items = issues.len();
-                let done = Done {
-                    seq,
-                    file: unit.file,
-                    size: unit.size(),
-                    errors,
-                    warnings,
-                    not_checked,
-                    rendered: render(format, &name, &unit, issues),
-                    items,
-                    refused: unit.refused,
-                };
-                if done_tx.send(done).is_err() {
+                let Some(batch) = next else { break };
+                let mut results = Vec::with_capacity(batch.len());
+                for (seq, unit) in batch {
+                    results.push(check(v, set, sources, profiles, format, seq, unit));
+                }
+                if done_tx.send(results).is_err() {
                     break;
                 }
             };
@@ -378,7 +393,7 @@ fn stream(
         drop(done_tx);
         let mut pending = BTreeMap::new();
         let mut next = 0;
-        for done in done_rx {
+        for done in done_rx.into_iter().flatten() {
             pending.insert(done.seq, done);
             while let Some(d) = pending.remove(&next) {
                 sink.write(&d);
@@ -387,6 +402,41 @@ fn stream(
             }
         }
     });
+}
+
+/// Checks one unit and renders its findings.
+fn check(
+    v: &Validator,
+    set: &PackageSet,
+    sources: &[Source],
+    profiles: &[&str],
+    format: OutputFormat,
+    seq: usize,
+    unit: Unit,
+) -> Done {
+    let issues = check_unit(v, set, &unit, profiles);
+    let name = sources[unit.file].name();
+    let errors = issues.iter().filter(|i| i.severity.is_error()).count();
+    let warnings = issues
+        .iter()
+        .filter(|i| i.severity == Severity::Warning)
+        .count();
+    let not_checked = issues
+        .iter()
+        .filter(|i| i.message.starts_with("not checked"))
+        .count();
+    let items = issues.len();
+    Done {
+        seq,
+        file: unit.file,
+        size: unit.size(),
+        errors,
+        warnings,
+        not_checked,
+        rendered: render(format, &name, &unit, issues),
+        items,
+        refused: unit.refused,
+    }
 }
 
 /// Admission of units into the pipeline: at most `max_units` and `max_bytes` in
@@ -418,6 +468,13 @@ impl Gate {
         }
         s.0 += 1;
         s.1 += bytes;
+    }
+
+    /// Whether [`Gate::admit`] would wait for room now.
+    fn would_wait(&self, bytes: u64) -> bool {
+        self.state
+            .lock()
+            .is_ok_and(|s| s.0 > 0 && (s.0 >= self.max_units || s.1 + bytes > self.max_bytes))
     }
 
     fn release(&self, bytes: u64) {
@@ -801,6 +858,19 @@ mod tests {
         assert_eq!(shown.chars().nth(got[&(1, 1001)].caret), Some('é'));
         assert!(shown.starts_with('…') && shown.ends_with('…'));
         assert!(shown.chars().count() < 130, "{shown}");
+    }
+
+    #[test]
+    fn gate_says_when_admitting_would_wait() {
+        let gate = Gate::new(2, 100);
+        assert!(!gate.would_wait(1_000), "the first unit always goes");
+        gate.admit(60);
+        assert!(!gate.would_wait(40));
+        assert!(gate.would_wait(41), "over the byte budget");
+        gate.admit(10);
+        assert!(gate.would_wait(1), "over the unit budget");
+        gate.release(60);
+        assert!(!gate.would_wait(90));
     }
 
     #[test]
