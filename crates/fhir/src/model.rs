@@ -185,6 +185,7 @@ pub fn parse_json(text: &str) -> Result<Node, JsonError> {
 
 pub fn parse_json_with(text: &str, options: ParseOptions) -> Result<Node, JsonError> {
     let mut parser = Parser {
+        text,
         src: text.as_bytes(),
         at: 0,
         line: 1,
@@ -207,6 +208,9 @@ pub fn parse_json_with(text: &str, options: ParseOptions) -> Result<Node, JsonEr
 }
 
 struct Parser<'a> {
+    /// The source, already known to be UTF-8: strings are sliced from it, not
+    /// checked again.
+    text: &'a str,
     src: &'a [u8],
     at: usize,
     line: u32,
@@ -231,7 +235,8 @@ impl<'a> Parser<'a> {
         if rest[end] != b'"' {
             return None;
         }
-        let text = std::str::from_utf8(&rest[..end]).ok()?;
+        // Both ends are at ASCII bytes, so on character boundaries.
+        let text: &'a str = self.text.get(start..start + end)?;
         self.at = start + end + 1;
         Some(text)
     }
