@@ -21,7 +21,7 @@ mod error;
 mod eval;
 pub(crate) mod funcs;
 mod lexer;
-mod model_info;
+pub(crate) mod model_info;
 mod navigate;
 mod parser;
 mod quantity;

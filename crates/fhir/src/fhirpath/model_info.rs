@@ -37,9 +37,12 @@ pub struct ModelInfo {
 /// Looked up for every step of every path evaluated: a fast hasher, not SipHash.
 type Map<V> = HashMap<String, V, foldhash::fast::RandomState>;
 
-const FHIR_TYPE_EXT: &str = "http://hl7.org/fhir/StructureDefinition/structuredefinition-fhir-type";
+/// The extension that names the FHIR type a FHIRPath system type stands for.
+pub(crate) const FHIR_TYPE_EXT: &str =
+    "http://hl7.org/fhir/StructureDefinition/structuredefinition-fhir-type";
 
-fn system_code_to_fhir(code: &str) -> &str {
+/// The FHIR primitive a FHIRPath system type code (`System.String`) stands for.
+pub(crate) fn system_code_to_fhir(code: &str) -> &str {
     match code.rsplit('.').next().unwrap_or(code) {
         "Boolean" => "boolean",
         "Integer" => "integer",

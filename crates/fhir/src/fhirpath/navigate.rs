@@ -69,13 +69,7 @@ impl<'a> Evaluator<'a, '_> {
                 if def.choice {
                     // The members held under this name (`valueQuantity`, `_valueCode`),
                     // taken in the order of the element's types.
-                    let held: Vec<&str> = obj
-                        .members()
-                        .iter()
-                        .map(|(k, _)| {
-                            let k: &str = k;
-                            k.strip_prefix('_').unwrap_or(k)
-                        })
+                    let held: Vec<&str> = held_names(obj)
                         .filter(|k| {
                             k.strip_prefix(name)
                                 .is_some_and(|s| s.starts_with(|c: char| c.is_ascii_uppercase()))
@@ -272,6 +266,14 @@ impl<'a> Evaluator<'a, '_> {
         }
         Ok(out)
     }
+}
+
+/// The element names an object holds: `_given` holds `given`.
+pub(crate) fn held_names(obj: &Node) -> impl Iterator<Item = &str> {
+    obj.members().iter().map(|(k, _)| {
+        let k: &str = k;
+        k.strip_prefix('_').unwrap_or(k)
+    })
 }
 
 /// `member` is `name` followed by type code `t` with its first letter capitalised.

@@ -4,11 +4,11 @@
 use std::collections::HashMap;
 use std::sync::Arc;
 
+use crate::fhirpath::model_info::{system_code_to_fhir, FHIR_TYPE_EXT};
 use crate::fhirpath::Expr;
 use crate::model::Node;
 use crate::outcome::Severity;
 
-const FHIR_TYPE_EXT: &str = "http://hl7.org/fhir/StructureDefinition/structuredefinition-fhir-type";
 use crate::snapshot::{ElementDefinition, Max, Snapshot};
 
 /// An invariant with its expression parsed (or why it could not be).
@@ -302,18 +302,7 @@ fn type_codes(def: &ElementDefinition) -> Vec<String> {
                 code.strip_prefix("http://hl7.org/fhirpath/System."),
             ) {
                 (Some(f), _) => Some(f.to_string()),
-                (None, Some(sys)) => Some(
-                    match sys {
-                        "Boolean" => "boolean",
-                        "Integer" => "integer",
-                        "Decimal" => "decimal",
-                        "Date" => "date",
-                        "DateTime" => "dateTime",
-                        "Time" => "time",
-                        _ => "string",
-                    }
-                    .to_string(),
-                ),
+                (None, Some(sys)) => Some(system_code_to_fhir(sys).to_string()),
                 (None, None) if code.is_empty() => None,
                 (None, None) => Some(code.to_string()),
             }

@@ -376,14 +376,7 @@ fn children_of<'a>(c: &Call<'_, 'a>, item: &Item<'a>, out: &mut Collection<'a>) 
         // Only the names the object holds are navigated: spelling out every child of
         // the type (a choice once per allowed type) for each element would dominate
         // ele-1, which runs on every element.
-        let held: Vec<&str> = obj
-            .members()
-            .iter()
-            .map(|(k, _)| {
-                let k: &str = k;
-                k.strip_prefix('_').unwrap_or(k)
-            })
-            .collect();
+        let held: Vec<&str> = crate::fhirpath::navigate::held_names(obj).collect();
         for (name, def) in m.child_names(n.ty.key) {
             let present = if def.choice {
                 held.iter()
