@@ -213,9 +213,12 @@ fn canon_component(text: &str, depth: u8) -> Option<Canon> {
             dims: [0; 9],
         });
     }
+    // After the last character of the symbol, which may take several bytes.
     let split = body
-        .rfind(|c: char| !(c.is_ascii_digit() || c == '-' || c == '+'))
-        .map_or(0, |i| i + 1);
+        .char_indices()
+        .rev()
+        .find(|&(_, c)| !(c.is_ascii_digit() || c == '-' || c == '+'))
+        .map_or(0, |(i, c)| i + c.len_utf8());
     let (sym, exp) = body.split_at(split);
     let exp: i32 = if exp.is_empty() { 1 } else { exp.parse().ok()? };
     let unit = canon_atom(sym, depth).or_else(|| {
@@ -484,6 +487,12 @@ mod tests {
         assert!(is_valid_ucum("mm[Hg]"));
         assert!(is_valid_ucum("10*3/uL"));
         assert!(is_valid_ucum("{score}"));
+        // Characters of several bytes before an exponent or alone: not units, and no
+        // panic (a damaged example found it).
+        for unit in ["\u{FFFD}", "m\u{00B2}", "\u{00B5}g2", "mg/\u{FFFD}3"] {
+            assert!(!is_valid_ucum(unit), "{unit}");
+        }
+        assert_eq!(q("1", "\u{FFFD}").compare(&q("1", "m")), None);
     }
 
     #[test]
