@@ -354,7 +354,7 @@ fn stream(
                 &mut |unit| {
                     // Standard input is read to its end before it is checked: what
                     // comes before it is not held back meanwhile.
-                    let streamed = matches!(sources.get(unit.file + 1), Some(Source::Stdin));
+                    let before_stdin = matches!(sources.get(unit.file + 1), Some(Source::Stdin));
                     let full = {
                         let mut p = pending.borrow_mut();
                         p.1 += unit.size();
@@ -362,7 +362,7 @@ fn stream(
                         p.0.len() >= BATCH_UNITS || p.1 >= BATCH_BYTES
                     };
                     seq += 1;
-                    if full || streamed {
+                    if full || before_stdin {
                         flush();
                     }
                 },

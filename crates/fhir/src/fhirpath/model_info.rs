@@ -38,11 +38,29 @@ pub struct ModelInfo {
 type Map<V> = HashMap<String, V, foldhash::fast::RandomState>;
 
 /// The extension that names the FHIR type a FHIRPath system type stands for.
-pub(crate) const FHIR_TYPE_EXT: &str =
-    "http://hl7.org/fhir/StructureDefinition/structuredefinition-fhir-type";
+const FHIR_TYPE_EXT: &str = "http://hl7.org/fhir/StructureDefinition/structuredefinition-fhir-type";
+
+/// The FHIR type an `ElementDefinition.type` stands for: its code, with FHIRPath
+/// system types (`id` and `url` of elements in R4) read back as the FHIR type the
+/// `structuredefinition-fhir-type` extension names, or else the primitive they map to.
+pub(crate) fn type_code(t: &Node) -> Option<&str> {
+    let code = t.get("code").and_then(Node::as_str)?;
+    if !code.starts_with("http://hl7.org/fhirpath/") {
+        return Some(code);
+    }
+    let named = t
+        .get("extension")
+        .map(Node::items)
+        .unwrap_or_default()
+        .iter()
+        .find(|x| x.get("url").and_then(Node::as_str) == Some(FHIR_TYPE_EXT))
+        .and_then(|x| x.get("valueUrl").or_else(|| x.get("valueUri")))
+        .and_then(Node::as_str);
+    Some(named.unwrap_or_else(|| system_code_to_fhir(code)))
+}
 
 /// The FHIR primitive a FHIRPath system type code (`System.String`) stands for.
-pub(crate) fn system_code_to_fhir(code: &str) -> &str {
+fn system_code_to_fhir(code: &str) -> &str {
     match code.rsplit('.').next().unwrap_or(code) {
         "Boolean" => "boolean",
         "Integer" => "integer",
@@ -131,26 +149,8 @@ impl ModelInfo {
                 .map(Node::items)
                 .unwrap_or_default()
                 .iter()
-                .filter_map(|t| {
-                    let code = t.get("code").and_then(Node::as_str)?;
-                    if !code.starts_with("http://hl7.org/fhirpath/") {
-                        return Some(code.to_string());
-                    }
-                    let ext = t.get("extension").map(Node::items).unwrap_or_default();
-                    let fhir = ext.iter().find_map(|x| {
-                        (x.get("url").and_then(Node::as_str) == Some(FHIR_TYPE_EXT))
-                            .then(|| {
-                                x.get("valueUrl")
-                                    .or_else(|| x.get("valueUri"))
-                                    .and_then(Node::as_str)
-                            })
-                            .flatten()
-                    });
-                    Some(
-                        fhir.unwrap_or_else(|| system_code_to_fhir(code))
-                            .to_string(),
-                    )
-                })
+                .filter_map(type_code)
+                .map(str::to_string)
                 .collect();
             let many = matches!(s(e, "max").as_deref(), Some(m) if m != "0" && m != "1");
             let content_ref = s(e, "contentReference").map(|r| {

@@ -4,11 +4,10 @@
 use std::collections::HashMap;
 use std::sync::Arc;
 
-use crate::fhirpath::model_info::{system_code_to_fhir, FHIR_TYPE_EXT};
+use crate::fhirpath::model_info::type_code;
 use crate::fhirpath::Expr;
 use crate::model::Node;
 use crate::outcome::Severity;
-
 use crate::snapshot::{ElementDefinition, Max, Snapshot};
 
 /// An invariant with its expression parsed (or why it could not be).
@@ -287,26 +286,9 @@ fn compile_invariant(c: &crate::snapshot::Constraint) -> Invariant {
 fn type_codes(def: &ElementDefinition) -> Vec<String> {
     let raw = def.node.get("type").map(Node::items).unwrap_or_default();
     raw.iter()
-        .filter_map(|t| {
-            let code = t.get("code").and_then(Node::as_str).unwrap_or_default();
-            let fhir_type = t
-                .get("extension")
-                .map(Node::items)
-                .unwrap_or_default()
-                .iter()
-                .find(|x| x.get("url").and_then(Node::as_str) == Some(FHIR_TYPE_EXT))
-                .and_then(|x| x.get("valueUrl").or_else(|| x.get("valueUri")))
-                .and_then(Node::as_str);
-            match (
-                fhir_type,
-                code.strip_prefix("http://hl7.org/fhirpath/System."),
-            ) {
-                (Some(f), _) => Some(f.to_string()),
-                (None, Some(sys)) => Some(system_code_to_fhir(sys).to_string()),
-                (None, None) if code.is_empty() => None,
-                (None, None) => Some(code.to_string()),
-            }
-        })
+        .filter_map(type_code)
+        .filter(|c| !c.is_empty())
+        .map(str::to_string)
         .collect()
 }
 

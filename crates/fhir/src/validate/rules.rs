@@ -381,8 +381,9 @@ fn collect_targets(node: &Node, out: &mut Vec<String>) {
 /// (or backbone path) `ty`: it holds a member other than `id`, with a value, that
 /// the type model knows as a child. `false` only means "ask the FHIRPath engine",
 /// which stays the authority on every failure and on the rarer shapes (choice
-/// members, `_` siblings alone, arrays of nulls). Equivalence with the engine is
-/// tested on every element of the R4 examples (`value_or_children_agrees`).
+/// members, `_` siblings alone, arrays of nulls). Tested against the engine on the
+/// shapes it must leave alone (below) and on all R4 examples (`validator_corpus`,
+/// `shortcuts_give_the_findings_of_the_fhirpath_engine`).
 fn plainly_has_children(env: &crate::fhirpath::Env, ty: &str, node: &Node) -> bool {
     let Some(model) = env.model.as_deref() else {
         return false;
