@@ -418,10 +418,10 @@ fn snapshot(
     };
     let result = if generate {
         set.generate_snapshot(canonical)
-            .map(|s| s.structure_definition.to_value())
+            .map(|s| s.structure_definition().to_value())
     } else {
         set.snapshot(canonical)
-            .map(|s| s.structure_definition.to_value())
+            .map(|s| s.structure_definition().to_value())
     };
     match result {
         Ok(value) => {

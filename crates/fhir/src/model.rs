@@ -222,6 +222,33 @@ struct Parser<'a> {
 
 type NameMap = HashMap<Box<str>, Name, foldhash::fast::RandomState>;
 
+/// The offset of the first byte that ends a plain string: `"`, `\\` or a control
+/// character. Eight bytes at a time: definitions are mostly long prose strings.
+fn string_end(bytes: &[u8]) -> Option<usize> {
+    const ONES: u64 = 0x0101_0101_0101_0101;
+    const HIGH: u64 = 0x8080_8080_8080_8080;
+    let mut at = 0;
+    while let Some(chunk) = bytes.get(at..at + 8) {
+        let w = u64::from_le_bytes(chunk.try_into().ok()?);
+        let quote = w ^ (ONES * u64::from(b'"'));
+        let slash = w ^ (ONES * u64::from(b'\\'));
+        // A byte below 0x20, or equal to zero after the xor, sets its high bit here;
+        // a borrow can only flag bytes above the first true one, so the lowest is exact.
+        let hit = (quote.wrapping_sub(ONES) & !quote
+            | slash.wrapping_sub(ONES) & !slash
+            | w.wrapping_sub(ONES * 0x20) & !w)
+            & HIGH;
+        if hit != 0 {
+            return Some(at + (hit.trailing_zeros() / 8) as usize);
+        }
+        at += 8;
+    }
+    bytes[at..]
+        .iter()
+        .position(|&b| b == b'"' || b == b'\\' || b < 0x20)
+        .map(|i| at + i)
+}
+
 impl<'a> Parser<'a> {
     /// The string at the cursor when it has no escapes, borrowed from the source;
     /// `None`, with nothing consumed, otherwise.
@@ -229,9 +256,7 @@ impl<'a> Parser<'a> {
         let src: &'a [u8] = self.src;
         let start = self.at + 1;
         let rest = src.get(start..)?;
-        let end = rest
-            .iter()
-            .position(|&b| b == b'"' || b == b'\\' || b < 0x20)?;
+        let end = string_end(rest)?;
         if rest[end] != b'"' {
             return None;
         }
@@ -588,6 +613,23 @@ mod tests {
             Some("é😀")
         );
         assert!(node.pointer("/nope").is_none());
+    }
+
+    #[test]
+    fn string_end_finds_the_first_quote_backslash_or_control_byte() {
+        let naive = |b: &[u8]| b.iter().position(|&c| c == b'"' || c == b'\\' || c < 0x20);
+        // Every byte value at every offset of a 20-byte run, after text that has
+        // bytes just above each stop (0x20, '#', ']') and multi-byte characters.
+        let before = "a #]\u{e9}\u{1f600}xyz".as_bytes();
+        for stop in 0..=255u8 {
+            for at in 0..20 {
+                let mut bytes = before.iter().cycle().take(at).copied().collect::<Vec<u8>>();
+                bytes.push(stop);
+                bytes.extend_from_slice(b"tail\"");
+                assert_eq!(string_end(&bytes), naive(&bytes), "byte {stop:#x} at {at}");
+            }
+        }
+        assert_eq!(string_end(b"no end in sight"), None);
     }
 
     #[test]

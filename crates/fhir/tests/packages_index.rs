@@ -6,7 +6,7 @@
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use assure_fhir::package::index::INDEX_FILE;
+use assure_fhir::package::index::{INDEX_FILE, TREES_FILE};
 use assure_fhir::package::{IndexUse, LoadOptions, PackageCache, PackageSet, PackageSource};
 
 const SD: &str = r#"{"resourceType":"StructureDefinition","id":"Thing","url":"http://example.org/StructureDefinition/Thing","name":"Thing","kind":"resource","type":"Thing","derivation":"specialization","fhirVersion":"4.0.1","snapshot":{"element":[{"path":"Thing"},{"path":"Thing.colour","max":"*","type":[{"code":"code"}]}]}}"#;
@@ -353,8 +353,62 @@ fn real_definitions_through_the_index_match_a_fresh_scan() {
     assert_eq!(model_json(&read, None), reference);
     assert_eq!(model_json(&read, r4), reference);
     assert_eq!(read.parsed_resources(), 0);
+    // Definitions read back from the index's stored trees are the trees their files
+    // parse to, positions included.
+    let mut definitions = 0;
+    for (fresh, stored) in scanned.resources().zip(read.resources()) {
+        if fresh.resource_type() == "StructureDefinition" {
+            assert_eq!(fresh.node().unwrap(), stored.node().unwrap(), "{fresh:?}");
+            definitions += 1;
+        }
+    }
+    assert!(definitions > 50, "{definitions} definitions");
     let patient = read
         .snapshot("http://hl7.org/fhir/StructureDefinition/Patient")
         .unwrap();
     assert!(patient.elements.len() > 40);
+}
+
+#[test]
+fn stored_trees_missing_or_damaged_cost_speed_never_a_wrong_tree() {
+    let (dir, folder) = cache_with_package();
+    let thing = "http://example.org/StructureDefinition/Thing";
+    let fresh = load(dir.path())
+        .structure_definition(thing)
+        .unwrap()
+        .node()
+        .unwrap();
+    let trees = folder.join(TREES_FILE);
+    let good = std::fs::read(&trees).unwrap();
+    // A flipped byte in a tree fails its checksum: the file is parsed instead, and
+    // the index stays trusted.
+    let mut flipped = good.clone();
+    let last = flipped.len() - 3;
+    flipped[last] ^= 0x20;
+    std::fs::write(&trees, &flipped).unwrap();
+    let set = load(dir.path());
+    assert_eq!(set.packages()[0].index, IndexUse::Read);
+    assert_eq!(
+        set.structure_definition(thing).unwrap().node().unwrap(),
+        fresh
+    );
+    // Without its trees, or with another index's, the index is rebuilt with them.
+    for (what, bytes) in [("missing", None), ("cut short", Some(good[..20].to_vec()))] {
+        match bytes {
+            None => std::fs::remove_file(&trees).unwrap(),
+            Some(b) => std::fs::write(&trees, b).unwrap(),
+        }
+        let set = load(dir.path());
+        let why = written(&set).unwrap_or_else(|| panic!("{what}: {:?}", set.packages()[0].index));
+        assert!(why.contains("parsed definitions"), "{what}: {why}");
+        assert_eq!(
+            set.structure_definition(thing).unwrap().node().unwrap(),
+            fresh
+        );
+        assert_eq!(
+            load(dir.path()).packages()[0].index,
+            IndexUse::Read,
+            "{what}"
+        );
+    }
 }

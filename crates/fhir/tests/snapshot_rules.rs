@@ -145,8 +145,8 @@ fn slices_reslices_choices_and_datatypes() {
     // Inherited invariants stay, with their source.
     assert!(family.constraints.iter().any(|c| c.key == "ele-1"));
     // The Node form carries the same list.
-    let list = s
-        .structure_definition
+    let whole = s.structure_definition();
+    let list = whole
         .get("snapshot")
         .and_then(|n| n.get("element"))
         .unwrap();

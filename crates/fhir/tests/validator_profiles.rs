@@ -124,7 +124,7 @@ fn a_json_profile_with_a_snapshot_from_a_tgz_and_from_the_cache() {
     let source = validator(&[Path::new(CORE).into(), dir.path().into()], None);
     let url = "http://example.org/fhir/StructureDefinition/gendered-patient";
     let snapshot = source.packages().snapshot(url).expect("snapshot");
-    let mut sd = snapshot.structure_definition.to_value();
+    let mut sd = snapshot.structure_definition().to_value();
     sd["url"] = "http://example.org/fhir/StructureDefinition/gendered-patient-2".into();
     sd["fhirVersion"] = "4.0.1".into();
     assert!(sd["snapshot"]["element"]

@@ -9,6 +9,7 @@ use super::index::{self, ModelState};
 use super::manifest::canonical_id;
 use super::set::{IndexUse, LoadOptions, PackageSource};
 use super::source::{read_folder, read_stamped, read_tgz};
+use super::trees::{self, Trees};
 use super::{PackageError, PackageSet};
 
 /// A package read from the cache whose index is to be written once the set is whole
@@ -22,7 +23,7 @@ pub(crate) struct Pending {
 /// How a package's contents were had.
 pub(crate) enum Had {
     Scanned,
-    Indexed(ModelState),
+    Indexed(ModelState, Trees),
     /// The index to write, and why the old one was not used.
     ToIndex(Box<index::Meta>, String),
 }
@@ -44,11 +45,15 @@ impl PackageSet {
             }
             let model = self.package_model_state(p.package);
             let range = self.models[p.package].range.clone();
-            let items = self.entries[range]
+            let items = self.entries[range.clone()]
                 .iter()
                 .map(|e| (&e.summary, e.file.as_str(), e.format));
             let bytes = index::encode(&p.meta, items, &model);
-            self.packages[p.package].index = match index::write(&p.folder, &bytes) {
+            let stored = self.stored_trees(range.clone());
+            // The trees first: an index is trusted only beside its own trees.
+            let written = trees::write(&p.folder, p.meta.built_at_ns, index::code_key(), &stored)
+                .and_then(|()| index::write(&p.folder, &bytes));
+            self.packages[p.package].index = match written {
                 Ok(()) => IndexUse::Written(why),
                 Err(e) => {
                     self.warnings.push(format!(
@@ -59,6 +64,22 @@ impl PackageSet {
                 }
             };
         }
+    }
+}
+
+impl PackageSet {
+    /// The encoded tree of each definition in `range` that validation reads (by its
+    /// place in the package), parsed from its file; one that does not parse is left
+    /// out, to fail with its own error when it is used.
+    fn stored_trees(&self, range: std::ops::Range<usize>) -> Vec<(usize, Vec<u8>)> {
+        let first = range.start;
+        range
+            .filter(|i| trees::KEPT.contains(&self.entries[*i].summary.resource_type.as_str()))
+            .filter_map(|i| {
+                let node = self.parse_uncached(i).ok()?;
+                Some((i - first, trees::encode(&node)))
+            })
+            .collect()
     }
 }
 
@@ -94,8 +115,11 @@ pub(crate) fn read_source(
 pub(crate) fn read_cached(folder: &Path) -> Result<(Contents, Had), PackageError> {
     let built_at_ns = index::now_ns();
     let stamps = index::stamps(folder)?;
-    let stale = match index::read(folder, &stamps) {
-        Ok(found) => {
+    let stale = match index::read(folder, &stamps).and_then(|found| {
+        let stored = Trees::open(folder, found.meta.built_at_ns, index::code_key())?;
+        Ok((found, stored))
+    }) {
+        Ok((found, stored)) => {
             let location = folder.to_path_buf();
             let meta = found.meta;
             let items = found
@@ -118,7 +142,7 @@ pub(crate) fn read_cached(folder: &Path) -> Result<(Contents, Had), PackageError
                 warnings: meta.warnings,
                 declared_fhir_version: meta.declared_fhir_version,
             };
-            return Ok((contents, Had::Indexed(found.model)));
+            return Ok((contents, Had::Indexed(found.model, stored)));
         }
         Err(why) => why,
     };

@@ -2,7 +2,8 @@
 //! and hash, each conformance resource's summary and file, its FHIRPath type model),
 //! kept beside the package as `<id>#<version>/.assure-index`. A later start reads it
 //! instead of reading, hashing and scanning the package's files, and parses a
-//! resource only when it is used.
+//! resource only when it is used (a definition is read back from the trees kept
+//! beside the index, see `trees.rs`).
 //!
 //! It is trusted only while it matches: the index records every file's path, size,
 //! modification and change time; a file added, removed or touched in any way (the
@@ -20,9 +21,10 @@ use super::scan::Summary;
 
 /// The index's file name inside a cached package's folder.
 pub const INDEX_FILE: &str = ".assure-index";
+pub use super::trees::TREES_FILE;
 
 const MAGIC: &[u8; 8] = b"assureIX";
-const FORMAT: u32 = 1;
+pub(crate) const FORMAT: u32 = 2;
 /// A file changed less than this before the index was made may change again within
 /// the file system's time stamp granularity unseen: such an index is not trusted.
 const RACY_NS: u64 = 2_000_000_000;
@@ -151,7 +153,7 @@ pub(crate) fn now_ns() -> u64 {
 
 /// Identifies the code that makes an index: any change to how packages are scanned,
 /// summarised or modelled makes older indexes stale.
-fn code_key() -> u32 {
+pub(crate) fn code_key() -> u32 {
     const SOURCES: &[&[u8]] = &[
         include_bytes!("index.rs"),
         include_bytes!("codec.rs"),
@@ -159,6 +161,8 @@ fn code_key() -> u32 {
         include_bytes!("scan.rs"),
         include_bytes!("manifest.rs"),
         include_bytes!("entry.rs"),
+        include_bytes!("trees.rs"),
+        include_bytes!("../model.rs"),
         include_bytes!("../fhirpath/model_info.rs"),
     ];
     let mut crc = flate2::Crc::new();

@@ -104,6 +104,22 @@ impl PackageSet {
         if let Some(done) = entry.parsed.get() {
             return done.clone();
         }
+        let result = self.parse_guarded(index);
+        entry.parsed.get_or_init(|| result).clone()
+    }
+
+    /// The resource's tree, owned by the caller: read afresh (and not kept) when it
+    /// has not been parsed yet, else a copy of the shared one.
+    pub(crate) fn owned_tree(&self, index: usize) -> Result<Node, PackageError> {
+        if self.entries[index].parsed.get().is_none() {
+            if let Ok(fresh) = self.parse_guarded(index) {
+                return Ok(Arc::try_unwrap(fresh).unwrap_or_else(|shared| (*shared).clone()));
+            }
+        }
+        self.parse_entry(index).map(|shared| (*shared).clone())
+    }
+
+    fn parse_guarded(&self, index: usize) -> Result<Arc<Node>, PackageError> {
         // XML needs type definitions, which may be XML themselves: refuse a cycle
         // rather than deadlock on the cell.
         let reentered = PARSING.with(|p| {
@@ -122,11 +138,14 @@ impl PackageSet {
             p.borrow_mut()
                 .retain(|x| *x != (self as *const _ as usize, index))
         });
-        entry.parsed.get_or_init(|| result).clone()
+        result
     }
 
-    fn parse_uncached(&self, index: usize) -> Result<Arc<Node>, PackageError> {
+    pub(crate) fn parse_uncached(&self, index: usize) -> Result<Arc<Node>, PackageError> {
         let entry = &self.entries[index];
+        if let Some(node) = self.stored_tree(index) {
+            return Ok(Arc::new(node));
+        }
         let read;
         let bytes: &[u8] = match &entry.content {
             Content::Memory(b) => b,
@@ -147,6 +166,12 @@ impl PackageSet {
                 .map_err(|e| self.resource_error(index, e.pos.line, e.pos.col, &e.message))?,
         };
         Ok(Arc::new(node))
+    }
+
+    /// The tree the package index keeps for this resource, when it keeps one.
+    fn stored_tree(&self, index: usize) -> Option<Node> {
+        let model = self.models.get(self.entries[index].package)?;
+        model.trees.as_ref()?.read(index - model.range.start)
     }
 
     pub(crate) fn resource_error(

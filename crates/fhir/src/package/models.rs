@@ -7,27 +7,31 @@ use std::ops::Range;
 use std::sync::{Arc, OnceLock};
 
 use super::index::ModelState;
+use super::trees::Trees;
 use super::{FhirRelease, PackageSet};
 use crate::fhirpath::ModelInfo;
 
 /// Merged models by release (`None`: every release).
 pub(crate) type Merged = HashMap<Option<FhirRelease>, Option<Arc<ModelInfo>>>;
 
-/// One package's entries and its model.
+/// One package's entries, its model and its stored trees.
 #[derive(Debug)]
 pub(crate) struct PackageModel {
     pub range: Range<usize>,
     /// What the index held, decoded on first use.
     persisted: Option<ModelState>,
     built: OnceLock<Option<Arc<ModelInfo>>>,
+    /// Its definitions' parsed trees, when read through its index.
+    pub trees: Option<Trees>,
 }
 
 impl PackageModel {
-    pub fn new(range: Range<usize>, persisted: Option<ModelState>) -> Self {
+    pub fn new(range: Range<usize>, persisted: Option<ModelState>, trees: Option<Trees>) -> Self {
         PackageModel {
             range,
             persisted,
             built: OnceLock::new(),
+            trees,
         }
     }
 }

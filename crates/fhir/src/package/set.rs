@@ -301,16 +301,16 @@ impl PackageSet {
         for w in &contents.warnings {
             self.warnings.push(format!("{}: {w}", contents.source_name));
         }
-        let (index_use, persisted) = match had {
-            Had::Scanned => (IndexUse::None, None),
-            Had::Indexed(model) => (IndexUse::Read, Some(model)),
+        let (index_use, persisted, trees) = match had {
+            Had::Scanned => (IndexUse::None, None, None),
+            Had::Indexed(model, trees) => (IndexUse::Read, Some(model), Some(trees)),
             Had::ToIndex(meta, why) => {
                 pending.push(Pending {
                     package,
                     folder: contents.location.clone(),
                     meta,
                 });
-                (IndexUse::Written(why), None)
+                (IndexUse::Written(why), None, None)
             }
         };
         self.packages.push(PackageInfo {
@@ -344,6 +344,7 @@ impl PackageSet {
         self.models.push(super::models::PackageModel::new(
             first..self.entries.len(),
             persisted,
+            trees,
         ));
         Ok(())
     }

@@ -169,9 +169,12 @@ fn generate_in(ctx: &Ctx<'_>, node: &Node) -> Result<Snapshot, SnapshotError> {
         super::stu3::add_type_invariants(ctx, &mut elements);
     }
     let mut out = node.clone();
-    let list = Node::new(Kind::Array(elements.clone()), node.pos);
     let mut snapshot_node = Node::new(Kind::Object(Vec::new()), node.pos);
-    set_member(&mut snapshot_node, "element", list);
+    set_member(
+        &mut snapshot_node,
+        "element",
+        Node::new(Kind::Array(Vec::new()), node.pos),
+    );
     set_member(&mut out, "snapshot", snapshot_node);
     Ok(Snapshot {
         url: ctx.url.clone(),
@@ -182,7 +185,7 @@ fn generate_in(ctx: &Ctx<'_>, node: &Node) -> Result<Snapshot, SnapshotError> {
             .collect(),
         generated: true,
         problems: ctx.problems.take(),
-        structure_definition: Arc::new(out),
+        definition: Arc::new(out),
     })
 }
 

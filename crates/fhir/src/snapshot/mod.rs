@@ -26,11 +26,35 @@ pub struct Snapshot {
     /// Differential elements left out because they could not be applied (only when
     /// generated leniently, for validating against a flawed profile).
     pub problems: Vec<String>,
-    /// The StructureDefinition with `snapshot.element` filled in.
-    pub structure_definition: Arc<Node>,
+    /// The StructureDefinition with `snapshot.element` left empty: the elements are
+    /// in `elements`, held once (see [`Snapshot::structure_definition`]).
+    pub(crate) definition: Arc<Node>,
 }
 
 impl Snapshot {
+    /// The StructureDefinition's own members (`url`, `kind`, `context`, ...), without
+    /// its snapshot elements.
+    pub fn definition(&self) -> &Node {
+        &self.definition
+    }
+
+    /// The whole StructureDefinition, `snapshot.element` filled in from `elements`.
+    pub fn structure_definition(&self) -> Node {
+        let mut out = (*self.definition).clone();
+        let list = Node::new(
+            Kind::Array(self.elements.iter().map(|e| e.node.clone()).collect()),
+            out.pos,
+        );
+        let mut snapshot = out
+            .get("snapshot")
+            .filter(|s| s.is_object())
+            .cloned()
+            .unwrap_or_else(|| Node::new(Kind::Object(Vec::new()), out.pos));
+        set_member(&mut snapshot, "element", list);
+        set_member(&mut out, "snapshot", snapshot);
+        out
+    }
+
     /// The element with this id (`Patient.identifier:nhsNumber.system`).
     pub fn element(&self, id: &str) -> Option<&ElementDefinition> {
         self.elements.iter().find(|e| e.id == id)
@@ -119,14 +143,15 @@ impl PackageSet {
         {
             return Ok(hit);
         }
-        let node = sd.node()?;
+        let mut node = self.owned_tree(sd.index())?;
         let shipped = node
             .get("snapshot")
             .and_then(|s| s.get("element"))
-            .filter(|e| !e.items().is_empty());
+            .is_some_and(|e| !e.items().is_empty());
         let snapshot = match shipped {
-            Some(list) => {
-                let mut elements: Vec<Node> = list.items().to_vec();
+            true => {
+                // Moved, not copied: the elements are held once, by the snapshot.
+                let mut elements = take_elements(&mut node);
                 ids::assign_ids(&mut elements);
                 Snapshot {
                     url: sd.url().unwrap_or_default().to_string(),
@@ -137,16 +162,39 @@ impl PackageSet {
                         .collect(),
                     generated: false,
                     problems: Vec::new(),
-                    structure_definition: node.clone(),
+                    definition: Arc::new(node),
                 }
             }
-            None => generate::generate(self, sd)?,
+            false => generate::generate(self, sd)?,
         };
         let snapshot = Arc::new(snapshot);
         if let Ok(mut cache) = self.snapshot_cache.lock() {
             cache.insert(sd.index(), snapshot.clone());
         }
         Ok(snapshot)
+    }
+}
+
+/// `snapshot.element`'s items, taken out of the definition (left empty).
+fn take_elements(sd: &mut Node) -> Vec<Node> {
+    let Kind::Object(members) = &mut sd.kind else {
+        return Vec::new();
+    };
+    let Some((_, snapshot)) = members.iter_mut().find(|(k, _)| &**k == "snapshot") else {
+        return Vec::new();
+    };
+    let Kind::Object(members) = &mut snapshot.kind else {
+        return Vec::new();
+    };
+    match members.iter_mut().find(|(k, _)| &**k == "element") {
+        Some((
+            _,
+            Node {
+                kind: Kind::Array(items),
+                ..
+            },
+        )) => std::mem::take(items),
+        _ => Vec::new(),
     }
 }
 

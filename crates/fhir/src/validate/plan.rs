@@ -106,7 +106,7 @@ impl Plan {
     }
 
     pub fn compile(snapshot: Arc<Snapshot>) -> Plan {
-        let sd = &snapshot.structure_definition;
+        let sd = snapshot.definition();
         let text = |k: &str| {
             sd.get(k)
                 .and_then(Node::as_str)
@@ -391,7 +391,7 @@ mod tests {
                 .collect(),
             generated: false,
             problems: Vec::new(),
-            structure_definition: Arc::new(parse_json(r#"{"kind":"resource"}"#).unwrap()),
+            definition: Arc::new(parse_json(r#"{"kind":"resource"}"#).unwrap()),
         })
     }
 

@@ -1,0 +1,444 @@
+//! Parsed definitions kept beside the package index, as `<id>#<version>/.assure-trees`:
+//! the tree (members, values and source positions) of each StructureDefinition,
+//! ValueSet and CodeSystem in a compact binary form, read back on first use instead
+//! of parsing its JSON or XML again. Validating the 709 R4 examples reads 219
+//! StructureDefinitions (11.6 MB, nearly twice the input's bytes) and 308 CodeSystems,
+//! and parsing them was the largest single part of the run.
+//!
+//! The file belongs to one index: its header carries the index's build time, and an
+//! index whose trees file is missing or belongs to another index is rebuilt with it.
+//! Each tree has its own checksum; one that fails it, or fails to decode, is parsed
+//! from its file instead, so damage costs speed, never a wrong tree.
+
+use std::fs::File;
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::OnceLock;
+
+use super::codec::Damaged;
+use crate::model::{Kind, Name, Node, Pos};
+
+pub const TREES_FILE: &str = ".assure-trees";
+
+/// The resources whose trees are kept: what a validation run reads.
+pub(crate) const KEPT: &[&str] = &["StructureDefinition", "ValueSet", "CodeSystem"];
+
+const MAGIC: &[u8; 8] = b"assureTR";
+/// Deeper than any definition; a bound for the decoder's recursion.
+const MAX_DEPTH: usize = 1024;
+const HEADER: usize = 8 + 4 + 4 + 8 + 4;
+const ROW: usize = 4 + 8 + 4 + 4;
+
+/// Where one tree lies in the file.
+#[derive(Debug, Clone, Copy)]
+struct Blob {
+    offset: u64,
+    len: u32,
+    crc: u32,
+}
+
+/// A package's trees file, opened when the index was read; blobs are read on demand.
+#[derive(Debug)]
+pub(crate) struct Trees {
+    path: PathBuf,
+    /// By item (the resource's position in the package's index).
+    blobs: Vec<Option<Blob>>,
+    file: OnceLock<Option<File>>,
+}
+
+impl Trees {
+    /// The trees file of `folder` when it belongs to the index built at `generation`.
+    pub(crate) fn open(folder: &Path, generation: u64, code_key: u32) -> Result<Trees, String> {
+        let path = folder.join(TREES_FILE);
+        let mut file = match File::open(&path) {
+            Ok(f) => f,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+                return Err("its parsed definitions are missing".into())
+            }
+            Err(e) => return Err(format!("its parsed definitions cannot be read: {e}")),
+        };
+        let size = file.metadata().map(|m| m.len()).unwrap_or(0);
+        let mut header = [0u8; HEADER];
+        std::io::Read::read_exact(&mut file, &mut header)
+            .map_err(|_| "its parsed definitions are cut short".to_string())?;
+        let u32_at =
+            |at: usize| u32::from_le_bytes(header[at..at + 4].try_into().unwrap_or_default());
+        let u64_at =
+            |at: usize| u64::from_le_bytes(header[at..at + 8].try_into().unwrap_or_default());
+        if &header[..8] != MAGIC
+            || u32_at(8) != super::index::FORMAT
+            || u32_at(12) != code_key
+            || u64_at(16) != generation
+        {
+            return Err("its parsed definitions belong to another index".into());
+        }
+        let rows = u32_at(24) as usize;
+        let table_len = rows.saturating_mul(ROW);
+        if (HEADER + table_len) as u64 > size {
+            return Err("its parsed definitions are cut short".into());
+        }
+        let mut table = vec![0u8; table_len];
+        std::io::Read::read_exact(&mut file, &mut table)
+            .map_err(|_| "its parsed definitions are cut short".to_string())?;
+        let mut blobs: Vec<Option<Blob>> = Vec::new();
+        for row in table.chunks_exact(ROW) {
+            let item = u32::from_le_bytes(row[0..4].try_into().unwrap_or_default()) as usize;
+            let blob = Blob {
+                offset: u64::from_le_bytes(row[4..12].try_into().unwrap_or_default()),
+                len: u32::from_le_bytes(row[12..16].try_into().unwrap_or_default()),
+                crc: u32::from_le_bytes(row[16..20].try_into().unwrap_or_default()),
+            };
+            if blob.offset.saturating_add(u64::from(blob.len)) > size || item > 10_000_000 {
+                return Err("its parsed definitions are damaged".into());
+            }
+            if blobs.len() <= item {
+                blobs.resize(item + 1, None);
+            }
+            blobs[item] = Some(blob);
+        }
+        let opened = OnceLock::new();
+        let _ = opened.set(Some(file));
+        Ok(Trees {
+            path,
+            blobs,
+            file: opened,
+        })
+    }
+
+    /// The stored tree of `item`, or `None` (not stored, unreadable or damaged).
+    pub(crate) fn read(&self, item: usize) -> Option<Node> {
+        let blob = (*self.blobs.get(item)?)?;
+        let file = self
+            .file
+            .get_or_init(|| File::open(&self.path).ok())
+            .as_ref()?;
+        let mut bytes = vec![0u8; blob.len as usize];
+        read_at(file, &mut bytes, blob.offset).ok()?;
+        let mut crc = flate2::Crc::new();
+        crc.update(&bytes);
+        if crc.sum() != blob.crc {
+            return None;
+        }
+        decode(&bytes).ok()
+    }
+}
+
+#[cfg(unix)]
+fn read_at(file: &File, buf: &mut [u8], offset: u64) -> std::io::Result<()> {
+    std::os::unix::fs::FileExt::read_exact_at(file, buf, offset)
+}
+
+#[cfg(not(unix))]
+fn read_at(file: &File, buf: &mut [u8], offset: u64) -> std::io::Result<()> {
+    use std::io::{Read, Seek, SeekFrom};
+    // A handle of its own, so concurrent reads do not share a cursor.
+    let mut own = file.try_clone()?;
+    own.seek(SeekFrom::Start(offset))?;
+    own.read_exact(buf)
+}
+
+/// Writes the trees of one index (`generation`): a temporary file renamed into place.
+pub(crate) fn write(
+    folder: &Path,
+    generation: u64,
+    code_key: u32,
+    trees: &[(usize, Vec<u8>)],
+) -> std::io::Result<()> {
+    let mut out = Vec::with_capacity(
+        HEADER + trees.len() * ROW + trees.iter().map(|(_, b)| b.len()).sum::<usize>(),
+    );
+    out.extend_from_slice(MAGIC);
+    out.extend_from_slice(&super::index::FORMAT.to_le_bytes());
+    out.extend_from_slice(&code_key.to_le_bytes());
+    out.extend_from_slice(&generation.to_le_bytes());
+    out.extend_from_slice(&(trees.len() as u32).to_le_bytes());
+    let mut offset = (HEADER + trees.len() * ROW) as u64;
+    for (item, bytes) in trees {
+        let mut crc = flate2::Crc::new();
+        crc.update(bytes);
+        out.extend_from_slice(&(*item as u32).to_le_bytes());
+        out.extend_from_slice(&offset.to_le_bytes());
+        out.extend_from_slice(&(bytes.len() as u32).to_le_bytes());
+        out.extend_from_slice(&crc.sum().to_le_bytes());
+        offset += bytes.len() as u64;
+    }
+    for (_, bytes) in trees {
+        out.extend_from_slice(bytes);
+    }
+    static SEQ: AtomicU64 = AtomicU64::new(0);
+    let temp = folder.join(format!(
+        "{TREES_FILE}.tmp-{}-{}",
+        std::process::id(),
+        SEQ.fetch_add(1, Ordering::Relaxed)
+    ));
+    let result =
+        std::fs::write(&temp, &out).and_then(|()| std::fs::rename(&temp, folder.join(TREES_FILE)));
+    if result.is_err() {
+        let _ = std::fs::remove_file(&temp);
+    }
+    result
+}
+
+/// One tree: its member names once, then the nodes, each a tag, its position and
+/// its content; counts, lengths and positions as LEB128.
+pub(crate) fn encode(node: &Node) -> Vec<u8> {
+    let mut names: Vec<&Name> = Vec::new();
+    let mut seen: std::collections::HashMap<&str, u32, foldhash::fast::RandomState> =
+        Default::default();
+    collect_names(node, &mut names, &mut seen);
+    let mut out = Vec::new();
+    varint(&mut out, names.len() as u64);
+    for n in &names {
+        varint(&mut out, n.len() as u64);
+        out.extend_from_slice(n.as_bytes());
+    }
+    encode_node(node, &seen, &mut out);
+    out
+}
+
+fn collect_names<'n>(
+    node: &'n Node,
+    names: &mut Vec<&'n Name>,
+    seen: &mut std::collections::HashMap<&'n str, u32, foldhash::fast::RandomState>,
+) {
+    match &node.kind {
+        Kind::Array(items) => items.iter().for_each(|i| collect_names(i, names, seen)),
+        Kind::Object(members) => {
+            for (name, value) in members {
+                if !seen.contains_key(&**name) {
+                    seen.insert(name, names.len() as u32);
+                    names.push(name);
+                }
+                collect_names(value, names, seen);
+            }
+        }
+        _ => {}
+    }
+}
+
+fn encode_node(
+    node: &Node,
+    names: &std::collections::HashMap<&str, u32, foldhash::fast::RandomState>,
+    out: &mut Vec<u8>,
+) {
+    let text = |out: &mut Vec<u8>, s: &str| {
+        varint(out, s.len() as u64);
+        out.extend_from_slice(s.as_bytes());
+    };
+    let tag = match &node.kind {
+        Kind::Null => 0,
+        Kind::Bool(false) => 1,
+        Kind::Bool(true) => 2,
+        Kind::Number(_) => 3,
+        Kind::String(_) => 4,
+        Kind::Array(_) => 5,
+        Kind::Object(_) => 6,
+    };
+    out.push(tag);
+    varint(out, u64::from(node.pos.line));
+    varint(out, u64::from(node.pos.col));
+    match &node.kind {
+        Kind::Null | Kind::Bool(_) => {}
+        Kind::Number(s) | Kind::String(s) => text(out, s),
+        Kind::Array(items) => {
+            varint(out, items.len() as u64);
+            items.iter().for_each(|i| encode_node(i, names, out));
+        }
+        Kind::Object(members) => {
+            varint(out, members.len() as u64);
+            for (name, value) in members {
+                varint(out, u64::from(names.get(&**name).copied().unwrap_or(0)));
+                encode_node(value, names, out);
+            }
+        }
+    }
+}
+
+fn varint(out: &mut Vec<u8>, mut v: u64) {
+    while v >= 0x80 {
+        out.push((v as u8) | 0x80);
+        v >>= 7;
+    }
+    out.push(v as u8);
+}
+
+/// Reads a tree back; every read is bounds-checked, so damage is an error.
+pub(crate) fn decode(bytes: &[u8]) -> Result<Node, Damaged> {
+    let mut r = Reader { b: bytes, at: 0 };
+    let count = r.count(1)?;
+    let mut names: Vec<Name> = Vec::with_capacity(count);
+    for _ in 0..count {
+        names.push(r.str()?.into());
+    }
+    let node = r.node(&names, 0)?;
+    if r.at != bytes.len() {
+        return Err(Damaged("bytes after the tree".into()));
+    }
+    Ok(node)
+}
+
+struct Reader<'a> {
+    b: &'a [u8],
+    at: usize,
+}
+
+impl<'a> Reader<'a> {
+    fn damaged(&self, what: &str) -> Damaged {
+        Damaged(format!("{what} at byte {}", self.at))
+    }
+
+    fn byte(&mut self) -> Result<u8, Damaged> {
+        let b = *self
+            .b
+            .get(self.at)
+            .ok_or_else(|| self.damaged("cut short"))?;
+        self.at += 1;
+        Ok(b)
+    }
+
+    fn varint(&mut self) -> Result<u64, Damaged> {
+        let mut v = 0u64;
+        for shift in (0..64).step_by(7) {
+            let b = self.byte()?;
+            v |= u64::from(b & 0x7f) << shift;
+            if b < 0x80 {
+                return Ok(v);
+            }
+        }
+        Err(self.damaged("an overlong number"))
+    }
+
+    fn u32(&mut self) -> Result<u32, Damaged> {
+        u32::try_from(self.varint()?).map_err(|_| self.damaged("a number out of range"))
+    }
+
+    /// A count of items of at least `min_size` bytes each, checked against what is left.
+    fn count(&mut self, min_size: usize) -> Result<usize, Damaged> {
+        let n = self.varint()?;
+        let left = (self.b.len() - self.at) as u64;
+        if n.saturating_mul(min_size as u64) > left {
+            return Err(self.damaged("a count that overruns"));
+        }
+        Ok(n as usize)
+    }
+
+    fn str(&mut self) -> Result<&'a str, Damaged> {
+        let n = self.count(1)?;
+        let bytes = &self.b[self.at..self.at + n];
+        let s = std::str::from_utf8(bytes).map_err(|_| self.damaged("bad UTF-8"))?;
+        self.at += n;
+        Ok(s)
+    }
+
+    fn node(&mut self, names: &[Name], depth: usize) -> Result<Node, Damaged> {
+        if depth > MAX_DEPTH {
+            return Err(self.damaged("nesting too deep"));
+        }
+        let tag = self.byte()?;
+        let pos = Pos {
+            line: self.u32()?,
+            col: self.u32()?,
+        };
+        let kind = match tag {
+            0 => Kind::Null,
+            1 => Kind::Bool(false),
+            2 => Kind::Bool(true),
+            3 => Kind::Number(self.str()?.into()),
+            4 => Kind::String(self.str()?.into()),
+            5 => {
+                let n = self.count(3)?;
+                let mut items = Vec::with_capacity(n);
+                for _ in 0..n {
+                    items.push(self.node(names, depth + 1)?);
+                }
+                Kind::Array(items)
+            }
+            6 => {
+                let n = self.count(4)?;
+                let mut members = Vec::with_capacity(n);
+                for _ in 0..n {
+                    let name = names
+                        .get(self.varint()? as usize)
+                        .ok_or_else(|| self.damaged("an unknown member name"))?
+                        .clone();
+                    members.push((name, self.node(names, depth + 1)?));
+                }
+                Kind::Object(members)
+            }
+            _ => return Err(self.damaged("an unknown tag")),
+        };
+        Ok(Node { kind, pos })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_tree_reads_back_equal_and_damage_is_an_error() {
+        let text = "{\n  \"resourceType\": \"StructureDefinition\",\n  \"n\": [1, -2.50e3, null, true, false],\n  \"s\": \"caf\u{e9} \\\"q\\\"\",\n  \"o\": {\"resourceType\": {}, \"e\": []}\n}";
+        let node = crate::model::parse_json(text).unwrap();
+        let bytes = encode(&node);
+        assert_eq!(decode(&bytes).unwrap(), node);
+        for cut in 0..bytes.len() {
+            assert!(decode(&bytes[..cut]).is_err(), "cut at {cut}");
+        }
+        let mut longer = bytes.clone();
+        longer.push(0);
+        assert!(decode(&longer).is_err());
+        // A huge count is refused before anything is allocated.
+        assert!(decode(&[0xff, 0xff, 0xff, 0xff, 0x0f]).is_err());
+    }
+
+    /// The tree a definition is read as is the one stored beside the index: swapped
+    /// for another under the same index, the other one is what a load sees.
+    #[test]
+    fn a_definition_is_read_from_its_stored_tree() {
+        use crate::package::{LoadOptions, PackageCache, PackageSet, PackageSource};
+        let dir = tempfile::tempdir().unwrap();
+        let folder = dir.path().join("a.pkg#1.0.0");
+        std::fs::create_dir_all(folder.join("package")).unwrap();
+        std::fs::write(
+            folder.join("package/package.json"),
+            r#"{"name":"a.pkg","version":"1.0.0","fhirVersions":["4.0.1"]}"#,
+        )
+        .unwrap();
+        let url = "http://example.org/StructureDefinition/Thing";
+        std::fs::write(
+            folder.join("package/StructureDefinition-Thing.json"),
+            format!(r#"{{"resourceType":"StructureDefinition","url":"{url}","name":"FromFile"}}"#),
+        )
+        .unwrap();
+        // Files changed less than 2 s before are not indexed.
+        std::thread::sleep(std::time::Duration::from_millis(2_100));
+        let options = LoadOptions {
+            cache: Some(PackageCache::new(dir.path())),
+            allow_missing_dependencies: true,
+        };
+        let spec = [PackageSource::Spec {
+            id: "a.pkg".into(),
+            version: "1.0.0".into(),
+        }];
+        let name = |set: &PackageSet| {
+            let node = set.structure_definition(url).unwrap().node().unwrap();
+            node.get("name").and_then(Node::as_str).unwrap().to_string()
+        };
+        assert_eq!(
+            name(&PackageSet::load(&spec, &options).unwrap()),
+            "FromFile"
+        );
+        let stored = std::fs::read(folder.join(TREES_FILE)).unwrap();
+        let generation = u64::from_le_bytes(stored[16..24].try_into().unwrap());
+        let item = u32::from_le_bytes(stored[HEADER..HEADER + 4].try_into().unwrap()) as usize;
+        let other = crate::model::parse_json(&format!(
+            r#"{{"resourceType":"StructureDefinition","url":"{url}","name":"Stored"}}"#
+        ))
+        .unwrap();
+        let key = crate::package::index::code_key();
+        write(&folder, generation, key, &[(item, encode(&other))]).unwrap();
+        let set = PackageSet::load(&spec, &options).unwrap();
+        assert_eq!(set.packages()[0].index, crate::package::IndexUse::Read);
+        assert_eq!(name(&set), "Stored");
+    }
+}
