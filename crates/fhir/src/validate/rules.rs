@@ -86,22 +86,19 @@ impl Walker<'_> {
 
     /// `Attachment.size` must be the size of the decoded `data`.
     fn attachment_size(&mut self, node: &Node, path: &str) {
-        use base64::Engine as _;
         let (Some(data), Some(size)) = (
             node.get("data").and_then(Node::as_str),
             node.get("size").and_then(number),
         ) else {
             return;
         };
-        let clean: String = data.chars().filter(|c| !c.is_whitespace()).collect();
-        if let Ok(bytes) = base64::engine::general_purpose::STANDARD.decode(clean.as_bytes()) {
-            if bytes.len() as f64 != size {
+        if let Some(len) = super::primitive::base64_len(data) {
+            if len as f64 != size {
                 self.issue(
                     Severity::Error,
                     IssueCode::Value,
                     format!(
-                        "the stated attachment size {size} does not match the data's size {}",
-                        bytes.len()
+                        "the stated attachment size {size} does not match the data's size {len}"
                     ),
                     node,
                     &format!("{path}.size"),
