@@ -12,7 +12,8 @@ R4 core comes from the FHIR package cache (`hl7.fhir.r4.core#4.0.1`, warm: its i
 made) when it is installed there, else from its .tgz in ../shared. Every check is on
 (structure, cardinality, primitives, slicing, bindings, invariants, the profiles each
 resource claims). "1 core" pins the process with taskset; "after start-up" subtracts
-the best cold start from the whole run.
+the best cold start from the whole run. serde_json is timed before and after assure,
+and the best of both is the floor the ratio is taken against.
 """
 import argparse
 import json
@@ -82,13 +83,16 @@ def main():
         size = sum(f.stat().st_size for f in corpus.iterdir()) / 1e6
         print(f"corpus: {files} resources, {size:.1f} MB; R4 core from {package}")
 
-        floor = subprocess.run(["cargo", "run", "-q", "--release", "-p", "assure-fhir", "--example",
-                                "serde_json_floor", "--", str(corpus), str(max(args.runs, 5))],
-                               cwd=ROOT, capture_output=True, text=True, check=True).stdout.strip()
-        m = re.search(r"1 thread ([\d.]+) s = (\d+) .*; (\d+) threads ([\d.]+) s = (\d+)", floor)
-        serde_1, serde_all = float(m.group(1)), float(m.group(4))
-        rows.append(("serde_json parse only (1 thread)", "-", f"{files / serde_1:,.0f}", "-"))
-        rows.append((f"serde_json parse only ({m.group(3)} threads)", "-", f"{files / serde_all:,.0f}", "-"))
+        def serde_floor():
+            out = subprocess.run(["cargo", "run", "-q", "--release", "-p", "assure-fhir", "--example",
+                                  "serde_json_floor", "--", str(corpus), str(max(args.runs, 5))],
+                                 cwd=ROOT, capture_output=True, text=True, check=True).stdout.strip()
+            m = re.search(r"1 thread ([\d.]+) s = (\d+) .*; (\d+) threads ([\d.]+) s = (\d+)", out)
+            return float(m.group(1)), float(m.group(4)), m.group(3)
+
+        # The floor is timed before and after assure, best of both: on a shared
+        # machine a slow moment on either side would flatter the ratio.
+        serde_1, serde_all, threads = serde_floor()
 
         validate = [args.bin, "validate", "--package", package, "--format", "json"]
         cold = min(timed(validate + [str(patient)])[0] for _ in range(5))
@@ -108,6 +112,11 @@ def main():
                 assure_all, assure_after = best, best - cold
             else:
                 assure_one = best - cold
+
+        again = serde_floor()
+        serde_1, serde_all = min(serde_1, again[0]), min(serde_all, again[1])
+        rows.insert(0, (f"serde_json parse only ({threads} threads)", "-", f"{files / serde_all:,.0f}", "-"))
+        rows.insert(0, ("serde_json parse only (1 thread)", "-", f"{files / serde_1:,.0f}", "-"))
 
         if args.fhirkit:
             script = shared / "bench/fhirkit/validate.py"

@@ -71,15 +71,32 @@ impl PackageSet {
     /// The encoded tree of each definition in `range` that validation reads (by its
     /// place in the package), parsed from its file; one that does not parse is left
     /// out, to fail with its own error when it is used.
+    /// Parsed on every core: a package is indexed once, but a core package holds
+    /// thousands of definitions.
     fn stored_trees(&self, range: std::ops::Range<usize>) -> Vec<(usize, Vec<u8>)> {
         let first = range.start;
-        range
+        let kept: Vec<usize> = range
             .filter(|i| trees::KEPT.contains(&self.entries[*i].summary.resource_type.as_str()))
-            .filter_map(|i| {
-                let node = self.parse_uncached(i).ok()?;
-                Some((i - first, trees::encode(&node)))
-            })
-            .collect()
+            .collect();
+        let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
+        let encode = |part: &[usize]| -> Vec<(usize, Vec<u8>)> {
+            part.iter()
+                .filter_map(|&i| {
+                    let node = self.parse_uncached(i).ok()?;
+                    Some((i - first, trees::encode(&node)))
+                })
+                .collect()
+        };
+        std::thread::scope(|s| {
+            let parts: Vec<_> = kept
+                .chunks(kept.len().div_ceil(threads).max(1))
+                .map(|part| s.spawn(move || encode(part)))
+                .collect();
+            parts
+                .into_iter()
+                .flat_map(|p| p.join().unwrap_or_default())
+                .collect()
+        })
     }
 }
 
