@@ -6,7 +6,7 @@
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use assure_fhir::package::index::{INDEX_FILE, TREES_FILE};
+use assure_fhir::package::index::INDEX_FILE;
 use assure_fhir::package::{IndexUse, LoadOptions, PackageCache, PackageSet, PackageSource};
 
 const SD: &str = r#"{"resourceType":"StructureDefinition","id":"Thing","url":"http://example.org/StructureDefinition/Thing","name":"Thing","kind":"resource","type":"Thing","derivation":"specialization","fhirVersion":"4.0.1","snapshot":{"element":[{"path":"Thing"},{"path":"Thing.colour","max":"*","type":[{"code":"code"}]}]}}"#;
@@ -173,8 +173,9 @@ fn a_damaged_index_is_rebuilt_never_trusted() {
     let index = folder.join(INDEX_FILE);
     let good = std::fs::read(&index).unwrap();
     let mut flipped = good.clone();
-    let last = flipped.len() - 10;
-    flipped[last] ^= 0x40;
+    // Inside the body (the trees come after it, each with its own checksum).
+    let body_end = 28 + u64::from_le_bytes(good[16..24].try_into().unwrap()) as usize;
+    flipped[body_end - 10] ^= 0x40;
     let mut other_code = good.clone();
     other_code[12] ^= 1;
     let damages: Vec<(&str, Vec<u8>)> = vec![
@@ -363,14 +364,35 @@ fn real_definitions_through_the_index_match_a_fresh_scan() {
         }
     }
     assert!(definitions > 50, "{definitions} definitions");
-    let patient = read
+    // A snapshot read from the index leaves the differential encoded; the whole
+    // definition has it back, in its place.
+    let patient = PackageSet::load(&spec, &options)
+        .unwrap()
         .snapshot("http://hl7.org/fhir/StructureDefinition/Patient")
         .unwrap();
     assert!(patient.elements.len() > 40);
+    assert!(patient.definition().get("differential").is_none());
+    let file = scanned
+        .structure_definition("http://hl7.org/fhir/StructureDefinition/Patient")
+        .unwrap()
+        .node()
+        .unwrap();
+    let whole = patient.structure_definition();
+    let keys = |n: &assure_fhir::model::Node| {
+        n.members()
+            .iter()
+            .map(|(k, _)| k.to_string())
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(keys(&whole), keys(&file));
+    for ((k, a), (_, b)) in whole.members().iter().zip(file.members()) {
+        assert!(a == b, "member {k} differs");
+    }
+    assert_eq!(whole, *file);
 }
 
 #[test]
-fn stored_trees_missing_or_damaged_cost_speed_never_a_wrong_tree() {
+fn stored_trees_damaged_or_missing_cost_speed_never_a_wrong_tree() {
     let (dir, folder) = cache_with_package();
     let thing = "http://example.org/StructureDefinition/Thing";
     let fresh = load(dir.path())
@@ -378,26 +400,29 @@ fn stored_trees_missing_or_damaged_cost_speed_never_a_wrong_tree() {
         .unwrap()
         .node()
         .unwrap();
-    let trees = folder.join(TREES_FILE);
-    let good = std::fs::read(&trees).unwrap();
-    // A flipped byte in a tree fails its checksum: the file is parsed instead, and
-    // the index stays trusted.
+    let index = folder.join(INDEX_FILE);
+    let good = std::fs::read(&index).unwrap();
+    let body_end = 28 + u64::from_le_bytes(good[16..24].try_into().unwrap()) as usize;
+    // A flipped byte in a tree (the last thing in the file) fails its checksum: the
+    // file is parsed instead, and the index stays trusted.
     let mut flipped = good.clone();
     let last = flipped.len() - 3;
     flipped[last] ^= 0x20;
-    std::fs::write(&trees, &flipped).unwrap();
+    std::fs::write(&index, &flipped).unwrap();
     let set = load(dir.path());
     assert_eq!(set.packages()[0].index, IndexUse::Read);
     assert_eq!(
         set.structure_definition(thing).unwrap().node().unwrap(),
         fresh
     );
-    // Without its trees, or with another index's, the index is rebuilt with them.
-    for (what, bytes) in [("missing", None), ("cut short", Some(good[..20].to_vec()))] {
-        match bytes {
-            None => std::fs::remove_file(&trees).unwrap(),
-            Some(b) => std::fs::write(&trees, b).unwrap(),
-        }
+    // Without its trees, or with their table damaged, the index is rebuilt.
+    let mut table = good.clone();
+    table[body_end + 24] ^= 1;
+    for (what, bytes) in [
+        ("missing", good[..body_end].to_vec()),
+        ("a damaged table", table),
+    ] {
+        std::fs::write(&index, bytes).unwrap();
         let set = load(dir.path());
         let why = written(&set).unwrap_or_else(|| panic!("{what}: {:?}", set.packages()[0].index));
         assert!(why.contains("parsed definitions"), "{what}: {why}");

@@ -48,12 +48,13 @@ impl PackageSet {
             let items = self.entries[range.clone()]
                 .iter()
                 .map(|e| (&e.summary, e.file.as_str(), e.format));
-            let bytes = index::encode(&p.meta, items, &model);
-            let stored = self.stored_trees(range.clone());
-            // The trees first: an index is trusted only beside its own trees.
-            let written = trees::write(&p.folder, p.meta.built_at_ns, index::code_key(), &stored)
-                .and_then(|()| index::write(&p.folder, &bytes));
-            self.packages[p.package].index = match written {
+            let mut bytes = index::encode(&p.meta, items, &model);
+            // One file, renamed into place: an index and its trees never part.
+            bytes.extend(trees::section(
+                index::code_key(),
+                &self.stored_trees(range.clone()),
+            ));
+            self.packages[p.package].index = match index::write(&p.folder, &bytes) {
                 Ok(()) => IndexUse::Written(why),
                 Err(e) => {
                     self.warnings.push(format!(
@@ -132,8 +133,10 @@ pub(crate) fn read_source(
 pub(crate) fn read_cached(folder: &Path) -> Result<(Contents, Had), PackageError> {
     let built_at_ns = index::now_ns();
     let stamps = index::stamps(folder)?;
-    let stale = match index::read(folder, &stamps).and_then(|found| {
-        let stored = Trees::open(folder, found.meta.built_at_ns, index::code_key())?;
+    let stale = match index::read(folder, &stamps).and_then(|mut found| {
+        let (file, at) = found.file.take().ok_or("no index yet")?;
+        let stored = Trees::open(file, at, index::code_key())
+            .map_err(|why| format!("the index is damaged: {why}"))?;
         Ok((found, stored))
     }) {
         Ok((found, stored)) => {

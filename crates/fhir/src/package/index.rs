@@ -3,7 +3,7 @@
 //! kept beside the package as `<id>#<version>/.assure-index`. A later start reads it
 //! instead of reading, hashing and scanning the package's files, and parses a
 //! resource only when it is used (a definition is read back from the trees kept
-//! beside the index, see `trees.rs`).
+//! after the index's body, see `trees.rs`).
 //!
 //! It is trusted only while it matches: the index records every file's path, size,
 //! modification and change time; a file added, removed or touched in any way (the
@@ -21,7 +21,6 @@ use super::scan::Summary;
 
 /// The index's file name inside a cached package's folder.
 pub const INDEX_FILE: &str = ".assure-index";
-pub use super::trees::TREES_FILE;
 
 const MAGIC: &[u8; 8] = b"assureIX";
 pub(crate) const FORMAT: u32 = 2;
@@ -65,6 +64,8 @@ pub(crate) struct Index {
     pub meta: Meta,
     pub items: Vec<(Summary, String, Format)>,
     pub model: ModelState,
+    /// The index file, open, and where its trees section starts (see `trees.rs`).
+    pub file: Option<(std::fs::File, u64)>,
 }
 
 /// Why an index was not used.
@@ -72,18 +73,39 @@ pub(crate) type Stale = String;
 
 /// The index of `folder` if it exists, is whole and matches `stamps`.
 pub(crate) fn read(folder: &Path, stamps: &[Stamp]) -> Result<Index, Stale> {
+    use std::io::Read as _;
     let path = folder.join(INDEX_FILE);
-    let bytes = match std::fs::read(&path) {
-        Ok(b) => b,
+    let mut file = match std::fs::File::open(&path) {
+        Ok(f) => f,
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Err("no index yet".into()),
         Err(e) => return Err(format!("the index cannot be read: {e}")),
     };
+    // The header and body only: the trees after them are read when used.
+    let size = file.metadata().map(|m| m.len()).unwrap_or(0);
+    let mut bytes = vec![0u8; HEADER.min(size as usize)];
+    let mut read = file.read_exact(&mut bytes);
+    let body = bytes
+        .get(16..24)
+        .map_or(0, |b| u64::from_le_bytes(b.try_into().unwrap_or_default()));
+    if read.is_ok() && (HEADER as u64).saturating_add(body) <= size {
+        bytes.resize(HEADER + body as usize, 0);
+        read = file.read_exact(&mut bytes[HEADER..]);
+    }
+    if let Err(e) = read {
+        return Err(format!("the index cannot be read: {e}"));
+    }
     match decode(&bytes, stamps) {
-        Ok(Ok(index)) => Ok(index),
+        Ok(Ok(mut index)) => {
+            index.file = Some((file, bytes.len() as u64));
+            Ok(index)
+        }
         Ok(Err(why)) => Err(why),
         Err(Damaged(why)) => Err(format!("the index is damaged: {why}")),
     }
 }
+
+/// Magic, format, code key, body length, body CRC.
+const HEADER: usize = 28;
 
 /// Compares the stamps recorded with the files there now, reading the recorded ones
 /// in place; `Some` says what differs.
@@ -346,6 +368,7 @@ pub(crate) fn decode(bytes: &[u8], now: &[Stamp]) -> Result<Result<Index, Stale>
         },
         items,
         model,
+        file: None,
     }))
 }
 

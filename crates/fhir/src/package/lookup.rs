@@ -119,6 +119,23 @@ impl PackageSet {
         self.parse_entry(index).map(|shared| (*shared).clone())
     }
 
+    /// [`PackageSet::owned_tree`] for building a snapshot: read from the package
+    /// index, the members a snapshot does not read are left encoded.
+    pub(crate) fn owned_definition(
+        &self,
+        index: usize,
+    ) -> Result<(Node, Vec<super::trees::Deferred>), PackageError> {
+        if self.entries[index].parsed.get().is_none() {
+            let model = self.models.get(self.entries[index].package);
+            let stored =
+                model.and_then(|m| m.trees.as_ref()?.read_deferring(index - m.range.start));
+            if let Some(found) = stored {
+                return Ok(found);
+            }
+        }
+        self.owned_tree(index).map(|node| (node, Vec::new()))
+    }
+
     fn parse_guarded(&self, index: usize) -> Result<Arc<Node>, PackageError> {
         // XML needs type definitions, which may be XML themselves: refuse a cycle
         // rather than deadlock on the cell.

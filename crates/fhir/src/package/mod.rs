@@ -39,7 +39,7 @@ mod models;
 pub mod scan;
 mod set;
 mod source;
-mod trees;
+pub(crate) mod trees;
 
 pub use cache::{Checksum, PackageCache, CACHE_ENV};
 pub use entry::{Format, ResourceRef, INDEXED_TYPES};

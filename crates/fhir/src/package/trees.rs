@@ -1,32 +1,55 @@
-//! Parsed definitions kept beside the package index, as `<id>#<version>/.assure-trees`:
-//! the tree (members, values and source positions) of each StructureDefinition,
-//! ValueSet and CodeSystem in a compact binary form, read back on first use instead
-//! of parsing its JSON or XML again. Validating the 709 R4 examples reads 219
-//! StructureDefinitions (11.6 MB, nearly twice the input's bytes) and 308 CodeSystems,
-//! and parsing them was the largest single part of the run.
+//! Parsed definitions kept in the package index (`<id>#<version>/.assure-index`, after
+//! its body): the tree (members, values and source positions) of each
+//! StructureDefinition, ValueSet and CodeSystem in a compact binary form, read back on
+//! first use instead of parsing its JSON or XML again. Validating the 709 R4 examples
+//! reads 219 StructureDefinitions (11.6 MB, nearly twice the input's bytes) and 308
+//! CodeSystems, and parsing them was the largest single part of the run.
 //!
-//! The file belongs to one index: its header carries the index's build time, and an
-//! index whose trees file is missing or belongs to another index is rebuilt with it.
-//! Each tree has its own checksum; one that fails it, or fails to decode, is parsed
-//! from its file instead, so damage costs speed, never a wrong tree.
+//! The trees are written and renamed into place with the index they belong to, in one
+//! file, and only the index's body is read at start; a tree is read when its
+//! definition is first used. Each has its own checksum: one that fails it, or fails
+//! to decode, is parsed from its file instead, so damage costs speed, never a wrong
+//! tree. A section that cannot be read at all makes the index stale.
 
 use std::fs::File;
-use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::OnceLock;
 
 use super::codec::Damaged;
 use crate::model::{Kind, Name, Node, Pos};
 
-pub const TREES_FILE: &str = ".assure-trees";
-
 /// The resources whose trees are kept: what a validation run reads.
 pub(crate) const KEPT: &[&str] = &["StructureDefinition", "ValueSet", "CodeSystem"];
+
+/// Members of a definition that a snapshot does not read, kept as a tree of their
+/// own inside the definition's: decoded with it when the whole tree is asked for,
+/// left encoded when only the snapshot is (a quarter of R4 core's bytes).
+const DEFERRABLE: &[&str] = &["differential"];
+
+/// A member left encoded: where it stood among the definition's members.
+#[derive(Debug, Clone)]
+pub(crate) struct Deferred {
+    pub at: usize,
+    pub name: Name,
+    pub bytes: Vec<u8>,
+}
+
+impl Deferred {
+    /// Puts members back where they stood (`deferred` in the order they were taken).
+    pub(crate) fn restore(node: &mut Node, deferred: &[Deferred]) {
+        let Kind::Object(members) = &mut node.kind else {
+            return;
+        };
+        for d in deferred {
+            if let Ok(value) = decode(&d.bytes) {
+                members.insert(d.at.min(members.len()), (d.name.clone(), value));
+            }
+        }
+    }
+}
 
 const MAGIC: &[u8; 8] = b"assureTR";
 /// Deeper than any definition; a bound for the decoder's recursion.
 const MAX_DEPTH: usize = 1024;
-const HEADER: usize = 8 + 4 + 4 + 8 + 4;
+const HEADER: usize = 8 + 4 + 4 + 4 + 4;
 const ROW: usize = 4 + 8 + 4 + 4;
 
 /// Where one tree lies in the file.
@@ -37,58 +60,54 @@ struct Blob {
     crc: u32,
 }
 
-/// A package's trees file, opened when the index was read; blobs are read on demand.
+/// A package's trees, in its index file from `base` on; read on demand.
 #[derive(Debug)]
 pub(crate) struct Trees {
-    path: PathBuf,
+    file: File,
     /// By item (the resource's position in the package's index).
     blobs: Vec<Option<Blob>>,
-    file: OnceLock<Option<File>>,
 }
 
 impl Trees {
-    /// The trees file of `folder` when it belongs to the index built at `generation`.
-    pub(crate) fn open(folder: &Path, generation: u64, code_key: u32) -> Result<Trees, String> {
-        let path = folder.join(TREES_FILE);
-        let mut file = match File::open(&path) {
-            Ok(f) => f,
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
-                return Err("its parsed definitions are missing".into())
-            }
-            Err(e) => return Err(format!("its parsed definitions cannot be read: {e}")),
-        };
+    /// The trees section that starts at `base` in an index file.
+    pub(crate) fn open(file: File, base: u64, code_key: u32) -> Result<Trees, String> {
         let size = file.metadata().map(|m| m.len()).unwrap_or(0);
+        let cut = || "its parsed definitions are cut short".to_string();
         let mut header = [0u8; HEADER];
-        std::io::Read::read_exact(&mut file, &mut header)
-            .map_err(|_| "its parsed definitions are cut short".to_string())?;
+        read_at(&file, &mut header, base).map_err(|_| cut())?;
         let u32_at =
             |at: usize| u32::from_le_bytes(header[at..at + 4].try_into().unwrap_or_default());
-        let u64_at =
-            |at: usize| u64::from_le_bytes(header[at..at + 8].try_into().unwrap_or_default());
-        if &header[..8] != MAGIC
-            || u32_at(8) != super::index::FORMAT
-            || u32_at(12) != code_key
-            || u64_at(16) != generation
-        {
-            return Err("its parsed definitions belong to another index".into());
+        if &header[..8] != MAGIC || u32_at(8) != super::index::FORMAT || u32_at(12) != code_key {
+            return Err("its parsed definitions are not assure's".into());
         }
-        let rows = u32_at(24) as usize;
-        let table_len = rows.saturating_mul(ROW);
-        if (HEADER + table_len) as u64 > size {
-            return Err("its parsed definitions are cut short".into());
+        let rows = u32_at(16) as usize;
+        let table_len = rows.saturating_mul(ROW) as u64;
+        let start = base + HEADER as u64;
+        if start.saturating_add(table_len) > size {
+            return Err(cut());
         }
-        let mut table = vec![0u8; table_len];
-        std::io::Read::read_exact(&mut file, &mut table)
-            .map_err(|_| "its parsed definitions are cut short".to_string())?;
+        let mut table = vec![0u8; table_len as usize];
+        read_at(&file, &mut table, start).map_err(|_| cut())?;
+        // A damaged row could give one definition another's (intact) tree.
+        let mut crc = flate2::Crc::new();
+        crc.update(&table);
+        if crc.sum() != u32_at(20) {
+            return Err("its parsed definitions are damaged".into());
+        }
         let mut blobs: Vec<Option<Blob>> = Vec::new();
         for row in table.chunks_exact(ROW) {
             let item = u32::from_le_bytes(row[0..4].try_into().unwrap_or_default()) as usize;
             let blob = Blob {
-                offset: u64::from_le_bytes(row[4..12].try_into().unwrap_or_default()),
+                offset: base.saturating_add(u64::from_le_bytes(
+                    row[4..12].try_into().unwrap_or_default(),
+                )),
                 len: u32::from_le_bytes(row[12..16].try_into().unwrap_or_default()),
                 crc: u32::from_le_bytes(row[16..20].try_into().unwrap_or_default()),
             };
-            if blob.offset.saturating_add(u64::from(blob.len)) > size || item > 10_000_000 {
+            if blob.offset.saturating_add(u64::from(blob.len)) > size {
+                return Err(cut());
+            }
+            if item > 10_000_000 {
                 return Err("its parsed definitions are damaged".into());
             }
             if blobs.len() <= item {
@@ -96,30 +115,27 @@ impl Trees {
             }
             blobs[item] = Some(blob);
         }
-        let opened = OnceLock::new();
-        let _ = opened.set(Some(file));
-        Ok(Trees {
-            path,
-            blobs,
-            file: opened,
-        })
+        Ok(Trees { file, blobs })
     }
 
     /// The stored tree of `item`, or `None` (not stored, unreadable or damaged).
     pub(crate) fn read(&self, item: usize) -> Option<Node> {
+        decode(&self.bytes(item)?).ok()
+    }
+
+    /// [`Trees::read`], with the members a snapshot does not read left encoded.
+    pub(crate) fn read_deferring(&self, item: usize) -> Option<(Node, Vec<Deferred>)> {
+        decode_deferring(&self.bytes(item)?).ok()
+    }
+
+    /// The checked bytes of `item`'s tree.
+    fn bytes(&self, item: usize) -> Option<Vec<u8>> {
         let blob = (*self.blobs.get(item)?)?;
-        let file = self
-            .file
-            .get_or_init(|| File::open(&self.path).ok())
-            .as_ref()?;
         let mut bytes = vec![0u8; blob.len as usize];
-        read_at(file, &mut bytes, blob.offset).ok()?;
+        read_at(&self.file, &mut bytes, blob.offset).ok()?;
         let mut crc = flate2::Crc::new();
         crc.update(&bytes);
-        if crc.sum() != blob.crc {
-            return None;
-        }
-        decode(&bytes).ok()
+        (crc.sum() == blob.crc).then_some(bytes)
     }
 }
 
@@ -137,46 +153,35 @@ fn read_at(file: &File, buf: &mut [u8], offset: u64) -> std::io::Result<()> {
     own.read_exact(buf)
 }
 
-/// Writes the trees of one index (`generation`): a temporary file renamed into place.
-pub(crate) fn write(
-    folder: &Path,
-    generation: u64,
-    code_key: u32,
-    trees: &[(usize, Vec<u8>)],
-) -> std::io::Result<()> {
+/// The trees section of an index: a header, a row per tree (its item, offset from
+/// the section's start, length and CRC), then the trees.
+pub(crate) fn section(code_key: u32, trees: &[(usize, Vec<u8>)]) -> Vec<u8> {
     let mut out = Vec::with_capacity(
         HEADER + trees.len() * ROW + trees.iter().map(|(_, b)| b.len()).sum::<usize>(),
     );
     out.extend_from_slice(MAGIC);
     out.extend_from_slice(&super::index::FORMAT.to_le_bytes());
     out.extend_from_slice(&code_key.to_le_bytes());
-    out.extend_from_slice(&generation.to_le_bytes());
     out.extend_from_slice(&(trees.len() as u32).to_le_bytes());
+    let mut table = Vec::with_capacity(trees.len() * ROW);
     let mut offset = (HEADER + trees.len() * ROW) as u64;
     for (item, bytes) in trees {
         let mut crc = flate2::Crc::new();
         crc.update(bytes);
-        out.extend_from_slice(&(*item as u32).to_le_bytes());
-        out.extend_from_slice(&offset.to_le_bytes());
-        out.extend_from_slice(&(bytes.len() as u32).to_le_bytes());
-        out.extend_from_slice(&crc.sum().to_le_bytes());
+        table.extend_from_slice(&(*item as u32).to_le_bytes());
+        table.extend_from_slice(&offset.to_le_bytes());
+        table.extend_from_slice(&(bytes.len() as u32).to_le_bytes());
+        table.extend_from_slice(&crc.sum().to_le_bytes());
         offset += bytes.len() as u64;
     }
+    let mut crc = flate2::Crc::new();
+    crc.update(&table);
+    out.extend_from_slice(&crc.sum().to_le_bytes());
+    out.extend_from_slice(&table);
     for (_, bytes) in trees {
         out.extend_from_slice(bytes);
     }
-    static SEQ: AtomicU64 = AtomicU64::new(0);
-    let temp = folder.join(format!(
-        "{TREES_FILE}.tmp-{}-{}",
-        std::process::id(),
-        SEQ.fetch_add(1, Ordering::Relaxed)
-    ));
-    let result =
-        std::fs::write(&temp, &out).and_then(|()| std::fs::rename(&temp, folder.join(TREES_FILE)));
-    if result.is_err() {
-        let _ = std::fs::remove_file(&temp);
-    }
-    result
+    out
 }
 
 /// One tree: its member names once, then the nodes, each a tag, its position and
@@ -192,7 +197,7 @@ pub(crate) fn encode(node: &Node) -> Vec<u8> {
         varint(&mut out, n.len() as u64);
         out.extend_from_slice(n.as_bytes());
     }
-    encode_node(node, &seen, &mut out);
+    encode_node(node, &seen, &mut out, true);
     out
 }
 
@@ -209,7 +214,11 @@ fn collect_names<'n>(
                     seen.insert(name, names.len() as u32);
                     names.push(name);
                 }
-                collect_names(value, names, seen);
+                // A deferred member is a tree of its own, with its own names; only
+                // the root's members are deferred, and the root is a resource.
+                if !(DEFERRABLE.contains(&&**name) && node.resource_type().is_some()) {
+                    collect_names(value, names, seen);
+                }
             }
         }
         _ => {}
@@ -220,6 +229,7 @@ fn encode_node(
     node: &Node,
     names: &std::collections::HashMap<&str, u32, foldhash::fast::RandomState>,
     out: &mut Vec<u8>,
+    root: bool,
 ) {
     let text = |out: &mut Vec<u8>, s: &str| {
         varint(out, s.len() as u64);
@@ -242,13 +252,20 @@ fn encode_node(
         Kind::Number(s) | Kind::String(s) => text(out, s),
         Kind::Array(items) => {
             varint(out, items.len() as u64);
-            items.iter().for_each(|i| encode_node(i, names, out));
+            items.iter().for_each(|i| encode_node(i, names, out, false));
         }
         Kind::Object(members) => {
             varint(out, members.len() as u64);
             for (name, value) in members {
                 varint(out, u64::from(names.get(&**name).copied().unwrap_or(0)));
-                encode_node(value, names, out);
+                if root && DEFERRABLE.contains(&&**name) && node.resource_type().is_some() {
+                    let own = encode(value);
+                    out.push(DEFERRED_TAG);
+                    varint(out, own.len() as u64);
+                    out.extend_from_slice(&own);
+                } else {
+                    encode_node(value, names, out, false);
+                }
             }
         }
     }
@@ -262,9 +279,32 @@ fn varint(out: &mut Vec<u8>, mut v: u64) {
     out.push(v as u8);
 }
 
+/// The tag of a member kept as a tree of its own: its length, then the tree.
+const DEFERRED_TAG: u8 = 7;
+
 /// Reads a tree back; every read is bounds-checked, so damage is an error.
 pub(crate) fn decode(bytes: &[u8]) -> Result<Node, Damaged> {
-    let mut r = Reader { b: bytes, at: 0 };
+    decode_with(bytes, None, true)
+}
+
+/// Reads a tree back with its deferrable members left encoded.
+pub(crate) fn decode_deferring(bytes: &[u8]) -> Result<(Node, Vec<Deferred>), Damaged> {
+    let mut deferred = Vec::new();
+    let node = decode_with(bytes, Some(&mut deferred), true)?;
+    Ok((node, deferred))
+}
+
+fn decode_with(
+    bytes: &[u8],
+    deferred: Option<&mut Vec<Deferred>>,
+    root: bool,
+) -> Result<Node, Damaged> {
+    let mut r = Reader {
+        b: bytes,
+        at: 0,
+        deferred,
+        root,
+    };
     let count = r.count(1)?;
     let mut names: Vec<Name> = Vec::with_capacity(count);
     for _ in 0..count {
@@ -277,12 +317,17 @@ pub(crate) fn decode(bytes: &[u8]) -> Result<Node, Damaged> {
     Ok(node)
 }
 
-struct Reader<'a> {
+struct Reader<'a, 'd> {
     b: &'a [u8],
     at: usize,
+    /// Where the root's deferred members go; `None`: decode them.
+    deferred: Option<&'d mut Vec<Deferred>>,
+    /// Whether this is a definition's tree (a deferred member's own tree defers
+    /// nothing, which bounds the nesting).
+    root: bool,
 }
 
-impl<'a> Reader<'a> {
+impl<'a> Reader<'a, '_> {
     fn damaged(&self, what: &str) -> Damaged {
         Damaged(format!("{what} at byte {}", self.at))
     }
@@ -354,13 +399,35 @@ impl<'a> Reader<'a> {
                 Kind::Array(items)
             }
             6 => {
-                let n = self.count(4)?;
+                let n = self.count(2)?;
                 let mut members = Vec::with_capacity(n);
+                let mut kept_encoded = 0;
                 for _ in 0..n {
                     let name = names
                         .get(self.varint()? as usize)
                         .ok_or_else(|| self.damaged("an unknown member name"))?
                         .clone();
+                    if self.b.get(self.at) == Some(&DEFERRED_TAG) {
+                        if depth != 0 || !self.root {
+                            return Err(self.damaged("a deferred member below the root"));
+                        }
+                        self.at += 1;
+                        let len = self.count(1)?;
+                        let own = &self.b[self.at..self.at + len];
+                        self.at += len;
+                        match self.deferred.as_deref_mut() {
+                            Some(list) => {
+                                list.push(Deferred {
+                                    at: members.len() + kept_encoded,
+                                    name,
+                                    bytes: own.to_vec(),
+                                });
+                                kept_encoded += 1;
+                            }
+                            None => members.push((name, decode_with(own, None, false)?)),
+                        }
+                        continue;
+                    }
                     members.push((name, self.node(names, depth + 1)?));
                 }
                 Kind::Object(members)
@@ -391,7 +458,42 @@ mod tests {
         assert!(decode(&[0xff, 0xff, 0xff, 0xff, 0x0f]).is_err());
     }
 
-    /// The tree a definition is read as is the one stored beside the index: swapped
+    #[test]
+    fn a_differential_is_left_encoded_for_a_snapshot_and_put_back_in_its_place() {
+        let text = r#"{"resourceType":"StructureDefinition","url":"u","differential":{"element":[{"path":"X","short":"s"}]},"snapshot":{"element":[]},"name":"n"}"#;
+        let node = crate::model::parse_json(text).unwrap();
+        let bytes = encode(&node);
+        assert_eq!(decode(&bytes).unwrap(), node);
+        let (mut lean, deferred) = decode_deferring(&bytes).unwrap();
+        assert!(lean.get("differential").is_none());
+        assert_eq!(lean.get("name").and_then(Node::as_str), Some("n"));
+        Deferred::restore(&mut lean, &deferred);
+        assert_eq!(lean, node);
+        // Only a resource's own members are deferred.
+        let inner = crate::model::parse_json(r#"{"differential":{"a":1}}"#).unwrap();
+        assert!(decode_deferring(&encode(&inner)).unwrap().1.is_empty());
+        // A deferred member inside a deferred member's tree is damage, not recursion:
+        // the differential's tree swapped for a whole definition (which defers its own).
+        let own = encode(node.get("differential").unwrap());
+        let mut payload = vec![DEFERRED_TAG];
+        varint(&mut payload, own.len() as u64);
+        payload.extend_from_slice(&own);
+        let at = bytes
+            .windows(payload.len())
+            .position(|w| w == payload.as_slice())
+            .unwrap();
+        let rest = &bytes[at + payload.len()..];
+        let mut nested = bytes[..at + 1].to_vec();
+        varint(&mut nested, bytes.len() as u64);
+        nested.extend_from_slice(&bytes);
+        nested.extend_from_slice(rest);
+        let Err(Damaged(why)) = decode(&nested) else {
+            panic!("a nested deferred member was decoded");
+        };
+        assert!(why.contains("below the root"), "{why}");
+    }
+
+    /// The tree a definition is read as is the one stored with the index: swapped
     /// for another under the same index, the other one is what a load sees.
     #[test]
     fn a_definition_is_read_from_its_stored_tree() {
@@ -428,15 +530,19 @@ mod tests {
             name(&PackageSet::load(&spec, &options).unwrap()),
             "FromFile"
         );
-        let stored = std::fs::read(folder.join(TREES_FILE)).unwrap();
-        let generation = u64::from_le_bytes(stored[16..24].try_into().unwrap());
-        let item = u32::from_le_bytes(stored[HEADER..HEADER + 4].try_into().unwrap()) as usize;
+        let index = folder.join(crate::package::index::INDEX_FILE);
+        let stored = std::fs::read(&index).unwrap();
+        let body = u64::from_le_bytes(stored[16..24].try_into().unwrap()) as usize;
+        let base = 28 + body;
+        let item = u32::from_le_bytes(stored[base + HEADER..base + HEADER + 4].try_into().unwrap());
         let other = crate::model::parse_json(&format!(
             r#"{{"resourceType":"StructureDefinition","url":"{url}","name":"Stored"}}"#
         ))
         .unwrap();
         let key = crate::package::index::code_key();
-        write(&folder, generation, key, &[(item, encode(&other))]).unwrap();
+        let mut swapped = stored[..base].to_vec();
+        swapped.extend(section(key, &[(item as usize, encode(&other))]));
+        std::fs::write(&index, swapped).unwrap();
         let set = PackageSet::load(&spec, &options).unwrap();
         assert_eq!(set.packages()[0].index, crate::package::IndexUse::Read);
         assert_eq!(name(&set), "Stored");

@@ -186,6 +186,7 @@ fn generate_in(ctx: &Ctx<'_>, node: &Node) -> Result<Snapshot, SnapshotError> {
         generated: true,
         problems: ctx.problems.take(),
         definition: Arc::new(out),
+        deferred: Arc::new([]),
     })
 }
 

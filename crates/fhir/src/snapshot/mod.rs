@@ -29,11 +29,15 @@ pub struct Snapshot {
     /// The StructureDefinition with `snapshot.element` left empty: the elements are
     /// in `elements`, held once (see [`Snapshot::structure_definition`]).
     pub(crate) definition: Arc<Node>,
+    /// Members of the definition left encoded (its differential, when it was read
+    /// from a package index), put back by [`Snapshot::structure_definition`].
+    pub(crate) deferred: Arc<[crate::package::trees::Deferred]>,
 }
 
 impl Snapshot {
     /// The StructureDefinition's own members (`url`, `kind`, `context`, ...), without
-    /// its snapshot elements.
+    /// its snapshot elements (and, read from a package index, without its
+    /// differential).
     pub fn definition(&self) -> &Node {
         &self.definition
     }
@@ -41,17 +45,18 @@ impl Snapshot {
     /// The whole StructureDefinition, `snapshot.element` filled in from `elements`.
     pub fn structure_definition(&self) -> Node {
         let mut out = (*self.definition).clone();
-        let list = Node::new(
-            Kind::Array(self.elements.iter().map(|e| e.node.clone()).collect()),
-            out.pos,
-        );
-        let mut snapshot = out
-            .get("snapshot")
-            .filter(|s| s.is_object())
-            .cloned()
-            .unwrap_or_else(|| Node::new(Kind::Object(Vec::new()), out.pos));
-        set_member(&mut snapshot, "element", list);
-        set_member(&mut out, "snapshot", snapshot);
+        crate::package::trees::Deferred::restore(&mut out, &self.deferred);
+        let elements = || self.elements.iter().map(|e| e.node.clone()).collect();
+        // The emptied list is filled in place, where it stood in the source.
+        match element_list(&mut out) {
+            Some(list) => *list = elements(),
+            None => {
+                let list = Node::new(Kind::Array(elements()), out.pos);
+                let mut snapshot = Node::new(Kind::Object(Vec::new()), out.pos);
+                set_member(&mut snapshot, "element", list);
+                set_member(&mut out, "snapshot", snapshot);
+            }
+        }
         out
     }
 
@@ -143,7 +148,7 @@ impl PackageSet {
         {
             return Ok(hit);
         }
-        let mut node = self.owned_tree(sd.index())?;
+        let (mut node, deferred) = self.owned_definition(sd.index())?;
         let shipped = node
             .get("snapshot")
             .and_then(|s| s.get("element"))
@@ -163,6 +168,7 @@ impl PackageSet {
                     generated: false,
                     problems: Vec::new(),
                     definition: Arc::new(node),
+                    deferred: deferred.into(),
                 }
             }
             false => generate::generate(self, sd)?,
@@ -177,14 +183,17 @@ impl PackageSet {
 
 /// `snapshot.element`'s items, taken out of the definition (left empty).
 fn take_elements(sd: &mut Node) -> Vec<Node> {
+    element_list(sd).map(std::mem::take).unwrap_or_default()
+}
+
+/// The items of `snapshot.element`, when it is a list.
+fn element_list(sd: &mut Node) -> Option<&mut Vec<Node>> {
     let Kind::Object(members) = &mut sd.kind else {
-        return Vec::new();
+        return None;
     };
-    let Some((_, snapshot)) = members.iter_mut().find(|(k, _)| &**k == "snapshot") else {
-        return Vec::new();
-    };
+    let (_, snapshot) = members.iter_mut().find(|(k, _)| &**k == "snapshot")?;
     let Kind::Object(members) = &mut snapshot.kind else {
-        return Vec::new();
+        return None;
     };
     match members.iter_mut().find(|(k, _)| &**k == "element") {
         Some((
@@ -193,8 +202,8 @@ fn take_elements(sd: &mut Node) -> Vec<Node> {
                 kind: Kind::Array(items),
                 ..
             },
-        )) => std::mem::take(items),
-        _ => Vec::new(),
+        )) => Some(items),
+        _ => None,
     }
 }
 

@@ -392,6 +392,7 @@ mod tests {
             generated: false,
             problems: Vec::new(),
             definition: Arc::new(parse_json(r#"{"kind":"resource"}"#).unwrap()),
+            deferred: Arc::new([]),
         })
     }
 
