@@ -126,10 +126,10 @@ impl PackageSet {
         index: usize,
     ) -> Result<(Node, Vec<super::trees::Deferred>), PackageError> {
         if self.entries[index].parsed.get().is_none() {
-            let model = self.models.get(self.entries[index].package);
-            let stored =
-                model.and_then(|m| m.trees.as_ref()?.read_deferring(index - m.range.start));
-            if let Some(found) = stored {
+            if let Some(found) = self
+                .stored(index)
+                .and_then(|(trees, item)| trees.read_deferring(item))
+            {
                 return Ok(found);
             }
         }
@@ -187,8 +187,14 @@ impl PackageSet {
 
     /// The tree the package index keeps for this resource, when it keeps one.
     fn stored_tree(&self, index: usize) -> Option<Node> {
+        let (trees, item) = self.stored(index)?;
+        trees.read(item)
+    }
+
+    /// The trees of the resource's package, and its place among them.
+    fn stored(&self, index: usize) -> Option<(&super::trees::Trees, usize)> {
         let model = self.models.get(self.entries[index].package)?;
-        model.trees.as_ref()?.read(index - model.range.start)
+        Some((model.trees.as_ref()?, index - model.range.start))
     }
 
     pub(crate) fn resource_error(

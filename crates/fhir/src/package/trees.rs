@@ -190,7 +190,7 @@ pub(crate) fn encode(node: &Node) -> Vec<u8> {
     let mut names: Vec<&Name> = Vec::new();
     let mut seen: std::collections::HashMap<&str, u32, foldhash::fast::RandomState> =
         Default::default();
-    collect_names(node, &mut names, &mut seen);
+    collect_names(node, &mut names, &mut seen, true);
     let mut out = Vec::new();
     varint(&mut out, names.len() as u64);
     for n in &names {
@@ -201,23 +201,31 @@ pub(crate) fn encode(node: &Node) -> Vec<u8> {
     out
 }
 
+/// Whether member `name` of `node` is kept as a tree of its own: a deferrable
+/// member of the root resource (not of a resource it contains).
+fn deferred(node: &Node, name: &str, root: bool) -> bool {
+    root && DEFERRABLE.contains(&name) && node.resource_type().is_some()
+}
+
 fn collect_names<'n>(
     node: &'n Node,
     names: &mut Vec<&'n Name>,
     seen: &mut std::collections::HashMap<&'n str, u32, foldhash::fast::RandomState>,
+    root: bool,
 ) {
     match &node.kind {
-        Kind::Array(items) => items.iter().for_each(|i| collect_names(i, names, seen)),
+        Kind::Array(items) => items
+            .iter()
+            .for_each(|i| collect_names(i, names, seen, false)),
         Kind::Object(members) => {
             for (name, value) in members {
                 if !seen.contains_key(&**name) {
                     seen.insert(name, names.len() as u32);
                     names.push(name);
                 }
-                // A deferred member is a tree of its own, with its own names; only
-                // the root's members are deferred, and the root is a resource.
-                if !(DEFERRABLE.contains(&&**name) && node.resource_type().is_some()) {
-                    collect_names(value, names, seen);
+                // A deferred member is a tree of its own, with its own names.
+                if !deferred(node, name, root) {
+                    collect_names(value, names, seen, false);
                 }
             }
         }
@@ -257,8 +265,10 @@ fn encode_node(
         Kind::Object(members) => {
             varint(out, members.len() as u64);
             for (name, value) in members {
-                varint(out, u64::from(names.get(&**name).copied().unwrap_or(0)));
-                if root && DEFERRABLE.contains(&&**name) && node.resource_type().is_some() {
+                let id = names.get(&**name).copied();
+                debug_assert!(id.is_some(), "member name {name} missing from the table");
+                varint(out, u64::from(id.unwrap_or(0)));
+                if deferred(node, name, root) {
                     let own = encode(value);
                     out.push(DEFERRED_TAG);
                     varint(out, own.len() as u64);
@@ -469,9 +479,18 @@ mod tests {
         assert_eq!(lean.get("name").and_then(Node::as_str), Some("n"));
         Deferred::restore(&mut lean, &deferred);
         assert_eq!(lean, node);
-        // Only a resource's own members are deferred.
+        // Only the root resource's own members are deferred: not an object's, nor
+        // those of a resource it contains, whose names stay in the root's table.
         let inner = crate::model::parse_json(r#"{"differential":{"a":1}}"#).unwrap();
         assert!(decode_deferring(&encode(&inner)).unwrap().1.is_empty());
+        let contains = crate::model::parse_json(
+            r#"{"resourceType":"ValueSet","contained":[{"resourceType":"StructureDefinition","differential":{"element":[{"path":"Y"}]}}]}"#,
+        )
+        .unwrap();
+        let held = encode(&contains);
+        assert_eq!(decode(&held).unwrap(), contains);
+        let (lean, deferred) = decode_deferring(&held).unwrap();
+        assert_eq!((lean, deferred.len()), (contains, 0));
         // A deferred member inside a deferred member's tree is damage, not recursion:
         // the differential's tree swapped for a whole definition (which defers its own).
         let own = encode(node.get("differential").unwrap());

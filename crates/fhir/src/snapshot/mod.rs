@@ -153,25 +153,26 @@ impl PackageSet {
             .get("snapshot")
             .and_then(|s| s.get("element"))
             .is_some_and(|e| !e.items().is_empty());
-        let snapshot = match shipped {
-            true => {
-                // Moved, not copied: the elements are held once, by the snapshot.
-                let mut elements = take_elements(&mut node);
-                ids::assign_ids(&mut elements);
-                Snapshot {
-                    url: sd.url().unwrap_or_default().to_string(),
-                    type_name: sd.sd_type().unwrap_or_default().to_string(),
-                    elements: elements
-                        .into_iter()
-                        .map(ElementDefinition::from_owned)
-                        .collect(),
-                    generated: false,
-                    problems: Vec::new(),
-                    definition: Arc::new(node),
-                    deferred: deferred.into(),
-                }
+        // Without a shipped snapshot only the top level was decoded here (the
+        // differential stays encoded); generation reads the whole definition.
+        let snapshot = if !shipped {
+            generate::generate(self, sd)?
+        } else {
+            // Moved, not copied: the elements are held once, by the snapshot.
+            let mut elements = take_elements(&mut node);
+            ids::assign_ids(&mut elements);
+            Snapshot {
+                url: sd.url().unwrap_or_default().to_string(),
+                type_name: sd.sd_type().unwrap_or_default().to_string(),
+                elements: elements
+                    .into_iter()
+                    .map(ElementDefinition::from_owned)
+                    .collect(),
+                generated: false,
+                problems: Vec::new(),
+                definition: Arc::new(node),
+                deferred: deferred.into(),
             }
-            false => generate::generate(self, sd)?,
         };
         let snapshot = Arc::new(snapshot);
         if let Ok(mut cache) = self.snapshot_cache.lock() {
