@@ -23,7 +23,7 @@ use super::scan::Summary;
 pub const INDEX_FILE: &str = ".assure-index";
 
 const MAGIC: &[u8; 8] = b"assureIX";
-pub(crate) const FORMAT: u32 = 2;
+pub(crate) const FORMAT: u32 = 3;
 /// A file changed less than this before the index was made may change again within
 /// the file system's time stamp granularity unseen: such an index is not trusted.
 const RACY_NS: u64 = 2_000_000_000;

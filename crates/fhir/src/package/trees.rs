@@ -197,7 +197,7 @@ pub(crate) fn encode(node: &Node) -> Vec<u8> {
         varint(&mut out, n.len() as u64);
         out.extend_from_slice(n.as_bytes());
     }
-    encode_node(node, &seen, &mut out, true);
+    encode_node(node, &seen, &mut out, true, &mut 0);
     out
 }
 
@@ -233,11 +233,14 @@ fn collect_names<'n>(
     }
 }
 
+/// `line` is the previous node's line: a line is kept as the difference from it
+/// (zigzag), one byte for nearly every node where the line itself takes two or three.
 fn encode_node(
     node: &Node,
     names: &std::collections::HashMap<&str, u32, foldhash::fast::RandomState>,
     out: &mut Vec<u8>,
     root: bool,
+    line: &mut u32,
 ) {
     let text = |out: &mut Vec<u8>, s: &str| {
         varint(out, s.len() as u64);
@@ -253,14 +256,17 @@ fn encode_node(
         Kind::Object(_) => 6,
     };
     out.push(tag);
-    varint(out, u64::from(node.pos.line));
+    varint(out, zigzag(i64::from(node.pos.line) - i64::from(*line)));
+    *line = node.pos.line;
     varint(out, u64::from(node.pos.col));
     match &node.kind {
         Kind::Null | Kind::Bool(_) => {}
         Kind::Number(s) | Kind::String(s) => text(out, s),
         Kind::Array(items) => {
             varint(out, items.len() as u64);
-            items.iter().for_each(|i| encode_node(i, names, out, false));
+            items
+                .iter()
+                .for_each(|i| encode_node(i, names, out, false, line));
         }
         Kind::Object(members) => {
             varint(out, members.len() as u64);
@@ -274,11 +280,19 @@ fn encode_node(
                     varint(out, own.len() as u64);
                     out.extend_from_slice(&own);
                 } else {
-                    encode_node(value, names, out, false);
+                    encode_node(value, names, out, false, line);
                 }
             }
         }
     }
+}
+
+fn zigzag(v: i64) -> u64 {
+    ((v << 1) ^ (v >> 63)) as u64
+}
+
+fn unzigzag(v: u64) -> i64 {
+    ((v >> 1) as i64) ^ -((v & 1) as i64)
 }
 
 fn varint(out: &mut Vec<u8>, mut v: u64) {
@@ -314,6 +328,7 @@ fn decode_with(
         at: 0,
         deferred,
         root,
+        line: 0,
     };
     let count = r.count(1)?;
     let mut names: Vec<Name> = Vec::with_capacity(count);
@@ -335,6 +350,8 @@ struct Reader<'a, 'd> {
     /// Whether this is a definition's tree (a deferred member's own tree defers
     /// nothing, which bounds the nesting).
     root: bool,
+    /// The previous node's line.
+    line: u32,
 }
 
 impl<'a> Reader<'a, '_> {
@@ -351,7 +368,19 @@ impl<'a> Reader<'a, '_> {
         Ok(b)
     }
 
+    #[inline]
     fn varint(&mut self) -> Result<u64, Damaged> {
+        // Most numbers (columns, name indexes, short lengths) are one byte.
+        if let Some(&b) = self.b.get(self.at) {
+            if b < 0x80 {
+                self.at += 1;
+                return Ok(u64::from(b));
+            }
+        }
+        self.varint_long()
+    }
+
+    fn varint_long(&mut self) -> Result<u64, Damaged> {
         let mut v = 0u64;
         for shift in (0..64).step_by(7) {
             let b = self.byte()?;
@@ -390,8 +419,10 @@ impl<'a> Reader<'a, '_> {
             return Err(self.damaged("nesting too deep"));
         }
         let tag = self.byte()?;
+        let line = i64::from(self.line) + unzigzag(self.varint()?);
+        self.line = u32::try_from(line).map_err(|_| self.damaged("a line out of range"))?;
         let pos = Pos {
-            line: self.u32()?,
+            line: self.line,
             col: self.u32()?,
         };
         let kind = match tag {
@@ -466,6 +497,30 @@ mod tests {
         assert!(decode(&longer).is_err());
         // A huge count is refused before anything is allocated.
         assert!(decode(&[0xff, 0xff, 0xff, 0xff, 0x0f]).is_err());
+    }
+
+    /// Lines are kept as differences: lines that go back (an XML attribute read
+    /// after its children, a tree built by hand) and far ones read back the same.
+    #[test]
+    fn lines_in_any_order_read_back() {
+        let at = |line, col| Pos { line, col };
+        let leaf = |s: &str, line| Node::new(Kind::String(s.into()), at(line, 3));
+        let node = Node::new(
+            Kind::Object(vec![
+                ("b".into(), leaf("x", 90_000)),
+                ("a".into(), leaf("y", 2)),
+                (
+                    "c".into(),
+                    Node::new(
+                        Kind::Array(vec![leaf("z", u32::MAX), leaf("w", 0)]),
+                        at(7, 1),
+                    ),
+                ),
+            ]),
+            at(40, 200),
+        );
+        let bytes = encode(&node);
+        assert_eq!(decode(&bytes).unwrap(), node);
     }
 
     #[test]

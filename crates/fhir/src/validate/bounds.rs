@@ -53,7 +53,7 @@ impl Walker<'_> {
                 found.push(format!("the value is {rel} the {word} {shown} ({key})"));
             }
         }
-        let id = def.id.clone();
+        let id = def.id.as_str();
         for message in found {
             self.issue(
                 Severity::Error,
@@ -61,7 +61,7 @@ impl Walker<'_> {
                 message,
                 node,
                 path,
-                Some(&id),
+                Some(id),
             );
         }
     }

@@ -324,7 +324,7 @@ impl Walker<'_> {
         if !must && alternatives.is_empty() {
             return;
         }
-        let id = def.id.clone();
+        let id = def.id.as_str();
         for (i, meta) in metas.iter().enumerate() {
             let value = match values {
                 Some(v) if many => v.items().get(i),
@@ -345,7 +345,7 @@ impl Walker<'_> {
                     "the profile says this element must have a value (mustHaveValue): extensions cannot stand in for it",
                     meta,
                     &p,
-                    Some(&id),
+                    Some(id),
                 );
                 continue;
             }
@@ -366,7 +366,7 @@ impl Walker<'_> {
                     ),
                     meta,
                     &p,
-                    Some(&id),
+                    Some(id),
                 );
             }
         }

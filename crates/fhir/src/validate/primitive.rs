@@ -112,16 +112,54 @@ pub(crate) fn base64_len(text: &str) -> Option<usize> {
     let engine = &base64::engine::general_purpose::STANDARD;
     let mut symbols = [0u8; CHUNK];
     let mut decoded = [0u8; CHUNK / 4 * 3];
-    let mut chars = text.chars().filter(|c| !c.is_whitespace()).peekable();
+    let bytes = text.as_bytes();
+    // Whitespace (any Unicode whitespace) from `at` on is skipped; `None` for
+    // anything else that is not ASCII. Byte by byte: attachments run to megabytes,
+    // and reading them as chars cost more than decoding the base64.
+    let skip = |at: &mut usize| -> Option<()> {
+        while let Some(&b) = bytes.get(*at) {
+            if b.is_ascii() {
+                if !ascii_space(b) {
+                    break;
+                }
+                *at += 1;
+            } else {
+                let c = text[*at..].chars().next()?;
+                if !c.is_whitespace() {
+                    return None;
+                }
+                *at += c.len_utf8();
+            }
+        }
+        Some(())
+    };
+    let mut at = 0;
     let mut total = 0;
+    skip(&mut at)?;
     loop {
         let mut filled = 0;
-        while filled < CHUNK {
-            let Some(c) = chars.next() else { break };
-            symbols[filled] = u8::try_from(c).ok().filter(u8::is_ascii)?;
-            filled += 1;
+        while filled < CHUNK && at < bytes.len() {
+            // A run of printable ASCII is copied whole; what ends it is looked at alone.
+            let run = &bytes[at..(at + CHUNK - filled).min(bytes.len())];
+            let plain = run
+                .iter()
+                .position(|b| !(0x21..0x7F).contains(b))
+                .unwrap_or(run.len());
+            symbols[filled..filled + plain].copy_from_slice(&run[..plain]);
+            filled += plain;
+            at += plain;
+            match bytes.get(at) {
+                Some(&b) if filled < CHUNK && b.is_ascii() && !ascii_space(b) => {
+                    symbols[filled] = b;
+                    filled += 1;
+                    at += 1;
+                }
+                Some(_) if filled < CHUNK => skip(&mut at)?,
+                _ => {}
+            }
         }
-        let last = chars.peek().is_none();
+        skip(&mut at)?;
+        let last = at == bytes.len();
         if !last && symbols[..filled].contains(&b'=') {
             return None;
         }
@@ -130,6 +168,11 @@ pub(crate) fn base64_len(text: &str) -> Option<usize> {
             return Some(total);
         }
     }
+}
+
+/// The ASCII characters `char::is_whitespace` counts (vertical tab among them).
+fn ascii_space(b: u8) -> bool {
+    matches!(b, b' ' | b'\t' | b'\n' | 0x0B | 0x0C | b'\r')
 }
 
 /// A date's month and day must exist (`2019-02-30` is no date).

@@ -224,7 +224,7 @@ impl<'v> Walker<'v> {
         let Some(text) = node.get("reference").and_then(Node::as_str) else {
             return;
         };
-        let id = plan.def(el).id.clone();
+        let id = plan.def(el).id.as_str();
         let resolved = match self.ref_index() {
             Some(index) => index.resolve(root, text, &self.v.known),
             None => Target::Elsewhere,
@@ -241,7 +241,7 @@ impl<'v> Walker<'v> {
                         format!("cannot resolve the reference `{text}`: no such resource is contained, in the Bundle or Parameters, or among the inputs"),
                         node,
                         path,
-                        Some(&id),
+                        Some(id),
                     );
                 }
                 return;
@@ -272,7 +272,7 @@ impl<'v> Walker<'v> {
                 ),
                 node,
                 path,
-                Some(&id),
+                Some(id),
             );
             return;
         }
@@ -295,7 +295,7 @@ impl<'v> Walker<'v> {
             ),
             node,
             path,
-            Some(&id),
+            Some(id),
         );
     }
 

@@ -21,7 +21,7 @@ impl Walker<'_> {
         code: &str,
     ) {
         let def = plan.def(el);
-        let id = def.id.clone();
+        let id = def.id.as_str();
         if let Some(text) = node.as_str() {
             // The limit is on strings: narrative and binary content are other types.
             if text.len() > MAX_STRING_BYTES && !matches!(code, "xhtml" | "base64Binary") {
@@ -34,7 +34,7 @@ impl Walker<'_> {
                     ),
                     node,
                     path,
-                    Some(&id),
+                    Some(id),
                 );
             }
             // The core `minLength` extension: "The minimum number of characters that
@@ -60,7 +60,7 @@ impl Walker<'_> {
                         format!("the value is shorter than the minimum length {min}"),
                         node,
                         path,
-                        Some(&id),
+                        Some(id),
                     );
                 }
             }
@@ -73,7 +73,7 @@ impl Walker<'_> {
                         format!("the value is longer than the maximum length {max}"),
                         node,
                         path,
-                        Some(&id),
+                        Some(id),
                     );
                 }
             }
@@ -113,15 +113,8 @@ impl Walker<'_> {
         if let Some((key, fixed)) = &def.fixed {
             if !compare::equal(node, fixed) {
                 let msg = format!("value must be exactly {} ({key})", compare::show(fixed));
-                let id = def.id.clone();
-                self.issue(
-                    Severity::Error,
-                    IssueCode::Value,
-                    msg,
-                    node,
-                    path,
-                    Some(&id),
-                );
+                let id = def.id.as_str();
+                self.issue(Severity::Error, IssueCode::Value, msg, node, path, Some(id));
             }
         }
         let def = plan.def(el);
@@ -131,15 +124,8 @@ impl Walker<'_> {
                     "value must match the pattern {} ({key})",
                     compare::show(pattern)
                 );
-                let id = def.id.clone();
-                self.issue(
-                    Severity::Error,
-                    IssueCode::Value,
-                    msg,
-                    node,
-                    path,
-                    Some(&id),
-                );
+                let id = def.id.as_str();
+                self.issue(Severity::Error, IssueCode::Value, msg, node, path, Some(id));
             }
         }
     }
@@ -158,20 +144,16 @@ impl Walker<'_> {
         }
         let primitive = primitive::is_primitive(code);
         let backbone = code == "BackboneElement" || code == "Element" && el != 0;
-        let ty = if backbone {
-            plan.def(el).path.clone()
-        } else {
-            code.to_string()
-        };
+        let ty: &str = if backbone { &plan.def(el).path } else { code };
         let env_override = self.env_override.take();
         let env = env_override.as_ref().unwrap_or_else(|| self.v.env());
-        let id = plan.def(el).id.clone();
+        let id = plan.def(el).id.as_str();
         for inv in &plan.elements[el].invariants {
             // ele-1 on a primitive is about its `_` sibling, which is checked there.
             if primitive && inv.key == "ele-1" {
                 continue;
             }
-            if inv.value_or_children && self.v.shortcuts && plainly_has_children(env, &ty, node) {
+            if inv.value_or_children && self.v.shortcuts && plainly_has_children(env, ty, node) {
                 continue;
             }
             let expr = match &inv.expr {
@@ -185,13 +167,13 @@ impl Walker<'_> {
                             format!("invariant {} could not be evaluated: {why}", inv.key),
                             node,
                             path,
-                            Some(&id),
+                            Some(id),
                         );
                     }
                     continue;
                 }
             };
-            match evaluate_on(expr, root, node, Some(&ty), env) {
+            match evaluate_on(expr, root, node, Some(ty), env) {
                 Ok(result) => {
                     if as_boolean(&result) == Some(false) {
                         let msg = format!("{} [{}] ({})", inv.human, inv.key, expr.text());
@@ -201,7 +183,7 @@ impl Walker<'_> {
                             msg,
                             node,
                             path,
-                            Some(&id),
+                            Some(id),
                         );
                     }
                 }
@@ -213,7 +195,7 @@ impl Walker<'_> {
                         msg,
                         node,
                         path,
-                        Some(&id),
+                        Some(id),
                     );
                 }
             }
@@ -292,14 +274,14 @@ impl Walker<'_> {
             _ => None,
         };
         if let Some(message) = problem {
-            let id = def.id.clone();
+            let id = def.id.as_str();
             self.issue(
                 Severity::Error,
                 IssueCode::Value,
                 message,
                 node,
                 path,
-                Some(&id),
+                Some(id),
             );
         }
     }

@@ -42,14 +42,14 @@ impl Walker<'_> {
                 }
                 None => {
                     if closed {
-                        let id = plan.def(entry).id.clone();
+                        let id = plan.def(entry).id.as_str();
                         self.issue(
                             Severity::Error,
                             IssueCode::Structure,
                             format!("this element does not match any known slice of {id}, and the slicing is closed"),
                             it.node,
                             &it.path,
-                            Some(&id),
+                            Some(id),
                         );
                     }
                     self.element(plan, entry, it.node, &it.path, root, Some(it.code));

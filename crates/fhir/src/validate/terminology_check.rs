@@ -77,12 +77,10 @@ impl Walker<'_> {
             return;
         }
         let def = plan.def(el);
-        let id = def.id.clone();
+        let id = def.id.as_str();
         if let Some(binding) = &def.binding {
-            if let (Some(strength), Some(vs)) =
-                (binding.strength.clone(), binding.value_set.clone())
-            {
-                self.bound(&vs, &strength, &codings, node, path, &id);
+            if let (Some(strength), Some(vs)) = (&binding.strength, &binding.value_set) {
+                self.bound(vs, strength, &codings, node, path, id);
             }
         }
         // R5 additional bindings, stated in R4 as a cross-version extension.
@@ -117,7 +115,7 @@ impl Walker<'_> {
             })
             .collect();
         for (strength, vs) in additional {
-            self.bound(&vs, &strength, &codings, node, path, &id);
+            self.bound(&vs, &strength, &codings, node, path, id);
         }
     }
 
@@ -232,6 +230,18 @@ impl Walker<'_> {
 
 /// Equal ignoring case and runs of whitespace.
 fn same_text(a: &str, b: &str) -> bool {
+    if a.is_ascii() && b.is_ascii() {
+        // Most displays: word by word, without building the normal forms.
+        let (mut x, mut y) = (a.split_whitespace(), b.split_whitespace());
+        return loop {
+            match (x.next(), y.next()) {
+                (None, None) => break true,
+                (Some(p), Some(q)) if p.eq_ignore_ascii_case(q) => {}
+                _ => break false,
+            }
+        };
+    }
+    // Unicode lowercasing depends on context (a final sigma), so whole strings.
     let norm = |s: &str| {
         s.split_whitespace()
             .collect::<Vec<_>>()
@@ -239,4 +249,20 @@ fn same_text(a: &str, b: &str) -> bool {
             .to_lowercase()
     };
     norm(a) == norm(b)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::same_text;
+
+    #[test]
+    fn displays_compare_ignoring_case_and_runs_of_whitespace() {
+        assert!(same_text("Body  Weight", "body weight"));
+        assert!(same_text(" Body\tweight\n", "BODY WEIGHT"));
+        assert!(!same_text("Body weight", "Bodyweight"));
+        assert!(!same_text("Body weight", "Body weight measured"));
+        assert!(!same_text("", "x"));
+        assert!(same_text("Ärztin  Überweisung", "ärztin überweisung"));
+        assert!(!same_text("Ärztin", "Arztin"));
+    }
 }

@@ -426,7 +426,7 @@ impl<'v> Walker<'v> {
         root: &Node,
         code: &str,
     ) -> bool {
-        let id = plan.def(el).id.clone();
+        let id = plan.def(el).id.as_str();
         match &node.kind {
             Kind::Object(m) if m.is_empty() => {
                 self.issue(
@@ -435,7 +435,7 @@ impl<'v> Walker<'v> {
                     "an object must have some content",
                     node,
                     path,
-                    Some(&id),
+                    Some(id),
                 );
                 return false;
             }
@@ -447,7 +447,7 @@ impl<'v> Walker<'v> {
                     format!("a {code} must be a JSON object"),
                     node,
                     path,
-                    Some(&id),
+                    Some(id),
                 );
                 return false;
             }
@@ -498,7 +498,7 @@ impl<'v> Walker<'v> {
                 "a resource needs a resourceType",
                 node,
                 path,
-                Some(&id),
+                Some(id),
             );
             return false;
         }
