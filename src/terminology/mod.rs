@@ -18,6 +18,7 @@ mod tests;
 
 pub use settings::{Secret, TerminologyConfig, TxSettings};
 
+use std::borrow::Cow;
 use std::collections::{HashMap, HashSet};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{mpsc, Arc, Mutex};
@@ -340,9 +341,9 @@ impl Terminology for RemoteTerminology {
         }
     }
 
-    fn displays(&self, system: &str, code: &str) -> Option<Vec<String>> {
+    fn displays(&self, system: &str, code: &str) -> Option<Cow<'_, [String]>> {
         match self.lookup(system, code)? {
-            Answer::Displays(d) => Some(d),
+            Answer::Displays(d) => Some(Cow::Owned(d)),
             _ => None,
         }
     }

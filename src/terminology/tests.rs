@@ -66,7 +66,7 @@ async fn verdicts_expansions_and_lookups_name_the_server_and_are_cached() {
             t.validate_code(FINDINGS, Some(SCT), "276885007"),
             t.validate_code(COLOURS, Some(COLOUR), "red"),
             t.validate_code(COLOURS, Some(COLOUR), "green"),
-            t.displays(SCT, "22298006"),
+            t.displays(SCT, "22298006").map(|d| d.into_owned()),
             t.code_in_system(SCT, "276885007"),
             t.code_in_system(SCT, "123456"),
             t.code_in_system("https://example.org/fhir/CodeSystem/local", "x"),
@@ -133,7 +133,7 @@ async fn verdicts_expansions_and_lookups_name_the_server_and_are_cached() {
             t.validate_code(FINDINGS, Some(SCT), "22298006"),
             t.validate_code(FINDINGS, Some(SCT), "276885007"),
             t.validate_code(COLOURS, Some(COLOUR), "red"),
-            t.displays(SCT, "22298006"),
+            t.displays(SCT, "22298006").map(|d| d.into_owned()),
         )
     })
     .await;
@@ -206,7 +206,7 @@ async fn a_server_that_is_down_is_not_checked_never_a_pass() {
             started.elapsed() < Duration::from_millis(500),
             "asked a down server again"
         );
-        (first, second, t.displays(SCT, "22298006"))
+        (first, second, t.displays(SCT, "22298006").map(|d| d.into_owned()))
     })
     .await;
     for answer in [first, second] {

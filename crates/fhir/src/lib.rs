@@ -2,6 +2,7 @@
 //! Pure and synchronous: no network, no cucumber.
 
 pub mod fhirpath;
+mod memo;
 pub mod model;
 pub mod outcome;
 pub mod package;

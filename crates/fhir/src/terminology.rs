@@ -3,9 +3,11 @@
 //! they cannot decide, a terminology server the harness plugs in ([`Layered`]).
 //! This crate has no network: the remote side is any `Terminology` given to it.
 
+use std::borrow::Cow;
 use std::collections::{HashMap, HashSet};
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 
+use crate::memo::Memo;
 use crate::model::Node;
 use crate::package::PackageSet;
 
@@ -32,7 +34,8 @@ pub trait Terminology: Send + Sync {
     /// system is not known completely.
     fn code_in_system(&self, system: &str, code: &str) -> Option<bool>;
     /// The display and designations of a code, when its code system is loaded.
-    fn displays(&self, system: &str, code: &str) -> Option<Vec<String>>;
+    /// Borrowed where they can be: every Coding with a display asks.
+    fn displays(&self, system: &str, code: &str) -> Option<Cow<'_, [String]>>;
     /// The terminology server that answers [`code_in_system`](Self::code_in_system)
     /// and [`displays`](Self::displays) for `system` (its base URL), for findings to
     /// say who decided; `None`: the packages do.
@@ -82,7 +85,7 @@ impl Terminology for Layered {
         }
     }
 
-    fn displays(&self, system: &str, code: &str) -> Option<Vec<String>> {
+    fn displays(&self, system: &str, code: &str) -> Option<Cow<'_, [String]>> {
         if self.local.code_system(system).is_some() {
             return self.local.displays(system, code);
         }
@@ -108,32 +111,90 @@ impl crate::fhirpath::Terminology for Layered {
     }
 }
 
+type FastMap<K, V> = HashMap<K, V, foldhash::fast::RandomState>;
+type FastSet<T> = HashSet<T, foldhash::fast::RandomState>;
+
 /// A code system's codes with their display and designation texts.
-type CodeTable = HashMap<String, Vec<String>>;
+type CodeTable = FastMap<String, Vec<String>>;
+
+/// Codes by system: asked about for every coded value, without building a key.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Codes(FastMap<String, FastSet<String>>);
+
+impl Codes {
+    pub fn insert(&mut self, system: &str, code: &str) {
+        match self.0.get_mut(system) {
+            Some(codes) => {
+                codes.insert(code.to_string());
+            }
+            None => {
+                self.0
+                    .insert(system.to_string(), FastSet::from_iter([code.to_string()]));
+            }
+        }
+    }
+
+    /// Whether `code` of `system` is here; with no system, a code of any system.
+    pub fn contains(&self, system: Option<&str>, code: &str) -> bool {
+        match system {
+            Some(s) => self.0.get(s).is_some_and(|codes| codes.contains(code)),
+            None => self.0.values().any(|codes| codes.contains(code)),
+        }
+    }
+
+    pub fn len(&self) -> usize {
+        self.0.values().map(FastSet::len).sum()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.0.values().all(FastSet::is_empty)
+    }
+
+    /// Adds every code of `other`.
+    pub fn extend(&mut self, other: Codes) {
+        for (system, codes) in other.0 {
+            self.0.entry(system).or_default().extend(codes);
+        }
+    }
+
+    /// Takes away every code of `other`.
+    pub fn remove_all(&mut self, other: &Codes) {
+        for (system, codes) in &other.0 {
+            if let Some(mine) = self.0.get_mut(system) {
+                mine.retain(|c| !codes.contains(c));
+            }
+        }
+    }
+
+    /// The codes in both.
+    pub fn intersection(&self, other: &Codes) -> Codes {
+        let mut out = Codes::default();
+        for (system, codes) in &self.0 {
+            if let Some(theirs) = other.0.get(system) {
+                let both: FastSet<String> = codes.intersection(theirs).cloned().collect();
+                if !both.is_empty() {
+                    out.0.insert(system.clone(), both);
+                }
+            }
+        }
+        out
+    }
+}
 
 /// A value set expanded locally: the codes by system, and whether anything could
 /// not be expanded.
 #[derive(Debug, Clone, Default)]
 pub struct Expansion {
-    pub codes: HashSet<(String, String)>,
+    pub codes: Codes,
     /// Why the expansion is incomplete (`None`: complete).
     pub incomplete: Option<String>,
-}
-
-impl Expansion {
-    fn contains_code(&self, system: Option<&str>, code: &str) -> bool {
-        match system {
-            Some(s) => self.codes.contains(&(s.to_string(), code.to_string())),
-            None => self.codes.iter().any(|(_, c)| c == code),
-        }
-    }
 }
 
 /// Expands ValueSets and CodeSystems found in a [`PackageSet`]. Cached; `Send + Sync`.
 pub struct LocalTerminology {
     set: Arc<PackageSet>,
-    value_sets: Mutex<HashMap<String, Arc<Expansion>>>,
-    code_systems: Mutex<HashMap<String, Option<Arc<CodeTable>>>>,
+    value_sets: Memo<Expansion>,
+    code_systems: Memo<CodeTable>,
 }
 
 /// Code systems whose content lives in a terminology server, never in a package.
@@ -156,22 +217,24 @@ impl LocalTerminology {
     pub fn new(set: Arc<PackageSet>) -> LocalTerminology {
         LocalTerminology {
             set,
-            value_sets: Mutex::new(HashMap::new()),
-            code_systems: Mutex::new(HashMap::new()),
+            value_sets: Memo::default(),
+            code_systems: Memo::default(),
         }
     }
 
     /// The expansion of `url` (`url|version` accepted); `None` when not loaded.
-    pub fn expand(&self, url: &str) -> Option<Arc<Expansion>> {
+    pub fn expand(&self, url: &str) -> Option<Cow<'_, Expansion>> {
         self.expand_guarded(url, &mut Vec::new())
     }
 
-    fn expand_guarded(&self, url: &str, stack: &mut Vec<String>) -> Option<Arc<Expansion>> {
-        if let Some(hit) = self.value_sets.lock().ok()?.get(url).cloned() {
-            return Some(hit);
+    /// Owned only where a value set includes itself: what it expands to there is
+    /// not kept, as its own expansion is not that.
+    fn expand_guarded(&self, url: &str, stack: &mut Vec<String>) -> Option<Cow<'_, Expansion>> {
+        if let Some(known) = self.value_sets.get(url) {
+            return known.map(Cow::Borrowed);
         }
         if stack.iter().any(|s| s == url) {
-            return Some(Arc::new(Expansion {
+            return Some(Cow::Owned(Expansion {
                 incomplete: Some(format!("value set {url} includes itself")),
                 ..Default::default()
             }));
@@ -179,16 +242,15 @@ impl LocalTerminology {
         let vs = self
             .set
             .resolve(url)
-            .filter(|r| r.resource_type() == "ValueSet")?
-            .node()
-            .ok()?;
-        stack.push(url.to_string());
-        let expansion = Arc::new(self.expand_node(&vs, stack));
-        stack.pop();
-        if let Ok(mut cache) = self.value_sets.lock() {
-            cache.insert(url.to_string(), expansion.clone());
-        }
-        Some(expansion)
+            .filter(|r| r.resource_type() == "ValueSet")
+            .and_then(|r| r.node().ok());
+        let expansion = vs.map(|vs| {
+            stack.push(url.to_string());
+            let e = self.expand_node(&vs, stack);
+            stack.pop();
+            e
+        });
+        self.value_sets.insert(url, expansion).map(Cow::Borrowed)
     }
 
     fn expand_node(&self, vs: &Node, stack: &mut Vec<String>) -> Expansion {
@@ -210,9 +272,7 @@ impl LocalTerminology {
         }
         for exclude in compose.get("exclude").map(Node::items).unwrap_or(&[]) {
             let part = self.expand_include(exclude, stack);
-            for c in &part.codes {
-                out.codes.remove(c);
-            }
+            out.codes.remove_all(&part.codes);
         }
         out
     }
@@ -220,34 +280,34 @@ impl LocalTerminology {
     fn expand_include(&self, include: &Node, stack: &mut Vec<String>) -> Expansion {
         let mut out = Expansion::default();
         let system = include.get("system").and_then(Node::as_str);
-        let mut from_system: Option<HashSet<(String, String)>> = None;
+        let mut from_system: Option<Codes> = None;
         if let Some(system) = system {
             let concepts = include.get("concept").map(Node::items).unwrap_or(&[]);
             if !concepts.is_empty() {
-                from_system = Some(
-                    concepts
-                        .iter()
-                        .filter_map(|c| c.get("code").and_then(Node::as_str))
-                        .map(|c| (system.to_string(), c.to_string()))
-                        .collect(),
-                );
+                let mut codes = Codes::default();
+                for c in concepts
+                    .iter()
+                    .filter_map(|c| c.get("code").and_then(Node::as_str))
+                {
+                    codes.insert(system, c);
+                }
+                from_system = Some(codes);
             } else if include.get("filter").is_some() {
                 out.incomplete = Some(format!("filters on {system} need a terminology server"));
             } else {
                 match self.code_system(system) {
-                    Some(codes) => {
-                        from_system = Some(
-                            codes
-                                .keys()
-                                .map(|c| (system.to_string(), c.clone()))
-                                .collect(),
-                        )
+                    Some(table) => {
+                        let mut codes = Codes::default();
+                        for c in table.keys() {
+                            codes.insert(system, c);
+                        }
+                        from_system = Some(codes);
                     }
                     None => out.incomplete = Some(format!("code system {system} is not available")),
                 }
             }
         }
-        let mut from_sets: Option<HashSet<(String, String)>> = None;
+        let mut from_sets: Option<Codes> = None;
         for vs in include.get("valueSet").map(Node::items).unwrap_or(&[]) {
             let Some(url) = vs.as_str() else { continue };
             let codes = match self.expand_guarded(url, stack) {
@@ -255,62 +315,56 @@ impl LocalTerminology {
                     if out.incomplete.is_none() {
                         out.incomplete = e.incomplete.clone();
                     }
-                    e.codes.clone()
+                    e.into_owned().codes
                 }
                 None => {
                     out.incomplete = Some(format!("value set {url} is not loaded"));
-                    HashSet::new()
+                    Codes::default()
                 }
             };
             from_sets = Some(match from_sets {
-                Some(prev) => prev.intersection(&codes).cloned().collect(),
+                Some(prev) => prev.intersection(&codes),
                 None => codes,
             });
         }
         out.codes = match (from_system, from_sets) {
-            (Some(a), Some(b)) => a.intersection(&b).cloned().collect(),
+            (Some(a), Some(b)) => a.intersection(&b),
             (Some(a), None) | (None, Some(a)) => a,
-            (None, None) => HashSet::new(),
+            (None, None) => Codes::default(),
         };
         out
     }
 
     /// Every code of a code system whose content is complete in a loaded package.
-    pub(crate) fn code_system(&self, url: &str) -> Option<Arc<CodeTable>> {
-        if let Some(hit) = self.code_systems.lock().ok()?.get(url).cloned() {
-            return hit;
-        }
-        let built = self
-            .set
-            .resolve(url)
-            .filter(|r| r.resource_type() == "CodeSystem")
-            .and_then(|r| r.node().ok())
-            .filter(|cs| {
-                // STU3 code systems from older packages may omit `content`.
-                matches!(
-                    cs.get("content").and_then(Node::as_str),
-                    Some("complete") | None
-                ) && cs.get("concept").is_some()
-            })
-            .map(|cs| {
-                let mut codes = HashMap::new();
-                collect_concepts(&cs, &mut codes);
-                Arc::new(codes)
-            });
-        if let Ok(mut cache) = self.code_systems.lock() {
-            cache.insert(url.to_string(), built.clone());
-        }
-        built
+    pub(crate) fn code_system(&self, url: &str) -> Option<&CodeTable> {
+        self.code_systems.get_or_insert_with(url, || {
+            self.set
+                .resolve(url)
+                .filter(|r| r.resource_type() == "CodeSystem")
+                .and_then(|r| r.node().ok())
+                .filter(|cs| {
+                    // STU3 code systems from older packages may omit `content`.
+                    matches!(
+                        cs.get("content").and_then(Node::as_str),
+                        Some("complete") | None
+                    ) && cs.get("concept").is_some()
+                })
+                .map(|cs| {
+                    let mut codes = CodeTable::default();
+                    collect_concepts(&cs, &mut codes);
+                    codes
+                })
+        })
     }
 }
 
-fn collect_contains(node: &Node, out: &mut HashSet<(String, String)>) {
+fn collect_contains(node: &Node, out: &mut Codes) {
     for c in node.get("contains").map(Node::items).unwrap_or(&[]) {
         if let (Some(s), Some(code)) = (
             c.get("system").and_then(Node::as_str),
             c.get("code").and_then(Node::as_str),
         ) {
-            out.insert((s.to_string(), code.to_string()));
+            out.insert(s, code);
         }
         collect_contains(c, out);
     }
@@ -339,7 +393,7 @@ impl Terminology for LocalTerminology {
         let Some(exp) = self.expand(value_set) else {
             return Membership::Unknown(format!("value set {value_set} is not loaded"));
         };
-        if exp.contains_code(system, code) {
+        if exp.codes.contains(system, code) {
             return Membership::In;
         }
         // A value set that lists its codes is known in full, whatever their system.
@@ -362,8 +416,10 @@ impl Terminology for LocalTerminology {
             .map(|codes| codes.contains_key(code))
     }
 
-    fn displays(&self, system: &str, code: &str) -> Option<Vec<String>> {
-        self.code_system(system)?.get(code).cloned()
+    fn displays(&self, system: &str, code: &str) -> Option<Cow<'_, [String]>> {
+        self.code_system(system)?
+            .get(code)
+            .map(|d| Cow::Borrowed(d.as_slice()))
     }
 }
 
@@ -406,9 +462,9 @@ mod tests {
             self.asked.fetch_add(1, Ordering::Relaxed);
             Some(true)
         }
-        fn displays(&self, _: &str, _: &str) -> Option<Vec<String>> {
+        fn displays(&self, _: &str, _: &str) -> Option<Cow<'_, [String]>> {
             self.asked.fetch_add(1, Ordering::Relaxed);
-            Some(vec!["Myocardial infarction".into()])
+            Some(Cow::Owned(vec!["Myocardial infarction".into()]))
         }
         fn decided_by(&self, _: &str) -> Option<String> {
             Some("https://tx.example".into())
@@ -456,8 +512,8 @@ mod tests {
         );
         assert_eq!(t.code_in_system("http://e/cs/colour", "green"), Some(false));
         assert_eq!(
-            t.displays("http://e/cs/colour", "red"),
-            Some(vec!["Red".into()])
+            t.displays("http://e/cs/colour", "red").as_deref(),
+            Some(&["Red".to_string()][..])
         );
         assert_eq!(t.decided_by("http://e/cs/colour"), None);
         assert_eq!(

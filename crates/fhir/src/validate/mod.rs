@@ -19,10 +19,8 @@ mod walk;
 
 pub use plan::{Invariant, Plan, PlanElement};
 
-use std::cell::RefCell;
 use std::collections::HashMap;
-use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, Mutex, OnceLock};
+use std::sync::{Arc, OnceLock};
 
 use crate::fhirpath::Env;
 use crate::model::Node;
@@ -127,11 +125,8 @@ pub struct Validator {
     set: Arc<PackageSet>,
     options: ValidatorOptions,
     release: FhirRelease,
-    /// Plan ids by canonical URL or type name (`None`: there is no plan).
-    plans: Mutex<HashMap<String, Option<u32>>>,
-    table: PlanTable,
-    /// Tells this validator's entries in a thread's cache of plan ids from another's.
-    id: u64,
+    /// Plans by canonical URL or type name (`None`: there is no plan).
+    plans: crate::memo::Memo<Arc<Plan>>,
     env: OnceLock<Env>,
     terminology: Arc<Layered>,
     globals: OnceLock<HashMap<String, Vec<String>>>,
@@ -152,9 +147,7 @@ impl Validator {
             set,
             options,
             release,
-            plans: Mutex::new(HashMap::new()),
-            table: PlanTable::default(),
-            id: NEXT_VALIDATOR.fetch_add(1, Ordering::Relaxed),
+            plans: crate::memo::Memo::default(),
             env: OnceLock::new(),
             globals: OnceLock::new(),
             known: HashMap::new(),
@@ -221,39 +214,14 @@ impl Validator {
     }
 
     /// [`Validator::plan`], borrowed. Every element of every instance asks for the
-    /// plans of its types: a thread answers from its own cache of ids, so walking
-    /// threads share no lock and no reference count.
+    /// plans of its types: threads share no lock and no reference count for it.
     pub(crate) fn plan_ref(&self, canonical_or_type: &str) -> Option<&Arc<Plan>> {
-        let cached = LOCAL_PLANS.with(|local| {
-            let mut local = local.borrow_mut();
-            if local.validator != self.id {
-                local.validator = self.id;
-                local.ids.clear();
-            }
-            local.ids.get(canonical_or_type).copied()
-        });
-        let id = match cached {
-            Some(id) => id,
-            None => {
-                let id = self.plan_id(canonical_or_type);
-                LOCAL_PLANS
-                    .with(|local| local.borrow_mut().ids.insert(canonical_or_type.into(), id));
-                id
-            }
-        };
-        self.table.get(id?)
+        self.plans
+            .get_or_insert_with(canonical_or_type, || self.compile(canonical_or_type))
     }
 
-    /// The id of a plan in the table, compiled on first use.
-    fn plan_id(&self, canonical_or_type: &str) -> Option<u32> {
-        if let Some(hit) = self
-            .plans
-            .lock()
-            .ok()
-            .and_then(|p| p.get(canonical_or_type).copied())
-        {
-            return hit;
-        }
+    /// The plan of a type or profile, compiled from its snapshot.
+    fn compile(&self, canonical_or_type: &str) -> Option<Arc<Plan>> {
         let sd = if canonical_or_type.contains(':') || canonical_or_type.contains('/') {
             self.set
                 .resolve_in(canonical_or_type, self.release)
@@ -265,27 +233,16 @@ impl Validator {
         };
         // A flawed profile is applied without what cannot be applied (and says so
         // where it is used), as the HL7 validator does.
-        let plan = sd
-            .and_then(|r| match self.set.snapshot_of(r) {
-                Ok(s) => Some(s),
-                Err(crate::snapshot::SnapshotError::Differential(_)) => {
-                    crate::snapshot::generate_lenient(&self.set, r)
-                        .ok()
-                        .map(Arc::new)
-                }
-                Err(_) => None,
-            })
-            .map(|s| Arc::new(Plan::compile(s)));
-        let Ok(mut cache) = self.plans.lock() else {
-            return None;
-        };
-        // Another thread may have compiled it meanwhile: one id per name.
-        if let Some(hit) = cache.get(canonical_or_type) {
-            return *hit;
-        }
-        let id = plan.and_then(|p| self.table.push(p));
-        cache.insert(canonical_or_type.to_string(), id);
-        id
+        sd.and_then(|r| match self.set.snapshot_of(r) {
+            Ok(s) => Some(s),
+            Err(crate::snapshot::SnapshotError::Differential(_)) => {
+                crate::snapshot::generate_lenient(&self.set, r)
+                    .ok()
+                    .map(Arc::new)
+            }
+            Err(_) => None,
+        })
+        .map(|s| Arc::new(Plan::compile(s)))
     }
 
     /// Why `canonical` gives no plan: `None` when it does. The URL may be loaded as
@@ -416,68 +373,6 @@ impl Validator {
     }
 }
 
-static NEXT_VALIDATOR: AtomicU64 = AtomicU64::new(1);
-
-type FastMap<K, V> = HashMap<K, V, foldhash::fast::RandomState>;
-
-/// A thread's plan ids by name, for the validator it last served.
-#[derive(Default)]
-struct LocalPlans {
-    validator: u64,
-    ids: FastMap<Box<str>, Option<u32>>,
-}
-
-thread_local! {
-    static LOCAL_PLANS: RefCell<LocalPlans> = RefCell::default();
-}
-
-type Chunk = Box<[OnceLock<Arc<Plan>>]>;
-
-/// Compiled plans by id, append-only, so that a plan is borrowed for as long as the
-/// validator lives without a lock. Chunk `k` holds `64 << k` plans.
-struct PlanTable {
-    chunks: [OnceLock<Chunk>; 26],
-    len: std::sync::atomic::AtomicU32,
-}
-
-impl Default for PlanTable {
-    fn default() -> Self {
-        PlanTable {
-            chunks: std::array::from_fn(|_| OnceLock::new()),
-            len: std::sync::atomic::AtomicU32::new(0),
-        }
-    }
-}
-
-impl PlanTable {
-    const FIRST: u64 = 64;
-
-    fn slot(id: u32) -> (usize, usize) {
-        let n = u64::from(id) / Self::FIRST + 1;
-        let k = 63 - n.leading_zeros() as usize;
-        let start = Self::FIRST * ((1 << k) - 1);
-        (k, (u64::from(id) - start) as usize)
-    }
-
-    /// Adds a plan; callers serialise pushes (under the name map's lock).
-    fn push(&self, plan: Arc<Plan>) -> Option<u32> {
-        let id = self.len.load(Ordering::Acquire);
-        let (k, i) = Self::slot(id);
-        let chunk = self
-            .chunks
-            .get(k)?
-            .get_or_init(|| (0..(Self::FIRST << k)).map(|_| OnceLock::new()).collect());
-        chunk[i].set(plan).ok()?;
-        self.len.store(id + 1, Ordering::Release);
-        Some(id)
-    }
-
-    fn get(&self, id: u32) -> Option<&Arc<Plan>> {
-        let (k, i) = Self::slot(id);
-        self.chunks.get(k)?.get()?.get(i)?.get()
-    }
-}
-
 /// A finding about a definition rather than the instance.
 fn definition_issue(v: &Validator, message: String) -> Issue {
     Issue::new(v.unresolved_severity(), IssueCode::NotFound, message)
@@ -505,15 +400,6 @@ fn url_under(url: &str, domain: &str) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn plan_table_slots() {
-        assert_eq!(PlanTable::slot(0), (0, 0));
-        assert_eq!(PlanTable::slot(63), (0, 63));
-        assert_eq!(PlanTable::slot(64), (1, 0));
-        assert_eq!(PlanTable::slot(191), (1, 127));
-        assert_eq!(PlanTable::slot(192), (2, 0));
-    }
 
     #[test]
     fn urls_under_a_domain() {
