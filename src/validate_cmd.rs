@@ -707,7 +707,7 @@ fn snippets<'t>(
     let mut line_no = first_line;
     let mut rest = text;
     while want.peek().is_some() {
-        let (line, next) = match rest.find('\n') {
+        let (line, next) = match memchr::memchr(b'\n', rest.as_bytes()) {
             Some(i) => (&rest[..i], Some(&rest[i + 1..])),
             None => (rest, None),
         };

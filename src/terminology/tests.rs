@@ -206,7 +206,11 @@ async fn a_server_that_is_down_is_not_checked_never_a_pass() {
             started.elapsed() < Duration::from_millis(500),
             "asked a down server again"
         );
-        (first, second, t.displays(SCT, "22298006").map(|d| d.into_owned()))
+        (
+            first,
+            second,
+            t.displays(SCT, "22298006").map(|d| d.into_owned()),
+        )
     })
     .await;
     for answer in [first, second] {

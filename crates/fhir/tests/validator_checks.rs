@@ -196,6 +196,28 @@ fn invariants_pass_and_fail() {
     assert!(bad.iter().any(|m| m.contains("[per-1]")), "{bad:?}");
 }
 
+/// txt-1 and txt-2 share one expression, evaluated once: each still reports.
+#[test]
+fn invariants_sharing_an_expression_each_report() {
+    let patient = |div: &str| {
+        format!(r#"{{"resourceType":"Patient","text":{{"status":"generated","div":"{div}"}}}}"#)
+    };
+    let ok = errors(&patient(
+        r#"<div xmlns=\"http://www.w3.org/1999/xhtml\"><p>Peter</p></div>"#,
+    ));
+    assert!(ok.is_empty(), "{ok:?}");
+    let bad = errors(&patient(
+        r#"<div xmlns=\"http://www.w3.org/1999/xhtml\"><script>x()</script></div>"#,
+    ));
+    for key in ["[txt-1]", "[txt-2]"] {
+        assert_eq!(
+            bad.iter().filter(|m| m.contains(key)).count(),
+            1,
+            "{key}: {bad:?}"
+        );
+    }
+}
+
 #[test]
 fn required_bindings_and_code_systems() {
     let bad = errors(r#"{"resourceType":"Patient","gender":"mal"}"#);

@@ -21,6 +21,9 @@ pub struct Invariant {
     /// runs on every element: an element that plainly has a child passes without
     /// the FHIRPath engine (see `Walker::invariants`).
     pub value_or_children: bool,
+    /// A later invariant of the element has the same expression (txt-1 and txt-2
+    /// are both `htmlChecks()`): its answer is kept for it.
+    pub repeated: bool,
 }
 
 /// One snapshot element, ready to walk.
@@ -121,7 +124,7 @@ impl Plan {
                 many: base_many(e),
                 children: Vec::new(),
                 slices: Vec::new(),
-                invariants: e.constraints.iter().map(compile_invariant).collect(),
+                invariants: compile_invariants(&e.constraints),
                 codes: type_codes(e),
             })
             .collect();
@@ -252,6 +255,17 @@ fn base_many(e: &ElementDefinition) -> bool {
     }
 }
 
+fn compile_invariants(constraints: &[crate::snapshot::Constraint]) -> Vec<Invariant> {
+    let mut out: Vec<Invariant> = constraints.iter().map(compile_invariant).collect();
+    for (i, c) in constraints.iter().enumerate() {
+        out[i].repeated = c.expression.is_some()
+            && constraints[i + 1..]
+                .iter()
+                .any(|later| later.expression == c.expression);
+    }
+    out
+}
+
 fn compile_invariant(c: &crate::snapshot::Constraint) -> Invariant {
     let severity = match c.severity.as_deref() {
         Some("warning") => Severity::Warning,
@@ -278,6 +292,7 @@ fn compile_invariant(c: &crate::snapshot::Constraint) -> Invariant {
                 | "hasValue()|(children().count()>id.count())"
         ),
         expr,
+        repeated: false,
     }
 }
 

@@ -229,7 +229,7 @@ fn attributes<'s>(element: &str, mut s: &'s str) -> Result<Option<&'s str>, &'st
 pub fn hyperlinks(text: &str) -> Vec<&str> {
     let mut out = Vec::new();
     let mut rest = text;
-    while let Some(i) = rest.find("<a") {
+    while let Some(i) = memchr::memmem::find(rest.as_bytes(), b"<a") {
         rest = &rest[i + 2..];
         if !rest.starts_with(|c: char| c.is_whitespace()) {
             continue;
@@ -301,10 +301,9 @@ fn text_ok(s: &str) -> Result<(), &'static str> {
     Ok(())
 }
 
-/// Where ASCII byte `b` first occurs. Narrative is searched in short runs between
-/// tags, where a plain loop beats the general searcher's set-up.
+/// Where ASCII byte `b` first occurs.
 fn byte_at(s: &str, b: u8) -> Option<usize> {
-    s.bytes().position(|c| c == b)
+    memchr::memchr(b, s.as_bytes())
 }
 
 fn starts_with_ignoring_case(s: &str, prefix: &str) -> bool {
