@@ -184,20 +184,26 @@ pub(crate) fn section(code_key: u32, trees: &[(usize, Vec<u8>)]) -> Vec<u8> {
     out
 }
 
-/// One tree: its member names once, then the nodes, each a tag, its position and
-/// its content; counts, lengths and positions as LEB128.
+/// One tree: its member names once, the text of its strings and numbers in one run
+/// (checked as UTF-8 once when read, not string by string), then the nodes, each a
+/// tag, its position and its content; counts, lengths and positions as LEB128.
 pub(crate) fn encode(node: &Node) -> Vec<u8> {
     let mut names: Vec<&Name> = Vec::new();
     let mut seen: std::collections::HashMap<&str, u32, foldhash::fast::RandomState> =
         Default::default();
     collect_names(node, &mut names, &mut seen, true);
-    let mut out = Vec::new();
+    let mut nodes = Vec::new();
+    let mut texts = Vec::new();
+    encode_node(node, &seen, &mut nodes, &mut texts, true, &mut 0);
+    let mut out = Vec::with_capacity(nodes.len() + texts.len() + 16);
     varint(&mut out, names.len() as u64);
     for n in &names {
         varint(&mut out, n.len() as u64);
         out.extend_from_slice(n.as_bytes());
     }
-    encode_node(node, &seen, &mut out, true, &mut 0);
+    varint(&mut out, texts.len() as u64);
+    out.extend_from_slice(&texts);
+    out.extend_from_slice(&nodes);
     out
 }
 
@@ -239,13 +245,10 @@ fn encode_node(
     node: &Node,
     names: &std::collections::HashMap<&str, u32, foldhash::fast::RandomState>,
     out: &mut Vec<u8>,
+    texts: &mut Vec<u8>,
     root: bool,
     line: &mut u32,
 ) {
-    let text = |out: &mut Vec<u8>, s: &str| {
-        varint(out, s.len() as u64);
-        out.extend_from_slice(s.as_bytes());
-    };
     let tag = match &node.kind {
         Kind::Null => 0,
         Kind::Bool(false) => 1,
@@ -261,12 +264,15 @@ fn encode_node(
     varint(out, u64::from(node.pos.col));
     match &node.kind {
         Kind::Null | Kind::Bool(_) => {}
-        Kind::Number(s) | Kind::String(s) => text(out, s),
+        Kind::Number(s) | Kind::String(s) => {
+            varint(out, s.len() as u64);
+            texts.extend_from_slice(s.as_bytes());
+        }
         Kind::Array(items) => {
             varint(out, items.len() as u64);
             items
                 .iter()
-                .for_each(|i| encode_node(i, names, out, false, line));
+                .for_each(|i| encode_node(i, names, out, texts, false, line));
         }
         Kind::Object(members) => {
             varint(out, members.len() as u64);
@@ -280,7 +286,7 @@ fn encode_node(
                     varint(out, own.len() as u64);
                     out.extend_from_slice(&own);
                 } else {
-                    encode_node(value, names, out, false, line);
+                    encode_node(value, names, out, texts, false, line);
                 }
             }
         }
@@ -329,14 +335,24 @@ fn decode_with(
         deferred,
         root,
         line: 0,
+        texts: "",
+        texts_at: 0,
     };
     let count = r.count(1)?;
     let mut names: Vec<Name> = Vec::with_capacity(count);
     for _ in 0..count {
-        names.push(r.str()?.into());
+        let n = r.count(1)?;
+        let name = std::str::from_utf8(&r.b[r.at..r.at + n])
+            .map_err(|_| r.damaged("a member name that is not UTF-8"))?;
+        r.at += n;
+        names.push(name.into());
     }
+    let n = r.count(1)?;
+    r.texts = std::str::from_utf8(&r.b[r.at..r.at + n])
+        .map_err(|_| r.damaged("text that is not UTF-8"))?;
+    r.at += n;
     let node = r.node(&names, 0)?;
-    if r.at != bytes.len() {
+    if r.at != bytes.len() || r.texts_at != r.texts.len() {
         return Err(Damaged("bytes after the tree".into()));
     }
     Ok(node)
@@ -352,6 +368,9 @@ struct Reader<'a, 'd> {
     root: bool,
     /// The previous node's line.
     line: u32,
+    /// The tree's strings and numbers, one after another, and how far they are read.
+    texts: &'a str,
+    texts_at: usize,
 }
 
 impl<'a> Reader<'a, '_> {
@@ -406,11 +425,16 @@ impl<'a> Reader<'a, '_> {
         Ok(n as usize)
     }
 
-    fn str(&mut self) -> Result<&'a str, Damaged> {
-        let n = self.count(1)?;
-        let bytes = &self.b[self.at..self.at + n];
-        let s = std::str::from_utf8(bytes).map_err(|_| self.damaged("bad UTF-8"))?;
-        self.at += n;
+    /// The next string or number: its length here, its text from the tree's texts.
+    fn text(&mut self) -> Result<&'a str, Damaged> {
+        let n = usize::try_from(self.varint()?).unwrap_or(usize::MAX);
+        let end = self.texts_at.saturating_add(n);
+        // `get` also refuses an end inside a character.
+        let s = self
+            .texts
+            .get(self.texts_at..end)
+            .ok_or_else(|| self.damaged("a text that overruns"))?;
+        self.texts_at = end;
         Ok(s)
     }
 
@@ -429,8 +453,8 @@ impl<'a> Reader<'a, '_> {
             0 => Kind::Null,
             1 => Kind::Bool(false),
             2 => Kind::Bool(true),
-            3 => Kind::Number(self.str()?.into()),
-            4 => Kind::String(self.str()?.into()),
+            3 => Kind::Number(self.text()?.into()),
+            4 => Kind::String(self.text()?.into()),
             5 => {
                 let n = self.count(3)?;
                 let mut items = Vec::with_capacity(n);
