@@ -118,7 +118,7 @@ type FastSet<T> = HashSet<T, foldhash::fast::RandomState>;
 type CodeTable = FastMap<String, Vec<String>>;
 
 /// Codes by system: asked about for every coded value, without building a key.
-#[derive(Debug, Clone, Default, PartialEq)]
+#[derive(Debug, Clone, Default)]
 pub struct Codes(FastMap<String, FastSet<String>>);
 
 impl Codes {
@@ -140,14 +140,6 @@ impl Codes {
             Some(s) => self.0.get(s).is_some_and(|codes| codes.contains(code)),
             None => self.0.values().any(|codes| codes.contains(code)),
         }
-    }
-
-    pub fn len(&self) -> usize {
-        self.0.values().map(FastSet::len).sum()
-    }
-
-    pub fn is_empty(&self) -> bool {
-        self.0.values().all(FastSet::is_empty)
     }
 
     /// Adds every code of `other`.

@@ -187,12 +187,12 @@ pub(crate) fn code_key() -> u32 {
         include_bytes!("../model.rs"),
         include_bytes!("../fhirpath/model_info.rs"),
     ];
-    let mut crc = flate2::Crc::new();
+    let mut crc = crc32fast::Hasher::new();
     crc.update(&FORMAT.to_le_bytes());
     for s in SOURCES {
         crc.update(s);
     }
-    crc.sum()
+    crc.finalize()
 }
 
 /// Header: magic, format, code key, body length, body CRC; then the body.
@@ -260,14 +260,13 @@ pub(crate) fn encode<'a>(
         }
     }
     let body = o.0;
-    let mut crc = flate2::Crc::new();
-    crc.update(&body);
-    let mut out = Vec::with_capacity(body.len() + 28);
+    let crc = crc32fast::hash(&body);
+    let mut out = Vec::with_capacity(body.len() + HEADER);
     out.extend_from_slice(MAGIC);
     out.extend_from_slice(&FORMAT.to_le_bytes());
     out.extend_from_slice(&code_key().to_le_bytes());
     out.extend_from_slice(&(body.len() as u64).to_le_bytes());
-    out.extend_from_slice(&crc.sum().to_le_bytes());
+    out.extend_from_slice(&crc.to_le_bytes());
     out.extend_from_slice(&body);
     out
 }
@@ -284,16 +283,14 @@ pub(crate) fn decode(bytes: &[u8], now: &[Stamp]) -> Result<Result<Index, Stale>
     }
     let len = h.u64()?;
     let crc = h.u32()?;
-    let body = bytes.get(28..).unwrap_or_default();
+    let body = bytes.get(HEADER..).unwrap_or_default();
     if body.len() as u64 != len {
         return Err(Damaged(format!(
             "{} body bytes, {len} expected",
             body.len()
         )));
     }
-    let mut check = flate2::Crc::new();
-    check.update(body);
-    if check.sum() != crc {
+    if crc32fast::hash(body) != crc {
         return Err(Damaged("checksum mismatch".into()));
     }
     let mut i = In::new(body);

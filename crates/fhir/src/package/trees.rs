@@ -89,9 +89,7 @@ impl Trees {
         let mut table = vec![0u8; table_len as usize];
         read_at(&file, &mut table, start).map_err(|_| cut())?;
         // A damaged row could give one definition another's (intact) tree.
-        let mut crc = flate2::Crc::new();
-        crc.update(&table);
-        if crc.sum() != u32_at(20) {
+        if crc32fast::hash(&table) != u32_at(20) {
             return Err("its parsed definitions are damaged".into());
         }
         let mut blobs: Vec<Option<Blob>> = Vec::new();
@@ -133,9 +131,7 @@ impl Trees {
         let blob = (*self.blobs.get(item)?)?;
         let mut bytes = vec![0u8; blob.len as usize];
         read_at(&self.file, &mut bytes, blob.offset).ok()?;
-        let mut crc = flate2::Crc::new();
-        crc.update(&bytes);
-        (crc.sum() == blob.crc).then_some(bytes)
+        (crc32fast::hash(&bytes) == blob.crc).then_some(bytes)
     }
 }
 
@@ -166,17 +162,13 @@ pub(crate) fn section(code_key: u32, trees: &[(usize, Vec<u8>)]) -> Vec<u8> {
     let mut table = Vec::with_capacity(trees.len() * ROW);
     let mut offset = (HEADER + trees.len() * ROW) as u64;
     for (item, bytes) in trees {
-        let mut crc = flate2::Crc::new();
-        crc.update(bytes);
         table.extend_from_slice(&(*item as u32).to_le_bytes());
         table.extend_from_slice(&offset.to_le_bytes());
         table.extend_from_slice(&(bytes.len() as u32).to_le_bytes());
-        table.extend_from_slice(&crc.sum().to_le_bytes());
+        table.extend_from_slice(&crc32fast::hash(bytes).to_le_bytes());
         offset += bytes.len() as u64;
     }
-    let mut crc = flate2::Crc::new();
-    crc.update(&table);
-    out.extend_from_slice(&crc.sum().to_le_bytes());
+    out.extend_from_slice(&crc32fast::hash(&table).to_le_bytes());
     out.extend_from_slice(&table);
     for (_, bytes) in trees {
         out.extend_from_slice(bytes);
@@ -341,16 +333,9 @@ fn decode_with(
     let count = r.count(1)?;
     let mut names: Vec<Name> = Vec::with_capacity(count);
     for _ in 0..count {
-        let n = r.count(1)?;
-        let name = std::str::from_utf8(&r.b[r.at..r.at + n])
-            .map_err(|_| r.damaged("a member name that is not UTF-8"))?;
-        r.at += n;
-        names.push(name.into());
+        names.push(r.utf8()?.into());
     }
-    let n = r.count(1)?;
-    r.texts = std::str::from_utf8(&r.b[r.at..r.at + n])
-        .map_err(|_| r.damaged("text that is not UTF-8"))?;
-    r.at += n;
+    r.texts = r.utf8()?;
     let node = r.node(&names, 0)?;
     if r.at != bytes.len() || r.texts_at != r.texts.len() {
         return Err(Damaged("bytes after the tree".into()));
@@ -425,6 +410,15 @@ impl<'a> Reader<'a, '_> {
         Ok(n as usize)
     }
 
+    /// A length, then that many bytes of UTF-8.
+    fn utf8(&mut self) -> Result<&'a str, Damaged> {
+        let n = self.count(1)?;
+        let s = std::str::from_utf8(&self.b[self.at..self.at + n])
+            .map_err(|_| self.damaged("text that is not UTF-8"))?;
+        self.at += n;
+        Ok(s)
+    }
+
     /// The next string or number: its length here, its text from the tree's texts.
     fn text(&mut self) -> Result<&'a str, Damaged> {
         let n = usize::try_from(self.varint()?).unwrap_or(usize::MAX);
@@ -443,8 +437,10 @@ impl<'a> Reader<'a, '_> {
             return Err(self.damaged("nesting too deep"));
         }
         let tag = self.byte()?;
-        let line = i64::from(self.line) + unzigzag(self.varint()?);
-        self.line = u32::try_from(line).map_err(|_| self.damaged("a line out of range"))?;
+        let line = i64::from(self.line).checked_add(unzigzag(self.varint()?));
+        self.line = line
+            .and_then(|l| u32::try_from(l).ok())
+            .ok_or_else(|| self.damaged("a line out of range"))?;
         let pos = Pos {
             line: self.line,
             col: self.u32()?,
@@ -521,6 +517,14 @@ mod tests {
         assert!(decode(&longer).is_err());
         // A huge count is refused before anything is allocated.
         assert!(decode(&[0xff, 0xff, 0xff, 0xff, 0x0f]).is_err());
+        // No names, no text, a null whose line steps out of range either way.
+        let far = [0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x01];
+        for step in [&far[..], &far[..9], &[0x01][..]] {
+            let mut bytes = vec![0, 0, 0];
+            bytes.extend_from_slice(step);
+            bytes.push(1);
+            assert!(decode(&bytes).is_err(), "{step:?}");
+        }
     }
 
     /// Lines are kept as differences: lines that go back (an XML attribute read

@@ -148,14 +148,13 @@ pub(crate) fn base64_len(text: &str) -> Option<usize> {
             symbols[filled..filled + plain].copy_from_slice(&run[..plain]);
             filled += plain;
             at += plain;
-            match bytes.get(at) {
-                Some(&b) if filled < CHUNK && b.is_ascii() && !ascii_space(b) => {
-                    symbols[filled] = b;
-                    filled += 1;
-                    at += 1;
+            if filled < CHUNK {
+                match bytes.get(at) {
+                    // A control character or DEL: no base64 symbol.
+                    Some(&b) if b.is_ascii() && !ascii_space(b) => return None,
+                    Some(_) => skip(&mut at)?,
+                    None => {}
                 }
-                Some(_) if filled < CHUNK => skip(&mut at)?,
-                _ => {}
             }
         }
         skip(&mut at)?;
@@ -292,7 +291,7 @@ mod tests {
             match next(6) {
                 0 if !text.is_empty() => {
                     let at = next(text.len());
-                    text[at] = ['=', '-', '\u{e9}', alphabet[next(64)]][next(4)];
+                    text[at] = ['=', '-', '\u{e9}', '\u{1}', '\u{7f}', alphabet[next(64)]][next(6)];
                 }
                 1 if !text.is_empty() => {
                     text.remove(next(text.len()));
